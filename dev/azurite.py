@@ -1,0 +1,108 @@
+"""Azurite from npm (node_modules/.bin/azurite), in memory, on free ports, with our own accounts and keys.
+
+Each storage account the app uses (the app's own and one per geography) is a separate Azurite account, so data
+routed to the EU account really is absent from the US one. Keys are generated at start.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+ROOT = Path(__file__).resolve().parent.parent
+FLAGS = ["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"]
+DEFAULT_ACCOUNTS = ("connectorapp", "connectorus", "connectoreu", "connectorapac")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Azurite:
+    def __init__(self, accounts: Sequence[str] = DEFAULT_ACCOUNTS, executable: Path | None = None) -> None:
+        self.accounts = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in accounts}
+        self.executable = executable or ROOT / "node_modules" / ".bin" / "azurite"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._workdir: str | None = None
+        self.ports: dict[str, int] = {}
+
+    def start(self, timeout: float = 60.0) -> Azurite:
+        if not self.executable.exists():
+            raise RuntimeError(f"{self.executable} is missing; run `npm ci` (make run and make test do).")
+        last_error = ""
+        for _ in range(3):  # a port picked as free can be taken before Azurite binds it; pick again
+            self.ports = {"blob": free_port(), "queue": free_port(), "table": free_port()}
+            self._workdir = tempfile.mkdtemp(prefix="azurite-")
+            env = {**os.environ, "AZURITE_ACCOUNTS": ";".join(f"{n}:{k}" for n, k in self.accounts.items())}
+            command = [str(self.executable), *FLAGS]
+            for service, port in self.ports.items():
+                command += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
+            # Azurite writes nothing with --inMemoryPersistence; run it in a scratch directory all the same.
+            self._process = subprocess.Popen(
+                command,
+                env=env,
+                cwd=self._workdir,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self._process.poll() is not None:
+                    last_error = (self._process.stderr.read() if self._process.stderr else b"").decode()[-500:]
+                    break
+                if all(_listening(port) for port in self.ports.values()):
+                    return self
+                time.sleep(0.1)
+            else:
+                last_error = f"not listening after {timeout:.0f} s"
+            self.stop()
+        raise RuntimeError(f"Azurite did not start: {last_error}")
+
+    def connection_string(self, account: str) -> str:
+        key = self.accounts[account]
+        endpoints = ";".join(
+            f"{service.capitalize()}Endpoint=http://127.0.0.1:{port}/{account}" for service, port in self.ports.items()
+        )
+        return f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={key};{endpoints};"
+
+    def stop(self) -> None:
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.terminate()
+                try:
+                    self._process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
+            if self._process.stderr:
+                self._process.stderr.close()
+            self._process = None
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def __enter__(self) -> Azurite:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,14 @@
+"""Composition only: the FunctionApp and one blueprint per file in functions/.
+
+Settings are validated here, so that a missing or invalid setting stops the app at start, naming the setting.
+"""
+
+import azure.functions as func
+
+from functions import health
+from shared.settings import get_settings
+
+get_settings()
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+app.register_functions(health.bp)

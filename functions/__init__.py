@@ -1,0 +1,1 @@
+"""Thin triggers: parse, call a service, render. One blueprint per file."""

@@ -1,0 +1,120 @@
+"""The one place that builds HTTP responses: JSON, problem+json errors, redirects and friendly HTML pages.
+
+API callers get `application/problem+json` (RFC 9457); people in a browser get a plain page. Neither ever
+carries a stack trace, a secret or a phone number.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from http import HTTPStatus
+from typing import Any, ParamSpec
+
+import azure.functions as func
+from pydantic import BaseModel
+
+from shared.errors import (
+    ConfigurationError,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    UpstreamError,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+_STATUS: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    UpstreamError: 502,
+    ConfigurationError: 500,
+}
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def json_response(body: BaseModel | Mapping[str, Any] | list[Any], status: int = 200) -> func.HttpResponse:
+    text = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body, default=str)
+    return func.HttpResponse(text, status_code=status, mimetype="application/json", headers=_NO_STORE)
+
+
+def problem(
+    status: int, detail: str, *, title: str | None = None, fields: Mapping[str, str] | None = None
+) -> func.HttpResponse:
+    phrase = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": f"urn:ehr-connector:problem:{phrase.lower().replace(' ', '-')}",
+        "title": title or phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if fields:
+        body["errors"] = [{"field": name, "message": message} for name, message in fields.items()]
+    headers = dict(_NO_STORE)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return func.HttpResponse(json.dumps(body), status_code=status, mimetype=PROBLEM_JSON, headers=headers)
+
+
+def status_of(error: DomainError) -> int:
+    for kind, status in _STATUS.items():
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+def error_response(error: DomainError) -> func.HttpResponse:
+    fields = error.fields if isinstance(error, InvalidInput) else None
+    return problem(status_of(error), error.detail, title=error.title, fields=fields)
+
+
+def html_page(title: str, message: str, status: int = 200) -> func.HttpResponse:
+    """A plain page for a person in a browser: what happened and what to do, nothing else."""
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"
+        "line-height:1.5;color:#1b1b1b}h1{font-size:1.4rem}</style></head>"
+        f"<body><main><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></main></body></html>"
+    )
+    return func.HttpResponse(page, status_code=status, mimetype="text/html", charset="utf-8", headers=_NO_STORE)
+
+
+def redirect(location: str) -> func.HttpResponse:
+    return func.HttpResponse(status_code=302, headers={"Location": location, **_NO_STORE})
+
+
+P = ParamSpec("P")
+
+
+def api_errors(
+    handler: Callable[P, Awaitable[func.HttpResponse]],
+) -> Callable[P, Awaitable[func.HttpResponse]]:
+    """Turn domain errors into problem+json and anything unexpected into a bare 500."""
+
+    @functools.wraps(handler)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> func.HttpResponse:
+        try:
+            return await handler(*args, **kwargs)
+        except DomainError as error:
+            if status_of(error) >= 500:
+                log.error("%s failed: %s", handler.__name__, type(error).__name__)
+            return error_response(error)
+        except Exception:
+            log.exception("%s failed unexpectedly", handler.__name__)
+            return problem(
+                500, "Something went wrong on our side; try again, and tell your administrator if it persists."
+            )
+
+    return wrapper

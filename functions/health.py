@@ -1,0 +1,25 @@
+"""GET /api/health: the version and whether every configured storage account is reachable (503 if one is not)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import azure.functions as func
+
+from functions._http import api_errors, json_response
+from shared.runtime import get_runtime
+
+bp = func.Blueprint()
+
+
+@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors
+async def health(req: func.HttpRequest) -> func.HttpResponse:
+    report = await asyncio.to_thread(get_runtime().health.check)
+    body = {
+        "status": "healthy" if report.healthy else "unhealthy",
+        "version": report.version,
+        "environment": report.environment,
+        "storage": {label: "reachable" if ok else "unreachable" for label, ok in report.storage.items()},
+    }
+    return json_response(body, status=200 if report.healthy else 503)

@@ -1,0 +1,1 @@
+"""Pydantic models: stored rows, API bodies (XCreate / XUpdate / XPublic) and queue message schemas."""

@@ -1,0 +1,45 @@
+"""Secrets in Azure Key Vault (azure-keyvault-secrets, imported here only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import NotFound, UpstreamError
+from shared.secrets import check_secret_name
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.keyvault.secrets import SecretClient
+
+
+class KeyVaultSecretStore:
+    def __init__(self, client: SecretClient) -> None:
+        self._client = client
+
+    @classmethod
+    def connect(cls, vault_url: str, credential: TokenCredential, **client_options: Any) -> KeyVaultSecretStore:
+        """`client_options` go to SecretClient (transport settings such as `connection_verify`)."""
+        from azure.keyvault.secrets import SecretClient
+
+        return cls(SecretClient(vault_url, credential, **client_options))
+
+    def get(self, name: str) -> str:
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+        try:
+            secret = self._client.get_secret(check_secret_name(name))
+        except ResourceNotFoundError:
+            raise NotFound(f"Secret {name} does not exist in Key Vault; create it or check the name.") from None
+        except HttpResponseError as exc:
+            raise UpstreamError(f"Key Vault refused to read secret {name} (HTTP {exc.status_code}).") from None
+        if secret.value is None:
+            raise NotFound(f"Secret {name} has no value in Key Vault.")
+        return secret.value
+
+    def set(self, name: str, value: str) -> None:
+        from azure.core.exceptions import HttpResponseError
+
+        try:
+            self._client.set_secret(check_secret_name(name), value)
+        except HttpResponseError as exc:
+            raise UpstreamError(f"Key Vault refused to write secret {name} (HTTP {exc.status_code}).") from None

@@ -1,0 +1,1 @@
+"""Use cases. They take repositories and clients as arguments and never read the environment."""

@@ -1,0 +1,40 @@
+"""Health: the version, and whether each configured storage account answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Probe(Protocol):
+    label: str
+
+    def ping(self, timeout: float) -> bool: ...
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    version: str
+    environment: str
+    storage: dict[str, bool]
+
+    @property
+    def healthy(self) -> bool:
+        return all(self.storage.values())
+
+
+class HealthService:
+    def __init__(self, probes: Sequence[Probe], version: str, environment: str, timeout: float) -> None:
+        self._probes = probes
+        self._version = version
+        self._environment = environment
+        self._timeout = timeout
+
+    def check(self) -> HealthReport:
+        # In parallel, so that one dead account costs one timeout, not one per account.
+        with ThreadPoolExecutor(max_workers=max(1, len(self._probes))) as pool:
+            results = pool.map(lambda probe: (probe.label, probe.ping(self._timeout)), self._probes)
+            storage = dict(results)
+        return HealthReport(self._version, self._environment, storage)

@@ -1,0 +1,134 @@
+"""Storage accounts and their clients: one client per service per account per worker, created on first use.
+
+In Azure an account is named and reached with the managed identity (DefaultAzureCredential); an Azurite
+connection string is accepted only for loopback endpoints (settings enforce it). The SDKs are imported here,
+lazily, so that `import function_app` stays fast.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import ConfigurationError
+from shared.identity import CredentialFactory
+from shared.settings import Geography, Settings
+
+if TYPE_CHECKING:
+    from azure.data.tables import TableClient, TableServiceClient
+    from azure.storage.queue import QueueClient, QueueServiceClient
+
+# Connect/read timeouts for every storage call; the SDK default read timeout is minutes.
+_TIMEOUTS: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 30}
+
+
+class StorageAccount:
+    """One storage account: table and queue clients, and the tables and queues created so far."""
+
+    def __init__(
+        self, label: str, setting: str, credential: CredentialFactory, endpoint_suffix: str = "core.windows.net"
+    ) -> None:
+        self.label = label
+        self._setting = setting
+        self._credential = credential
+        self._suffix = endpoint_suffix
+        self._lock = threading.Lock()
+        self._tables: dict[str, TableClient] = {}
+        self._queues: dict[str, QueueClient] = {}
+
+    @property
+    def uses_connection_string(self) -> bool:
+        return "=" in self._setting
+
+    def _endpoint(self, service: str) -> str:
+        return f"https://{self._setting}.{service}.{self._suffix}"
+
+    @cached_property
+    def table_service(self) -> TableServiceClient:
+        from azure.data.tables import TableServiceClient
+
+        if self.uses_connection_string:
+            return TableServiceClient.from_connection_string(self._setting, **_TIMEOUTS)
+        return TableServiceClient(self._endpoint("table"), credential=self._credential(), **_TIMEOUTS)
+
+    @cached_property
+    def queue_service(self) -> QueueServiceClient:
+        from azure.storage.queue import QueueServiceClient
+
+        if self.uses_connection_string:
+            return QueueServiceClient.from_connection_string(self._setting, **_TIMEOUTS)
+        return QueueServiceClient(self._endpoint("queue"), credential=self._credential(), **_TIMEOUTS)
+
+    def table(self, name: str) -> TableClient:
+        """A client for a table, creating the table the first time this worker asks for it."""
+        client = self._tables.get(name)
+        if client is None:
+            with self._lock:
+                client = self._tables.get(name)
+                if client is None:
+                    client = self.table_service.create_table_if_not_exists(name)
+                    self._tables[name] = client
+        return client
+
+    def queue(self, name: str) -> QueueClient:
+        """A client for a queue (messages Base64-encoded, as the Functions host expects), created on first use."""
+        client = self._queues.get(name)
+        if client is None:
+            with self._lock:
+                client = self._queues.get(name)
+                if client is None:
+                    from azure.core.exceptions import ResourceExistsError
+                    from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePolicy
+
+                    client = self.queue_service.get_queue_client(
+                        name,
+                        message_encode_policy=BinaryBase64EncodePolicy(),
+                        message_decode_policy=BinaryBase64DecodePolicy(),
+                    )
+                    try:
+                        client.create_queue()
+                    except ResourceExistsError:
+                        pass
+                    self._queues[name] = client
+        return client
+
+    def ping(self, timeout: float) -> bool:
+        """Whether the table service answers an authenticated request within `timeout` seconds."""
+        try:
+            pages = self.table_service.query_tables(
+                "TableName eq 'healthcheck'",
+                results_per_page=1,
+                retry_total=0,
+                connection_timeout=timeout,
+                read_timeout=timeout,
+            ).by_page()
+            next(pages, None)
+        except Exception:  # noqa: BLE001 - any failure means "not reachable"; the caller reports it.
+            return False
+        return True
+
+
+class StorageAccounts:
+    """The app's own account (control plane, queues) and one data account per enabled geography."""
+
+    def __init__(self, settings: Settings, credential: CredentialFactory) -> None:
+        app_setting = settings.app_storage or settings.app_storage_account or ""
+        self.app = StorageAccount("app", app_setting, credential, settings.storage_endpoint_suffix)
+        self._data: dict[Geography, StorageAccount] = {}
+        for geography in settings.enabled_geographies:
+            setting = settings.data_storage(geography) or ""
+            self._data[geography] = StorageAccount(
+                geography.value.lower(), setting, credential, settings.storage_endpoint_suffix
+            )
+
+    def for_geography(self, geography: Geography) -> StorageAccount:
+        try:
+            return self._data[geography]
+        except KeyError:
+            raise ConfigurationError(
+                f"No storage account is configured for geography {geography.value}; set DATA_STORAGE_{geography.value}."
+            ) from None
+
+    def all(self) -> list[StorageAccount]:
+        return [self.app, *self._data.values()]
