@@ -10,7 +10,7 @@ import functools
 import html
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from http import HTTPStatus
 from typing import Any, ParamSpec
 
@@ -98,9 +98,10 @@ def redirect(location: str) -> func.HttpResponse:
 P = ParamSpec("P")
 
 
-def api_errors(
-    handler: Callable[P, Awaitable[func.HttpResponse]],
-) -> Callable[P, Awaitable[func.HttpResponse]]:
+Handler = Callable[P, Coroutine[Any, Any, func.HttpResponse]]
+
+
+def api_errors(handler: Handler[P]) -> Handler[P]:
     """Turn domain errors into problem+json and anything unexpected into a bare 500."""
 
     @functools.wraps(handler)

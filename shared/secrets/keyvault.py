@@ -24,7 +24,7 @@ class KeyVaultSecretStore:
         return cls(SecretClient(vault_url, credential, **client_options))
 
     def get(self, name: str) -> str:
-        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+        from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
 
         try:
             secret = self._client.get_secret(check_secret_name(name))
@@ -32,14 +32,18 @@ class KeyVaultSecretStore:
             raise NotFound(f"Secret {name} does not exist in Key Vault; create it or check the name.") from None
         except HttpResponseError as exc:
             raise UpstreamError(f"Key Vault refused to read secret {name} (HTTP {exc.status_code}).") from None
+        except AzureError as exc:
+            raise UpstreamError(f"Key Vault could not be reached to read secret {name}: {exc.message}") from None
         if secret.value is None:
             raise NotFound(f"Secret {name} has no value in Key Vault.")
         return secret.value
 
     def set(self, name: str, value: str) -> None:
-        from azure.core.exceptions import HttpResponseError
+        from azure.core.exceptions import AzureError, HttpResponseError
 
         try:
             self._client.set_secret(check_secret_name(name), value)
         except HttpResponseError as exc:
             raise UpstreamError(f"Key Vault refused to write secret {name} (HTTP {exc.status_code}).") from None
+        except AzureError as exc:
+            raise UpstreamError(f"Key Vault could not be reached to write secret {name}: {exc.message}") from None

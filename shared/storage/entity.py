@@ -57,6 +57,11 @@ def _check_string(name: str, value: str) -> str:
     return value
 
 
+def _json_value(item: BaseModel, name: str) -> Any:
+    """One field in its JSON form (per field, so that a bytes field elsewhere never has to be JSON)."""
+    return item.model_dump(mode="json", include={name})[name]
+
+
 def to_properties(item: BaseModel) -> dict[str, Any]:
     """The entity properties of a model (without PartitionKey/RowKey)."""
     from azure.data.tables import EdmType, EntityProperty
@@ -64,7 +69,6 @@ def to_properties(item: BaseModel) -> dict[str, Any]:
     model = type(item)
     structured = _structured_fields(model)
     python_values = item.model_dump(mode="python")
-    json_values: dict[str, Any] | None = None
     properties: dict[str, Any] = {}
     for name, value in python_values.items():
         if name in RESERVED_PROPERTIES:
@@ -74,8 +78,7 @@ def to_properties(item: BaseModel) -> dict[str, Any]:
         if isinstance(value, Enum):
             value = value.value
         if name in structured:
-            json_values = json_values or item.model_dump(mode="json")
-            properties[name] = _check_string(name, json.dumps(json_values[name], separators=(",", ":")))
+            properties[name] = _check_string(name, json.dumps(_json_value(item, name), separators=(",", ":")))
         elif isinstance(value, bool | float | bytes):
             properties[name] = value
         elif isinstance(value, int):
@@ -88,8 +91,7 @@ def to_properties(item: BaseModel) -> dict[str, Any]:
             properties[name] = _check_string(name, value)
         else:
             # date, time, UUID, Decimal, ...: their JSON text form, which pydantic parses back.
-            json_values = json_values or item.model_dump(mode="json")
-            properties[name] = _check_string(name, str(json_values[name]))
+            properties[name] = _check_string(name, str(_json_value(item, name)))
     return properties
 
 

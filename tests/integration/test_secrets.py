@@ -1,0 +1,111 @@
+"""Secret stores: env for local work; Key Vault through the real SDK against a loopback HTTPS stub."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.core.credentials import AccessToken
+
+from dev.serving import ServerThread
+from shared.errors import InvalidInput, NotFound, UpstreamError
+from shared.secrets import CachedSecretStore
+from shared.secrets.env import EnvSecretStore
+from shared.secrets.keyvault import KeyVaultSecretStore
+from tests.support.clock import FakeClock
+from tests.support.keyvault_stub import KeyVaultStub
+from tests.support.tls import self_signed_loopback, server_context
+
+
+class StaticCredential:
+    """A TokenCredential that hands out one token and records the scopes asked for."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.scopes: list[str] = []
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        self.scopes += scopes
+        return AccessToken(self.token, int((datetime.now(UTC) + timedelta(hours=1)).timestamp()))
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return self_signed_loopback(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def vault(tls: tuple[Path, Path]) -> Iterator[tuple[KeyVaultStub, ServerThread]]:
+    stub = KeyVaultStub(token=secrets.token_urlsafe(16))
+    with ServerThread(stub.application(), ssl_context=server_context(*tls)) as server:
+        yield stub, server
+
+
+def connect(server: ServerThread, credential: StaticCredential, tls: tuple[Path, Path]) -> KeyVaultSecretStore:
+    # The stub challenges with the real resource (vault.azure.net), which is not our loopback host.
+    return KeyVaultSecretStore.connect(
+        server.url, credential, connection_verify=str(tls[0]), verify_challenge_resource=False
+    )
+
+
+def test_keyvault_reads_and_writes_secrets_with_a_bearer_token(
+    vault: tuple[KeyVaultStub, ServerThread], tls: tuple[Path, Path]
+) -> None:
+    stub, server = vault
+    credential = StaticCredential(stub.token)
+    store = connect(server, credential, tls)
+    store.set("join-link-key", "v1")
+    assert store.get("join-link-key") == "v1"
+    assert credential.scopes == ["https://vault.azure.net/.default"]
+    # The first request went without a token and was challenged; every later one carried it.
+    assert stub.requests[0][2] is False
+    assert all(has_token for _, _, has_token in stub.requests[1:])
+
+
+def test_keyvault_missing_secret_is_not_found(vault: tuple[KeyVaultStub, ServerThread], tls: tuple[Path, Path]) -> None:
+    stub, server = vault
+    with pytest.raises(NotFound, match="does not exist in Key Vault"):
+        connect(server, StaticCredential(stub.token), tls).get("nope")
+
+
+def test_keyvault_wrong_token_is_refused(vault: tuple[KeyVaultStub, ServerThread], tls: tuple[Path, Path]) -> None:
+    stub, server = vault
+    stub.secrets["x"] = ["s3cr3t-value"]
+    with pytest.raises(UpstreamError, match="HTTP 401") as raised:
+        connect(server, StaticCredential("wrong"), tls).get("x")
+    assert "s3cr3t-value" not in str(raised.value)
+
+
+def test_keyvault_client_refuses_plain_http() -> None:
+    with pytest.raises(UpstreamError, match="non-https"):
+        KeyVaultSecretStore.connect("http://127.0.0.1:1", StaticCredential("t")).get("x")
+
+
+def test_secret_names_are_checked_before_any_request() -> None:
+    with pytest.raises(InvalidInput, match="letters, digits or dashes"):
+        EnvSecretStore({}).get("bad name!")
+
+
+def test_env_store_reads_secret_variables() -> None:
+    environ = {"SECRET_JOIN_LINK_KEY": "abc"}
+    store = EnvSecretStore(environ)
+    assert store.get("join-link-key") == "abc"
+    with pytest.raises(NotFound, match="SECRET_OTHER"):
+        store.get("other")
+
+
+def test_cache_serves_within_ttl_and_rereads_after_it() -> None:
+    environ = {"SECRET_K": "one"}
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    store = CachedSecretStore(EnvSecretStore(environ), timedelta(minutes=5), clock)
+    assert store.get("k") == "one"
+    environ["SECRET_K"] = "two"  # rotated behind our back
+    assert store.get("k") == "one"
+    clock.advance(minutes=6)
+    assert store.get("k") == "two"
+    store.set("k", "three")  # our own write is seen at once
+    assert store.get("k") == "three"

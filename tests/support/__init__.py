@@ -1,0 +1,1 @@
+"""Test support: fixtures' building blocks, fake clocks and loopback stubs of services with no emulator."""
