@@ -8,8 +8,9 @@ lazily, so that `import function_app` stays fast.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.errors import ConfigurationError
 from shared.identity import CredentialFactory
@@ -18,6 +19,8 @@ from shared.settings import Geography, Settings
 if TYPE_CHECKING:
     from azure.data.tables import TableClient, TableServiceClient
     from azure.storage.queue import QueueClient, QueueServiceClient
+
+C = TypeVar("C")
 
 # Connect/read timeouts for every storage call; the SDK default read timeout is minutes.
 _TIMEOUTS: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 30}
@@ -60,37 +63,34 @@ class StorageAccount:
             return QueueServiceClient.from_connection_string(self._setting, **_TIMEOUTS)
         return QueueServiceClient(self._endpoint("queue"), credential=self._credential(), **_TIMEOUTS)
 
-    def table(self, name: str) -> TableClient:
-        """A client for a table, creating the table the first time this worker asks for it."""
-        client = self._tables.get(name)
+    def _once(self, cache: dict[str, C], name: str, build: Callable[[], C]) -> C:
+        client = cache.get(name)
         if client is None:
             with self._lock:
-                client = self._tables.get(name)
+                client = cache.get(name)
                 if client is None:
-                    client = self.table_service.create_table_if_not_exists(name)
-                    self._tables[name] = client
+                    client = cache[name] = build()
         return client
+
+    def table(self, name: str) -> TableClient:
+        """A client for a table, creating the table the first time this worker asks for it."""
+        return self._once(self._tables, name, lambda: self.table_service.create_table_if_not_exists(name))
 
     def queue(self, name: str) -> QueueClient:
         """A client for a queue (messages Base64-encoded, as the Functions host expects), created on first use."""
-        client = self._queues.get(name)
-        if client is None:
-            with self._lock:
-                client = self._queues.get(name)
-                if client is None:
-                    from azure.core.exceptions import ResourceExistsError
-                    from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePolicy
+        return self._once(self._queues, name, lambda: self._create_queue(name))
 
-                    client = self.queue_service.get_queue_client(
-                        name,
-                        message_encode_policy=BinaryBase64EncodePolicy(),
-                        message_decode_policy=BinaryBase64DecodePolicy(),
-                    )
-                    try:
-                        client.create_queue()
-                    except ResourceExistsError:
-                        pass
-                    self._queues[name] = client
+    def _create_queue(self, name: str) -> QueueClient:
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePolicy
+
+        client = self.queue_service.get_queue_client(
+            name, message_encode_policy=BinaryBase64EncodePolicy(), message_decode_policy=BinaryBase64DecodePolicy()
+        )
+        try:
+            client.create_queue()
+        except ResourceExistsError:
+            pass
         return client
 
     def ping(self, timeout: float) -> bool:
