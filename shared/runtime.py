@@ -10,14 +10,31 @@ from datetime import timedelta
 from functools import cached_property, lru_cache
 
 from shared import __version__
+from shared.auth.tokens import PortalAuthenticator
 from shared.clock import Clock, SystemClock
 from shared.identity import ManagedIdentity
+from shared.jwt_verify import JwksCache
+from shared.outbound import Outbound
 from shared.secrets import CachedSecretStore, SecretStore
+from shared.services.approval import ApprovalService
+from shared.services.audit import AuditLog
+from shared.services.endpoints import EndpointService
 from shared.services.health import HealthService
+from shared.services.integration_records import IntegrationRecordService
+from shared.services.organisations import OrganisationService
 from shared.settings import Settings, get_settings
+from shared.smart.client import SmartClient
+from shared.smart.discovery import SmartDiscovery
 from shared.storage.accounts import StorageAccounts
 from shared.storage.queues import QueueSender
 from shared.storage.routing import Tables
+from shared.storage.tables import (
+    AuditRepository,
+    EndpointUrlRepository,
+    FhirEndpointRepository,
+    LaunchStateRepository,
+    OrganisationRepository,
+)
 
 
 class Runtime:
@@ -50,6 +67,73 @@ class Runtime:
 
             store = KeyVaultSecretStore.connect(self.settings.key_vault_url or "", self.credential())
         return CachedSecretStore(store, timedelta(seconds=self.settings.secret_cache_seconds), self.clock)
+
+    @cached_property
+    def outbound(self) -> Outbound:
+        return Outbound(self.settings.http_timeout_seconds)
+
+    @cached_property
+    def jwks(self) -> JwksCache:
+        return JwksCache(self.outbound, self.clock, timedelta(seconds=self.settings.smart_cache_seconds))
+
+    @cached_property
+    def discovery(self) -> SmartDiscovery:
+        return SmartDiscovery(self.outbound, self.clock, timedelta(seconds=self.settings.smart_cache_seconds))
+
+    @cached_property
+    def smart(self) -> SmartClient:
+        return SmartClient(self.outbound, self.jwks, self.clock)
+
+    @cached_property
+    def portal_auth(self) -> PortalAuthenticator:
+        return PortalAuthenticator(
+            audience=self.settings.portal_api_audience,
+            entra_authority=self.settings.entra_authority,
+            environment=self.settings.environment,
+            jwks=self.jwks,
+            clock=self.clock,
+            local_issuer=self.settings.local_issuer_url,
+            allowed_tenants=self.settings.allowed_tenants,
+        )
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.tables.control(AuditRepository), self.clock)
+
+    @cached_property
+    def organisations(self) -> OrganisationService:
+        return OrganisationService(
+            self.tables.control(OrganisationRepository), self.audit, self.clock, self.settings.enabled_geographies
+        )
+
+    @cached_property
+    def endpoints(self) -> EndpointService:
+        return EndpointService(
+            endpoints=self.tables.control(FhirEndpointRepository),
+            urls=self.tables.control(EndpointUrlRepository),
+            organisations=self.tables.control(OrganisationRepository),
+            discovery=self.discovery,
+            audit=self.audit,
+            clock=self.clock,
+            allow_http=self.settings.environment == "local",
+        )
+
+    @cached_property
+    def approval(self) -> ApprovalService:
+        return ApprovalService(
+            endpoints=self.endpoints,
+            endpoint_rows=self.tables.control(FhirEndpointRepository),
+            states=self.tables.control(LaunchStateRepository),
+            discovery=self.discovery,
+            smart=self.smart,
+            audit=self.audit,
+            clock=self.clock,
+            redirect_uri=f"{self.settings.public_base}/api/portal/approval/callback",
+        )
+
+    @cached_property
+    def integration_records(self) -> IntegrationRecordService:
+        return IntegrationRecordService(self.endpoints, self.settings.public_base)
 
     @cached_property
     def health(self) -> HealthService:

@@ -100,6 +100,51 @@ class Settings(BaseSettings):
         description="Client ID of the user-assigned managed identity (Azure only).",
     )
 
+    # The connector's own addresses.
+    public_base_url: str = Field(
+        alias="PUBLIC_BASE_URL",
+        description="The connector's public URL (the function app), used in redirect URIs and launch records.",
+    )
+    portal_url: str | None = Field(
+        default=None,
+        alias="PORTAL_URL",
+        description="The admin portal's URL, where the approver returns after the EHR sign-in "
+        "(default: PUBLIC_BASE_URL).",
+    )
+
+    # Portal sign-in.
+    portal_api_audience: str = Field(
+        alias="PORTAL_API_AUDIENCE",
+        description="Audience of portal access tokens: the API's application ID URI or client ID in Entra ID.",
+    )
+    entra_authority: str = Field(
+        default="https://login.microsoftonline.com",
+        alias="ENTRA_AUTHORITY",
+        description="Entra ID authority host; tokens must come from {authority}/{tenant}/v2.0.",
+    )
+    portal_allowed_tenants: str = Field(
+        default="",
+        alias="PORTAL_ALLOWED_TENANTS",
+        description="Comma-separated Entra tenant IDs allowed to use the portal; empty allows any tenant.",
+    )
+    local_issuer_url: str | None = Field(
+        default=None,
+        alias="LOCAL_ISSUER_URL",
+        description="The dev host's local sign-in issuer; accepted only when ENVIRONMENT=local.",
+    )
+
+    # Outbound calls to EHRs.
+    http_timeout_seconds: float = Field(
+        default=10.0, alias="HTTP_TIMEOUT_SECONDS", gt=0, le=120, description="Timeout of calls to EHR servers."
+    )
+    smart_cache_seconds: int = Field(
+        default=3600,
+        alias="SMART_CACHE_SECONDS",
+        ge=0,
+        le=86400,
+        description="How long SMART discovery documents and EHR signing keys are cached.",
+    )
+
     # Providers.
     meeting_provider: Literal["graph", "local"] = Field(
         alias="MEETING_PROVIDER", description="graph (Microsoft Teams) or local (the dev host's meeting page)."
@@ -135,7 +180,7 @@ class Settings(BaseSettings):
         alias = cls.model_fields[field_name].alias or field_name
         return _check_storage_value(alias, value)
 
-    @field_validator("key_vault_url", mode="before")
+    @field_validator("key_vault_url", "local_issuer_url", "portal_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
@@ -153,6 +198,13 @@ class Settings(BaseSettings):
                 raise ValueError("Missing required setting KEY_VAULT_URL (needed with SECRETS_PROVIDER=keyvault)")
             if urlsplit(self.key_vault_url).scheme != "https":
                 raise ValueError("KEY_VAULT_URL must be an https URL")
+        for name, url in (("PUBLIC_BASE_URL", self.public_base_url), ("PORTAL_URL", self.portal_url)):
+            if url and urlsplit(url).scheme not in {"https", "http"}:
+                raise ValueError(f"{name} must be an absolute http(s) URL")
+            if url and self.environment != "local" and urlsplit(url).scheme != "https":
+                raise ValueError(f"{name} must be an https URL outside ENVIRONMENT=local")
+        if self.local_issuer_url and self.environment != "local":
+            raise ValueError("LOCAL_ISSUER_URL is the dev sign-in and is refused unless ENVIRONMENT=local")
         if self.environment == "prod":
             local_only = {
                 "MEETING_PROVIDER=local": self.meeting_provider == "local",
@@ -163,6 +215,18 @@ class Settings(BaseSettings):
             if refused:
                 raise ValueError(f"{', '.join(refused)} is for development and is refused when ENVIRONMENT=prod")
         return self
+
+    @property
+    def public_base(self) -> str:
+        return self.public_base_url.rstrip("/")
+
+    @property
+    def portal_base(self) -> str:
+        return (self.portal_url or self.public_base_url).rstrip("/")
+
+    @property
+    def allowed_tenants(self) -> frozenset[str]:
+        return frozenset(t.strip().lower() for t in self.portal_allowed_tenants.split(",") if t.strip())
 
     def data_storage(self, geography: Geography) -> str | None:
         """The storage setting (account name or Azurite connection string) of a geography, if enabled."""

@@ -3,10 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.settings import Geography
+
+
+def check_time_zone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError("must be an IANA time zone such as America/Chicago or Europe/Berlin")
+    return value
+
+
+_ZONES: frozenset[str] = frozenset()
+
+
+def _zones() -> frozenset[str]:
+    global _ZONES
+    if not _ZONES:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+class OrganisationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str = Field(min_length=1, max_length=200, description="The organisation's name, as staff know it.")
+    geography: Geography = Field(description="Where the organisation's data is stored: US, EU or APAC.")
+    time_zone: str = Field(default="UTC", description="Default IANA time zone for new FHIR endpoints.")
+
+    _zone = field_validator("time_zone")(check_time_zone)
 
 
 class Organisation(BaseModel):
@@ -14,4 +41,13 @@ class Organisation(BaseModel):
     display_name: str = Field(min_length=1, max_length=200)
     geography: Geography
     time_zone: str = Field(default="UTC", description="Default IANA time zone for new FHIR endpoints.")
+    created_at: datetime
+    created_by: str = Field(default="", description="User ID of the admin who created it.")
+
+
+class OrganisationPublic(BaseModel):
+    tenant_id: str
+    display_name: str
+    geography: Geography
+    time_zone: str
     created_at: datetime

@@ -1,0 +1,213 @@
+"""Approval: the named approver proves the FHIR base URL and their EHR access by signing in to the EHR (a SMART
+standalone launch), then approves or rejects.
+
+pending_approval --EHR sign-in--> validated --approve--> approved
+         \\________________________________\\--reject--> rejected
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared.auth.principal import Principal, Role
+from shared.clock import Clock
+from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
+from shared.models.endpoint import EndpointStatus, FhirEndpoint, SignInStart
+from shared.models.launch import LaunchState
+from shared.services.audit import AuditLog
+from shared.services.endpoints import EndpointService
+from shared.smart.client import AuthorizeRequest, SmartClient
+from shared.smart.discovery import SmartDiscovery
+from shared.smart.pkce import challenge, new_nonce, new_state, new_verifier
+from shared.storage.tables import FhirEndpointRepository, LaunchStateRepository
+
+STATE_LIFETIME = timedelta(minutes=10)
+SIGN_IN_SCOPE = "openid fhirUser"
+SIGN_IN_STATUSES = {EndpointStatus.PENDING_APPROVAL, EndpointStatus.VALIDATED}
+
+
+class SignInFailed(DomainError):
+    """The EHR sign-in did not complete; shown to the approver on a page, with what to do next."""
+
+    title = "The EHR sign-in did not complete"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    tenant_id: str
+    endpoint_id: str
+    ehr_user: str
+
+
+class ApprovalService:
+    def __init__(
+        self,
+        *,
+        endpoints: EndpointService,
+        endpoint_rows: FhirEndpointRepository,
+        states: LaunchStateRepository,
+        discovery: SmartDiscovery,
+        smart: SmartClient,
+        audit: AuditLog,
+        clock: Clock,
+        redirect_uri: str,
+    ) -> None:
+        self._endpoints = endpoints
+        self._endpoint_rows = endpoint_rows
+        self._states = states
+        self._discovery = discovery
+        self._smart = smart
+        self._audit = audit
+        self._clock = clock
+        self._redirect_uri = redirect_uri
+
+    def _as_approver(self, principal: Principal, endpoint: FhirEndpoint) -> None:
+        principal.require(Role.APPROVER)
+        if principal.username != endpoint.approver:
+            raise Forbidden(f"Only the named approver ({endpoint.approver}) can sign in to the EHR and decide.")
+
+    def start_sign_in(self, principal: Principal, endpoint_id: str) -> SignInStart:
+        endpoint = self._endpoints.get(principal, endpoint_id)
+        self._as_approver(principal, endpoint)
+        if endpoint.status not in SIGN_IN_STATUSES:
+            raise Conflict(
+                f"The EHR sign-in is for endpoints pending approval; this one is {endpoint.status.value}."
+                + (" Submit it for approval first." if endpoint.status == EndpointStatus.DRAFT else "")
+            )
+        configuration = self._discovery.discover(endpoint.base_url, endpoint.client_id)
+        verifier, state, nonce = new_verifier(), new_state(), new_nonce()
+        expires_at = self._clock.now() + STATE_LIFETIME
+        self._states.create(
+            LaunchState(
+                purpose="approval",
+                state=state,
+                tenant_id=principal.tenant_id,
+                endpoint_id=endpoint.id,
+                user_id=principal.user_id,
+                verifier=verifier,
+                nonce=nonce,
+                redirect_uri=self._redirect_uri,
+                expires_at=expires_at,
+            )
+        )
+        request = AuthorizeRequest(
+            client_id=endpoint.client_id,
+            redirect_uri=self._redirect_uri,
+            scope=SIGN_IN_SCOPE,
+            state=state,
+            aud=endpoint.base_url,
+            code_challenge=challenge(verifier),
+            nonce=nonce,
+        )
+        return SignInStart(authorize_url=request.url(configuration), expires_at=expires_at)
+
+    def _consume_state(self, state: str) -> LaunchState:
+        """A state is good once: it is deleted (conditionally on its ETag) before anything else happens."""
+        try:
+            stored = self._states.get_versioned("approval", state)
+            self._states.delete("approval", state, etag=stored.etag)
+        except (NotFound, Conflict):
+            raise SignInFailed(
+                "This sign-in was already used or is unknown; start the EHR sign-in again from the portal."
+            ) from None
+        if stored.item.expires_at <= self._clock.now():
+            raise SignInFailed("This sign-in took longer than 10 minutes; start the EHR sign-in again from the portal.")
+        return stored.item
+
+    def complete_sign_in(
+        self, *, state: str | None, code: str | None, error: str | None, error_description: str | None
+    ) -> SignInResult:
+        if not state:
+            raise SignInFailed("The EHR sent no sign-in state back; start the EHR sign-in again from the portal.")
+        launch = self._consume_state(state)
+        if error:
+            reason = f"{error}: {error_description}" if error_description else error
+            raise SignInFailed(f"The EHR refused the sign-in ({reason[:200]}); check the client ID, then try again.")
+        if not code:
+            raise SignInFailed("The EHR sent no authorization code; start the EHR sign-in again from the portal.")
+        stored = self._endpoint_rows.find(launch.tenant_id, launch.endpoint_id)
+        if stored is None or stored.status not in SIGN_IN_STATUSES:
+            raise SignInFailed("The endpoint changed while you signed in; open it in the portal and start again.")
+        configuration = self._discovery.discover(stored.base_url, stored.client_id)
+        try:
+            tokens = self._smart.exchange_code(
+                configuration,
+                client_id=stored.client_id,
+                code=code,
+                redirect_uri=launch.redirect_uri,
+                verifier=launch.verifier,
+            )
+            if not tokens.id_token:
+                raise Unauthenticated("The EHR returned no id_token; the client needs the openid and fhirUser scopes.")
+            claims = self._smart.validate_id_token(
+                tokens.id_token,
+                configuration,
+                base_url=stored.base_url,
+                client_id=stored.client_id,
+                nonce=launch.nonce,
+            )
+        except (Unauthenticated, DomainError) as failure:
+            raise SignInFailed(failure.detail) from None
+        ehr_user = str(claims.get("fhirUser") or claims["sub"])
+        versioned = self._endpoint_rows.get_versioned(launch.tenant_id, launch.endpoint_id)
+        endpoint = versioned.item
+        if endpoint.status not in SIGN_IN_STATUSES or endpoint.base_url != stored.base_url:
+            raise SignInFailed("The endpoint changed while you signed in; open it in the portal and start again.")
+        now = self._clock.now()
+        endpoint = endpoint.model_copy(
+            update={
+                "status": EndpointStatus.VALIDATED,
+                "validated_ehr_user": ehr_user,
+                "validated_at": now,
+                "updated_at": now,
+                "updated_by": launch.user_id,
+            }
+        )
+        self._endpoint_rows.replace(endpoint, versioned.etag)
+        self._audit.record(
+            tenant_id=launch.tenant_id,
+            user_id=launch.user_id,
+            action="validate",
+            entity="fhir_endpoint",
+            entity_id=endpoint.id,
+            fields={"status", "validated_ehr_user", "validated_at"},
+        )
+        return SignInResult(launch.tenant_id, endpoint.id, ehr_user)
+
+    def _decide(
+        self, principal: Principal, endpoint_id: str, status: EndpointStatus, comment: str | None
+    ) -> FhirEndpoint:
+        endpoint, etag = self._endpoints.get_versioned(principal, endpoint_id)
+        self._as_approver(principal, endpoint)
+        if status == EndpointStatus.APPROVED and endpoint.status != EndpointStatus.VALIDATED:
+            raise Conflict("Sign in to the EHR for this endpoint before approving it; that sign-in proves the URL.")
+        if status == EndpointStatus.REJECTED and endpoint.status not in SIGN_IN_STATUSES:
+            raise Conflict(f"Only endpoints pending approval can be rejected; this one is {endpoint.status.value}.")
+        now = self._clock.now()
+        endpoint = endpoint.model_copy(
+            update={
+                "status": status,
+                "decided_by": principal.user_id,
+                "decided_at": now,
+                "decision_comment": comment,
+                "updated_at": now,
+                "updated_by": principal.user_id,
+            }
+        )
+        self._endpoint_rows.replace(endpoint, etag)
+        self._audit.record(
+            tenant_id=principal.tenant_id,
+            user_id=principal.user_id,
+            action="approve" if status == EndpointStatus.APPROVED else "reject",
+            entity="fhir_endpoint",
+            entity_id=endpoint_id,
+            fields={"status", "decided_at"} | ({"decision_comment"} if comment else set()),
+        )
+        return endpoint
+
+    def approve(self, principal: Principal, endpoint_id: str) -> FhirEndpoint:
+        return self._decide(principal, endpoint_id, EndpointStatus.APPROVED, None)
+
+    def reject(self, principal: Principal, endpoint_id: str, comment: str) -> FhirEndpoint:
+        return self._decide(principal, endpoint_id, EndpointStatus.REJECTED, comment)

@@ -1,0 +1,1 @@
+"""SMART on FHIR: discovery, PKCE, authorize and token requests, id_token validation."""

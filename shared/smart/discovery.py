@@ -1,0 +1,126 @@
+"""SMART discovery: `{base}/.well-known/smart-configuration`, else (Epic before Aug 2021) the CapabilityStatement
+at `{base}/metadata` with its oauth-uris security extension. Results are cached per base URL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from shared.clock import Clock
+from shared.errors import InvalidInput, UpstreamError
+from shared.outbound import Outbound
+
+OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
+
+
+class SmartConfiguration(BaseModel):
+    source: Literal["smart-configuration", "metadata"]
+    authorization_endpoint: str
+    token_endpoint: str
+    issuer: str | None = None
+    jwks_uri: str | None = None
+    capabilities: list[str] = Field(default_factory=list)
+    code_challenge_methods_supported: list[str] = Field(default_factory=list)
+    grant_types_supported: list[str] = Field(default_factory=list)
+    scopes_supported: list[str] = Field(default_factory=list)
+
+
+class DiscoveryFailed(InvalidInput):
+    """The base URL answers no usable SMART discovery; `detail` says what was tried and what answered."""
+
+
+def _absolute(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+
+
+def _from_well_known(body: Any) -> tuple[SmartConfiguration | None, str]:
+    if not isinstance(body, dict):
+        return None, "not a JSON object"
+    token = _absolute(body.get("token_endpoint"))
+    authorize = _absolute(body.get("authorization_endpoint"))
+    missing = [name for name, value in (("authorization_endpoint", authorize), ("token_endpoint", token)) if not value]
+    if missing:
+        return None, f"missing {', '.join(missing)}"
+    methods = [str(m) for m in body.get("code_challenge_methods_supported") or []]
+    if "S256" not in methods or "plain" in methods:
+        return None, "code_challenge_methods_supported must list S256 and not plain"
+    return (
+        SmartConfiguration(
+            source="smart-configuration",
+            authorization_endpoint=str(authorize),
+            token_endpoint=str(token),
+            issuer=_absolute(body.get("issuer")),
+            jwks_uri=_absolute(body.get("jwks_uri")),
+            capabilities=[str(c) for c in body.get("capabilities") or []],
+            code_challenge_methods_supported=methods,
+            grant_types_supported=[str(g) for g in body.get("grant_types_supported") or []],
+            scopes_supported=[str(s) for s in body.get("scopes_supported") or []],
+        ),
+        "ok",
+    )
+
+
+def _from_metadata(body: Any) -> tuple[SmartConfiguration | None, str]:
+    if not isinstance(body, dict) or body.get("resourceType") != "CapabilityStatement":
+        return None, "not a CapabilityStatement"
+    for rest in body.get("rest") or []:
+        security = rest.get("security") or {} if isinstance(rest, dict) else {}
+        for extension in security.get("extension") or []:
+            if extension.get("url") != OAUTH_URIS:
+                continue
+            uris = {e.get("url"): _absolute(e.get("valueUri")) for e in extension.get("extension") or []}
+            if uris.get("authorize") and uris.get("token"):
+                return (
+                    SmartConfiguration(
+                        source="metadata",
+                        authorization_endpoint=str(uris["authorize"]),
+                        token_endpoint=str(uris["token"]),
+                        code_challenge_methods_supported=["S256"],
+                    ),
+                    "ok",
+                )
+    return None, "no oauth-uris security extension with authorize and token URLs"
+
+
+class SmartDiscovery:
+    def __init__(self, outbound: Outbound, clock: Clock, ttl: timedelta) -> None:
+        self._outbound = outbound
+        self._clock = clock
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[SmartConfiguration, datetime]] = {}
+
+    def discover(self, base_url: str, client_id: str | None = None, *, fresh: bool = False) -> SmartConfiguration:
+        now = self._clock.now()
+        with self._lock:
+            cached = self._cache.get(base_url)
+        if cached and not fresh and now - cached[1] < self._ttl:
+            return cached[0]
+        attempts: list[str] = []
+        for suffix, parse, headers in (
+            ("/.well-known/smart-configuration", _from_well_known, {}),
+            ("/metadata", _from_metadata, {"Epic-Client-ID": client_id} if client_id else {}),
+        ):
+            url = base_url + suffix
+            try:
+                status, body = self._outbound.get_json(url, headers=headers)
+            except UpstreamError:
+                attempts.append(f"{url} could not be reached")
+                continue
+            if status != 200:
+                attempts.append(f"{url} answered HTTP {status}")
+                continue
+            configuration, reason = parse(body)
+            if configuration is None:
+                attempts.append(f"{url} answered, but {reason}")
+                continue
+            with self._lock:
+                self._cache[base_url] = (configuration, now)
+            return configuration
+        raise DiscoveryFailed(
+            "This FHIR base URL has no usable SMART configuration. " + "; ".join(attempts) + ".",
+            {"base_url": "no SMART discovery found"},
+        )
