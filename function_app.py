@@ -5,10 +5,11 @@ Settings are validated here, so that a missing or invalid setting stops the app 
 
 import azure.functions as func
 
-from functions import health
+from functions import health, portal
 from shared.settings import get_settings
 
 get_settings()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health.bp)
+app.register_functions(portal.bp)

@@ -12,18 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dev.local_settings import offline_values  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 5
-AZURITE_LIKE = "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;TableEndpoint=http://127.0.0.1:1/a;"
-ENV = {
-    **os.environ,
-    "ENVIRONMENT": "local",
-    "AzureWebJobsStorage": AZURITE_LIKE,
-    "DATA_STORAGE_EU": AZURITE_LIKE,
-    "MEETING_PROVIDER": "local",
-    "SMS_PROVIDER": "outbox",
-    "SECRETS_PROVIDER": "env",
-}
+ENV = {**os.environ, **offline_values()}
 TIMER = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
 
 

@@ -10,12 +10,12 @@ import functools
 import html
 import json
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, TypeVar
 
 import azure.functions as func
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from shared.errors import (
     ConfigurationError,
@@ -95,19 +95,56 @@ def redirect(location: str) -> func.HttpResponse:
     return func.HttpResponse(status_code=302, headers={"Location": location, **_NO_STORE})
 
 
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class RequestRejected(DomainError):
+    """The HTTP request itself is unacceptable (size, content type); `status` says how."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = HTTPStatus(status).phrase
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_json(req: func.HttpRequest, model: type[M]) -> M:
+    """The request body as `model`: 413 over 1 MB, 415 unless JSON, 400 with one message per bad field."""
+    body = req.get_body() or b""
+    if len(body) > MAX_BODY_BYTES:
+        raise RequestRejected(413, "The request body is larger than 1 MB; send less data.")
+    content_type = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise RequestRejected(415, "Send the request body as JSON (Content-Type: application/json).")
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for error in exc.errors(include_url=False):
+            name = ".".join(str(part) for part in error["loc"]) or "body"
+            if error["type"] == "json_invalid":
+                raise InvalidInput("The request body is not valid JSON.", {"body": error["msg"]}) from None
+            if error["type"] == "extra_forbidden":
+                fields[name] = "is not a field of this request"
+            else:
+                fields.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
+        raise InvalidInput("Some fields are missing or invalid; see errors.", fields) from None
+
+
 P = ParamSpec("P")
 
 
-Handler = Callable[P, Coroutine[Any, Any, func.HttpResponse]]
-
-
-def api_errors(handler: Handler[P]) -> Handler[P]:
+def api_errors(handler: Callable[P, func.HttpResponse]) -> Callable[P, func.HttpResponse]:
     """Turn domain errors into problem+json and anything unexpected into a bare 500."""
 
     @functools.wraps(handler)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> func.HttpResponse:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> func.HttpResponse:
         try:
-            return await handler(*args, **kwargs)
+            return handler(*args, **kwargs)
+        except RequestRejected as rejected:
+            return problem(rejected.status, rejected.detail)
         except DomainError as error:
             if status_of(error) >= 500:
                 log.error("%s failed: %s", handler.__name__, type(error).__name__)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import azure.functions as func
 
 from functions._http import api_errors, json_response
@@ -14,8 +12,8 @@ bp = func.Blueprint()
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @api_errors
-async def health(req: func.HttpRequest) -> func.HttpResponse:
-    report = await asyncio.to_thread(get_runtime().health.check)
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    report = get_runtime().health.check()
     body = {
         "status": "healthy" if report.healthy else "unhealthy",
         "version": report.version,

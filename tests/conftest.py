@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from dev.azurite import Azurite
+from dev.azurite import Azurite, free_port
 from dev.host import DevHost, HostConfig, HostKeys
+from dev.identity import LocalIssuer
+from dev.sandbox_ehr import SandboxEhr
 from dev.serving import ServerThread
 from shared.runtime import Runtime, get_runtime
 from shared.settings import Settings, get_settings, load_settings
@@ -27,9 +29,35 @@ def azurite() -> Iterator[Azurite]:
         yield running
 
 
-def base_environment(azurite: Azurite, table_prefix: str) -> dict[str, str]:
+AUDIENCE = "api://ehr-connector-test"
+CLIENT_ID = "connector-test-client"
+
+
+@pytest.fixture(scope="session")
+def identity() -> Iterator[LocalIssuer]:
+    """The dev host's local sign-in issuer, on a free port."""
+    issuer = LocalIssuer(audience=AUDIENCE)
+    with ServerThread(issuer.application()) as server:
+        issuer.url = server.url
+        yield issuer
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxEhr]:
+    """The sandbox EHR, on a free port."""
+    ehr = SandboxEhr()
+    with ServerThread(ehr.application()) as server:
+        ehr.url = server.url
+        yield ehr
+
+
+def base_environment(
+    azurite: Azurite, table_prefix: str, public_base_url: str = "http://127.0.0.1:1"
+) -> dict[str, str]:
     return {
         "ENVIRONMENT": "local",
+        "PUBLIC_BASE_URL": public_base_url,
+        "PORTAL_API_AUDIENCE": AUDIENCE,
         "AzureWebJobsStorage": azurite.connection_string("connectorapp"),
         "DATA_STORAGE_US": azurite.connection_string("connectorus"),
         "DATA_STORAGE_EU": azurite.connection_string("connectoreu"),
@@ -67,10 +95,16 @@ def runtime(settings: Settings) -> Runtime:
 
 
 @pytest.fixture(scope="session")
-def app_host(azurite: Azurite) -> Iterator[ServerThread]:
-    """The real function_app, indexed once, served by the dev host on a free port."""
+def app_host(azurite: Azurite, identity: LocalIssuer, sandbox: SandboxEhr) -> Iterator[ServerThread]:
+    """The real function_app, indexed once, served by the dev host on a free port, trusting the local issuer;
+    the sandbox EHR knows its client ID and approval redirect URI."""
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    sandbox.register_client(CLIENT_ID, f"{public}/api/portal/approval/callback")
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in base_environment(azurite, "t" + secrets.token_hex(5)).items():
+        values = base_environment(azurite, "t" + secrets.token_hex(5), public)
+        values["LOCAL_ISSUER_URL"] = identity.url
+        for key, value in values.items():
             patch.setenv(key, value)
         get_settings.cache_clear()
         get_runtime.cache_clear()
@@ -83,7 +117,7 @@ def app_host(azurite: Azurite) -> Iterator[ServerThread]:
             config=HostConfig.load(ROOT / "host.json"),
             web_dir=ROOT / "web",
         )
-        with ServerThread(host.web_application()) as server:
+        with ServerThread(host.web_application(), port=port) as server:
             yield server
         host.close()
         get_settings.cache_clear()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import azure.functions as func
@@ -13,10 +12,10 @@ from shared.errors import Conflict, InvalidInput, NotFound, UpstreamError
 
 def run(error: Exception) -> func.HttpResponse:
     @api_errors
-    async def handler(req: func.HttpRequest) -> func.HttpResponse:
+    def handler(req: func.HttpRequest) -> func.HttpResponse:
         raise error
 
-    return asyncio.run(handler(func.HttpRequest("GET", "/api/x", body=b"")))
+    return handler(func.HttpRequest("GET", "/api/x", body=b""))
 
 
 def body(response: func.HttpResponse) -> dict[str, object]:

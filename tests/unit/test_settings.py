@@ -16,6 +16,8 @@ VALID = {
     "MEETING_PROVIDER": "local",
     "SMS_PROVIDER": "outbox",
     "SECRETS_PROVIDER": "env",
+    "PUBLIC_BASE_URL": "http://localhost:7071",
+    "PORTAL_API_AUDIENCE": "api://connector",
 }
 ALL_SETTINGS = [
     *VALID,
@@ -24,6 +26,8 @@ ALL_SETTINGS = [
     "DATA_STORAGE_APAC",
     "KEY_VAULT_URL",
     "TABLE_PREFIX",
+    "LOCAL_ISSUER_URL",
+    "PORTAL_URL",
 ]
 
 
@@ -49,7 +53,10 @@ def test_valid_local_settings_load(env: pytest.MonkeyPatch) -> None:
     assert settings.secret_cache_seconds == 300
 
 
-@pytest.mark.parametrize("name", ["ENVIRONMENT", "MEETING_PROVIDER", "SMS_PROVIDER", "SECRETS_PROVIDER"])
+@pytest.mark.parametrize(
+    "name",
+    ["ENVIRONMENT", "MEETING_PROVIDER", "SMS_PROVIDER", "SECRETS_PROVIDER", "PUBLIC_BASE_URL", "PORTAL_API_AUDIENCE"],
+)
 def test_a_missing_required_setting_is_named(env: pytest.MonkeyPatch, name: str) -> None:
     env.delenv(name)
     assert f"Missing required setting {name}" in problem(env)
@@ -89,6 +96,7 @@ def test_local_providers_are_refused_in_prod(env: pytest.MonkeyPatch, name: str,
     env.setenv("AzureWebJobsStorage", "")
     env.setenv("AzureWebJobsStorage__accountName", "connectorapp")
     env.setenv("DATA_STORAGE_EU", "connectoreu")
+    env.setenv("PUBLIC_BASE_URL", "https://connector.contoso.org")
     assert load_settings().environment == "prod"
     env.setenv(name, value)
     assert f"{name}={value} is for development" in problem(env)
@@ -121,3 +129,16 @@ def test_sample_settings_file_lists_every_setting() -> None:
     sample = json.loads((Path(__file__).parents[2] / "local.settings.sample.json").read_text())["Values"]
     aliases = {field.alias for field in Settings.model_fields.values()}
     assert aliases <= set(sample), f"missing from local.settings.sample.json: {aliases - set(sample)}"
+
+
+def test_local_issuer_is_refused_outside_local(env: pytest.MonkeyPatch) -> None:
+    env.setenv("LOCAL_ISSUER_URL", "http://127.0.0.1:7073")
+    assert load_settings().local_issuer_url == "http://127.0.0.1:7073"
+    env.setenv("ENVIRONMENT", "test")
+    env.setenv("PUBLIC_BASE_URL", "https://connector.contoso.org")
+    assert "LOCAL_ISSUER_URL is the dev sign-in and is refused unless ENVIRONMENT=local" in problem(env)
+
+
+def test_public_url_must_be_https_outside_local(env: pytest.MonkeyPatch) -> None:
+    env.setenv("ENVIRONMENT", "test")
+    assert "PUBLIC_BASE_URL must be an https URL" in problem(env)

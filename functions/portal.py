@@ -1,0 +1,278 @@
+"""The admin portal API: organisation, FHIR endpoints, approval by EHR sign-in, integration records, audit log.
+
+Every route but the EHR's redirect back (which a browser follows, and which is protected by its single-use
+state) needs a portal bearer token, and every read or write is scoped to the caller's tenant.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import azure.functions as func
+
+from functions._http import api_errors, html_page, json_response, parse_json, redirect
+from functions._openapi import ApiRoutes, build_document
+from shared import __version__
+from shared.auth.principal import Principal
+from shared.errors import DomainError
+from shared.models.audit import AuditPage
+from shared.models.endpoint import (
+    EndpointList,
+    FhirEndpoint,
+    FhirEndpointCreate,
+    FhirEndpointPublic,
+    FhirEndpointUpdate,
+    IntegrationRecords,
+    RejectRequest,
+    SignInStart,
+)
+from shared.models.organisation import OrganisationCreate, OrganisationPublic
+from shared.runtime import Runtime, get_runtime
+
+bp = func.Blueprint()
+api = ApiRoutes(bp)
+
+
+def _caller(req: func.HttpRequest) -> tuple[Runtime, Principal]:
+    runtime = get_runtime()
+    return runtime, runtime.portal_auth.authenticate(req.headers)
+
+
+def _endpoint(endpoint: FhirEndpoint) -> func.HttpResponse:
+    return json_response(FhirEndpointPublic.of(endpoint))
+
+
+@api.route(
+    "GET",
+    "portal/organisation",
+    summary="Read your organisation",
+    tag="organisation",
+    response=OrganisationPublic,
+)
+@api_errors
+def get_organisation(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    organisation = runtime.organisations.get(principal)
+    return json_response(OrganisationPublic(**organisation.model_dump()))
+
+
+@api.route(
+    "POST",
+    "portal/organisation",
+    summary="Set up your organisation (once per Entra tenant)",
+    tag="organisation",
+    request=OrganisationCreate,
+    response=OrganisationPublic,
+    status=201,
+    errors=(409,),
+)
+@api_errors
+def create_organisation(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    organisation = runtime.organisations.create(principal, parse_json(req, OrganisationCreate))
+    return json_response(OrganisationPublic(**organisation.model_dump()), status=201)
+
+
+@api.route("GET", "portal/endpoints", summary="List FHIR endpoints", tag="endpoints", response=EndpointList)
+@api_errors
+def list_endpoints(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    items = [FhirEndpointPublic.of(e) for e in runtime.endpoints.list_endpoints(principal)]
+    return json_response(EndpointList(items=items))
+
+
+@api.route(
+    "POST",
+    "portal/endpoints",
+    summary="Add a FHIR endpoint (probes its SMART discovery)",
+    tag="endpoints",
+    request=FhirEndpointCreate,
+    response=FhirEndpointPublic,
+    status=201,
+    errors=(409, 502),
+)
+@api_errors
+def create_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    endpoint = runtime.endpoints.create(principal, parse_json(req, FhirEndpointCreate))
+    return json_response(FhirEndpointPublic.of(endpoint), status=201)
+
+
+@api.route(
+    "GET",
+    "portal/endpoints/{endpoint_id}",
+    summary="Read a FHIR endpoint",
+    tag="endpoints",
+    response=FhirEndpointPublic,
+)
+@api_errors
+def get_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return _endpoint(runtime.endpoints.get(principal, req.route_params["endpoint_id"]))
+
+
+@api.route(
+    "PATCH",
+    "portal/endpoints/{endpoint_id}",
+    summary="Change a FHIR endpoint",
+    description="Changing anything but the display name of an endpoint that is past draft sends it back to "
+    "pending_approval: the approver signs in to the EHR and approves again.",
+    tag="endpoints",
+    request=FhirEndpointUpdate,
+    response=FhirEndpointPublic,
+    errors=(409, 502),
+)
+@api_errors
+def update_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    update = parse_json(req, FhirEndpointUpdate)
+    return _endpoint(runtime.endpoints.update(principal, req.route_params["endpoint_id"], update))
+
+
+@api.route(
+    "DELETE",
+    "portal/endpoints/{endpoint_id}",
+    summary="Remove a FHIR endpoint",
+    tag="endpoints",
+    status=204,
+    response_kind="empty",
+)
+@api_errors
+def delete_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    runtime.endpoints.delete(principal, req.route_params["endpoint_id"])
+    return func.HttpResponse(status_code=204)
+
+
+@api.route(
+    "POST",
+    "portal/endpoints/{endpoint_id}/submit",
+    summary="Submit a draft endpoint for approval",
+    tag="approval",
+    response=FhirEndpointPublic,
+    errors=(409,),
+)
+@api_errors
+def submit_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return _endpoint(runtime.endpoints.submit(principal, req.route_params["endpoint_id"]))
+
+
+@api.route(
+    "POST",
+    "portal/endpoints/{endpoint_id}/sign-in",
+    summary="Start the approver's EHR sign-in (SMART standalone launch)",
+    description="Only the named approver. Open `authorize_url` in the browser; the EHR redirects back to "
+    "/api/portal/approval/callback, which validates the sign-in and returns to the portal.",
+    tag="approval",
+    response=SignInStart,
+    errors=(409, 502),
+)
+@api_errors
+def start_sign_in(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return json_response(runtime.approval.start_sign_in(principal, req.route_params["endpoint_id"]))
+
+
+@api.route(
+    "GET",
+    "portal/approval/callback",
+    summary="Where the EHR returns the approver after sign-in",
+    description="Followed by the browser, not called by the portal. Redirects to the portal on success; "
+    "otherwise shows a page that says what went wrong and what to do.",
+    tag="approval",
+    auth="none",
+    status=302,
+    response_kind="redirect",
+    query=(
+        ("state", "The single-use state of the sign-in."),
+        ("code", "The EHR's authorization code."),
+        ("error", "The EHR's error code, when it refused."),
+        ("error_description", "The EHR's explanation of the error."),
+    ),
+)
+def approval_callback(req: func.HttpRequest) -> func.HttpResponse:
+    runtime = get_runtime()
+    try:
+        result = runtime.approval.complete_sign_in(
+            state=req.params.get("state"),
+            code=req.params.get("code"),
+            error=req.params.get("error"),
+            error_description=req.params.get("error_description"),
+        )
+    except DomainError as failure:
+        return html_page("The EHR sign-in did not complete", failure.detail, status=400)
+    except Exception:
+        return html_page(
+            "The EHR sign-in did not complete",
+            "Something went wrong on our side; start the EHR sign-in again from the portal.",
+            status=500,
+        )
+    return redirect(f"{runtime.settings.portal_base}/#/endpoints/{quote(result.endpoint_id)}?signin=ok")
+
+
+@api.route(
+    "POST",
+    "portal/endpoints/{endpoint_id}/approve",
+    summary="Approve an endpoint (named approver, after the EHR sign-in)",
+    tag="approval",
+    response=FhirEndpointPublic,
+    errors=(409,),
+)
+@api_errors
+def approve_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return _endpoint(runtime.approval.approve(principal, req.route_params["endpoint_id"]))
+
+
+@api.route(
+    "POST",
+    "portal/endpoints/{endpoint_id}/reject",
+    summary="Reject an endpoint with a comment (named approver)",
+    tag="approval",
+    request=RejectRequest,
+    response=FhirEndpointPublic,
+    errors=(409,),
+)
+@api_errors
+def reject_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    comment = parse_json(req, RejectRequest).comment
+    return _endpoint(runtime.approval.reject(principal, req.route_params["endpoint_id"], comment))
+
+
+@api.route(
+    "GET",
+    "portal/endpoints/{endpoint_id}/integration-records",
+    summary="The records an EHR analyst enters into the EHR (approved endpoints only)",
+    tag="integration",
+    response=IntegrationRecords,
+    errors=(409,),
+)
+@api_errors
+def integration_records(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return json_response(runtime.integration_records.records(principal, req.route_params["endpoint_id"]))
+
+
+@api.route(
+    "GET",
+    "portal/audit",
+    summary="The audit log, newest first (admins)",
+    tag="audit",
+    response=AuditPage,
+    query=(("continuation", "The `continuation` of the previous page."),),
+)
+@api_errors
+def audit_log(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return json_response(runtime.audit.page(principal, req.params.get("continuation")))
+
+
+@bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def openapi(req: func.HttpRequest) -> func.HttpResponse:
+    settings = get_runtime().settings
+    document = build_document(
+        api.routes, title="EHR virtual visits connector: portal API", version=__version__, server=settings.public_base
+    )
+    return json_response(document)
