@@ -177,7 +177,7 @@ def test_audit_log_pages_newest_first(tenant: Tenant, sandbox: SandboxEhr) -> No
     seen: list[str] = []
     continuation = None
     while True:
-        params = {"continuation": continuation} if continuation else {}
+        params: dict[str, str] = {"continuation": continuation} if continuation else {}
         page = tenant.call("GET", "portal/audit", params=params).json()
         seen += [e["action"] for e in page["items"]]
         continuation = page["continuation"]
@@ -223,12 +223,13 @@ def test_other_tenant_sees_nothing_of_ours(
 
 def test_only_the_named_approver_signs_in_and_decides(tenant: Tenant, sandbox: SandboxEhr) -> None:
     endpoint_id = pending_endpoint(tenant, sandbox)
-    someone = {"as_user": "other.analyst@northclinic.example", "roles": APPROVER_ROLES}
-    assert "analyst@northclinic.example" in problem(
-        tenant.call("POST", f"portal/endpoints/{endpoint_id}/sign-in", **someone), 403
-    )["detail"]
-    problem(tenant.call("POST", f"portal/endpoints/{endpoint_id}/approve", **someone), 403)
-    problem(tenant.call("POST", f"portal/endpoints/{endpoint_id}/reject", json={"comment": "no"}, **someone), 403)
+    someone = tenant.token("other.analyst@northclinic.example", APPROVER_ROLES)
+    assert (
+        "analyst@northclinic.example"
+        in problem(tenant.call("POST", f"portal/endpoints/{endpoint_id}/sign-in", token=someone), 403)["detail"]
+    )
+    problem(tenant.call("POST", f"portal/endpoints/{endpoint_id}/approve", token=someone), 403)
+    problem(tenant.call("POST", f"portal/endpoints/{endpoint_id}/reject", json={"comment": "no"}, token=someone), 403)
     # The admin is not the approver either.
     problem(tenant.call("POST", f"portal/endpoints/{endpoint_id}/approve"), 403)
 

@@ -1,0 +1,114 @@
+"""Portal token validation against a loopback Entra ID (OpenID configuration and JWKS over HTTP)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dev.identity import LocalIssuer
+from dev.serving import ServerThread
+from shared.auth.principal import Role
+from shared.auth.tokens import PortalAuthenticator
+from shared.clock import Clock, SystemClock
+from shared.errors import Forbidden, Unauthenticated
+from shared.jwt_verify import JwksCache
+from shared.outbound import Outbound
+from tests.support.clock import FakeClock
+from tests.support.entra_stub import EntraStub
+
+AUDIENCE = "6f1f7a52-0000-4000-8000-00000000c0de"
+TENANT = str(uuid.uuid4())
+
+
+@pytest.fixture
+def entra() -> Iterator[EntraStub]:
+    stub = EntraStub()
+    with ServerThread(stub.application()) as server:
+        stub.url = server.url
+        yield stub
+
+
+def authenticator(
+    entra: EntraStub,
+    *,
+    clock: Clock | None = None,
+    environment: str = "prod",
+    local_issuer: str | None = None,
+    allowed_tenants: frozenset[str] = frozenset(),
+) -> PortalAuthenticator:
+    clock = clock or SystemClock()
+    return PortalAuthenticator(
+        audience=AUDIENCE,
+        entra_authority=entra.url,
+        environment=environment,
+        jwks=JwksCache(Outbound(5), clock, timedelta(hours=1)),
+        clock=clock,
+        local_issuer=local_issuer,
+        allowed_tenants=allowed_tenants,
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_entra_token_gives_the_caller_their_tenant_and_roles(entra: EntraStub) -> None:
+    token = entra.mint(tenant_id=TENANT, audience=AUDIENCE, roles=["Connector.Admin", "Other.Role"], username="A@x.org")
+    principal = authenticator(entra).authenticate(bearer(token))
+    assert principal.tenant_id == TENANT
+    assert principal.username == "a@x.org"
+    assert principal.roles == frozenset({Role.ADMIN})
+
+
+def test_keys_are_cached_and_refetched_for_an_unknown_kid(entra: EntraStub) -> None:
+    clock = FakeClock(datetime.now(UTC))
+    auth = authenticator(entra, clock=clock)
+    for _ in range(3):
+        auth.authenticate(bearer(entra.mint(tenant_id=TENANT, audience=AUDIENCE, roles=[], username="a@x.org")))
+    assert entra.jwks_requests == 1
+    entra.rotate()
+    rotated = entra.mint(tenant_id=TENANT, audience=AUDIENCE, roles=[], username="a@x.org")
+    # Within a minute of the last fetch an unknown kid is refused without asking again (no hammering).
+    with pytest.raises(Unauthenticated, match="does not publish"):
+        auth.authenticate(bearer(rotated))
+    assert entra.jwks_requests == 1
+    clock.advance(seconds=61)
+    auth.authenticate(bearer(rotated))
+    assert entra.jwks_requests == 2
+
+
+def test_issuer_must_match_the_token_tenant(entra: EntraStub) -> None:
+    token = entra.mint(
+        tenant_id=TENANT, audience=AUDIENCE, roles=[], username="a@x.org", iss=f"{entra.url}/{uuid.uuid4()}/v2.0"
+    )
+    with pytest.raises(Unauthenticated, match="issuer we do not trust"):
+        authenticator(entra).authenticate(bearer(token))
+
+
+def test_tenants_outside_the_allow_list_are_refused(entra: EntraStub) -> None:
+    token = entra.mint(tenant_id=TENANT, audience=AUDIENCE, roles=[], username="a@x.org")
+    with pytest.raises(Forbidden, match="not enabled"):
+        authenticator(entra, allowed_tenants=frozenset({str(uuid.uuid4())})).authenticate(bearer(token))
+
+
+def test_local_issuer_tokens_are_refused_outside_local(entra: EntraStub, identity: LocalIssuer) -> None:
+    token = identity.mint(username="admin@contoso.example", roles=["Connector.Admin"], audience=AUDIENCE)
+    local = authenticator(entra, environment="local", local_issuer=identity.url)
+    assert local.authenticate(bearer(token)).roles == frozenset({Role.ADMIN})
+    with pytest.raises(Unauthenticated, match="refused outside ENVIRONMENT=local"):
+        authenticator(entra, environment="test", local_issuer=identity.url).authenticate(bearer(token))
+    with pytest.raises(Unauthenticated, match="issuer we do not trust"):
+        authenticator(entra).authenticate(bearer(token))
+
+
+def test_expiry_is_checked_with_the_injected_clock(entra: EntraStub) -> None:
+    clock = FakeClock(datetime.now(UTC))
+    auth = authenticator(entra, clock=clock)
+    token = entra.mint(tenant_id=TENANT, audience=AUDIENCE, roles=[], username="a@x.org")
+    auth.authenticate(bearer(token))
+    clock.advance(hours=1, minutes=3)  # past exp plus the two-minute leeway
+    with pytest.raises(Unauthenticated, match="expired"):
+        auth.authenticate(bearer(token))
