@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: run test lint typecheck pytest deps bench clean
+.PHONY: run test lint typecheck pytest deps bench demo clean
 
 deps: $(PIP_STAMP) $(NPM_STAMP)
 
@@ -36,6 +36,9 @@ pytest: deps
 	$(PY) -m pytest
 
 test: lint typecheck pytest
+
+demo: deps
+	$(PY) -m dev.demo
 
 bench: deps
 	$(PY) bench/import_time.py

@@ -15,11 +15,14 @@ from pathlib import Path
 
 from dev.azurite import Azurite
 from dev.host import DevHost, HostConfig, HostKeys
+from dev.identity import LocalIssuer
 from dev.local_settings import apply_values, load_values
+from dev.sandbox_ehr import SandboxEhr
 from dev.serving import ServerThread
 from shared.settings import Geography
 
 ROOT = Path(__file__).resolve().parent.parent
+LOCAL_CLIENT_ID = "connector-local"
 ACCOUNTS = {"AzureWebJobsStorage": "connectorapp"} | {
     f"DATA_STORAGE_{g.value}": f"connector{g.value.lower()}" for g in Geography
 }
@@ -29,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dev", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--ehr-port", type=int, default=7072, help="port of the sandbox EHR")
+    parser.add_argument("--identity-port", type=int, default=7073, help="port of the local sign-in issuer")
     parser.add_argument("--settings", type=Path, default=ROOT / "local.settings.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -43,6 +48,20 @@ def main(argv: list[str] | None = None) -> int:
         for setting, account in ACCOUNTS.items():
             if not os.environ.get(setting):
                 os.environ[setting] = azurite.connection_string(account)
+
+    # The sandbox EHR and the local sign-in issuer (trusted only because ENVIRONMENT=local).
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://localhost:{args.port}")
+    public = os.environ["PUBLIC_BASE_URL"].rstrip("/")
+    sandbox = SandboxEhr()
+    sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/portal/approval/callback")
+    sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/launch/callback")
+    ehr_server = ServerThread(sandbox.application(), host=args.host, port=args.ehr_port).start()
+    sandbox.url = f"http://localhost:{ehr_server.port}"
+    issuer = LocalIssuer(audience=os.environ.get("PORTAL_API_AUDIENCE") or "api://ehr-connector-local")
+    identity_server = ServerThread(issuer.application(), host=args.host, port=args.identity_port).start()
+    issuer.url = f"http://localhost:{identity_server.port}"
+    if os.environ.get("ENVIRONMENT") == "local" and not os.environ.get("LOCAL_ISSUER_URL"):
+        os.environ["LOCAL_ISSUER_URL"] = issuer.url
 
     keys = HostKeys(
         function_keys=(os.environ.get("DEV_HOST_FUNCTION_KEY") or secrets.token_urlsafe(24),),
@@ -77,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
                 "The connector is running.",
                 f"  Admin portal:  {base}/",
                 f"  Health:        {base}/api/health",
+                f"  API contract:  {base}/api/openapi.json",
+                f"  Local sign-in: {issuer.url}/  (tokens for the portal API)",
+                f"  Sandbox EHR:   {sandbox.fhir_base}  (SMART client ID: {LOCAL_CLIENT_ID})",
+                "  Walk through:  make demo  (in another terminal)",
                 f"  Function key:  {keys.function_keys[0]}  (x-functions-key header or ?code=)",
                 f"  Storage:       {'Azurite (in memory)' if azurite else 'as configured'}",
                 f"  Functions:     {', '.join(host.function_names)}",
@@ -91,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stopped.set())
     stopped.wait()
     server.stop()
+    ehr_server.stop()
+    identity_server.stop()
     host.close()
     if azurite:
         azurite.stop()

@@ -6,6 +6,7 @@ state) needs a portal bearer token, and every read or write is scoped to the cal
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import quote
 
 import azure.functions as func
@@ -29,6 +30,7 @@ from shared.models.endpoint import (
 from shared.models.organisation import OrganisationCreate, OrganisationPublic
 from shared.runtime import Runtime, get_runtime
 
+log = logging.getLogger(__name__)
 bp = func.Blueprint()
 api = ApiRoutes(bp)
 
@@ -203,6 +205,7 @@ def approval_callback(req: func.HttpRequest) -> func.HttpResponse:
     except DomainError as failure:
         return html_page("The EHR sign-in did not complete", failure.detail, status=400)
     except Exception:
+        log.exception("approval_callback failed unexpectedly")
         return html_page(
             "The EHR sign-in did not complete",
             "Something went wrong on our side; start the EHR sign-in again from the portal.",

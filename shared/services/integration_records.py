@@ -22,8 +22,8 @@ EPIC_PATIENT_CONTEXT = "sessionId=%CSN%&conferenceId=%CONFERENCEID%"
 SIU_EVENTS = "SIU^S12, SIU^S13, SIU^S14, SIU^S15, SIU^S17, SIU^S26"
 
 
-def _values(**pairs: str) -> list[IntegrationValue]:
-    return [IntegrationValue(name=name.replace("_", " ").capitalize(), value=value) for name, value in pairs.items()]
+def _values(*pairs: tuple[str, str]) -> list[IntegrationValue]:
+    return [IntegrationValue(name=name, value=value) for name, value in pairs]
 
 
 def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecords:
@@ -38,11 +38,11 @@ def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecord
             title="Provider launch record",
             description='Behind the clinician\'s "Begin virtual visit" button.',
             values=_values(
-                launch_url=provider_url,
-                launch_type=launch_type,
-                client_id=endpoint.client_id,
-                redirect_uri=f"{api}/launch/callback",
-                fhir_base_url=endpoint.base_url,
+                ("Launch URL", provider_url),
+                ("Launch type", launch_type),
+                ("Client ID", endpoint.client_id),
+                ("Redirect URI", f"{api}/launch/callback"),
+                ("FHIR base URL", endpoint.base_url),
             ),
         ),
         IntegrationRecord(
@@ -50,37 +50,37 @@ def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecord
             title="Patient launch record",
             description='Behind the patient portal\'s "Begin virtual visit" button.',
             values=_values(
-                launch_url=patient_url,
-                launch_type=launch_type,
-                client_id=endpoint.client_id,
-                redirect_uri=f"{api}/launch/callback",
-                fhir_base_url=endpoint.base_url,
+                ("Launch URL", patient_url),
+                ("Launch type", launch_type),
+                ("Client ID", endpoint.client_id),
+                ("Redirect URI", f"{api}/launch/callback"),
+                ("FHIR base URL", endpoint.base_url),
             ),
         ),
         IntegrationRecord(
             kind="sms_direct",
             title="SMS direct record",
             description="The link patients receive by SMS; the connector signs one token per appointment and role.",
-            values=_values(join_link=f"{api}/join/{{token}}", sign_in_needed="No"),
+            values=_values(("Join link", f"{api}/join/{{token}}"), ("Sign-in needed", "No")),
         ),
         IntegrationRecord(
             kind="sms_configuration",
             title="SMS configuration record",
             description="Where the EHR sends signed HL7v2 scheduling messages for SMS confirmations and reminders.",
             values=_values(
-                hl7_endpoint=f"{api}/hl7/{endpoint.id}",
-                method="POST (HL7 over HTTP)",
-                content_type="application/hl7-v2; charset=utf-8",
-                signature_header="HL7-Signature: SHA512withRSA <base64 signature of the message bytes>",
-                certificate_environment=endpoint.environment,
-                message_types=SIU_EVENTS,
+                ("HL7 endpoint", f"{api}/hl7/{endpoint.id}"),
+                ("Method", "POST (HL7 over HTTP)"),
+                ("Content type", "application/hl7-v2; charset=utf-8"),
+                ("Signature header", "HL7-Signature: SHA512withRSA <base64 signature of the message bytes>"),
+                ("Certificate environment", endpoint.environment),
+                ("Message types", SIU_EVENTS),
             ),
         ),
         IntegrationRecord(
             kind="device_test",
             title="Device test record",
             description="Lets patients check camera, microphone and speaker before the visit.",
-            values=_values(launch_url=f"{api}/device-test", sign_in_needed="No"),
+            values=_values(("Launch URL", f"{api}/device-test"), ("Sign-in needed", "No")),
         ),
     ]
     return IntegrationRecords(endpoint_id=endpoint.id, base_url=endpoint.base_url, records=records)

@@ -1,0 +1,101 @@
+"""Walk the configuration flow against a running `make run`, as an admin and an approver would:
+sign in locally, set up the organisation, add the sandbox EHR's FHIR base URL, submit it, sign in to the EHR as
+the approver, approve, and print the integration records.
+
+    python -m dev.demo [--api http://localhost:7071] [--identity http://localhost:7073] [--ehr http://localhost:7072]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+import httpx
+
+from dev.__main__ import LOCAL_CLIENT_ID
+
+ADMIN = "admin@contoso.example"
+APPROVER = "analyst@contoso.example"
+
+
+class Step:
+    def __init__(self, api: str, identity: str) -> None:
+        self.http = httpx.Client(base_url=api, timeout=30)
+        self.identity = identity
+        self.tokens: dict[str, str] = {}
+
+    def token(self, user: str, role: str) -> str:
+        if user not in self.tokens:
+            answer = httpx.post(f"{self.identity}/token", json={"username": user, "roles": [role]}, timeout=10)
+            answer.raise_for_status()
+            self.tokens[user] = answer.json()["access_token"]
+        return self.tokens[user]
+
+    def call(self, method: str, path: str, user: str, role: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.token(user, role)}"}
+        return self.http.request(method, f"/api/portal/{path}", headers=headers, **kwargs)
+
+
+def expect(response: httpx.Response, *statuses: int) -> dict[str, Any]:
+    if response.status_code not in statuses:
+        print(f"  {response.request.method} {response.request.url.path} answered {response.status_code}:")
+        print(f"  {response.text}")
+        sys.exit(1)
+    body: dict[str, Any] = response.json() if response.content else {}
+    return body
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dev.demo", description=__doc__)
+    parser.add_argument("--api", default="http://localhost:7071")
+    parser.add_argument("--identity", default="http://localhost:7073")
+    parser.add_argument("--ehr", default="http://localhost:7072")
+    args = parser.parse_args(argv)
+    step = Step(args.api, args.identity)
+    admin = (ADMIN, "Connector.Admin")
+    approver = (APPROVER, "Connector.Approver")
+    fhir_base = f"{args.ehr}/fhir"
+
+    print(f"1. {ADMIN} sets up the organisation")
+    organisation = {"display_name": "Contoso Health", "geography": "US", "time_zone": "America/Chicago"}
+    expect(step.call("POST", "organisation", *admin, json=organisation), 201, 409)
+
+    print(f"2. {ADMIN} adds the FHIR base URL {fhir_base} and submits it for approval")
+    endpoint = {"base_url": fhir_base, "environment": "test", "approver": APPROVER, "client_id": LOCAL_CLIENT_ID}
+    created = step.call("POST", "endpoints", *admin, json=endpoint)
+    if created.status_code == 409:
+        listed = expect(step.call("GET", "endpoints", *admin), 200)["items"]
+        current = next(e for e in listed if e["base_url"] == fhir_base)
+    else:
+        current = expect(created, 201)
+    print(f"   endpoint {current['id']}: {current['status']}, discovery from {current['discovery_source']}")
+    if current["status"] == "draft":
+        current = expect(step.call("POST", f"endpoints/{current['id']}/submit", *admin), 200)
+    endpoint_id = current["id"]
+
+    if current["status"] != "approved":
+        print(f"3. {APPROVER} signs in to the EHR (SMART standalone launch with PKCE)")
+        start = expect(step.call("POST", f"endpoints/{endpoint_id}/sign-in", *approver), 200)
+        at_ehr = httpx.get(start["authorize_url"], follow_redirects=False, timeout=10)
+        back = step.http.get(at_ehr.headers["Location"], follow_redirects=False)
+        print(f"   back from the EHR, the connector answered {back.status_code} -> {back.headers.get('Location')}")
+        validated = expect(step.call("GET", f"endpoints/{endpoint_id}", *approver), 200)
+        print(f"   status {validated['status']}, EHR user {validated['validated_ehr_user']}")
+        print(f"4. {APPROVER} approves")
+        expect(step.call("POST", f"endpoints/{endpoint_id}/approve", *approver), 200)
+
+    print("5. The integration records for the EHR analyst:")
+    records = expect(step.call("GET", f"endpoints/{endpoint_id}/integration-records", *admin), 200)
+    for record in records["records"]:
+        print(f"   {record['title']}")
+        for value in record["values"]:
+            print(f"     {value['name']}: {value['value']}")
+    print("6. The audit log, newest first:")
+    for entry in expect(step.call("GET", "audit", *admin), 200)["items"]:
+        print(f"   {entry['at']}  {entry['action']:<8} {entry['entity']:<13} {', '.join(entry['fields'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
