@@ -14,9 +14,9 @@ import time
 import uuid
 from typing import Any
 
-import jwt
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric import rsa
+
+from dev.signing import SigningKey
 
 LOCAL_TENANT = "10ca1000-0000-4000-8000-000000000001"
 ROLES = ("Connector.Admin", "Connector.Approver")
@@ -27,8 +27,7 @@ class LocalIssuer:
         self.audience = audience
         self.lifetime = lifetime_seconds
         self.url = ""
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self._kid = uuid.uuid4().hex[:16]
+        self._key = SigningKey()
 
     def mint(
         self,
@@ -55,7 +54,7 @@ class LocalIssuer:
             "exp": now + (expires_in if expires_in is not None else self.lifetime),
             "ver": "2.0",
         }
-        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self._kid, "typ": "JWT"})
+        return self._key.sign(claims)
 
     def application(self) -> web.Application:
         app = web.Application()
@@ -71,8 +70,7 @@ class LocalIssuer:
         )
 
     async def _keys(self, request: web.Request) -> web.Response:
-        public = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
-        return web.json_response({"keys": [{**public, "kid": self._kid, "use": "sig", "alg": "RS256"}]})
+        return web.json_response(self._key.jwks())
 
     async def _token(self, request: web.Request) -> web.Response:
         if request.content_type == "application/json":

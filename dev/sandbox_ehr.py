@@ -15,14 +15,13 @@ import base64
 import hashlib
 import secrets
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import jwt
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric import rsa
+
+from dev.signing import SigningKey
 
 CODE_LIFETIME_SECONDS = 60
 
@@ -56,8 +55,7 @@ class SandboxEhr:
     token_requests: int = 0
 
     def __post_init__(self) -> None:
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self._kid = uuid.uuid4().hex[:16]
+        self._key = SigningKey()
         self._codes: dict[str, _Grant] = {}
 
     @property
@@ -150,8 +148,7 @@ class SandboxEhr:
         )
 
     async def _jwks(self, request: web.Request) -> web.Response:
-        public = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
-        return web.json_response({"keys": [{**public, "kid": self._kid, "use": "sig", "alg": "RS256"}]})
+        return web.json_response(self._key.jwks())
 
     @staticmethod
     def _error_page(message: str) -> web.Response:
@@ -231,7 +228,7 @@ class SandboxEhr:
                 claims["nonce"] = grant.nonce
             claims.update(self.id_token_overrides)
             self.id_token_overrides = {}
-            body["id_token"] = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self._kid})
+            body["id_token"] = self._key.sign(claims)
         return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     async def _set_overrides(self, request: web.Request) -> web.Response:

@@ -4,6 +4,8 @@ values without the Epic tokens."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from shared.auth.principal import Principal, Role
 from shared.errors import Conflict
 from shared.models.endpoint import (
@@ -26,37 +28,36 @@ def _values(*pairs: tuple[str, str]) -> list[IntegrationValue]:
     return [IntegrationValue(name=name, value=value) for name, value in pairs]
 
 
+def _launch_record(
+    kind: Literal["provider_launch", "patient_launch"],
+    title: str,
+    whose: str,
+    launch_url: str,
+    endpoint: FhirEndpoint,
+    api: str,
+) -> IntegrationRecord:
+    return IntegrationRecord(
+        kind=kind,
+        title=title,
+        description=f'Behind the {whose} "Begin virtual visit" button.',
+        values=_values(
+            ("Launch URL", launch_url),
+            ("Launch type", "SMART on FHIR EHR launch; the EHR adds iss and launch to the URL"),
+            ("Client ID", endpoint.client_id),
+            ("Redirect URI", f"{api}/launch/callback"),
+            ("FHIR base URL", endpoint.base_url),
+        ),
+    )
+
+
 def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecords:
     api = f"{public_base}/api"
     epic = endpoint.vendor == "epic"
     provider_url = f"{api}/launch/provider" + (f"?{EPIC_PROVIDER_CONTEXT}" if epic else "")
     patient_url = f"{api}/launch/patient" + (f"?{EPIC_PATIENT_CONTEXT}" if epic else "")
-    launch_type = "SMART on FHIR EHR launch; the EHR adds iss and launch to the URL"
     records = [
-        IntegrationRecord(
-            kind="provider_launch",
-            title="Provider launch record",
-            description='Behind the clinician\'s "Begin virtual visit" button.',
-            values=_values(
-                ("Launch URL", provider_url),
-                ("Launch type", launch_type),
-                ("Client ID", endpoint.client_id),
-                ("Redirect URI", f"{api}/launch/callback"),
-                ("FHIR base URL", endpoint.base_url),
-            ),
-        ),
-        IntegrationRecord(
-            kind="patient_launch",
-            title="Patient launch record",
-            description='Behind the patient portal\'s "Begin virtual visit" button.',
-            values=_values(
-                ("Launch URL", patient_url),
-                ("Launch type", launch_type),
-                ("Client ID", endpoint.client_id),
-                ("Redirect URI", f"{api}/launch/callback"),
-                ("FHIR base URL", endpoint.base_url),
-            ),
-        ),
+        _launch_record("provider_launch", "Provider launch record", "clinician's", provider_url, endpoint, api),
+        _launch_record("patient_launch", "Patient launch record", "patient portal's", patient_url, endpoint, api),
         IntegrationRecord(
             kind="sms_direct",
             title="SMS direct record",
