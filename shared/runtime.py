@@ -14,6 +14,7 @@ from shared.auth.tokens import PortalAuthenticator
 from shared.clock import Clock, SystemClock
 from shared.identity import ManagedIdentity
 from shared.jwt_verify import JwksCache
+from shared.meetings import MeetingProvider
 from shared.outbound import Outbound
 from shared.secrets import CachedSecretStore, SecretStore
 from shared.services.approval import ApprovalService
@@ -21,7 +22,10 @@ from shared.services.audit import AuditLog
 from shared.services.endpoints import EndpointService
 from shared.services.health import HealthService
 from shared.services.integration_records import IntegrationRecordService
+from shared.services.join_links import JoinLinks
+from shared.services.launch import LaunchService
 from shared.services.organisations import OrganisationService
+from shared.services.visits import VisitMeetings
 from shared.settings import Settings, get_settings
 from shared.smart.client import SmartClient
 from shared.smart.discovery import SmartDiscovery
@@ -134,6 +138,43 @@ class Runtime:
     @cached_property
     def integration_records(self) -> IntegrationRecordService:
         return IntegrationRecordService(self.endpoints, self.settings.public_base)
+
+    @cached_property
+    def meetings(self) -> MeetingProvider:
+        if self.settings.meeting_provider == "local":
+            from shared.meetings.local import LocalMeetingProvider
+
+            return LocalMeetingProvider(self.settings.public_base)
+        from shared.meetings.graph import GraphMeetingProvider
+
+        return GraphMeetingProvider(self.credential(), base_url=self.settings.graph_base_url)
+
+    @cached_property
+    def join_links(self) -> JoinLinks:
+        return JoinLinks(
+            self.secrets,
+            self.clock,
+            self.settings.public_base,
+            opens_before=timedelta(minutes=self.settings.join_link_opens_minutes),
+            closes_after=timedelta(minutes=self.settings.join_link_closes_minutes),
+        )
+
+    @cached_property
+    def launch(self) -> LaunchService:
+        visits = VisitMeetings(
+            self.tables, self.meetings, self.clock, timedelta(minutes=self.settings.visit_length_minutes)
+        )
+        return LaunchService(
+            tables=self.tables,
+            discovery=self.discovery,
+            smart=self.smart,
+            visits=visits,
+            join_links=self.join_links,
+            clock=self.clock,
+            public_base=self.settings.public_base,
+            allow_http=self.settings.environment == "local",
+            service_organizer=self.settings.meeting_organizer_id or "local-organizer",
+        )
 
     @cached_property
     def health(self) -> HealthService:

@@ -149,6 +149,38 @@ class Settings(BaseSettings):
     meeting_provider: Literal["graph", "local"] = Field(
         alias="MEETING_PROVIDER", description="graph (Microsoft Teams) or local (the dev host's meeting page)."
     )
+    meeting_organizer_id: str = Field(
+        default="",
+        alias="MEETING_ORGANIZER_ID",
+        description="Microsoft 365 user ID of the service organizer of meetings whose clinician has no mapped "
+        "user (required with MEETING_PROVIDER=graph; it needs a Teams application access policy).",
+    )
+    graph_base_url: str = Field(
+        default="https://graph.microsoft.com/v1.0",
+        alias="GRAPH_BASE_URL",
+        description="Microsoft Graph endpoint (national clouds differ).",
+    )
+    join_link_opens_minutes: int = Field(
+        default=30,
+        alias="JOIN_LINK_OPENS_MINUTES",
+        ge=0,
+        le=1440,
+        description="SMS join links work from this many minutes before the appointment starts.",
+    )
+    join_link_closes_minutes: int = Field(
+        default=60,
+        alias="JOIN_LINK_CLOSES_MINUTES",
+        ge=0,
+        le=1440,
+        description="SMS join links stop working this many minutes after the appointment ends.",
+    )
+    visit_length_minutes: int = Field(
+        default=60,
+        alias="VISIT_LENGTH_MINUTES",
+        ge=5,
+        le=720,
+        description="Meeting length when the appointment's times are not known.",
+    )
     sms_provider: Literal["acs", "outbox"] = Field(
         alias="SMS_PROVIDER", description="acs (Azure Communication Services) or outbox (stored, not sent)."
     )
@@ -205,6 +237,8 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name} must be an https URL outside ENVIRONMENT=local")
         if self.local_issuer_url and self.environment != "local":
             raise ValueError("LOCAL_ISSUER_URL is the dev sign-in and is refused unless ENVIRONMENT=local")
+        if self.meeting_provider == "graph" and not self.meeting_organizer_id:
+            raise ValueError("Missing required setting MEETING_ORGANIZER_ID (needed with MEETING_PROVIDER=graph)")
         if self.environment == "prod":
             local_only = {
                 "MEETING_PROVIDER=local": self.meeting_provider == "local",

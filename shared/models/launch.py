@@ -18,3 +18,5 @@ class LaunchState(BaseModel):
     nonce: str
     redirect_uri: str
     expires_at: datetime
+    # The launch record's extra parameters (sessionId, conferenceId, departmentId), until the callback.
+    record: dict[str, str] = {}

@@ -20,7 +20,7 @@ from shared.services.endpoints import EndpointService
 from shared.smart.client import AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge, new_nonce, new_state, new_verifier
-from shared.storage.tables import FhirEndpointRepository, LaunchStateRepository
+from shared.storage.tables import FhirEndpointRepository, LaunchStateRepository, state_partition
 
 STATE_LIFETIME = timedelta(minutes=10)
 SIGN_IN_SCOPE = "openid fhirUser"
@@ -105,8 +105,10 @@ class ApprovalService:
     def _consume_state(self, state: str) -> LaunchState:
         """A state is good once: it is deleted (conditionally on its ETag) before anything else happens."""
         try:
-            stored = self._states.get_versioned("approval", state)
-            self._states.delete("approval", state, etag=stored.etag)
+            stored = self._states.get_versioned(state_partition(state), state)
+            self._states.delete(state_partition(state), state, etag=stored.etag)
+            if stored.item.purpose != "approval":
+                raise NotFound("not an approval state")
         except (NotFound, Conflict):
             raise SignInFailed(
                 "This sign-in was already used or is unknown; start the EHR sign-in again from the portal."

@@ -136,7 +136,7 @@ class EndpointService:
         try:
             self._endpoints.create(endpoint)
         except Exception:
-            self._urls.delete(principal.tenant_id, base_url)
+            self._urls.delete(base_url, principal.tenant_id)
             raise
         self._audit_change(principal, "create", endpoint_id, set(request.model_fields_set) | {"base_url", "status"})
         return endpoint
@@ -170,10 +170,10 @@ class EndpointService:
             self._endpoints.replace(updated, etag)
         except Exception:
             if "base_url" in changed:
-                self._urls.delete(principal.tenant_id, updated.base_url)
+                self._urls.delete(updated.base_url, principal.tenant_id)
             raise
         if "base_url" in changed:
-            self._urls.delete(principal.tenant_id, endpoint.base_url)
+            self._urls.delete(endpoint.base_url, principal.tenant_id)
         self._audit_change(principal, "update", endpoint_id, changed)
         return updated
 
@@ -198,5 +198,5 @@ class EndpointService:
         principal.require(Role.ADMIN)
         endpoint, etag = self.get_versioned(principal, endpoint_id)
         self._endpoints.delete(principal.tenant_id, endpoint_id, etag=etag)
-        self._urls.delete(principal.tenant_id, endpoint.base_url)
+        self._urls.delete(endpoint.base_url, principal.tenant_id)
         self._audit_change(principal, "delete", endpoint_id, set())

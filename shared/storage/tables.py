@@ -8,6 +8,7 @@ from shared.models.ehr_user import EhrUser
 from shared.models.endpoint import EndpointUrl, FhirEndpoint
 from shared.models.launch import LaunchState
 from shared.models.organisation import Organisation
+from shared.models.visit import Appointment, MeetingLink
 from shared.storage.repository import TableRepository
 
 
@@ -36,11 +37,13 @@ class FhirEndpointRepository(TableRepository[FhirEndpoint]):
 
 
 class EndpointUrlRepository(TableRepository[EndpointUrl]):
+    """By base URL, then tenant: unique within an organisation, and the lookup of a launch's `iss`."""
+
     table_name = "endpointurls"
     model = EndpointUrl
 
     def keys(self, item: EndpointUrl) -> tuple[str, str]:
-        return item.tenant_id, item.base_url
+        return item.base_url, item.tenant_id
 
 
 class LaunchStateRepository(TableRepository[LaunchState]):
@@ -48,7 +51,12 @@ class LaunchStateRepository(TableRepository[LaunchState]):
     model = LaunchState
 
     def keys(self, item: LaunchState) -> tuple[str, str]:
-        return item.purpose, item.state
+        return state_partition(item.state), item.state
+
+
+def state_partition(state: str) -> str:
+    """States are random: their first characters spread them over many partitions."""
+    return state[:2]
 
 
 class AuditRepository(TableRepository[AuditEntry]):
@@ -59,3 +67,19 @@ class AuditRepository(TableRepository[AuditEntry]):
 
     def keys(self, item: AuditEntry) -> tuple[str, str]:
         return item.tenant_id, item.id
+
+
+class MeetingLinkRepository(TableRepository[MeetingLink]):
+    table_name = "meetinglinks"
+    model = MeetingLink
+
+    def keys(self, item: MeetingLink) -> tuple[str, str]:
+        return item.endpoint_id, item.appointment_key
+
+
+class AppointmentRepository(TableRepository[Appointment]):
+    table_name = "appointments"
+    model = Appointment
+
+    def keys(self, item: Appointment) -> tuple[str, str]:
+        return item.endpoint_id, item.appointment_key

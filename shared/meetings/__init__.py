@@ -1,0 +1,39 @@
+"""Online meetings: one per appointment key, created on first use and reused after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shared.errors import UpstreamError
+
+
+@dataclass(frozen=True)
+class MeetingRequest:
+    external_id: str  # the appointment key: the provider's idempotency key
+    organizer_id: str
+    subject: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Meeting:
+    meeting_id: str
+    organizer_id: str
+    join_url: str  # for clinicians (organisation members bypass the lobby)
+    browser_join_url: str  # anonymous browser join for patients and guests (they wait in the lobby)
+
+
+class MeetingUnavailable(UpstreamError):
+    title = "The meeting service is unavailable"
+
+
+class MeetingProvider(Protocol):
+    def create_or_get(self, request: MeetingRequest) -> Meeting:
+        """The meeting for `request.external_id` and organizer, created if it does not exist yet.
+
+        Raises MeetingUnavailable when the service keeps failing.
+        """
+        ...

@@ -1,0 +1,170 @@
+"""Microsoft Teams meetings through Microsoft Graph (msgraph-sdk, imported only here).
+
+- `POST /users/{organizer}/onlineMeetings/createOrGet` with `externalId` = the appointment key (Graph's
+  idempotency key per organizer), then `PATCH` the meeting's `lobbyBypassSettings.scope` to `organization`, so
+  that clinicians go straight in and patients and guests wait in the lobby.
+- 429 and 5xx (and network failures) are retried, honouring `Retry-After`; our own loop, with an injected
+  sleep, replaces the SDK's retry handler so that retries are counted once and testable without waiting.
+- msgraph-sdk is asynchronous; the provider runs it on one event loop thread of its own, shared by all
+  callers of the worker, so its HTTP connections stay on the loop that opened them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from shared.meetings import Meeting, MeetingRequest, MeetingUnavailable
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from msgraph.generated.users.item.online_meetings.online_meetings_request_builder import (
+        OnlineMeetingsRequestBuilder,
+    )
+    from msgraph.graph_service_client import GraphServiceClient
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+# Query parameters that open the Teams web client for an anonymous browser join (no app, no account).
+BROWSER_JOIN = "anon=true&launchAgent=join_launcher&type=meetup-join&directDl=true&msLaunch=true&suppressPrompt=true"
+MAX_RETRY_AFTER = 30.0
+
+
+def browser_join_url(join_web_url: str) -> str:
+    return join_web_url + ("&" if "?" in join_web_url else "?") + BROWSER_JOIN
+
+
+class GraphMeetingProvider:
+    def __init__(
+        self,
+        credential: TokenCredential,
+        *,
+        base_url: str = "https://graph.microsoft.com/v1.0",
+        attempts: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 30.0,
+    ) -> None:
+        self._credential = credential
+        self._base_url = base_url.rstrip("/")
+        self._attempts = attempts
+        self._sleep = sleep
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: GraphServiceClient | None = None
+
+    def _run(self, make: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="graph", daemon=True).start()
+                self._client = asyncio.run_coroutine_threadsafe(self._build(), self._loop).result(self._timeout)
+        loop, client = self._loop, self._client
+        assert client is not None
+
+        async def call() -> T:
+            return await make(client)
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(self._timeout)
+
+    async def _build(self) -> GraphServiceClient:
+        from kiota_authentication_azure.azure_identity_authentication_provider import (
+            AzureIdentityAuthenticationProvider,
+        )
+        from kiota_http.middleware.options import RetryHandlerOption
+        from msgraph.graph_request_adapter import GraphRequestAdapter
+        from msgraph.graph_service_client import GraphServiceClient
+        from msgraph_core import GraphClientFactory
+
+        http = GraphClientFactory.create_with_default_middleware(
+            options={RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=0)}
+        )
+        auth = AzureIdentityAuthenticationProvider(self._credential, scopes=[GRAPH_SCOPE])
+        adapter = GraphRequestAdapter(auth, client=http)
+        adapter.base_url = self._base_url
+        return GraphServiceClient(request_adapter=adapter)
+
+    def _with_retries(self, what: str, make: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
+        import httpx
+        from kiota_abstractions.api_error import APIError
+
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return self._run(make)
+            except APIError as error:
+                status = int(error.response_status_code or 0)
+                if status != 429 and status < 500:
+                    log.error("Graph %s failed with HTTP %s", what, status)
+                    raise MeetingUnavailable(
+                        f"Microsoft Teams refused to {what} (HTTP {status}); ask your administrator to check the "
+                        "connector's Graph permissions and application access policy."
+                    ) from None
+                delay = _retry_after(error.response_headers, attempt)
+                reason = f"HTTP {status}"
+            except (httpx.HTTPError, TimeoutError) as error:
+                delay = min(2.0**attempt, MAX_RETRY_AFTER)
+                reason = type(error).__name__
+            if attempt == self._attempts:
+                break
+            log.warning("Graph %s: %s, retrying in %.1f s (attempt %d)", what, reason, delay, attempt)
+            self._sleep(delay)
+        raise MeetingUnavailable(
+            f"Microsoft Teams did not answer in time to {what}; wait a minute and start the visit again."
+        )
+
+    def create_or_get(self, request: MeetingRequest) -> Meeting:
+        from msgraph.generated.models.lobby_bypass_scope import LobbyBypassScope
+        from msgraph.generated.models.lobby_bypass_settings import LobbyBypassSettings
+        from msgraph.generated.models.online_meeting import OnlineMeeting
+        from msgraph.generated.users.item.online_meetings.create_or_get.create_or_get_post_request_body import (
+            CreateOrGetPostRequestBody,
+        )
+
+        body = CreateOrGetPostRequestBody(
+            external_id=request.external_id,
+            subject=request.subject,
+            start_date_time=request.start.astimezone(UTC),
+            end_date_time=request.end.astimezone(UTC),
+        )
+
+        def meetings(client: GraphServiceClient) -> OnlineMeetingsRequestBuilder:
+            return client.users.by_user_id(request.organizer_id).online_meetings
+
+        created = self._with_retries("create the meeting", lambda client: meetings(client).create_or_get.post(body))
+        if created is None or not created.id or not created.join_web_url:
+            raise MeetingUnavailable("Microsoft Teams answered without a meeting; start the visit again.")
+        meeting_id = created.id
+        lobby = OnlineMeeting(
+            lobby_bypass_settings=LobbyBypassSettings(
+                scope=LobbyBypassScope.Organization, is_dial_in_bypass_enabled=False
+            )
+        )
+        self._with_retries(
+            "set the meeting lobby",
+            lambda client: meetings(client).by_online_meeting_id(meeting_id).patch(lobby),
+        )
+        return Meeting(
+            meeting_id=meeting_id,
+            organizer_id=request.organizer_id,
+            join_url=created.join_web_url,
+            browser_join_url=browser_join_url(created.join_web_url),
+        )
+
+
+def _retry_after(headers: Any, attempt: int) -> float:
+    value = None
+    if headers is not None:
+        getter = getattr(headers, "get", None)
+        raw = getter("retry-after") or getter("Retry-After") if getter else None
+        value = next(iter(raw), None) if isinstance(raw, set | list | tuple) else raw
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value is not None else min(2.0**attempt, 8.0)
+    except ValueError:
+        return min(2.0**attempt, 8.0)

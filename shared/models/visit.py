@@ -1,0 +1,48 @@
+"""What the connector keeps about a visit: the appointment key and its meeting. Nothing about the patient."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+def appointment_key(tenant_id: str, endpoint_id: str, reference: str) -> str:
+    """The visit's key: stable for the same organisation, endpoint and appointment (or group conference)
+    reference, and opaque, so that neither the meeting service nor a join link sees the EHR's identifiers."""
+    return hashlib.sha256(f"{tenant_id}|{endpoint_id}|{reference}".encode()).hexdigest()[:40]
+
+
+class MeetingLink(BaseModel):
+    """Appointment key -> meeting (data plane, in the organisation's geography)."""
+
+    endpoint_id: str
+    appointment_key: str
+    meeting_id: str
+    organizer_id: str
+    join_url: str
+    browser_join_url: str
+    created_at: datetime
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    DELETED = "deleted"
+    NOSHOW = "noshow"
+    COMPLETE = "complete"
+
+
+class Appointment(BaseModel):
+    """A scheduled visit as the EHR's scheduling messages describe it (data plane). The phone number is kept
+    only until the appointment has taken place."""
+
+    endpoint_id: str
+    appointment_key: str
+    start: datetime
+    end: datetime
+    status: AppointmentStatus = AppointmentStatus.BOOKED
+    version: str = ""
+    phone: str | None = None

@@ -1,0 +1,127 @@
+"""Join links for SMS: `{public}/api/join/{token}`, where the token is signed (HMAC-SHA256 with a key from the
+secret store), bound to one appointment and one role, and valid from some minutes before the appointment's start
+to some minutes after its end. The token carries the opaque appointment key, never the EHR's identifiers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from shared.clock import Clock
+from shared.errors import DomainError
+from shared.secrets import SecretStore
+
+JoinRole = Literal["patient", "guest", "interpreter"]
+SECRET_NAME = "join-link-key"
+
+
+class JoinLinkRefused(DomainError):
+    """Why a join link cannot be used, in words for the person holding it (no appointment details)."""
+
+    title = "This link cannot be used"
+
+    def __init__(self, reason: Literal["invalid", "early", "expired", "cancelled"], detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class JoinClaims:
+    tenant_id: str
+    endpoint_id: str
+    appointment_key: str
+    role: JoinRole
+    opens: datetime
+    closes: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class JoinLinks:
+    def __init__(
+        self,
+        secrets: SecretStore,
+        clock: Clock,
+        public_base: str,
+        opens_before: timedelta,
+        closes_after: timedelta,
+    ) -> None:
+        self._secrets = secrets
+        self._clock = clock
+        self._base = public_base.rstrip("/")
+        self._opens_before = opens_before
+        self._closes_after = closes_after
+
+    def _key(self) -> bytes:
+        return hashlib.sha256(self._secrets.get(SECRET_NAME).encode()).digest()
+
+    def issue(
+        self,
+        *,
+        tenant_id: str,
+        endpoint_id: str,
+        appointment_key: str,
+        role: JoinRole,
+        start: datetime,
+        end: datetime,
+    ) -> str:
+        payload = {
+            "t": tenant_id,
+            "e": endpoint_id,
+            "a": appointment_key,
+            "r": role,
+            "nb": int((start - self._opens_before).timestamp()),
+            "exp": int((end + self._closes_after).timestamp()),
+        }
+        body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+        signature = _b64(hmac.new(self._key(), body.encode(), hashlib.sha256).digest())
+        return f"{self._base}/api/join/{body}.{signature}"
+
+    def verify(self, token: str) -> JoinClaims:
+        invalid = JoinLinkRefused(
+            "invalid", "This link is not valid. Use the most recent text message from your clinic, or call them."
+        )
+        body, _, signature = token.partition(".")
+        if not body or not signature or len(token) > 1000:
+            raise invalid
+        expected = _b64(hmac.new(self._key(), body.encode(), hashlib.sha256).digest())
+        if not hmac.compare_digest(expected, signature):
+            raise invalid
+        try:
+            payload = json.loads(_unb64(body))
+            claims = JoinClaims(
+                tenant_id=str(payload["t"]),
+                endpoint_id=str(payload["e"]),
+                appointment_key=str(payload["a"]),
+                role=payload["r"],
+                opens=datetime.fromtimestamp(int(payload["nb"]), UTC),
+                closes=datetime.fromtimestamp(int(payload["exp"]), UTC),
+            )
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            raise invalid from None
+        if claims.role not in ("patient", "guest", "interpreter"):
+            raise invalid
+        now = self._clock.now()
+        if now < claims.opens:
+            minutes = int(self._opens_before.total_seconds() // 60)
+            raise JoinLinkRefused(
+                "early",
+                f"Your visit is not open yet. Use this link again from {minutes} minutes before your appointment.",
+            )
+        if now > claims.closes:
+            raise JoinLinkRefused(
+                "expired", "This visit has ended, so the link no longer works. Contact your clinic if you need help."
+            )
+        return claims

@@ -1,0 +1,55 @@
+"""One meeting per appointment key: the stored mapping first, else the meeting provider's create-or-get, then
+the mapping is stored (in the organisation's geography). Concurrent first launches converge on one mapping."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from shared.clock import Clock
+from shared.errors import Conflict
+from shared.meetings import MeetingProvider, MeetingRequest
+from shared.models.organisation import Organisation
+from shared.models.visit import MeetingLink
+from shared.storage.routing import Tables
+from shared.storage.tables import AppointmentRepository, MeetingLinkRepository
+
+MEETING_SUBJECT = "Virtual visit"  # no patient or clinician details go to the meeting service
+
+
+class VisitMeetings:
+    def __init__(self, tables: Tables, meetings: MeetingProvider, clock: Clock, visit_length: timedelta) -> None:
+        self._tables = tables
+        self._meetings = meetings
+        self._clock = clock
+        self._visit_length = visit_length
+
+    def resolve(self, organisation: Organisation, endpoint_id: str, key: str, organizer_id: str) -> MeetingLink:
+        links = self._tables.data(organisation, MeetingLinkRepository)
+        existing = links.find(endpoint_id, key)
+        if existing is not None:
+            return existing
+        start, end = self._times(organisation, endpoint_id, key)
+        meeting = self._meetings.create_or_get(
+            MeetingRequest(external_id=key, organizer_id=organizer_id, subject=MEETING_SUBJECT, start=start, end=end)
+        )
+        link = MeetingLink(
+            endpoint_id=endpoint_id,
+            appointment_key=key,
+            meeting_id=meeting.meeting_id,
+            organizer_id=meeting.organizer_id,
+            join_url=meeting.join_url,
+            browser_join_url=meeting.browser_join_url,
+            created_at=self._clock.now(),
+        )
+        try:
+            links.create(link)
+        except Conflict:
+            return links.get(endpoint_id, key)  # another launch stored it first: everyone uses that meeting
+        return link
+
+    def _times(self, organisation: Organisation, endpoint_id: str, key: str) -> tuple[datetime, datetime]:
+        appointment = self._tables.data(organisation, AppointmentRepository).find(endpoint_id, key)
+        if appointment is not None:
+            return appointment.start, appointment.end
+        now = self._clock.now()
+        return now, now + self._visit_length
