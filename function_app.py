@@ -5,7 +5,7 @@ Settings are validated here, so that a missing or invalid setting stops the app 
 
 import azure.functions as func
 
-from functions import health, portal
+from functions import health, launch, portal
 from shared.settings import get_settings
 
 get_settings()
@@ -13,3 +13,4 @@ get_settings()
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health.bp)
 app.register_functions(portal.bp)
+app.register_functions(launch.bp)

@@ -17,6 +17,7 @@ from dev.azurite import Azurite
 from dev.host import DevHost, HostConfig, HostKeys
 from dev.identity import LocalIssuer
 from dev.local_settings import apply_values, load_values
+from dev.meeting_room import MeetingRooms
 from dev.sandbox_ehr import SandboxEhr
 from dev.serving import ServerThread
 from shared.settings import Geography
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     # The sandbox EHR and the local sign-in issuer (trusted only because ENVIRONMENT=local).
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://localhost:{args.port}")
     public = os.environ["PUBLIC_BASE_URL"].rstrip("/")
-    sandbox = SandboxEhr()
+    sandbox = SandboxEhr(connector_url=public)
     sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/portal/approval/callback")
     sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/launch/callback")
     ehr_server = ServerThread(sandbox.application(), host=args.host, port=args.ehr_port).start()
@@ -62,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     issuer.url = f"http://localhost:{identity_server.port}"
     if os.environ.get("ENVIRONMENT") == "local" and not os.environ.get("LOCAL_ISSUER_URL"):
         os.environ["LOCAL_ISSUER_URL"] = issuer.url
+
+    if os.environ.get("SECRETS_PROVIDER") == "env" and not os.environ.get("SECRET_JOIN_LINK_KEY"):
+        os.environ["SECRET_JOIN_LINK_KEY"] = secrets.token_urlsafe(32)  # signs this run's SMS join links
 
     keys = HostKeys(
         function_keys=(os.environ.get("DEV_HOST_FUNCTION_KEY") or secrets.token_urlsafe(24),),
@@ -78,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             web_dir=ROOT / "web",
         )
         server = ServerThread(
-            host.web_application(),
+            host.web_application(MeetingRooms().routes()),
             host=args.host,
             port=args.port,
             tasks=[host.timers.run_forever, host.queues.run_forever],
@@ -99,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  API contract:  {base}/api/openapi.json",
                 f"  Local sign-in: {issuer.url}/  (tokens for the portal API)",
                 f"  Sandbox EHR:   {sandbox.fhir_base}  (SMART client ID: {LOCAL_CLIENT_ID})",
+                f"  Visits:        {sandbox.url}/ehr  (after make demo: Begin virtual visit)",
+                f"  Device test:   {base}/api/device-test",
                 "  Walk through:  make demo  (in another terminal)",
                 f"  Function key:  {keys.function_keys[0]}  (x-functions-key header or ?code=)",
                 f"  Storage:       {'Azurite (in memory)' if azurite else 'as configured'}",

@@ -280,8 +280,10 @@ class DevHost:
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         return web.FileResponse(target, headers={"Content-Type": content_type, "Cache-Control": "no-cache"})
 
-    def web_application(self) -> web.Application:
+    def web_application(self, extra_routes: list[web.RouteDef] | None = None) -> web.Application:
+        """The host's HTTP app; `extra_routes` (dev-only pages) are matched before functions and web/."""
         application = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        application.router.add_routes(extra_routes or [])
         application.router.add_route("*", "/{tail:.*}", self._handle_http)
         return application
 

@@ -6,6 +6,11 @@
   configured user at once (no page) and redirects back with a one-time code.
 - `/oauth2/token`: single-use codes that live 60 s, the PKCE verifier checked against the challenge, and an RS256
   id_token (`fhirUser`, `nonce`) signed with a key generated at start and published at `/oauth2/jwks`.
+- EHR launch: a `launch` value is base64url JSON of the context (`user`, `patient`, `encounter`, `appointment`,
+  `fhirContext`), as smart-launcher-v2 carries context in its launch value; the token response returns that
+  context and the id_token's `fhirUser` is the launch's user.
+- `/ehr`: a "Begin virtual visit" page listing sample appointments, each with the clinician's and the patient
+  portal's button, which open the connector's launch URLs as the EHR's launch records would.
 - `/_sandbox/...`: test controls (the next id_token's claim overrides; the users and clients).
 """
 
@@ -13,6 +18,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -42,6 +49,36 @@ class _Grant:
     nonce: str | None
     user: SandboxUser
     issued: float
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SampleAppointment:
+    id: str
+    csn: str
+    patient: str
+    encounter: str
+    description: str
+    conference_id: str = ""
+
+
+SAMPLE_APPOINTMENTS = (
+    SampleAppointment("A1001", "778899001", "P2001", "E3001", "Follow-up, video, 30 min"),
+    SampleAppointment("A1002", "778899002", "P2002", "E3002", "New patient, video, 45 min"),
+    SampleAppointment("A1003", "778899003", "P2003", "E3003", "Group session (1 of 2)", conference_id="GRP42"),
+    SampleAppointment("A1004", "778899004", "P2004", "E3004", "Group session (2 of 2)", conference_id="GRP42"),
+)
+
+
+def encode_launch(context: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(context, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+
+def decode_launch(value: str) -> dict[str, Any]:
+    decoded = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    if not isinstance(decoded, dict):
+        raise ValueError("launch context must be an object")
+    return decoded
 
 
 @dataclass
@@ -51,6 +88,7 @@ class SandboxEhr:
         default_factory=lambda: SandboxUser("E1001", "Practitioner/E1001", "Dr Avery Analyst"),
     )
     url: str = ""
+    connector_url: str = ""  # where the launch records point (the connector's public base URL)
     id_token_overrides: dict[str, Any] = field(default_factory=dict)
     token_requests: int = 0
 
@@ -82,6 +120,7 @@ class SandboxEhr:
         app.router.add_post("/_sandbox/id-token-overrides", self._set_overrides)
         app.router.add_post("/_sandbox/clients", self._add_client)
         app.router.add_get("/", self._home)
+        app.router.add_get("/ehr", self._begin_visit_page)
         return app
 
     async def _home(self, request: web.Request) -> web.Response:
@@ -177,6 +216,15 @@ class SandboxEhr:
             raise back(error="invalid_request", error_description="aud is not this FHIR server")
         if not state:
             raise back(error="invalid_request", error_description="state is required")
+        context: dict[str, Any] = {}
+        user = self.user
+        if params.get("launch"):
+            try:
+                context = decode_launch(params["launch"])
+            except ValueError:
+                raise back(error="invalid_request", error_description="unknown launch") from None
+            if str(context.get("user", "")).startswith("Patient/"):
+                user = SandboxUser(context["user"].split("/", 1)[1], context["user"], "Patient")
         code = secrets.token_urlsafe(24)
         self._codes[code] = _Grant(
             client_id,
@@ -184,8 +232,9 @@ class SandboxEhr:
             params["code_challenge"],
             params.get("scope", ""),
             params.get("nonce"),
-            self.user,
+            user,
             time.time(),
+            context,
         )
         raise back(code=code)
 
@@ -214,6 +263,10 @@ class SandboxEhr:
             "expires_in": 3600,
             "scope": grant.scope,
         }
+        if "launch" in grant.scope.split():
+            for name in ("patient", "encounter", "appointment", "fhirContext", "need_patient_banner"):
+                if name in grant.context:
+                    body[name] = grant.context[name]
         if "openid" in grant.scope.split():
             claims: dict[str, Any] = {
                 "iss": self.fhir_base,
@@ -239,3 +292,44 @@ class SandboxEhr:
         body = await request.json()
         self.register_client(str(body["client_id"]), str(body["redirect_uri"]))
         return web.Response(status=204)
+
+    def launch_context(self, appointment: SampleAppointment, user: str) -> dict[str, Any]:
+        return {
+            "user": user,
+            "patient": appointment.patient,
+            "encounter": appointment.encounter,
+            "appointment": appointment.id,
+            "fhirContext": [{"reference": f"Appointment/{appointment.id}"}],
+        }
+
+    def launch_url(self, appointment: SampleAppointment, kind: str) -> str:
+        """The URL the EHR opens for a launch record, with its context tokens filled in and iss and launch added."""
+        user = self.user.fhir_user if kind == "provider" else f"Patient/{appointment.patient}"
+        params = {
+            "sessionId": appointment.csn,
+            "conferenceId": appointment.conference_id,
+            "iss": self.fhir_base,
+            "launch": encode_launch(self.launch_context(appointment, user)),
+        }
+        return f"{self.connector_url}/api/launch/{kind}?" + urlencode({k: v for k, v in params.items() if v})
+
+    async def _begin_visit_page(self, request: web.Request) -> web.Response:
+        rows = "".join(
+            "<tr>"
+            f"<td>{html.escape(a.description)}</td><td>{html.escape(a.csn)}</td>"
+            f"<td><a href='{html.escape(self.launch_url(a, 'provider'))}' target='_blank'>Begin virtual visit</a></td>"
+            f"<td><a href='{html.escape(self.launch_url(a, 'patient'))}' target='_blank'>Begin virtual visit</a></td>"
+            "</tr>"
+            for a in SAMPLE_APPOINTMENTS
+        )
+        page = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Sandbox EHR: schedule</title>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            "<style>body{font-family:system-ui;margin:2rem}td,th{padding:.4rem .8rem;text-align:left}</style>"
+            "</head><body><h1>Sandbox EHR: today's video visits</h1>"
+            f"<p>Signed in as {html.escape(self.user.name)} ({html.escape(self.user.fhir_user)}). "
+            f"FHIR base URL: <code>{html.escape(self.fhir_base)}</code></p>"
+            "<table><thead><tr><th>Appointment</th><th>CSN</th><th>Clinician (Hyperspace)</th>"
+            f"<th>Patient (portal)</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")

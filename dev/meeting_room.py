@@ -1,0 +1,126 @@
+"""The local meeting provider's meeting page, served by the dev host at /dev/meetings/{id}: clinicians join at
+once; guests (patients, interpreters) wait in the lobby until a clinician admits them. State is in memory."""
+
+from __future__ import annotations
+
+import html
+import secrets
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+ROLES = ("clinician", "guest")
+
+
+@dataclass
+class _Participant:
+    id: str
+    role: str
+    admitted: bool
+
+
+@dataclass
+class _Room:
+    participants: dict[str, _Participant] = field(default_factory=dict)
+
+
+class MeetingRooms:
+    def __init__(self) -> None:
+        self._rooms: dict[str, _Room] = {}
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/dev/meetings/{room}", self._page),
+            web.post("/dev/meetings/{room}/join", self._join),
+            web.post("/dev/meetings/{room}/admit", self._admit),
+            web.post("/dev/meetings/{room}/leave", self._leave),
+            web.get("/dev/meetings/{room}/state", self._state),
+        ]
+
+    def _room(self, request: web.Request) -> _Room:
+        return self._rooms.setdefault(request.match_info["room"], _Room())
+
+    async def _join(self, request: web.Request) -> web.Response:
+        role = (await request.json()).get("role")
+        if role not in ROLES:
+            return web.json_response({"error": "role must be clinician or guest"}, status=400)
+        participant = _Participant(secrets.token_hex(4), role, admitted=role == "clinician")
+        self._room(request).participants[participant.id] = participant
+        return web.json_response({"id": participant.id, "admitted": participant.admitted})
+
+    async def _admit(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        room = self._room(request)
+        admitter = room.participants.get(str(body.get("by")))
+        target = room.participants.get(str(body.get("participant")))
+        if admitter is None or admitter.role != "clinician" or target is None:
+            return web.json_response({"error": "only a clinician in the meeting can admit"}, status=403)
+        target.admitted = True
+        return web.json_response({"admitted": target.id})
+
+    async def _leave(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self._room(request).participants.pop(str(body.get("id")), None)
+        return web.Response(status=204)
+
+    async def _state(self, request: web.Request) -> web.Response:
+        room = self._room(request)
+        return web.json_response(
+            {
+                "in_meeting": [{"id": p.id, "role": p.role} for p in room.participants.values() if p.admitted],
+                "lobby": [{"id": p.id, "role": p.role} for p in room.participants.values() if not p.admitted],
+            }
+        )
+
+    async def _page(self, request: web.Request) -> web.Response:
+        role = request.query.get("role", "guest")
+        role = role if role in ROLES else "guest"
+        room = html.escape(request.match_info["room"])
+        page = PAGE.replace("__ROOM__", room).replace("__ROLE__", role)
+        return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Virtual visit (local meeting)</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+li{margin:.3rem 0}button{font:inherit;padding:.3rem .8rem}.note{color:#555}</style></head>
+<body><main>
+<h1>Virtual visit</h1>
+<p class="note">Local meeting (development): stands in for Microsoft Teams when MEETING_PROVIDER=local.</p>
+<p id="status" role="status">Joining&hellip;</p>
+<h2>In the meeting</h2><ul id="in"></ul>
+<h2>Lobby</h2><ul id="lobby"></ul>
+</main>
+<script>
+const room = "__ROOM__", role = "__ROLE__", base = `/dev/meetings/${room}`;
+let me = null;
+const post = (path, body) => fetch(base + path, {method: "POST", headers: {"Content-Type": "application/json"},
+  body: JSON.stringify(body)}).then(r => r.status === 204 ? null : r.json());
+function render(state) {
+  const admitted = state.in_meeting.some(p => p.id === me);
+  document.getElementById("status").textContent = admitted
+    ? `You are in the meeting (${role}).`
+    : "You are in the lobby. Someone will let you in soon.";
+  const list = (id, people, admit) => {
+    const ul = document.getElementById(id); ul.replaceChildren();
+    for (const p of people) {
+      const li = document.createElement("li");
+      li.textContent = `${p.role}${p.id === me ? " (you)" : ""} `;
+      if (admit && role === "clinician" && admitted) {
+        const b = document.createElement("button"); b.textContent = "Admit";
+        b.setAttribute("aria-label", `Admit ${p.role} ${p.id}`);
+        b.onclick = () => post("/admit", {by: me, participant: p.id}).then(poll);
+        li.append(b);
+      }
+      ul.append(li);
+    }
+  };
+  list("in", state.in_meeting, false); list("lobby", state.lobby, true);
+}
+const poll = () => fetch(base + "/state").then(r => r.json()).then(render);
+post("/join", {role}).then(j => { me = j.id; poll(); setInterval(poll, 1500); });
+addEventListener("pagehide", () => navigator.sendBeacon && me &&
+  navigator.sendBeacon(base + "/leave", new Blob([JSON.stringify({id: me})], {type: "application/json"})));
+</script></body></html>
+"""

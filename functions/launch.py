@@ -1,0 +1,105 @@
+"""Virtual visits for people in a browser: the EHR launches (clinician and patient), the EHR's redirect back,
+SMS join links and the device test page. Every failure is a plain page that says what to do."""
+
+from __future__ import annotations
+
+import html
+import logging
+from functools import cache
+from pathlib import Path
+
+import azure.functions as func
+
+from functions._http import html_page, redirect
+from shared.errors import DomainError
+from shared.meetings import MeetingUnavailable
+from shared.runtime import get_runtime
+from shared.services.join_links import JoinLinkRefused
+from shared.services.launch import RECORD_PARAMETERS, AuthorizeRedirect, LaunchKind, LaunchRefused
+
+log = logging.getLogger(__name__)
+bp = func.Blueprint()
+PAGES = Path(__file__).parent / "pages"
+
+
+def _failure(error: Exception, title: str = "The virtual visit could not start") -> func.HttpResponse:
+    if isinstance(error, JoinLinkRefused):
+        return html_page(error.title, error.detail, status=410 if error.reason in ("expired", "cancelled") else 400)
+    if isinstance(error, LaunchRefused):
+        return html_page(title, error.detail, status=error.status)
+    if isinstance(error, MeetingUnavailable):
+        return html_page("The video service is not answering", error.detail, status=503)
+    if isinstance(error, DomainError):
+        log.warning("Launch failed: %s", type(error).__name__)
+        return html_page(title, "Something went wrong while starting the visit; try again in a minute.", status=502)
+    log.exception("Launch failed unexpectedly", exc_info=error)
+    return html_page(title, "Something went wrong on our side; try again in a minute.", status=500)
+
+
+def _authorize(target: AuthorizeRedirect) -> func.HttpResponse:
+    if target.form is None:
+        return redirect(target.url)
+    # The EHR's launch value can make the URL too long for a redirect: the browser posts the form instead.
+    fields = "".join(
+        f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>" for k, v in target.form.items()
+    )
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Starting your visit</title></head>"
+        "<body onload='document.forms[0].submit()'>"
+        f"<form method='post' action='{html.escape(target.url)}'>{fields}"
+        "<noscript><button type='submit'>Continue to your visit</button></noscript></form></body></html>"
+    )
+    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers={"Cache-Control": "no-store"})
+
+
+def _start(req: func.HttpRequest, kind: LaunchKind) -> func.HttpResponse:
+    record = {name: req.params.get(param, "") for param, name in RECORD_PARAMETERS.items()}
+    try:
+        target = get_runtime().launch.start(
+            kind, iss=req.params.get("iss"), launch=req.params.get("launch"), record=record
+        )
+    except Exception as error:
+        return _failure(error)
+    return _authorize(target)
+
+
+@bp.route(route="launch/provider", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def launch_provider(req: func.HttpRequest) -> func.HttpResponse:
+    return _start(req, "provider")
+
+
+@bp.route(route="launch/patient", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def launch_patient(req: func.HttpRequest) -> func.HttpResponse:
+    return _start(req, "patient")
+
+
+@bp.route(route="launch/callback", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def launch_callback(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        target = get_runtime().launch.complete(
+            state=req.params.get("state"), code=req.params.get("code"), error=req.params.get("error")
+        )
+    except Exception as error:
+        return _failure(error)
+    return redirect(target)
+
+
+@bp.route(route="join/{token}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def join(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        target = get_runtime().launch.join(req.route_params.get("token", ""))
+    except Exception as error:
+        return _failure(error, title="This link cannot be used")
+    return redirect(target)
+
+
+@cache
+def _device_test_page() -> str:
+    return (PAGES / "device_test.html").read_text(encoding="utf-8")
+
+
+@bp.route(route="device-test", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def device_test(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse(
+        _device_test_page(), mimetype="text/html", charset="utf-8", headers={"Cache-Control": "public, max-age=3600"}
+    )
