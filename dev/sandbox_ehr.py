@@ -90,6 +90,7 @@ class SandboxEhr:
     url: str = ""
     connector_url: str = ""  # where the launch records point (the connector's public base URL)
     id_token_overrides: dict[str, Any] = field(default_factory=dict)
+    forge_next_id_token: bool = False  # sign the next id_token with a key the JWKS does not publish
     token_requests: int = 0
 
     def __post_init__(self) -> None:
@@ -281,7 +282,11 @@ class SandboxEhr:
                 claims["nonce"] = grant.nonce
             claims.update(self.id_token_overrides)
             self.id_token_overrides = {}
-            body["id_token"] = self._key.sign(claims)
+            signer = self._key
+            if self.forge_next_id_token:
+                signer, self.forge_next_id_token = SigningKey(), False
+                signer.kid = self._key.kid
+            body["id_token"] = signer.sign(claims)
         return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     async def _set_overrides(self, request: web.Request) -> web.Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,13 @@ from dev.host import DevHost, HostConfig, HostKeys
 from dev.identity import LocalIssuer
 from dev.sandbox_ehr import SandboxEhr
 from dev.serving import ServerThread
+from shared.meetings.graph import GraphMeetingProvider
 from shared.runtime import Runtime, get_runtime
 from shared.settings import Settings, get_settings, load_settings
+from tests.support.credentials import StaticCredential
+from tests.support.graph_stub import GraphStub
+
+pytest_plugins = ["tests.support.portal"]  # the http and tenant fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_KEY = secrets.token_urlsafe(16)
@@ -51,6 +57,43 @@ def sandbox() -> Iterator[SandboxEhr]:
         yield ehr
 
 
+@pytest.fixture(scope="session")
+def graph() -> Iterator[GraphStub]:
+    """The Graph online-meetings stub, on a free port."""
+    stub = GraphStub(token=secrets.token_urlsafe(16))
+    with ServerThread(stub.application()) as server:
+        stub.url = server.url
+        yield stub
+
+
+@dataclass
+class GraphMeetings:
+    stub: GraphStub
+    provider: GraphMeetingProvider
+    sleeps: list[float]
+
+
+@pytest.fixture(scope="session")
+def graph_provider(graph: GraphStub) -> GraphMeetings:
+    sleeps: list[float] = []
+    provider = GraphMeetingProvider(
+        StaticCredential(graph.token), base_url=f"{graph.url}/v1.0", sleep=sleeps.append, attempts=3
+    )
+    return GraphMeetings(graph, provider, sleeps)
+
+
+@pytest.fixture
+def graph_meetings(app_host: ServerThread, graph_provider: GraphMeetings) -> GraphMeetings:
+    """The app's meetings go to the Graph stub: Entra ID has no emulator, so the real provider gets a static
+    token (and a recorded sleep) at the composition root."""
+    runtime = get_runtime()
+    runtime.meetings = graph_provider.provider
+    runtime.__dict__.pop("launch", None)
+    graph_provider.stub.failures.clear()
+    graph_provider.sleeps.clear()
+    return graph_provider
+
+
 def base_environment(
     azurite: Azurite, table_prefix: str, public_base_url: str = "http://127.0.0.1:1"
 ) -> dict[str, str]:
@@ -66,6 +109,8 @@ def base_environment(
         "MEETING_PROVIDER": "local",
         "SMS_PROVIDER": "outbox",
         "SECRETS_PROVIDER": "env",
+        "SECRET_JOIN_LINK_KEY": secrets.token_urlsafe(32),
+        "MEETING_ORGANIZER_ID": "service-organizer",
         "STORAGE_TIMEOUT_SECONDS": "2",
     }
 
@@ -95,15 +140,19 @@ def runtime(settings: Settings) -> Runtime:
 
 
 @pytest.fixture(scope="session")
-def app_host(azurite: Azurite, identity: LocalIssuer, sandbox: SandboxEhr) -> Iterator[ServerThread]:
+def app_host(azurite: Azurite, identity: LocalIssuer, sandbox: SandboxEhr, graph: GraphStub) -> Iterator[ServerThread]:
     """The real function_app, indexed once, served by the dev host on a free port, trusting the local issuer;
     the sandbox EHR knows its client ID and approval redirect URI."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     sandbox.register_client(CLIENT_ID, f"{public}/api/portal/approval/callback")
+    sandbox.register_client(CLIENT_ID, f"{public}/api/launch/callback")
+    sandbox.connector_url = public
     with pytest.MonkeyPatch.context() as patch:
         values = base_environment(azurite, "t" + secrets.token_hex(5), public)
         values["LOCAL_ISSUER_URL"] = identity.url
+        values["MEETING_PROVIDER"] = "graph"
+        values["GRAPH_BASE_URL"] = f"{graph.url}/v1.0"
         for key, value in values.items():
             patch.setenv(key, value)
         get_settings.cache_clear()

@@ -114,13 +114,18 @@ class LaunchService:
             base_url = normalise_base_url(iss, allow_http=self._allow_http)
         except InvalidInput:
             raise not_connected from None
-        owners = list(self._tables.control(EndpointUrlRepository).iterate(base_url))
-        if len(owners) != 1:
+        endpoints = self._tables.control(FhirEndpointRepository)
+        approved = [
+            endpoint
+            for owner in self._tables.control(EndpointUrlRepository).iterate(base_url)
+            if (endpoint := endpoints.find(owner.tenant_id, owner.endpoint_id)) is not None
+            and endpoint.status == EndpointStatus.APPROVED
+        ]
+        if len(approved) != 1:  # none, or approved by two organisations: we cannot tell whose visit it is
             raise not_connected
-        owner = owners[0]
-        endpoint = self._tables.control(FhirEndpointRepository).find(owner.tenant_id, owner.endpoint_id)
-        organisation = self._tables.control(OrganisationRepository).find(owner.tenant_id, "organisation")
-        if endpoint is None or organisation is None or endpoint.status != EndpointStatus.APPROVED:
+        endpoint = approved[0]
+        organisation = self._tables.control(OrganisationRepository).find(endpoint.tenant_id, "organisation")
+        if organisation is None:
             raise not_connected
         return organisation, endpoint
 

@@ -6,10 +6,8 @@ import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from azure.core.credentials import AccessToken
 
 from dev.serving import ServerThread
 from shared.errors import InvalidInput, NotFound, UpstreamError
@@ -17,20 +15,9 @@ from shared.secrets import CachedSecretStore
 from shared.secrets.env import EnvSecretStore
 from shared.secrets.keyvault import KeyVaultSecretStore
 from tests.support.clock import FakeClock
+from tests.support.credentials import StaticCredential
 from tests.support.keyvault_stub import KeyVaultStub
 from tests.support.tls import self_signed_loopback, server_context
-
-
-class StaticCredential:
-    """A TokenCredential that hands out one token and records the scopes asked for."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-        self.scopes: list[str] = []
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        self.scopes += scopes
-        return AccessToken(self.token, int((datetime.now(UTC) + timedelta(hours=1)).timestamp()))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,285 @@
+"""Virtual visits over HTTP: the real app on the dev host, Azurite, the ehr EHR's launches and the Graph
+stub. The organisation is in the EU geography."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from aiohttp import web
+from azure.data.tables import TableServiceClient
+
+from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SampleAppointment, SandboxEhr, SandboxUser
+from dev.serving import ServerThread
+from shared.models.visit import Appointment, AppointmentStatus
+from shared.runtime import get_runtime
+from shared.settings import Geography
+from shared.storage.tables import AppointmentRepository
+from tests.conftest import CLIENT_ID, GraphMeetings
+from tests.support.portal import Tenant, approved_endpoint
+
+FOLLOW_UP, NEW_PATIENT, GROUP_ONE, GROUP_TWO = SAMPLE_APPOINTMENTS
+
+
+@pytest.fixture
+def ehr(app_host: ServerThread) -> Iterator[SandboxEhr]:
+    """An EHR of this test's own (its FHIR base URL belongs to this test's organisation only)."""
+    connector = app_host.url
+    ehr = SandboxEhr(connector_url=connector)
+    ehr.register_client(CLIENT_ID, f"{connector}/api/portal/approval/callback")
+    ehr.register_client(CLIENT_ID, f"{connector}/api/launch/callback")
+    with ServerThread(ehr.application()) as server:
+        ehr.url = server.url
+        yield ehr
+
+
+@pytest.fixture
+def endpoint(tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings) -> str:
+    return approved_endpoint(tenant, ehr)
+
+
+def launch(
+    http: httpx.Client, ehr: SandboxEhr, appointment: SampleAppointment, kind: str
+) -> tuple[httpx.Response, str]:
+    """The browser: the EHR opens our launch URL, we send it to the EHR's authorize, the EHR sends it back to
+    our callback. (the callback's answer, the callback URL)"""
+    start = http.get(ehr.launch_url(appointment, kind))
+    assert start.status_code == 302, start.text
+    authorize = httpx.get(start.headers["Location"], follow_redirects=False, timeout=10)
+    assert authorize.status_code == 302, authorize.text
+    callback_url = authorize.headers["Location"]
+    return http.get(callback_url), callback_url
+
+
+def page_text(response: httpx.Response) -> str:
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "Traceback" not in response.text
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))
+
+
+def test_provider_and_patient_launch_share_one_meeting(
+    http: httpx.Client, ehr: SandboxEhr, endpoint: str, graph_meetings: GraphMeetings
+) -> None:
+    stub = graph_meetings.stub
+    before = len(stub.meetings)
+    clinician, _ = launch(http, ehr, FOLLOW_UP, "provider")
+    assert clinician.status_code == 302
+    join_url = clinician.headers["Location"]
+    assert join_url.startswith("https://teams.microsoft.com/l/meetup-join/")
+    assert len(stub.meetings) == before + 1
+    meeting = next(m for m in stub.meetings.values() if join_url == m["joinWebUrl"])
+    assert stub.lobby[meeting["id"]] == "organization"  # clinicians bypass, everyone else waits
+    assert meeting["subject"] == "Virtual visit"
+    assert FOLLOW_UP.csn not in meeting["externalId"] and FOLLOW_UP.id not in meeting["externalId"]
+    organizers = [user for (user, external), m in stub.meetings.items() if m is meeting]
+    assert organizers == ["service-organizer"]
+
+    patient, _ = launch(http, ehr, FOLLOW_UP, "patient")
+    assert patient.status_code == 302
+    assert patient.headers["Location"].startswith(join_url)
+    assert "anon=true" in patient.headers["Location"]
+    assert len(stub.meetings) == before + 1
+
+    # The same clinician again, a second clinician, an interpreter: all in the same meeting.
+    assert launch(http, ehr, FOLLOW_UP, "provider")[0].headers["Location"] == join_url
+    first_user = ehr.user
+    ehr.user = SandboxUser("E1002", "Practitioner/E1002", "Dr Blake Second")
+    try:
+        assert launch(http, ehr, FOLLOW_UP, "provider")[0].headers["Location"] == join_url
+    finally:
+        ehr.user = first_user
+    assert len(stub.meetings) == before + 1
+
+    # Another appointment gets another meeting; a group conference puts both appointments in one.
+    assert launch(http, ehr, NEW_PATIENT, "provider")[0].headers["Location"] != join_url
+    group = launch(http, ehr, GROUP_ONE, "provider")[0].headers["Location"]
+    assert launch(http, ehr, GROUP_TWO, "patient")[0].headers["Location"].startswith(group)
+    assert len(stub.meetings) == before + 3
+
+
+def test_launch_context_from_fhir_context_alone(
+    http: httpx.Client, ehr: SandboxEhr, endpoint: str, graph_meetings: GraphMeetings
+) -> None:
+    """Without the launch record's sessionId the appointment comes from the token's context."""
+    start = http.get(ehr.launch_url(NEW_PATIENT, "provider").replace(f"sessionId={NEW_PATIENT.csn}&", ""))
+    authorize = httpx.get(start.headers["Location"], follow_redirects=False, timeout=10)
+    assert http.get(authorize.headers["Location"]).status_code == 302
+
+
+def test_unknown_iss_makes_no_outbound_request(http: httpx.Client) -> None:
+    seen: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append(request.path)
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    with ServerThread(app) as elsewhere:
+        answer = http.get("/api/launch/provider", params={"iss": f"{elsewhere.url}/fhir", "launch": "abc"})
+    assert answer.status_code == 403
+    assert "not connected" in page_text(answer)
+    assert seen == []
+    missing = http.get("/api/launch/provider")
+    assert missing.status_code == 400 and "Start the virtual visit from the EHR" in page_text(missing)
+
+
+def test_callback_failures_get_friendly_pages(
+    http: httpx.Client, ehr: SandboxEhr, endpoint: str, graph_meetings: GraphMeetings
+) -> None:
+    ok, callback_url = launch(http, ehr, FOLLOW_UP, "provider")
+    assert ok.status_code == 302
+    replay = http.get(callback_url)
+    assert replay.status_code == 400 and "already used" in page_text(replay)
+    wrong = http.get("/api/launch/callback", params={"state": "not-ours", "code": "x"})
+    assert wrong.status_code == 400 and "already used or is not valid" in page_text(wrong)
+
+    start = http.get(ehr.launch_url(FOLLOW_UP, "provider"))
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    no_code = http.get("/api/launch/callback", params={"state": state})
+    assert no_code.status_code == 400 and "no sign-in code" in page_text(no_code)
+
+    start = http.get(ehr.launch_url(FOLLOW_UP, "provider"))
+    state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+    denied = http.get("/api/launch/callback", params={"state": state, "error": "access_denied"})
+    assert denied.status_code == 400 and "You did not allow the visit to start" in page_text(denied)
+
+    ehr.forge_next_id_token = True
+    forged, _ = launch(http, ehr, FOLLOW_UP, "provider")
+    assert forged.status_code == 400
+    assert "could not be verified" in page_text(forged)
+
+
+def test_long_launch_values_are_posted(
+    http: httpx.Client, ehr: SandboxEhr, endpoint: str, graph_meetings: GraphMeetings
+) -> None:
+    url = ehr.launch_url(FOLLOW_UP, "provider")
+    long_launch = re.sub(r"launch=[^&]+", "launch=" + "J" * 2500, url)
+    answer = http.get(long_launch)
+    assert answer.status_code == 200
+    assert "method='post'" in answer.text and f"action='{ehr.url}/oauth2/authorize'" in answer.text
+    assert "J" * 2500 in answer.text
+
+
+def test_graph_429_is_retried_after_its_retry_after(
+    http: httpx.Client, ehr: SandboxEhr, endpoint: str, graph_meetings: GraphMeetings
+) -> None:
+    graph_meetings.stub.failures.append((429, {"Retry-After": "7"}))
+    answer, _ = launch(http, ehr, NEW_PATIENT, "provider")
+    assert answer.status_code == 302
+    assert graph_meetings.sleeps == [7.0]
+
+
+def test_graph_failing_for_good_gives_a_clear_page(
+    http: httpx.Client, ehr: SandboxEhr, endpoint: str, graph_meetings: GraphMeetings
+) -> None:
+    graph_meetings.stub.failures.extend([(503, {}), (503, {}), (503, {})])
+    answer, _ = launch(http, ehr, NEW_PATIENT, "provider")
+    assert answer.status_code == 503
+    assert "wait a minute and start the visit again" in page_text(answer)
+    assert len(graph_meetings.sleeps) == 2  # three attempts
+
+
+def join_token(tenant: Tenant, endpoint: str, start: datetime, key: str | None = None) -> str:
+    url = get_runtime().join_links.issue(
+        tenant_id=tenant.id,
+        endpoint_id=endpoint,
+        appointment_key=key or uuid.uuid4().hex,
+        role="patient",
+        start=start,
+        end=start + timedelta(minutes=30),
+    )
+    return urlsplit(url).path
+
+
+def test_join_links_inside_before_and_after_their_window(
+    http: httpx.Client, tenant: Tenant, endpoint: str, graph_meetings: GraphMeetings
+) -> None:
+    now = datetime.now(UTC)
+    inside = http.get(join_token(tenant, endpoint, now + timedelta(minutes=10)))
+    assert inside.status_code == 302 and "anon=true" in inside.headers["Location"]
+    early = http.get(join_token(tenant, endpoint, now + timedelta(hours=2)))
+    assert early.status_code == 400 and "not open yet" in page_text(early)
+    late = http.get(join_token(tenant, endpoint, now - timedelta(hours=3)))
+    assert late.status_code == 410 and "has ended" in page_text(late)
+
+
+def test_tampered_and_cancelled_join_links(
+    http: httpx.Client, tenant: Tenant, endpoint: str, graph_meetings: GraphMeetings
+) -> None:
+    now = datetime.now(UTC)
+    path = join_token(tenant, endpoint, now)
+    body, signature = path.rsplit("/", 1)[1].split(".")
+    tampered = http.get(f"/api/join/{body[:-2]}xx.{signature}")
+    assert tampered.status_code == 400 and "not valid" in page_text(tampered)
+    assert http.get("/api/join/nonsense").status_code == 400
+
+    key = uuid.uuid4().hex
+    runtime = get_runtime()
+    organisation = runtime.organisations.get(_principal(tenant))
+    runtime.tables.data(organisation, AppointmentRepository).upsert(
+        Appointment(
+            endpoint_id=endpoint,
+            appointment_key=key,
+            start=now,
+            end=now + timedelta(minutes=30),
+            status=AppointmentStatus.CANCELLED,
+        )
+    )
+    cancelled = http.get(join_token(tenant, endpoint, now, key=key))
+    assert cancelled.status_code == 410
+    text = page_text(cancelled)
+    assert "cancelled" in text and key not in text
+
+
+def _principal(tenant: Tenant) -> Any:
+    from shared.auth.principal import Principal, Role
+
+    return Principal(tenant.id, "test", "test@x.org", frozenset({Role.ADMIN}))
+
+
+def test_only_user_ids_and_meeting_mappings_are_stored_in_the_eu_account(
+    http: httpx.Client,
+    ehr: SandboxEhr,
+    tenant: Tenant,
+    endpoint: str,
+    graph_meetings: GraphMeetings,
+    environment: dict[str, str],
+) -> None:
+    launch(http, ehr, FOLLOW_UP, "provider")
+    launch(http, ehr, FOLLOW_UP, "patient")
+    prefix = get_runtime().settings.table_prefix
+    identifiers = {FOLLOW_UP.csn, FOLLOW_UP.id, FOLLOW_UP.patient, FOLLOW_UP.encounter, "P2001"}
+
+    def rows(geography: Geography) -> dict[str, list[dict[str, Any]]]:
+        service = TableServiceClient.from_connection_string(environment[f"DATA_STORAGE_{geography.value}"])
+        found: dict[str, list[dict[str, Any]]] = {}
+        for table in service.list_tables():
+            if table.name.startswith(prefix):
+                entities = [
+                    dict(e)
+                    for e in service.get_table_client(table.name).query_entities(
+                        "PartitionKey eq @p", parameters={"p": endpoint}
+                    )
+                ]
+                if entities:
+                    found[table.name.removeprefix(prefix)] = entities
+        return found
+
+    eu = rows(Geography.EU)
+    assert set(eu) == {"ehrusers", "meetinglinks"}
+    assert [sorted(set(r) - {"PartitionKey", "RowKey", "Timestamp"}) for r in eu["ehrusers"]] == [
+        ["ehr_user_id", "endpoint_id", "last_seen_at"]
+    ]
+    assert eu["ehrusers"][0]["ehr_user_id"] == f"{ehr.fhir_base}/Practitioner/E1001"
+    assert len(eu["meetinglinks"]) == 1  # one appointment, one mapping; the patient is not stored
+    for entity in eu["ehrusers"] + eu["meetinglinks"]:
+        for value in entity.values():
+            assert not any(identifier in str(value) for identifier in identifiers)
+    assert rows(Geography.US) == {} and rows(Geography.APAC) == {}
