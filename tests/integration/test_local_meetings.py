@@ -1,0 +1,58 @@
+"""The local meeting provider and the dev host's meeting page (lobby and admit), and the device test page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from dev.meeting_room import MeetingRooms
+from dev.serving import ServerThread
+from shared.meetings import MeetingRequest
+from shared.meetings.local import LocalMeetingProvider
+
+START = datetime(2026, 6, 1, 14, 0, tzinfo=UTC)
+
+
+def request(external_id: str, organizer: str = "local-organizer") -> MeetingRequest:
+    return MeetingRequest(external_id, organizer, "Virtual visit", START, START + timedelta(minutes=30))
+
+
+def test_local_provider_is_idempotent_per_organizer_and_external_id() -> None:
+    provider = LocalMeetingProvider("http://localhost:7071/")
+    first = provider.create_or_get(request("key-1"))
+    assert provider.create_or_get(request("key-1")) == first
+    assert provider.create_or_get(request("key-2")).meeting_id != first.meeting_id
+    assert first.join_url == f"http://localhost:7071/dev/meetings/{first.meeting_id}?role=clinician"
+    assert first.browser_join_url.endswith("?role=guest")
+
+
+def test_guests_wait_in_the_lobby_until_a_clinician_admits_them() -> None:
+    rooms = MeetingRooms()
+    from aiohttp import web
+
+    app = web.Application()
+    app.router.add_routes(rooms.routes())
+    with ServerThread(app) as server, httpx.Client(base_url=f"{server.url}/dev/meetings/room1") as room:
+        page = room.get("", params={"role": "guest"})
+        assert page.status_code == 200 and "lobby" in page.text
+        clinician = room.post("/join", json={"role": "clinician"}).json()
+        patient = room.post("/join", json={"role": "guest"}).json()
+        assert clinician["admitted"] is True and patient["admitted"] is False
+        assert room.get("/state").json()["lobby"] == [{"id": patient["id"], "role": "guest"}]
+        other_guest = room.post("/join", json={"role": "guest"}).json()
+        refused = room.post("/admit", json={"by": other_guest["id"], "participant": patient["id"]})
+        assert refused.status_code == 403
+        assert room.post("/admit", json={"by": clinician["id"], "participant": patient["id"]}).status_code == 200
+        state = room.get("/state").json()
+        assert {p["id"] for p in state["in_meeting"]} == {clinician["id"], patient["id"]}
+        room.post("/leave", json={"id": patient["id"]})
+        assert [p["id"] for p in room.get("/state").json()["in_meeting"]] == [clinician["id"]]
+
+
+def test_device_test_page_needs_no_sign_in(app_host: ServerThread) -> None:
+    page = httpx.get(f"{app_host.url}/api/device-test")
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    for needed in ("getUserMedia", "Camera", "Microphone", "Speaker", "AudioContext"):
+        assert needed in page.text
