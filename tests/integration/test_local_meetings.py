@@ -34,7 +34,7 @@ def test_guests_wait_in_the_lobby_until_a_clinician_admits_them() -> None:
     app = web.Application()
     app.router.add_routes(rooms.routes())
     with ServerThread(app) as server, httpx.Client(base_url=f"{server.url}/dev/meetings/room1") as room:
-        page = room.get("", params={"role": "guest"})
+        page = httpx.get(f"{server.url}/dev/meetings/room1", params={"role": "guest"})
         assert page.status_code == 200 and "lobby" in page.text
         clinician = room.post("/join", json={"role": "clinician"}).json()
         patient = room.post("/join", json={"role": "guest"}).json()
