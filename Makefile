@@ -42,6 +42,7 @@ demo: deps
 
 bench: deps
 	$(PY) bench/import_time.py
+	$(PY) bench/launch.py
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
