@@ -98,4 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except httpx.ConnectError as error:
+        sys.exit(f"Cannot reach the connector ({error}). Is `make run` running, and has it printed its URLs?")
