@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     stopped = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stopped.set())
     stopped.wait()
     server.stop()

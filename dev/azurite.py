@@ -23,6 +23,18 @@ FLAGS = ["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disable
 DEFAULT_ACCOUNTS = ("connectorapp", "connectorus", "connectoreu", "connectorapac")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, ask for SIGTERM when the parent process dies, so that Azurite never
+    outlives the dev host or the test run that started it (even if that one is killed)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -62,6 +74,7 @@ class Azurite:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,  # note: fires when the starting thread ends; we start from main
             )
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
