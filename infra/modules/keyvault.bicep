@@ -1,0 +1,83 @@
+@description('Name of the key vault (3-24 characters).')
+@minLength(3)
+@maxLength(24)
+param name string
+
+@description('Azure region of the vault.')
+param location string
+
+@description('Tags for the resource.')
+param tags object = {}
+
+@description('Enabled or Disabled. Disabled needs a private endpoint and a virtual-network-integrated function app.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
+
+@description('Principal ID of the function app\'s managed identity, granted Key Vault Secrets User.')
+param principalId string
+
+@description('Key that signs SMS join links (secret join-link-key). Empty leaves the stored secret unchanged.')
+@secure()
+param joinLinkKey string = ''
+
+// Key Vault Secrets User
+var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  // checkov:skip=CKV_AZURE_109: Public network access is a documented parameter (publicNetworkAccess); with Disabled the firewall denies all.
+  // checkov:skip=CKV_AZURE_189: Public network access is a documented parameter (publicNetworkAccess).
+  // checkov:skip=CKV2_AZURE_32: Private endpoints come with publicNetworkAccess=Disabled, which needs the organisation's virtual network.
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    enablePurgeProtection: true
+    publicNetworkAccess: publicNetworkAccess
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: publicNetworkAccess == 'Enabled' ? 'Allow' : 'Deny'
+    }
+  }
+}
+
+resource joinLinkSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(joinLinkKey)) {
+  // checkov:skip=CKV_AZURE_114: contentType is set (text/plain); checkov does not read conditional resources' properties.
+  // checkov:skip=CKV_AZURE_41: The join-link key is rotated by writing a new version; links are short-lived, so no fixed expiry is set.
+  parent: vault
+  name: 'join-link-key'
+  properties: {
+    value: joinLinkKey
+    contentType: 'text/plain'
+  }
+}
+
+// Key Vault Secrets User
+resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, principalId, keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
+  }
+}
+
+@description('Name of the key vault.')
+output name string = vault.name
+
+@description('Resource ID of the key vault.')
+output resourceId string = vault.id
+
+@description('URI of the key vault, for KEY_VAULT_URL.')
+output uri string = vault.properties.vaultUri
