@@ -24,6 +24,7 @@ from shared.services.health import HealthService
 from shared.services.integration_records import IntegrationRecordService
 from shared.services.join_links import JoinLinks
 from shared.services.launch import LaunchService
+from shared.services.launch_states import LaunchStates
 from shared.services.organisations import OrganisationService
 from shared.services.visits import VisitMeetings
 from shared.settings import Settings, get_settings
@@ -123,11 +124,15 @@ class Runtime:
         )
 
     @cached_property
+    def launch_states(self) -> LaunchStates:
+        return LaunchStates(self.tables.control(LaunchStateRepository), self.clock)
+
+    @cached_property
     def approval(self) -> ApprovalService:
         return ApprovalService(
             endpoints=self.endpoints,
             endpoint_rows=self.tables.control(FhirEndpointRepository),
-            states=self.tables.control(LaunchStateRepository),
+            states=self.launch_states,
             discovery=self.discovery,
             smart=self.smart,
             audit=self.audit,
@@ -166,6 +171,7 @@ class Runtime:
         )
         return LaunchService(
             tables=self.tables,
+            states=self.launch_states,
             discovery=self.discovery,
             smart=self.smart,
             visits=visits,

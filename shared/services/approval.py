@@ -8,21 +8,19 @@ pending_approval --EHR sign-in--> validated --approve--> approved
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from shared.auth.principal import Principal, Role
 from shared.clock import Clock
-from shared.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
+from shared.errors import Conflict, DomainError, Forbidden
 from shared.models.endpoint import EndpointStatus, FhirEndpoint, SignInStart
-from shared.models.launch import LaunchState
 from shared.services.audit import AuditLog
 from shared.services.endpoints import EndpointService
+from shared.services.launch_states import LaunchStates, StateRejected
 from shared.smart.client import AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
-from shared.smart.pkce import challenge, new_nonce, new_state, new_verifier
-from shared.storage.tables import FhirEndpointRepository, LaunchStateRepository, state_partition
+from shared.smart.pkce import challenge
+from shared.storage.tables import FhirEndpointRepository
 
-STATE_LIFETIME = timedelta(minutes=10)
 SIGN_IN_SCOPE = "openid fhirUser"
 SIGN_IN_STATUSES = {EndpointStatus.PENDING_APPROVAL, EndpointStatus.VALIDATED}
 
@@ -46,7 +44,7 @@ class ApprovalService:
         *,
         endpoints: EndpointService,
         endpoint_rows: FhirEndpointRepository,
-        states: LaunchStateRepository,
+        states: LaunchStates,
         discovery: SmartDiscovery,
         smart: SmartClient,
         audit: AuditLog,
@@ -76,53 +74,36 @@ class ApprovalService:
                 + (" Submit it for approval first." if endpoint.status == EndpointStatus.DRAFT else "")
             )
         configuration = self._discovery.discover(endpoint.base_url, endpoint.client_id)
-        verifier, state, nonce = new_verifier(), new_state(), new_nonce()
-        expires_at = self._clock.now() + STATE_LIFETIME
-        self._states.create(
-            LaunchState(
-                purpose="approval",
-                state=state,
-                tenant_id=principal.tenant_id,
-                endpoint_id=endpoint.id,
-                user_id=principal.user_id,
-                verifier=verifier,
-                nonce=nonce,
-                redirect_uri=self._redirect_uri,
-                expires_at=expires_at,
-            )
+        launch = self._states.begin(
+            "approval",
+            tenant_id=principal.tenant_id,
+            endpoint_id=endpoint.id,
+            redirect_uri=self._redirect_uri,
+            user_id=principal.user_id,
         )
         request = AuthorizeRequest(
             client_id=endpoint.client_id,
             redirect_uri=self._redirect_uri,
             scope=SIGN_IN_SCOPE,
-            state=state,
+            state=launch.state,
             aud=endpoint.base_url,
-            code_challenge=challenge(verifier),
-            nonce=nonce,
+            code_challenge=challenge(launch.verifier),
+            nonce=launch.nonce,
         )
-        return SignInStart(authorize_url=request.url(configuration), expires_at=expires_at)
-
-    def _consume_state(self, state: str) -> LaunchState:
-        """A state is good once: it is deleted (conditionally on its ETag) before anything else happens."""
-        try:
-            stored = self._states.get_versioned(state_partition(state), state)
-            self._states.delete(state_partition(state), state, etag=stored.etag)
-            if stored.item.purpose != "approval":
-                raise NotFound("not an approval state")
-        except (NotFound, Conflict):
-            raise SignInFailed(
-                "This sign-in was already used or is unknown; start the EHR sign-in again from the portal."
-            ) from None
-        if stored.item.expires_at <= self._clock.now():
-            raise SignInFailed("This sign-in took longer than 10 minutes; start the EHR sign-in again from the portal.")
-        return stored.item
+        return SignInStart(authorize_url=request.url(configuration), expires_at=launch.expires_at)
 
     def complete_sign_in(
         self, *, state: str | None, code: str | None, error: str | None, error_description: str | None
     ) -> SignInResult:
         if not state:
             raise SignInFailed("The EHR sent no sign-in state back; start the EHR sign-in again from the portal.")
-        launch = self._consume_state(state)
+        try:
+            launch = self._states.consume(state, {"approval"})
+        except StateRejected as rejected:
+            again = "start the EHR sign-in again from the portal."
+            if rejected.reason == "expired":
+                raise SignInFailed(f"This sign-in took longer than 10 minutes; {again}") from None
+            raise SignInFailed(f"This sign-in was already used or is unknown; {again}") from None
         if error:
             reason = f"{error}: {error_description}" if error_description else error
             raise SignInFailed(f"The EHR refused the sign-in ({reason[:200]}); check the client ID, then try again.")
@@ -133,23 +114,10 @@ class ApprovalService:
             raise SignInFailed("The endpoint changed while you signed in; open it in the portal and start again.")
         configuration = self._discovery.discover(stored.base_url, stored.client_id)
         try:
-            tokens = self._smart.exchange_code(
-                configuration,
-                client_id=stored.client_id,
-                code=code,
-                redirect_uri=launch.redirect_uri,
-                verifier=launch.verifier,
+            _, claims = self._smart.sign_in(
+                configuration, base_url=stored.base_url, client_id=stored.client_id, code=code, launch=launch
             )
-            if not tokens.id_token:
-                raise Unauthenticated("The EHR returned no id_token; the client needs the openid and fhirUser scopes.")
-            claims = self._smart.validate_id_token(
-                tokens.id_token,
-                configuration,
-                base_url=stored.base_url,
-                client_id=stored.client_id,
-                nonce=launch.nonce,
-            )
-        except (Unauthenticated, DomainError) as failure:
+        except DomainError as failure:
             raise SignInFailed(failure.detail) from None
         ehr_user = str(claims.get("fhirUser") or claims["sub"])
         versioned = self._endpoint_rows.get_versioned(launch.tenant_id, launch.endpoint_id)

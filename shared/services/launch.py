@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from shared.clock import Clock
-from shared.errors import Conflict, DomainError, InvalidInput, NotFound
+from shared.errors import DomainError, InvalidInput
 from shared.models.ehr_user import EhrUser
 from shared.models.endpoint import EndpointStatus, FhirEndpoint
 from shared.models.launch import LaunchState
@@ -22,25 +22,24 @@ from shared.models.organisation import Organisation
 from shared.models.visit import AppointmentStatus, appointment_key
 from shared.services.endpoints import normalise_base_url
 from shared.services.join_links import JoinLinkRefused, JoinLinks
+from shared.services.launch_states import LaunchStates, StateRejected
 from shared.services.visits import VisitMeetings
 from shared.smart.client import AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
-from shared.smart.pkce import challenge, new_nonce, new_state, new_verifier
+from shared.smart.pkce import challenge
 from shared.storage.routing import Tables
 from shared.storage.tables import (
     AppointmentRepository,
     EhrUserRepository,
     EndpointUrlRepository,
     FhirEndpointRepository,
-    LaunchStateRepository,
     OrganisationRepository,
-    state_partition,
 )
 
 LaunchKind = Literal["provider", "patient"]
 LAUNCH_SCOPE = "launch openid fhirUser"
-STATE_LIFETIME = timedelta(minutes=10)
 MAX_REDIRECT_URL = 2000
+LAST_SEEN_RESOLUTION = timedelta(hours=1)  # a clinician's row is rewritten at most hourly, not on every launch
 RECORD_PARAMETERS = {"sessionId": "session_id", "conferenceId": "conference_id", "departmentId": "department_id"}
 
 
@@ -85,6 +84,7 @@ class LaunchService:
         self,
         *,
         tables: Tables,
+        states: LaunchStates,
         discovery: SmartDiscovery,
         smart: SmartClient,
         visits: VisitMeetings,
@@ -95,6 +95,7 @@ class LaunchService:
         service_organizer: str,
     ) -> None:
         self._tables = tables
+        self._states = states
         self._discovery = discovery
         self._smart = smart
         self._visits = visits
@@ -138,28 +139,21 @@ class LaunchService:
             )
         organisation, endpoint = self._approved_endpoint(iss)
         configuration = self._discovery.discover(endpoint.base_url, endpoint.client_id)
-        verifier, state, nonce = new_verifier(), new_state(), new_nonce()
-        self._tables.control(LaunchStateRepository).create(
-            LaunchState(
-                purpose=kind,
-                state=state,
-                tenant_id=organisation.tenant_id,
-                endpoint_id=endpoint.id,
-                verifier=verifier,
-                nonce=nonce,
-                redirect_uri=self._redirect_uri,
-                expires_at=self._clock.now() + STATE_LIFETIME,
-                record={name: value[:200] for name, value in record.items() if value},
-            )
+        launch_state = self._states.begin(
+            kind,
+            tenant_id=organisation.tenant_id,
+            endpoint_id=endpoint.id,
+            redirect_uri=self._redirect_uri,
+            record={name: value[:200] for name, value in record.items() if value},
         )
         request = AuthorizeRequest(
             client_id=endpoint.client_id,
             redirect_uri=self._redirect_uri,
             scope=LAUNCH_SCOPE,
-            state=state,
+            state=launch_state.state,
             aud=endpoint.base_url,
-            code_challenge=challenge(verifier),
-            nonce=nonce,
+            code_challenge=challenge(launch_state.verifier),
+            nonce=launch_state.nonce,
             launch=launch,  # opaque, passed through whole (Epic's can be a long JWT)
         )
         url = request.url(configuration)
@@ -171,17 +165,12 @@ class LaunchService:
         again = "Close this window and select \u201cBegin virtual visit\u201d in the EHR again."
         if not state:
             raise LaunchRefused(f"The EHR's answer is missing its sign-in state. {again}")
-        states = self._tables.control(LaunchStateRepository)
         try:
-            stored = states.get_versioned(state_partition(state), state)
-            states.delete(state_partition(state), state, etag=stored.etag)
-        except (NotFound, Conflict):
+            return self._states.consume(state, {"provider", "patient"})
+        except StateRejected as rejected:
+            if rejected.reason == "expired":
+                raise LaunchRefused(f"Starting the visit took too long. {again}") from None
             raise LaunchRefused(f"This visit link was already used or is not valid. {again}") from None
-        if stored.item.purpose not in ("provider", "patient"):
-            raise LaunchRefused(f"This visit link is not valid. {again}")
-        if stored.item.expires_at <= self._clock.now():
-            raise LaunchRefused(f"Starting the visit took too long. {again}")
-        return stored.item
 
     def complete(self, *, state: str | None, code: str | None, error: str | None) -> str:
         launch = self._consume(state)
@@ -198,24 +187,9 @@ class LaunchService:
             raise LaunchRefused("This EHR is no longer connected to the virtual visit service.", status=403)
         configuration = self._discovery.discover(endpoint.base_url, endpoint.client_id)
         try:
-            tokens = self._smart.exchange_code(
-                configuration,
-                client_id=endpoint.client_id,
-                code=code,
-                redirect_uri=launch.redirect_uri,
-                verifier=launch.verifier,
+            tokens, claims = self._smart.sign_in(
+                configuration, base_url=endpoint.base_url, client_id=endpoint.client_id, code=code, launch=launch
             )
-            if not tokens.id_token:
-                raise LaunchRefused("The EHR did not say who is signed in (no id_token); tell your administrator.")
-            claims = self._smart.validate_id_token(
-                tokens.id_token,
-                configuration,
-                base_url=endpoint.base_url,
-                client_id=endpoint.client_id,
-                nonce=launch.nonce,
-            )
-        except LaunchRefused:
-            raise
         except DomainError as failure:
             raise LaunchRefused(f"The EHR sign-in could not be verified: {failure.detail}") from None
         reference = visit_reference(tokens.raw, launch.record)
@@ -235,14 +209,11 @@ class LaunchService:
         users = self._tables.data(organisation, EhrUserRepository)
         known = users.find(endpoint.id, ehr_user_id)
         organizer = known.organizer_id if known and known.organizer_id else None
-        users.upsert(
-            EhrUser(
-                endpoint_id=endpoint.id,
-                ehr_user_id=ehr_user_id,
-                organizer_id=organizer,
-                last_seen_at=self._clock.now(),
+        now = self._clock.now()
+        if known is None or now - known.last_seen_at > LAST_SEEN_RESOLUTION:
+            users.upsert(
+                EhrUser(endpoint_id=endpoint.id, ehr_user_id=ehr_user_id, organizer_id=organizer, last_seen_at=now)
             )
-        )
         return organizer or self._service_organizer
 
     def join(self, token: str) -> str:

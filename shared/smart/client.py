@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from shared.clock import Clock
 from shared.errors import Unauthenticated, UpstreamError
 from shared.jwt_verify import JwksCache, verify
+from shared.models.launch import LaunchState
 from shared.outbound import Outbound
 from shared.smart.discovery import SmartConfiguration
 
@@ -115,3 +116,17 @@ class SmartClient:
         if claims.get("nonce") != nonce:
             raise Unauthenticated("The EHR's id_token does not belong to this sign-in (nonce mismatch).")
         return claims
+
+    def sign_in(
+        self, configuration: SmartConfiguration, *, base_url: str, client_id: str, code: str, launch: LaunchState
+    ) -> tuple[TokenResponse, dict[str, Any]]:
+        """Exchange the code (with the launch's PKCE verifier) and validate the id_token against its nonce."""
+        tokens = self.exchange_code(
+            configuration, client_id=client_id, code=code, redirect_uri=launch.redirect_uri, verifier=launch.verifier
+        )
+        if not tokens.id_token:
+            raise Unauthenticated("The EHR returned no id_token; the client needs the openid and fhirUser scopes.")
+        claims = self.validate_id_token(
+            tokens.id_token, configuration, base_url=base_url, client_id=client_id, nonce=launch.nonce
+        )
+        return tokens, claims
