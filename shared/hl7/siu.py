@@ -1,0 +1,236 @@
+"""SIU S12/S13/S14/S15/S17/S26 (v2.3 to v2.5.1) to a typed AppointmentEvent, with python-hl7.
+
+Times: `YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ]`; without an offset a time is the sender's local time, i.e. the
+FHIR endpoint's time zone. Everything is returned in UTC. The patient's mobile number comes from PID-13 (cell
+phone preferred), normalised to E.164; the event says why there is none rather than failing the message.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from shared.hl7 import Hl7Rejected
+from shared.models.visit import AppointmentStatus
+
+SiuEvent = Literal["S12", "S13", "S14", "S15", "S17", "S26"]
+EVENTS: frozenset[str] = frozenset(SiuEvent.__args__)  # type: ignore[attr-defined]
+PhoneProblem = Literal["missing", "invalid"]
+
+_TIMESTAMP = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?(?:([+-])(\d{2})(\d{2}))?$")
+_STATUS = {
+    "booked": AppointmentStatus.BOOKED,
+    "pending": AppointmentStatus.BOOKED,
+    "started": AppointmentStatus.BOOKED,
+    "cancelled": AppointmentStatus.CANCELLED,
+    "canceled": AppointmentStatus.CANCELLED,
+    "deleted": AppointmentStatus.DELETED,
+    "noshow": AppointmentStatus.NOSHOW,
+    "complete": AppointmentStatus.COMPLETE,
+    "completed": AppointmentStatus.COMPLETE,
+}
+_EVENT_STATUS = {"S15": AppointmentStatus.CANCELLED, "S17": AppointmentStatus.DELETED, "S26": AppointmentStatus.NOSHOW}
+_MINUTES = {"min": 1, "m": 1, "minutes": 1, "h": 60, "hr": 60, "hours": 60, "s": 1 / 60, "sec": 1 / 60}
+
+
+class AppointmentEvent(BaseModel):
+    """What a scheduling message says about one appointment. Also the `hl7-inbound` queue's parsed form."""
+
+    message_id: str
+    message_time: datetime | None
+    event: SiuEvent
+    appointment_id: str
+    start: datetime
+    end: datetime
+    status: AppointmentStatus
+    phone: str | None
+    phone_problem: PhoneProblem | None
+    visit_id: str | None
+    provider_id: str | None
+
+
+class _Segment:
+    """One segment of a python-hl7 message: a field's repetitions and components, unescaped by the library."""
+
+    def __init__(self, message: Any, segment: Any, separators: tuple[str, str, str]) -> None:
+        self._message = message
+        self._segment = segment
+        self._component, self._repetition, _ = separators
+
+    def _raw(self, field: int) -> str:
+        try:
+            return str(self._segment(field)) if field < len(self._segment) else ""
+        except (IndexError, KeyError):
+            return ""
+
+    def repetitions(self, field: int) -> list[str]:
+        raw = self._raw(field)
+        return raw.split(self._repetition) if raw else []
+
+    def components(self, field: int, repetition: int = 1) -> list[str]:
+        repetitions = self.repetitions(field)
+        if repetition > len(repetitions):
+            return []
+        return [str(self._message.unescape(c)) for c in repetitions[repetition - 1].split(self._component)]
+
+    def value(self, field: int, component: int = 1, repetition: int = 1) -> str:
+        components = self.components(field, repetition)
+        return components[component - 1] if component <= len(components) else ""
+
+
+def parse_timestamp(value: str, zone: ZoneInfo) -> datetime | None:
+    """An HL7 DTM/TS as an aware UTC datetime; a time without an offset is in `zone`."""
+    match = _TIMESTAMP.match(value.strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
+    try:
+        naive = datetime(
+            int(year),
+            int(month or 1),
+            int(day or 1),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0").ljust(6, "0")[:6]),
+        )
+        if sign:
+            offset = timedelta(hours=int(off_h), minutes=int(off_m))
+            aware = naive.replace(tzinfo=timezone(offset if sign == "+" else -offset))
+        else:
+            aware = naive.replace(tzinfo=zone)
+    except ValueError:
+        return None
+    return aware.astimezone(UTC)
+
+
+def _minutes(amount: str, units: str) -> float | None:
+    try:
+        value = float(amount)
+    except ValueError:
+        return None
+    factor = _MINUTES.get(units.strip().lower(), None if units.strip() else 1)
+    return value * factor if factor is not None and 0 < value * factor <= 24 * 60 else None
+
+
+def mobile_number(pid: _Segment, region: str) -> tuple[str | None, PhoneProblem | None]:
+    """The patient's mobile number from PID-13 in E.164: a cell phone first, then any phone; never email."""
+    import phonenumbers
+
+    candidates: list[tuple[int, str]] = []
+    for index in range(1, len(pid.repetitions(13)) + 1):
+        parts = pid.components(13, index) + [""] * 12
+        unformatted, use, equipment, email, country, area, local = parts[:7]  # XTN.1 to XTN.7
+        if equipment.upper() in {"INTERNET", "X.400"} or use.upper() == "NET" or "@" in unformatted + email:
+            continue
+        if area or local:
+            number = f"+{country}{area}{local}" if country else f"{area}{local}"
+        else:
+            number = unformatted
+        if number.strip():
+            candidates.append((0 if equipment.upper() == "CP" else 1, number))
+    if not candidates:
+        return None, "missing"
+    for _, number in sorted(candidates, key=lambda c: c[0]):
+        try:
+            parsed = phonenumbers.parse(number, region)
+        except phonenumbers.NumberParseException:
+            continue
+        # "Possible" (right length and form for its country), not "valid": numbering plans change faster than
+        # the library, and a wrong number shows up as a failed delivery report rather than a silent skip.
+        if phonenumbers.is_possible_number(parsed) and phonenumbers.region_code_for_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
+    return None, "invalid"
+
+
+def parse_siu(text: str, zone: ZoneInfo, phone_region: str = "US") -> AppointmentEvent:
+    """The event of an unframed SIU message (see framing.unframe), or Hl7Rejected saying what is wrong."""
+    segments = text.split("\r")
+    msh_raw = segments[0]
+    if len(msh_raw) < 8 or not msh_raw.startswith("MSH"):
+        raise Hl7Rejected("The message does not start with an MSH segment.")
+    field_sep = msh_raw[3]
+    encoding = msh_raw[4:8]
+    if len(set(encoding + field_sep)) != 5 or any(c.isalnum() for c in encoding + field_sep):
+        raise Hl7Rejected("MSH-1 and MSH-2 do not declare usable separators.")
+    import hl7
+
+    try:
+        message = hl7.parse(text)
+    except Exception:  # noqa: BLE001 - python-hl7 raises several types on malformed input; all mean "reject"
+        raise Hl7Rejected("The message is not well-formed HL7 v2.") from None
+    separators = (encoding[0], encoding[1], encoding[3])
+    by_type: dict[str, _Segment] = {}
+    for segment in message:
+        name = str(segment[0]) if len(segment) else ""
+        if name not in by_type:
+            by_type[name] = _Segment(message, segment, separators)
+    msh = by_type["MSH"]
+    message_type = msh.components(9)
+    if not message_type or message_type[0] != "SIU":
+        raise Hl7Rejected(f"Only SIU scheduling messages are accepted, not {(message_type or ['?'])[0][:10]}.")
+    event = message_type[1] if len(message_type) > 1 else ""
+    if event not in EVENTS:
+        raise Hl7Rejected(f"SIU^{event[:5]} is not handled; send S12, S13, S14, S15, S17 or S26.")
+    message_id = msh.value(10)
+    if not message_id:
+        raise Hl7Rejected("MSH-10 (message control ID) is empty.")
+    sch = by_type.get("SCH")
+    if sch is None:
+        raise Hl7Rejected("The message has no SCH segment.")
+    filler, placer = sch.components(2), sch.components(1)
+    appointment_id = "^".join(p for p in (filler[:2] if filler and filler[0] else placer[:2]) if p)
+    if not appointment_id:
+        raise Hl7Rejected("Neither SCH-2 (filler) nor SCH-1 (placer) appointment ID is given.")
+
+    start, end = _times(by_type, sch, zone)
+    status_text = sch.value(25).strip().lower().replace(" ", "").replace("-", "")
+    status = _STATUS.get(status_text) or _EVENT_STATUS.get(event, AppointmentStatus.BOOKED)
+    pid = by_type.get("PID")
+    phone, problem = mobile_number(pid, phone_region) if pid else (None, "missing")
+    pv1 = by_type.get("PV1")
+    aip = by_type.get("AIP")
+    return AppointmentEvent(
+        message_id=message_id[:200],
+        message_time=parse_timestamp(msh.value(7), zone),
+        event=event,
+        appointment_id=appointment_id[:200],
+        start=start,
+        end=end,
+        status=status,
+        phone=phone,
+        phone_problem=problem,
+        visit_id=(pv1.value(19) or None) if pv1 else None,
+        provider_id=(aip.value(3) or None) if aip else None,
+    )
+
+
+def _times(by_type: dict[str, _Segment], sch: _Segment, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    tq1, ais = by_type.get("TQ1"), by_type.get("AIS")
+    start = parse_timestamp(sch.value(11, 4), zone) or (parse_timestamp(tq1.value(7), zone) if tq1 else None)
+    if start is None and ais is not None:
+        start = parse_timestamp(ais.value(4), zone)
+    if start is None:
+        raise Hl7Rejected("The appointment has no start time (SCH-11.4, TQ1-7 or AIS-4).")
+    end = parse_timestamp(sch.value(11, 5), zone) or (parse_timestamp(tq1.value(8), zone) if tq1 else None)
+    if end is None:
+        duration = _minutes(sch.value(9), sch.value(10))
+        if duration is None and ais is not None:
+            duration = _minutes(ais.value(7), ais.value(8))
+        if duration is None:
+            duration = _minutes(sch.value(11, 3), "min")
+        if duration is None:
+            raise Hl7Rejected("The appointment has no end time or duration (SCH-11.5, SCH-9, AIS-7).")
+        end = start + timedelta(minutes=duration)
+    if end <= start:
+        raise Hl7Rejected("The appointment ends before it starts.")
+    return start, end
+
+
+def describe(event: AppointmentEvent) -> dict[str, Any]:
+    """A loggable summary: no phone number, no names."""
+    return {"message_id": event.message_id, "event": event.event, "status": event.status.value}

@@ -1,0 +1,225 @@
+"""SIU parsing, framing, signatures and ACKs."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.errors import InvalidInput
+from shared.hl7 import Hl7Rejected
+from shared.hl7.ack import HTTP_STATUS, build_ack
+from shared.hl7.framing import unframe
+from shared.hl7.signature import load_certificate, verify_signature
+from shared.hl7.siu import AppointmentEvent, parse_siu, parse_timestamp
+from shared.models.visit import AppointmentStatus
+from tests.support.certs import certificate, der, pem, rsa_key, sign
+
+SAMPLES = Path(__file__).parents[1] / "fixtures" / "hl7"
+CHICAGO = ZoneInfo("America/Chicago")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def sample(name: str) -> bytes:
+    return (SAMPLES / f"{name}.hl7").read_bytes()
+
+
+def parse(body: bytes, zone: ZoneInfo = CHICAGO, content_type: str | None = None) -> AppointmentEvent:
+    return parse_siu(unframe(body, content_type), zone)
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("S12", AppointmentStatus.BOOKED),
+        ("S13", AppointmentStatus.BOOKED),
+        ("S14", AppointmentStatus.BOOKED),
+        ("S15", AppointmentStatus.CANCELLED),
+        ("S17", AppointmentStatus.DELETED),
+        ("S26", AppointmentStatus.NOSHOW),
+    ],
+)
+def test_every_sample_parses(name: str, status: AppointmentStatus) -> None:
+    event = parse(sample(name))
+    assert event.event == name
+    assert event.status == status
+    assert event.appointment_id == "FL90210^EPIC"
+    assert event.phone == "+12175550123"  # the cell phone, not the e-mail address
+    assert event.visit_id == "778899001"
+    assert event.provider_id == "1234"
+    assert event.start.tzinfo == UTC and event.end - event.start == timedelta(minutes=30)
+
+
+def test_offsets_are_honoured_and_reschedule_moves_the_time() -> None:
+    assert parse(sample("S12")).start == datetime(2025, 3, 18, 19, 0, tzinfo=UTC)  # 14:00 at -0500
+    assert parse(sample("S13")).start != parse(sample("S12")).start
+
+
+V23 = (
+    "MSH|^~\\&|CADENCE|CLINIC|VV|ORG|202506021130||SIU^S12|CTRL77|P|2.3\n"
+    "SCH||APT\\T\\77^EPIC||||||||||^^45^20250610083000\n"
+    "PID|1||123||Roe^Rita||||||||(919)555-0100\n"
+    "AIS|1||VV|20250610083000|||45|min\n"
+)
+
+
+def test_v23_without_offsets_uses_the_endpoint_time_zone_newlines_and_mllp() -> None:
+    framed = b"\x0b" + V23.encode() + b"\x1c\x0d"
+    event = parse(framed, NEW_YORK)
+    assert event.start == datetime(2025, 6, 10, 12, 30, tzinfo=UTC)  # 08:30 EDT
+    assert event.end - event.start == timedelta(minutes=45)  # from AIS duration
+    assert event.appointment_id == "APT&77^EPIC"  # escape sequence decoded
+    assert event.phone == "+19195550100"  # from PID-13.1 only
+    assert event.message_time == datetime(2025, 6, 2, 15, 30, tzinfo=UTC)
+
+
+def test_crlf_separators_and_latin1_charset() -> None:
+    body = V23.replace("Roe", "Ro\xe9").replace("\n", "\r\n").encode("latin-1")
+    assert parse(body, NEW_YORK, "application/hl7-v2; charset=ISO-8859-1").event == "S12"
+
+
+def test_tq1_timing_for_v251_senders() -> None:
+    message = (
+        "MSH|^~\\&|A|B|C|D|20250601||SIU^S12^SIU_S12|C1|P|2.5.1\r"
+        "SCH||F1\rTQ1|1||||||20250601100000+0100|20250601103000+0100\rPID|1\r"
+    )
+    event = parse(message.encode())
+    assert (event.start, event.end) == (
+        datetime(2025, 6, 1, 9, 0, tzinfo=UTC),
+        datetime(2025, 6, 1, 9, 30, tzinfo=UTC),
+    )
+    assert (event.phone, event.phone_problem) == (None, "missing")
+
+
+def test_unusable_phone_numbers_are_reported_not_fatal() -> None:
+    event = parse(V23.replace("(919)555-0100", "12").encode(), NEW_YORK)
+    assert (event.phone, event.phone_problem) == (None, "invalid")
+    email_only = V23.replace("(919)555-0100", "^NET^Internet^rita@example.org")
+    assert parse(email_only.encode(), NEW_YORK).phone_problem == "missing"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "MSH"),
+        (b"\x00\xff\xfe garbage", "not valid text"),
+        (b"MSH|^~\\&|A", "SIU"),
+        (sample("S12").replace(b"SIU^S12^SIU_S12", b"ADT^A01^ADT_A01"), "Only SIU"),
+        (sample("S12").replace(b"SIU^S12^SIU_S12", b"SIU^S99^SIU_S12"), "not handled"),
+        (sample("S12").replace(b"|MSG0001|", b"||"), "MSH-10"),
+        (sample("S12").split(b"\rSCH")[0], "no SCH"),
+        (V23.replace("^^45^20250610083000", "").replace("AIS|1||VV|20250610083000|||45|min\n", "").encode(), "start"),
+    ],
+)
+def test_bad_messages_are_rejected_with_a_reason(body: bytes, reason: str) -> None:
+    with pytest.raises(Hl7Rejected, match=reason):
+        parse(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2000))
+def test_any_bytes_give_an_event_or_a_clean_rejection(body: bytes) -> None:
+    try:
+        parse(body)
+    except Hl7Rejected:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mangled_samples_give_an_event_or_a_clean_rejection(data: st.DataObject) -> None:
+    body = bytearray(sample(data.draw(st.sampled_from(["S12", "S13", "S15", "S26"]))))
+    for _ in range(data.draw(st.integers(1, 8))):
+        position = data.draw(st.integers(0, len(body) - 1))
+        if data.draw(st.booleans()):
+            del body[position]
+        else:
+            body.insert(position, data.draw(st.sampled_from(list(b"|^~\\&\r\n\x0b\x1c0123456789-+AZ"))))
+    try:
+        event = parse(bytes(body))
+    except Hl7Rejected:
+        return
+    assert event.start < event.end
+
+
+def test_timestamps() -> None:
+    assert parse_timestamp("2025", CHICAGO) == datetime(2025, 1, 1, 6, 0, tzinfo=UTC)
+    assert parse_timestamp("20250318140000.25+0130", CHICAGO) == datetime(2025, 3, 18, 12, 30, 0, 250000, tzinfo=UTC)
+    assert parse_timestamp("20251302", CHICAGO) is None
+    assert parse_timestamp("tomorrow", CHICAGO) is None
+
+
+KEY = rsa_key()
+CERT = certificate(KEY)
+
+
+def test_signature_of_the_raw_bytes_verifies() -> None:
+    body = sample("S12")
+    verify_signature(body, sign(KEY, body), der(CERT), datetime.now(UTC))
+
+
+@pytest.mark.parametrize(
+    ("header", "body", "reason"),
+    [
+        (None, b"x", "missing"),
+        ("SHA256withRSA abc", b"x", "must be"),
+        ("SHA512withRSA !!!", b"x", "Base64"),
+        (sign(KEY, b"original"), b"tampered", "does not match"),
+        (sign(rsa_key(), b"x"), b"x", "does not match"),
+    ],
+)
+def test_bad_signatures_are_rejected(header: str | None, body: bytes, reason: str) -> None:
+    with pytest.raises(Hl7Rejected, match=reason):
+        verify_signature(body, header, der(CERT), datetime.now(UTC))
+
+
+def test_expired_certificate_is_rejected() -> None:
+    past = datetime.now(UTC) - timedelta(days=30)
+    expired = certificate(KEY, not_before=past - timedelta(days=365), not_after=past)
+    with pytest.raises(Hl7Rejected, match="expired"):
+        verify_signature(b"x", sign(KEY, b"x"), der(expired), datetime.now(UTC))
+
+
+def test_certificate_upload_accepts_pem_der_and_base64() -> None:
+    now = datetime.now(UTC)
+    infos = [load_certificate(data, now) for data in (pem(CERT), der(CERT), base64.b64encode(der(CERT)))]
+    assert len({info.thumbprint for info in infos}) == 1
+    assert infos[0].subject == "CN=EPIC HL7 signing"
+    assert len(infos[0].thumbprint) == 40
+
+
+def test_certificate_upload_refuses_what_cannot_be_used() -> None:
+    now = datetime.now(UTC)
+    private = KEY.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    small = rsa_key(1024)
+    past = now - timedelta(days=2)
+    cases = {
+        "private key": pem(CERT) + private,
+        "1024 bits": pem(certificate(small)),
+        "expired": pem(certificate(KEY, not_before=past - timedelta(days=9), not_after=past)),
+        "not RSA": pem(certificate(ec.generate_private_key(ec.SECP256R1()))),
+        "not an X.509": b"hello",
+    }
+    for reason, data in cases.items():
+        with pytest.raises(InvalidInput, match=reason):
+            load_certificate(data, now)
+
+
+def test_ack_echoes_the_control_id_and_maps_to_http() -> None:
+    ack = build_ack(code="AA", original="MSG0001", now=datetime(2025, 1, 1, tzinfo=UTC), sender="EPIC", receiver="VV")
+    msh, msa, _ = ack.split("\r")
+    assert msh.startswith("MSH|^~\\&|VV||EPIC||20250101000000+0000||ACK|")
+    assert msa == "MSA|AA|MSG0001|"
+    assert (
+        build_ack(code="AR", original=None, now=datetime.now(UTC), text="bad|sig").split("\r")[1] == "MSA|AR||bad sig"
+    )
+    assert HTTP_STATUS == {"AA": 200, "AR": 400, "AE": 500}
