@@ -5,7 +5,7 @@ Settings are validated here, so that a missing or invalid setting stops the app 
 
 import azure.functions as func
 
-from functions import health, launch, portal, reminders
+from functions import health, launch, portal, reminders, scheduling
 from shared.settings import get_settings
 
 get_settings()
@@ -15,3 +15,4 @@ app.register_functions(health.bp)
 app.register_functions(portal.bp)
 app.register_functions(launch.bp)
 app.register_functions(reminders.bp)
+app.register_functions(scheduling.bp)

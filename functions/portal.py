@@ -28,6 +28,7 @@ from shared.models.endpoint import (
     SignInStart,
 )
 from shared.models.organisation import OrganisationCreate, OrganisationPublic
+from shared.models.sms import CertificateList, CertificateUpload, SigningCertificatePublic
 from shared.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
@@ -270,6 +271,34 @@ def integration_records(req: func.HttpRequest) -> func.HttpResponse:
 def audit_log(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = _caller(req)
     return json_response(runtime.audit.page(principal, req.params.get("continuation")))
+
+
+@api.route(
+    "PUT",
+    "portal/certificates/{environment}",
+    summary="Upload the EHR's HL7 signing certificate for an environment (test or prod)",
+    description="A public-key .cer (PEM, or Base64 of the DER). A private key, a malformed or expired "
+    "certificate, or an RSA key under 2048 bits is refused and nothing is stored.",
+    tag="sms",
+    request=CertificateUpload,
+    response=SigningCertificatePublic,
+)
+@api_errors
+def upload_certificate(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    upload = parse_json(req, CertificateUpload)
+    certificate = runtime.certificates.upload(principal, req.route_params["environment"], upload.certificate)
+    return json_response(SigningCertificatePublic(**certificate.model_dump()))
+
+
+@api.route(
+    "GET", "portal/certificates", summary="The uploaded signing certificates", tag="sms", response=CertificateList
+)
+@api_errors
+def list_certificates(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    items = [SigningCertificatePublic(**c.model_dump()) for c in runtime.certificates.list_certificates(principal)]
+    return json_response(CertificateList(items=items))
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -19,8 +19,10 @@ from shared.outbound import Outbound
 from shared.secrets import CachedSecretStore, SecretStore
 from shared.services.approval import ApprovalService
 from shared.services.audit import AuditLog
+from shared.services.certificates import CertificateService
 from shared.services.endpoints import EndpointService
 from shared.services.health import HealthService
+from shared.services.hl7_ingest import Hl7Ingest
 from shared.services.integration_records import IntegrationRecordService
 from shared.services.join_links import JoinLinks
 from shared.services.launch import LaunchService
@@ -39,6 +41,7 @@ from shared.storage.tables import (
     FhirEndpointRepository,
     LaunchStateRepository,
     OrganisationRepository,
+    SigningCertificateRepository,
 )
 
 
@@ -180,6 +183,20 @@ class Runtime:
             public_base=self.settings.public_base,
             allow_http=self.settings.environment == "local",
             service_organizer=self.settings.meeting_organizer_id or "local-organizer",
+        )
+
+    @cached_property
+    def certificates(self) -> CertificateService:
+        return CertificateService(self.tables.control(SigningCertificateRepository), self.audit, self.clock)
+
+    @cached_property
+    def hl7_ingest(self) -> Hl7Ingest:
+        return Hl7Ingest(
+            endpoints=self.tables.control(FhirEndpointRepository),
+            certificates=self.certificates,
+            queues=self.queues,
+            clock=self.clock,
+            max_age=timedelta(hours=self.settings.hl7_max_age_hours),
         )
 
     @cached_property

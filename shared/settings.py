@@ -181,6 +181,13 @@ class Settings(BaseSettings):
         le=720,
         description="Meeting length when the appointment's times are not known.",
     )
+    hl7_max_age_hours: int = Field(
+        default=24,
+        alias="HL7_MAX_AGE_HOURS",
+        ge=1,
+        le=720,
+        description="Scheduling messages whose MSH-7 is older than this are rejected (AR) as stale.",
+    )
     sms_provider: Literal["acs", "outbox"] = Field(
         alias="SMS_PROVIDER", description="acs (Azure Communication Services) or outbox (stored, not sent)."
     )

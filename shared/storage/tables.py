@@ -8,6 +8,7 @@ from shared.models.ehr_user import EhrUser
 from shared.models.endpoint import EndpointUrl, FhirEndpoint
 from shared.models.launch import LaunchState
 from shared.models.organisation import Organisation
+from shared.models.sms import SigningCertificate
 from shared.models.visit import Appointment, MeetingLink
 from shared.storage.repository import TableRepository
 
@@ -83,3 +84,11 @@ class AppointmentRepository(TableRepository[Appointment]):
 
     def keys(self, item: Appointment) -> tuple[str, str]:
         return item.endpoint_id, item.appointment_key
+
+
+class SigningCertificateRepository(TableRepository[SigningCertificate]):
+    table_name = "certificates"
+    model = SigningCertificate
+
+    def keys(self, item: SigningCertificate) -> tuple[str, str]:
+        return item.tenant_id, item.environment

@@ -1,0 +1,25 @@
+"""HL7v2 scheduling messages over HTTP (`POST /api/hl7/{endpoint_id}`): verified, queued, acknowledged."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.hl7.framing import MAX_MESSAGE_BYTES
+from shared.runtime import get_runtime
+
+bp = func.Blueprint()
+HL7_CONTENT_TYPE = "application/hl7-v2; charset=utf-8"
+
+
+@bp.route(route="hl7/{endpoint_id}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+def receive_hl7(req: func.HttpRequest) -> func.HttpResponse:
+    body = req.get_body() or b""
+    if len(body) > MAX_MESSAGE_BYTES:
+        return func.HttpResponse("Messages are 1 MB at most.", status_code=413, mimetype="text/plain")
+    ack = get_runtime().hl7_ingest.receive(
+        req.route_params["endpoint_id"],
+        body,
+        content_type=req.headers.get("content-type"),
+        signature=req.headers.get("hl7-signature"),
+    )
+    return func.HttpResponse(ack.body, status_code=ack.http_status, headers={"Content-Type": HL7_CONTENT_TYPE})

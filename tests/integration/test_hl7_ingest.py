@@ -1,0 +1,143 @@
+"""HL7 over HTTP through the real app: certificate upload in the portal, then signed SIU messages in."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient
+from cryptography.hazmat.primitives import serialization
+
+from dev.sandbox_ehr import SandboxEhr
+from shared.runtime import get_runtime
+from tests.support.certs import certificate, pem, rsa_key, sign
+from tests.support.portal import Tenant, approved_endpoint, problem
+
+SAMPLES = Path(__file__).parents[1] / "fixtures" / "hl7"
+KEY = rsa_key()
+CERT = certificate(KEY)
+
+
+def fresh(name: str) -> bytes:
+    """A sample with MSH-7 set to now, as a live feed sends it."""
+    body = (SAMPLES / f"{name}.hl7").read_bytes()
+    return re.sub(
+        rb"\|20250314093000-0500\|", b"|" + datetime.now(UTC).strftime("%Y%m%d%H%M%S+0000").encode() + b"|", body
+    )
+
+
+def queued(environment: dict[str, str], endpoint_id: str) -> list[dict[str, str]]:
+    client = QueueClient.from_connection_string(
+        environment["AzureWebJobsStorage"], "hl7-inbound", message_decode_policy=BinaryBase64DecodePolicy()
+    )
+    messages = [json.loads(m.content) for m in client.peek_messages(max_messages=32)]
+    return [m for m in messages if m["endpoint_id"] == endpoint_id]
+
+
+@pytest.fixture
+def endpoint(tenant: Tenant, sandbox: SandboxEhr) -> str:
+    endpoint_id = approved_endpoint(tenant, sandbox)
+    uploaded = tenant.call("PUT", "portal/certificates/test", json={"certificate": pem(CERT).decode()})
+    assert uploaded.status_code == 200, uploaded.text
+    return endpoint_id
+
+
+def post(http: httpx.Client, endpoint_id: str, body: bytes, signature: str | None = None) -> httpx.Response:
+    """Signed with KEY unless `signature` is given; an empty signature sends no header at all."""
+    headers = {"Content-Type": "application/hl7-v2; charset=utf-8"}
+    signature = sign(KEY, body) if signature is None else signature
+    if signature:
+        headers["HL7-Signature"] = signature
+    return http.post(f"/api/hl7/{endpoint_id}", content=body, headers=headers)
+
+
+def test_certificate_upload_shows_thumbprint_and_refuses_private_keys(tenant: Tenant) -> None:
+    uploaded = tenant.call("PUT", "portal/certificates/prod", json={"certificate": pem(CERT).decode()}).json()
+    assert len(uploaded["thumbprint"]) == 40 and uploaded["subject"] == "CN=EPIC HL7 signing"
+    private = KEY.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    body = problem(tenant.call("PUT", "portal/certificates/test", json={"certificate": private}), 400)
+    assert body["errors"][0]["field"] == "certificate" and "private key" in body["detail"]
+    small = pem(certificate(rsa_key(1024))).decode()
+    assert (
+        "1024 bits"
+        in problem(tenant.call("PUT", "portal/certificates/test", json={"certificate": small}), 400)["detail"]
+    )
+    listed = tenant.call("GET", "portal/certificates").json()["items"]
+    assert [c["environment"] for c in listed] == ["prod"]  # nothing stored for the refused uploads
+    problem(tenant.as_approver("PUT", "portal/certificates/test", json={"certificate": pem(CERT).decode()}), 403)
+
+
+def test_signed_siu_is_queued_then_acknowledged(http: httpx.Client, endpoint: str, environment: dict[str, str]) -> None:
+    answer = post(http, endpoint, fresh("S12"))
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Type"].startswith("application/hl7-v2")
+    assert answer.text.split("\r")[1] == "MSA|AA|MSG0001|"
+    messages = queued(environment, endpoint)
+    assert [m["control_id"] for m in messages] == ["MSG0001"]
+    assert messages[0]["message"].startswith("MSH|^~\\&|EPICSCHED")
+
+
+def test_mllp_framed_and_newline_separated_messages_are_accepted(http: httpx.Client, endpoint: str) -> None:
+    body = b"\x0b" + fresh("S15").replace(b"\r", b"\n") + b"\x1c\r"
+    assert post(http, endpoint, body).text.split("\r")[1] == "MSA|AA|MSG0004|"
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("no signature", "missing"),
+        ("other key", "does not match"),
+        ("tampered", "does not match"),
+        ("not SIU", "Only SIU"),
+        ("truncated", "SIU"),
+        ("garbage", "MSH"),
+        ("stale", "older than"),
+    ],
+)
+def test_rejected_messages_get_ar_and_are_not_queued(
+    http: httpx.Client, endpoint: str, environment: dict[str, str], case: str, reason: str
+) -> None:
+    body = fresh("S14")
+    signature = sign(KEY, body)
+    if case == "no signature":
+        signature = ""
+    elif case == "other key":
+        signature = sign(rsa_key(), body)
+    elif case == "tampered":
+        body = body.replace(b"5550123", b"5550124")
+    elif case == "not SIU":
+        body = body.replace(b"SIU^S14^SIU_S12", b"ADT^A08^ADT_A01")
+        signature = sign(KEY, body)
+    elif case == "truncated":
+        body = body[:40]
+        signature = sign(KEY, body)
+    elif case == "garbage":
+        body = bytes(range(256))
+        signature = sign(KEY, body)
+    elif case == "stale":
+        body = (SAMPLES / "S14.hl7").read_bytes()
+        signature = sign(KEY, body)
+    answer = post(http, endpoint, body, signature)
+    assert answer.status_code == 400
+    msa = answer.text.split("\r")[1]
+    assert msa.startswith("MSA|AR|") and reason in msa
+    assert queued(environment, endpoint) == []
+
+
+def test_unknown_endpoint_and_oversized_bodies(http: httpx.Client) -> None:
+    body = fresh("S12")
+    assert post(http, "no-such-endpoint", body).status_code == 400
+    assert post(http, "no-such-endpoint", b"x" * (1024 * 1024 + 1), "SHA512withRSA AA==").status_code == 413
+
+
+def test_no_certificate_for_the_environment_is_ar(tenant: Tenant, sandbox: SandboxEhr, http: httpx.Client) -> None:
+    endpoint_id = approved_endpoint(tenant, sandbox)
+    answer = post(http, endpoint_id, fresh("S12"))
+    assert answer.status_code == 400 and "No HL7 signing certificate" in answer.text
+    assert get_runtime().settings.hl7_max_age_hours == 24
