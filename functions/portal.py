@@ -15,7 +15,7 @@ from functions._http import api_errors, html_page, json_response, parse_json, re
 from functions._openapi import ApiRoutes, build_document
 from shared import __version__
 from shared.auth.principal import Principal
-from shared.errors import DomainError
+from shared.errors import DomainError, InvalidInput, NotFound
 from shared.models.audit import AuditPage
 from shared.models.endpoint import (
     EndpointList,
@@ -28,7 +28,15 @@ from shared.models.endpoint import (
     SignInStart,
 )
 from shared.models.organisation import OrganisationCreate, OrganisationPublic
-from shared.models.sms import CertificateList, CertificateUpload, SigningCertificatePublic
+from shared.models.sms import (
+    CONSENT_TEXT,
+    CertificateList,
+    CertificateUpload,
+    ConsentList,
+    SigningCertificatePublic,
+    SmsSettingsPublic,
+    SmsSettingsUpdate,
+)
 from shared.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
@@ -299,6 +307,62 @@ def list_certificates(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = _caller(req)
     items = [SigningCertificatePublic(**c.model_dump()) for c in runtime.certificates.list_certificates(principal)]
     return json_response(CertificateList(items=items))
+
+
+@api.route("GET", "portal/sms/consents", summary="The two SMS consents", tag="sms", response=ConsentList)
+@api_errors
+def get_consents(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return json_response(runtime.sms_setup.consents(principal))
+
+
+@api.route(
+    "POST",
+    "portal/sms/consents/{name}",
+    summary="Give an SMS consent (sms_terms, patient_messaging)",
+    tag="sms",
+    response=ConsentList,
+)
+@api_errors
+def give_consent(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    name = req.route_params["name"]
+    if name not in CONSENT_TEXT:
+        raise InvalidInput(f"There is no consent {name!r}.", {"name": f"one of {', '.join(CONSENT_TEXT)}"})
+    return json_response(runtime.sms_setup.give_consent(principal, name))
+
+
+@api.route(
+    "GET",
+    "portal/endpoints/{endpoint_id}/sms-settings",
+    summary="The endpoint's SMS settings",
+    tag="sms",
+    response=SmsSettingsPublic,
+)
+@api_errors
+def get_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    settings = runtime.sms_setup.settings(principal, req.route_params["endpoint_id"])
+    if settings is None:
+        raise NotFound("This endpoint has no SMS settings yet; no texts are sent for it.")
+    return json_response(SmsSettingsPublic(**settings.model_dump()))
+
+
+@api.route(
+    "PUT",
+    "portal/endpoints/{endpoint_id}/sms-settings",
+    summary="Set the endpoint's SMS settings (after both consents)",
+    tag="sms",
+    request=SmsSettingsUpdate,
+    response=SmsSettingsPublic,
+    errors=(409,),
+)
+@api_errors
+def put_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    update = parse_json(req, SmsSettingsUpdate)
+    settings = runtime.sms_setup.update_settings(principal, req.route_params["endpoint_id"], update)
+    return json_response(SmsSettingsPublic(**settings.model_dump()))
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -1,11 +1,14 @@
-"""HL7v2 scheduling messages over HTTP (`POST /api/hl7/{endpoint_id}`): verified, queued, acknowledged."""
+"""HL7v2 scheduling messages: over HTTP (`POST /api/hl7/{endpoint_id}`) verified, queued and acknowledged; from
+the `hl7-inbound` queue applied to the appointment (failures are retried, then go to `hl7-inbound-poison`)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
 from shared.hl7.framing import MAX_MESSAGE_BYTES
+from shared.models.sms import InboundHl7
 from shared.runtime import get_runtime
+from shared.storage.queues import HL7_INBOUND
 
 bp = func.Blueprint()
 HL7_CONTENT_TYPE = "application/hl7-v2; charset=utf-8"
@@ -23,3 +26,9 @@ def receive_hl7(req: func.HttpRequest) -> func.HttpResponse:
         signature=req.headers.get("hl7-signature"),
     )
     return func.HttpResponse(ack.body, status_code=ack.http_status, headers={"Content-Type": HL7_CONTENT_TYPE})
+
+
+@bp.queue_trigger(arg_name="message", queue_name=HL7_INBOUND, connection="AzureWebJobsStorage")
+def process_hl7(message: func.QueueMessage) -> None:
+    inbound = InboundHl7.model_validate_json(message.get_body())
+    get_runtime().appointments.process(inbound)

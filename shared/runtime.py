@@ -12,6 +12,7 @@ from functools import cached_property, lru_cache
 from shared import __version__
 from shared.auth.tokens import PortalAuthenticator
 from shared.clock import Clock, SystemClock
+from shared.errors import ConfigurationError
 from shared.identity import ManagedIdentity
 from shared.jwt_verify import JwksCache
 from shared.meetings import MeetingProvider
@@ -28,10 +29,13 @@ from shared.services.join_links import JoinLinks
 from shared.services.launch import LaunchService
 from shared.services.launch_states import LaunchStates
 from shared.services.organisations import OrganisationService
+from shared.services.scheduling import AppointmentProcessor
+from shared.services.sms import SmsService, SmsSetup
 from shared.services.visits import VisitMeetings
 from shared.settings import Settings, get_settings
 from shared.smart.client import SmartClient
 from shared.smart.discovery import SmartDiscovery
+from shared.sms import SmsSender
 from shared.storage.accounts import StorageAccounts
 from shared.storage.queues import QueueSender
 from shared.storage.routing import Tables
@@ -41,6 +45,7 @@ from shared.storage.tables import (
     FhirEndpointRepository,
     LaunchStateRepository,
     OrganisationRepository,
+    OutboxRepository,
     SigningCertificateRepository,
 )
 
@@ -198,6 +203,35 @@ class Runtime:
             clock=self.clock,
             max_age=timedelta(hours=self.settings.hl7_max_age_hours),
         )
+
+    @cached_property
+    def sms_sender(self) -> SmsSender:
+        if self.settings.sms_provider == "outbox":
+            from shared.sms.outbox import OutboxSmsSender
+
+            return OutboxSmsSender(self.tables.control(OutboxRepository), self.clock)
+        raise ConfigurationError(
+            "SMS_PROVIDER=acs is not available in this version yet; texts cannot be sent. Use outbox to keep them."
+        )
+
+    @cached_property
+    def sms_setup(self) -> SmsSetup:
+        return SmsSetup(self.tables, self.endpoints, self.audit, self.clock)
+
+    @cached_property
+    def sms(self) -> SmsService:
+        return SmsService(
+            tables=self.tables,
+            setup=self.sms_setup,
+            sender=self.sms_sender,
+            join_links=self.join_links,
+            secrets=self.secrets,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def appointments(self) -> AppointmentProcessor:
+        return AppointmentProcessor(tables=self.tables, sms=self.sms, clock=self.clock)
 
     @cached_property
     def health(self) -> HealthService:

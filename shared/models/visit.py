@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 def appointment_key(tenant_id: str, endpoint_id: str, reference: str) -> str:
@@ -46,3 +46,16 @@ class Appointment(BaseModel):
     status: AppointmentStatus = AppointmentStatus.BOOKED
     version: str = ""
     phone: str | None = None
+    phone_problem: str | None = None
+    reminder_due_at: datetime | None = None
+    pending_sms: str | None = Field(default=None, description="A confirmation decided but not yet sent.")
+
+
+class ReminderDue(BaseModel):
+    """Reminder index (data plane): partitioned by the UTC minute it is due, so a tick reads only what is due."""
+
+    minute: str  # YYYYMMDDHHMM
+    tenant_id: str
+    endpoint_id: str
+    appointment_key: str
+    due_at: datetime

@@ -8,8 +8,15 @@ from shared.models.ehr_user import EhrUser
 from shared.models.endpoint import EndpointUrl, FhirEndpoint
 from shared.models.launch import LaunchState
 from shared.models.organisation import Organisation
-from shared.models.sms import SigningCertificate
-from shared.models.visit import Appointment, MeetingLink
+from shared.models.sms import (
+    Consent,
+    OptOut,
+    OutboxMessage,
+    SigningCertificate,
+    SmsMessageStatus,
+    SmsSettings,
+)
+from shared.models.visit import Appointment, MeetingLink, ReminderDue
 from shared.storage.repository import TableRepository
 
 
@@ -92,3 +99,51 @@ class SigningCertificateRepository(TableRepository[SigningCertificate]):
 
     def keys(self, item: SigningCertificate) -> tuple[str, str]:
         return item.tenant_id, item.environment
+
+
+class ReminderIndexRepository(TableRepository[ReminderDue]):
+    table_name = "reminderindex"
+    model = ReminderDue
+
+    def keys(self, item: ReminderDue) -> tuple[str, str]:
+        return item.minute, f"{item.endpoint_id}|{item.appointment_key}"
+
+
+class SmsSettingsRepository(TableRepository[SmsSettings]):
+    table_name = "smssettings"
+    model = SmsSettings
+
+    def keys(self, item: SmsSettings) -> tuple[str, str]:
+        return item.tenant_id, item.endpoint_id
+
+
+class ConsentRepository(TableRepository[Consent]):
+    table_name = "consents"
+    model = Consent
+
+    def keys(self, item: Consent) -> tuple[str, str]:
+        return item.tenant_id, item.name
+
+
+class SmsMessageRepository(TableRepository[SmsMessageStatus]):
+    table_name = "smsmessages"
+    model = SmsMessageStatus
+
+    def keys(self, item: SmsMessageStatus) -> tuple[str, str]:
+        return item.endpoint_id, item.id
+
+
+class OptOutRepository(TableRepository[OptOut]):
+    table_name = "optouts"
+    model = OptOut
+
+    def keys(self, item: OptOut) -> tuple[str, str]:
+        return item.sender, item.number_hash
+
+
+class OutboxRepository(TableRepository[OutboxMessage]):
+    table_name = "smsoutbox"
+    model = OutboxMessage
+
+    def keys(self, item: OutboxMessage) -> tuple[str, str]:
+        return "outbox", item.id

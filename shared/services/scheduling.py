@@ -1,0 +1,149 @@
+"""The `hl7-inbound` processor: a queued SIU message becomes the appointment's latest state, its reminder index
+entry, and (per the endpoint's settings) a confirmation text.
+
+Idempotent: the appointment's version is the message's MSH-7 time and control ID, so a duplicate or an older
+message changes nothing and sends nothing, and out-of-order messages settle on the latest. A confirmation is
+written into the appointment together with the new state (`pending_sms`) and cleared once sent, so a crash in
+between re-sends it on the queue's retry (with the same message ID, which the provider de-duplicates).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from shared.clock import Clock
+from shared.errors import Conflict, NotFound
+from shared.hl7.siu import AppointmentEvent, describe, parse_siu
+from shared.models.endpoint import FhirEndpoint
+from shared.models.organisation import Organisation
+from shared.models.sms import InboundHl7, SmsType
+from shared.models.visit import Appointment, AppointmentStatus, ReminderDue, appointment_key
+from shared.services.sms import SmsService
+from shared.storage.repository import Versioned
+from shared.storage.routing import Tables
+from shared.storage.tables import (
+    AppointmentRepository,
+    FhirEndpointRepository,
+    OrganisationRepository,
+    ReminderIndexRepository,
+)
+
+log = logging.getLogger(__name__)
+Outcome = Literal["applied", "duplicate", "older"]
+ACTIVE = (AppointmentStatus.BOOKED,)
+
+
+def visit_reference(event: AppointmentEvent) -> str:
+    """The same reference the launch records use (the visit CSN), so texts and launches share one meeting."""
+    return f"csn:{event.visit_id}" if event.visit_id else f"appointment:{event.appointment_id}"
+
+
+def minute_of(moment: datetime) -> str:
+    return moment.strftime("%Y%m%d%H%M")
+
+
+class AppointmentProcessor:
+    def __init__(self, *, tables: Tables, sms: SmsService, clock: Clock) -> None:
+        self._tables = tables
+        self._sms = sms
+        self._clock = clock
+
+    def process(self, inbound: InboundHl7) -> Outcome:
+        endpoint = self._tables.control(FhirEndpointRepository).find(inbound.tenant_id, inbound.endpoint_id)
+        organisation = self._tables.control(OrganisationRepository).find(inbound.tenant_id, "organisation")
+        if endpoint is None or organisation is None:
+            raise NotFound(f"Endpoint {inbound.endpoint_id} no longer exists; the message cannot be applied.")
+        event = parse_siu(inbound.message, ZoneInfo(endpoint.time_zone))
+        for _ in range(5):  # optimistic concurrency: another worker may write the same appointment meanwhile
+            try:
+                return self._apply(organisation, endpoint, event, inbound)
+            except Conflict:
+                continue
+        raise Conflict(f"Appointment update for message {inbound.control_id} kept colliding; it will be retried.")
+
+    def _apply(
+        self, organisation: Organisation, endpoint: FhirEndpoint, event: AppointmentEvent, inbound: InboundHl7
+    ) -> Outcome:
+        appointments = self._tables.data(organisation, AppointmentRepository)
+        key = appointment_key(organisation.tenant_id, endpoint.id, visit_reference(event))
+        version = f"{(event.message_time or inbound.received_at):%Y%m%d%H%M%S%f}|{event.message_id}"
+        try:
+            current: Versioned[Appointment] | None = appointments.get_versioned(endpoint.id, key)
+        except NotFound:
+            current = None
+        if current is not None:
+            if current.item.version == version:
+                if current.item.pending_sms:
+                    self._send_pending(organisation, endpoint, current)
+                log.info("HL7 %s: duplicate", describe(event))
+                return "duplicate"
+            if current.item.version > version:
+                log.info("HL7 %s: older than the stored state, ignored", describe(event))
+                return "older"
+        previous = current.item if current else None
+        kind = self._confirmation(previous, event)
+        settings = self._sms.settings_for(organisation.tenant_id, endpoint.id)
+        due = None
+        if event.status in ACTIVE and event.phone and settings and settings.reminder_enabled:
+            due = event.start - timedelta(minutes=settings.reminder_minutes_before)
+            if due <= self._clock.now():
+                due = None
+        updated = Appointment(
+            endpoint_id=endpoint.id,
+            appointment_key=key,
+            start=event.start,
+            end=event.end,
+            status=event.status,
+            version=version,
+            phone=event.phone if event.end > self._clock.now() else None,
+            phone_problem=event.phone_problem,
+            reminder_due_at=due,
+            pending_sms=kind,
+        )
+        stored = appointments.replace(updated, current.etag) if current else appointments.create(updated)
+        self._reindex(organisation, previous, updated)
+        if kind:
+            self._send_pending(organisation, endpoint, stored)
+        log.info("HL7 %s applied", describe(event))
+        return "applied"
+
+    @staticmethod
+    def _confirmation(previous: Appointment | None, event: AppointmentEvent) -> SmsType | None:
+        if event.status in (AppointmentStatus.CANCELLED, AppointmentStatus.DELETED):
+            return "cancelled" if previous is None or previous.status in ACTIVE else None
+        if event.status not in ACTIVE:
+            return None
+        if previous is None or previous.status not in ACTIVE:
+            return "scheduled"
+        if previous.start != event.start:
+            return "rescheduled"
+        return None
+
+    def _reindex(self, organisation: Organisation, previous: Appointment | None, updated: Appointment) -> None:
+        index = self._tables.data(organisation, ReminderIndexRepository)
+        if previous is not None and previous.reminder_due_at and previous.reminder_due_at != updated.reminder_due_at:
+            index.delete(minute_of(previous.reminder_due_at), f"{previous.endpoint_id}|{previous.appointment_key}")
+        if updated.reminder_due_at:
+            index.upsert(
+                ReminderDue(
+                    minute=minute_of(updated.reminder_due_at),
+                    tenant_id=organisation.tenant_id,
+                    endpoint_id=updated.endpoint_id,
+                    appointment_key=updated.appointment_key,
+                    due_at=updated.reminder_due_at,
+                )
+            )
+
+    def _send_pending(self, organisation: Organisation, endpoint: FhirEndpoint, stored: Versioned[Appointment]) -> None:
+        appointment = stored.item
+        kind: SmsType = appointment.pending_sms  # type: ignore[assignment]
+        self._sms.send(organisation=organisation, endpoint=endpoint, appointment=appointment, kind=kind)
+        try:
+            self._tables.data(organisation, AppointmentRepository).replace(
+                appointment.model_copy(update={"pending_sms": None}), stored.etag
+            )
+        except Conflict:
+            pass  # a newer message already replaced the appointment; its own confirmation decides

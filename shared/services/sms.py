@@ -1,0 +1,229 @@
+"""Texts to patients: settings and consents (portal), and sending one confirmation or reminder.
+
+Before every send: both consents, a linked sender number, the type enabled, a usable phone number, and no STOP
+from that number. Every decision is recorded (type and status, never the text or the number). The message ID is
+derived from the appointment's version and the type, so a retried send is the same message to the provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from shared.auth.principal import Principal, Role
+from shared.clock import Clock
+from shared.errors import Conflict
+from shared.models.endpoint import FhirEndpoint
+from shared.models.organisation import Organisation
+from shared.models.sms import (
+    CONSENT_TEXT,
+    Consent,
+    ConsentList,
+    ConsentName,
+    ConsentPublic,
+    SmsMessageStatus,
+    SmsSettings,
+    SmsSettingsUpdate,
+    SmsType,
+)
+from shared.models.visit import Appointment
+from shared.secrets import SecretStore
+from shared.services.audit import AuditLog
+from shared.services.endpoints import EndpointService
+from shared.services.join_links import JoinLinks
+from shared.sms import OutgoingSms, SmsFailed, SmsSender
+from shared.storage.routing import Tables
+from shared.storage.tables import (
+    ConsentRepository,
+    OptOutRepository,
+    SmsMessageRepository,
+    SmsSettingsRepository,
+)
+
+log = logging.getLogger(__name__)
+OPT_OUT_KEY_SECRET = "join-link-key"  # the opt-out list stores numbers as HMACs under a key we already hold
+
+
+class SmsSetup:
+    """Consents and per-endpoint SMS settings (portal)."""
+
+    def __init__(self, tables: Tables, endpoints: EndpointService, audit: AuditLog, clock: Clock) -> None:
+        self._consents = tables.control(ConsentRepository)
+        self._settings = tables.control(SmsSettingsRepository)
+        self._endpoints = endpoints
+        self._audit = audit
+        self._clock = clock
+
+    def consents(self, principal: Principal) -> ConsentList:
+        principal.require(Role.ADMIN, Role.APPROVER)
+        given = {c.name: c for c in self._consents.iterate(principal.tenant_id)}
+        items = [
+            ConsentPublic(
+                name=name,
+                text=text,
+                accepted_by=given[name].accepted_by if name in given else None,
+                accepted_at=given[name].accepted_at if name in given else None,
+            )
+            for name, text in CONSENT_TEXT.items()
+        ]
+        return ConsentList(items=items, complete=len(given) == len(CONSENT_TEXT))
+
+    def give_consent(self, principal: Principal, name: ConsentName) -> ConsentList:
+        principal.require(Role.ADMIN)
+        consent = Consent(
+            tenant_id=principal.tenant_id, name=name, accepted_by=principal.user_id, accepted_at=self._clock.now()
+        )
+        try:
+            self._consents.create(consent)
+        except Conflict:
+            return self.consents(principal)  # already given: the first acceptance stands
+        self._audit.record(
+            tenant_id=principal.tenant_id,
+            user_id=principal.user_id,
+            action="consent",
+            entity="sms_consent",
+            entity_id=name,
+            fields={"accepted_at"},
+        )
+        return self.consents(principal)
+
+    def has_consents(self, tenant_id: str) -> bool:
+        return len(list(self._consents.iterate(tenant_id))) == len(CONSENT_TEXT)
+
+    def settings(self, principal: Principal, endpoint_id: str) -> SmsSettings | None:
+        endpoint = self._endpoints.get(principal, endpoint_id)
+        return self._settings.find(principal.tenant_id, endpoint.id)
+
+    def update_settings(self, principal: Principal, endpoint_id: str, update: SmsSettingsUpdate) -> SmsSettings:
+        principal.require(Role.ADMIN)
+        endpoint = self._endpoints.get(principal, endpoint_id)
+        if not self.has_consents(principal.tenant_id):
+            raise Conflict("Give both SMS consents before setting up texts.")
+        settings = SmsSettings(
+            tenant_id=principal.tenant_id,
+            endpoint_id=endpoint.id,
+            updated_at=self._clock.now(),
+            updated_by=principal.user_id,
+            **update.model_dump(),
+        )
+        self._settings.upsert(settings)
+        self._audit.record(
+            tenant_id=principal.tenant_id,
+            user_id=principal.user_id,
+            action="update",
+            entity="sms_settings",
+            entity_id=endpoint.id,
+            fields=set(update.model_fields_set) | {"templates"},
+        )
+        return settings
+
+
+class SmsService:
+    def __init__(
+        self,
+        *,
+        tables: Tables,
+        setup: SmsSetup,
+        sender: SmsSender,
+        join_links: JoinLinks,
+        secrets: SecretStore,
+        clock: Clock,
+    ) -> None:
+        self._tables = tables
+        self._setup = setup
+        self._sender = sender
+        self._join_links = join_links
+        self._secrets = secrets
+        self._clock = clock
+
+    def number_hash(self, number: str) -> str:
+        key = self._secrets.get(OPT_OUT_KEY_SECRET).encode()
+        return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+
+    def settings_for(self, tenant_id: str, endpoint_id: str) -> SmsSettings | None:
+        return self._tables.control(SmsSettingsRepository).find(tenant_id, endpoint_id)
+
+    def send(
+        self,
+        *,
+        organisation: Organisation,
+        endpoint: FhirEndpoint,
+        appointment: Appointment,
+        kind: SmsType,
+        settings: SmsSettings | None = None,
+    ) -> SmsMessageStatus:
+        settings = settings or self.settings_for(organisation.tenant_id, endpoint.id)
+        now = self._clock.now()
+        message_id = hashlib.sha256(f"{appointment.appointment_key}|{appointment.version}|{kind}".encode()).hexdigest()
+        record = SmsMessageStatus(
+            endpoint_id=endpoint.id,
+            id=message_id[:32],
+            appointment_key=appointment.appointment_key,
+            type=kind,
+            status="skipped",
+            created_at=now,
+            updated_at=now,
+        )
+        reason = self._skip_reason(organisation, settings, appointment, kind)
+        if reason is None:
+            assert settings is not None and settings.sender_number and appointment.phone
+            if self._tables.data(organisation, OptOutRepository).find(
+                settings.sender_number, self.number_hash(appointment.phone)
+            ):
+                record.status, reason = "opted_out", "the patient texted STOP"
+            else:
+                body = self._render(settings, endpoint, appointment, kind, organisation)
+                try:
+                    record.provider_message_id = self._sender.send(
+                        OutgoingSms(record.id, appointment.phone, settings.sender_number, body)
+                    )
+                    record.status = "sent"
+                except SmsFailed as failure:
+                    record.status, reason = "failed", failure.detail
+        record.reason = reason
+        self._tables.data(organisation, SmsMessageRepository).upsert(record)
+        log.info("SMS %s for endpoint %s: %s", kind, endpoint.id, record.status)
+        return record
+
+    def _skip_reason(
+        self, organisation: Organisation, settings: SmsSettings | None, appointment: Appointment, kind: SmsType
+    ) -> str | None:
+        if settings is None or not settings.sender_number:
+            return "no sender number is linked to this endpoint"
+        if not settings.sends(kind):
+            return f"{kind} texts are turned off"
+        if not self._setup.has_consents(organisation.tenant_id):
+            return "the SMS consents are not given"
+        if not appointment.phone:
+            return f"phone number {appointment.phone_problem or 'missing'}"
+        return None
+
+    def _render(
+        self,
+        settings: SmsSettings,
+        endpoint: FhirEndpoint,
+        appointment: Appointment,
+        kind: SmsType,
+        organisation: Organisation,
+    ) -> str:
+        local: datetime = appointment.start.astimezone(ZoneInfo(endpoint.time_zone))
+        link = ""
+        if kind != "cancelled":
+            link = self._join_links.issue(
+                tenant_id=organisation.tenant_id,
+                endpoint_id=endpoint.id,
+                appointment_key=appointment.appointment_key,
+                role="patient",
+                start=appointment.start,
+                end=appointment.end,
+            )
+        template: str = getattr(settings.templates, kind)
+        return (
+            template.replace("{clinic}", settings.clinic_name)
+            .replace("{date}", local.strftime("%a %d %b"))
+            .replace("{time}", local.strftime("%H:%M"))
+            .replace("{link}", link)
+        )

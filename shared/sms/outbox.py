@@ -1,0 +1,30 @@
+"""The outbox provider (local runs): texts are stored, not sent, and listed by the portal API."""
+
+from __future__ import annotations
+
+from shared.clock import Clock
+from shared.models.sms import OutboxMessage
+from shared.sms import OutgoingSms
+from shared.storage.tables import OutboxRepository
+
+
+def mask(number: str) -> str:
+    return number[:3] + "\u2022" * max(0, len(number) - 5) + number[-2:]
+
+
+class OutboxSmsSender:
+    def __init__(self, outbox: OutboxRepository, clock: Clock) -> None:
+        self._outbox = outbox
+        self._clock = clock
+
+    def send(self, message: OutgoingSms) -> str:
+        self._outbox.upsert(
+            OutboxMessage(
+                id=message.id,
+                to_masked=mask(message.to),
+                sender=message.sender,
+                body=message.body,
+                created_at=self._clock.now(),
+            )
+        )
+        return f"outbox-{message.id}"
