@@ -345,7 +345,7 @@ def get_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
     settings = runtime.sms_setup.settings(principal, req.route_params["endpoint_id"])
     if settings is None:
         raise NotFound("This endpoint has no SMS settings yet; no texts are sent for it.")
-    return json_response(SmsSettingsPublic(**settings.model_dump()))
+    return json_response(SmsSettingsPublic(**settings.model_dump(exclude={"tenant_id", "updated_by"})))
 
 
 @api.route(
@@ -362,7 +362,7 @@ def put_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = _caller(req)
     update = parse_json(req, SmsSettingsUpdate)
     settings = runtime.sms_setup.update_settings(principal, req.route_params["endpoint_id"], update)
-    return json_response(SmsSettingsPublic(**settings.model_dump()))
+    return json_response(SmsSettingsPublic(**settings.model_dump(exclude={"tenant_id", "updated_by"})))
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -139,8 +139,19 @@ def runtime(settings: Settings) -> Runtime:
     return Runtime(settings)
 
 
+@dataclass
+class AppHost:
+    server: ServerThread
+    host: DevHost
+
+
 @pytest.fixture(scope="session")
-def app_host(azurite: Azurite, identity: LocalIssuer, sandbox: SandboxEhr, graph: GraphStub) -> Iterator[ServerThread]:
+def app_host(app: AppHost) -> ServerThread:
+    return app.server
+
+
+@pytest.fixture(scope="session")
+def app(azurite: Azurite, identity: LocalIssuer, sandbox: SandboxEhr, graph: GraphStub) -> Iterator[AppHost]:
     """The real function_app, indexed once, served by the dev host on a free port, trusting the local issuer;
     the sandbox EHR knows its client ID and approval redirect URI."""
     port = free_port()
@@ -167,7 +178,7 @@ def app_host(azurite: Azurite, identity: LocalIssuer, sandbox: SandboxEhr, graph
             web_dir=ROOT / "web",
         )
         with ServerThread(host.web_application(), port=port) as server:
-            yield server
+            yield AppHost(server, host)
         host.close()
         get_settings.cache_clear()
         get_runtime.cache_clear()

@@ -217,7 +217,7 @@ class LaunchService:
         return organizer or self._service_organizer
 
     def join(self, token: str) -> str:
-        claims = self._join_links.verify(token)
+        claims = self._join_links.decode(token)
         organisation = self._tables.control(OrganisationRepository).find(claims.tenant_id, "organisation")
         endpoint = self._tables.control(FhirEndpointRepository).find(claims.tenant_id, claims.endpoint_id)
         if organisation is None or endpoint is None or endpoint.status != EndpointStatus.APPROVED:
@@ -227,5 +227,6 @@ class LaunchService:
             raise JoinLinkRefused(
                 "cancelled", "This appointment was cancelled, so the link no longer works. Contact your clinic."
             )
+        self._join_links.check_window(claims)
         link = self._visits.resolve(organisation, endpoint.id, claims.appointment_key, self._service_organizer)
         return link.browser_join_url

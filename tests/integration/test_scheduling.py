@@ -1,0 +1,159 @@
+"""Scheduling end to end: signed SIU over HTTP, the dev host pumps hl7-inbound, the processor applies it;
+texts land in the outbox. The organisation is in the EU geography."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dev.sandbox_ehr import SandboxEhr
+from shared.auth.principal import Principal, Role
+from shared.models.organisation import Organisation
+from shared.models.sms import OptOut
+from shared.models.visit import AppointmentStatus, appointment_key
+from shared.runtime import get_runtime
+from shared.storage.tables import (
+    AppointmentRepository,
+    OptOutRepository,
+    OutboxRepository,
+    ReminderIndexRepository,
+    SmsMessageRepository,
+)
+from tests.conftest import AppHost
+from tests.support.certs import certificate, pem, rsa_key, sign
+from tests.support.portal import Tenant, approved_endpoint, problem
+
+SAMPLES = Path(__file__).parents[1] / "fixtures" / "hl7"
+KEY = rsa_key()
+CERT = certificate(KEY)
+SENDER = "+18005550199"
+PHONE = "+12175550123"
+
+
+@dataclass
+class Clinic:
+    tenant: Tenant
+    endpoint: str
+    start: datetime
+
+
+def siu(name: str, start: datetime, sent: datetime | None = None, control: str | None = None) -> bytes:
+    """A sample with a live MSH-7 and its appointment moved to `start` (30 minutes long)."""
+    body = (SAMPLES / f"{name}.hl7").read_bytes().decode()
+
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S+0000")
+
+    body = body.replace("20250314093000-0500", stamp(sent or datetime.now(UTC)))
+    body = re.sub(r"2025031\d{7}(-0500)?", lambda _: "START", body)
+    body = body.replace("START", stamp(start), 1).replace("START", stamp(start + timedelta(minutes=30)), 1)
+    body = body.replace("START", stamp(start))
+    if control:
+        body = re.sub(r"\|MSG\d{4}\|", f"|{control}|", body, count=1)
+    return body.encode()
+
+
+@pytest.fixture
+def clinic(tenant: Tenant, sandbox: SandboxEhr) -> Clinic:
+    endpoint = approved_endpoint(tenant, sandbox)
+    assert tenant.call("PUT", "portal/certificates/test", json={"certificate": pem(CERT).decode()}).status_code == 200
+    settings = {"clinic_name": "North Clinic", "sender_number": SENDER, "reminder_minutes_before": 60}
+    problem(tenant.call("PUT", f"portal/endpoints/{endpoint}/sms-settings", json=settings), 409)  # consents first
+    for name in ("sms_terms", "patient_messaging"):
+        tenant.call("POST", f"portal/sms/consents/{name}")
+    assert tenant.call("GET", "portal/sms/consents").json()["complete"] is True
+    assert tenant.call("PUT", f"portal/endpoints/{endpoint}/sms-settings", json=settings).status_code == 200
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+    return Clinic(tenant, endpoint, start)
+
+
+def deliver(app: AppHost, clinic: Clinic, body: bytes) -> None:
+    answer = httpx.post(
+        f"{app.server.url}/api/hl7/{clinic.endpoint}",
+        content=body,
+        headers={"Content-Type": "application/hl7-v2", "HL7-Signature": sign(KEY, body)},
+    )
+    assert answer.status_code == 200, answer.text
+    while app.server.run(app.host.queues.run_once()):
+        pass
+
+
+def organisation(clinic: Clinic) -> Organisation:
+    principal = Principal(clinic.tenant.id, "t", "t@x.org", frozenset({Role.ADMIN}))
+    return get_runtime().organisations.get(principal)
+
+
+def texts(clinic: Clinic) -> list[tuple[str, str]]:
+    records = get_runtime().tables.data(organisation(clinic), SmsMessageRepository).iterate(clinic.endpoint)
+    return sorted((r.type, r.status) for r in records)
+
+
+def key(clinic: Clinic) -> str:
+    return appointment_key(clinic.tenant.id, clinic.endpoint, "csn:778899001")
+
+
+def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx.Client) -> None:
+    runtime = get_runtime()
+    org = organisation(clinic)
+    deliver(app, clinic, siu("S12", clinic.start))
+    stored = runtime.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic))
+    assert (stored.start, stored.status, stored.phone) == (clinic.start, AppointmentStatus.BOOKED, PHONE)
+    assert stored.pending_sms is None
+    due = clinic.start - timedelta(minutes=60)
+    index = runtime.tables.data(org, ReminderIndexRepository)
+    assert [r.appointment_key for r in index.iterate(due.strftime("%Y%m%d%H%M"))] == [key(clinic)]
+    assert texts(clinic) == [("scheduled", "sent")]
+    sent = [m for m in runtime.tables.control(OutboxRepository).iterate("outbox") if m.sender == SENDER]
+    scheduled = next(m for m in sent if "booked" in m.body)
+    assert "North Clinic" in scheduled.body and "/api/join/" in scheduled.body
+    assert scheduled.to_masked.endswith("23") and PHONE not in scheduled.to_masked
+    link = re.search(r"(/api/join/\S+)", scheduled.body)
+    assert link is not None
+
+    # The same message again: nothing changes, nothing is sent.
+    deliver(app, clinic, siu("S12", clinic.start, control="MSG0001"))
+    assert texts(clinic) == [("scheduled", "sent")]
+
+    later = clinic.start + timedelta(hours=3)
+    deliver(app, clinic, siu("S13", later, sent=datetime.now(UTC) + timedelta(seconds=5)))
+    assert runtime.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic)).start == later
+    assert texts(clinic) == [("rescheduled", "sent"), ("scheduled", "sent")]
+    assert list(index.iterate(due.strftime("%Y%m%d%H%M"))) == []  # the old reminder slot is gone
+
+    # An older message arriving late changes nothing.
+    deliver(app, clinic, siu("S14", clinic.start, sent=datetime.now(UTC) - timedelta(minutes=5), control="OLD1"))
+    assert runtime.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic)).start == later
+
+    deliver(app, clinic, siu("S15", later, sent=datetime.now(UTC) + timedelta(seconds=10)))
+    cancelled = runtime.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic))
+    assert cancelled.status == AppointmentStatus.CANCELLED and cancelled.reminder_due_at is None
+    assert texts(clinic) == [("cancelled", "sent"), ("rescheduled", "sent"), ("scheduled", "sent")]
+    page = http.get(link.group(1).split("North")[0])
+    assert page.status_code == 410 and "cancelled" in page.text  # even though its window is days away
+
+
+def test_opt_out_is_honoured(app: AppHost, clinic: Clinic) -> None:
+    runtime = get_runtime()
+    number_hash = runtime.sms.number_hash(PHONE)
+    runtime.tables.data(organisation(clinic), OptOutRepository).upsert(
+        OptOut(number_hash=number_hash, sender=SENDER, opted_out_at=datetime.now(UTC))
+    )
+    deliver(app, clinic, siu("S12", clinic.start, control="OPT1"))
+    assert texts(clinic) == [("scheduled", "opted_out")]
+
+
+def test_no_phone_number_in_any_log_line(app: AppHost, clinic: Clinic, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        deliver(app, clinic, siu("S12", clinic.start, control="LOG1"))
+        deliver(app, clinic, siu("S15", clinic.start, sent=datetime.now(UTC) + timedelta(seconds=5)))
+    assert caplog.records, "expected log lines"
+    for record in caplog.records:
+        line = record.getMessage()
+        assert "5550123" not in line and "217555" not in line, line
+        assert "Doe" not in line and "jane.doe" not in line, line
