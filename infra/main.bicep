@@ -166,6 +166,7 @@ var staticSettings = [
   { name: 'JOIN_LINK_CLOSES_MINUTES', value: '60' }
   { name: 'VISIT_LENGTH_MINUTES', value: '60' }
   { name: 'HL7_MAX_AGE_HOURS', value: '24' }
+  { name: 'REMINDER_MAX_LATE_MINUTES', value: '30' }
   { name: 'SMS_PROVIDER', value: 'acs' }
   { name: 'SECRETS_PROVIDER', value: 'keyvault' }
   { name: 'KEY_VAULT_URL', value: vault.outputs.uri }

@@ -29,6 +29,7 @@ from shared.services.join_links import JoinLinks
 from shared.services.launch import LaunchService
 from shared.services.launch_states import LaunchStates
 from shared.services.organisations import OrganisationService
+from shared.services.reminders import PhoneRetention, ReminderService
 from shared.services.scheduling import AppointmentProcessor
 from shared.services.sms import SmsService, SmsSetup
 from shared.services.visits import VisitMeetings
@@ -232,6 +233,19 @@ class Runtime:
     @cached_property
     def appointments(self) -> AppointmentProcessor:
         return AppointmentProcessor(tables=self.tables, sms=self.sms, clock=self.clock)
+
+    @cached_property
+    def reminders(self) -> ReminderService:
+        return ReminderService(
+            tables=self.tables,
+            sms=self.sms,
+            clock=self.clock,
+            max_late=timedelta(minutes=self.settings.reminder_max_late_minutes),
+        )
+
+    @cached_property
+    def phone_retention(self) -> PhoneRetention:
+        return PhoneRetention(self.tables, self.clock)
 
     @cached_property
     def health(self) -> HealthService:

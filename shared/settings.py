@@ -188,6 +188,13 @@ class Settings(BaseSettings):
         le=720,
         description="Scheduling messages whose MSH-7 is older than this are rejected (AR) as stale.",
     )
+    reminder_max_late_minutes: int = Field(
+        default=30,
+        alias="REMINDER_MAX_LATE_MINUTES",
+        ge=1,
+        le=1440,
+        description="A reminder more overdue than this (after downtime) is skipped rather than sent late.",
+    )
     sms_provider: Literal["acs", "outbox"] = Field(
         alias="SMS_PROVIDER", description="acs (Azure Communication Services) or outbox (stored, not sent)."
     )

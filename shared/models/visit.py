@@ -59,3 +59,10 @@ class ReminderDue(BaseModel):
     endpoint_id: str
     appointment_key: str
     due_at: datetime
+
+
+class ReminderCursor(BaseModel):
+    """The last minute a geography's reminder tick has handled."""
+
+    geography: str
+    last_minute: str

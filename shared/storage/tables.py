@@ -16,7 +16,7 @@ from shared.models.sms import (
     SmsMessageStatus,
     SmsSettings,
 )
-from shared.models.visit import Appointment, MeetingLink, ReminderDue
+from shared.models.visit import Appointment, MeetingLink, ReminderCursor, ReminderDue
 from shared.storage.repository import TableRepository
 
 
@@ -147,3 +147,11 @@ class OutboxRepository(TableRepository[OutboxMessage]):
 
     def keys(self, item: OutboxMessage) -> tuple[str, str]:
         return "outbox", item.id
+
+
+class ReminderCursorRepository(TableRepository[ReminderCursor]):
+    table_name = "remindercursor"
+    model = ReminderCursor
+
+    def keys(self, item: ReminderCursor) -> tuple[str, str]:
+        return "cursor", item.geography

@@ -7,7 +7,6 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -27,9 +26,9 @@ from shared.storage.tables import (
 )
 from tests.conftest import AppHost
 from tests.support.certs import certificate, pem, rsa_key, sign
+from tests.support.hl7 import siu
 from tests.support.portal import Tenant, approved_endpoint, problem
 
-SAMPLES = Path(__file__).parents[1] / "fixtures" / "hl7"
 KEY = rsa_key()
 CERT = certificate(KEY)
 SENDER = "+18005550199"
@@ -41,22 +40,6 @@ class Clinic:
     tenant: Tenant
     endpoint: str
     start: datetime
-
-
-def siu(name: str, start: datetime, sent: datetime | None = None, control: str | None = None) -> bytes:
-    """A sample with a live MSH-7 and its appointment moved to `start` (30 minutes long)."""
-    body = (SAMPLES / f"{name}.hl7").read_bytes().decode()
-
-    def stamp(moment: datetime) -> str:
-        return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S+0000")
-
-    body = body.replace("20250314093000-0500", stamp(sent or datetime.now(UTC)))
-    body = re.sub(r"2025031\d{7}(-0500)?", lambda _: "START", body)
-    body = body.replace("START", stamp(start), 1).replace("START", stamp(start + timedelta(minutes=30)), 1)
-    body = body.replace("START", stamp(start))
-    if control:
-        body = re.sub(r"\|MSG\d{4}\|", f"|{control}|", body, count=1)
-    return body.encode()
 
 
 @pytest.fixture

@@ -1,0 +1,169 @@
+"""Reminder texts and phone-number retention.
+
+A tick reads only the reminder-index partitions (one per UTC minute) from the minute after its last run up to
+now, with one range query per geography. Each reminder is claimed on the appointment with its ETag before it is
+sent, so two instances ticking at once send it once. Nothing is sent for an appointment that was cancelled,
+deleted, moved, has started, or whose reminder is more than `max_late` overdue (after downtime).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from shared.clock import Clock
+from shared.errors import Conflict, NotFound
+from shared.models.endpoint import FhirEndpoint
+from shared.models.organisation import Organisation
+from shared.models.visit import Appointment, AppointmentStatus, ReminderCursor, ReminderDue
+from shared.services.scheduling import minute_of
+from shared.services.sms import SmsService
+from shared.settings import Geography
+from shared.storage.routing import Tables
+from shared.storage.tables import (
+    AppointmentRepository,
+    FhirEndpointRepository,
+    OrganisationRepository,
+    ReminderCursorRepository,
+    ReminderIndexRepository,
+)
+
+log = logging.getLogger(__name__)
+FIRST_RUN_LOOKBACK = timedelta(minutes=5)
+
+
+@dataclass
+class TickReport:
+    read: int = 0
+    sent: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+class ReminderService:
+    def __init__(self, *, tables: Tables, sms: SmsService, clock: Clock, max_late: timedelta) -> None:
+        self._tables = tables
+        self._sms = sms
+        self._clock = clock
+        self._max_late = max_late
+
+    def tick(self, geography: Geography) -> TickReport:
+        now = self._clock.now()
+        cursors = self._tables.in_geography(geography, ReminderCursorRepository)
+        cursor = cursors.find("cursor", geography.value)
+        first = cursor.last_minute if cursor else minute_of(now - FIRST_RUN_LOOKBACK)
+        last = minute_of(now)
+        report = TickReport()
+        if first >= last and cursor is not None:
+            return report
+        index = self._tables.in_geography(geography, ReminderIndexRepository)
+        due = list(
+            index.iterate(
+                query="PartitionKey gt @first and PartitionKey le @last", parameters={"first": first, "last": last}
+            )
+        )
+        report.read = len(due)
+        organisations: dict[str, Organisation | None] = {}
+        endpoints: dict[tuple[str, str], FhirEndpoint | None] = {}
+        for entry in due:
+            self._remind(entry, now, report, organisations, endpoints)
+        cursors.upsert(ReminderCursor(geography=geography.value, last_minute=last))
+        if report.read:
+            log.info(
+                "Reminder tick %s: read %d, sent %d, skipped %s",
+                geography.value,
+                report.read,
+                report.sent,
+                report.skipped,
+            )
+        return report
+
+    def _remind(
+        self,
+        entry: ReminderDue,
+        now: datetime,
+        report: TickReport,
+        organisations: dict[str, Organisation | None],
+        endpoints: dict[tuple[str, str], FhirEndpoint | None],
+    ) -> None:
+        if entry.tenant_id not in organisations:
+            organisations[entry.tenant_id] = self._tables.control(OrganisationRepository).find(
+                entry.tenant_id, "organisation"
+            )
+        if (entry.tenant_id, entry.endpoint_id) not in endpoints:
+            endpoints[(entry.tenant_id, entry.endpoint_id)] = self._tables.control(FhirEndpointRepository).find(
+                entry.tenant_id, entry.endpoint_id
+            )
+        organisation = organisations[entry.tenant_id]
+        endpoint = endpoints[(entry.tenant_id, entry.endpoint_id)]
+        if organisation is None or endpoint is None:
+            report.skip("endpoint removed")
+            return
+        index = self._tables.data(organisation, ReminderIndexRepository)
+        row = f"{entry.endpoint_id}|{entry.appointment_key}"
+        appointments = self._tables.data(organisation, AppointmentRepository)
+        try:
+            stored = appointments.get_versioned(entry.endpoint_id, entry.appointment_key)
+        except NotFound:
+            report.skip("appointment removed")
+            index.delete(entry.minute, row)
+            return
+        appointment = stored.item
+        if appointment.pending_sms != "reminder":  # else: claimed earlier, sending not confirmed: send again
+            reason = self._reason_not_to_send(appointment, entry, now)
+            if reason:
+                report.skip(reason)
+                index.delete(entry.minute, row)
+                return
+            appointment = appointment.model_copy(update={"reminder_due_at": None, "pending_sms": "reminder"})
+            try:
+                stored = appointments.replace(appointment, stored.etag)
+            except Conflict:
+                report.skip("claimed by another instance")
+                return
+        self._sms.send(organisation=organisation, endpoint=endpoint, appointment=appointment, kind="reminder")
+        report.sent += 1
+        try:
+            appointments.replace(appointment.model_copy(update={"pending_sms": None}), stored.etag)
+        except Conflict:
+            pass  # a newer scheduling message replaced it meanwhile
+        index.delete(entry.minute, row)
+
+    def _reason_not_to_send(self, appointment: Appointment, entry: ReminderDue, now: datetime) -> str | None:
+        if appointment.reminder_due_at != entry.due_at:
+            return "moved or already sent"
+        if appointment.status != AppointmentStatus.BOOKED:
+            return appointment.status.value
+        if appointment.start <= now:
+            return "started"
+        if now - entry.due_at > self._max_late:
+            return "stale"
+        return None
+
+
+class PhoneRetention:
+    """Phone numbers are kept only until the appointment has ended."""
+
+    def __init__(self, tables: Tables, clock: Clock) -> None:
+        self._tables = tables
+        self._clock = clock
+
+    def run(self, geography: Geography) -> int:
+        appointments = self._tables.in_geography(geography, AppointmentRepository)
+        ended = appointments.iterate(
+            query="end lt @now and phone gt @empty", parameters={"now": self._clock.now(), "empty": ""}
+        )
+        deleted = 0
+        for appointment in ended:
+            try:
+                current = appointments.get_versioned(appointment.endpoint_id, appointment.appointment_key)
+                appointments.replace(current.item.model_copy(update={"phone": None}), current.etag)
+                deleted += 1
+            except (Conflict, NotFound):
+                continue  # changed meanwhile: the next run looks again
+        if deleted:
+            log.info("Deleted %d phone numbers of ended appointments in %s", deleted, geography.value)
+        return deleted

@@ -1,0 +1,131 @@
+"""Reminder ticks and phone-number retention, with an injected clock, against Azurite."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dev.sandbox_ehr import SandboxEhr
+from shared.auth.principal import Principal, Role
+from shared.models.endpoint import FhirEndpointCreate
+from shared.models.organisation import Organisation, OrganisationCreate
+from shared.models.sms import InboundHl7, SmsSettingsUpdate
+from shared.models.visit import appointment_key
+from shared.runtime import Runtime
+from shared.services.reminders import ReminderService
+from shared.settings import Geography, Settings
+from shared.storage.tables import AppointmentRepository, SmsMessageRepository
+from tests.conftest import CLIENT_ID
+from tests.support.clock import FakeClock
+from tests.support.hl7 import siu
+
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+@dataclass
+class Setup:
+    runtime: Runtime
+    clock: FakeClock
+    organisation: Organisation
+    endpoint_id: str
+    admin: Principal
+
+
+@pytest.fixture
+def setup(settings: Settings, sandbox: SandboxEhr) -> Setup:
+    clock = FakeClock(NOW)
+    runtime = Runtime(settings, clock=clock)
+    admin = Principal(str(uuid.uuid4()), "admin", "admin@x.org", frozenset({Role.ADMIN}))
+    organisation = runtime.organisations.create(admin, OrganisationCreate(display_name="North", geography=Geography.EU))
+    endpoint = runtime.endpoints.create(
+        admin,
+        FhirEndpointCreate(base_url=sandbox.fhir_base, environment="test", approver="a@x.org", client_id=CLIENT_ID),
+    )
+    for name in ("sms_terms", "patient_messaging"):
+        runtime.sms_setup.give_consent(admin, name)
+    runtime.sms_setup.update_settings(
+        admin,
+        endpoint.id,
+        SmsSettingsUpdate(clinic_name="North", sender_number="+18005550199", reminder_minutes_before=60),
+    )
+    return Setup(runtime, clock, organisation, endpoint.id, admin)
+
+
+def book(setup: Setup, start: datetime, csn: str, event: str = "S12", sent: datetime | None = None) -> str:
+    body = siu(event, start, sent=sent or setup.clock.now()).decode().replace("778899001", csn)
+    setup.runtime.appointments.process(
+        InboundHl7(
+            tenant_id=setup.organisation.tenant_id,
+            endpoint_id=setup.endpoint_id,
+            control_id=f"{csn}-{event}",
+            received_at=setup.clock.now(),
+            message=body.replace("\r\n", "\r"),
+        )
+    )
+    return appointment_key(setup.organisation.tenant_id, setup.endpoint_id, f"csn:{csn}")
+
+
+def reminders_sent(setup: Setup) -> list[str]:
+    records = setup.runtime.tables.data(setup.organisation, SmsMessageRepository).iterate(setup.endpoint_id)
+    return sorted(r.appointment_key for r in records if r.type == "reminder" and r.status == "sent")
+
+
+def test_a_reminder_is_sent_once_even_with_two_concurrent_ticks(setup: Setup) -> None:
+    key = book(setup, NOW + timedelta(hours=3), "C1")
+    setup.runtime.reminders.tick(Geography.EU)  # first run: sets the cursor, nothing is due yet
+    setup.clock.set(NOW + timedelta(hours=2))  # the reminder's minute
+    second = ReminderService(
+        tables=setup.runtime.tables, sms=setup.runtime.sms, clock=setup.clock, max_late=timedelta(minutes=30)
+    )
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(lambda service: service.tick(Geography.EU), [setup.runtime.reminders, second]))
+    assert sum(r.sent for r in reports) == 1
+    assert reminders_sent(setup) == [key]
+    setup.clock.advance(minutes=1)
+    assert setup.runtime.reminders.tick(Geography.EU).sent == 0
+    assert reminders_sent(setup) == [key]
+
+
+def test_a_tick_reads_only_what_is_due(setup: Setup) -> None:
+    setup.runtime.reminders.tick(Geography.EU)
+    book(setup, NOW + timedelta(hours=2), "R1")
+    book(setup, NOW + timedelta(hours=5), "R2")
+    book(setup, NOW + timedelta(days=3), "R3")
+    setup.clock.set(NOW + timedelta(hours=1))
+    report = setup.runtime.reminders.tick(Geography.EU)
+    assert (report.read, report.sent) == (1, 1)
+
+
+def test_no_reminder_for_cancelled_or_started_appointments(setup: Setup) -> None:
+    setup.runtime.reminders.tick(Geography.EU)
+    book(setup, NOW + timedelta(hours=2), "X1")
+    book(setup, NOW + timedelta(hours=2), "X1", event="S15", sent=NOW + timedelta(seconds=1))
+    setup.clock.set(NOW + timedelta(hours=1))
+    assert setup.runtime.reminders.tick(Geography.EU).sent == 0
+    assert reminders_sent(setup) == []
+
+
+def test_catching_up_after_downtime_skips_stale_reminders(setup: Setup) -> None:
+    setup.runtime.reminders.tick(Geography.EU)
+    stale = book(setup, NOW + timedelta(hours=6), "D1")  # due at +5h: 45 minutes overdue when we are back
+    recent = book(setup, NOW + timedelta(hours=6, minutes=30), "D2")  # due at +5h30: 15 minutes overdue
+    setup.clock.set(NOW + timedelta(hours=5, minutes=45))  # the host was down for hours
+    report = setup.runtime.reminders.tick(Geography.EU)
+    assert report.read == 2
+    assert report.skipped == {"stale": 1}
+    assert reminders_sent(setup) == [recent]
+    assert stale not in reminders_sent(setup)
+
+
+def test_phone_numbers_are_deleted_once_the_appointment_has_ended(setup: Setup) -> None:
+    key = book(setup, NOW + timedelta(hours=1), "P1")
+    appointments = setup.runtime.tables.data(setup.organisation, AppointmentRepository)
+    assert appointments.get(setup.endpoint_id, key).phone == "+12175550123"
+    assert setup.runtime.phone_retention.run(Geography.EU) == 0
+    setup.clock.set(NOW + timedelta(hours=2))
+    assert setup.runtime.phone_retention.run(Geography.EU) == 1
+    assert appointments.get(setup.endpoint_id, key).phone is None

@@ -1,0 +1,25 @@
+"""SIU samples (tests/fixtures/hl7) made live: a current MSH-7 and the appointment moved to a chosen time."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+SAMPLES = Path(__file__).parents[1] / "fixtures" / "hl7"
+
+
+def siu(name: str, start: datetime, sent: datetime | None = None, control: str | None = None) -> bytes:
+    """A sample with a live MSH-7 and its appointment moved to `start` (30 minutes long)."""
+    body = (SAMPLES / f"{name}.hl7").read_bytes().decode()
+
+    def stamp(moment: datetime) -> str:
+        return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S+0000")
+
+    body = body.replace("20250314093000-0500", stamp(sent or datetime.now(UTC)))
+    body = re.sub(r"2025031\d{7}(-0500)?", lambda _: "START", body)
+    body = body.replace("START", stamp(start), 1).replace("START", stamp(start + timedelta(minutes=30)), 1)
+    body = body.replace("START", stamp(start))
+    if control:
+        body = re.sub(r"\|MSG\d{4}\|", f"|{control}|", body, count=1)
+    return body.encode()
