@@ -2,8 +2,10 @@
 
 A tick reads only the reminder-index partitions (one per UTC minute) from the minute after its last run up to
 now, with one range query per geography. Each reminder is claimed on the appointment with its ETag before it is
-sent, so two instances ticking at once send it once. Nothing is sent for an appointment that was cancelled,
-deleted, moved, has started, or whose reminder is more than `max_late` overdue (after downtime).
+sent, so two instances ticking at once send it once. It is at most once: an instance that dies between the claim
+and the send loses that reminder, because a double text is the worse failure for patients. Nothing is sent for
+an appointment that was cancelled, deleted, moved, has started, or whose reminder is more than `max_late`
+overdue (after downtime).
 """
 
 from __future__ import annotations
@@ -112,25 +114,23 @@ class ReminderService:
             index.delete(entry.minute, row)
             return
         appointment = stored.item
-        if appointment.pending_sms != "reminder":  # else: claimed earlier, sending not confirmed: send again
-            reason = self._reason_not_to_send(appointment, entry, now)
-            if reason:
-                report.skip(reason)
-                index.delete(entry.minute, row)
-                return
-            appointment = appointment.model_copy(update={"reminder_due_at": None, "pending_sms": "reminder"})
-            try:
-                stored = appointments.replace(appointment, stored.etag)
-            except Conflict:
-                report.skip("claimed by another instance")
-                return
-        self._sms.send(organisation=organisation, endpoint=endpoint, appointment=appointment, kind="reminder")
-        report.sent += 1
+        reason = self._reason_not_to_send(appointment, entry, now)
+        if reason:
+            report.skip(reason)
+            index.delete(entry.minute, row)
+            return
+        # The claim: only one instance can clear the due time of this version of the appointment.
+        claimed = appointment.model_copy(update={"reminder_due_at": None})
         try:
-            appointments.replace(appointment.model_copy(update={"pending_sms": None}), stored.etag)
+            appointments.replace(claimed, stored.etag)
         except Conflict:
-            pass  # a newer scheduling message replaced it meanwhile
-        index.delete(entry.minute, row)
+            report.skip("claimed by another instance")
+            return
+        try:
+            self._sms.send(organisation=organisation, endpoint=endpoint, appointment=claimed, kind="reminder")
+            report.sent += 1
+        finally:
+            index.delete(entry.minute, row)
 
     def _reason_not_to_send(self, appointment: Appointment, entry: ReminderDue, now: datetime) -> str | None:
         if appointment.reminder_due_at != entry.due_at:
