@@ -168,6 +168,7 @@ var staticSettings = [
   { name: 'HL7_MAX_AGE_HOURS', value: '24' }
   { name: 'REMINDER_MAX_LATE_MINUTES', value: '30' }
   { name: 'SMS_PROVIDER', value: 'acs' }
+  { name: 'SMS_RATE_PER_MINUTE', value: '200' }
   { name: 'SECRETS_PROVIDER', value: 'keyvault' }
   { name: 'KEY_VAULT_URL', value: vault.outputs.uri }
   { name: 'SECRET_CACHE_SECONDS', value: '300' }

@@ -12,7 +12,6 @@ from functools import cached_property, lru_cache
 from shared import __version__
 from shared.auth.tokens import PortalAuthenticator
 from shared.clock import Clock, SystemClock
-from shared.errors import ConfigurationError
 from shared.identity import ManagedIdentity
 from shared.jwt_verify import JwksCache
 from shared.meetings import MeetingProvider
@@ -211,9 +210,12 @@ class Runtime:
             from shared.sms.outbox import OutboxSmsSender
 
             return OutboxSmsSender(self.tables.control(OutboxRepository), self.clock)
-        raise ConfigurationError(
-            "SMS_PROVIDER=acs is not available in this version yet; texts cannot be sent. Use outbox to keep them."
-        )
+        import time
+
+        from shared.sms.acs import AcsSmsSender, TokenBucket
+
+        bucket = TokenBucket(self.settings.sms_rate_per_minute, burst=10, clock=self.clock, sleep=time.sleep)
+        return AcsSmsSender.connect(self.settings.acs_endpoint or "", self.credential(), bucket)
 
     @cached_property
     def sms_setup(self) -> SmsSetup:

@@ -188,6 +188,18 @@ class Settings(BaseSettings):
         le=720,
         description="Scheduling messages whose MSH-7 is older than this are rejected (AR) as stale.",
     )
+    acs_endpoint: str | None = Field(
+        default=None,
+        alias="ACS_ENDPOINT",
+        description="Azure Communication Services endpoint, required with SMS_PROVIDER=acs.",
+    )
+    sms_rate_per_minute: int = Field(
+        default=200,
+        alias="SMS_RATE_PER_MINUTE",
+        ge=1,
+        le=6000,
+        description="Texts per minute per sender number (toll-free numbers: 200; short codes: 6000).",
+    )
     reminder_max_late_minutes: int = Field(
         default=30,
         alias="REMINDER_MAX_LATE_MINUTES",
@@ -226,7 +238,7 @@ class Settings(BaseSettings):
         alias = cls.model_fields[field_name].alias or field_name
         return _check_storage_value(alias, value)
 
-    @field_validator("key_vault_url", "local_issuer_url", "portal_url", mode="before")
+    @field_validator("key_vault_url", "local_issuer_url", "portal_url", "acs_endpoint", mode="before")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
@@ -251,6 +263,8 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name} must be an https URL outside ENVIRONMENT=local")
         if self.local_issuer_url and self.environment != "local":
             raise ValueError("LOCAL_ISSUER_URL is the dev sign-in and is refused unless ENVIRONMENT=local")
+        if self.sms_provider == "acs" and not self.acs_endpoint:
+            raise ValueError("Missing required setting ACS_ENDPOINT (needed with SMS_PROVIDER=acs)")
         if self.meeting_provider == "graph" and not self.meeting_organizer_id:
             raise ValueError("Missing required setting MEETING_ORGANIZER_ID (needed with MEETING_PROVIDER=graph)")
         if self.environment == "prod":

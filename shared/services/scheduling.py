@@ -4,7 +4,7 @@ entry, and (per the endpoint's settings) a confirmation text.
 Idempotent: the appointment's version is the message's MSH-7 time and control ID, so a duplicate or an older
 message changes nothing and sends nothing, and out-of-order messages settle on the latest. A confirmation is
 written into the appointment together with the new state (`pending_sms`) and cleared once sent, so a crash in
-between re-sends it on the queue's retry (with the same message ID, which the provider de-duplicates).
+between re-sends it on the queue's retry; the SMS service skips a message it has already recorded as sent.
 """
 
 from __future__ import annotations

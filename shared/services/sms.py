@@ -2,7 +2,8 @@
 
 Before every send: both consents, a linked sender number, the type enabled, a usable phone number, and no STOP
 from that number. Every decision is recorded (type and status, never the text or the number). The message ID is
-derived from the appointment's version and the type, so a retried send is the same message to the provider.
+derived from the appointment's version and the type, and a message already recorded as sent is not sent again,
+so a retried confirmation does not text the patient twice (short of a crash between the send and its record).
 """
 
 from __future__ import annotations
@@ -167,6 +168,10 @@ class SmsService:
             created_at=now,
             updated_at=now,
         )
+        messages = self._tables.data(organisation, SmsMessageRepository)
+        earlier = messages.find(endpoint.id, record.id)
+        if earlier is not None and earlier.status in ("sent", "delivered"):
+            return earlier
         reason = self._skip_reason(organisation, settings, appointment, kind)
         if reason is None:
             assert settings is not None and settings.sender_number and appointment.phone
@@ -184,7 +189,7 @@ class SmsService:
                 except SmsFailed as failure:
                     record.status, reason = "failed", failure.detail
         record.reason = reason
-        self._tables.data(organisation, SmsMessageRepository).upsert(record)
+        messages.upsert(record)
         log.info("SMS %s for endpoint %s: %s", kind, endpoint.id, record.status)
         return record
 

@@ -29,6 +29,7 @@ ALL_SETTINGS = [
     "LOCAL_ISSUER_URL",
     "PORTAL_URL",
     "MEETING_ORGANIZER_ID",
+    "ACS_ENDPOINT",
 ]
 
 
@@ -99,6 +100,7 @@ def test_local_providers_are_refused_in_prod(env: pytest.MonkeyPatch, name: str,
     env.setenv("DATA_STORAGE_EU", "connectoreu")
     env.setenv("PUBLIC_BASE_URL", "https://connector.contoso.org")
     env.setenv("MEETING_ORGANIZER_ID", "5b7f3c2e-0000-4000-8000-000000000001")
+    env.setenv("ACS_ENDPOINT", "https://acs.communication.azure.com")
     assert load_settings().environment == "prod"
     env.setenv(name, value)
     assert f"{name}={value} is for development" in problem(env)
@@ -149,3 +151,8 @@ def test_public_url_must_be_https_outside_local(env: pytest.MonkeyPatch) -> None
 def test_graph_needs_a_service_organizer(env: pytest.MonkeyPatch) -> None:
     env.setenv("MEETING_PROVIDER", "graph")
     assert "Missing required setting MEETING_ORGANIZER_ID" in problem(env)
+
+
+def test_acs_needs_its_endpoint(env: pytest.MonkeyPatch) -> None:
+    env.setenv("SMS_PROVIDER", "acs")
+    assert "Missing required setting ACS_ENDPOINT" in problem(env)
