@@ -5,7 +5,7 @@ Settings are validated here, so that a missing or invalid setting stops the app 
 
 import azure.functions as func
 
-from functions import health, launch, portal, reminders, scheduling
+from functions import health, launch, portal, reminders, scheduling, sms_events
 from shared.settings import get_settings
 
 get_settings()
@@ -16,3 +16,4 @@ app.register_functions(portal.bp)
 app.register_functions(launch.bp)
 app.register_functions(reminders.bp)
 app.register_functions(scheduling.bp)
+app.register_functions(sms_events.bp)

@@ -130,7 +130,6 @@ module communication 'modules/communication.bicep' = {
     dataLocation: communicationDataLocation
     tags: allTags
     principalId: identity.outputs.principalId
-    smsEventsEndpoint: enableSmsEvents ? '${publicBase}/api/events/sms' : ''
   }
 }
 
@@ -197,6 +196,15 @@ module functionApp 'modules/functionapp.bicep' = {
     appSettings: concat(staticSettings, geographySettings)
     publicNetworkAccess: publicNetworkAccess
     maximumInstanceCount: maximumInstanceCount
+  }
+}
+
+// Event Grid validates the endpoint when the subscription is created, so it comes after the code is deployed.
+module smsEvents 'modules/smsevents.bicep' = if (enableSmsEvents) {
+  name: 'sms-events'
+  params: {
+    topicName: communication.outputs.topicName
+    endpointUrl: 'https://${functionApp.outputs.defaultHostname}/api/events/sms?code=${listKeys(resourceId('Microsoft.Web/sites/host', '${baseName}-func', 'default'), '2024-04-01').functionKeys.default}'
   }
 }
 

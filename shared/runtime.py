@@ -31,6 +31,7 @@ from shared.services.organisations import OrganisationService
 from shared.services.reminders import PhoneRetention, ReminderService
 from shared.services.scheduling import AppointmentProcessor
 from shared.services.sms import SmsService, SmsSetup
+from shared.services.sms_events import SmsEvents
 from shared.services.visits import VisitMeetings
 from shared.settings import Settings, get_settings
 from shared.smart.client import SmartClient
@@ -231,6 +232,10 @@ class Runtime:
             secrets=self.secrets,
             clock=self.clock,
         )
+
+    @cached_property
+    def sms_events(self) -> SmsEvents:
+        return SmsEvents(self.tables, self.sms, self.clock)
 
     @cached_property
     def appointments(self) -> AppointmentProcessor:

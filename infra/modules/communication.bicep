@@ -10,9 +10,6 @@ param tags object = {}
 @description('Principal ID of the function app\'s managed identity, granted Contributor on the ACS resource (how ACS authorizes Entra ID callers).')
 param principalId string
 
-@description('Webhook URL that receives SMS delivery reports and inbound SMS. Empty: no Event Grid subscription yet (the endpoint must be deployed first, because Event Grid validates it).')
-param smsEventsEndpoint string = ''
-
 // Contributor
 var contributor = 'b24988ac-6180-42a0-ab88-20f7382dd24c'
 
@@ -47,37 +44,14 @@ resource topic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
   }
 }
 
-resource smsEvents 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2024-06-01-preview' = if (!empty(smsEventsEndpoint)) {
-  parent: topic
-  name: 'sms-to-connector'
-  properties: {
-    destination: {
-      endpointType: 'WebHook'
-      properties: {
-        endpointUrl: smsEventsEndpoint
-        maxEventsPerBatch: 1
-        preferredBatchSizeInKilobytes: 64
-      }
-    }
-    filter: {
-      includedEventTypes: [
-        'Microsoft.Communication.SMSDeliveryReportReceived'
-        'Microsoft.Communication.SMSReceived'
-      ]
-    }
-    eventDeliverySchema: 'EventGridSchema'
-    retryPolicy: {
-      maxDeliveryAttempts: 30
-      eventTimeToLiveInMinutes: 1440
-    }
-  }
-}
-
 @description('Name of the ACS resource.')
 output name string = acs.name
 
 @description('Resource ID of the ACS resource.')
 output resourceId string = acs.id
+
+@description('Name of the Event Grid system topic of the ACS resource.')
+output topicName string = topic.name
 
 @description('Endpoint of the ACS resource.')
 output endpoint string = 'https://${acs.properties.hostName}'

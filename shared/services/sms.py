@@ -183,7 +183,13 @@ class SmsService:
                 body = self._render(settings, endpoint, appointment, kind, organisation)
                 try:
                     record.provider_message_id = self._sender.send(
-                        OutgoingSms(record.id, appointment.phone, settings.sender_number, body)
+                        OutgoingSms(
+                            record.id,
+                            appointment.phone,
+                            settings.sender_number,
+                            body,
+                            tag=f"{organisation.tenant_id}|{endpoint.id}|{record.id}",
+                        )
                     )
                     record.status = "sent"
                 except SmsFailed as failure:

@@ -10,10 +10,11 @@ from shared.errors import UpstreamError
 
 @dataclass(frozen=True)
 class OutgoingSms:
-    id: str  # ours: the delivery report's tag and the provider's repeatability ID (a retry is not sent twice)
+    id: str  # ours
     to: str  # E.164
     sender: str  # E.164
     body: str
+    tag: str = ""  # comes back on the delivery report: where the message's record is
 
 
 class SmsFailed(UpstreamError):

@@ -1,8 +1,8 @@
 """Texts through Azure Communication Services (azure-communication-sms, imported here only).
 
-Delivery reports are on and carry our message ID as the `tag`. A token bucket per sender number keeps within
-ACS's per-number limit (toll-free: 200 a minute); 429 and 5xx are retried by the SDK's retry policy, which
-honours Retry-After.
+Delivery reports are on and carry our `tag` (tenant, endpoint and message ID). A token bucket per sender
+number keeps within ACS's per-number limit (toll-free: 200 a minute); 429 and 5xx are retried by the SDK's
+retry policy, which honours Retry-After.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class AcsSmsSender:
                 to=[message.to],
                 message=message.body,
                 enable_delivery_report=True,
-                tag=message.id,
+                tag=message.tag or message.id,
             )
         except AzureError as error:
             raise SmsFailed(f"Azure Communication Services did not take the text ({type(error).__name__}).") from None

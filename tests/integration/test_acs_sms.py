@@ -16,7 +16,9 @@ from shared.sms.acs import AcsSmsSender, TokenBucket
 from tests.support.acs_stub import AcsStub
 from tests.support.clock import FakeClock
 
-MESSAGE = OutgoingSms(id="msg-1", to="+12175550123", sender="+18005550199", body="North Clinic: see you at 14:00")
+MESSAGE = OutgoingSms(
+    id="msg-1", to="+12175550123", sender="+18005550199", body="North Clinic: see you at 14:00", tag="t|e|msg-1"
+)
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ def test_text_is_sent_with_delivery_report_and_our_tag(acs: AcsStub) -> None:
     assert message_id.startswith("Outgoing_")
     [sent] = acs.sent
     assert (sent["from"], sent["to"], sent["message"]) == (MESSAGE.sender, MESSAGE.to, MESSAGE.body)
-    assert sent["smsSendOptions"] == {"enableDeliveryReport": True, "tag": "msg-1"}
+    assert sent["smsSendOptions"] == {"enableDeliveryReport": True, "tag": "t|e|msg-1"}
     assert acs.refused == []
 
 

@@ -24,7 +24,7 @@ from shared.storage.tables import (
     ReminderIndexRepository,
     SmsMessageRepository,
 )
-from tests.conftest import AppHost
+from tests.conftest import FUNCTION_KEY, AppHost
 from tests.support.certs import certificate, pem, rsa_key, sign
 from tests.support.hl7 import siu
 from tests.support.portal import Tenant, approved_endpoint, problem
@@ -140,3 +140,56 @@ def test_no_phone_number_in_any_log_line(app: AppHost, clinic: Clinic, caplog: p
         line = record.getMessage()
         assert "5550123" not in line and "217555" not in line, line
         assert "Doe" not in line and "jane.doe" not in line, line
+
+
+def events(app: AppHost, payload: object, key: str | None = FUNCTION_KEY) -> httpx.Response:
+    params = {"code": key} if key else {}
+    return httpx.post(f"{app.server.url}/api/events/sms", json=payload, params=params)
+
+
+def test_event_grid_handshake_needs_the_function_key(app: AppHost) -> None:
+    validation = [
+        {
+            "id": "1",
+            "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
+            "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"},
+        }
+    ]
+    assert events(app, validation, key=None).status_code == 401
+    answer = events(app, validation)
+    assert answer.status_code == 200
+    assert answer.json() == {"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}
+    assert events(app, {"not": "a list"}).status_code == 400
+
+
+def test_delivery_reports_and_stop_start(app: AppHost, clinic: Clinic) -> None:
+    runtime = get_runtime()
+    org = organisation(clinic)
+    deliver(app, clinic, siu("S12", clinic.start, control="DR1"))
+    [record] = runtime.tables.data(org, SmsMessageRepository).iterate(clinic.endpoint)
+    report = {
+        "id": "2",
+        "eventType": "Microsoft.Communication.SMSDeliveryReportReceived",
+        "data": {
+            "messageId": record.provider_message_id,
+            "from": SENDER,
+            "to": PHONE,
+            "deliveryStatus": "Delivered",
+            "deliveryStatusDetails": "No error.",
+            "tag": f"{clinic.tenant.id}|{clinic.endpoint}|{record.id}",
+        },
+    }
+    assert events(app, [report]).status_code == 200
+    assert runtime.tables.data(org, SmsMessageRepository).get(clinic.endpoint, record.id).status == "delivered"
+
+    def inbound(text: str) -> dict[str, object]:
+        data = {"messageId": "in-1", "from": PHONE, "to": SENDER, "message": text, "receivedTimestamp": "now"}
+        return {"id": "3", "eventType": "Microsoft.Communication.SMSReceived", "data": data}
+
+    assert events(app, [inbound("Stop ")]).status_code == 200
+    later = clinic.start + timedelta(hours=1)
+    deliver(app, clinic, siu("S13", later, sent=datetime.now(UTC) + timedelta(seconds=5)))
+    assert ("rescheduled", "opted_out") in texts(clinic)
+    assert events(app, [inbound("START")]).status_code == 200
+    deliver(app, clinic, siu("S13", later + timedelta(hours=1), sent=datetime.now(UTC) + timedelta(seconds=10)))
+    assert texts(clinic).count(("rescheduled", "sent")) == 1
