@@ -14,7 +14,7 @@ import azure.functions as func
 from functions._http import api_errors, html_page, json_response, parse_json, redirect
 from functions._openapi import ApiRoutes, build_document
 from shared import __version__
-from shared.auth.principal import Principal
+from shared.auth.principal import Principal, Role
 from shared.errors import DomainError, InvalidInput, NotFound
 from shared.models.audit import AuditPage
 from shared.models.endpoint import (
@@ -33,6 +33,8 @@ from shared.models.sms import (
     CertificateList,
     CertificateUpload,
     ConsentList,
+    OutboxList,
+    OutboxMessagePublic,
     SigningCertificatePublic,
     SmsSettingsPublic,
     SmsSettingsUpdate,
@@ -363,6 +365,26 @@ def put_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
     update = parse_json(req, SmsSettingsUpdate)
     settings = runtime.sms_setup.update_settings(principal, req.route_params["endpoint_id"], update)
     return json_response(SmsSettingsPublic(**settings.model_dump(exclude={"tenant_id", "updated_by"})))
+
+
+@api.route(
+    "GET",
+    "portal/sms/outbox",
+    summary="Texts kept by the outbox provider (SMS_PROVIDER=outbox, local runs), newest first",
+    tag="sms",
+    response=OutboxList,
+)
+@api_errors
+def sms_outbox(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.sms.outbox import OutboxSmsSender
+
+    runtime, principal = _caller(req)
+    principal.require(Role.ADMIN)
+    sender = runtime.sms_sender
+    if not isinstance(sender, OutboxSmsSender):
+        raise NotFound("Texts are sent through Azure Communication Services here; there is no outbox.")
+    items = [OutboxMessagePublic(**m.model_dump(exclude={"tenant_id"})) for m in sender.list_for(principal.tenant_id)]
+    return json_response(OutboxList(items=items))
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -165,8 +165,21 @@ class OptOut(BaseModel):
 class OutboxMessage(BaseModel):
     """A text the outbox provider kept instead of sending (local runs only; the number is masked)."""
 
+    tenant_id: str
     id: str
     to_masked: str
     sender: str
     body: str
     created_at: datetime
+
+
+class OutboxMessagePublic(BaseModel):
+    id: str
+    to_masked: str
+    sender: str
+    body: str
+    created_at: datetime
+
+
+class OutboxList(BaseModel):
+    items: list[OutboxMessagePublic]

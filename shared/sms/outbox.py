@@ -20,6 +20,7 @@ class OutboxSmsSender:
     def send(self, message: OutgoingSms) -> str:
         self._outbox.upsert(
             OutboxMessage(
+                tenant_id=message.tag.split("|", 1)[0],
                 id=message.id,
                 to_masked=mask(message.to),
                 sender=message.sender,
@@ -28,3 +29,6 @@ class OutboxSmsSender:
             )
         )
         return f"outbox-{message.id}"
+
+    def list_for(self, tenant_id: str) -> list[OutboxMessage]:
+        return sorted(self._outbox.iterate(tenant_id), key=lambda m: m.created_at, reverse=True)

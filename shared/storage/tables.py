@@ -146,7 +146,7 @@ class OutboxRepository(TableRepository[OutboxMessage]):
     model = OutboxMessage
 
     def keys(self, item: OutboxMessage) -> tuple[str, str]:
-        return "outbox", item.id
+        return item.tenant_id, item.id
 
 
 class ReminderCursorRepository(TableRepository[ReminderCursor]):

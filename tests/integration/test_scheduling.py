@@ -92,11 +92,12 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
     index = runtime.tables.data(org, ReminderIndexRepository)
     assert [r.appointment_key for r in index.iterate(due.strftime("%Y%m%d%H%M"))] == [key(clinic)]
     assert texts(clinic) == [("scheduled", "sent")]
-    sent = [m for m in runtime.tables.control(OutboxRepository).iterate("outbox") if m.sender == SENDER]
-    scheduled = next(m for m in sent if "booked" in m.body)
-    assert "North Clinic" in scheduled.body and "/api/join/" in scheduled.body
-    assert scheduled.to_masked.endswith("23") and PHONE not in scheduled.to_masked
-    link = re.search(r"(/api/join/\S+)", scheduled.body)
+    outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    scheduled = next(m for m in outbox if "booked" in m["body"])
+    assert get_runtime().tables.control(OutboxRepository).find("outbox", scheduled["id"]) is None  # per tenant
+    assert "North Clinic" in scheduled["body"] and "/api/join/" in scheduled["body"]
+    assert scheduled["to_masked"].endswith("23") and PHONE not in scheduled["to_masked"]
+    link = re.search(r"(/api/join/\S+)", scheduled["body"])
     assert link is not None
 
     # The same message again: nothing changes, nothing is sent.
