@@ -1,6 +1,6 @@
 """Walk the configuration flow against a running `make run`, as an admin and an approver would:
 sign in locally, set up the organisation, add the sandbox EHR's FHIR base URL, submit it, sign in to the EHR as
-the approver, approve, and print the integration records.
+the approver, approve, print the integration records, then set up SMS and let the sandbox EHR book a visit.
 
     python -m dev.demo [--api http://localhost:7071] [--identity http://localhost:7073] [--ehr http://localhost:7072]
 """
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -91,7 +93,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {record['title']}")
         for value in record["values"]:
             print(f"     {value['name']}: {value['value']}")
-    print("6. The audit log, newest first:")
+    print("6. SMS: the EHR's HL7 signing certificate, the two consents, the endpoint's SMS settings")
+    pem = httpx.get(f"{args.ehr}/_sandbox/hl7/certificate", timeout=10).text
+    certificate = expect(step.call("PUT", "certificates/test", *admin, json={"certificate": pem}), 200)
+    print(f"   certificate {certificate['thumbprint']} ({certificate['subject']}), expires {certificate['not_after']}")
+    for consent in ("sms_terms", "patient_messaging"):
+        expect(step.call("POST", f"sms/consents/{consent}", *admin), 200)
+    settings = {"clinic_name": "Contoso Health", "sender_number": "+18005550100", "reminder_minutes_before": 60}
+    expect(step.call("PUT", f"endpoints/{endpoint_id}/sms-settings", *admin, json=settings), 200)
+
+    print("7. The EHR books a video visit in two hours (signed SIU^S12); the connector acknowledges and texts")
+    visit_start = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    sent = httpx.post(
+        f"{args.ehr}/_sandbox/hl7/send",
+        json={"endpoint_id": endpoint_id, "event": "S12", "appointment": 0, "start": visit_start.isoformat()},
+        timeout=30,
+    ).json()
+    print(f"   HTTP {sent['status']}, ACK {sent['ack'].split(chr(13))[1]}")
+    for _ in range(30):  # the dev host pumps the hl7-inbound queue every couple of seconds
+        outbox = expect(step.call("GET", "sms/outbox", *admin), 200)["items"]
+        if outbox:
+            print(f"   text to {outbox[0]['to_masked']}: {outbox[0]['body']}")
+            break
+        time.sleep(0.5)
+    else:
+        print("   no text yet: see the outbox in the portal in a moment")
+
+    print("8. The audit log, newest first:")
     for entry in expect(step.call("GET", "audit", *admin), 200)["items"]:
         print(f"   {entry['at']}  {entry['action']:<8} {entry['entity']:<13} {', '.join(entry['fields'])}")
     return 0

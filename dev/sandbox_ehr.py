@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from dev.hl7_sender import Hl7Sender
 from dev.signing import SigningKey
 
 CODE_LIFETIME_SECONDS = 60
@@ -95,6 +96,7 @@ class SandboxEhr:
 
     def __post_init__(self) -> None:
         self._key = SigningKey()
+        self.hl7 = Hl7Sender()
         self._codes: dict[str, _Grant] = {}
 
     @property
@@ -122,6 +124,8 @@ class SandboxEhr:
         app.router.add_post("/_sandbox/clients", self._add_client)
         app.router.add_get("/", self._home)
         app.router.add_get("/ehr", self._begin_visit_page)
+        app.router.add_get("/_sandbox/hl7/certificate", self._hl7_certificate)
+        app.router.add_post("/_sandbox/hl7/send", self._hl7_send)
         return app
 
     async def _home(self, request: web.Request) -> web.Response:
@@ -338,3 +342,26 @@ class SandboxEhr:
             f"<th>Patient (portal)</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
         )
         return web.Response(text=page, content_type="text/html")
+
+    async def _hl7_certificate(self, request: web.Request) -> web.Response:
+        return web.Response(text=self.hl7.certificate_pem, content_type="application/x-pem-file")
+
+    async def _hl7_send(self, request: web.Request) -> web.Response:
+        """Send a signed SIU for a sample appointment: JSON {endpoint_id, event, appointment (index), start
+        (ISO 8601), phone (E.164)}; answers with the connector's ACK."""
+        import asyncio
+        from datetime import datetime
+
+        body = await request.json()
+        appointment = SAMPLE_APPOINTMENTS[int(body.get("appointment", 0))]
+        message = self.hl7.message(
+            event=str(body.get("event", "S12")),
+            csn=appointment.csn,
+            appointment_id=appointment.id,
+            start=datetime.fromisoformat(str(body["start"])),
+            minutes=int(body.get("minutes", 30)),
+            phone=str(body.get("phone", "+12175550123")),
+        )
+        url = f"{self.connector_url}/api/hl7/{body['endpoint_id']}"
+        answer = await asyncio.to_thread(self.hl7.send, url, message)
+        return web.json_response({"status": answer.status_code, "ack": answer.text})

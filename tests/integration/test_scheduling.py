@@ -194,3 +194,14 @@ def test_delivery_reports_and_stop_start(app: AppHost, clinic: Clinic) -> None:
     assert events(app, [inbound("START")]).status_code == 200
     deliver(app, clinic, siu("S13", later + timedelta(hours=1), sent=datetime.now(UTC) + timedelta(seconds=10)))
     assert texts(clinic).count(("rescheduled", "sent")) == 1
+
+
+def test_the_sandbox_ehr_feed_is_signed_and_accepted(app: AppHost, tenant: Tenant, sandbox: SandboxEhr) -> None:
+    endpoint = approved_endpoint(tenant, sandbox)
+    pem_text = httpx.get(f"{sandbox.url}/_sandbox/hl7/certificate").text
+    assert tenant.call("PUT", "portal/certificates/test", json={"certificate": pem_text}).status_code == 200
+    start = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    sent = httpx.post(
+        f"{sandbox.url}/_sandbox/hl7/send", json={"endpoint_id": endpoint, "event": "S12", "start": start}, timeout=30
+    ).json()
+    assert sent["status"] == 200 and sent["ack"].split("\r")[1].startswith("MSA|AA|SBX")
