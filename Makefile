@@ -51,6 +51,8 @@ demo: deps
 bench: deps
 	$(PY) bench/import_time.py
 	$(PY) bench/launch.py
+	$(PY) bench/hl7_ingest.py
+	$(PY) bench/reminders.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

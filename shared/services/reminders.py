@@ -18,6 +18,7 @@ from shared.clock import Clock
 from shared.errors import Conflict, NotFound
 from shared.models.endpoint import FhirEndpoint
 from shared.models.organisation import Organisation
+from shared.models.sms import SmsSettings
 from shared.models.visit import Appointment, AppointmentStatus, ReminderCursor, ReminderDue
 from shared.services.scheduling import minute_of
 from shared.services.sms import SmsService
@@ -51,6 +52,7 @@ class ReminderService:
         self._sms = sms
         self._clock = clock
         self._max_late = max_late
+        self._settings: dict[tuple[str, str], SmsSettings | None] = {}
 
     def tick(self, geography: Geography) -> TickReport:
         now = self._clock.now()
@@ -70,6 +72,7 @@ class ReminderService:
         report.read = len(due)
         organisations: dict[str, Organisation | None] = {}
         endpoints: dict[tuple[str, str], FhirEndpoint | None] = {}
+        self._settings = {}  # SMS settings, read once per endpoint per tick
         for entry in due:
             self._remind(entry, now, report, organisations, endpoints)
         cursors.upsert(ReminderCursor(geography=geography.value, last_minute=last))
@@ -126,8 +129,17 @@ class ReminderService:
         except Conflict:
             report.skip("claimed by another instance")
             return
+        settings_key = (entry.tenant_id, entry.endpoint_id)
+        if settings_key not in self._settings:
+            self._settings[settings_key] = self._sms.settings_for(*settings_key)
         try:
-            self._sms.send(organisation=organisation, endpoint=endpoint, appointment=claimed, kind="reminder")
+            self._sms.send(
+                organisation=organisation,
+                endpoint=endpoint,
+                appointment=claimed,
+                kind="reminder",
+                settings=self._settings[settings_key],
+            )
             report.sent += 1
         finally:
             index.delete(entry.minute, row)

@@ -57,6 +57,7 @@ class SmsSetup:
         self._endpoints = endpoints
         self._audit = audit
         self._clock = clock
+        self._consented: set[str] = set()  # tenants with both consents (they cannot be withdrawn)
 
     def consents(self, principal: Principal) -> ConsentList:
         principal.require(Role.ADMIN, Role.APPROVER)
@@ -92,7 +93,10 @@ class SmsSetup:
         return self.consents(principal)
 
     def has_consents(self, tenant_id: str) -> bool:
-        return len(list(self._consents.iterate(tenant_id))) == len(CONSENT_TEXT)
+        if tenant_id not in self._consented:
+            if len(list(self._consents.iterate(tenant_id))) == len(CONSENT_TEXT):
+                self._consented.add(tenant_id)
+        return tenant_id in self._consented
 
     def settings(self, principal: Principal, endpoint_id: str) -> SmsSettings | None:
         endpoint = self._endpoints.get(principal, endpoint_id)

@@ -1,0 +1,108 @@
+"""What every benchmark needs: Azurite, the local issuer, the sandbox EHR and the real app on the dev host, in one
+process, plus an organisation with an approved FHIR endpoint (driven through the portal API)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from dev.azurite import Azurite, free_port
+from dev.host import DevHost, HostConfig, HostKeys
+from dev.identity import LocalIssuer
+from dev.sandbox_ehr import SandboxEhr
+from dev.serving import ServerThread
+
+CLIENT_ID = "bench-client"
+
+
+class Harness:
+    def __init__(self, extra_environment: dict[str, str] | None = None) -> None:
+        self.azurite = Azurite().start()
+        self.issuer = LocalIssuer(audience="api://bench")
+        self._servers = [ServerThread(self.issuer.application()).start()]
+        self.issuer.url = self._servers[0].url
+        port = free_port()
+        self.public = f"http://127.0.0.1:{port}"
+        self.ehr = SandboxEhr(connector_url=self.public)
+        self.ehr.register_client(CLIENT_ID, f"{self.public}/api/portal/approval/callback")
+        self.ehr.register_client(CLIENT_ID, f"{self.public}/api/launch/callback")
+        self._servers.append(ServerThread(self.ehr.application()).start())
+        self.ehr.url = self._servers[-1].url
+        os.environ.update(
+            {
+                "ENVIRONMENT": "local",
+                "PUBLIC_BASE_URL": self.public,
+                "PORTAL_API_AUDIENCE": "api://bench",
+                "LOCAL_ISSUER_URL": self.issuer.url,
+                "AzureWebJobsStorage": self.azurite.connection_string("connectorapp"),
+                "DATA_STORAGE_EU": self.azurite.connection_string("connectoreu"),
+                "MEETING_PROVIDER": "local",
+                "MEETING_ORGANIZER_ID": "service-organizer",
+                "SMS_PROVIDER": "outbox",
+                "SECRETS_PROVIDER": "env",
+                "SECRET_JOIN_LINK_KEY": secrets.token_urlsafe(32),
+                **(extra_environment or {}),
+            }
+        )
+        import function_app
+        from shared.runtime import get_runtime
+
+        self.runtime = get_runtime()
+        self.host = DevHost(function_app.app, keys=HostKeys(("k",), "m"), environ=os.environ, config=HostConfig())
+        self._servers.append(ServerThread(self.host.web_application(), port=port).start())
+        self.http = httpx.Client(base_url=self.public, timeout=60, limits=httpx.Limits(max_connections=100))
+        self.tenant = str(uuid.uuid4())
+        self.admin = self._bearer("admin@bench.example", "Connector.Admin")
+        self.approver = self._bearer("approver@bench.example", "Connector.Approver")
+
+    def _bearer(self, user: str, role: str) -> dict[str, str]:
+        token = self.issuer.mint(username=user, roles=[role], tenant_id=self.tenant)
+        return {"Authorization": f"Bearer {token}"}
+
+    def portal(self, method: str, path: str, *, as_approver: bool = False, **kwargs: Any) -> Any:
+        headers = self.approver if as_approver else self.admin
+        answer = self.http.request(method, f"/api/portal/{path}", headers=headers, **kwargs)
+        assert answer.status_code < 300, answer.text
+        return answer.json() if answer.content else None
+
+    def approved_endpoint(self) -> str:
+        self.portal("POST", "organisation", json={"display_name": "Bench", "geography": "EU"})
+        body = {
+            "base_url": self.ehr.fhir_base,
+            "environment": "test",
+            "approver": "approver@bench.example",
+            "client_id": CLIENT_ID,
+        }
+        endpoint = str(self.portal("POST", "endpoints", json=body)["id"])
+        self.portal("POST", f"endpoints/{endpoint}/submit")
+        start = self.portal("POST", f"endpoints/{endpoint}/sign-in", as_approver=True)
+        self.http.get(httpx.get(start["authorize_url"]).headers["Location"])
+        assert self.portal("POST", f"endpoints/{endpoint}/approve", as_approver=True)["status"] == "approved"
+        self.endpoint = endpoint
+        return endpoint
+
+    def upload_certificate(self, pem: str) -> None:
+        self.portal("PUT", "certificates/test", json={"certificate": pem})
+
+    def post_hl7(self, url: str, body: bytes, signature: str) -> int:
+        headers = {"Content-Type": "application/hl7-v2", "HL7-Signature": signature}
+        return self.http.post(url, content=body, headers=headers).status_code
+
+    def close(self) -> None:
+        for server in reversed(self._servers):
+            server.stop()
+        self.host.close()
+        self.azurite.stop()
+
+    def __enter__(self) -> Harness:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,102 @@
+"""Reminder tick: with 100,000 stored appointments (each with a reminder in the index, spread over the next
+week) of which 1,000 are due since the last tick, how long one tick takes and how many index entities it reads.
+Texts go to the outbox.
+
+Run: make bench   (or .venv/bin/python bench/reminders.py [--appointments 100000 --due 1000])
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import Harness  # noqa: E402
+from shared.models.visit import Appointment, ReminderCursor, ReminderDue  # noqa: E402
+from shared.services.scheduling import minute_of  # noqa: E402
+from shared.settings import Geography  # noqa: E402
+from shared.storage.tables import (  # noqa: E402
+    AppointmentRepository,
+    ReminderCursorRepository,
+    ReminderIndexRepository,
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--appointments", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=1_000)
+    args = parser.parse_args()
+    with Harness() as harness:
+        endpoint = harness.approved_endpoint()
+        for consent in ("sms_terms", "patient_messaging"):
+            harness.portal("POST", f"sms/consents/{consent}")
+        settings = {"clinic_name": "Bench", "sender_number": "+18005550100", "reminder_minutes_before": 60}
+        harness.portal("PUT", f"endpoints/{endpoint}/sms-settings", json=settings)
+        runtime = harness.runtime
+        tables = runtime.tables
+        appointments = tables.in_geography(Geography.EU, AppointmentRepository)
+        index = tables.in_geography(Geography.EU, ReminderIndexRepository)
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        random.seed(7)
+        began = time.perf_counter()
+        rows: list[Appointment] = []
+        entries: dict[str, list[ReminderDue]] = defaultdict(list)
+        for i in range(args.appointments):
+            due = (
+                now - timedelta(seconds=random.randint(1, 59))
+                if i < args.due
+                else now + timedelta(minutes=random.randint(2, 7 * 24 * 60))
+            )
+            start = due + timedelta(minutes=60)
+            key = f"bench{i:07d}"
+            rows.append(
+                Appointment(
+                    endpoint_id=endpoint,
+                    appointment_key=key,
+                    start=start,
+                    end=start + timedelta(minutes=30),
+                    version="1",
+                    phone="+12175550123",
+                    reminder_due_at=due,
+                )
+            )
+            entries[minute_of(due)].append(
+                ReminderDue(
+                    minute=minute_of(due),
+                    tenant_id=harness.tenant,
+                    endpoint_id=endpoint,
+                    appointment_key=key,
+                    due_at=due,
+                )
+            )
+        for offset in range(0, len(rows), 100):
+            appointments.transaction([("create", row) for row in rows[offset : offset + 100]])
+        for partition in entries.values():
+            for offset in range(0, len(partition), 100):
+                index.transaction([("create", entry) for entry in partition[offset : offset + 100]])
+        print(f"stored {args.appointments} appointments and their reminders in {time.perf_counter() - began:.0f} s")
+        cursor = minute_of(now - timedelta(minutes=2))  # the last tick ran before the due minute
+        tables.in_geography(Geography.EU, ReminderCursorRepository).upsert(
+            ReminderCursor(geography="EU", last_minute=cursor)
+        )
+        began = time.perf_counter()
+        report = runtime.reminders.tick(Geography.EU)
+        elapsed = time.perf_counter() - began
+        print(
+            f"reminder tick: {elapsed:.1f} s, index entities read {report.read} of {args.appointments}, "
+            f"sent {report.sent}, skipped {report.skipped or 'none'} ({report.sent / elapsed:.0f} reminders/s)"
+        )
+        began = time.perf_counter()
+        again = runtime.reminders.tick(Geography.EU)
+        print(f"next tick: {time.perf_counter() - began:.2f} s, index entities read {again.read}, sent {again.sent}")
+
+
+if __name__ == "__main__":
+    main()
