@@ -9,8 +9,6 @@ Run: make bench   (or .venv/bin/python bench/launch.py [--launches 200])
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import statistics
 import sys
 import time
@@ -27,13 +25,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from azure.core.credentials import AccessToken  # noqa: E402
 
-from dev.azurite import Azurite, free_port  # noqa: E402
-from dev.host import DevHost, HostConfig, HostKeys  # noqa: E402
-from dev.identity import LocalIssuer  # noqa: E402
-from dev.sandbox_ehr import SandboxEhr, encode_launch  # noqa: E402
+from bench.harness import Harness  # noqa: E402
+from dev.sandbox_ehr import encode_launch  # noqa: E402
 from dev.serving import ServerThread  # noqa: E402
-
-CLIENT_ID = "bench-client"
 
 
 class Token:
@@ -56,66 +50,20 @@ def main() -> None:
 
     from tests.support.graph_stub import GraphStub
 
-    azurite = Azurite().start()
-    issuer = LocalIssuer(audience="api://bench")
-    identity = ServerThread(issuer.application()).start()
-    issuer.url = identity.url
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    ehr = SandboxEhr(connector_url=public)
-    ehr.register_client(CLIENT_ID, f"{public}/api/portal/approval/callback")
-    ehr.register_client(CLIENT_ID, f"{public}/api/launch/callback")
-    ehr_server = ServerThread(ehr.application()).start()
-    ehr.url = ehr_server.url
     graph = GraphStub(token="bench-token")
     graph_server = ServerThread(graph.application()).start()
     graph.url = graph_server.url
-    os.environ.update(
-        {
-            "ENVIRONMENT": "local",
-            "PUBLIC_BASE_URL": public,
-            "PORTAL_API_AUDIENCE": "api://bench",
-            "LOCAL_ISSUER_URL": issuer.url,
-            "AzureWebJobsStorage": azurite.connection_string("connectorapp"),
-            "DATA_STORAGE_EU": azurite.connection_string("connectoreu"),
-            "MEETING_PROVIDER": "graph",
-            "MEETING_ORGANIZER_ID": "service-organizer",
-            "GRAPH_BASE_URL": f"{graph.url}/v1.0",
-            "SMS_PROVIDER": "outbox",
-            "SECRETS_PROVIDER": "env",
-            "SECRET_JOIN_LINK_KEY": secrets.token_urlsafe(32),
-        }
-    )
-    import function_app
+    harness = Harness({"MEETING_PROVIDER": "graph", "GRAPH_BASE_URL": f"{graph.url}/v1.0"})
     from shared.meetings.graph import GraphMeetingProvider
-    from shared.runtime import get_runtime
 
-    runtime = get_runtime()
     if args.meetings == "graph":
-        runtime.meetings = GraphMeetingProvider(Token(), base_url=f"{graph.url}/v1.0")  # Entra has no emulator
+        harness.runtime.meetings = GraphMeetingProvider(Token(), base_url=f"{graph.url}/v1.0")  # no Entra emulator
     else:
         from shared.meetings.local import LocalMeetingProvider
 
-        runtime.meetings = LocalMeetingProvider(public)
-    host = DevHost(function_app.app, keys=HostKeys(("k",), "m"), environ=os.environ, config=HostConfig())
-    app_server = ServerThread(host.web_application(), port=port).start()
-    http = httpx.Client(base_url=public, timeout=60, limits=httpx.Limits(max_connections=100))
-
-    tenant = str(uuid.uuid4())
-    admin = {"Authorization": "Bearer " + issuer.mint(username="a@x.org", roles=["Connector.Admin"], tenant_id=tenant)}
-    approver = {
-        "Authorization": "Bearer " + issuer.mint(username="b@x.org", roles=["Connector.Approver"], tenant_id=tenant)
-    }
-    http.post("/api/portal/organisation", json={"display_name": "Bench", "geography": "EU"}, headers=admin)
-    endpoint = http.post(
-        "/api/portal/endpoints",
-        json={"base_url": ehr.fhir_base, "environment": "test", "approver": "b@x.org", "client_id": CLIENT_ID},
-        headers=admin,
-    ).json()["id"]
-    http.post(f"/api/portal/endpoints/{endpoint}/submit", headers=admin)
-    start = http.post(f"/api/portal/endpoints/{endpoint}/sign-in", headers=approver).json()
-    http.get(httpx.get(start["authorize_url"]).headers["Location"])
-    assert http.post(f"/api/portal/endpoints/{endpoint}/approve", headers=approver).json()["status"] == "approved"
+        harness.runtime.meetings = LocalMeetingProvider(harness.public)
+    harness.approved_endpoint()
+    http, ehr = harness.http, harness.ehr
 
     def authorized_callback() -> str:
         """Everything before the measured part: our launch URL, then the EHR's authorize."""
@@ -153,10 +101,8 @@ def main() -> None:
             f"(mean {statistics.mean(samples) * 1000:.1f} ms, {len(samples)} launches, {wall:.1f} s wall)"
         )
     print(f"  Graph createOrGet calls: {sum(1 for m, p in graph.requests if p.endswith('createOrGet'))}")
-    for server in (app_server, graph_server, ehr_server, identity):
-        server.stop()
-    host.close()
-    azurite.stop()
+    harness.close()
+    graph_server.stop()
 
 
 if __name__ == "__main__":
