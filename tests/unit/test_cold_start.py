@@ -16,6 +16,8 @@ HEAVY = (
     "httpx",
     "jwt",
     "cryptography",
+    "phonenumbers",
+    "hl7",
     "azure.communication",
     "azure.keyvault",
     "azure.identity",
