@@ -46,6 +46,7 @@ class Harness:
                 "SMS_PROVIDER": "outbox",
                 "SECRETS_PROVIDER": "env",
                 "SECRET_JOIN_LINK_KEY": secrets.token_urlsafe(32),
+                "SECRET_OPT_OUT_KEY": secrets.token_urlsafe(32),
                 **(extra_environment or {}),
             }
         )

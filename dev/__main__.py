@@ -64,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("ENVIRONMENT") == "local" and not os.environ.get("LOCAL_ISSUER_URL"):
         os.environ["LOCAL_ISSUER_URL"] = issuer.url
 
-    if os.environ.get("SECRETS_PROVIDER") == "env" and not os.environ.get("SECRET_JOIN_LINK_KEY"):
-        os.environ["SECRET_JOIN_LINK_KEY"] = secrets.token_urlsafe(32)  # signs this run's SMS join links
+    if os.environ.get("SECRETS_PROVIDER") == "env":
+        for name in ("SECRET_JOIN_LINK_KEY", "SECRET_OPT_OUT_KEY"):  # this run's join-link and opt-out keys
+            os.environ[name] = os.environ.get(name) or secrets.token_urlsafe(32)
 
     keys = HostKeys(
         function_keys=(os.environ.get("DEV_HOST_FUNCTION_KEY") or secrets.token_urlsafe(24),),

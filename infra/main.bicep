@@ -50,6 +50,10 @@ param publicBaseUrl string = ''
 @secure()
 param joinLinkKey string = ''
 
+@description('Key under which STOP numbers are hashed (Key Vault secret opt-out-key). azd generates it once and reads it back after; never rotate it. Empty leaves the stored secret as it is.')
+@secure()
+param optOutKey string = ''
+
 @description('Deliver SMS delivery reports and inbound SMS to the function app. Turn on after the first code deployment: Event Grid validates the endpoint when the subscription is created.')
 param enableSmsEvents bool = false
 
@@ -110,6 +114,7 @@ module vault 'modules/keyvault.bicep' = {
     publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
     joinLinkKey: joinLinkKey
+    optOutKey: optOutKey
   }
 }
 

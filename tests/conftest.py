@@ -110,6 +110,7 @@ def base_environment(
         "SMS_PROVIDER": "outbox",
         "SECRETS_PROVIDER": "env",
         "SECRET_JOIN_LINK_KEY": secrets.token_urlsafe(32),
+        "SECRET_OPT_OUT_KEY": secrets.token_urlsafe(32),
         "MEETING_ORGANIZER_ID": "service-organizer",
         "STORAGE_TIMEOUT_SECONDS": "2",
     }

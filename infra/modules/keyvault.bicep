@@ -23,6 +23,10 @@ param principalId string
 @secure()
 param joinLinkKey string = ''
 
+@description('Key under which STOP numbers are hashed (secret opt-out-key). Set once and never rotated: a new key forgets every opt-out. Empty leaves the stored secret unchanged.')
+@secure()
+param optOutKey string = ''
+
 // Key Vault Secrets User
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 
@@ -58,6 +62,17 @@ resource joinLinkSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!em
   name: 'join-link-key'
   properties: {
     value: joinLinkKey
+    contentType: 'text/plain'
+  }
+}
+
+resource optOutSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(optOutKey)) {
+  // checkov:skip=CKV_AZURE_114: contentType is set (text/plain); checkov does not read conditional resources' properties.
+  // checkov:skip=CKV_AZURE_41: The opt-out key must never change (a new key forgets every STOP), so it has no expiry.
+  parent: vault
+  name: 'opt-out-key'
+  properties: {
+    value: optOutKey
     contentType: 'text/plain'
   }
 }

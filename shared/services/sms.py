@@ -45,7 +45,9 @@ from shared.storage.tables import (
 )
 
 log = logging.getLogger(__name__)
-OPT_OUT_KEY_SECRET = "join-link-key"  # the opt-out list stores numbers as HMACs under a key we already hold
+# The opt-out list stores numbers as HMACs under this key. It has its own secret, never rotated: a new key would
+# silently forget every STOP (the join-link key, by contrast, is meant to be rotated).
+OPT_OUT_KEY_SECRET = "opt-out-key"
 
 
 class SmsSetup:

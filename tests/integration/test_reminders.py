@@ -129,3 +129,10 @@ def test_phone_numbers_are_deleted_once_the_appointment_has_ended(setup: Setup) 
     setup.clock.set(NOW + timedelta(hours=2))
     assert setup.runtime.phone_retention.run(Geography.EU) == 1
     assert appointments.get(setup.endpoint_id, key).phone is None
+
+
+def test_rotating_the_join_link_key_keeps_every_opt_out(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = setup.runtime.sms.number_hash("+12175550123")
+    monkeypatch.setenv("SECRET_JOIN_LINK_KEY", "a freshly rotated join-link key")
+    setup.clock.advance(hours=1)  # past the secret cache
+    assert setup.runtime.sms.number_hash("+12175550123") == before
