@@ -7,8 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 
-class AuditEntry(BaseModel):
-    tenant_id: str
+class AuditEntryPublic(BaseModel):
     id: str
     at: datetime
     user_id: str
@@ -18,14 +17,10 @@ class AuditEntry(BaseModel):
     fields: list[str] = []
 
 
-class AuditEntryPublic(BaseModel):
-    id: str
-    at: datetime
-    user_id: str
-    action: str
-    entity: str
-    entity_id: str
-    fields: list[str]
+class AuditEntry(AuditEntryPublic):
+    """A stored entry: the public one and its organisation."""
+
+    tenant_id: str
 
 
 class AuditPage(BaseModel):

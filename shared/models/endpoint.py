@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from shared.models.organisation import check_time_zone
+from shared.models.organisation import TimeZone
 from shared.smart.discovery import SmartConfiguration
 
 _UPN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -34,25 +34,21 @@ def check_upn(value: str) -> str:
     return value
 
 
+Upn = Annotated[str, Field(max_length=256), AfterValidator(check_upn)]
+
+
 class FhirEndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     base_url: str = Field(min_length=1, max_length=2000, description="The FHIR base URL (the `iss` of launches).")
     environment: Environment = Field(description="test or prod; decides which certificate signs HL7 messages.")
-    approver: str = Field(max_length=256, description="User principal name of the EHR analyst who approves it.")
-    time_zone: str | None = Field(
+    approver: Upn = Field(description="User principal name of the EHR analyst who approves it.")
+    time_zone: TimeZone | None = Field(
         default=None, description="IANA time zone of the EHR's local times (default: the organisation's)."
     )
     vendor: Vendor = Field(default="epic", description="epic, or smart for any other SMART on FHIR EHR.")
     client_id: str = Field(min_length=1, max_length=200, description="The SMART client ID registered with this EHR.")
     display_name: str | None = Field(default=None, max_length=200)
-
-    _approver = field_validator("approver")(check_upn)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else check_time_zone(value)
 
 
 class FhirEndpointUpdate(BaseModel):
@@ -62,21 +58,11 @@ class FhirEndpointUpdate(BaseModel):
 
     base_url: str | None = Field(default=None, min_length=1, max_length=2000)
     environment: Environment | None = None
-    approver: str | None = Field(default=None, max_length=256)
-    time_zone: str | None = None
+    approver: Upn | None = None
+    time_zone: TimeZone | None = None
     vendor: Vendor | None = None
     client_id: str | None = Field(default=None, min_length=1, max_length=200)
     display_name: str | None = Field(default=None, max_length=200)
-
-    @field_validator("approver")
-    @classmethod
-    def _approver(cls, value: str | None) -> str | None:
-        return None if value is None else check_upn(value)
-
-    @field_validator("time_zone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else check_time_zone(value)
 
 
 class FhirEndpoint(BaseModel):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.settings import Geography
 
@@ -16,14 +18,12 @@ def check_time_zone(value: str) -> str:
     return value
 
 
-_ZONES: frozenset[str] = frozenset()
-
-
+@cache
 def _zones() -> frozenset[str]:
-    global _ZONES
-    if not _ZONES:
-        _ZONES = frozenset(available_timezones())
-    return _ZONES
+    return frozenset(available_timezones())  # read from tzdata on first use, not at import
+
+
+TimeZone = Annotated[str, AfterValidator(check_time_zone)]
 
 
 class OrganisationCreate(BaseModel):
@@ -31,9 +31,7 @@ class OrganisationCreate(BaseModel):
 
     display_name: str = Field(min_length=1, max_length=200, description="The organisation's name, as staff know it.")
     geography: Geography = Field(description="Where the organisation's data is stored: US, EU or APAC.")
-    time_zone: str = Field(default="UTC", description="Default IANA time zone for new FHIR endpoints.")
-
-    _zone = field_validator("time_zone")(check_time_zone)
+    time_zone: TimeZone = Field(default="UTC", description="Default IANA time zone for new FHIR endpoints.")
 
 
 class Organisation(BaseModel):

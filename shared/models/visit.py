@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from shared.models.sms import SmsType
+
 
 def appointment_key(tenant_id: str, endpoint_id: str, reference: str) -> str:
     """The visit's key: stable for the same organisation, endpoint and appointment (or group conference)
@@ -48,7 +50,7 @@ class Appointment(BaseModel):
     phone: str | None = None
     phone_problem: str | None = None
     reminder_due_at: datetime | None = None
-    pending_sms: str | None = Field(default=None, description="A confirmation decided but not yet sent.")
+    pending_sms: SmsType | None = Field(default=None, description="A confirmation decided but not yet sent.")
 
 
 class ReminderDue(BaseModel):

@@ -31,10 +31,9 @@ class HealthService:
         self._version = version
         self._environment = environment
         self._timeout = timeout
+        # In parallel, so that one dead account costs one timeout, not one per account.
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(probes)), thread_name_prefix="health")
 
     def check(self) -> HealthReport:
-        # In parallel, so that one dead account costs one timeout, not one per account.
-        with ThreadPoolExecutor(max_workers=max(1, len(self._probes))) as pool:
-            results = pool.map(lambda probe: (probe.label, probe.ping(self._timeout)), self._probes)
-            storage = dict(results)
-        return HealthReport(self._version, self._environment, storage)
+        results = self._pool.map(lambda probe: (probe.label, probe.ping(self._timeout)), self._probes)
+        return HealthReport(self._version, self._environment, dict(results))

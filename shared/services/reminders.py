@@ -46,13 +46,40 @@ class TickReport:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
+class _TickLookups:
+    """Control-plane rows a tick needs, each read once per tick (a tick touches few organisations)."""
+
+    def __init__(self, tables: Tables, sms: SmsService) -> None:
+        self._tables = tables
+        self._sms = sms
+        self._organisations: dict[str, Organisation | None] = {}
+        self._endpoints: dict[tuple[str, str], FhirEndpoint | None] = {}
+        self._settings: dict[tuple[str, str], SmsSettings | None] = {}
+
+    def organisation(self, tenant_id: str) -> Organisation | None:
+        if tenant_id not in self._organisations:
+            repository = self._tables.control(OrganisationRepository)
+            self._organisations[tenant_id] = repository.find(tenant_id, "organisation")
+        return self._organisations[tenant_id]
+
+    def endpoint(self, tenant_id: str, endpoint_id: str) -> FhirEndpoint | None:
+        if (tenant_id, endpoint_id) not in self._endpoints:
+            repository = self._tables.control(FhirEndpointRepository)
+            self._endpoints[(tenant_id, endpoint_id)] = repository.find(tenant_id, endpoint_id)
+        return self._endpoints[(tenant_id, endpoint_id)]
+
+    def settings(self, tenant_id: str, endpoint_id: str) -> SmsSettings | None:
+        if (tenant_id, endpoint_id) not in self._settings:
+            self._settings[(tenant_id, endpoint_id)] = self._sms.settings_for(tenant_id, endpoint_id)
+        return self._settings[(tenant_id, endpoint_id)]
+
+
 class ReminderService:
     def __init__(self, *, tables: Tables, sms: SmsService, clock: Clock, max_late: timedelta) -> None:
         self._tables = tables
         self._sms = sms
         self._clock = clock
         self._max_late = max_late
-        self._settings: dict[tuple[str, str], SmsSettings | None] = {}
 
     def tick(self, geography: Geography) -> TickReport:
         now = self._clock.now()
@@ -70,11 +97,9 @@ class ReminderService:
             )
         )
         report.read = len(due)
-        organisations: dict[str, Organisation | None] = {}
-        endpoints: dict[tuple[str, str], FhirEndpoint | None] = {}
-        self._settings = {}  # SMS settings, read once per endpoint per tick
+        lookups = _TickLookups(self._tables, self._sms)
         for entry in due:
-            self._remind(entry, now, report, organisations, endpoints)
+            self._remind(entry, now, report, lookups)
         cursors.upsert(ReminderCursor(geography=geography.value, last_minute=last))
         if report.read:
             log.info(
@@ -86,24 +111,9 @@ class ReminderService:
             )
         return report
 
-    def _remind(
-        self,
-        entry: ReminderDue,
-        now: datetime,
-        report: TickReport,
-        organisations: dict[str, Organisation | None],
-        endpoints: dict[tuple[str, str], FhirEndpoint | None],
-    ) -> None:
-        if entry.tenant_id not in organisations:
-            organisations[entry.tenant_id] = self._tables.control(OrganisationRepository).find(
-                entry.tenant_id, "organisation"
-            )
-        if (entry.tenant_id, entry.endpoint_id) not in endpoints:
-            endpoints[(entry.tenant_id, entry.endpoint_id)] = self._tables.control(FhirEndpointRepository).find(
-                entry.tenant_id, entry.endpoint_id
-            )
-        organisation = organisations[entry.tenant_id]
-        endpoint = endpoints[(entry.tenant_id, entry.endpoint_id)]
+    def _remind(self, entry: ReminderDue, now: datetime, report: TickReport, lookups: _TickLookups) -> None:
+        organisation = lookups.organisation(entry.tenant_id)
+        endpoint = lookups.endpoint(entry.tenant_id, entry.endpoint_id)
         if organisation is None or endpoint is None:
             report.skip("endpoint removed")
             return
@@ -129,16 +139,13 @@ class ReminderService:
         except Conflict:
             report.skip("claimed by another instance")
             return
-        settings_key = (entry.tenant_id, entry.endpoint_id)
-        if settings_key not in self._settings:
-            self._settings[settings_key] = self._sms.settings_for(*settings_key)
         try:
             self._sms.send(
                 organisation=organisation,
                 endpoint=endpoint,
                 appointment=claimed,
                 kind="reminder",
-                settings=self._settings[settings_key],
+                settings=lookups.settings(entry.tenant_id, entry.endpoint_id),
             )
             report.sent += 1
         finally:

@@ -19,7 +19,7 @@ from shared.errors import Conflict, NotFound
 from shared.hl7.siu import AppointmentEvent, describe, parse_siu
 from shared.models.endpoint import FhirEndpoint
 from shared.models.organisation import Organisation
-from shared.models.sms import InboundHl7, SmsType
+from shared.models.sms import InboundHl7, SmsSettings, SmsType
 from shared.models.visit import Appointment, AppointmentStatus, ReminderDue, appointment_key
 from shared.services.sms import SmsService
 from shared.storage.repository import Versioned
@@ -106,7 +106,7 @@ class AppointmentProcessor:
         stored = appointments.replace(updated, current.etag) if current else appointments.create(updated)
         self._reindex(organisation, previous, updated)
         if kind:
-            self._send_pending(organisation, endpoint, stored)
+            self._send_pending(organisation, endpoint, stored, settings)
         log.info("HL7 %s applied", describe(event))
         return "applied"
 
@@ -137,10 +137,22 @@ class AppointmentProcessor:
                 )
             )
 
-    def _send_pending(self, organisation: Organisation, endpoint: FhirEndpoint, stored: Versioned[Appointment]) -> None:
+    def _send_pending(
+        self,
+        organisation: Organisation,
+        endpoint: FhirEndpoint,
+        stored: Versioned[Appointment],
+        settings: SmsSettings | None = None,
+    ) -> None:
         appointment = stored.item
-        kind: SmsType = appointment.pending_sms  # type: ignore[assignment]
-        self._sms.send(organisation=organisation, endpoint=endpoint, appointment=appointment, kind=kind)
+        assert appointment.pending_sms is not None
+        self._sms.send(
+            organisation=organisation,
+            endpoint=endpoint,
+            appointment=appointment,
+            kind=appointment.pending_sms,
+            settings=settings,
+        )
         try:
             self._tables.data(organisation, AppointmentRepository).replace(
                 appointment.model_copy(update={"pending_sms": None}), stored.etag

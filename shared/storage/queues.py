@@ -7,7 +7,6 @@ from pydantic import BaseModel
 from shared.storage.accounts import StorageAccount
 
 HL7_INBOUND = "hl7-inbound"
-PARTICIPANT_EVENTS = "participant-events"
 
 
 class QueueSender:
