@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -18,7 +18,7 @@ from shared.hl7 import Hl7Rejected
 from shared.models.visit import AppointmentStatus
 
 SiuEvent = Literal["S12", "S13", "S14", "S15", "S17", "S26"]
-EVENTS: frozenset[str] = frozenset(SiuEvent.__args__)  # type: ignore[attr-defined]
+EVENTS: frozenset[str] = frozenset(get_args(SiuEvent))
 PhoneProblem = Literal["missing", "invalid"]
 
 _TIMESTAMP = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?(?:([+-])(\d{2})(\d{2}))?$")
@@ -56,10 +56,10 @@ class AppointmentEvent(BaseModel):
 class _Segment:
     """One segment of a python-hl7 message: a field's repetitions and components, unescaped by the library."""
 
-    def __init__(self, message: Any, segment: Any, separators: tuple[str, str, str]) -> None:
+    def __init__(self, message: Any, segment: Any, separators: tuple[str, str]) -> None:
         self._message = message
         self._segment = segment
-        self._component, self._repetition, _ = separators
+        self._component, self._repetition = separators
 
     def _raw(self, field: int) -> str:
         try:
@@ -149,8 +149,7 @@ def mobile_number(pid: _Segment, region: str) -> tuple[str | None, PhoneProblem 
 
 def parse_siu(text: str, zone: ZoneInfo, phone_region: str = "US") -> AppointmentEvent:
     """The event of an unframed SIU message (see framing.unframe), or Hl7Rejected saying what is wrong."""
-    segments = text.split("\r")
-    msh_raw = segments[0]
+    msh_raw = text.split("\r", 1)[0]
     if len(msh_raw) < 8 or not msh_raw.startswith("MSH"):
         raise Hl7Rejected("The message does not start with an MSH segment.")
     field_sep = msh_raw[3]
@@ -163,7 +162,7 @@ def parse_siu(text: str, zone: ZoneInfo, phone_region: str = "US") -> Appointmen
         message = hl7.parse(text)
     except Exception:  # noqa: BLE001 - python-hl7 raises several types on malformed input; all mean "reject"
         raise Hl7Rejected("The message is not well-formed HL7 v2.") from None
-    separators = (encoding[0], encoding[1], encoding[3])
+    separators = (encoding[0], encoding[1])  # component, repetition
     by_type: dict[str, _Segment] = {}
     for segment in message:
         name = str(segment[0]) if len(segment) else ""
