@@ -87,6 +87,15 @@ class Harness:
         self.endpoint = endpoint
         return endpoint
 
+    def sms_number(self) -> str:
+        """Give the SMS consents and acquire a phone number (the local provider's job, run from the queue)."""
+        for consent in ("sms_terms", "patient_messaging"):
+            self.portal("POST", f"sms/consents/{consent}")
+        job = self.portal("POST", "phone-numbers", json={})
+        while self._servers[-1].run(self.host.queues.run_once()):
+            pass
+        return str(self.portal("GET", f"phone-number-jobs/{job['id']}")["number"])
+
     def upload_certificate(self, pem: str) -> None:
         self.portal("PUT", "certificates/test", json={"certificate": pem})
 

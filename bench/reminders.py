@@ -35,9 +35,8 @@ def main() -> None:
     args = parser.parse_args()
     with Harness() as harness:
         endpoint = harness.approved_endpoint()
-        for consent in ("sms_terms", "patient_messaging"):
-            harness.portal("POST", f"sms/consents/{consent}")
-        settings = {"clinic_name": "Bench", "sender_number": "+18005550100", "reminder_minutes_before": 60}
+        sender = harness.sms_number()
+        settings = {"clinic_name": "Bench", "sender_number": sender, "reminder_minutes_before": 60}
         harness.portal("PUT", f"endpoints/{endpoint}/sms-settings", json=settings)
         runtime = harness.runtime
         tables = runtime.tables

@@ -93,13 +93,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {record['title']}")
         for value in record["values"]:
             print(f"     {value['name']}: {value['value']}")
-    print("6. SMS: the EHR's HL7 signing certificate, the two consents, the endpoint's SMS settings")
+    print("6. SMS: the EHR's HL7 signing certificate, the two consents, a phone number, the endpoint's SMS settings")
     pem = httpx.get(f"{args.ehr}/_sandbox/hl7/certificate", timeout=10).text
     certificate = expect(step.call("PUT", "certificates/test", *admin, json={"certificate": pem}), 200)
     print(f"   certificate {certificate['thumbprint']} ({certificate['subject']}), expires {certificate['not_after']}")
     for consent in ("sms_terms", "patient_messaging"):
         expect(step.call("POST", f"sms/consents/{consent}", *admin), 200)
-    settings = {"clinic_name": "Contoso Health", "sender_number": "+18005550100", "reminder_minutes_before": 60}
+    job = expect(step.call("POST", "phone-numbers", *admin, json={"number_type": "toll_free"}), 202)
+    print(f"   phone number job {job['id']}: {job['status']}")
+    for _ in range(60):  # the dev host runs the job from the phone-number-jobs queue
+        job = expect(step.call("GET", f"phone-number-jobs/{job['id']}", *admin), 200)
+        if job["done"]:
+            break
+        time.sleep(0.5)
+    if job["status"] != "succeeded":
+        raise SystemExit(f"   the phone number job did not succeed: {job}")
+    print(f"   phone number {job['number']} acquired")
+    linked = expect(
+        step.call("PUT", f"phone-numbers/{job['number']}/endpoints", *admin, json={"endpoint_ids": [endpoint_id]}),
+        200,
+    )
+    print(f"   linked to endpoints {linked['linked_endpoint_ids']}")
+    settings = {"clinic_name": "Contoso Health", "sender_number": job["number"], "reminder_minutes_before": 60}
     expect(step.call("PUT", f"endpoints/{endpoint_id}/sms-settings", *admin, json=settings), 200)
 
     print("7. The EHR books a video visit in two hours (signed SIU^S12); the connector acknowledges and texts")

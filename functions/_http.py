@@ -43,9 +43,13 @@ _STATUS: dict[type[DomainError], int] = {
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def json_response(body: BaseModel | Mapping[str, Any] | list[Any], status: int = 200) -> func.HttpResponse:
+def json_response(
+    body: BaseModel | Mapping[str, Any] | list[Any], status: int = 200, headers: Mapping[str, str] | None = None
+) -> func.HttpResponse:
     text = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body, default=str)
-    return func.HttpResponse(text, status_code=status, mimetype="application/json", headers=_NO_STORE)
+    return func.HttpResponse(
+        text, status_code=status, mimetype="application/json", headers={**_NO_STORE, **(headers or {})}
+    )
 
 
 def problem(

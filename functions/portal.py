@@ -1,4 +1,5 @@
-"""The admin portal API: organisation, FHIR endpoints, approval by EHR sign-in, integration records, audit log.
+"""The admin portal API: organisation, FHIR endpoints, approval by EHR sign-in, integration records, audit log,
+SMS setup (certificates, consents, phone numbers and their jobs' queue, settings).
 
 Every route but the EHR's redirect back (which a browser follows, and which is protected by its single-use
 state) needs a portal bearer token, and every read or write is scoped to the caller's tenant.
@@ -28,6 +29,15 @@ from shared.models.endpoint import (
     SignInStart,
 )
 from shared.models.organisation import OrganisationCreate, OrganisationPublic
+from shared.models.phone_numbers import (
+    PhoneNumberJob,
+    PhoneNumberJobMessage,
+    PhoneNumberJobPublic,
+    PhoneNumberLinks,
+    PhoneNumberList,
+    PhoneNumberOrder,
+    PhoneNumberPublic,
+)
 from shared.models.sms import (
     CONSENT_TEXT,
     CertificateList,
@@ -40,6 +50,7 @@ from shared.models.sms import (
     SmsSettingsUpdate,
 )
 from shared.runtime import Runtime, get_runtime
+from shared.storage.queues import PHONE_NUMBER_JOBS
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -385,6 +396,94 @@ def sms_outbox(req: func.HttpRequest) -> func.HttpResponse:
         raise NotFound("Texts are sent through Azure Communication Services here; there is no outbox.")
     items = [OutboxMessagePublic(**m.model_dump(exclude={"tenant_id"})) for m in sender.list_for(principal.tenant_id)]
     return json_response(OutboxList(items=items))
+
+
+@api.route(
+    "GET",
+    "portal/phone-numbers",
+    summary="The organisation's SMS phone numbers, and jobs acquiring or releasing them",
+    tag="sms",
+    response=PhoneNumberList,
+)
+@api_errors
+def list_phone_numbers(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return json_response(runtime.phone_numbers.list_numbers(principal))
+
+
+def _job_accepted(job: PhoneNumberJob) -> func.HttpResponse:
+    location = f"/api/portal/phone-number-jobs/{quote(job.id)}"
+    return json_response(PhoneNumberJobPublic.of(job), status=202, headers={"Location": location, "Retry-After": "5"})
+
+
+@api.route(
+    "POST",
+    "portal/phone-numbers",
+    summary="Acquire a phone number (after both SMS consents)",
+    description="Searching and buying take up to a few minutes. The answer is 202 with the job; poll its "
+    "`Location` until `done`. The job goes on after a restart of the host.",
+    tag="sms",
+    request=PhoneNumberOrder,
+    response=PhoneNumberJobPublic,
+    status=202,
+    errors=(409,),
+)
+@api_errors
+def order_phone_number(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return _job_accepted(runtime.phone_numbers.order(principal, parse_json(req, PhoneNumberOrder)))
+
+
+@api.route(
+    "GET",
+    "portal/phone-number-jobs/{job_id}",
+    summary="A job acquiring or releasing a phone number",
+    tag="sms",
+    response=PhoneNumberJobPublic,
+)
+@api_errors
+def get_phone_number_job(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return json_response(PhoneNumberJobPublic.of(runtime.phone_numbers.job(principal, req.route_params["job_id"])))
+
+
+@api.route(
+    "DELETE",
+    "portal/phone-numbers/{number}",
+    summary="Release a phone number (unlink it from every endpoint first)",
+    description="The answer is 202 with the job; poll its `Location` until `done`.",
+    tag="sms",
+    response=PhoneNumberJobPublic,
+    status=202,
+    errors=(409,),
+)
+@api_errors
+def release_phone_number(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return _job_accepted(runtime.phone_numbers.release(principal, req.route_params["number"]))
+
+
+@api.route(
+    "PUT",
+    "portal/phone-numbers/{number}/endpoints",
+    summary="Choose the FHIR endpoints that send texts from this number",
+    description="Endpoints listed send from this number (one number may serve many endpoints); endpoints "
+    "that used it and are not listed stop sending texts until another number is linked.",
+    tag="sms",
+    request=PhoneNumberLinks,
+    response=PhoneNumberPublic,
+    errors=(409,),
+)
+@api_errors
+def link_phone_number(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    links = parse_json(req, PhoneNumberLinks)
+    return json_response(runtime.phone_numbers.link(principal, req.route_params["number"], links.endpoint_ids))
+
+
+@bp.queue_trigger(arg_name="message", queue_name=PHONE_NUMBER_JOBS, connection="AzureWebJobsStorage")
+def advance_phone_number_job(message: func.QueueMessage) -> None:
+    get_runtime().phone_numbers.advance(PhoneNumberJobMessage.model_validate_json(message.get_body()))
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

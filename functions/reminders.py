@@ -1,11 +1,13 @@
-"""Reminder and retention timers."""
+"""Reminder and retention timers, and moving reminders when an endpoint's reminder timing changes."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
+from shared.models.phone_numbers import ReminderReindex
 from shared.runtime import get_runtime
 from shared.services.retention import LaunchStatePurge
+from shared.storage.queues import REMINDER_REINDEX
 from shared.storage.tables import LaunchStateRepository
 
 bp = func.Blueprint()
@@ -29,3 +31,8 @@ def delete_ended_phone_numbers(timer: func.TimerRequest) -> None:
 def purge_launch_states(timer: func.TimerRequest) -> None:
     runtime = get_runtime()
     LaunchStatePurge(runtime.tables.control(LaunchStateRepository), runtime.clock).run()
+
+
+@bp.queue_trigger(arg_name="message", queue_name=REMINDER_REINDEX, connection="AzureWebJobsStorage")
+def reschedule_reminders(message: func.QueueMessage) -> None:
+    get_runtime().appointments.reschedule_reminders(ReminderReindex.model_validate_json(message.get_body()))

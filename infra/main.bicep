@@ -173,6 +173,7 @@ var staticSettings = [
   { name: 'REMINDER_MAX_LATE_MINUTES', value: '30' }
   { name: 'SMS_PROVIDER', value: 'acs' }
   { name: 'SMS_RATE_PER_MINUTE', value: '200' }
+  { name: 'PHONE_NUMBER_POLL_SECONDS', value: '10' }
   { name: 'SECRETS_PROVIDER', value: 'keyvault' }
   { name: 'KEY_VAULT_URL', value: vault.outputs.uri }
   { name: 'SECRET_CACHE_SECONDS', value: '300' }

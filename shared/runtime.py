@@ -28,6 +28,7 @@ from shared.services.join_links import JoinLinks
 from shared.services.launch import LaunchService
 from shared.services.launch_states import LaunchStates
 from shared.services.organisations import OrganisationService
+from shared.services.phone_numbers import PhoneNumberService
 from shared.services.reminders import PhoneRetention, ReminderService
 from shared.services.scheduling import AppointmentProcessor
 from shared.services.sms import SmsService, SmsSetup
@@ -37,6 +38,7 @@ from shared.settings import Settings, get_settings
 from shared.smart.client import SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.sms import SmsSender
+from shared.sms.numbers import PhoneNumberProvider
 from shared.storage.accounts import StorageAccounts
 from shared.storage.queues import QueueSender
 from shared.storage.routing import Tables
@@ -220,7 +222,32 @@ class Runtime:
 
     @cached_property
     def sms_setup(self) -> SmsSetup:
-        return SmsSetup(self.tables, self.endpoints, self.audit, self.clock)
+        return SmsSetup(self.tables, self.endpoints, self.audit, self.queues, self.clock)
+
+    @cached_property
+    def phone_number_provider(self) -> PhoneNumberProvider:
+        if self.settings.sms_provider == "outbox":
+            from shared.sms.numbers import LocalPhoneNumbers
+
+            return LocalPhoneNumbers()
+        from shared.sms.acs_numbers import AcsPhoneNumbers
+
+        return AcsPhoneNumbers.connect(self.settings.acs_endpoint or "", self.credential())
+
+    @cached_property
+    def phone_numbers(self) -> PhoneNumberService:
+        poll = self.settings.phone_number_poll_seconds
+        return PhoneNumberService(
+            tables=self.tables,
+            provider=self.phone_number_provider,
+            queues=self.queues,
+            setup=self.sms_setup,
+            endpoints=self.endpoints,
+            audit=self.audit,
+            clock=self.clock,
+            poll_seconds=poll,
+            max_polls=max(180, 1800 // max(poll, 1)),  # at least half an hour
+        )
 
     @cached_property
     def sms(self) -> SmsService:
@@ -235,7 +262,7 @@ class Runtime:
 
     @cached_property
     def sms_events(self) -> SmsEvents:
-        return SmsEvents(self.tables, self.sms, self.clock)
+        return SmsEvents(self.tables, self.sms, self.phone_numbers, self.clock)
 
     @cached_property
     def appointments(self) -> AppointmentProcessor:

@@ -200,6 +200,13 @@ class Settings(BaseSettings):
         le=6000,
         description="Texts per minute per sender number (toll-free numbers: 200; short codes: 6000).",
     )
+    phone_number_poll_seconds: int = Field(
+        default=10,
+        alias="PHONE_NUMBER_POLL_SECONDS",
+        ge=0,
+        le=300,
+        description="How long a phone number job waits before checking a running provider operation again.",
+    )
     reminder_max_late_minutes: int = Field(
         default=30,
         alias="REMINDER_MAX_LATE_MINUTES",

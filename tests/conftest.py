@@ -108,6 +108,7 @@ def base_environment(
         "TABLE_PREFIX": table_prefix,
         "MEETING_PROVIDER": "local",
         "SMS_PROVIDER": "outbox",
+        "PHONE_NUMBER_POLL_SECONDS": "0",
         "SECRETS_PROVIDER": "env",
         "SECRET_JOIN_LINK_KEY": secrets.token_urlsafe(32),
         "SECRET_OPT_OUT_KEY": secrets.token_urlsafe(32),
@@ -144,6 +145,11 @@ def runtime(settings: Settings) -> Runtime:
 class AppHost:
     server: ServerThread
     host: DevHost
+
+    def pump(self) -> None:
+        """Run queue triggers until every queue is empty."""
+        while self.server.run(self.host.queues.run_once()):
+            pass
 
 
 @pytest.fixture(scope="session")

@@ -84,7 +84,8 @@ class SmsSettingsUpdate(BaseModel):
     sender_number: str | None = Field(
         default=None,
         pattern=r"^\+[1-9][0-9]{6,14}$",
-        description="The ACS phone number (E.164) that sends this endpoint's texts; none: no texts are sent.",
+        description="One of the organisation's phone numbers (E.164) to send this endpoint's texts from; none: "
+        "no texts are sent. The same as linking the number to the endpoint.",
     )
     confirm_scheduled: bool = True
     confirm_rescheduled: bool = True
@@ -116,7 +117,10 @@ class SmsSettingsPublic(SmsSettingsUpdate):
 
 ConsentName = Literal["sms_terms", "patient_messaging"]
 CONSENT_TEXT: dict[str, str] = {
-    "sms_terms": "We accept the SMS terms and charges of Azure Communication Services for this organisation.",
+    "sms_terms": (
+        "We accept the SMS terms and charges of Azure Communication Services for this organisation, including "
+        "its phone numbers' monthly fees, and will not resell those numbers."
+    ),
     "patient_messaging": "Patients have agreed to receive appointment text messages from us.",
 }
 

@@ -19,6 +19,7 @@ from shared.errors import Conflict, NotFound
 from shared.hl7.siu import AppointmentEvent, describe, parse_siu
 from shared.models.endpoint import FhirEndpoint
 from shared.models.organisation import Organisation
+from shared.models.phone_numbers import ReminderReindex
 from shared.models.sms import InboundHl7, SmsSettings, SmsType
 from shared.models.visit import Appointment, AppointmentStatus, ReminderDue, appointment_key
 from shared.services.sms import SmsService
@@ -86,11 +87,7 @@ class AppointmentProcessor:
         previous = current.item if current else None
         kind = self._confirmation(previous, event)
         settings = self._sms.settings_for(organisation.tenant_id, endpoint.id)
-        due = None
-        if event.status in ACTIVE and event.phone and settings and settings.reminder_enabled:
-            due = event.start - timedelta(minutes=settings.reminder_minutes_before)
-            if due <= self._clock.now():
-                due = None
+        due = self._reminder_due(event.status, event.phone, event.start, settings)
         updated = Appointment(
             endpoint_id=endpoint.id,
             appointment_key=key,
@@ -109,6 +106,61 @@ class AppointmentProcessor:
             self._send_pending(organisation, endpoint, stored, settings)
         log.info("HL7 %s applied", describe(event))
         return "applied"
+
+    def _reminder_due(
+        self, status: AppointmentStatus, phone: str | None, start: datetime, settings: SmsSettings | None
+    ) -> datetime | None:
+        if status not in ACTIVE or not phone or settings is None or not settings.reminder_enabled:
+            return None
+        due = start - timedelta(minutes=settings.reminder_minutes_before)
+        return due if due > self._clock.now() else None
+
+    def reschedule_reminders(self, change: ReminderReindex) -> int:
+        """The endpoint's reminder timing changed: move (or drop) the reminders of its future appointments.
+
+        An appointment without a pending reminder gets one only if reminders were off before (with them on, no
+        pending reminder means it was sent, is being sent, or was already due at booking), and only if none was
+        sent for its current version.
+        """
+        endpoint = self._tables.control(FhirEndpointRepository).find(change.tenant_id, change.endpoint_id)
+        organisation = self._tables.control(OrganisationRepository).find(change.tenant_id, "organisation")
+        if endpoint is None or organisation is None:
+            return 0
+        settings = self._sms.settings_for(change.tenant_id, endpoint.id)
+        appointments = self._tables.data(organisation, AppointmentRepository)
+        moved = 0
+        future = appointments.iterate(endpoint.id, query="start gt @now", parameters={"now": self._clock.now()})
+        for appointment in future:
+            for _ in range(5):
+                try:
+                    moved += self._reschedule(organisation, appointments, appointment, settings, change)
+                    break
+                except Conflict:  # a scheduling message or a reminder tick wrote it meanwhile: look again
+                    continue
+        log.info("Reminders of endpoint %s rescheduled: %d moved", endpoint.id, moved)
+        return moved
+
+    def _reschedule(
+        self,
+        organisation: Organisation,
+        appointments: AppointmentRepository,
+        appointment: Appointment,
+        settings: SmsSettings | None,
+        change: ReminderReindex,
+    ) -> int:
+        stored = appointments.get_versioned(appointment.endpoint_id, appointment.appointment_key)
+        current = stored.item
+        due = self._reminder_due(current.status, current.phone, current.start, settings)
+        if current.reminder_due_at is None and (
+            change.reminders_were_enabled or self._sms.decided(organisation, current, "reminder")
+        ):
+            due = None
+        if due == current.reminder_due_at:
+            return 0
+        updated = current.model_copy(update={"reminder_due_at": due})
+        appointments.replace(updated, stored.etag)
+        self._reindex(organisation, current, updated)
+        return 1
 
     @staticmethod
     def _confirmation(previous: Appointment | None, event: AppointmentEvent) -> SmsType | None:

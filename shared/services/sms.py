@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from shared.auth.principal import Principal, Role
 from shared.clock import Clock
-from shared.errors import Conflict
+from shared.errors import Conflict, InvalidInput
 from shared.models.endpoint import FhirEndpoint
 from shared.models.organisation import Organisation
+from shared.models.phone_numbers import ReminderReindex
 from shared.models.sms import (
     CONSENT_TEXT,
     Consent,
@@ -36,10 +37,12 @@ from shared.services.audit import AuditLog
 from shared.services.endpoints import EndpointService
 from shared.services.join_links import JoinLinks
 from shared.sms import OutgoingSms, SmsFailed, SmsSender
+from shared.storage.queues import REMINDER_REINDEX, QueueSender
 from shared.storage.routing import Tables
 from shared.storage.tables import (
     ConsentRepository,
     OptOutRepository,
+    PhoneNumberRepository,
     SmsMessageRepository,
     SmsSettingsRepository,
 )
@@ -53,9 +56,13 @@ OPT_OUT_KEY_SECRET = "opt-out-key"
 class SmsSetup:
     """Consents and per-endpoint SMS settings (portal)."""
 
-    def __init__(self, tables: Tables, endpoints: EndpointService, audit: AuditLog, clock: Clock) -> None:
+    def __init__(
+        self, tables: Tables, endpoints: EndpointService, audit: AuditLog, queues: QueueSender, clock: Clock
+    ) -> None:
         self._consents = tables.control(ConsentRepository)
         self._settings = tables.control(SmsSettingsRepository)
+        self._numbers = tables.control(PhoneNumberRepository)
+        self._queues = queues
         self._endpoints = endpoints
         self._audit = audit
         self._clock = clock
@@ -109,6 +116,14 @@ class SmsSetup:
         endpoint = self._endpoints.get(principal, endpoint_id)
         if not self.has_consents(principal.tenant_id):
             raise Conflict("Give both SMS consents before setting up texts.")
+        if update.sender_number:
+            held = self._numbers.find(principal.tenant_id, update.sender_number)
+            if held is None or held.status != "active":
+                raise InvalidInput(
+                    "The sender number is not one of your organisation's active phone numbers.",
+                    {"sender_number": "acquire it under Phone numbers first"},
+                )
+        previous = self._settings.find(principal.tenant_id, endpoint.id)
         settings = SmsSettings(
             tenant_id=principal.tenant_id,
             endpoint_id=endpoint.id,
@@ -125,7 +140,25 @@ class SmsSetup:
             entity_id=endpoint.id,
             fields=set(update.model_fields_set) | {"templates"},
         )
+        if previous is not None and _reminder_timing(previous) != _reminder_timing(settings):
+            # Reminders already indexed for the old timing move (or go) in the background.
+            self._queues.send(
+                REMINDER_REINDEX,
+                ReminderReindex(
+                    tenant_id=principal.tenant_id,
+                    endpoint_id=endpoint.id,
+                    reminders_were_enabled=previous.reminder_enabled,
+                ),
+            )
         return settings
+
+
+def _message_id(appointment: Appointment, kind: SmsType) -> str:
+    return hashlib.sha256(f"{appointment.appointment_key}|{appointment.version}|{kind}".encode()).hexdigest()[:32]
+
+
+def _reminder_timing(settings: SmsSettings) -> tuple[bool, int]:
+    return settings.reminder_enabled, settings.reminder_minutes_before
 
 
 class SmsService:
@@ -164,10 +197,9 @@ class SmsService:
     ) -> SmsMessageStatus:
         settings = settings or self.settings_for(organisation.tenant_id, endpoint.id)
         now = self._clock.now()
-        message_id = hashlib.sha256(f"{appointment.appointment_key}|{appointment.version}|{kind}".encode()).hexdigest()
         record = SmsMessageStatus(
             endpoint_id=endpoint.id,
-            id=message_id[:32],
+            id=_message_id(appointment, kind),
             appointment_key=appointment.appointment_key,
             type=kind,
             status="skipped",
@@ -204,6 +236,11 @@ class SmsService:
         messages.upsert(record)
         log.info("SMS %s for endpoint %s: %s", kind, endpoint.id, record.status)
         return record
+
+    def decided(self, organisation: Organisation, appointment: Appointment, kind: SmsType) -> bool:
+        """Whether this text was already sent, or decided against, for the appointment's current version."""
+        messages = self._tables.data(organisation, SmsMessageRepository)
+        return messages.find(appointment.endpoint_id, _message_id(appointment, kind)) is not None
 
     def _skip_reason(
         self, organisation: Organisation, settings: SmsSettings | None, appointment: Appointment, kind: SmsType

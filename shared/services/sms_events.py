@@ -9,13 +9,13 @@ from typing import Any
 from shared.clock import Clock
 from shared.errors import InvalidInput
 from shared.models.sms import OptOut
+from shared.services.phone_numbers import PhoneNumberService
 from shared.services.sms import SmsService
 from shared.storage.routing import Tables
 from shared.storage.tables import (
     OptOutRepository,
     OrganisationRepository,
     SmsMessageRepository,
-    SmsSettingsRepository,
 )
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,10 @@ START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 
 
 class SmsEvents:
-    def __init__(self, tables: Tables, sms: SmsService, clock: Clock) -> None:
+    def __init__(self, tables: Tables, sms: SmsService, numbers: PhoneNumberService, clock: Clock) -> None:
         self._tables = tables
         self._sms = sms
+        self._numbers = numbers
         self._clock = clock
 
     def handle(self, events: Any) -> dict[str, str] | None:
@@ -81,11 +82,8 @@ class SmsEvents:
         patient, ours = str(data.get("from") or ""), str(data.get("to") or "")
         if word not in STOP_WORDS | START_WORDS or not patient or not ours:
             return
-        owners = self._tables.control(SmsSettingsRepository).iterate(
-            query="sender_number eq @number", parameters={"number": ours}
-        )
         number_hash = self._sms.number_hash(patient)
-        for tenant_id in {settings.tenant_id for settings in owners}:
+        for tenant_id in self._numbers.tenants_of(ours):
             organisation = self._tables.control(OrganisationRepository).find(tenant_id, "organisation")
             if organisation is None:
                 continue

@@ -7,6 +7,8 @@ from pydantic import BaseModel
 from shared.storage.accounts import StorageAccount
 
 HL7_INBOUND = "hl7-inbound"
+PHONE_NUMBER_JOBS = "phone-number-jobs"
+REMINDER_REINDEX = "reminder-reindex"
 
 
 class QueueSender:

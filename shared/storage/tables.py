@@ -8,6 +8,7 @@ from shared.models.ehr_user import EhrUser
 from shared.models.endpoint import EndpointUrl, FhirEndpoint
 from shared.models.launch import LaunchState
 from shared.models.organisation import Organisation
+from shared.models.phone_numbers import PhoneNumber, PhoneNumberJob
 from shared.models.sms import (
     Consent,
     OptOut,
@@ -155,3 +156,19 @@ class ReminderCursorRepository(TableRepository[ReminderCursor]):
 
     def keys(self, item: ReminderCursor) -> tuple[str, str]:
         return "cursor", item.geography
+
+
+class PhoneNumberRepository(TableRepository[PhoneNumber]):
+    table_name = "phonenumbers"
+    model = PhoneNumber
+
+    def keys(self, item: PhoneNumber) -> tuple[str, str]:
+        return item.tenant_id, item.number
+
+
+class PhoneNumberJobRepository(TableRepository[PhoneNumberJob]):
+    table_name = "phonenumberjobs"
+    model = PhoneNumberJob
+
+    def keys(self, item: PhoneNumberJob) -> tuple[str, str]:
+        return item.tenant_id, item.id

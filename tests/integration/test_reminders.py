@@ -13,11 +13,13 @@ from dev.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.models.endpoint import FhirEndpointCreate
 from shared.models.organisation import Organisation, OrganisationCreate
+from shared.models.phone_numbers import PhoneNumberJobMessage, PhoneNumberOrder, ReminderReindex
 from shared.models.sms import InboundHl7, SmsSettingsUpdate
 from shared.models.visit import appointment_key
 from shared.runtime import Runtime
 from shared.services.reminders import ReminderService
 from shared.settings import Geography, Settings
+from shared.storage.queues import REMINDER_REINDEX
 from shared.storage.tables import AppointmentRepository, SmsMessageRepository
 from tests.conftest import CLIENT_ID
 from tests.support.clock import FakeClock
@@ -47,10 +49,13 @@ def setup(settings: Settings, sandbox: SandboxEhr) -> Setup:
     )
     for name in ("sms_terms", "patient_messaging"):
         runtime.sms_setup.give_consent(admin, name)
+    job = runtime.phone_numbers.order(admin, PhoneNumberOrder())
+    done = runtime.phone_numbers.advance(PhoneNumberJobMessage(tenant_id=admin.tenant_id, job_id=job.id))
+    assert done is not None and done.number
     runtime.sms_setup.update_settings(
         admin,
         endpoint.id,
-        SmsSettingsUpdate(clinic_name="North", sender_number="+18005550199", reminder_minutes_before=60),
+        SmsSettingsUpdate(clinic_name="North", sender_number=done.number, reminder_minutes_before=60),
     )
     return Setup(runtime, clock, organisation, endpoint.id, admin)
 
@@ -136,3 +141,45 @@ def test_rotating_the_join_link_key_keeps_every_opt_out(setup: Setup, monkeypatc
     monkeypatch.setenv("SECRET_JOIN_LINK_KEY", "a freshly rotated join-link key")
     setup.clock.advance(hours=1)  # past the secret cache
     assert setup.runtime.sms.number_hash("+12175550123") == before
+
+
+def change_reminders(setup: Setup, **changes: object) -> None:
+    """Change the endpoint's SMS settings as the portal does, and run the re-index job it queues."""
+    current = setup.runtime.sms_setup.settings(setup.admin, setup.endpoint_id)
+    assert current is not None
+    update = SmsSettingsUpdate(**{**current.model_dump(include=set(SmsSettingsUpdate.model_fields)), **changes})
+    setup.runtime.sms_setup.update_settings(setup.admin, setup.endpoint_id, update)
+    queue = setup.runtime.storage.app.queue(REMINDER_REINDEX)
+    for message in queue.receive_messages(max_messages=32):
+        change = ReminderReindex.model_validate_json(message.content)
+        if change.endpoint_id == setup.endpoint_id:
+            setup.runtime.appointments.reschedule_reminders(change)
+            queue.delete_message(message)
+
+
+def test_changing_the_reminder_time_moves_reminders_already_booked(setup: Setup) -> None:
+    setup.runtime.reminders.tick(Geography.EU)
+    key = book(setup, NOW + timedelta(hours=5), "M1")  # reminder 60 minutes before: at +4h
+    change_reminders(setup, reminder_minutes_before=180)  # now at +2h
+    setup.clock.set(NOW + timedelta(hours=2))
+    assert setup.runtime.reminders.tick(Geography.EU).sent == 1
+    assert reminders_sent(setup) == [key]
+    setup.clock.set(NOW + timedelta(hours=4))  # the old slot: nothing left there
+    assert setup.runtime.reminders.tick(Geography.EU).read == 0
+
+
+def test_turning_reminders_off_and_on_again(setup: Setup) -> None:
+    setup.runtime.reminders.tick(Geography.EU)
+    key = book(setup, NOW + timedelta(hours=5), "F1")
+    change_reminders(setup, reminder_enabled=False)
+    appointments = setup.runtime.tables.data(setup.organisation, AppointmentRepository)
+    assert appointments.get(setup.endpoint_id, key).reminder_due_at is None
+    setup.clock.set(NOW + timedelta(hours=1))
+    change_reminders(setup, reminder_enabled=True, reminder_minutes_before=120)
+    assert appointments.get(setup.endpoint_id, key).reminder_due_at == NOW + timedelta(hours=3)
+    setup.clock.set(NOW + timedelta(hours=3))
+    assert setup.runtime.reminders.tick(Geography.EU).sent == 1
+    # Sent: changing the time again does not bring it back.
+    change_reminders(setup, reminder_minutes_before=30)
+    assert appointments.get(setup.endpoint_id, key).reminder_due_at is None
+    assert reminders_sent(setup) == [key]

@@ -27,11 +27,10 @@ from shared.storage.tables import (
 from tests.conftest import FUNCTION_KEY, AppHost
 from tests.support.certs import certificate, pem, rsa_key, sign
 from tests.support.hl7 import siu
-from tests.support.portal import Tenant, approved_endpoint, problem
+from tests.support.portal import Tenant, acquire_number, approved_endpoint, problem
 
 KEY = rsa_key()
 CERT = certificate(KEY)
-SENDER = "+18005550199"
 PHONE = "+12175550123"
 
 
@@ -40,20 +39,21 @@ class Clinic:
     tenant: Tenant
     endpoint: str
     start: datetime
+    sender: str
 
 
 @pytest.fixture
-def clinic(tenant: Tenant, sandbox: SandboxEhr) -> Clinic:
+def clinic(app: AppHost, tenant: Tenant, sandbox: SandboxEhr) -> Clinic:
     endpoint = approved_endpoint(tenant, sandbox)
     assert tenant.call("PUT", "portal/certificates/test", json={"certificate": pem(CERT).decode()}).status_code == 200
-    settings = {"clinic_name": "North Clinic", "sender_number": SENDER, "reminder_minutes_before": 60}
+    settings = {"clinic_name": "North Clinic", "reminder_minutes_before": 60}
     problem(tenant.call("PUT", f"portal/endpoints/{endpoint}/sms-settings", json=settings), 409)  # consents first
-    for name in ("sms_terms", "patient_messaging"):
-        tenant.call("POST", f"portal/sms/consents/{name}")
+    sender = acquire_number(tenant, app.pump)
     assert tenant.call("GET", "portal/sms/consents").json()["complete"] is True
+    settings["sender_number"] = sender
     assert tenant.call("PUT", f"portal/endpoints/{endpoint}/sms-settings", json=settings).status_code == 200
     start = (datetime.now(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
-    return Clinic(tenant, endpoint, start)
+    return Clinic(tenant, endpoint, start, sender)
 
 
 def deliver(app: AppHost, clinic: Clinic, body: bytes) -> None:
@@ -63,8 +63,7 @@ def deliver(app: AppHost, clinic: Clinic, body: bytes) -> None:
         headers={"Content-Type": "application/hl7-v2", "HL7-Signature": sign(KEY, body)},
     )
     assert answer.status_code == 200, answer.text
-    while app.server.run(app.host.queues.run_once()):
-        pass
+    app.pump()
 
 
 def organisation(clinic: Clinic) -> Organisation:
@@ -126,7 +125,7 @@ def test_opt_out_is_honoured(app: AppHost, clinic: Clinic) -> None:
     runtime = get_runtime()
     number_hash = runtime.sms.number_hash(PHONE)
     runtime.tables.data(organisation(clinic), OptOutRepository).upsert(
-        OptOut(number_hash=number_hash, sender=SENDER, opted_out_at=datetime.now(UTC))
+        OptOut(number_hash=number_hash, sender=clinic.sender, opted_out_at=datetime.now(UTC))
     )
     deliver(app, clinic, siu("S12", clinic.start, control="OPT1"))
     assert texts(clinic) == [("scheduled", "opted_out")]
@@ -173,7 +172,7 @@ def test_delivery_reports_and_stop_start(app: AppHost, clinic: Clinic) -> None:
         "eventType": "Microsoft.Communication.SMSDeliveryReportReceived",
         "data": {
             "messageId": record.provider_message_id,
-            "from": SENDER,
+            "from": clinic.sender,
             "to": PHONE,
             "deliveryStatus": "Delivered",
             "deliveryStatusDetails": "No error.",
@@ -184,7 +183,7 @@ def test_delivery_reports_and_stop_start(app: AppHost, clinic: Clinic) -> None:
     assert runtime.tables.data(org, SmsMessageRepository).get(clinic.endpoint, record.id).status == "delivered"
 
     def inbound(text: str) -> dict[str, object]:
-        data = {"messageId": "in-1", "from": PHONE, "to": SENDER, "message": text, "receivedTimestamp": "now"}
+        data = {"messageId": "in-1", "from": PHONE, "to": clinic.sender, "message": text, "receivedTimestamp": "now"}
         return {"id": "3", "eventType": "Microsoft.Communication.SMSReceived", "data": data}
 
     assert events(app, [inbound("Stop ")]).status_code == 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,3 +118,15 @@ def http(app_host: ServerThread) -> Iterator[httpx.Client]:
 @pytest.fixture
 def tenant(http: httpx.Client, identity: LocalIssuer) -> Tenant:
     return organisation(new_tenant(http, identity))
+
+
+def acquire_number(tenant: Tenant, pump: Callable[[], object]) -> str:
+    """Give both SMS consents, order a number, let the queue run the job; the number."""
+    for name in ("sms_terms", "patient_messaging"):
+        assert tenant.call("POST", f"portal/sms/consents/{name}").status_code == 200
+    accepted = tenant.call("POST", "portal/phone-numbers", json={})
+    assert accepted.status_code == 202, accepted.text
+    pump()
+    job = tenant.call("GET", accepted.headers["Location"].removeprefix("/api/")).json()
+    assert job["status"] == "succeeded", job
+    return str(job["number"])
