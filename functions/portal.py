@@ -1,5 +1,5 @@
 """The admin portal API: organisation, FHIR endpoints, approval by EHR sign-in, integration records, audit log,
-SMS setup (certificates, consents, phone numbers and their jobs' queue, settings).
+SMS setup (certificates, consents, phone numbers, settings; phone number jobs run in phone_numbers.py).
 
 Every route but the EHR's redirect back (which a browser follows, and which is protected by its single-use
 state) needs a portal bearer token, and every read or write is scoped to the caller's tenant.
@@ -31,7 +31,6 @@ from shared.models.endpoint import (
 from shared.models.organisation import OrganisationCreate, OrganisationPublic
 from shared.models.phone_numbers import (
     PhoneNumberJob,
-    PhoneNumberJobMessage,
     PhoneNumberJobPublic,
     PhoneNumberLinks,
     PhoneNumberList,
@@ -50,7 +49,6 @@ from shared.models.sms import (
     SmsSettingsUpdate,
 )
 from shared.runtime import Runtime, get_runtime
-from shared.storage.queues import PHONE_NUMBER_JOBS
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -479,11 +477,6 @@ def link_phone_number(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = _caller(req)
     links = parse_json(req, PhoneNumberLinks)
     return json_response(runtime.phone_numbers.link(principal, req.route_params["number"], links.endpoint_ids))
-
-
-@bp.queue_trigger(arg_name="message", queue_name=PHONE_NUMBER_JOBS, connection="AzureWebJobsStorage")
-def advance_phone_number_job(message: func.QueueMessage) -> None:
-    get_runtime().phone_numbers.advance(PhoneNumberJobMessage.model_validate_json(message.get_body()))
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -1,6 +1,12 @@
 """Join links for SMS: `{public}/api/join/{token}`, where the token is signed (HMAC-SHA256 with a key from the
 secret store), bound to one appointment and one role, and valid from some minutes before the appointment's start
-to some minutes after its end. The token carries the opaque appointment key, never the EHR's identifiers."""
+to some minutes after its end. The token carries the opaque appointment key, never the EHR's identifiers.
+
+Texts are billed per segment (153 GSM-7 characters once a text has more than one), so the token is compact: a
+packed binary form (version, tenant GUID, endpoint ID, appointment key, role, window) and a 128-bit HMAC, 94
+characters in all. Identifiers that do not fit the packed form fall back to signed JSON (`body.signature`),
+which is also how the first links were written; both are accepted.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
+import struct
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -39,6 +48,38 @@ class JoinClaims:
     role: JoinRole
     opens: datetime
     closes: datetime
+
+
+_PACKED = struct.Struct(">B16s8s20sBII")  # version, tenant GUID, endpoint ID, appointment key, role, nb, exp
+_PACKED_VERSION = 1
+_MAC_BYTES = 16
+_ROLES: tuple[JoinRole, ...] = ("patient", "guest", "interpreter")
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def _pack(tenant_id: str, endpoint_id: str, appointment_key: str, role: JoinRole, nb: int, exp: int) -> bytes | None:
+    """The packed form, when every identifier has the shape it packs (else None: use JSON)."""
+    try:
+        tenant = uuid.UUID(tenant_id)
+    except ValueError:
+        return None
+    if str(tenant) != tenant_id.lower() or tenant_id != tenant_id.lower():
+        return None
+    for value, length in ((endpoint_id, 16), (appointment_key, 40)):
+        if len(value) != length or not _HEX.fullmatch(value):
+            return None
+    if not 0 <= nb < 2**32 or not 0 <= exp < 2**32:
+        return None
+    packed = _PACKED.pack(
+        _PACKED_VERSION,
+        tenant.bytes,
+        bytes.fromhex(endpoint_id),
+        bytes.fromhex(appointment_key),
+        _ROLES.index(role),
+        nb,
+        exp,
+    )
+    return packed
 
 
 def _b64(data: bytes) -> str:
@@ -77,13 +118,19 @@ class JoinLinks:
         start: datetime,
         end: datetime,
     ) -> str:
+        nb = int((start - self._opens_before).timestamp())
+        exp = int((end + self._closes_after).timestamp())
+        packed = _pack(tenant_id, endpoint_id, appointment_key, role, nb, exp)
+        if packed is not None:
+            mac = hmac.new(self._key(), packed, hashlib.sha256).digest()[:_MAC_BYTES]
+            return f"{self._base}/api/join/{_b64(packed + mac)}"
         payload = {
             "t": tenant_id,
             "e": endpoint_id,
             "a": appointment_key,
             "r": role,
-            "nb": int((start - self._opens_before).timestamp()),
-            "exp": int((end + self._closes_after).timestamp()),
+            "nb": nb,
+            "exp": exp,
         }
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         signature = _b64(hmac.new(self._key(), body.encode(), hashlib.sha256).digest())
@@ -94,8 +141,12 @@ class JoinLinks:
         invalid = JoinLinkRefused(
             "invalid", "This link is not valid. Use the most recent text message from your clinic, or call them."
         )
+        if len(token) > 1000:
+            raise invalid
+        if "." not in token:
+            return self._decode_packed(token, invalid)
         body, _, signature = token.partition(".")
-        if not body or not signature or len(token) > 1000:
+        if not body or not signature:
             raise invalid
         expected = _b64(hmac.new(self._key(), body.encode(), hashlib.sha256).digest())
         if not hmac.compare_digest(expected, signature):
@@ -115,6 +166,29 @@ class JoinLinks:
         if claims.role not in ("patient", "guest", "interpreter"):
             raise invalid
         return claims
+
+    def _decode_packed(self, token: str, invalid: JoinLinkRefused) -> JoinClaims:
+        try:
+            raw = _unb64(token)
+        except (binascii.Error, ValueError):
+            raise invalid from None
+        if len(raw) != _PACKED.size + _MAC_BYTES:
+            raise invalid
+        packed, mac = raw[: _PACKED.size], raw[_PACKED.size :]
+        expected = hmac.new(self._key(), packed, hashlib.sha256).digest()[:_MAC_BYTES]
+        if not hmac.compare_digest(expected, mac):
+            raise invalid
+        version, tenant, endpoint, key, role, nb, exp = _PACKED.unpack(packed)
+        if version != _PACKED_VERSION or role >= len(_ROLES):
+            raise invalid
+        return JoinClaims(
+            tenant_id=str(uuid.UUID(bytes=tenant)),
+            endpoint_id=endpoint.hex(),
+            appointment_key=key.hex(),
+            role=_ROLES[role],
+            opens=datetime.fromtimestamp(nb, UTC),
+            closes=datetime.fromtimestamp(exp, UTC),
+        )
 
     def check_window(self, claims: JoinClaims) -> None:
         now = self._clock.now()

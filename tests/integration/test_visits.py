@@ -17,7 +17,7 @@ from azure.data.tables import TableServiceClient
 
 from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SampleAppointment, SandboxEhr, SandboxUser
 from dev.serving import ServerThread
-from shared.models.visit import Appointment, AppointmentStatus
+from shared.models.visit import Appointment, AppointmentStatus, appointment_key
 from shared.runtime import get_runtime
 from shared.settings import Geography
 from shared.storage.tables import AppointmentRepository
@@ -190,7 +190,7 @@ def join_token(tenant: Tenant, endpoint: str, start: datetime, key: str | None =
     url = get_runtime().join_links.issue(
         tenant_id=tenant.id,
         endpoint_id=endpoint,
-        appointment_key=key or uuid.uuid4().hex,
+        appointment_key=key or appointment_key(tenant.id, endpoint, uuid.uuid4().hex),
         role="patient",
         start=start,
         end=start + timedelta(minutes=30),
@@ -214,13 +214,13 @@ def test_tampered_and_cancelled_join_links(
     http: httpx.Client, tenant: Tenant, endpoint: str, graph_meetings: GraphMeetings
 ) -> None:
     now = datetime.now(UTC)
-    path = join_token(tenant, endpoint, now)
-    body, signature = path.rsplit("/", 1)[1].split(".")
-    tampered = http.get(f"/api/join/{body[:-2]}xx.{signature}")
+    token = join_token(tenant, endpoint, now).rsplit("/", 1)[1]
+    flipped = token[:30] + ("A" if token[30] != "A" else "B") + token[31:]
+    tampered = http.get(f"/api/join/{flipped}")
     assert tampered.status_code == 400 and "not valid" in page_text(tampered)
     assert http.get("/api/join/nonsense").status_code == 400
 
-    key = uuid.uuid4().hex
+    key = appointment_key(tenant.id, endpoint, "csn:cancelled")
     runtime = get_runtime()
     organisation = runtime.organisations.get(_principal(tenant))
     runtime.tables.data(organisation, AppointmentRepository).upsert(

@@ -1,0 +1,17 @@
+"""The `phone-number-jobs` queue: acquiring and releasing SMS numbers, a step per delivery (the portal routes
+that start the jobs are in portal.py)."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.models.phone_numbers import PhoneNumberJobMessage
+from shared.runtime import get_runtime
+from shared.storage.queues import PHONE_NUMBER_JOBS
+
+bp = func.Blueprint()
+
+
+@bp.queue_trigger(arg_name="message", queue_name=PHONE_NUMBER_JOBS, connection="AzureWebJobsStorage")
+def advance_phone_number_job(message: func.QueueMessage) -> None:
+    get_runtime().phone_numbers.advance(PhoneNumberJobMessage.model_validate_json(message.get_body()))
