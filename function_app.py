@@ -5,7 +5,7 @@ Settings are validated here, so that a missing or invalid setting stops the app 
 
 import azure.functions as func
 
-from functions import health, launch, phone_numbers, portal, reminders, scheduling, sms_events
+from functions import health, launch, participants, phone_numbers, portal, reminders, scheduling, sms_events
 from shared.settings import get_settings
 
 get_settings()
@@ -14,6 +14,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health.bp)
 app.register_functions(portal.bp)
 app.register_functions(launch.bp)
+app.register_functions(participants.bp)
 app.register_functions(phone_numbers.bp)
 app.register_functions(reminders.bp)
 app.register_functions(scheduling.bp)

@@ -20,6 +20,7 @@ from dev.local_settings import apply_values, load_values
 from dev.meeting_room import MeetingRooms
 from dev.sandbox_ehr import SandboxEhr
 from dev.serving import ServerThread
+from dev.signing import new_private_key_pem
 from shared.settings import Geography
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("SECRETS_PROVIDER") == "env":
         for name in ("SECRET_JOIN_LINK_KEY", "SECRET_OPT_OUT_KEY"):  # this run's join-link and opt-out keys
             os.environ[name] = os.environ.get(name) or secrets.token_urlsafe(32)
+        os.environ["SECRET_WRITEBACK_KEY"] = os.environ.get("SECRET_WRITEBACK_KEY") or new_private_key_pem()
 
     keys = HostKeys(
         function_keys=(os.environ.get("DEV_HOST_FUNCTION_KEY") or secrets.token_urlsafe(24),),

@@ -22,6 +22,7 @@ import html
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -93,11 +94,15 @@ class SandboxEhr:
     id_token_overrides: dict[str, Any] = field(default_factory=dict)
     forge_next_id_token: bool = False  # sign the next id_token with a key the JWKS does not publish
     token_requests: int = 0
+    backend_clients: dict[str, str] = field(default_factory=dict)  # client ID -> its registered JWKS URL
+    backend_token_lifetime: int = 300
+    backend_tokens: dict[str, str] = field(default_factory=dict)  # access token -> client ID
 
     def __post_init__(self) -> None:
         self._key = SigningKey()
         self.hl7 = Hl7Sender()
         self._codes: dict[str, _Grant] = {}
+        self._seen_jti: set[str] = set()
 
     @property
     def fhir_base(self) -> str:
@@ -109,6 +114,10 @@ class SandboxEhr:
 
     def register_client(self, client_id: str, redirect_uri: str) -> None:
         self.clients.setdefault(client_id, set()).add(redirect_uri)
+
+    def register_backend_client(self, client_id: str, jwks_url: str) -> None:
+        """A SMART backend-services client, known by the JWKS URL its assertions are checked against."""
+        self.backend_clients[client_id] = jwks_url
 
     def application(self) -> web.Application:
         app = web.Application()
@@ -250,8 +259,10 @@ class SandboxEhr:
         def error(code: str, description: str, status: int = 400) -> web.Response:
             return web.json_response({"error": code, "error_description": description}, status=status)
 
+        if form.get("grant_type") == "client_credentials":
+            return await self._backend_token(form, error)
         if form.get("grant_type") != "authorization_code":
-            return error("unsupported_grant_type", "only authorization_code")
+            return error("unsupported_grant_type", "authorization_code or client_credentials")
         grant = self._codes.pop(form.get("code", ""), None)  # single use, even when the request fails below
         if grant is None or time.time() - grant.issued > CODE_LIFETIME_SECONDS:
             return error("invalid_grant", "unknown, used or expired code")
@@ -292,6 +303,55 @@ class SandboxEhr:
                 signer.kid = self._key.kid
             body["id_token"] = signer.sign(claims)
         return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    async def _backend_token(self, form: dict[str, str], error: Callable[..., web.Response]) -> web.Response:
+        """Client credentials with a private_key_jwt assertion, checked as SMART backend services require."""
+        import aiohttp
+        import jwt
+
+        if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+            return error("invalid_request", "client_assertion_type must be jwt-bearer")
+        assertion = form.get("client_assertion", "")
+        try:
+            header = jwt.get_unverified_header(assertion)
+            unverified = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return error("invalid_client", "client_assertion is not a JWT")
+        client_id = str(unverified.get("iss", ""))
+        jwks_url = self.backend_clients.get(client_id)
+        if jwks_url is None or unverified.get("sub") != client_id:
+            return error("invalid_client", "unknown client, or iss and sub differ", 401)
+        if header.get("alg") not in ("RS384", "ES384") or header.get("typ") != "JWT" or not header.get("kid"):
+            return error("invalid_client", "the assertion header needs alg RS384/ES384, typ JWT and kid", 401)
+        if header.get("jku") not in (None, jwks_url):
+            return error("invalid_client", "jku is not the registered JWKS URL", 401)
+        async with aiohttp.ClientSession() as session, session.get(jwks_url) as answer:
+            keys = (await answer.json()).get("keys", []) if answer.status == 200 else []
+        jwk = next((k for k in keys if k.get("kid") == header["kid"]), None)
+        if jwk is None:
+            return error("invalid_client", "no key with this kid at the registered JWKS URL", 401)
+        try:
+            claims = jwt.decode(
+                assertion,
+                jwt.PyJWK(jwk).key,
+                algorithms=[header["alg"]],
+                audience=f"{self.url}/oauth2/token",
+                options={"require": ["iss", "sub", "aud", "exp", "jti"]},
+            )
+        except jwt.PyJWTError as failure:
+            return error("invalid_client", f"assertion refused: {failure}", 401)
+        if claims["exp"] - int(claims.get("iat", time.time())) > 300 or claims["jti"] in self._seen_jti:
+            return error("invalid_client", "assertion lives over 5 minutes, or its jti was used before", 401)
+        self._seen_jti.add(claims["jti"])
+        token = secrets.token_urlsafe(32)
+        self.backend_tokens[token] = client_id
+        body = {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": self.backend_token_lifetime,
+            "scope": form.get("scope", ""),
+        }
+        return web.json_response(body, headers={"Cache-Control": "no-store"})
 
     async def _set_overrides(self, request: web.Request) -> web.Response:
         self.id_token_overrides = dict(await request.json())

@@ -20,3 +20,13 @@ class SigningKey:
 
     def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
+
+
+def new_private_key_pem(bits: int = 2048) -> str:
+    """A fresh RSA private key as unencrypted PKCS#8 PEM (for this run's secrets; never written to disk)."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()

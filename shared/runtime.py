@@ -35,6 +35,7 @@ from shared.services.sms import SmsService, SmsSetup
 from shared.services.sms_events import SmsEvents
 from shared.services.visits import VisitMeetings
 from shared.settings import Settings, get_settings
+from shared.smart.backend import BackendServices, SigningKeys
 from shared.smart.client import SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.sms import SmsSender
@@ -99,6 +100,15 @@ class Runtime:
     @cached_property
     def smart(self) -> SmartClient:
         return SmartClient(self.outbound, self.jwks, self.clock)
+
+    @cached_property
+    def signing_keys(self) -> SigningKeys:
+        return SigningKeys(self.secrets)
+
+    @cached_property
+    def backend_services(self) -> BackendServices:
+        jwks_url = f"{self.settings.public_base}/api/.well-known/jwks.json"
+        return BackendServices(self.outbound, self.signing_keys, self.clock, jwks_url)
 
     @cached_property
     def portal_auth(self) -> PortalAuthenticator:

@@ -7,6 +7,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from dev.host import DevHost, HostConfig, HostKeys
 from dev.identity import LocalIssuer
 from dev.sandbox_ehr import SandboxEhr
 from dev.serving import ServerThread
+from dev.signing import new_private_key_pem
 from shared.meetings.graph import GraphMeetingProvider
 from shared.runtime import Runtime, get_runtime
 from shared.settings import Settings, get_settings, load_settings
@@ -94,6 +96,12 @@ def graph_meetings(app_host: ServerThread, graph_provider: GraphMeetings) -> Gra
     return graph_provider
 
 
+@cache
+def writeback_key() -> str:
+    """This test session's writeback signing key (generated, never stored)."""
+    return new_private_key_pem()
+
+
 def base_environment(
     azurite: Azurite, table_prefix: str, public_base_url: str = "http://127.0.0.1:1"
 ) -> dict[str, str]:
@@ -112,6 +120,7 @@ def base_environment(
         "SECRETS_PROVIDER": "env",
         "SECRET_JOIN_LINK_KEY": secrets.token_urlsafe(32),
         "SECRET_OPT_OUT_KEY": secrets.token_urlsafe(32),
+        "SECRET_WRITEBACK_KEY": writeback_key(),
         "MEETING_ORGANIZER_ID": "service-organizer",
         "STORAGE_TIMEOUT_SECONDS": "2",
     }

@@ -1,0 +1,180 @@
+"""SMART backend services: the connector's own signing keys, their JWKS, and access tokens for EHR writeback.
+
+Keys are RSA private keys (PEM, 2048 bits or more) in the secret store under three names:
+
+- `writeback-key` signs every client assertion;
+- `writeback-key-next` is published but not used yet: add the new key here first, wait until every EHR has
+  fetched the JWKS again (Epic caches it for up to 29 hours), then make it `writeback-key`;
+- `writeback-key-previous` stays published for a while after a rotation, for assertions signed just before.
+
+The `kid` is the RFC 7638 thumbprint of the public key, so it never needs to be configured. Client assertions
+are RS384 JWTs (`iss` = `sub` = client ID, `aud` = token URL, a unique `jti`, 5 minutes at most); tokens are
+reused until shortly before they expire and dropped when the EHR answers 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from shared.clock import Clock
+from shared.errors import NotFound, Unauthenticated, UpstreamError
+from shared.outbound import Outbound
+from shared.secrets import SecretStore
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+CURRENT, NEXT, PREVIOUS = "writeback-key", "writeback-key-next", "writeback-key-previous"
+ASSERTION_LIFETIME = timedelta(minutes=4)
+EXPIRY_MARGIN = timedelta(seconds=60)
+MIN_RSA_BITS = 2048
+
+
+def _b64(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: RSAPrivateKey
+    jwk: dict[str, str]
+
+    @classmethod
+    def from_pem(cls, pem: str) -> SigningKey:
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        try:
+            key = load_pem_private_key(pem.encode(), password=None)
+        except (ValueError, TypeError):
+            raise UpstreamError("A writeback signing key in the secret store is not an unencrypted PEM key.") from None
+        if not isinstance(key, RSAPrivateKey) or key.key_size < MIN_RSA_BITS:
+            raise UpstreamError(f"Writeback signing keys are RSA keys of {MIN_RSA_BITS} bits or more.")
+        numbers = key.public_key().public_numbers()
+        members = {"e": _b64(numbers.e), "kty": "RSA", "n": _b64(numbers.n)}
+        canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
+        kid = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+        jwk = {**members, "kid": kid, "alg": "RS384", "use": "sig"}
+        return cls(kid, key, jwk)
+
+
+class SigningKeys:
+    """The signing keys, read through the (caching) secret store, so a rotation is picked up without a restart."""
+
+    def __init__(self, secrets: SecretStore) -> None:
+        self._secrets = secrets
+        self._lock = threading.Lock()
+        self._parsed: dict[str, SigningKey] = {}
+
+    def _key(self, name: str) -> SigningKey | None:
+        try:
+            pem = self._secrets.get(name)
+        except NotFound:
+            return None
+        with self._lock:
+            key = self._parsed.get(pem)
+            if key is None:
+                key = self._parsed[pem] = SigningKey.from_pem(pem)
+            return key
+
+    def current(self) -> SigningKey:
+        key = self._key(CURRENT)
+        if key is None:
+            raise UpstreamError(f"The secret store has no {CURRENT}; EHR writeback cannot sign in.")
+        return key
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """Every published key: the current one first, then the next and the previous when present."""
+        keys: list[dict[str, str]] = []
+        for name in (CURRENT, NEXT, PREVIOUS):
+            key = self._key(name)
+            if key is not None and all(k["kid"] != key.kid for k in keys):
+                keys.append(key.jwk)
+        return {"keys": keys}
+
+
+@dataclass
+class _Token:
+    value: str
+    expires_at: datetime
+
+
+class BackendServices:
+    """Access tokens by client credentials with a signed client assertion, cached per (token URL, client, scope)."""
+
+    def __init__(self, outbound: Outbound, keys: SigningKeys, clock: Clock, jwks_url: str) -> None:
+        self._outbound = outbound
+        self._keys = keys
+        self._clock = clock
+        self._jwks_url = jwks_url
+        self._lock = threading.Lock()
+        self._tokens: dict[tuple[str, str, str], _Token] = {}
+
+    def assertion(self, token_url: str, client_id: str) -> str:
+        import jwt
+
+        key = self._keys.current()
+        now = self._clock.now()
+        claims = {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": token_url,
+            "jti": uuid.uuid4().hex,
+            "iat": int(now.timestamp()),
+            "exp": int((now + ASSERTION_LIFETIME).timestamp()),
+        }
+        headers = {"kid": key.kid, "typ": "JWT", "jku": self._jwks_url}
+        return jwt.encode(claims, key.private_key, algorithm="RS384", headers=headers)
+
+    def token(self, token_url: str, client_id: str, scope: str) -> str:
+        cache_key = (token_url, client_id, scope)
+        with self._lock:
+            cached = self._tokens.get(cache_key)
+            if cached is not None and self._clock.now() < cached.expires_at - EXPIRY_MARGIN:
+                return cached.value
+        token = self._request(token_url, client_id, scope)
+        with self._lock:
+            self._tokens[cache_key] = token
+        return token.value
+
+    def forget(self, token_url: str, client_id: str, scope: str) -> None:
+        """The EHR refused the token (401): the next call asks for a new one."""
+        with self._lock:
+            self._tokens.pop((token_url, client_id, scope), None)
+
+    def _request(self, token_url: str, client_id: str, scope: str) -> _Token:
+        import httpx
+
+        form = {
+            "grant_type": "client_credentials",
+            "scope": scope,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": self.assertion(token_url, client_id),
+        }
+        try:
+            response = self._outbound.client.post(token_url, data=form, headers={"Accept": "application/json"})
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"{token_url} could not be reached ({type(exc).__name__}).") from None
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        if response.status_code in (400, 401) and isinstance(body, dict):
+            raise Unauthenticated(
+                f"The EHR refused the connector's backend sign-in ({body.get('error', 'error')}: "
+                f"{str(body.get('error_description', ''))[:200]})."
+            )
+        if response.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
+            raise UpstreamError(f"The EHR's token endpoint answered HTTP {response.status_code}.")
+        lifetime = body.get("expires_in")
+        seconds = lifetime if isinstance(lifetime, int) and lifetime > 0 else 300
+        return _Token(str(body["access_token"]), self._clock.now() + timedelta(seconds=seconds))
