@@ -1,11 +1,18 @@
-"""Meeting participants and EHR writeback. `GET /api/.well-known/jwks.json` publishes the public keys of the
-connector's writeback client assertions (SMART backend services), the URL registered with each EHR."""
+"""Meeting participants and EHR writeback.
+
+- `POST /api/events/meetings`: Graph change notifications (the validation handshake, then notifications checked
+  against their subscription's clientState and queued on `participant-events`);
+- `GET /api/.well-known/jwks.json`: the public keys of the connector's writeback client assertions (SMART
+  backend services), the URL registered with each EHR.
+"""
 
 from __future__ import annotations
 
+import json
+
 import azure.functions as func
 
-from functions._http import api_errors, json_response
+from functions._http import api_errors, json_response, problem
 from shared.runtime import get_runtime
 
 bp = func.Blueprint()
@@ -15,3 +22,21 @@ bp = func.Blueprint()
 @api_errors
 def jwks(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(get_runtime().signing_keys.jwks(), headers={"Cache-Control": "public, max-age=3600"})
+
+
+@bp.route(route="events/meetings", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@api_errors
+def meeting_events(req: func.HttpRequest) -> func.HttpResponse:
+    token = req.params.get("validationToken")
+    if token is not None:  # the subscription's validation: echo the token, as plain text, at once
+        if not token or len(token) > 2048:
+            return problem(400, "The validation token is empty or too long.")
+        return func.HttpResponse(
+            token, status_code=200, mimetype="text/plain", headers={"X-Content-Type-Options": "nosniff"}
+        )
+    try:
+        payload = json.loads(req.get_body() or b"null")
+    except ValueError:
+        return problem(400, "The body is not JSON.")
+    get_runtime().meeting_events.receive(payload)
+    return func.HttpResponse(status_code=202)

@@ -27,6 +27,7 @@ from shared.services.integration_records import IntegrationRecordService
 from shared.services.join_links import JoinLinks
 from shared.services.launch import LaunchService
 from shared.services.launch_states import LaunchStates
+from shared.services.meeting_events import MeetingEvents
 from shared.services.organisations import OrganisationService
 from shared.services.phone_numbers import PhoneNumberService
 from shared.services.reminders import PhoneRetention, ReminderService
@@ -269,6 +270,10 @@ class Runtime:
             secrets=self.secrets,
             clock=self.clock,
         )
+
+    @cached_property
+    def meeting_events(self) -> MeetingEvents:
+        return MeetingEvents(self.tables, self.queues, self.clock)
 
     @cached_property
     def sms_events(self) -> SmsEvents:

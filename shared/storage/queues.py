@@ -9,6 +9,7 @@ from shared.storage.accounts import StorageAccount
 HL7_INBOUND = "hl7-inbound"
 PHONE_NUMBER_JOBS = "phone-number-jobs"
 REMINDER_REINDEX = "reminder-reindex"
+PARTICIPANT_EVENTS = "participant-events"
 
 
 class QueueSender:

@@ -8,6 +8,7 @@ from shared.models.ehr_user import EhrUser
 from shared.models.endpoint import EndpointUrl, FhirEndpoint
 from shared.models.launch import LaunchState
 from shared.models.organisation import Organisation
+from shared.models.participants import MeetingSubscription
 from shared.models.phone_numbers import PhoneNumber, PhoneNumberJob
 from shared.models.sms import (
     Consent,
@@ -172,3 +173,13 @@ class PhoneNumberJobRepository(TableRepository[PhoneNumberJob]):
 
     def keys(self, item: PhoneNumberJob) -> tuple[str, str]:
         return item.tenant_id, item.id
+
+
+class MeetingSubscriptionRepository(TableRepository[MeetingSubscription]):
+    """One partition: a notification names only its subscription."""
+
+    table_name = "meetingsubscriptions"
+    model = MeetingSubscription
+
+    def keys(self, item: MeetingSubscription) -> tuple[str, str]:
+        return "subscriptions", item.id

@@ -1,0 +1,35 @@
+"""Meeting events: the provider subscriptions that deliver them, and the `participant-events` queue message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class MeetingSubscription(BaseModel):
+    """A change-notification subscription for one meeting's call events (control plane). The clientState secret
+    is kept only as a SHA-256 hash."""
+
+    id: str
+    tenant_id: str
+    endpoint_id: str
+    appointment_key: str
+    client_state_hash: str
+    expires_at: datetime
+    created_at: datetime
+
+
+class MeetingEventMessage(BaseModel):
+    """One notification, as queued for the processor: where it belongs and what happened, never a name."""
+
+    event_id: str
+    subscription_id: str
+    tenant_id: str
+    endpoint_id: str
+    appointment_key: str
+    change_type: str
+    resource: str
+    data: dict[str, Any] = Field(default_factory=dict, description="resourceData without display names.")
+    received_at: datetime

@@ -1,0 +1,99 @@
+"""`POST /api/events/meetings`: Graph's validation handshake, clientState checks, unknown subscriptions ignored,
+and valid notifications queued on `participant-events` without names."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from shared.models.participants import MeetingEventMessage, MeetingSubscription
+from shared.runtime import get_runtime
+from shared.services.meeting_events import client_state_hash
+from shared.storage.queues import PARTICIPANT_EVENTS
+from shared.storage.tables import MeetingSubscriptionRepository
+from tests.conftest import AppHost
+
+STATE = secrets.token_urlsafe(24)
+
+
+@pytest.fixture
+def subscription(app: AppHost) -> MeetingSubscription:
+    now = datetime.now(UTC)
+    item = MeetingSubscription(
+        id=str(uuid.uuid4()),
+        tenant_id=str(uuid.uuid4()),
+        endpoint_id=uuid.uuid4().hex[:16],
+        appointment_key=uuid.uuid4().hex + "abcdefgh",
+        client_state_hash=client_state_hash(STATE),
+        expires_at=now + timedelta(days=2),
+        created_at=now,
+    )
+    get_runtime().tables.control(MeetingSubscriptionRepository).upsert(item)
+    return item
+
+
+def notification(subscription: MeetingSubscription, client_state: str = STATE) -> dict[str, object]:
+    return {
+        "id": str(uuid.uuid4()),
+        "subscriptionId": subscription.id,
+        "clientState": client_state,
+        "changeType": "updated",
+        "resource": "communications/onlineMeetings/x/meetingCallEvents",
+        "resourceData": {
+            "callEventType": "rosterUpdated",
+            "participants": [{"identity": {"user": {"id": "u1", "displayName": "Pat Patient"}}, "role": "attendee"}],
+        },
+    }
+
+
+def queued_for(subscription: MeetingSubscription) -> list[MeetingEventMessage]:
+    queue = get_runtime().storage.app.queue(PARTICIPANT_EVENTS)
+    found = []
+    for message in queue.receive_messages(max_messages=32, visibility_timeout=1):
+        event = MeetingEventMessage.model_validate_json(message.content)
+        if event.subscription_id == subscription.id:
+            found.append(event)
+            queue.delete_message(message)
+    return found
+
+
+def test_the_validation_token_is_echoed_as_plain_text(app: AppHost) -> None:
+    token = "Validation: Testing client application reachability for subscription Request-Id: 1 <&>"
+    answer = httpx.post(f"{app.server.url}/api/events/meetings", params={"validationToken": token})
+    assert answer.status_code == 200 and answer.text == token
+    assert answer.headers["Content-Type"].startswith("text/plain")
+
+
+def test_a_notification_is_queued_without_names(app: AppHost, subscription: MeetingSubscription) -> None:
+    body = {"value": [notification(subscription)]}
+    answer = httpx.post(f"{app.server.url}/api/events/meetings", json=body)
+    assert answer.status_code == 202
+    (event,) = queued_for(subscription)
+    assert (event.tenant_id, event.appointment_key) == (subscription.tenant_id, subscription.appointment_key)
+    assert event.data["participants"][0]["identity"]["user"] == {"id": "u1"}
+    assert "Pat Patient" not in event.model_dump_json()
+
+
+def test_a_wrong_client_state_is_refused_and_nothing_is_queued(app: AppHost, subscription: MeetingSubscription) -> None:
+    body = {"value": [notification(subscription), notification(subscription, client_state="guess")]}
+    answer = httpx.post(f"{app.server.url}/api/events/meetings", json=body)
+    assert answer.status_code == 403 and answer.headers["Content-Type"].startswith("application/problem+json")
+    assert queued_for(subscription) == []
+
+
+def test_unknown_subscriptions_are_acknowledged_and_ignored(app: AppHost, subscription: MeetingSubscription) -> None:
+    stranger = subscription.model_copy(update={"id": str(uuid.uuid4())})
+    answer = httpx.post(f"{app.server.url}/api/events/meetings", json={"value": [notification(stranger)]})
+    assert answer.status_code == 202
+    assert queued_for(stranger) == []
+
+
+@pytest.mark.parametrize("body", [b"not json", json.dumps({"value": "x"}).encode(), b"[1]"])
+def test_malformed_deliveries_get_400(app: AppHost, body: bytes) -> None:
+    answer = httpx.post(f"{app.server.url}/api/events/meetings", content=body)
+    assert answer.status_code == 400
