@@ -2,6 +2,7 @@
 
 - `POST /api/events/meetings`: Graph change notifications (the validation handshake, then notifications checked
   against their subscription's clientState and queued on `participant-events`);
+- a timer renewing meetings' event subscriptions before they expire;
 - `GET /api/.well-known/jwks.json`: the public keys of the connector's writeback client assertions (SMART
   backend services), the URL registered with each EHR.
 """
@@ -40,3 +41,8 @@ def meeting_events(req: func.HttpRequest) -> func.HttpResponse:
         return problem(400, "The body is not JSON.")
     get_runtime().meeting_events.receive(payload)
     return func.HttpResponse(status_code=202)
+
+
+@bp.timer_trigger(schedule="0 */30 * * * *", arg_name="timer", run_on_startup=False)
+def renew_meeting_subscriptions(timer: func.TimerRequest) -> None:
+    get_runtime().meeting_subscriptions.renew_due()

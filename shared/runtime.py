@@ -28,6 +28,7 @@ from shared.services.join_links import JoinLinks
 from shared.services.launch import LaunchService
 from shared.services.launch_states import LaunchStates
 from shared.services.meeting_events import MeetingEvents
+from shared.services.meeting_subscriptions import MeetingSubscriptions
 from shared.services.organisations import OrganisationService
 from shared.services.phone_numbers import PhoneNumberService
 from shared.services.reminders import PhoneRetention, ReminderService
@@ -189,7 +190,11 @@ class Runtime:
     @cached_property
     def launch(self) -> LaunchService:
         visits = VisitMeetings(
-            self.tables, self.meetings, self.clock, timedelta(minutes=self.settings.visit_length_minutes)
+            self.tables,
+            self.meetings,
+            self.clock,
+            timedelta(minutes=self.settings.visit_length_minutes),
+            self.meeting_subscriptions,
         )
         return LaunchService(
             tables=self.tables,
@@ -269,6 +274,15 @@ class Runtime:
             join_links=self.join_links,
             secrets=self.secrets,
             clock=self.clock,
+        )
+
+    @cached_property
+    def meeting_subscriptions(self) -> MeetingSubscriptions:
+        return MeetingSubscriptions(
+            tables=self.tables,
+            meetings=self.meetings,
+            clock=self.clock,
+            notification_url=f"{self.settings.public_base}/api/events/meetings",
         )
 
     @cached_property

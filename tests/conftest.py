@@ -90,7 +90,8 @@ def graph_meetings(app_host: ServerThread, graph_provider: GraphMeetings) -> Gra
     token (and a recorded sleep) at the composition root."""
     runtime = get_runtime()
     runtime.meetings = graph_provider.provider
-    runtime.__dict__.pop("launch", None)
+    for built in ("launch", "meeting_subscriptions"):  # built with the provider they were given
+        runtime.__dict__.pop(built, None)
     graph_provider.stub.failures.clear()
     graph_provider.sleeps.clear()
     return graph_provider

@@ -26,6 +26,12 @@ class Meeting:
     browser_join_url: str  # anonymous browser join for patients and guests (they wait in the lobby)
 
 
+@dataclass(frozen=True)
+class EventSubscription:
+    id: str
+    expires_at: datetime
+
+
 class MeetingUnavailable(UpstreamError):
     title = "The meeting service is unavailable"
 
@@ -36,4 +42,15 @@ class MeetingProvider(Protocol):
 
         Raises MeetingUnavailable when the service keeps failing.
         """
+        ...
+
+    def subscribe(
+        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime
+    ) -> EventSubscription:
+        """Ask for the meeting's call events (joined, left, started, ended) at `notification_url`, each
+        carrying `client_state`. Raises MeetingUnavailable."""
+        ...
+
+    def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
+        """Extend a subscription; its new expiry. Raises MeetingUnavailable (NotFound if it is gone)."""
         ...

@@ -5,6 +5,9 @@
   that clinicians go straight in and patients and guests wait in the lobby.
 - 429 and 5xx (and network failures) are retried, honouring `Retry-After`; our own loop, with an injected
   sleep, replaces the SDK's retry handler so that retries are counted once and testable without waiting.
+- Call events come from a change-notification subscription on the meeting's `meetingCallEvents` (a beta
+  resource that msgraph-sdk, which is v1.0, does not model): plain JSON over the same credential. Graph
+  validates the notification URL while creating the subscription.
 - msgraph-sdk is asynchronous; the provider runs it on one event loop thread of its own, shared by all
   callers of the worker, so its HTTP connections stay on the loop that opened them.
 """
@@ -16,10 +19,11 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from shared.meetings import Meeting, MeetingRequest, MeetingUnavailable
+from shared.errors import NotFound
+from shared.meetings import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -59,6 +63,8 @@ class GraphMeetingProvider:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: GraphServiceClient | None = None
+        self._beta = self._base_url.removesuffix("/v1.0") + "/beta"
+        self._http: Any = None
 
     def _run(self, make: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
         with self._lock:
@@ -156,6 +162,62 @@ class GraphMeetingProvider:
             join_url=created.join_web_url,
             browser_join_url=browser_join_url(created.join_web_url),
         )
+
+    def subscribe(
+        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime
+    ) -> EventSubscription:
+        escaped = meeting.join_url.replace("'", "''")
+        body = {
+            "changeType": "updated",
+            "notificationUrl": notification_url,
+            "resource": f"communications/onlineMeetings(joinWebUrl='{escaped}')/meetingCallEvents",
+            "expirationDateTime": _iso(expires_at),
+            "clientState": client_state,
+        }
+        answer = self._subscription_call("POST", "/subscriptions", body, "subscribe to the meeting's events")
+        return EventSubscription(str(answer["id"]), datetime.fromisoformat(answer["expirationDateTime"]))
+
+    def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
+        body = {"expirationDateTime": _iso(expires_at)}
+        answer = self._subscription_call(
+            "PATCH", f"/subscriptions/{subscription_id}", body, "renew the meeting's event subscription"
+        )
+        return datetime.fromisoformat(answer["expirationDateTime"])
+
+    def _subscription_call(self, method: str, path: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+        import httpx
+
+        with self._lock:
+            if self._http is None:
+                self._http = httpx.Client(timeout=self._timeout)
+        for attempt in range(1, self._attempts + 1):
+            token = self._credential.get_token(GRAPH_SCOPE).token
+            try:
+                response = self._http.request(
+                    method, self._beta + path, json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+            except httpx.HTTPError as error:
+                status, delay, reason = 0, min(2.0**attempt, MAX_RETRY_AFTER), type(error).__name__
+            else:
+                status = response.status_code
+                if status in (200, 201):
+                    answer: dict[str, Any] = response.json()
+                    return answer
+                if status == 404:
+                    raise NotFound("The meeting's event subscription no longer exists.")
+                if status != 429 and status < 500:
+                    log.error("Graph %s failed with HTTP %s", what, status)
+                    raise MeetingUnavailable(f"Microsoft Graph refused to {what} (HTTP {status}).")
+                delay, reason = _retry_after(response.headers, attempt), f"HTTP {status}"
+            if attempt == self._attempts:
+                break
+            log.warning("Graph %s: %s, retrying in %.1f s (attempt %d)", what, reason, delay, attempt)
+            self._sleep(delay)
+        raise MeetingUnavailable(f"Microsoft Graph did not answer in time to {what}.")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _retry_after(headers: Any, attempt: int) -> float:

@@ -17,6 +17,8 @@ class MeetingSubscription(BaseModel):
     endpoint_id: str
     appointment_key: str
     client_state_hash: str
+    meeting_id: str
+    meeting_ends_at: datetime
     expires_at: datetime
     created_at: datetime
 

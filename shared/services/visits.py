@@ -1,5 +1,6 @@
 """One meeting per appointment key: the stored mapping first, else the meeting provider's create-or-get, then
-the mapping is stored (in the organisation's geography). Concurrent first launches converge on one mapping."""
+the mapping is stored (in the organisation's geography) and the meeting's call events are subscribed to.
+Concurrent first launches converge on one mapping (and only the launch that stored it subscribes)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from shared.errors import Conflict
 from shared.meetings import MeetingProvider, MeetingRequest
 from shared.models.organisation import Organisation
 from shared.models.visit import MeetingLink
+from shared.services.meeting_subscriptions import MeetingSubscriptions
 from shared.storage.routing import Tables
 from shared.storage.tables import AppointmentRepository, MeetingLinkRepository
 
@@ -17,9 +19,17 @@ MEETING_SUBJECT = "Virtual visit"  # no patient or clinician details go to the m
 
 
 class VisitMeetings:
-    def __init__(self, tables: Tables, meetings: MeetingProvider, clock: Clock, visit_length: timedelta) -> None:
+    def __init__(
+        self,
+        tables: Tables,
+        meetings: MeetingProvider,
+        clock: Clock,
+        visit_length: timedelta,
+        subscriptions: MeetingSubscriptions | None = None,
+    ) -> None:
         self._tables = tables
         self._meetings = meetings
+        self._subscriptions = subscriptions
         self._clock = clock
         self._visit_length = visit_length
 
@@ -45,6 +55,8 @@ class VisitMeetings:
             links.create(link)
         except Conflict:
             return links.get(endpoint_id, key)  # another launch stored it first: everyone uses that meeting
+        if self._subscriptions is not None:
+            self._subscriptions.subscribe(organisation.tenant_id, link, end)
         return link
 
     def _times(self, organisation: Organisation, endpoint_id: str, key: str) -> tuple[datetime, datetime]:

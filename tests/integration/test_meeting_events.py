@@ -30,6 +30,8 @@ def subscription(app: AppHost) -> MeetingSubscription:
         endpoint_id=uuid.uuid4().hex[:16],
         appointment_key=uuid.uuid4().hex + "abcdefgh",
         client_state_hash=client_state_hash(STATE),
+        meeting_id="MSo" + uuid.uuid4().hex,
+        meeting_ends_at=now + timedelta(hours=1),
         expires_at=now + timedelta(days=2),
         created_at=now,
     )

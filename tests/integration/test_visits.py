@@ -19,9 +19,11 @@ from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SampleAppointment, SandboxEhr, 
 from dev.serving import ServerThread
 from shared.models.visit import Appointment, AppointmentStatus, appointment_key
 from shared.runtime import get_runtime
+from shared.services.meeting_subscriptions import MeetingSubscriptions
 from shared.settings import Geography
-from shared.storage.tables import AppointmentRepository
+from shared.storage.tables import AppointmentRepository, MeetingSubscriptionRepository
 from tests.conftest import CLIENT_ID, GraphMeetings
+from tests.support.clock import FakeClock
 from tests.support.portal import Tenant, approved_endpoint
 
 FOLLOW_UP, NEW_PATIENT, GROUP_ONE, GROUP_TWO = SAMPLE_APPOINTMENTS
@@ -283,3 +285,45 @@ def test_only_user_ids_and_meeting_mappings_are_stored_in_the_eu_account(
         for value in entity.values():
             assert not any(identifier in str(value) for identifier in identifiers)
     assert rows(Geography.US) == {} and rows(Geography.APAC) == {}
+
+
+def test_a_new_meeting_subscribes_to_its_call_events(
+    http: httpx.Client, ehr: SandboxEhr, endpoint: str, graph_meetings: GraphMeetings
+) -> None:
+    stub = graph_meetings.stub
+    before = set(stub.subscriptions)
+    clinician, _ = launch(http, ehr, NEW_PATIENT, "provider")
+    (subscription_id,) = set(stub.subscriptions) - before  # Graph validated our URL before creating it
+    created = stub.subscriptions[subscription_id]
+    join_url = clinician.headers["Location"]
+    assert created["resource"] == f"communications/onlineMeetings(joinWebUrl='{join_url}')/meetingCallEvents"
+    assert created["notificationUrl"].endswith("/api/events/meetings") and len(created["clientState"]) >= 32
+    runtime = get_runtime()
+    row = runtime.tables.control(MeetingSubscriptionRepository).get("subscriptions", subscription_id)
+    assert created["clientState"] not in row.model_dump_json()  # only its hash is kept
+    launch(http, ehr, NEW_PATIENT, "patient")
+    assert set(stub.subscriptions) - before == {subscription_id}  # one per meeting
+
+    # Graph's notifications arrive with the subscription's clientState and are taken.
+    server = ServerThread(web.Application())  # any loop will do to run the stub's client
+    with server:
+        assert server.run(stub.notify(subscription_id, {"callEventType": "callStarted"})) == 202
+        assert server.run(stub.notify(subscription_id, {"callEventType": "x"}, client_state="forged")) == 403
+
+    # Renewal: a day before expiry it is extended while the visit may still run (this one is days ahead);
+    # half a day after the visit it is let go.
+    rows = runtime.tables.control(MeetingSubscriptionRepository)
+    row = row.model_copy(update={"meeting_ends_at": datetime.now(UTC) + timedelta(days=4)})
+    rows.upsert(row)
+    clock = FakeClock(datetime.now(UTC) + timedelta(days=1, hours=1))
+    renewals = MeetingSubscriptions(
+        tables=runtime.tables, meetings=graph_meetings.provider, clock=clock, notification_url="unused"
+    )
+    first = renewals.renew_due()
+    assert first.renewed >= 1 and first.failed == 0
+    assert stub.subscriptions[subscription_id]["expirationDateTime"].startswith(
+        (clock.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    )
+    clock.set(row.meeting_ends_at + timedelta(days=1))
+    assert renewals.renew_due().retired >= 1
+    assert runtime.tables.control(MeetingSubscriptionRepository).find("subscriptions", subscription_id) is None

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, web
+
+MAX_SUBSCRIPTION = timedelta(minutes=4230)  # Graph's limit for call-event subscriptions (about 3 days)
 
 
 @dataclass
@@ -19,12 +22,81 @@ class GraphStub:
     lobby: dict[str, str] = field(default_factory=dict)
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def application(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1.0/users/{user}/onlineMeetings/createOrGet", self._create_or_get)
         app.router.add_patch("/v1.0/users/{user}/onlineMeetings/{meeting}", self._patch)
+        app.router.add_post("/beta/subscriptions", self._subscribe)
+        app.router.add_patch("/beta/subscriptions/{id}", self._renew)
         return app
+
+    async def _subscribe(self, request: web.Request) -> web.Response:
+        """As Graph does: required fields, an expiry within the resource's limit, then the validation handshake
+        (the notification URL must echo the token as text/plain with 200) before the subscription exists."""
+        refused = self._refuse(request)
+        if refused:
+            return refused
+        body = await request.json()
+        missing = [k for k in ("changeType", "notificationUrl", "resource", "expirationDateTime") if not body.get(k)]
+        if missing or len(body.get("clientState") or "") > 128 or not body["resource"].endswith("/meetingCallEvents"):
+            return self._bad(f"invalid subscription ({', '.join(missing) or 'clientState or resource'})")
+        try:
+            expires = datetime.fromisoformat(str(body["expirationDateTime"]).replace("Z", "+00:00"))
+        except ValueError:
+            return self._bad("expirationDateTime is not a date")
+        if expires.tzinfo is None or not datetime.now(UTC) < expires <= datetime.now(UTC) + MAX_SUBSCRIPTION:
+            return self._bad("expirationDateTime is out of range")
+        token = f"Validation: {uuid.uuid4()}"
+        try:
+            async with (
+                ClientSession() as session,
+                session.post(
+                    body["notificationUrl"], params={"validationToken": token}, timeout=ClientTimeout(total=10)
+                ) as answer,
+            ):
+                echoed = await answer.text() if answer.status == 200 else None
+                plain = answer.headers.get("Content-Type", "").startswith("text/plain")
+        except (OSError, TimeoutError):
+            echoed, plain = None, False
+        if echoed != token or not plain:
+            return self._bad("Subscription validation request failed. Response must exactly match validationToken.")
+        subscription_id = str(uuid.uuid4())
+        self.subscriptions[subscription_id] = {**body, "id": subscription_id}
+        return web.json_response(self.subscriptions[subscription_id], status=201)
+
+    async def _renew(self, request: web.Request) -> web.Response:
+        refused = self._refuse(request)
+        if refused:
+            return refused
+        found = self.subscriptions.get(request.match_info["id"])
+        if found is None:
+            return web.json_response({"error": {"code": "ResourceNotFound", "message": "subscription"}}, status=404)
+        found["expirationDateTime"] = (await request.json())["expirationDateTime"]
+        return web.json_response(found)
+
+    async def notify(self, subscription_id: str, data: dict[str, Any], client_state: str | None = None) -> int:
+        """Deliver a notification as Graph would; the webhook's HTTP status."""
+        subscription = self.subscriptions[subscription_id]
+        notification = {
+            "id": str(uuid.uuid4()),
+            "subscriptionId": subscription_id,
+            "clientState": subscription.get("clientState") if client_state is None else client_state,
+            "changeType": "updated",
+            "resource": subscription["resource"],
+            "resourceData": data,
+            "tenantId": str(uuid.uuid4()),
+        }
+        async with (
+            ClientSession() as session,
+            session.post(subscription["notificationUrl"], json={"value": [notification]}) as answer,
+        ):
+            return answer.status
+
+    @staticmethod
+    def _bad(message: str) -> web.Response:
+        return web.json_response({"error": {"code": "InvalidRequest", "message": message}}, status=400)
 
     def _refuse(self, request: web.Request) -> web.Response | None:
         self.requests.append((request.method, request.path))
