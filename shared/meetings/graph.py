@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 from shared.errors import NotFound
 from shared.meetings import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
@@ -166,11 +167,10 @@ class GraphMeetingProvider:
     def subscribe(
         self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime
     ) -> EventSubscription:
-        escaped = meeting.join_url.replace("'", "''")
         body = {
             "changeType": "updated",
             "notificationUrl": notification_url,
-            "resource": f"communications/onlineMeetings(joinWebUrl='{escaped}')/meetingCallEvents",
+            "resource": meeting_events_resource(meeting.join_url),
             "expirationDateTime": _iso(expires_at),
             "clientState": client_state,
         }
@@ -214,6 +214,11 @@ class GraphMeetingProvider:
             log.warning("Graph %s: %s, retrying in %.1f s (attempt %d)", what, reason, delay, attempt)
             self._sleep(delay)
         raise MeetingUnavailable(f"Microsoft Graph did not answer in time to {what}.")
+
+
+def meeting_events_resource(join_url: str) -> str:
+    """The subscription resource: the join URL goes in URL-encoded, as Graph requires."""
+    return f"communications/onlineMeetings(joinWebUrl='{quote(join_url, safe='')}')/meetingCallEvents"
 
 
 def _iso(moment: datetime) -> str:

@@ -22,7 +22,7 @@ from shared.storage.routing import Tables
 from shared.storage.tables import MeetingSubscriptionRepository
 
 log = logging.getLogger(__name__)
-NAME_KEYS = frozenset({"displayName", "displayname", "name", "userPrincipalName", "email", "mail", "phone"})
+NAME_KEYS = frozenset({"displayname", "name", "userprincipalname", "email", "mail", "phone"})  # any case
 
 
 def client_state_hash(client_state: str) -> str:
@@ -31,7 +31,7 @@ def client_state_hash(client_state: str) -> str:
 
 def without_names(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: without_names(v) for k, v in value.items() if k not in NAME_KEYS}
+        return {k: without_names(v) for k, v in value.items() if k.lower() not in NAME_KEYS}
     if isinstance(value, list):
         return [without_names(v) for v in value]
     return value

@@ -48,7 +48,9 @@ def notification(subscription: MeetingSubscription, client_state: str = STATE) -
         "resource": "communications/onlineMeetings/x/meetingCallEvents",
         "resourceData": {
             "callEventType": "rosterUpdated",
-            "participants": [{"identity": {"user": {"id": "u1", "displayName": "Pat Patient"}}, "role": "attendee"}],
+            "activeParticipants@joined": [
+                {"Id": "p1", "Identity": {"User": {"Id": "u1", "DisplayName": "Pat Patient"}}}
+            ],
         },
     }
 
@@ -77,7 +79,7 @@ def test_a_notification_is_queued_without_names(app: AppHost, subscription: Meet
     assert answer.status_code == 202
     (event,) = queued_for(subscription)
     assert (event.tenant_id, event.appointment_key) == (subscription.tenant_id, subscription.appointment_key)
-    assert event.data["participants"][0]["identity"]["user"] == {"id": "u1"}
+    assert event.data["activeParticipants@joined"][0]["Identity"]["User"] == {"Id": "u1"}
     assert "Pat Patient" not in event.model_dump_json()
 
 

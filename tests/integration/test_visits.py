@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -296,7 +296,8 @@ def test_a_new_meeting_subscribes_to_its_call_events(
     (subscription_id,) = set(stub.subscriptions) - before  # Graph validated our URL before creating it
     created = stub.subscriptions[subscription_id]
     join_url = clinician.headers["Location"]
-    assert created["resource"] == f"communications/onlineMeetings(joinWebUrl='{join_url}')/meetingCallEvents"
+    encoded = quote(join_url, safe="")
+    assert created["resource"] == f"communications/onlineMeetings(joinWebUrl='{encoded}')/meetingCallEvents"
     assert created["notificationUrl"].endswith("/api/events/meetings") and len(created["clientState"]) >= 32
     runtime = get_runtime()
     row = runtime.tables.control(MeetingSubscriptionRepository).get("subscriptions", subscription_id)
