@@ -1,7 +1,8 @@
 """Meeting participants and EHR writeback.
 
 - `POST /api/events/meetings`: Graph change notifications (the validation handshake, then notifications checked
-  against their subscription's clientState and queued on `participant-events`);
+  against their subscription's clientState and queued on `participant-events`), and that queue's processor
+  (visit events, stored once per event);
 - a timer renewing meetings' event subscriptions before they expire;
 - `GET /api/.well-known/jwks.json`: the public keys of the connector's writeback client assertions (SMART
   backend services), the URL registered with each EHR.
@@ -14,7 +15,9 @@ import json
 import azure.functions as func
 
 from functions._http import api_errors, json_response, problem
+from shared.models.participants import MeetingEventMessage
 from shared.runtime import get_runtime
+from shared.storage.queues import PARTICIPANT_EVENTS
 
 bp = func.Blueprint()
 
@@ -46,3 +49,8 @@ def meeting_events(req: func.HttpRequest) -> func.HttpResponse:
 @bp.timer_trigger(schedule="0 */30 * * * *", arg_name="timer", run_on_startup=False)
 def renew_meeting_subscriptions(timer: func.TimerRequest) -> None:
     get_runtime().meeting_subscriptions.renew_due()
+
+
+@bp.queue_trigger(arg_name="message", queue_name=PARTICIPANT_EVENTS, connection="AzureWebJobsStorage")
+def process_participant_event(message: func.QueueMessage) -> None:
+    get_runtime().participant_events.process(MeetingEventMessage.model_validate_json(message.get_body()))

@@ -30,6 +30,7 @@ from shared.services.launch_states import LaunchStates
 from shared.services.meeting_events import MeetingEvents
 from shared.services.meeting_subscriptions import MeetingSubscriptions
 from shared.services.organisations import OrganisationService
+from shared.services.participant_events import ParticipantEvents
 from shared.services.phone_numbers import PhoneNumberService
 from shared.services.reminders import PhoneRetention, ReminderService
 from shared.services.scheduling import AppointmentProcessor
@@ -284,6 +285,10 @@ class Runtime:
             clock=self.clock,
             notification_url=f"{self.settings.public_base}/api/events/meetings",
         )
+
+    @cached_property
+    def participant_events(self) -> ParticipantEvents:
+        return ParticipantEvents(self.tables, self.clock)
 
     @cached_property
     def meeting_events(self) -> MeetingEvents:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -35,3 +35,24 @@ class MeetingEventMessage(BaseModel):
     resource: str
     data: dict[str, Any] = Field(default_factory=dict, description="resourceData without display names.")
     received_at: datetime
+
+
+VisitEventKind = Literal[
+    "call_started", "call_ended", "participant_joined", "participant_left", "lobby_entered", "lobby_admitted"
+]
+ParticipantRole = Literal["clinician", "patient", "guest"]
+CONNECTS: frozenset[str] = frozenset({"participant_joined", "participant_left"})
+
+
+class VisitEvent(BaseModel):
+    """Something that happened in a visit's meeting (data plane, the organisation's geography). No names: the
+    participant is a keyed hash of the provider's participant ID, enough to pair a join with its leave."""
+
+    appointment_key: str
+    id: str  # the notification's ID and the event's position in it: a redelivery maps to the same rows
+    endpoint_id: str
+    kind: VisitEventKind
+    at: datetime
+    participant: str | None = None
+    role: ParticipantRole | None = None
+    written_back: bool = False

@@ -8,7 +8,7 @@ from shared.models.ehr_user import EhrUser
 from shared.models.endpoint import EndpointUrl, FhirEndpoint
 from shared.models.launch import LaunchState
 from shared.models.organisation import Organisation
-from shared.models.participants import MeetingSubscription
+from shared.models.participants import MeetingSubscription, VisitEvent
 from shared.models.phone_numbers import PhoneNumber, PhoneNumberJob
 from shared.models.sms import (
     Consent,
@@ -183,3 +183,13 @@ class MeetingSubscriptionRepository(TableRepository[MeetingSubscription]):
 
     def keys(self, item: MeetingSubscription) -> tuple[str, str]:
         return "subscriptions", item.id
+
+
+class VisitEventRepository(TableRepository[VisitEvent]):
+    """A visit's events in one partition (data plane)."""
+
+    table_name = "visitevents"
+    model = VisitEvent
+
+    def keys(self, item: VisitEvent) -> tuple[str, str]:
+        return item.appointment_key, item.id
