@@ -29,6 +29,7 @@ from shared.models.endpoint import (
     SignInStart,
 )
 from shared.models.organisation import OrganisationCreate, OrganisationPublic
+from shared.models.participants import ParticipantStatus
 from shared.models.phone_numbers import (
     PhoneNumberJob,
     PhoneNumberJobPublic,
@@ -477,6 +478,20 @@ def link_phone_number(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = _caller(req)
     links = parse_json(req, PhoneNumberLinks)
     return json_response(runtime.phone_numbers.link(principal, req.route_params["number"], links.endpoint_ids))
+
+
+@api.route(
+    "GET",
+    "visits/{appointment_key}/participants",
+    summary="Who is connected to a visit now, by role and since when (admins)",
+    description="From the meeting's call events; no names. Your organisation's visits only.",
+    tag="visits",
+    response=ParticipantStatus,
+)
+@api_errors
+def visit_participants(req: func.HttpRequest) -> func.HttpResponse:
+    runtime, principal = _caller(req)
+    return json_response(runtime.participant_events.status(principal, req.route_params["appointment_key"]))
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -56,3 +56,19 @@ class VisitEvent(BaseModel):
     participant: str | None = None
     role: ParticipantRole | None = None
     written_back: bool = False
+
+
+class ConnectedParticipant(BaseModel):
+    participant: str = Field(description="An opaque ID, stable within the visit (no name).")
+    role: ParticipantRole
+    since: datetime
+
+
+class ParticipantStatus(BaseModel):
+    """Who is in a visit's meeting now, by role (real-time status)."""
+
+    appointment_key: str
+    call_active: bool
+    connected: list[ConnectedParticipant]
+    counts: dict[str, int] = Field(description="Connected participants per role.")
+    as_of: datetime

@@ -18,12 +18,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from shared.auth.principal import Principal, Role
 from shared.clock import Clock
 from shared.errors import Conflict, NotFound
 from shared.models.organisation import Organisation
-from shared.models.participants import MeetingEventMessage, ParticipantRole, VisitEvent, VisitEventKind
+from shared.models.participants import (
+    ConnectedParticipant,
+    MeetingEventMessage,
+    ParticipantRole,
+    ParticipantStatus,
+    VisitEvent,
+    VisitEventKind,
+)
 from shared.storage.routing import Tables
-from shared.storage.tables import OrganisationRepository, VisitEventRepository
+from shared.storage.tables import FhirEndpointRepository, OrganisationRepository, VisitEventRepository
 
 log = logging.getLogger(__name__)
 CALL_EVENTS: dict[str, VisitEventKind] = {
@@ -77,6 +85,45 @@ class ParticipantEvents:
                 rows.upsert(event.model_copy(update={"written_back": True}))
         log.info("Meeting event for endpoint %s: %d visit events", message.endpoint_id, len(events))
         return created
+
+    def status(self, principal: Principal, appointment_key: str) -> ParticipantStatus:
+        """Who is connected now, for the organisation's portal admins (events of this organisation only)."""
+        principal.require(Role.ADMIN)
+        organisation = self._tables.control(OrganisationRepository).find(principal.tenant_id, "organisation")
+        if organisation is None:
+            raise NotFound("Your organisation is not set up yet.")
+        events = sorted(
+            self._tables.data(organisation, VisitEventRepository).iterate(appointment_key), key=lambda e: (e.at, e.id)
+        )
+        if not events or events[0].endpoint_id not in self._endpoint_ids(principal.tenant_id):
+            raise NotFound("No meeting events are known for this visit.")
+        connected: dict[str, ConnectedParticipant] = {}
+        call_active = False
+        for event in events:
+            if event.kind == "call_started":
+                call_active = True
+            elif event.kind == "call_ended":
+                call_active, connected = False, {}
+            elif event.participant and event.role:
+                if event.kind == "participant_joined":
+                    connected.setdefault(
+                        event.participant,
+                        ConnectedParticipant(participant=event.participant, role=event.role, since=event.at),
+                    )
+                elif event.kind == "participant_left":
+                    connected.pop(event.participant, None)
+        people = sorted(connected.values(), key=lambda p: p.since)
+        counts = {role: sum(1 for p in people if p.role == role) for role in ("clinician", "patient", "guest")}
+        return ParticipantStatus(
+            appointment_key=appointment_key,
+            call_active=call_active or bool(people),
+            connected=people,
+            counts=counts,
+            as_of=self._clock.now(),
+        )
+
+    def _endpoint_ids(self, tenant_id: str) -> set[str]:
+        return {e.id for e in self._tables.control(FhirEndpointRepository).iterate(tenant_id)}
 
     def _translate(self, message: MeetingEventMessage, known: list[VisitEvent]) -> list[VisitEvent]:
         data = message.data

@@ -9,11 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.auth.principal import Principal, Role
+from shared.models.endpoint import FhirEndpoint
 from shared.models.organisation import Organisation, OrganisationCreate
 from shared.models.participants import MeetingEventMessage
-from shared.runtime import Runtime
+from shared.runtime import Runtime, get_runtime
 from shared.settings import Geography, Settings
-from shared.storage.tables import VisitEventRepository
+from shared.storage.tables import FhirEndpointRepository, VisitEventRepository
+from tests.conftest import AppHost
+from tests.support.portal import APPROVER_ROLES, Tenant, new_tenant, problem
+from tests.support.portal import organisation as organisation_of
 
 T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -56,7 +60,7 @@ def roster(joined: list[dict[str, object]] = (), exited: list[dict[str, object]]
 
 def test_a_scripted_visit_becomes_visit_events_with_roles(organisation: tuple[Runtime, Organisation]) -> None:
     runtime, org = organisation
-    clinician = person("c1", tenant=org.tenant_id, name="Dr Who")
+    clinician = person("user-c1", tenant=org.tenant_id, name="Dr Who")
     patient, interpreter = person("g1", name="Pat"), person("g2", name="Ines")
     script = [
         message(org, "n1", 0, {"eventType": "Microsoft.Communication.CallStarted"}),
@@ -84,7 +88,7 @@ def test_a_scripted_visit_becomes_visit_events_with_roles(organisation: tuple[Ru
         ("call_ended", None, 21),
     ]
     stored = " ".join(e.model_dump_json() for e in rows)
-    assert "Pat" not in stored and "Dr Who" not in stored and "c1" not in stored
+    assert "Pat" not in stored and "Dr Who" not in stored and "user-c1" not in stored
     # EU organisation: the rows are in the EU account, not the US one.
     assert list(runtime.tables.in_geography(Geography.US, VisitEventRepository).iterate("k" * 40)) == []
 
@@ -92,3 +96,49 @@ def test_a_scripted_visit_becomes_visit_events_with_roles(organisation: tuple[Ru
 def test_unknown_event_types_are_ignored(organisation: tuple[Runtime, Organisation]) -> None:
     runtime, org = organisation
     assert runtime.participant_events.process(message(org, "x1", 0, {"eventType": "Something.Else"})) == []
+
+
+def test_the_participants_view_shows_who_is_connected_now(app: AppHost, tenant: Tenant) -> None:
+    runtime = get_runtime()
+    principal = Principal(tenant.id, "admin", "admin@x.org", frozenset({Role.ADMIN}))
+    org = runtime.organisations.get(principal)
+    endpoint = uuid.uuid4().hex[:16]
+    runtime.tables.control(FhirEndpointRepository).upsert(
+        FhirEndpoint.model_validate(
+            {
+                "tenant_id": tenant.id,
+                "id": endpoint,
+                "base_url": "https://ehr.example/fhir",
+                "environment": "test",
+                "approver": "a@x.org",
+                "time_zone": "UTC",
+                "vendor": "epic",
+                "client_id": "c",
+                "discovery": {
+                    "source": "smart-configuration",
+                    "authorization_endpoint": "https://ehr.example/a",
+                    "token_endpoint": "https://ehr.example/t",
+                },
+                "created_at": T0,
+                "created_by": "t",
+                "updated_at": T0,
+                "updated_by": "t",
+            }
+        )
+    )
+    clinician, patient = person("c1", tenant=org.tenant_id), person("g1")
+    for item in [
+        message(org, "v1", 0, {"eventType": "Microsoft.Communication.CallStarted"}),
+        message(org, "v2", 1, roster(joined=[clinician])),
+        message(org, "v3", 4, roster(joined=[patient])),
+        message(org, "v4", 9, roster(exited=[clinician])),
+    ]:
+        runtime.participant_events.process(item.model_copy(update={"endpoint_id": endpoint}))
+    answer = tenant.call("GET", f"visits/{'k' * 40}/participants")
+    assert answer.status_code == 200, answer.text
+    status = answer.json()
+    assert status["call_active"] is True and status["counts"] == {"clinician": 0, "patient": 1, "guest": 0}
+    assert [(p["role"], p["since"][:16]) for p in status["connected"]] == [("patient", "2026-11-23T15:04")]
+    problem(tenant.call("GET", f"visits/{'k' * 40}/participants", roles=APPROVER_ROLES), 403)
+    other = organisation_of(new_tenant(tenant.http, tenant.identity))
+    problem(other.call("GET", f"visits/{'k' * 40}/participants"), 404)
