@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.models.phone_numbers import ReminderReindex
+from shared.models.sms import ReminderReindex
 from shared.runtime import get_runtime
 from shared.services.retention import LaunchStatePurge
 from shared.storage.queues import REMINDER_REINDEX

@@ -176,7 +176,7 @@ class Runtime:
             return LocalMeetingProvider(self.settings.public_base)
         from shared.meetings.graph import GraphMeetingProvider
 
-        return GraphMeetingProvider(self.credential(), base_url=self.settings.graph_base_url)
+        return GraphMeetingProvider(self.credential(), base_url=self.settings.graph_base_url, outbound=self.outbound)
 
     @cached_property
     def join_links(self) -> JoinLinks:

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from shared.errors import NotFound
 from shared.meetings import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
+from shared.outbound import Outbound
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -55,6 +56,7 @@ class GraphMeetingProvider:
         attempts: int = 4,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 30.0,
+        outbound: Outbound | None = None,
     ) -> None:
         self._credential = credential
         self._base_url = base_url.rstrip("/")
@@ -65,7 +67,7 @@ class GraphMeetingProvider:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client: GraphServiceClient | None = None
         self._beta = self._base_url.removesuffix("/v1.0") + "/beta"
-        self._http: Any = None
+        self._outbound = outbound or Outbound(timeout)
 
     def _run(self, make: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
         with self._lock:
@@ -98,11 +100,26 @@ class GraphMeetingProvider:
         adapter.base_url = self._base_url
         return GraphServiceClient(request_adapter=adapter)
 
+    def _retrying(self, what: str, attempt: Callable[[int], T], gave_up: str) -> T:
+        """Run `attempt` until it returns; it raises `_Transient` for what is worth another try (429, 5xx,
+        network), anything else for what is not."""
+        for number in range(1, self._attempts + 1):
+            try:
+                return attempt(number)
+            except _Transient as transient:
+                if number == self._attempts:
+                    break
+                log.warning(
+                    "Graph %s: %s, retrying in %.1f s (attempt %d)", what, transient.reason, transient.delay, number
+                )
+                self._sleep(transient.delay)
+        raise MeetingUnavailable(gave_up)
+
     def _with_retries(self, what: str, make: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
         import httpx
         from kiota_abstractions.api_error import APIError
 
-        for attempt in range(1, self._attempts + 1):
+        def attempt(number: int) -> T:
             try:
                 return self._run(make)
             except APIError as error:
@@ -113,17 +130,12 @@ class GraphMeetingProvider:
                         f"Microsoft Teams refused to {what} (HTTP {status}); ask your administrator to check the "
                         "connector's Graph permissions and application access policy."
                     ) from None
-                delay = _retry_after(error.response_headers, attempt)
-                reason = f"HTTP {status}"
+                raise _Transient(_retry_after(error.response_headers, number), f"HTTP {status}") from None
             except (httpx.HTTPError, TimeoutError) as error:
-                delay = min(2.0**attempt, MAX_RETRY_AFTER)
-                reason = type(error).__name__
-            if attempt == self._attempts:
-                break
-            log.warning("Graph %s: %s, retrying in %.1f s (attempt %d)", what, reason, delay, attempt)
-            self._sleep(delay)
-        raise MeetingUnavailable(
-            f"Microsoft Teams did not answer in time to {what}; wait a minute and start the visit again."
+                raise _Transient(min(2.0**number, MAX_RETRY_AFTER), type(error).__name__) from None
+
+        return self._retrying(
+            what, attempt, f"Microsoft Teams did not answer in time to {what}; wait a minute and start the visit again."
         )
 
     def create_or_get(self, request: MeetingRequest) -> Meeting:
@@ -187,33 +199,35 @@ class GraphMeetingProvider:
     def _subscription_call(self, method: str, path: str, body: dict[str, Any], what: str) -> dict[str, Any]:
         import httpx
 
-        with self._lock:
-            if self._http is None:
-                self._http = httpx.Client(timeout=self._timeout)
-        for attempt in range(1, self._attempts + 1):
+        def attempt(number: int) -> dict[str, Any]:
             token = self._credential.get_token(GRAPH_SCOPE).token
             try:
-                response = self._http.request(
+                response = self._outbound.client.request(
                     method, self._beta + path, json=body, headers={"Authorization": f"Bearer {token}"}
                 )
             except httpx.HTTPError as error:
-                status, delay, reason = 0, min(2.0**attempt, MAX_RETRY_AFTER), type(error).__name__
-            else:
-                status = response.status_code
-                if status in (200, 201):
-                    answer: dict[str, Any] = response.json()
-                    return answer
-                if status == 404:
-                    raise NotFound("The meeting's event subscription no longer exists.")
-                if status != 429 and status < 500:
-                    log.error("Graph %s failed with HTTP %s", what, status)
-                    raise MeetingUnavailable(f"Microsoft Graph refused to {what} (HTTP {status}).")
-                delay, reason = _retry_after(response.headers, attempt), f"HTTP {status}"
-            if attempt == self._attempts:
-                break
-            log.warning("Graph %s: %s, retrying in %.1f s (attempt %d)", what, reason, delay, attempt)
-            self._sleep(delay)
-        raise MeetingUnavailable(f"Microsoft Graph did not answer in time to {what}.")
+                raise _Transient(min(2.0**number, MAX_RETRY_AFTER), type(error).__name__) from None
+            status = response.status_code
+            if status in (200, 201):
+                answer: dict[str, Any] = response.json()
+                return answer
+            if status == 404:
+                raise NotFound("The meeting's event subscription no longer exists.")
+            if status != 429 and status < 500:
+                log.error("Graph %s failed with HTTP %s", what, status)
+                raise MeetingUnavailable(f"Microsoft Graph refused to {what} (HTTP {status}).")
+            raise _Transient(_retry_after(response.headers, number), f"HTTP {status}")
+
+        return self._retrying(what, attempt, f"Microsoft Graph did not answer in time to {what}.")
+
+
+class _Transient(Exception):
+    """A failure worth another try, after `delay` seconds."""
+
+    def __init__(self, delay: float, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+        self.reason = reason
 
 
 def meeting_events_resource(join_url: str) -> str:

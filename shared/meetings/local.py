@@ -38,10 +38,6 @@ class LocalSubscriptions:
         with self._lock:
             return subscription_id in self._by_id
 
-    def for_meeting(self, meeting_id: str) -> list[LocalSubscription]:
-        with self._lock:
-            return [s for s in self._by_id.values() if s.meeting_id == meeting_id]
-
 
 LOCAL_SUBSCRIPTIONS = LocalSubscriptions()
 

@@ -104,11 +104,3 @@ class PhoneNumberLinks(BaseModel):
         max_length=100,
         description="Every endpoint that should send from this number (others linked to it are unlinked).",
     )
-
-
-class ReminderReindex(BaseModel):
-    """The `reminder-reindex` queue message: an endpoint's reminder timing changed; move its future reminders."""
-
-    tenant_id: str
-    endpoint_id: str
-    reminders_were_enabled: bool

@@ -110,6 +110,14 @@ class SmsSettings(SmsSettingsUpdate):
         }[kind]
 
 
+class ReminderReindex(BaseModel):
+    """The `reminder-reindex` queue message: an endpoint's reminder timing changed; move its future reminders."""
+
+    tenant_id: str
+    endpoint_id: str
+    reminders_were_enabled: bool
+
+
 class SmsSettingsPublic(SmsSettingsUpdate):
     endpoint_id: str
     updated_at: datetime

@@ -166,9 +166,8 @@ class ApprovalService:
             }
         )
         self._endpoint_rows.replace(endpoint, etag)
-        self._audit.record(
-            tenant_id=principal.tenant_id,
-            user_id=principal.user_id,
+        self._audit.by(
+            principal,
             action="approve" if status == EndpointStatus.APPROVED else "reject",
             entity="fhir_endpoint",
             entity_id=endpoint_id,

@@ -37,6 +37,19 @@ class AuditLog:
         self._entries.create(entry)
         return entry
 
+    def by(
+        self, principal: Principal, *, action: str, entity: str, entity_id: str, fields: Iterable[str] = ()
+    ) -> AuditEntry:
+        """Record a change made by a signed-in portal user."""
+        return self.record(
+            tenant_id=principal.tenant_id,
+            user_id=principal.user_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            fields=fields,
+        )
+
     def page(self, principal: Principal, continuation: str | None, page_size: int = 50) -> AuditPage:
         principal.require(Role.ADMIN)
         page = self._entries.page(principal.tenant_id, page_size=page_size, continuation=continuation)

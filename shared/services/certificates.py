@@ -34,9 +34,8 @@ class CertificateService:
             uploaded_by=principal.user_id,
         )
         self._certificates.upsert(certificate)
-        self._audit.record(
-            tenant_id=principal.tenant_id,
-            user_id=principal.user_id,
+        self._audit.by(
+            principal,
             action="upload",
             entity="certificate",
             entity_id=environment,

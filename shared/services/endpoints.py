@@ -79,9 +79,8 @@ class EndpointService:
         return organisation
 
     def _audit_change(self, principal: Principal, action: str, endpoint_id: str, fields: set[str]) -> None:
-        self._audit.record(
-            tenant_id=principal.tenant_id,
-            user_id=principal.user_id,
+        self._audit.by(
+            principal,
             action=action,
             entity="fhir_endpoint",
             entity_id=endpoint_id,

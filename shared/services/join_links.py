@@ -10,7 +10,6 @@ which is also how the first links were written; both are accepted.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -23,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from shared.clock import Clock
+from shared.encoding import b64url, unb64url
 from shared.errors import DomainError
 from shared.secrets import SecretStore
 
@@ -63,7 +63,7 @@ def _pack(tenant_id: str, endpoint_id: str, appointment_key: str, role: JoinRole
         tenant = uuid.UUID(tenant_id)
     except ValueError:
         return None
-    if str(tenant) != tenant_id.lower() or tenant_id != tenant_id.lower():
+    if str(tenant) != tenant_id:  # only the canonical form packs back to the same text
         return None
     for value, length in ((endpoint_id, 16), (appointment_key, 40)):
         if len(value) != length or not _HEX.fullmatch(value):
@@ -80,14 +80,6 @@ def _pack(tenant_id: str, endpoint_id: str, appointment_key: str, role: JoinRole
         exp,
     )
     return packed
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class JoinLinks:
@@ -123,7 +115,7 @@ class JoinLinks:
         packed = _pack(tenant_id, endpoint_id, appointment_key, role, nb, exp)
         if packed is not None:
             mac = hmac.new(self._key(), packed, hashlib.sha256).digest()[:_MAC_BYTES]
-            return f"{self._base}/api/join/{_b64(packed + mac)}"
+            return f"{self._base}/api/join/{b64url(packed + mac)}"
         payload = {
             "t": tenant_id,
             "e": endpoint_id,
@@ -132,8 +124,8 @@ class JoinLinks:
             "nb": nb,
             "exp": exp,
         }
-        body = _b64(json.dumps(payload, separators=(",", ":")).encode())
-        signature = _b64(hmac.new(self._key(), body.encode(), hashlib.sha256).digest())
+        body = b64url(json.dumps(payload, separators=(",", ":")).encode())
+        signature = b64url(hmac.new(self._key(), body.encode(), hashlib.sha256).digest())
         return f"{self._base}/api/join/{body}.{signature}"
 
     def decode(self, token: str) -> JoinClaims:
@@ -148,11 +140,11 @@ class JoinLinks:
         body, _, signature = token.partition(".")
         if not body or not signature:
             raise invalid
-        expected = _b64(hmac.new(self._key(), body.encode(), hashlib.sha256).digest())
+        expected = b64url(hmac.new(self._key(), body.encode(), hashlib.sha256).digest())
         if not hmac.compare_digest(expected, signature):
             raise invalid
         try:
-            payload = json.loads(_unb64(body))
+            payload = json.loads(unb64url(body))
             claims = JoinClaims(
                 tenant_id=str(payload["t"]),
                 endpoint_id=str(payload["e"]),
@@ -169,7 +161,7 @@ class JoinLinks:
 
     def _decode_packed(self, token: str, invalid: JoinLinkRefused) -> JoinClaims:
         try:
-            raw = _unb64(token)
+            raw = unb64url(token)
         except (binascii.Error, ValueError):
             raise invalid from None
         if len(raw) != _PACKED.size + _MAC_BYTES:

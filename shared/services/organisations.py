@@ -38,9 +38,8 @@ class OrganisationService:
             self._organisations.create(organisation)
         except Conflict:
             raise Conflict("Your organisation is already set up; its geography cannot change.") from None
-        self._audit.record(
-            tenant_id=principal.tenant_id,
-            user_id=principal.user_id,
+        self._audit.by(
+            principal,
             action="create",
             entity="organisation",
             entity_id=principal.tenant_id,

@@ -95,7 +95,8 @@ class ParticipantEvents:
         events = sorted(
             self._tables.data(organisation, VisitEventRepository).iterate(appointment_key), key=lambda e: (e.at, e.id)
         )
-        if not events or events[0].endpoint_id not in self._endpoint_ids(principal.tenant_id):
+        endpoints = self._tables.control(FhirEndpointRepository)
+        if not events or endpoints.find(principal.tenant_id, events[0].endpoint_id) is None:
             raise NotFound("No meeting events are known for this visit.")
         connected: dict[str, ConnectedParticipant] = {}
         call_active = False
@@ -121,9 +122,6 @@ class ParticipantEvents:
             counts=counts,
             as_of=self._clock.now(),
         )
-
-    def _endpoint_ids(self, tenant_id: str) -> set[str]:
-        return {e.id for e in self._tables.control(FhirEndpointRepository).iterate(tenant_id)}
 
     def _translate(self, message: MeetingEventMessage, known: list[VisitEvent]) -> list[VisitEvent]:
         data = message.data

@@ -92,9 +92,8 @@ class PhoneNumberService:
         if running:
             raise Conflict(f"A phone number is already being acquired (job {running[0].id}); wait for it to finish.")
         job = self._new_job(principal, "purchase", order=order)
-        self._audit.record(
-            tenant_id=principal.tenant_id,
-            user_id=principal.user_id,
+        self._audit.by(
+            principal,
             action="order",
             entity="phone_number",
             entity_id=job.id,
@@ -119,9 +118,8 @@ class PhoneNumberService:
             raise Conflict(f"Unlink the number from its endpoints first ({', '.join(linked)}).")
         self._numbers.replace(stored.item.model_copy(update={"status": "releasing"}), stored.etag)
         job = self._new_job(principal, "release", number=number)
-        self._audit.record(
-            tenant_id=principal.tenant_id,
-            user_id=principal.user_id,
+        self._audit.by(
+            principal,
             action="release",
             entity="phone_number",
             entity_id=job.id,
@@ -136,8 +134,11 @@ class PhoneNumberService:
         held = self._held(principal.tenant_id, number).item
         if held.status != "active":
             raise Conflict("This number is being released; it cannot be linked.")
-        wanted = {self._endpoints.get(principal, endpoint_id).id: None for endpoint_id in endpoint_ids}
         endpoints = {e.id: e for e in self._endpoints.list_endpoints(principal)}
+        unknown = sorted(set(endpoint_ids) - set(endpoints))
+        if unknown:
+            raise NotFound(f"Your organisation has no FHIR endpoint {', '.join(unknown)}.")
+        wanted = set(endpoint_ids)
         current = {s.endpoint_id: s for s in self._settings.iterate(principal.tenant_id)}
         now = self._clock.now()
         changed: list[str] = []
@@ -160,21 +161,16 @@ class PhoneNumberService:
                 self._settings.upsert(settings.model_copy(update=update))
                 changed.append(endpoint_id)
         for endpoint_id in changed:
-            self._audit.record(
-                tenant_id=principal.tenant_id,
-                user_id=principal.user_id,
+            self._audit.by(
+                principal,
                 action="link" if endpoint_id in wanted else "unlink",
                 entity="sms_settings",
                 entity_id=endpoint_id,
                 fields={"sender_number"},
             )
-        return self._public(held, self._links(principal.tenant_id))
+        return self._public(held, {number: list(wanted)})
 
     # --- used by other services ---
-
-    def is_active(self, tenant_id: str, number: str) -> bool:
-        held = self._numbers.find(tenant_id, number)
-        return held is not None and held.status == "active"
 
     def tenants_of(self, number: str) -> set[str]:
         return {n.tenant_id for n in self._numbers.iterate(query="number eq @number", parameters={"number": number})}

@@ -19,8 +19,7 @@ from shared.errors import Conflict, NotFound
 from shared.hl7.siu import AppointmentEvent, describe, parse_siu
 from shared.models.endpoint import FhirEndpoint
 from shared.models.organisation import Organisation
-from shared.models.phone_numbers import ReminderReindex
-from shared.models.sms import InboundHl7, SmsSettings, SmsType
+from shared.models.sms import InboundHl7, ReminderReindex, SmsSettings, SmsType
 from shared.models.visit import Appointment, AppointmentStatus, ReminderDue, appointment_key
 from shared.services.sms import SmsService
 from shared.storage.repository import Versioned

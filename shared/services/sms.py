@@ -19,13 +19,13 @@ from shared.clock import Clock
 from shared.errors import Conflict, InvalidInput
 from shared.models.endpoint import FhirEndpoint
 from shared.models.organisation import Organisation
-from shared.models.phone_numbers import ReminderReindex
 from shared.models.sms import (
     CONSENT_TEXT,
     Consent,
     ConsentList,
     ConsentName,
     ConsentPublic,
+    ReminderReindex,
     SmsMessageStatus,
     SmsSettings,
     SmsSettingsUpdate,
@@ -91,9 +91,8 @@ class SmsSetup:
             self._consents.create(consent)
         except Conflict:
             return self.consents(principal)  # already given: the first acceptance stands
-        self._audit.record(
-            tenant_id=principal.tenant_id,
-            user_id=principal.user_id,
+        self._audit.by(
+            principal,
             action="consent",
             entity="sms_consent",
             entity_id=name,
@@ -132,9 +131,8 @@ class SmsSetup:
             **update.model_dump(),
         )
         self._settings.upsert(settings)
-        self._audit.record(
-            tenant_id=principal.tenant_id,
-            user_id=principal.user_id,
+        self._audit.by(
+            principal,
             action="update",
             entity="sms_settings",
             entity_id=endpoint.id,

@@ -14,7 +14,6 @@ reused until shortly before they expire and dropped when the EHR answers 401.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import threading
@@ -24,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from shared.clock import Clock
+from shared.encoding import b64url
 from shared.errors import NotFound, Unauthenticated, UpstreamError
 from shared.outbound import Outbound
 from shared.secrets import SecretStore
@@ -37,9 +37,8 @@ EXPIRY_MARGIN = timedelta(seconds=60)
 MIN_RSA_BITS = 2048
 
 
-def _b64(value: int) -> str:
-    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+def _b64_int(value: int) -> str:
+    return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
 
 
 @dataclass(frozen=True)
@@ -60,9 +59,9 @@ class SigningKey:
         if not isinstance(key, RSAPrivateKey) or key.key_size < MIN_RSA_BITS:
             raise UpstreamError(f"Writeback signing keys are RSA keys of {MIN_RSA_BITS} bits or more.")
         numbers = key.public_key().public_numbers()
-        members = {"e": _b64(numbers.e), "kty": "RSA", "n": _b64(numbers.n)}
+        members = {"e": _b64_int(numbers.e), "kty": "RSA", "n": _b64_int(numbers.n)}
         canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
-        kid = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+        kid = b64url(hashlib.sha256(canonical).digest())
         jwk = {**members, "kid": kid, "alg": "RS384", "use": "sig"}
         return cls(kid, key, jwk)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
+
+from shared.encoding import b64url
 
 
 def new_verifier() -> str:
@@ -13,7 +14,7 @@ def new_verifier() -> str:
 
 def challenge(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return b64url(digest)
 
 
 def new_state() -> str:

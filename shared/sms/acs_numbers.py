@@ -46,8 +46,6 @@ class AcsPhoneNumbers:
 
         try:
             return poller.result()
-        except StillRunning:
-            raise
         except AzureError as error:
             raise PhoneNumberFailed(f"Azure Communication Services could not {what}: {_reason(error)}") from None
 
@@ -151,11 +149,8 @@ def _reason(error: Exception) -> str:
     from azure.core.exceptions import HttpResponseError
 
     if isinstance(error, HttpResponseError):
-        model = getattr(error, "model", None)
-        inner = getattr(model, "error", None)
-        code = getattr(inner, "code", None) or error.error and error.error.code
-        message = getattr(inner, "message", None) or (error.error.message if error.error else None)
-        if code or message:
-            return f"{code or 'error'}: {(message or '').strip()[:200]}".rstrip(": ")
+        found = error.error  # the body's {"error": {"code", "message"}}: a failed call's or a failed operation's
+        if found is not None and (found.code or found.message):
+            return f"{found.code or 'error'}: {(found.message or '').strip()[:200]}"
         return f"HTTP {error.status_code}"
     return type(error).__name__

@@ -13,8 +13,8 @@ from dev.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.models.endpoint import FhirEndpointCreate
 from shared.models.organisation import Organisation, OrganisationCreate
-from shared.models.phone_numbers import PhoneNumberJobMessage, PhoneNumberOrder, ReminderReindex
-from shared.models.sms import InboundHl7, SmsSettingsUpdate
+from shared.models.phone_numbers import PhoneNumberJobMessage, PhoneNumberOrder
+from shared.models.sms import InboundHl7, ReminderReindex, SmsSettingsUpdate
 from shared.models.visit import appointment_key
 from shared.runtime import Runtime
 from shared.services.reminders import ReminderService
