@@ -38,7 +38,7 @@ _MINUTES = {"min": 1, "m": 1, "minutes": 1, "h": 60, "hr": 60, "hours": 60, "s":
 
 
 class AppointmentEvent(BaseModel):
-    """What a scheduling message says about one appointment. Also the `hl7-inbound` queue's parsed form."""
+    """What a scheduling message says about one appointment (parsed at ingest to validate, and by the processor)."""
 
     message_id: str
     message_time: datetime | None
