@@ -5,7 +5,18 @@ Settings are validated here, so that a missing or invalid setting stops the app 
 
 import azure.functions as func
 
-from functions import health, launch, participants, phone_numbers, portal, reminders, scheduling, sms_events
+from functions import (
+    health,
+    launch,
+    participants,
+    phone_numbers,
+    portal,
+    reminders,
+    reports,
+    scheduling,
+    sms_events,
+    writeback,
+)
 from shared.settings import get_settings
 
 get_settings()
@@ -19,3 +30,5 @@ app.register_functions(phone_numbers.bp)
 app.register_functions(reminders.bp)
 app.register_functions(scheduling.bp)
 app.register_functions(sms_events.bp)
+app.register_functions(writeback.bp)
+app.register_functions(reports.bp)

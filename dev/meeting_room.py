@@ -1,14 +1,28 @@
 """The local meeting provider's meeting page, served by the dev host at /dev/meetings/{id}: clinicians join at
-once; guests (patients, interpreters) wait in the lobby until a clinician admits them. State is in memory."""
+once; guests (patients, interpreters) wait in the lobby until a clinician admits them. State is in memory.
+
+Like Teams through Graph, the page posts change notifications to each subscription of the meeting (with its
+clientState): call started and ended, roster updates (clinicians as users of the organisation's tenant, guests
+as guests), and the lobby events Teams does not send (entered, admitted).
+"""
 
 from __future__ import annotations
 
 import html
+import logging
 import secrets
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
+import aiohttp
 from aiohttp import web
 
+from shared.meetings.local import LOCAL_SUBSCRIPTIONS, LocalSubscription, LocalSubscriptions
+
+log = logging.getLogger(__name__)
 ROLES = ("clinician", "guest")
 
 
@@ -22,11 +36,63 @@ class _Participant:
 @dataclass
 class _Room:
     participants: dict[str, _Participant] = field(default_factory=dict)
+    call_active: bool = False
+
+
+def _identity(participant: _Participant, subscription: LocalSubscription) -> dict[str, Any]:
+    if participant.role == "clinician":
+        identity = {"User": {"Id": participant.id, "TenantId": subscription.tenant_id}}
+    else:
+        identity = {"Guest": {"Id": participant.id}}
+    return {"Id": participant.id, "Identity": identity}
 
 
 class MeetingRooms:
-    def __init__(self) -> None:
+    def __init__(self, subscriptions: LocalSubscriptions = LOCAL_SUBSCRIPTIONS) -> None:
         self._rooms: dict[str, _Room] = {}
+        self._subscriptions = subscriptions
+
+    async def _emit(
+        self,
+        room: str,
+        event: str,
+        *,
+        joined: Sequence[_Participant] = (),
+        exited: Sequence[_Participant] = (),
+    ) -> None:
+        """Post one notification to every subscription of the room's meeting, as Graph would."""
+        subscriptions = self._subscriptions.for_meeting(room)
+        if not subscriptions:
+            return
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            for subscription in subscriptions:
+                data: dict[str, Any] = {"eventType": f"Microsoft.Communication.{event}", "eventDateTime": now}
+                if event == "CallRosterUpdate":
+                    data["activeParticipants@joined"] = [_identity(p, subscription) for p in joined]
+                    data["activeParticipants@exited"] = [_identity(p, subscription) for p in exited]
+                elif joined:
+                    data["participant"] = _identity(joined[0], subscription)
+                notification = {
+                    "id": str(uuid.uuid4()),
+                    "subscriptionId": subscription.id,
+                    "clientState": subscription.client_state,
+                    "changeType": "updated",
+                    "resource": f"communications/onlineMeetings/{room}/meetingCallEvents",
+                    "resourceData": data,
+                }
+                try:
+                    async with session.post(subscription.notification_url, json={"value": [notification]}) as answer:
+                        if answer.status >= 300:
+                            log.warning("Meeting event %s for room %s answered %d", event, room, answer.status)
+                except aiohttp.ClientError as failure:
+                    log.warning("Meeting event %s for room %s not delivered: %s", event, room, failure)
+
+    async def _enter(self, room_id: str, room: _Room, participant: _Participant) -> None:
+        if not room.call_active:
+            room.call_active = True
+            await self._emit(room_id, "CallStarted")
+        await self._emit(room_id, "CallRosterUpdate", joined=[participant])
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -45,7 +111,12 @@ class MeetingRooms:
         if role not in ROLES:
             return web.json_response({"error": "role must be clinician or guest"}, status=400)
         participant = _Participant(secrets.token_hex(4), role, admitted=role == "clinician")
-        self._room(request).participants[participant.id] = participant
+        room = self._room(request)
+        room.participants[participant.id] = participant
+        if participant.admitted:
+            await self._enter(request.match_info["room"], room, participant)
+        else:
+            await self._emit(request.match_info["room"], "LobbyEntered", joined=[participant])
         return web.json_response({"id": participant.id, "admitted": participant.admitted})
 
     async def _admit(self, request: web.Request) -> web.Response:
@@ -55,12 +126,21 @@ class MeetingRooms:
         target = room.participants.get(str(body.get("participant")))
         if admitter is None or admitter.role != "clinician" or target is None:
             return web.json_response({"error": "only a clinician in the meeting can admit"}, status=403)
-        target.admitted = True
+        if not target.admitted:
+            target.admitted = True
+            await self._emit(request.match_info["room"], "LobbyAdmitted", joined=[target])
+            await self._enter(request.match_info["room"], room, target)
         return web.json_response({"admitted": target.id})
 
     async def _leave(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self._room(request).participants.pop(str(body.get("id")), None)
+        room = self._room(request)
+        gone = room.participants.pop(str(body.get("id")), None)
+        if gone is not None and gone.admitted:
+            await self._emit(request.match_info["room"], "CallRosterUpdate", exited=[gone])
+            if room.call_active and not any(p.admitted for p in room.participants.values()):
+                room.call_active = False
+                await self._emit(request.match_info["room"], "CallEnded")
         return web.Response(status=204)
 
     async def _state(self, request: web.Request) -> web.Response:

@@ -12,6 +12,7 @@
 - `/ehr`: a "Begin virtual visit" page listing sample appointments, each with the clinician's and the patient
   portal's button, which open the connector's launch URLs as the EHR's launch records would.
 - `/_sandbox/...`: test controls (the next id_token's claim overrides; the users and clients).
+- writeback receivers (Epic connection status, FHIR AuditEvent and Appointment), in sandbox_writeback.py.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from dev.hl7_sender import Hl7Sender
+from dev.sandbox_writeback import SandboxWritebacks
 from dev.signing import SigningKey
 
 CODE_LIFETIME_SECONDS = 60
@@ -103,6 +105,7 @@ class SandboxEhr:
         self.hl7 = Hl7Sender()
         self._codes: dict[str, _Grant] = {}
         self._seen_jti: set[str] = set()
+        self.writebacks = SandboxWritebacks(self.backend_tokens, [a.id for a in SAMPLE_APPOINTMENTS])
 
     @property
     def fhir_base(self) -> str:
@@ -135,6 +138,7 @@ class SandboxEhr:
         app.router.add_get("/ehr", self._begin_visit_page)
         app.router.add_get("/_sandbox/hl7/certificate", self._hl7_certificate)
         app.router.add_post("/_sandbox/hl7/send", self._hl7_send)
+        app.router.add_routes(self.writebacks.routes())
         return app
 
     async def _home(self, request: web.Request) -> web.Response:

@@ -52,6 +52,15 @@ def json_response(
     )
 
 
+def csv_response(text: str, filename: str) -> func.HttpResponse:
+    return func.HttpResponse(
+        text,
+        mimetype="text/csv",
+        charset="utf-8",
+        headers={**_NO_STORE, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 def problem(
     status: int, detail: str, *, title: str | None = None, fields: Mapping[str, str] | None = None
 ) -> func.HttpResponse:

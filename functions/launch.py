@@ -16,6 +16,7 @@ from shared.meetings import MeetingUnavailable
 from shared.runtime import get_runtime
 from shared.services.join_links import JoinLinkRefused
 from shared.services.launch import RECORD_PARAMETERS, AuthorizeRedirect, LaunchKind, LaunchRefused
+from shared.services.visit_sessions import COOKIE, LIFETIME
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -75,13 +76,22 @@ def launch_patient(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="launch/callback", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def launch_callback(req: func.HttpRequest) -> func.HttpResponse:
+    runtime = get_runtime()
     try:
-        target = get_runtime().launch.complete(
+        result = runtime.launch.complete(
             state=req.params.get("state"), code=req.params.get("code"), error=req.params.get("error")
         )
     except Exception as error:
         return _failure(error)
-    return redirect(target)
+    response = redirect(result.url)
+    if result.visit_session is not None:
+        # Only this visit's participants view gets it; never readable by scripts.
+        secure = "" if runtime.settings.environment == "local" else "; Secure"
+        response.headers["Set-Cookie"] = (
+            f"{COOKIE}={result.visit_session}; Path=/api/visits/{result.appointment_key}/; "
+            f"Max-Age={int(LIFETIME.total_seconds())}; HttpOnly; SameSite=Lax{secure}"
+        )
+    return response
 
 
 @bp.route(route="join/{token}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

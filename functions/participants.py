@@ -53,4 +53,5 @@ def renew_meeting_subscriptions(timer: func.TimerRequest) -> None:
 
 @bp.queue_trigger(arg_name="message", queue_name=PARTICIPANT_EVENTS, connection="AzureWebJobsStorage")
 def process_participant_event(message: func.QueueMessage) -> None:
-    get_runtime().participant_events.process(MeetingEventMessage.model_validate_json(message.get_body()))
+    event = MeetingEventMessage.model_validate_json(message.get_body())
+    get_runtime().participant_events.process(event, attempt=message.dequeue_count or 1)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import azure.functions as func
 
 from functions._http import api_errors, html_page, json_response, parse_json, redirect
-from functions._openapi import ApiRoutes, build_document
+from functions._openapi import ApiRoute, ApiRoutes, build_document
 from shared import __version__
 from shared.auth.principal import Principal, Role
 from shared.errors import DomainError, InvalidInput, NotFound
@@ -483,21 +483,46 @@ def link_phone_number(req: func.HttpRequest) -> func.HttpResponse:
 @api.route(
     "GET",
     "visits/{appointment_key}/participants",
-    summary="Who is connected to a visit now, by role and since when (admins)",
-    description="From the meeting's call events; no names. Your organisation's visits only.",
+    summary="Who is connected to a visit now, by role and since when, and who waits in the lobby",
+    description="From the meeting's call events; no names. For your organisation's admins (bearer token), or "
+    "for the clinician whose EHR launch opened the visit (the visit_session cookie that launch set).",
     tag="visits",
     response=ParticipantStatus,
 )
 @api_errors
 def visit_participants(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
-    return json_response(runtime.participant_events.status(principal, req.route_params["appointment_key"]))
+    from http.cookies import CookieError, SimpleCookie
+
+    from shared.services.visit_sessions import COOKIE
+
+    runtime = get_runtime()
+    key = req.route_params["appointment_key"]
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(req.headers.get("cookie") or "")
+    except CookieError:
+        pass
+    if not req.headers.get("authorization") and COOKIE in cookies:
+        session = runtime.visit_sessions.verify(cookies[COOKIE].value)
+        return json_response(runtime.participant_events.status_for_session(session, key))
+    principal = runtime.portal_auth.authenticate(req.headers)
+    return json_response(runtime.participant_events.status(principal, key))
+
+
+def all_routes() -> list[ApiRoute]:
+    """Every route of the portal API, including the writeback and reports blueprints."""
+    from functions import reports, writeback
+
+    return api.routes + writeback.api.routes + reports.api.routes
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def openapi(req: func.HttpRequest) -> func.HttpResponse:
     settings = get_runtime().settings
     document = build_document(
-        api.routes, title="EHR virtual visits connector: portal API", version=__version__, server=settings.public_base
+        all_routes(),
+        title="EHR virtual visits connector: portal API",
+        version=__version__,
+        server=settings.public_base,
     )
     return json_response(document)

@@ -12,6 +12,8 @@ from functools import cached_property, lru_cache
 from shared import __version__
 from shared.auth.tokens import PortalAuthenticator
 from shared.clock import Clock, SystemClock
+from shared.ehr import WritebackAdapter
+from shared.ehr.client import EhrClient
 from shared.identity import ManagedIdentity
 from shared.jwt_verify import JwksCache
 from shared.meetings import MeetingProvider
@@ -33,10 +35,13 @@ from shared.services.organisations import OrganisationService
 from shared.services.participant_events import ParticipantEvents
 from shared.services.phone_numbers import PhoneNumberService
 from shared.services.reminders import PhoneRetention, ReminderService
+from shared.services.reports import Reports
 from shared.services.scheduling import AppointmentProcessor
 from shared.services.sms import SmsService, SmsSetup
 from shared.services.sms_events import SmsEvents
+from shared.services.visit_sessions import VisitSessions
 from shared.services.visits import VisitMeetings
+from shared.services.writeback import EhrWriteback, WritebackFailures, WritebackSetup
 from shared.settings import Settings, get_settings
 from shared.smart.backend import BackendServices, SigningKeys
 from shared.smart.client import SmartClient
@@ -108,10 +113,51 @@ class Runtime:
     def signing_keys(self) -> SigningKeys:
         return SigningKeys(self.secrets)
 
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.settings.public_base}/api/.well-known/jwks.json"
+
     @cached_property
     def backend_services(self) -> BackendServices:
-        jwks_url = f"{self.settings.public_base}/api/.well-known/jwks.json"
-        return BackendServices(self.outbound, self.signing_keys, self.clock, jwks_url)
+        return BackendServices(self.outbound, self.signing_keys, self.clock, self.jwks_url)
+
+    @cached_property
+    def ehr_client(self) -> EhrClient:
+        return EhrClient(self.outbound, self.backend_services)
+
+    @cached_property
+    def ehr_writeback(self) -> EhrWriteback:
+        from shared.ehr.epic import EpicConnectionStatus
+        from shared.ehr.fhir import FhirWriteback
+
+        adapters: dict[str, WritebackAdapter] = {
+            "epic": EpicConnectionStatus(self.ehr_client),
+            "fhir": FhirWriteback(self.ehr_client),
+        }
+        return EhrWriteback(self.tables, adapters)
+
+    @cached_property
+    def writeback_failures(self) -> WritebackFailures:
+        return WritebackFailures(self.tables, self.queues, self.audit, self.clock)
+
+    @cached_property
+    def writeback_setup(self) -> WritebackSetup:
+        return WritebackSetup(
+            self.tables,
+            self.endpoints,
+            self.audit,
+            self.clock,
+            self.jwks_url,
+            allow_http=self.settings.environment == "local",
+        )
+
+    @cached_property
+    def reports(self) -> Reports:
+        return Reports(self.tables, self.clock, self.settings.meeting_provider)
+
+    @cached_property
+    def visit_sessions(self) -> VisitSessions:
+        return VisitSessions(self.secrets, self.clock)
 
     @cached_property
     def portal_auth(self) -> PortalAuthenticator:
@@ -204,6 +250,7 @@ class Runtime:
             smart=self.smart,
             visits=visits,
             join_links=self.join_links,
+            sessions=self.visit_sessions,
             clock=self.clock,
             public_base=self.settings.public_base,
             allow_http=self.settings.environment == "local",
@@ -288,7 +335,7 @@ class Runtime:
 
     @cached_property
     def participant_events(self) -> ParticipantEvents:
-        return ParticipantEvents(self.tables, self.clock)
+        return ParticipantEvents(self.tables, self.clock, self.ehr_writeback, self.writeback_failures)
 
     @cached_property
     def meeting_events(self) -> MeetingEvents:

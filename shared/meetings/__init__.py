@@ -45,10 +45,11 @@ class MeetingProvider(Protocol):
         ...
 
     def subscribe(
-        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime
+        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime, *, tenant_id: str
     ) -> EventSubscription:
         """Ask for the meeting's call events (joined, left, started, ended) at `notification_url`, each
-        carrying `client_state`. Raises MeetingUnavailable."""
+        carrying `client_state`; `tenant_id` is the organisation's Entra tenant, whose users are clinicians.
+        Raises MeetingUnavailable."""
         ...
 
     def renew(self, subscription_id: str, expires_at: datetime) -> datetime:

@@ -177,7 +177,7 @@ class GraphMeetingProvider:
         )
 
     def subscribe(
-        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime
+        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime, *, tenant_id: str
     ) -> EventSubscription:
         body = {
             "changeType": "updated",

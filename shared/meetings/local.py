@@ -21,6 +21,7 @@ class LocalSubscription:
     meeting_id: str
     notification_url: str
     client_state: str
+    tenant_id: str
 
 
 class LocalSubscriptions:
@@ -37,6 +38,10 @@ class LocalSubscriptions:
     def exists(self, subscription_id: str) -> bool:
         with self._lock:
             return subscription_id in self._by_id
+
+    def for_meeting(self, meeting_id: str) -> list[LocalSubscription]:
+        with self._lock:
+            return [s for s in self._by_id.values() if s.meeting_id == meeting_id]
 
 
 LOCAL_SUBSCRIPTIONS = LocalSubscriptions()
@@ -58,10 +63,10 @@ class LocalMeetingProvider:
         )
 
     def subscribe(
-        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime
+        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime, *, tenant_id: str
     ) -> EventSubscription:
         subscription = LocalSubscription(
-            f"local-{uuid.uuid4().hex}", meeting.meeting_id, notification_url, client_state
+            f"local-{uuid.uuid4().hex}", meeting.meeting_id, notification_url, client_state, tenant_id
         )
         self._subscriptions.add(subscription)
         return EventSubscription(subscription.id, expires_at)

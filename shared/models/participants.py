@@ -35,6 +35,7 @@ class MeetingEventMessage(BaseModel):
     resource: str
     data: dict[str, Any] = Field(default_factory=dict, description="resourceData without display names.")
     received_at: datetime
+    replayed: bool = Field(default=False, description="Sent again by an admin after its writeback failed.")
 
 
 VisitEventKind = Literal[
@@ -70,5 +71,6 @@ class ParticipantStatus(BaseModel):
     appointment_key: str
     call_active: bool
     connected: list[ConnectedParticipant]
+    lobby: list[ConnectedParticipant] = Field(default_factory=list, description="Waiting to be admitted.")
     counts: dict[str, int] = Field(description="Connected participants per role.")
     as_of: datetime

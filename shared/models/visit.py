@@ -17,6 +17,24 @@ def appointment_key(tenant_id: str, endpoint_id: str, reference: str) -> str:
     return hashlib.sha256(f"{tenant_id}|{endpoint_id}|{reference}".encode()).hexdigest()[:40]
 
 
+class VisitReferences(BaseModel):
+    """The EHR's own identifiers of a visit, from its launches: what a writeback must name. Kept beside the
+    meeting mapping in the organisation's geography; no patient details."""
+
+    conference_id: str | None = None
+    csn: str | None = None
+    appointment_ids: list[str] = Field(default_factory=list)
+    department_id: str | None = None
+
+    def merged(self, other: VisitReferences) -> VisitReferences:
+        return VisitReferences(
+            conference_id=self.conference_id or other.conference_id,
+            csn=self.csn or other.csn,
+            appointment_ids=self.appointment_ids + [a for a in other.appointment_ids if a not in self.appointment_ids],
+            department_id=self.department_id or other.department_id,
+        )
+
+
 class MeetingLink(BaseModel):
     """Appointment key -> meeting (data plane, in the organisation's geography)."""
 
@@ -27,6 +45,7 @@ class MeetingLink(BaseModel):
     join_url: str
     browser_join_url: str
     created_at: datetime
+    references: VisitReferences = Field(default_factory=VisitReferences)
 
 
 class AppointmentStatus(StrEnum):

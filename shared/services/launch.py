@@ -19,10 +19,11 @@ from shared.models.ehr_user import EhrUser
 from shared.models.endpoint import EndpointStatus, FhirEndpoint
 from shared.models.launch import LaunchState
 from shared.models.organisation import Organisation
-from shared.models.visit import AppointmentStatus, appointment_key
+from shared.models.visit import AppointmentStatus, VisitReferences, appointment_key
 from shared.services.endpoints import normalise_base_url
 from shared.services.join_links import JoinLinkRefused, JoinLinks
 from shared.services.launch_states import LaunchStates, StateRejected
+from shared.services.visit_sessions import VisitSessions
 from shared.services.visits import VisitMeetings
 from shared.smart.client import AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
@@ -34,6 +35,7 @@ from shared.storage.tables import (
     EndpointUrlRepository,
     FhirEndpointRepository,
     OrganisationRepository,
+    WritebackSettingsRepository,
 )
 
 LaunchKind = Literal["provider", "patient"]
@@ -54,11 +56,41 @@ class LaunchRefused(DomainError):
 
 
 @dataclass(frozen=True)
+class LaunchResult:
+    """Where the browser goes next; for a clinician, also the visit session that shows who is connected."""
+
+    url: str
+    appointment_key: str
+    visit_session: str | None = None
+
+
+@dataclass(frozen=True)
 class AuthorizeRedirect:
     """Either a plain redirect, or (for long launch values) a form the browser posts to the EHR."""
 
     url: str
     form: dict[str, str] | None = None
+
+
+def _appointment_id(token: dict[str, Any]) -> str | None:
+    if isinstance(token.get("appointment"), str) and token["appointment"]:
+        return str(token["appointment"])
+    for context in token.get("fhirContext") or []:
+        reference = context.get("reference") if isinstance(context, dict) else None
+        if isinstance(reference, str) and reference.startswith("Appointment/"):
+            return reference.removeprefix("Appointment/")
+    return None
+
+
+def visit_references(token: dict[str, Any], record: dict[str, str]) -> VisitReferences:
+    """The EHR's identifiers of the visit, for writeback and reports (no patient details)."""
+    appointment = _appointment_id(token)
+    return VisitReferences(
+        conference_id=record.get("conference_id") or None,
+        csn=record.get("session_id") or None,
+        appointment_ids=[appointment] if appointment else [],
+        department_id=record.get("department_id") or None,
+    )
 
 
 def visit_reference(token: dict[str, Any], record: dict[str, str]) -> str | None:
@@ -68,12 +100,9 @@ def visit_reference(token: dict[str, Any], record: dict[str, str]) -> str | None
         return f"conference:{record['conference_id']}"
     if record.get("session_id"):
         return f"csn:{record['session_id']}"
-    if isinstance(token.get("appointment"), str) and token["appointment"]:
-        return f"appointment:{token['appointment']}"
-    for context in token.get("fhirContext") or []:
-        reference = context.get("reference") if isinstance(context, dict) else None
-        if isinstance(reference, str) and reference.startswith("Appointment/"):
-            return f"appointment:{reference.removeprefix('Appointment/')}"
+    appointment = _appointment_id(token)
+    if appointment:
+        return f"appointment:{appointment}"
     if isinstance(token.get("encounter"), str) and token["encounter"]:
         return f"encounter:{token['encounter']}"
     return None
@@ -89,6 +118,7 @@ class LaunchService:
         smart: SmartClient,
         visits: VisitMeetings,
         join_links: JoinLinks,
+        sessions: VisitSessions,
         clock: Clock,
         public_base: str,
         allow_http: bool,
@@ -100,6 +130,7 @@ class LaunchService:
         self._smart = smart
         self._visits = visits
         self._join_links = join_links
+        self._sessions = sessions
         self._clock = clock
         self._redirect_uri = f"{public_base.rstrip('/')}/api/launch/callback"
         self._allow_http = allow_http
@@ -172,7 +203,7 @@ class LaunchService:
                 raise LaunchRefused(f"Starting the visit took too long. {again}") from None
             raise LaunchRefused(f"This visit link was already used or is not valid. {again}") from None
 
-    def complete(self, *, state: str | None, code: str | None, error: str | None) -> str:
+    def complete(self, *, state: str | None, code: str | None, error: str | None) -> LaunchResult:
         launch = self._consume(state)
         if error:
             detail = "You did not allow the visit to start" if error == "access_denied" else "The EHR refused"
@@ -198,11 +229,24 @@ class LaunchService:
                 "The EHR did not say which appointment this visit is for. Start it from the appointment in the EHR."
             )
         key = appointment_key(organisation.tenant_id, endpoint.id, reference)
-        organizer = self._service_organizer
-        if launch.purpose == "provider":
-            organizer = self._remember_user(organisation, endpoint, str(claims.get("fhirUser") or claims["sub"]))
-        link = self._visits.resolve(organisation, endpoint.id, key, organizer)
-        return link.join_url if launch.purpose == "provider" else link.browser_join_url
+        references = self._references(organisation, endpoint, visit_references(tokens.raw, launch.record))
+        if launch.purpose == "patient":
+            link = self._visits.resolve(organisation, endpoint.id, key, self._service_organizer, references)
+            return LaunchResult(link.browser_join_url, key)
+        ehr_user = str(claims.get("fhirUser") or claims["sub"])
+        organizer = self._remember_user(organisation, endpoint, ehr_user)
+        link = self._visits.resolve(organisation, endpoint.id, key, organizer, references)
+        return LaunchResult(link.join_url, key, self._sessions.issue(organisation.tenant_id, key, ehr_user))
+
+    def _references(
+        self, organisation: Organisation, endpoint: FhirEndpoint, references: VisitReferences
+    ) -> VisitReferences:
+        """The EHR's visit identifiers are kept only where the endpoint writes back (which must name the visit);
+        the department, which reports group by, always."""
+        settings = self._tables.control(WritebackSettingsRepository).find(organisation.tenant_id, endpoint.id)
+        if settings is not None and settings.adapter != "none":
+            return references
+        return VisitReferences(department_id=references.department_id)
 
     def _remember_user(self, organisation: Organisation, endpoint: FhirEndpoint, ehr_user_id: str) -> str:
         """Store the clinician's EHR user ID (the only thing kept about them); their meeting organizer."""

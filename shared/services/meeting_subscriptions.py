@@ -59,7 +59,9 @@ class MeetingSubscriptions:
         client_state = secrets.token_urlsafe(32)
         meeting = Meeting(link.meeting_id, link.organizer_id, link.join_url, link.browser_join_url)
         try:
-            created = self._meetings.subscribe(meeting, self._notification_url, client_state, now + self._lifetime)
+            created = self._meetings.subscribe(
+                meeting, self._notification_url, client_state, now + self._lifetime, tenant_id=tenant_id
+            )
         except MeetingUnavailable as failure:
             log.error("No event subscription for a meeting of endpoint %s: %s", link.endpoint_id, failure.detail)
             return None

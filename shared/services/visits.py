@@ -10,7 +10,7 @@ from shared.clock import Clock
 from shared.errors import Conflict
 from shared.meetings import MeetingProvider, MeetingRequest
 from shared.models.organisation import Organisation
-from shared.models.visit import MeetingLink
+from shared.models.visit import MeetingLink, VisitReferences
 from shared.services.meeting_subscriptions import MeetingSubscriptions
 from shared.storage.routing import Tables
 from shared.storage.tables import AppointmentRepository, MeetingLinkRepository
@@ -33,11 +33,20 @@ class VisitMeetings:
         self._clock = clock
         self._visit_length = visit_length
 
-    def resolve(self, organisation: Organisation, endpoint_id: str, key: str, organizer_id: str) -> MeetingLink:
+    def resolve(
+        self,
+        organisation: Organisation,
+        endpoint_id: str,
+        key: str,
+        organizer_id: str,
+        references: VisitReferences | None = None,
+    ) -> MeetingLink:
+        """The visit's meeting; `references` (the EHR's identifiers a launch brought) are added to its mapping,
+        so that writebacks can name the visit to the EHR."""
         links = self._tables.data(organisation, MeetingLinkRepository)
         existing = links.find(endpoint_id, key)
         if existing is not None:
-            return existing
+            return self._remember(links, existing, references)
         start, end = self._times(organisation, endpoint_id, key)
         meeting = self._meetings.create_or_get(
             MeetingRequest(external_id=key, organizer_id=organizer_id, subject=MEETING_SUBJECT, start=start, end=end)
@@ -50,13 +59,30 @@ class VisitMeetings:
             join_url=meeting.join_url,
             browser_join_url=meeting.browser_join_url,
             created_at=self._clock.now(),
+            references=references or VisitReferences(),
         )
         try:
             links.create(link)
-        except Conflict:
-            return links.get(endpoint_id, key)  # another launch stored it first: everyone uses that meeting
+        except Conflict:  # another launch stored it first: everyone uses that meeting
+            return self._remember(links, links.get(endpoint_id, key), references)
         if self._subscriptions is not None:
             self._subscriptions.subscribe(organisation.tenant_id, link, end)
+        return link
+
+    @staticmethod
+    def _remember(links: MeetingLinkRepository, link: MeetingLink, references: VisitReferences | None) -> MeetingLink:
+        """Add what the mapping does not know yet (a second appointment of a group visit, a department); a
+        launch that finds it all known writes nothing."""
+        for _ in range(3):
+            if references is None or link.references.merged(references) == link.references:
+                return link
+            current = links.get_versioned(link.endpoint_id, link.appointment_key)
+            updated = current.item.model_copy(update={"references": current.item.references.merged(references)})
+            try:
+                links.replace(updated, current.etag)
+                return updated
+            except Conflict:
+                link = links.get(link.endpoint_id, link.appointment_key)
         return link
 
     def _times(self, organisation: Organisation, endpoint_id: str, key: str) -> tuple[datetime, datetime]:

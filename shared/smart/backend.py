@@ -155,10 +155,11 @@ class BackendServices:
 
         form = {
             "grant_type": "client_credentials",
-            "scope": scope,
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             "client_assertion": self.assertion(token_url, client_id),
         }
+        if scope:  # Epic's web services need none
+            form["scope"] = scope
         try:
             response = self._outbound.client.post(token_url, data=form, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:

@@ -10,6 +10,7 @@ from shared.models.launch import LaunchState
 from shared.models.organisation import Organisation
 from shared.models.participants import MeetingSubscription, VisitEvent
 from shared.models.phone_numbers import PhoneNumber, PhoneNumberJob
+from shared.models.reports import VisitSummary
 from shared.models.sms import (
     Consent,
     OptOut,
@@ -19,6 +20,7 @@ from shared.models.sms import (
     SmsSettings,
 )
 from shared.models.visit import Appointment, MeetingLink, ReminderCursor, ReminderDue
+from shared.models.writeback import WritebackFailure, WritebackSettings
 from shared.storage.repository import TableRepository
 
 
@@ -193,3 +195,31 @@ class VisitEventRepository(TableRepository[VisitEvent]):
 
     def keys(self, item: VisitEvent) -> tuple[str, str]:
         return item.appointment_key, item.id
+
+
+class WritebackSettingsRepository(TableRepository[WritebackSettings]):
+    table_name = "writebacksettings"
+    model = WritebackSettings
+
+    def keys(self, item: WritebackSettings) -> tuple[str, str]:
+        return item.tenant_id, item.endpoint_id
+
+
+class WritebackFailureRepository(TableRepository[WritebackFailure]):
+    """Failed writebacks of an organisation, by event ID (data plane)."""
+
+    table_name = "writebackfailures"
+    model = WritebackFailure
+
+    def keys(self, item: WritebackFailure) -> tuple[str, str]:
+        return item.tenant_id, item.id
+
+
+class VisitSummaryRepository(TableRepository[VisitSummary]):
+    """Row keys start with the visit's UTC day, so a report reads one key range (data plane)."""
+
+    table_name = "visitsummaries"
+    model = VisitSummary
+
+    def keys(self, item: VisitSummary) -> tuple[str, str]:
+        return item.tenant_id, f"{item.day}|{item.appointment_key}"

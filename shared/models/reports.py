@@ -1,0 +1,86 @@
+"""Usage reports: visits (from their meeting events), texts, call quality. Times in UTC, no names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+VisitOutcome = Literal["completed", "no_show", "in_progress"]
+
+
+class VisitSummary(BaseModel):
+    """One visit's figures, kept up to date by the participant-events processor (data plane), keyed by the UTC
+    day of its first event so that a report reads only the days it covers."""
+
+    tenant_id: str
+    day: str  # YYYYMMDD
+    appointment_key: str
+    endpoint_id: str
+    department_id: str | None = None
+    first_event_at: datetime
+    start: datetime | None = Field(default=None, description="When a clinician and a patient were first both in.")
+    end: datetime | None = Field(default=None, description="When the last one left, after the start.")
+    lobby_wait_seconds: int | None = None
+    attendees: int = 0
+    clinicians: int = 0
+    patients: int = 0
+    guests: int = 0
+    status: VisitOutcome
+    updated_at: datetime
+
+
+class VisitRow(BaseModel):
+    appointment_key: str
+    endpoint_id: str
+    department_id: str | None
+    scheduled_start: datetime | None
+    start: datetime | None
+    duration_seconds: int | None
+    lobby_wait_seconds: int | None
+    attendees: int
+    status: VisitOutcome
+    sms_sent: int
+
+
+class VisitTotals(BaseModel):
+    visits: int
+    completed: int
+    no_show: int
+    in_progress: int
+    average_duration_seconds: int | None
+    average_lobby_wait_seconds: int | None
+    sms_sent: int
+
+
+class ReportRange(BaseModel):
+    start: date = Field(description="First UTC day covered.")
+    end: date = Field(description="Last UTC day covered (inclusive).")
+
+
+class VisitReport(BaseModel):
+    range: ReportRange
+    totals: VisitTotals
+    items: list[VisitRow]
+
+
+class SmsCounts(BaseModel):
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+    opted_out: int = 0
+
+
+class SmsReport(BaseModel):
+    range: ReportRange
+    totals: SmsCounts
+    by_type: dict[str, SmsCounts] = Field(description="scheduled, rescheduled, cancelled, reminder.")
+
+
+class CallQualityReport(BaseModel):
+    range: ReportRange
+    provider: str
+    reported: bool = Field(description="Whether the meeting provider reports call quality here.")
+    detail: str
+    calls: int = 0
