@@ -50,6 +50,10 @@ class QueuePump:
         self._invoke = invoke
         self._clients: dict[tuple[str, str], QueueClient] = {}
 
+    def with_options(self, options: QueueOptions) -> QueuePump:
+        """The same queues and functions under other host settings (tests retry failures at once)."""
+        return QueuePump(self._bindings, options, self._invoke)
+
     def _client(self, connection_string: str, queue_name: str) -> QueueClient:
         key = (connection_string, queue_name)
         if key not in self._clients:

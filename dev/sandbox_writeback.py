@@ -145,6 +145,7 @@ class SandboxWritebacks:
 
     async def _connection_status(self, request: web.Request) -> web.Response:
         if "/" + request.match_info["path"] not in self.epic_paths:
+            self.requests += 1
             return web.json_response({"Message": "No such web service"}, status=404)
         client = self._authorise(request)
         if isinstance(client, web.Response):

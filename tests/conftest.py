@@ -3,6 +3,7 @@ pointing at Azurite, and the real function app served by the dev host."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from shared.settings import Settings, get_settings, load_settings
 from tests.support.credentials import StaticCredential
 from tests.support.graph_stub import GraphStub
 
-pytest_plugins = ["tests.support.portal"]  # the http and tenant fixtures
+pytest_plugins = ["tests.support.portal", "tests.support.visits"]  # http, tenant and ehr fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_KEY = secrets.token_urlsafe(16)
@@ -159,6 +160,14 @@ class AppHost:
     def pump(self) -> None:
         """Run queue triggers until every queue is empty."""
         while self.server.run(self.host.queues.run_once()):
+            pass
+
+    def pump_retrying_at_once(self) -> None:
+        """The same, with failed messages visible again at once (host.json's retry count, no 30 s wait), so
+        that a message failing for good reaches the poison queue within the call."""
+        options = dataclasses.replace(self.host.config.queues, visibility_timeout=0)
+        pump = self.host.queues.with_options(options)
+        while self.server.run(pump.run_once()):
             pass
 
 

@@ -56,3 +56,49 @@ def test_device_test_page_needs_no_sign_in(app_host: ServerThread) -> None:
     assert page.headers["Content-Type"].startswith("text/html")
     for needed in ("getUserMedia", "Camera", "Microphone", "Speaker", "AudioContext"):
         assert needed in page.text
+
+
+def test_the_meeting_page_notifies_its_subscriptions_as_graph_would() -> None:
+    """Clinician in (call started, roster), patient in the lobby, admitted (roster), both leave (call ended):
+    each a change notification carrying the subscription's clientState."""
+    from aiohttp import web
+
+    from shared.meetings.local import LocalSubscription, LocalSubscriptions
+
+    received: list[dict[str, object]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        received.extend((await request.json())["value"])
+        return web.Response(status=202)
+
+    hook = web.Application()
+    hook.router.add_post("/api/events/meetings", webhook)
+    subscriptions = LocalSubscriptions()
+    meeting_app = web.Application()
+    meeting_app.router.add_routes(MeetingRooms(subscriptions).routes())
+    with ServerThread(hook) as receiver, ServerThread(meeting_app) as server:
+        subscriptions.add(LocalSubscription("sub-1", "room2", f"{receiver.url}/api/events/meetings", "secret", "t-1"))
+        with httpx.Client(base_url=f"{server.url}/dev/meetings/room2") as room:
+            clinician = room.post("/join", json={"role": "clinician"}).json()
+            patient = room.post("/join", json={"role": "guest"}).json()
+            room.post("/admit", json={"by": clinician["id"], "participant": patient["id"]})
+            room.post("/leave", json={"id": patient["id"]})
+            room.post("/leave", json={"id": clinician["id"]})
+    assert {(n["subscriptionId"], n["clientState"]) for n in received} == {("sub-1", "secret")}
+    data = [n["resourceData"] for n in received]
+    kinds = [str(d["eventType"]).rsplit(".", 1)[-1] for d in data]  # type: ignore[index]
+    assert kinds == [
+        "CallStarted",
+        "CallRosterUpdate",
+        "LobbyEntered",
+        "LobbyAdmitted",
+        "CallRosterUpdate",
+        "CallRosterUpdate",
+        "CallRosterUpdate",
+        "CallEnded",
+    ]
+    assert data[1]["activeParticipants@joined"] == [  # type: ignore[index]
+        {"Id": clinician["id"], "Identity": {"User": {"Id": clinician["id"], "TenantId": "t-1"}}}
+    ]
+    assert data[2]["participant"] == {"Id": patient["id"], "Identity": {"Guest": {"Id": patient["id"]}}}  # type: ignore[index]
+    assert [p["Id"] for p in data[5]["activeParticipants@exited"]] == [patient["id"]]  # type: ignore[index]

@@ -278,7 +278,7 @@ def test_every_portal_route_is_in_the_openapi_document(http: httpx.Client) -> No
         builder._function.get_function_name()
         for blueprint in (portal.bp, writeback.bp, reports.bp)
         for builder in blueprint._function_builders
-        if builder._function.get_trigger() is not None and builder._function.get_trigger().type == "httpTrigger"
+        if getattr(builder._function.get_trigger(), "type", None) == "httpTrigger"
     }
     declared_names = {r.function_name for r in portal.all_routes()} | {"openapi"}
     assert registered == declared_names

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -15,48 +14,24 @@ import pytest
 from aiohttp import web
 from azure.data.tables import TableServiceClient
 
-from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SampleAppointment, SandboxEhr, SandboxUser
+from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr, SandboxUser
 from dev.serving import ServerThread
 from shared.models.visit import Appointment, AppointmentStatus, appointment_key
 from shared.runtime import get_runtime
 from shared.services.meeting_subscriptions import MeetingSubscriptions
 from shared.settings import Geography
 from shared.storage.tables import AppointmentRepository, MeetingSubscriptionRepository
-from tests.conftest import CLIENT_ID, GraphMeetings
+from tests.conftest import GraphMeetings
 from tests.support.clock import FakeClock
 from tests.support.portal import Tenant, approved_endpoint
+from tests.support.visits import launch
 
 FOLLOW_UP, NEW_PATIENT, GROUP_ONE, GROUP_TWO = SAMPLE_APPOINTMENTS
 
 
 @pytest.fixture
-def ehr(app_host: ServerThread) -> Iterator[SandboxEhr]:
-    """An EHR of this test's own (its FHIR base URL belongs to this test's organisation only)."""
-    connector = app_host.url
-    ehr = SandboxEhr(connector_url=connector)
-    ehr.register_client(CLIENT_ID, f"{connector}/api/portal/approval/callback")
-    ehr.register_client(CLIENT_ID, f"{connector}/api/launch/callback")
-    with ServerThread(ehr.application()) as server:
-        ehr.url = server.url
-        yield ehr
-
-
-@pytest.fixture
 def endpoint(tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings) -> str:
     return approved_endpoint(tenant, ehr)
-
-
-def launch(
-    http: httpx.Client, ehr: SandboxEhr, appointment: SampleAppointment, kind: str
-) -> tuple[httpx.Response, str]:
-    """The browser: the EHR opens our launch URL, we send it to the EHR's authorize, the EHR sends it back to
-    our callback. (the callback's answer, the callback URL)"""
-    start = http.get(ehr.launch_url(appointment, kind))
-    assert start.status_code == 302, start.text
-    authorize = httpx.get(start.headers["Location"], follow_redirects=False, timeout=10)
-    assert authorize.status_code == 302, authorize.text
-    callback_url = authorize.headers["Location"]
-    return http.get(callback_url), callback_url
 
 
 def page_text(response: httpx.Response) -> str:

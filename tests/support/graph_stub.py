@@ -76,11 +76,17 @@ class GraphStub:
         found["expirationDateTime"] = (await request.json())["expirationDateTime"]
         return web.json_response(found)
 
-    async def notify(self, subscription_id: str, data: dict[str, Any], client_state: str | None = None) -> int:
-        """Deliver a notification as Graph would; the webhook's HTTP status."""
+    async def notify(
+        self,
+        subscription_id: str,
+        data: dict[str, Any],
+        client_state: str | None = None,
+        notification_id: str | None = None,
+    ) -> int:
+        """Deliver a notification as Graph would (the same ID again for a redelivery); the webhook's status."""
         subscription = self.subscriptions[subscription_id]
         notification = {
-            "id": str(uuid.uuid4()),
+            "id": notification_id or str(uuid.uuid4()),
             "subscriptionId": subscription_id,
             "clientState": subscription.get("clientState") if client_state is None else client_state,
             "changeType": "updated",

@@ -1,0 +1,274 @@
+"""EHR writeback end to end: a clinician's launch (the sandbox EHR), Graph's notifications (the Graph stub) at
+our webhook, the participant-events queue on Azurite, and the writeback into the sandbox EHR, signed in with
+SMART backend services against our JWKS. Sleeps of the retry backoff are recorded, not slept."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+
+from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
+from dev.serving import ServerThread
+from shared.ehr.client import EhrClient
+from shared.models.visit import appointment_key
+from shared.runtime import get_runtime
+from tests.conftest import AppHost, GraphMeetings
+from tests.support.portal import Tenant, approved_endpoint, new_tenant, organisation, problem
+from tests.support.visits import launch
+
+FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
+BACKEND_CLIENT = "connector-backend"
+
+
+@pytest.fixture
+def sleeps(app: AppHost) -> Iterator[list[float]]:
+    """The backoff's sleeps, recorded: the EHR client is built with them at the composition root."""
+    runtime = get_runtime()
+    recorded: list[float] = []
+    runtime.__dict__["ehr_client"] = EhrClient(runtime.outbound, runtime.backend_services, sleep=recorded.append)
+    for built in ("ehr_writeback", "participant_events"):
+        runtime.__dict__.pop(built, None)
+    yield recorded
+    for built in ("ehr_client", "ehr_writeback", "participant_events"):
+        runtime.__dict__.pop(built, None)
+
+
+@dataclass
+class Visit:
+    tenant: Tenant
+    ehr: SandboxEhr
+    endpoint: str
+    key: str
+    subscription: str
+    cookie: str
+    graph: GraphMeetings
+    server: ServerThread
+
+    def notify(self, data: dict[str, Any], notification_id: str | None = None) -> None:
+        status = self.server.run(self.graph.stub.notify(self.subscription, data, notification_id=notification_id))
+        assert status == 202
+
+
+def at(minutes: float) -> str:
+    moment = datetime(2026, 11, 20, 15, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def roster(minutes: float, joined: list[dict[str, Any]] = (), exited: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    return {
+        "eventType": "Microsoft.Communication.CallRosterUpdate",
+        "eventDateTime": at(minutes),
+        "activeParticipants@joined": list(joined),
+        "activeParticipants@exited": list(exited),
+    }
+
+
+def call(kind: str, minutes: float) -> dict[str, Any]:
+    return {"eventType": f"Microsoft.Communication.{kind}", "eventDateTime": at(minutes)}
+
+
+def clinician(tenant: Tenant) -> dict[str, Any]:
+    return {"Id": "p-c", "Identity": {"User": {"Id": "aad-c", "DisplayName": "Dr Lee", "TenantId": tenant.id}}}
+
+
+PATIENT = {"Id": "p-p", "Identity": {"Guest": {"Id": "guest-p", "DisplayName": "Pat Doe"}}}
+
+
+def start_visit(
+    adapter: str,
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    app: AppHost,
+    graph: GraphMeetings,
+    http: httpx.Client,
+    server: ServerThread,
+) -> Visit:
+    endpoint = approved_endpoint(tenant, ehr)
+    ehr.register_backend_client(BACKEND_CLIENT, f"{app.server.url}/api/.well-known/jwks.json")
+    settings = tenant.call(
+        "PUT", f"portal/endpoints/{endpoint}/writeback", json={"adapter": adapter, "client_id": BACKEND_CLIENT}
+    )
+    assert settings.status_code == 200, settings.text
+    assert settings.json()["jwks_url"].endswith("/api/.well-known/jwks.json")
+    before = set(graph.stub.subscriptions)
+    answer, _ = launch(http, ehr, FOLLOW_UP, "provider")
+    assert answer.status_code == 302, answer.text
+    (subscription,) = set(graph.stub.subscriptions) - before
+    cookie = answer.headers["Set-Cookie"]
+    key = appointment_key(tenant.id, endpoint, f"csn:{FOLLOW_UP.csn}")
+    assert f"Path=/api/visits/{key}/" in cookie and "HttpOnly" in cookie
+    return Visit(tenant, ehr, endpoint, key, subscription, cookie.split(";")[0], graph, server)
+
+
+@pytest.fixture
+def server() -> Iterator[ServerThread]:
+    with ServerThread(web.Application()) as running:  # a loop to run the Graph stub's client on
+        yield running
+
+
+def test_epic_connection_status_is_written_back_once_per_event(
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    app: AppHost,
+    graph_meetings: GraphMeetings,
+    http: httpx.Client,
+    sleeps: list[float],
+    server: ServerThread,
+) -> None:
+    visit = start_visit("epic", tenant, ehr, app, graph_meetings, http, server)
+    patient_joined = str(uuid.uuid4())
+    visit.notify(call("CallStarted", 0))
+    visit.notify(roster(1, joined=[clinician(tenant)]))
+    visit.notify(roster(3, joined=[PATIENT]), notification_id=patient_joined)
+    visit.notify(roster(3, joined=[PATIENT]), notification_id=patient_joined)  # Graph delivers it again
+    app.pump()
+
+    # The clinician's browser, with the cookie its launch set, sees who is connected (no names).
+    view = http.get(f"/api/visits/{visit.key}/participants", headers={"Cookie": visit.cookie})
+    assert view.status_code == 200, view.text
+    assert view.json()["counts"] == {"clinician": 1, "patient": 1, "guest": 0}
+    assert "Pat" not in view.text and "Dr Lee" not in view.text
+    other = http.get(f"/api/visits/{'0' * 40}/participants", headers={"Cookie": visit.cookie})
+    problem(other, 403)
+    forged = visit.cookie[:-4] + "AAAA"
+    problem(http.get(f"/api/visits/{visit.key}/participants", headers={"Cookie": forged}), 401)
+
+    visit.notify(roster(20, exited=[PATIENT]))
+    visit.notify(roster(21, exited=[clinician(tenant)]))
+    visit.notify(call("CallEnded", 21))
+    app.pump()
+
+    statuses = [w.body for w in ehr.writebacks.of_kind("connection_status")]
+    assert [(s["ConferenceID"], s["ConnectionStatus"]) for s in statuses] == [
+        (FOLLOW_UP.csn, "Connected"),
+        (FOLLOW_UP.csn, "Connected"),
+        (FOLLOW_UP.csn, "Disconnected"),
+        (FOLLOW_UP.csn, "Disconnected"),
+    ]
+    # One opaque external ID per participant, paired between connect and disconnect; the vendor is named.
+    assert statuses[0]["ExternalID"] == statuses[3]["ExternalID"] != statuses[1]["ExternalID"]
+    assert {s["VendorName"] for s in statuses} == {"EHR virtual visits connector"}
+    assert {w.client_id for w in ehr.writebacks.recorded} == {BACKEND_CLIENT}
+    assert sleeps == []
+
+
+def test_fhir_audit_events_and_appointment_status_with_a_token_renewed_after_401(
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    app: AppHost,
+    graph_meetings: GraphMeetings,
+    http: httpx.Client,
+    sleeps: list[float],
+    server: ServerThread,
+) -> None:
+    visit = start_visit("fhir", tenant, ehr, app, graph_meetings, http, server)
+    visit.notify(call("CallStarted", 0))
+    visit.notify(roster(1, joined=[clinician(tenant)]))
+    app.pump()
+    requests_before = ehr.token_requests
+    ehr.backend_tokens.clear()  # the EHR revokes the connector's token: the next call answers 401
+    visit.notify(roster(3, joined=[PATIENT]))
+    app.pump()
+    assert ehr.token_requests == requests_before + 1  # one new token, then the writeback went through
+    assert ehr.writebacks.appointments[FOLLOW_UP.id]["status"] == "arrived"
+    visit.notify(roster(20, exited=[PATIENT]))
+    visit.notify(roster(21, exited=[clinician(tenant)]))
+    visit.notify(call("CallEnded", 21))
+    app.pump()
+
+    audits = [w.body for w in ehr.writebacks.of_kind("audit_event")]
+    assert [(a["subtype"][0]["display"], a["agent"][0]["type"]["coding"][0]["code"]) for a in audits] == [
+        ("Login", "PPRF"),
+        ("Login", "SBJ"),
+        ("Logout", "SBJ"),
+        ("Logout", "PPRF"),
+    ]
+    assert {a["entity"][0]["what"]["reference"] for a in audits} == {f"Appointment/{FOLLOW_UP.id}"}
+    assert audits[1]["recorded"] == at(3)
+    changes = [w.body["status"] for w in ehr.writebacks.of_kind("appointment_status")]
+    assert changes == ["arrived", "fulfilled"]
+    assert "Pat" not in str(audits) and "Dr Lee" not in str(audits)
+    assert sleeps == []
+
+
+def test_an_outage_goes_to_poison_is_listed_and_replays_from_the_portal(
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    app: AppHost,
+    graph_meetings: GraphMeetings,
+    http: httpx.Client,
+    sleeps: list[float],
+    server: ServerThread,
+) -> None:
+    visit = start_visit("epic", tenant, ehr, app, graph_meetings, http, server)
+    ehr.writebacks.fail_next = [503] * 1000  # the EHR is down
+    visit.notify(roster(1, joined=[clinician(tenant)]))
+    app.pump_retrying_at_once()
+
+    failed = tenant.call("GET", "portal/writebacks/failed")
+    assert failed.status_code == 200, failed.text
+    (failure,) = failed.json()["items"]
+    assert failure["status"] == "failed" and failure["attempts"] == 5  # host.json maxDequeueCount
+    assert "503" in failure["last_error"] and failure["event_type"] == "CallRosterUpdate"
+    assert failure["appointment_key"] == visit.key
+    assert len(sleeps) == 5 * 2 and all(s == 0 for s in sleeps)  # 3 tries per delivery, Retry-After: 0
+    assert ehr.writebacks.of_kind("connection_status") == []
+
+    # Another organisation neither sees nor replays it; the approver role may not replay.
+    stranger = organisation(new_tenant(tenant.http, tenant.identity))
+    assert stranger.call("GET", "portal/writebacks/failed").json()["items"] == []
+    problem(stranger.call("POST", f"portal/writebacks/failed/{failure['id']}/replay"), 404)
+    problem(tenant.as_approver("POST", f"portal/writebacks/failed/{failure['id']}/replay"), 403)
+
+    ehr.writebacks.fail_next = []  # the EHR is back
+    replayed = tenant.call("POST", f"portal/writebacks/failed/{failure['id']}/replay")
+    assert replayed.status_code == 202, replayed.text
+    assert replayed.json()["status"] == "replayed"
+    problem(tenant.call("POST", f"portal/writebacks/failed/{failure['id']}/replay"), 409)
+    app.pump()
+    (status,) = ehr.writebacks.of_kind("connection_status")
+    assert status.body["ConnectionStatus"] == "Connected"
+    assert tenant.call("GET", "portal/writebacks/failed").json()["items"] == []
+    audit = tenant.call("GET", "portal/audit").json()["items"]
+    assert any(e["action"] == "replay" and e["entity"] == "writeback" for e in audit)
+
+
+def test_a_refused_writeback_is_failed_at_once_without_retries(
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    app: AppHost,
+    graph_meetings: GraphMeetings,
+    http: httpx.Client,
+    sleeps: list[float],
+    server: ServerThread,
+) -> None:
+    visit = start_visit("epic", tenant, ehr, app, graph_meetings, http, server)
+    body = {"adapter": "epic", "client_id": BACKEND_CLIENT, "epic_path": "/api/epic/2099/NoSuchService"}
+    assert tenant.call("PUT", f"portal/endpoints/{visit.endpoint}/writeback", json=body).status_code == 200
+    requests_before = ehr.writebacks.requests
+    visit.notify(roster(1, joined=[clinician(tenant)]))
+    app.pump_retrying_at_once()
+    (failure,) = tenant.call("GET", "portal/writebacks/failed").json()["items"]
+    assert failure["status"] == "failed" and failure["attempts"] == 1 and "404" in failure["last_error"]
+    assert ehr.writebacks.requests == requests_before + 1 and sleeps == []  # refused: asked once, not retried
+
+
+def test_writeback_settings_are_validated_and_for_admins(tenant: Tenant, ehr: SandboxEhr, app: AppHost) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    problem(tenant.call("GET", f"portal/endpoints/{endpoint}/writeback"), 404)
+    bad = tenant.call("PUT", f"portal/endpoints/{endpoint}/writeback", json={"adapter": "hl7", "epic_path": "x"})
+    fields = {e["field"] for e in problem(bad, 400)["errors"]}
+    assert fields == {"adapter", "epic_path"}
+    problem(tenant.as_approver("PUT", f"portal/endpoints/{endpoint}/writeback", json={"adapter": "fhir"}), 403)
+    saved = tenant.call("PUT", f"portal/endpoints/{endpoint}/writeback", json={"adapter": "fhir"})
+    assert saved.status_code == 200 and saved.json()["client_id"] is None
+    assert tenant.call("GET", f"portal/endpoints/{endpoint}/writeback").json()["adapter"] == "fhir"
+    stranger = organisation(new_tenant(tenant.http, tenant.identity))
+    problem(stranger.call("GET", f"portal/endpoints/{endpoint}/writeback"), 404)
