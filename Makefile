@@ -53,6 +53,7 @@ bench: deps
 	$(PY) bench/launch.py
 	$(PY) bench/hl7_ingest.py
 	$(PY) bench/reminders.py
+	$(PY) bench/writeback.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -92,9 +92,13 @@ class Harness:
         for consent in ("sms_terms", "patient_messaging"):
             self.portal("POST", f"sms/consents/{consent}")
         job = self.portal("POST", "phone-numbers", json={})
-        while self._servers[-1].run(self.host.queues.run_once()):
+        while self.pump():
             pass
         return str(self.portal("GET", f"phone-number-jobs/{job['id']}")["number"])
+
+    def pump(self) -> int:
+        """Run one round of every queue trigger; how many messages it handled."""
+        return int(self._servers[-1].run(self.host.queues.run_once()))
 
     def upload_certificate(self, pem: str) -> None:
         self.portal("PUT", "certificates/test", json={"certificate": pem})

@@ -134,7 +134,7 @@ class Runtime:
             "epic": EpicConnectionStatus(self.ehr_client),
             "fhir": FhirWriteback(self.ehr_client),
         }
-        return EhrWriteback(self.tables, adapters)
+        return EhrWriteback(self.tables, adapters, self.clock)
 
     @cached_property
     def writeback_failures(self) -> WritebackFailures:
@@ -145,6 +145,7 @@ class Runtime:
         return WritebackSetup(
             self.tables,
             self.endpoints,
+            self.ehr_writeback,
             self.audit,
             self.clock,
             self.jwks_url,

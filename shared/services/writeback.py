@@ -11,7 +11,9 @@ before are not written again.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
 from shared.auth.principal import Principal, Role
 from shared.clock import Clock
@@ -48,9 +50,17 @@ class WritebackSetup:
     """The writeback settings of an organisation's endpoints (admins)."""
 
     def __init__(
-        self, tables: Tables, endpoints: EndpointService, audit: AuditLog, clock: Clock, jwks_url: str, allow_http: bool
+        self,
+        tables: Tables,
+        endpoints: EndpointService,
+        writeback: EhrWriteback,
+        audit: AuditLog,
+        clock: Clock,
+        jwks_url: str,
+        allow_http: bool,
     ) -> None:
         self._settings = tables.control(WritebackSettingsRepository)
+        self._writeback = writeback
         self._endpoints = endpoints
         self._audit = audit
         self._clock = clock
@@ -84,6 +94,7 @@ class WritebackSetup:
             **update.model_dump(),
         )
         self._settings.upsert(settings)
+        self._writeback.forget(principal.tenant_id, endpoint.id)
         self._audit.by(
             principal,
             action="update",
@@ -94,24 +105,54 @@ class WritebackSetup:
         return settings
 
 
-class EhrWriteback:
-    """Writes visit events back through the endpoint's adapter, marking each as it succeeds."""
+Target = tuple[FhirEndpoint, WritebackSettings]
 
-    def __init__(self, tables: Tables, adapters: Mapping[str, WritebackAdapter]) -> None:
+
+class EhrWriteback:
+    """Writes visit events back through the endpoint's adapter, marking each as it succeeds.
+
+    Each endpoint's settings are reused for `cache_for` (every meeting event needs them); a change made through
+    this worker applies at once, one made through another worker within that time.
+    """
+
+    def __init__(
+        self,
+        tables: Tables,
+        adapters: Mapping[str, WritebackAdapter],
+        clock: Clock,
+        cache_for: timedelta = timedelta(seconds=30),
+    ) -> None:
         self._tables = tables
         self._adapters = adapters
+        self._clock = clock
+        self._cache_for = cache_for
+        self._lock = threading.Lock()
+        self._targets: dict[tuple[str, str], tuple[Target | None, datetime]] = {}
 
-    def target(self, organisation: Organisation, endpoint_id: str) -> tuple[FhirEndpoint, WritebackSettings] | None:
+    def target(self, organisation: Organisation, endpoint_id: str) -> Target | None:
         """The endpoint and its writeback settings, or None when nothing is written back for it."""
+        key = (organisation.tenant_id, endpoint_id)
+        now = self._clock.now()
+        with self._lock:
+            cached = self._targets.get(key)
+        if cached is not None and now - cached[1] < self._cache_for:
+            return cached[0]
+        target: Target | None = None
         settings = self._tables.control(WritebackSettingsRepository).find(organisation.tenant_id, endpoint_id)
-        if settings is None or settings.adapter == "none":
-            return None
-        endpoint = self._tables.control(FhirEndpointRepository).find(organisation.tenant_id, endpoint_id)
-        return None if endpoint is None else (endpoint, settings)
+        if settings is not None and settings.adapter != "none":
+            endpoint = self._tables.control(FhirEndpointRepository).find(organisation.tenant_id, endpoint_id)
+            target = None if endpoint is None else (endpoint, settings)
+        with self._lock:
+            self._targets[key] = (target, now)
+        return target
+
+    def forget(self, tenant_id: str, endpoint_id: str) -> None:
+        with self._lock:
+            self._targets.pop((tenant_id, endpoint_id), None)
 
     def write(
         self,
-        target: tuple[FhirEndpoint, WritebackSettings],
+        target: Target,
         references: VisitReferences,
         history: list[VisitEvent],
         pending: list[VisitEvent],

@@ -1,0 +1,108 @@
+"""EHR writeback throughput: meeting events from the participant-events queue (Azurite) through the processor
+(visit events stored, report figures updated) to the sandbox EHR, over HTTP with a SMART backend-services
+token, for each adapter. Events/s counts events written back, from the first dequeue to the empty queue.
+
+Run: make bench   (or .venv/bin/python bench/writeback.py [--visits 50 --events 10])
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import Harness  # noqa: E402
+from dev.signing import new_private_key_pem  # noqa: E402
+from shared.models.participants import MeetingEventMessage  # noqa: E402
+from shared.models.visit import MeetingLink, VisitReferences  # noqa: E402
+from shared.storage.queues import PARTICIPANT_EVENTS  # noqa: E402
+from shared.storage.tables import MeetingLinkRepository, OrganisationRepository  # noqa: E402
+
+BACKEND_CLIENT = "bench-backend"
+
+
+def messages(tenant: str, endpoint: str, key: str, count: int, start: datetime) -> list[MeetingEventMessage]:
+    """A visit's roster: participants joining and leaving in turn (one connect or disconnect each)."""
+    found = []
+    for index in range(count):
+        person = {"Id": f"p{index // 2}", "Identity": {"Guest": {"Id": f"g{index // 2}"}}}
+        side = "activeParticipants@joined" if index % 2 == 0 else "activeParticipants@exited"
+        moment = start + timedelta(seconds=index)
+        found.append(
+            MeetingEventMessage(
+                event_id=str(uuid.uuid4()),
+                subscription_id="bench",
+                tenant_id=tenant,
+                endpoint_id=endpoint,
+                appointment_key=key,
+                change_type="updated",
+                resource="communications/onlineMeetings/bench/meetingCallEvents",
+                data={
+                    "eventType": "Microsoft.Communication.CallRosterUpdate",
+                    "eventDateTime": moment.isoformat().replace("+00:00", "Z"),
+                    side: [person],
+                },
+                received_at=moment,
+            )
+        )
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--visits", type=int, default=50)
+    parser.add_argument("--events", type=int, default=10, help="connects and disconnects per visit")
+    args = parser.parse_args()
+    with Harness({"SECRET_WRITEBACK_KEY": new_private_key_pem()}) as harness:
+        endpoint = harness.approved_endpoint()
+        harness.ehr.register_backend_client(BACKEND_CLIENT, f"{harness.public}/api/.well-known/jwks.json")
+        runtime = harness.runtime
+        organisation = runtime.tables.control(OrganisationRepository).get(harness.tenant, "organisation")
+        links = runtime.tables.data(organisation, MeetingLinkRepository)
+        total = args.visits * args.events
+        print(f"EHR writeback, {args.visits} visits x {args.events} events, queue -> processor -> sandbox EHR")
+        for adapter in ("epic", "fhir"):
+            harness.portal(
+                "PUT", f"endpoints/{endpoint}/writeback", json={"adapter": adapter, "client_id": BACKEND_CLIENT}
+            )
+            queued = []
+            for visit in range(args.visits):
+                key = uuid.uuid4().hex + uuid.uuid4().hex[:8]
+                appointment = f"A{visit % 4 + 1001}"  # the sandbox's sample appointments
+                links.upsert(
+                    MeetingLink(
+                        endpoint_id=endpoint,
+                        appointment_key=key,
+                        meeting_id=key,
+                        organizer_id="o",
+                        join_url="https://x/j",
+                        browser_join_url="https://x/b",
+                        created_at=datetime.now(UTC),
+                        references=VisitReferences(csn=str(900000 + visit), appointment_ids=[appointment]),
+                    )
+                )
+                queued.extend(messages(harness.tenant, endpoint, key, args.events, datetime.now(UTC)))
+            for message in queued:
+                runtime.queues.send(PARTICIPANT_EVENTS, message)
+            kind = "connection_status" if adapter == "epic" else "audit_event"
+            before = len(harness.ehr.writebacks.of_kind(kind))
+            tokens_before = harness.ehr.token_requests
+            began = time.perf_counter()
+            while harness.pump():
+                pass
+            elapsed = time.perf_counter() - began
+            written = len(harness.ehr.writebacks.of_kind(kind)) - before
+            assert written == total, (written, total)
+            print(
+                f"  {adapter:<5} {total / elapsed:8.0f} events/s  ({written} {kind} writebacks in {elapsed:.1f} s, "
+                f"{harness.ehr.token_requests - tokens_before} token request)"
+            )
+
+
+if __name__ == "__main__":
+    main()
