@@ -25,6 +25,7 @@ from shared.settings import Geography
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_CLIENT_ID = "connector-local"
+LOCAL_BACKEND_CLIENT_ID = "connector-local-backend"  # EHR writeback (SMART backend services)
 ACCOUNTS = {"AzureWebJobsStorage": "connectorapp"} | {
     f"DATA_STORAGE_{g.value}": f"connector{g.value.lower()}" for g in Geography
 }
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = SandboxEhr(connector_url=public)
     sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/portal/approval/callback")
     sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/launch/callback")
+    sandbox.register_backend_client(LOCAL_BACKEND_CLIENT_ID, f"{public}/api/.well-known/jwks.json")
     ehr_server = ServerThread(sandbox.application(), host=args.host, port=args.ehr_port).start()
     sandbox.url = f"http://localhost:{ehr_server.port}"
     issuer = LocalIssuer(audience=os.environ.get("PORTAL_API_AUDIENCE") or "api://ehr-connector-local")
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  Local sign-in: {issuer.url}/  (tokens for the portal API)",
                 f"  Sandbox EHR:   {sandbox.fhir_base}  (SMART client ID: {LOCAL_CLIENT_ID})",
                 f"  Visits:        {sandbox.url}/ehr  (after make demo: Begin virtual visit)",
+                f"  Writebacks:    {sandbox.url}/ehr/writebacks  (what the connector wrote back to the EHR)",
                 f"  Device test:   {base}/api/device-test",
                 "  Walk through:  make demo  (in another terminal)",
                 f"  Function key:  {keys.function_keys[0]}  (x-functions-key header or ?code=)",

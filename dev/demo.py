@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from dev.__main__ import LOCAL_CLIENT_ID
+from dev.__main__ import LOCAL_BACKEND_CLIENT_ID, LOCAL_CLIENT_ID
 
 ADMIN = "admin@contoso.example"
 APPROVER = "analyst@contoso.example"
@@ -134,7 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("   no text yet: see the outbox in the portal in a moment")
 
-    print("8. The audit log, newest first:")
+    print("8. EHR writeback: connect and disconnect go back to the EHR (FHIR AuditEvent and Appointment status)")
+    writeback = {"adapter": "fhir", "client_id": LOCAL_BACKEND_CLIENT_ID}
+    saved = expect(step.call("PUT", f"endpoints/{endpoint_id}/writeback", *admin, json=writeback), 200)
+    print(f"   adapter {saved['adapter']}, backend client {saved['client_id']}, JWKS {saved['jwks_url']}")
+    print(f"   Begin a visit at {args.ehr}/ehr as the clinician and the patient; admit the patient, then leave.")
+    print(f"   The EHR's record of writebacks: {args.ehr}/ehr/writebacks; the figures: GET /api/portal/reports/visits")
+
+    print("9. The audit log, newest first:")
     for entry in expect(step.call("GET", "audit", *admin), 200)["items"]:
         print(f"   {entry['at']}  {entry['action']:<8} {entry['entity']:<13} {', '.join(entry['fields'])}")
     return 0

@@ -403,7 +403,9 @@ class SandboxEhr:
             f"<p>Signed in as {html.escape(self.user.name)} ({html.escape(self.user.fhir_user)}). "
             f"FHIR base URL: <code>{html.escape(self.fhir_base)}</code></p>"
             "<table><thead><tr><th>Appointment</th><th>CSN</th><th>Clinician (Hyperspace)</th>"
-            f"<th>Patient (portal)</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
+            f"<th>Patient (portal)</th></tr></thead><tbody>{rows}</tbody></table>"
+            "<p><a href='/ehr/writebacks'>Connection status and audit events written back by the connector</a></p>"
+            "</body></html>"
         )
         return web.Response(text=page, content_type="text/html")
 
