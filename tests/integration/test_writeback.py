@@ -5,7 +5,7 @@ SMART backend services against our JWKS. Sleeps of the retry backoff are recorde
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -81,7 +81,24 @@ def clinician(tenant: Tenant) -> dict[str, Any]:
 PATIENT = {"Id": "p-p", "Identity": {"Guest": {"Id": "guest-p", "DisplayName": "Pat Doe"}}}
 
 
+@pytest.fixture
 def start_visit(
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    app: AppHost,
+    graph_meetings: GraphMeetings,
+    http: httpx.Client,
+    server: ServerThread,
+) -> Callable[[str], Visit]:
+    """Writeback on with `adapter`, then the clinician launches the follow-up visit (and its meeting subscribes)."""
+
+    def start(adapter: str) -> Visit:
+        return _start_visit(adapter, tenant, ehr, app, graph_meetings, http, server)
+
+    return start
+
+
+def _start_visit(
     adapter: str,
     tenant: Tenant,
     ehr: SandboxEhr,
@@ -114,15 +131,14 @@ def server() -> Iterator[ServerThread]:
 
 
 def test_epic_connection_status_is_written_back_once_per_event(
+    start_visit: Callable[[str], Visit],
     tenant: Tenant,
     ehr: SandboxEhr,
     app: AppHost,
-    graph_meetings: GraphMeetings,
     http: httpx.Client,
     sleeps: list[float],
-    server: ServerThread,
 ) -> None:
-    visit = start_visit("epic", tenant, ehr, app, graph_meetings, http, server)
+    visit = start_visit("epic")
     patient_joined = str(uuid.uuid4())
     visit.notify(call("CallStarted", 0))
     visit.notify(roster(1, joined=[clinician(tenant)]))
@@ -160,15 +176,14 @@ def test_epic_connection_status_is_written_back_once_per_event(
 
 
 def test_fhir_audit_events_and_appointment_status_with_a_token_renewed_after_401(
+    start_visit: Callable[[str], Visit],
     tenant: Tenant,
     ehr: SandboxEhr,
     app: AppHost,
-    graph_meetings: GraphMeetings,
     http: httpx.Client,
     sleeps: list[float],
-    server: ServerThread,
 ) -> None:
-    visit = start_visit("fhir", tenant, ehr, app, graph_meetings, http, server)
+    visit = start_visit("fhir")
     visit.notify(call("CallStarted", 0))
     visit.notify(roster(1, joined=[clinician(tenant)]))
     app.pump()
@@ -199,15 +214,14 @@ def test_fhir_audit_events_and_appointment_status_with_a_token_renewed_after_401
 
 
 def test_an_outage_goes_to_poison_is_listed_and_replays_from_the_portal(
+    start_visit: Callable[[str], Visit],
     tenant: Tenant,
     ehr: SandboxEhr,
     app: AppHost,
-    graph_meetings: GraphMeetings,
     http: httpx.Client,
     sleeps: list[float],
-    server: ServerThread,
 ) -> None:
-    visit = start_visit("epic", tenant, ehr, app, graph_meetings, http, server)
+    visit = start_visit("epic")
     ehr.writebacks.fail_next = [503] * 1000  # the EHR is down
     visit.notify(roster(1, joined=[clinician(tenant)]))
     app.pump_retrying_at_once()
@@ -241,15 +255,14 @@ def test_an_outage_goes_to_poison_is_listed_and_replays_from_the_portal(
 
 
 def test_a_refused_writeback_is_failed_at_once_without_retries(
+    start_visit: Callable[[str], Visit],
     tenant: Tenant,
     ehr: SandboxEhr,
     app: AppHost,
-    graph_meetings: GraphMeetings,
     http: httpx.Client,
     sleeps: list[float],
-    server: ServerThread,
 ) -> None:
-    visit = start_visit("epic", tenant, ehr, app, graph_meetings, http, server)
+    visit = start_visit("epic")
     body = {"adapter": "epic", "client_id": BACKEND_CLIENT, "epic_path": "/api/epic/2099/NoSuchService"}
     assert tenant.call("PUT", f"portal/endpoints/{visit.endpoint}/writeback", json=body).status_code == 200
     requests_before = ehr.writebacks.requests
