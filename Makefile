@@ -6,10 +6,13 @@ PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+VENDOR_STAMP := web/vendor/.installed
+# Root installs Debian packages directly; anyone else through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck pytest deps bench demo clean
+.PHONY: run test lint typecheck pytest deps chromium bench demo screenshots clean
 
-deps: $(PIP_STAMP) $(NPM_STAMP)
+deps: $(PIP_STAMP) $(NPM_STAMP) $(VENDOR_STAMP)
 
 # checkov validates infra/ in the tests; its pins clash with the app's, so it has a venv of its own.
 $(CHECKOV_STAMP): infra/requirements-checkov.txt
@@ -27,6 +30,21 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The portal is plain ES modules served as they are; its two libraries come from npm (pinned in
+# package-lock.json) and are copied next to it, so that web/ deploys as one folder.
+$(VENDOR_STAMP): $(NPM_STAMP)
+	mkdir -p web/vendor
+	cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css web/vendor/
+	cp node_modules/uplot/LICENSE web/vendor/uPlot.LICENSE
+	cp node_modules/@azure/msal-browser/lib/msal-browser.min.js web/vendor/
+	cp node_modules/@azure/msal-browser/LICENSE web/vendor/msal-browser.LICENSE
+	touch $@
+
+# The browser tests drive Debian's chromium (Playwright's own browser download is not used).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
 local.settings.json:
 	cp local.settings.sample.json $@
 
@@ -40,7 +58,7 @@ lint: deps
 typecheck: deps
 	$(VENV)/bin/mypy .
 
-pytest: deps $(CHECKOV_STAMP)
+pytest: deps chromium $(CHECKOV_STAMP)
 	CHECKOV=$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest
 
 test: lint typecheck pytest
@@ -55,5 +73,9 @@ bench: deps
 	$(PY) bench/reminders.py
 	$(PY) bench/writeback.py
 
+# Saves a screenshot of each step of the configuration wizard (and the reports page) to tests/screenshots/.
+screenshots: deps chromium
+	SCREENSHOTS=tests/screenshots $(PY) -m pytest -q tests/e2e/test_wizard.py tests/e2e/test_reports.py
+
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules web/vendor .mypy_cache .ruff_cache .pytest_cache

@@ -14,6 +14,7 @@ from functions import (
     reminders,
     reports,
     scheduling,
+    sign_in,
     sms_events,
     writeback,
 )
@@ -32,3 +33,4 @@ app.register_functions(scheduling.bp)
 app.register_functions(sms_events.bp)
 app.register_functions(writeback.bp)
 app.register_functions(reports.bp)
+app.register_functions(sign_in.bp)

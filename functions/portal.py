@@ -511,9 +511,9 @@ def visit_participants(req: func.HttpRequest) -> func.HttpResponse:
 
 def all_routes() -> list[ApiRoute]:
     """Every route of the portal API, including the writeback and reports blueprints."""
-    from functions import reports, writeback
+    from functions import reports, sign_in, writeback
 
-    return api.routes + writeback.api.routes + reports.api.routes
+    return sign_in.api.routes + api.routes + writeback.api.routes + reports.api.routes
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

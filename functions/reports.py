@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from functions._http import api_errors, csv_response, json_response
 from functions._openapi import ApiRoutes
 from shared.errors import InvalidInput
-from shared.models.reports import CallQualityReport, ReportRange, SmsReport, VisitReport
+from shared.models.reports import CallQualityReport, ReportRange, SmsReport, VisitFilter, VisitReport
 from shared.runtime import get_runtime
 from shared.services.reports import call_quality_csv, sms_csv, visits_csv
 
@@ -24,6 +24,21 @@ QUERY = (
     ("end", "Last day of a custom range (YYYY-MM-DD, inclusive), with start."),
     ("format", "json (default) or csv."),
 )
+VISIT_QUERY = (
+    *QUERY,
+    ("endpoint_id", "Only visits of this FHIR endpoint."),
+    ("department_id", "Only visits of this department (as the EHR names it)."),
+    ("status", "Only completed, no_show or in_progress visits."),
+)
+
+
+def _visit_filter(req: func.HttpRequest) -> VisitFilter:
+    values = {name: req.params[name] for name in ("endpoint_id", "department_id", "status") if req.params.get(name)}
+    try:
+        return VisitFilter.model_validate(values)
+    except ValidationError as exc:
+        fields = {".".join(map(str, e["loc"])): str(e["msg"]) for e in exc.errors(include_url=False)}
+        raise InvalidInput("Some filters are invalid; see errors.", fields) from None
 
 
 def _report(
@@ -50,11 +65,14 @@ def _report(
     "no-shows.",
     tag="reports",
     response=VisitReport,
-    query=QUERY,
+    query=VISIT_QUERY,
 )
 @api_errors
 def visits_report(req: func.HttpRequest) -> func.HttpResponse:
-    return _report(req, get_runtime().reports.visits, visits_csv, "visits")
+    filters = _visit_filter(req)
+    return _report(
+        req, lambda principal, span: get_runtime().reports.visits(principal, span, filters), visits_csv, "visits"
+    )
 
 
 @api.route(

@@ -37,6 +37,9 @@ param publicNetworkAccess string = 'Enabled'
 @description('Client ID of the API\'s Entra ID app registration (the audience of portal access tokens).')
 param portalApiAudience string
 
+@description('Client ID of the portal SPA\'s Entra ID app registration (MSAL sign-in); empty uses the API\'s registration (portalApiAudience) for both.')
+param portalClientId string = ''
+
 @description('Comma-separated Entra tenant IDs allowed to use the portal; empty allows any tenant.')
 param portalAllowedTenants string = tenant().tenantId
 
@@ -161,6 +164,7 @@ var staticSettings = [
   { name: 'PORTAL_API_AUDIENCE', value: portalApiAudience }
   { name: 'ENTRA_AUTHORITY', value: 'https://login.microsoftonline.com' }
   { name: 'PORTAL_ALLOWED_TENANTS', value: portalAllowedTenants }
+  { name: 'PORTAL_CLIENT_ID', value: portalClientId }
   { name: 'HTTP_TIMEOUT_SECONDS', value: '10' }
   { name: 'SMART_CACHE_SECONDS', value: '3600' }
   { name: 'MEETING_PROVIDER', value: 'graph' }

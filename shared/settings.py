@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         alias="PORTAL_ALLOWED_TENANTS",
         description="Comma-separated Entra tenant IDs allowed to use the portal; empty allows any tenant.",
     )
+    portal_client_id: str | None = Field(
+        default=None,
+        alias="PORTAL_CLIENT_ID",
+        description="Client ID of the portal SPA's Entra ID app registration, for MSAL sign-in "
+        "(default: the API's, when PORTAL_API_AUDIENCE is a client ID or api://{client ID}).",
+    )
     local_issuer_url: str | None = Field(
         default=None,
         alias="LOCAL_ISSUER_URL",

@@ -59,8 +59,24 @@ class ReportRange(BaseModel):
     end: date = Field(description="Last UTC day covered (inclusive).")
 
 
+class VisitFilter(BaseModel):
+    """Narrows the visits report (and its totals) to one FHIR endpoint, department or outcome."""
+
+    endpoint_id: str | None = Field(default=None, max_length=64)
+    department_id: str | None = Field(default=None, max_length=200)
+    status: VisitOutcome | None = None
+
+    def keeps(self, row: VisitRow) -> bool:
+        return (
+            (self.endpoint_id is None or row.endpoint_id == self.endpoint_id)
+            and (self.department_id is None or row.department_id == self.department_id)
+            and (self.status is None or row.status == self.status)
+        )
+
+
 class VisitReport(BaseModel):
     range: ReportRange
+    filters: VisitFilter = Field(default_factory=VisitFilter)
     totals: VisitTotals
     items: list[VisitRow]
 

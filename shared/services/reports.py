@@ -23,6 +23,7 @@ from shared.models.reports import (
     ReportRange,
     SmsCounts,
     SmsReport,
+    VisitFilter,
     VisitReport,
     VisitRow,
     VisitTotals,
@@ -116,7 +117,8 @@ class Reports:
             )
         return found
 
-    def visits(self, principal: Principal, span: ReportRange) -> VisitReport:
+    def visits(self, principal: Principal, span: ReportRange, filters: VisitFilter | None = None) -> VisitReport:
+        filters = filters or VisitFilter()
         organisation = self._organisation(principal)
         since, until = _moment(span.start), _moment(span.end + timedelta(days=1))
         summaries = list(
@@ -174,9 +176,9 @@ class Reports:
             )
             for s in summaries
         ] + no_launch
-        items = [row.model_copy(update={"sms_sent": texts[row.appointment_key]}) for row in items]
+        items = [row.model_copy(update={"sms_sent": texts[row.appointment_key]}) for row in items if filters.keeps(row)]
         items.sort(key=lambda r: (r.start or r.scheduled_start or since, r.appointment_key))
-        return VisitReport(range=span, totals=_totals(items), items=items)
+        return VisitReport(range=span, filters=filters, totals=_totals(items), items=items)
 
     def sms(self, principal: Principal, span: ReportRange) -> SmsReport:
         organisation = self._organisation(principal)

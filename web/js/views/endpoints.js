@@ -1,0 +1,198 @@
+// FHIR endpoints: the list with its add form (the wizard's first step), and one endpoint's page: its details,
+// approval, edits, SMS settings and EHR writeback settings.
+
+import { get, patch, post, put, remove } from "../api.js";
+import {
+  act, alertBox, announce, badge, copyButton, field, formValues, h, load, section, table, when,
+} from "../ui.js";
+import { approvalPanel } from "./approval.js";
+import { smsSettingsPanel } from "./sms.js";
+
+const ENVIRONMENTS = [["test", "Test"], ["prod", "Production"]];
+const VENDORS = [["epic", "Epic"], ["smart", "Other SMART on FHIR EHR"]];
+
+export const endpointName = (e) => e.display_name || e.base_url;
+
+function endpointFields(values = {}) {
+  return [
+    field({ label: "FHIR base URL", name: "base_url", type: "url", value: values.base_url, required: true,
+      hint: "The EHR's FHIR R4 base (the iss of launches), e.g. https://ehr.contoso.org/api/FHIR/R4." }),
+    field({ label: "Environment", name: "environment", type: "select", value: values.environment || "test",
+      options: ENVIRONMENTS, required: true, hint: "Decides which HL7 signing certificate verifies its messages." }),
+    field({ label: "Approver", name: "approver", type: "email", value: values.approver, required: true,
+      hint: "User principal name of the EHR analyst who approves this URL, e.g. analyst@contoso.org." }),
+    field({ label: "SMART client ID", name: "client_id", value: values.client_id, required: true,
+      hint: "The client ID registered for the connector in this EHR." }),
+    field({ label: "EHR", name: "vendor", type: "select", value: values.vendor || "epic", options: VENDORS }),
+    field({ label: "Display name", name: "display_name", value: values.display_name,
+      hint: "Optional: how the portal names this URL." }),
+    field({ label: "Time zone", name: "time_zone", value: values.time_zone,
+      hint: "Optional: IANA time zone of the EHR's local times (default: the organisation's)." }),
+  ];
+}
+
+function addEndpointForm(onAdded) {
+  const alert = alertBox();
+  const submit = h("button", { type: "submit", class: "primary" }, "Add FHIR base URL");
+  const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "add-endpoint-title" },
+    h("h2", { id: "add-endpoint-title" }, "Add a FHIR base URL"),
+    h("p", { class: "hint" }, "The connector reads the URL's SMART configuration to check it."),
+    alert, h("div", { class: "grid" }, endpointFields()), submit);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(submit, form, async () => {
+      const values = formValues(form);
+      for (const optional of ["display_name", "time_zone"]) if (values[optional] === null) delete values[optional];
+      const endpoint = await post("portal/endpoints", values);
+      form.reset();
+      announce(`${endpointName(endpoint)} added as a draft`);
+      await onAdded(endpoint);
+    });
+  });
+  return form;
+}
+
+function endpointRows(items, ctx, refresh) {
+  return table([
+    ["FHIR base URL", (e) => h("a", { href: `#/endpoints/${e.id}` }, endpointName(e))],
+    ["Environment", (e) => (e.environment === "prod" ? "Production" : "Test")],
+    ["Approver", (e) => e.approver],
+    ["Status", (e) => badge(e.status)],
+    ["Action", (e) => {
+      if (e.status === "draft" && ctx.isAdmin) {
+        const button = h("button", { type: "button" }, "Submit for approval");
+        const cell = h("div", {}, button, alertBox());
+        button.addEventListener("click", () => act(button, cell, async () => {
+          await post(`portal/endpoints/${e.id}/submit`);
+          announce(`${endpointName(e)} submitted for approval`);
+          await refresh();
+        }));
+        return cell;
+      }
+      return h("a", { href: `#/endpoints/${e.id}` }, e.status === "approved" ? "View" : "Open");
+    }],
+  ], items, { caption: "FHIR base URLs", empty: "No FHIR base URLs yet: add the first one below." });
+}
+
+// The list and, for admins, the add form. Returns a function that reloads the list.
+export function endpointsPanel(container, ctx, { onChange } = {}) {
+  const list = h("div", { "aria-live": "polite" });
+  const refresh = async () => {
+    await load(list, () => get("portal/endpoints"), ({ items }) => {
+      list.append(endpointRows(items, ctx, refresh));
+      onChange?.(items);
+    }, "Loading FHIR base URLs");
+  };
+  container.append(section("FHIR base URLs", list));
+  if (ctx.isAdmin) container.append(addEndpointForm(refresh));
+  refresh();
+  return refresh;
+}
+
+export function endpointsPage(main, ctx) {
+  main.append(h("h1", {}, "FHIR endpoints"),
+    h("p", {}, "Each FHIR base URL is approved on its own by its approver after an EHR sign-in."));
+  endpointsPanel(main, ctx);
+}
+
+function details(endpoint) {
+  const rows = [
+    ["FHIR base URL", endpoint.base_url],
+    ["Environment", endpoint.environment === "prod" ? "Production" : "Test"],
+    ["Approver", endpoint.approver],
+    ["SMART client ID", endpoint.client_id],
+    ["EHR", endpoint.vendor === "epic" ? "Epic" : "SMART on FHIR"],
+    ["Time zone", endpoint.time_zone],
+    ["SMART configuration from", endpoint.discovery_source],
+    ["Authorization endpoint", endpoint.authorization_endpoint],
+    ["Token endpoint", endpoint.token_endpoint],
+    ["Changed", when(endpoint.updated_at)],
+  ];
+  return h("dl", { class: "details" }, rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value || "—")]));
+}
+
+function editForm(endpoint, onSaved) {
+  const alert = alertBox();
+  const submit = h("button", { type: "submit", class: "primary" }, "Save changes");
+  const form = h("form", { novalidate: true }, alert,
+    endpoint.status !== "draft"
+      ? h("p", { class: "notice" }, "Changing anything but the display name sends this URL back for approval.")
+      : null,
+    h("div", { class: "grid" }, endpointFields(endpoint)), submit);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(submit, form, async () => {
+      const values = formValues(form);
+      const changes = Object.fromEntries(Object.entries(values).filter(([k, v]) => (v ?? null) !== (endpoint[k] ?? null)));
+      if (!Object.keys(changes).length) return announce("Nothing changed");
+      const saved = await patch(`portal/endpoints/${endpoint.id}`, changes);
+      announce("Changes saved");
+      await onSaved(saved);
+    });
+  });
+  return form;
+}
+
+function writebackPanel(endpoint) {
+  const body = h("div");
+  load(body, () => get(`portal/endpoints/${endpoint.id}/writeback`), (settings) => {
+    const alert = alertBox();
+    const submit = h("button", { type: "submit", class: "primary" }, "Save writeback settings");
+    const form = h("form", { novalidate: true }, alert,
+      field({ label: "Write back to the EHR", name: "adapter", type: "select", value: settings.adapter,
+        options: [["none", "No writeback"], ["epic", "Epic telehealth connection status"], ["fhir", "FHIR AuditEvent and Appointment status"]] }),
+      h("div", { class: "grid" },
+        field({ label: "Backend-services client ID", name: "client_id", value: settings.client_id,
+          hint: "Default: the endpoint's SMART client ID." }),
+        field({ label: "Scopes", name: "scope", value: settings.scope, hint: "Default: what the adapter needs." }),
+        field({ label: "Epic web service path", name: "epic_path", value: settings.epic_path }),
+        field({ label: "Vendor name", name: "vendor_name", value: settings.vendor_name, required: true })),
+      h("p", {}, "Register this JWKS URL with the EHR for the client: ", h("code", {}, settings.jwks_url), " ",
+        copyButton(settings.jwks_url, "JWKS URL")),
+      submit);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      act(submit, form, async () => {
+        const values = formValues(form);
+        if (values.epic_path === null) delete values.epic_path;
+        await put(`portal/endpoints/${endpoint.id}/writeback`, values);
+        announce("Writeback settings saved");
+      });
+    });
+    body.append(form);
+  }, "Loading writeback settings");
+  return section("EHR writeback", h("p", {}, "Participant connects and disconnects go back to the EHR."), body);
+}
+
+export async function endpointPage(main, ctx, id, query) {
+  const render = (endpoint) => {
+    main.replaceChildren(
+      h("p", { class: "crumbs" }, h("a", { href: "#/endpoints" }, "FHIR endpoints")),
+      h("h1", {}, endpointName(endpoint), " ", badge(endpoint.status)));
+    if (query.get("signin") === "ok" && endpoint.validated_ehr_user) {
+      main.append(h("p", { class: "notice success", role: "status" },
+        `EHR sign-in accepted as ${endpoint.validated_ehr_user}. Approve or reject this URL below, then `,
+        h("a", { href: ctx.isAdmin ? "#/setup/approve" : "#/endpoints" }, ctx.isAdmin ? "go back to setup" : "see all endpoints"), "."));
+    }
+    const approval = h("div");
+    approvalPanel(approval, ctx, endpoint, render);
+    main.append(section("Approval", approval), section("Details", details(endpoint)));
+    if (ctx.isAdmin) {
+      main.append(section("Change", editForm(endpoint, render)));
+      const sms = h("div");
+      smsSettingsPanel(sms, endpoint);
+      main.append(section("SMS settings", sms), writebackPanel(endpoint));
+      const alert = alertBox();
+      const button = h("button", { type: "button", class: "danger" }, "Remove this FHIR base URL");
+      button.addEventListener("click", () => {
+        if (!window.confirm(`Remove ${endpointName(endpoint)}? Launches from it stop working.`)) return;
+        act(button, button.parentElement, async () => {
+          await remove(`portal/endpoints/${endpoint.id}`);
+          ctx.navigate("endpoints");
+        });
+      });
+      main.append(section("Remove", alert, button));
+    }
+  };
+  await load(main, () => get(`portal/endpoints/${id}`), render, "Loading the FHIR endpoint");
+}

@@ -1,0 +1,177 @@
+// Reports: visits over a period (filters narrow the table, the totals, the charts and the CSV alike), texts,
+// and call quality where the meeting provider reports it.
+
+import { download, get } from "../api.js";
+import { barChart } from "../charts.js";
+import {
+  act, alertBox, clearProblem, duration, field, h, load, section, showProblem, table, when,
+} from "../ui.js";
+
+const STATUS = { completed: "Completed", no_show: "No-show", in_progress: "In progress" };
+const WAIT_BINS = [[0, 60, "under 1 min"], [60, 120, "1–2 min"], [120, 300, "2–5 min"], [300, 600, "5–10 min"], [600, 900, "10–15 min"], [900, Infinity, "15 min or more"]];
+const dayLabel = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+
+function daysOf(range) {
+  const days = [];
+  for (let d = new Date(`${range.start}T00:00:00Z`); d <= new Date(`${range.end}T00:00:00Z`); d.setUTCDate(d.getUTCDate() + 1)) {
+    days.push(d.toISOString().slice(0, 10));
+  }
+  return days;
+}
+
+function visitsPerDay(report) {
+  const days = daysOf(report.range);
+  const counts = new Map(days.map((d) => [d, 0]));
+  for (const row of report.items) {
+    const at = (row.start || row.scheduled_start || "").slice(0, 10);
+    if (counts.has(at)) counts.set(at, counts.get(at) + 1);
+  }
+  const values = days.map((d) => counts.get(d));
+  const busiest = Math.max(0, ...values);
+  return barChart({
+    title: "Visits per day (UTC)",
+    label: "Visits",
+    labels: days.map((d) => dayLabel.format(new Date(`${d}T00:00:00Z`))),
+    values,
+    summary: `${report.items.length} visits over ${days.length} days; at most ${busiest} in one day.`,
+  });
+}
+
+function lobbyWaits(report) {
+  const waits = report.items.map((r) => r.lobby_wait_seconds).filter((w) => w !== null && w !== undefined);
+  const values = WAIT_BINS.map(([low, high]) => waits.filter((w) => w >= low && w < high).length);
+  return barChart({
+    title: "Lobby wait",
+    label: "Visits",
+    labels: WAIT_BINS.map(([, , text]) => text),
+    values,
+    color: "#7a4eab",
+    summary: waits.length
+      ? `${waits.length} patients waited in the lobby; ${values[0]} of them under a minute.`
+      : "No lobby waits in this period.",
+  });
+}
+
+function smsOutcomes(sms) {
+  const names = [["sent", "Sent"], ["delivered", "Delivered"], ["failed", "Failed"], ["opted_out", "Opted out"]];
+  return barChart({
+    title: "SMS delivery outcomes",
+    label: "Texts",
+    labels: names.map(([, text]) => text),
+    values: names.map(([key]) => sms.totals[key]),
+    color: "#1f7a5a",
+    summary: `${sms.totals.sent} texts sent, ${sms.totals.delivered} delivered, ${sms.totals.failed} failed, ${sms.totals.opted_out} opted out.`,
+  });
+}
+
+function tiles(totals) {
+  const items = [
+    ["Visits", totals.visits],
+    ["Completed", totals.completed],
+    ["No-shows", totals.no_show],
+    ["Average duration", duration(totals.average_duration_seconds)],
+    ["Average lobby wait", duration(totals.average_lobby_wait_seconds)],
+    ["Texts sent", totals.sms_sent],
+  ];
+  return h("dl", { class: "tiles" }, items.map(([name, value]) => h("div", { class: "tile" }, h("dt", {}, name), h("dd", {}, String(value)))));
+}
+
+function visitsTable(report, endpoints) {
+  const name = (id) => endpoints.get(id) || id;
+  return table([
+    ["Appointment", (r) => r.appointment_key],
+    ["FHIR endpoint", (r) => name(r.endpoint_id)],
+    ["Department", (r) => r.department_id || "—"],
+    ["Scheduled", (r) => when(r.scheduled_start)],
+    ["Start", (r) => when(r.start)],
+    ["Duration", (r) => duration(r.duration_seconds)],
+    ["Lobby wait", (r) => duration(r.lobby_wait_seconds)],
+    ["Attendees", (r) => String(r.attendees)],
+    ["Status", (r) => h("span", { class: `badge badge-${r.status}` }, STATUS[r.status] || r.status)],
+    ["Texts", (r) => String(r.sms_sent)],
+  ], report.items, { caption: "Visits", empty: "No visits in this period with these filters." });
+}
+
+function smsTable(sms) {
+  const rows = Object.entries(sms.by_type).map(([type, counts]) => ({ type, ...counts }));
+  return table([
+    ["Type", (r) => r.type],
+    ["Sent", (r) => String(r.sent)],
+    ["Delivered", (r) => String(r.delivered)],
+    ["Failed", (r) => String(r.failed)],
+    ["Opted out", (r) => String(r.opted_out)],
+  ], rows, { caption: "Texts by type" });
+}
+
+function filterForm(endpoints, onShow) {
+  const alert = alertBox();
+  const days = field({ label: "Period", name: "days", type: "select", value: "30",
+    options: [["7", "Last 7 days"], ["30", "Last 30 days"], ["90", "Last 90 days"], ["custom", "Custom range"]] });
+  const start = field({ label: "From", name: "start", type: "date" });
+  const end = field({ label: "To (inclusive)", name: "end", type: "date" });
+  const custom = h("div", { class: "grid", hidden: true }, start, end);
+  const departments = h("datalist", { id: "departments" });
+  const submit = h("button", { type: "submit", class: "primary" }, "Show");
+  const form = h("form", { class: "filters card", novalidate: true, "aria-label": "Report period and filters" },
+    alert,
+    h("div", { class: "grid" }, days,
+      field({ label: "FHIR endpoint", name: "endpoint_id", type: "select", value: "",
+        options: [["", "All"], ...[...endpoints].map(([id, label]) => [id, label])] }),
+      field({ label: "Department", name: "department_id", attrs: { list: "departments" }, hint: "As the EHR names it; blank for all." }),
+      field({ label: "Status", name: "status", type: "select", value: "",
+        options: [["", "All"], ["completed", "Completed"], ["no_show", "No-show"], ["in_progress", "In progress"]] })),
+    custom, departments, submit);
+  const select = days.querySelector("select");
+  select.addEventListener("change", () => { custom.hidden = select.value !== "custom"; });
+  const query = () => {
+    const v = (n) => form.elements[n].value.trim();
+    const range = v("days") === "custom" ? { start: v("start"), end: v("end") } : { days: v("days") };
+    return { range, filters: { endpoint_id: v("endpoint_id"), department_id: v("department_id"), status: v("status") } };
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(submit, form, () => onShow(query(), form));
+  });
+  return { form, query, departments };
+}
+
+export function reportsPage(main) {
+  const results = h("div", { class: "report", "aria-live": "polite" });
+  main.append(h("h1", {}, "Reports"),
+    h("p", {}, "Times are UTC. A visit starts when a clinician and a patient are first both connected and lasts until the last one leaves."));
+  const holder = h("div");
+  main.append(holder);
+  load(holder, () => get("portal/endpoints"), ({ items }) => {
+    const endpoints = new Map(items.map((e) => [e.id, e.display_name || e.base_url]));
+    const seen = new Set();
+    const show = async ({ range, filters }, scope) => {
+      const [visits, sms, quality] = await Promise.all([
+        get("portal/reports/visits", { ...range, ...filters }),
+        get("portal/reports/sms", range),
+        get("portal/reports/call-quality", range),
+      ]);
+      clearProblem(scope);
+      for (const row of visits.items) if (row.department_id) seen.add(row.department_id);
+      controls.departments.replaceChildren(...[...seen].sort().map((d) => h("option", { value: d })));
+      const exportVisits = h("button", { type: "button" }, "Export visits (CSV)");
+      const exportSms = h("button", { type: "button" }, "Export texts (CSV)");
+      const exportAlert = alertBox();
+      exportVisits.addEventListener("click", () => act(exportVisits, exportAlert.parentElement, () => download("portal/reports/visits", { ...range, ...filters }, "visits.csv")));
+      exportSms.addEventListener("click", () => act(exportSms, exportAlert.parentElement, () => download("portal/reports/sms", range, "sms.csv")));
+      results.replaceChildren(
+        h("p", { class: "range" }, `${visits.range.start} to ${visits.range.end}`),
+        tiles(visits.totals),
+        h("div", { class: "charts" }, visitsPerDay(visits), lobbyWaits(visits), smsOutcomes(sms)),
+        section("Visits", h("div", { class: "actions" }, exportVisits, exportSms), exportAlert, visitsTable(visits, endpoints)),
+        section("Texts", smsTable(sms)),
+        section("Call quality", h("p", {}, quality.reported ? "See the figures in the CSV export." : quality.detail)));
+    };
+    const controls = filterForm(endpoints, show);
+    holder.append(controls.form, results);
+    results.replaceChildren(h("p", { class: "loading", role: "status" }, "Loading the reports…"));
+    show(controls.query(), controls.form).catch((error) => {
+      results.replaceChildren();
+      showProblem(controls.form, error);
+    });
+  }, "Loading the reports");
+}
