@@ -25,7 +25,11 @@ from shared.settings import Settings, get_settings, load_settings
 from tests.support.credentials import StaticCredential
 from tests.support.graph_stub import GraphStub
 
-pytest_plugins = ["tests.support.portal", "tests.support.visits"]  # http, tenant and ehr fixtures
+pytest_plugins = [
+    "tests.support.portal",
+    "tests.support.visits",
+    "tests.support.reports",
+]  # http, tenant, ehr, scripted
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_KEY = secrets.token_urlsafe(16)

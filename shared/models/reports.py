@@ -33,6 +33,10 @@ class VisitSummary(BaseModel):
 
 class VisitRow(BaseModel):
     appointment_key: str
+    day: date = Field(
+        description="The UTC day the visit counts for: of its first meeting event, or of the "
+        "appointment when nobody connected."
+    )
     endpoint_id: str
     department_id: str | None
     scheduled_start: datetime | None

@@ -145,6 +145,7 @@ class Reports:
                     no_launch.append(
                         VisitRow(
                             appointment_key=appointment.appointment_key,
+                            day=appointment.start.astimezone(UTC).date(),
                             endpoint_id=endpoint,
                             department_id=None,
                             scheduled_start=appointment.start,
@@ -164,6 +165,7 @@ class Reports:
         items = [
             VisitRow(
                 appointment_key=s.appointment_key,
+                day=datetime.strptime(s.day, "%Y%m%d").date(),
                 endpoint_id=s.endpoint_id,
                 department_id=s.department_id,
                 scheduled_start=scheduled.get(s.appointment_key),

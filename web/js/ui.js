@@ -76,9 +76,9 @@ export function showProblem(scope, error, alert = scope.querySelector(".alert"))
     }
   }
   if (alert) {
-    alert.replaceChildren(h("strong", { class: "alert-title" }, error.title || "Something went wrong"),
+    alert.replaceChildren(...[h("strong", { class: "alert-title" }, error.title || "Something went wrong"),
       error.detail ? h("p", {}, error.detail) : null,
-      unplaced.length ? h("ul", {}, unplaced.map((line) => h("li", {}, line))) : null);
+      unplaced.length ? h("ul", {}, unplaced.map((line) => h("li", {}, line))) : null].filter(Boolean));
     alert.hidden = false;
   }
   (first || alert)?.focus?.();

@@ -71,6 +71,6 @@ function approverSteps(container, endpoint, onChange) {
         ? `Signed in to the EHR as ${endpoint.validated_ehr_user} ${when(endpoint.validated_at)}.`
         : "Sign in to the EHR at this URL. This proves the URL is your EHR and that you can use it."), signIn),
       h("li", {}, h("p", {}, "Approve it, or reject it with a comment."), approve)),
-    h("details", { open: true }, h("summary", {}, "Reject"), reject),
+    h("details", { open: true }, h("summary", {}, "Reject with a comment"), reject),
   ];
 }

@@ -8,7 +8,7 @@ import {
 } from "../ui.js";
 
 const STATUS = { completed: "Completed", no_show: "No-show", in_progress: "In progress" };
-const WAIT_BINS = [[0, 60, "under 1 min"], [60, 120, "1–2 min"], [120, 300, "2–5 min"], [300, 600, "5–10 min"], [600, 900, "10–15 min"], [900, Infinity, "15 min or more"]];
+const WAIT_BINS = [[0, 60, "<1"], [60, 120, "1–2"], [120, 300, "2–5"], [300, 600, "5–10"], [600, 900, "10–15"], [900, Infinity, "15+"]];
 const dayLabel = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
 
 function daysOf(range) {
@@ -23,7 +23,7 @@ function visitsPerDay(report) {
   const days = daysOf(report.range);
   const counts = new Map(days.map((d) => [d, 0]));
   for (const row of report.items) {
-    const at = (row.start || row.scheduled_start || "").slice(0, 10);
+    const at = row.day;
     if (counts.has(at)) counts.set(at, counts.get(at) + 1);
   }
   const values = days.map((d) => counts.get(d));
@@ -41,7 +41,7 @@ function lobbyWaits(report) {
   const waits = report.items.map((r) => r.lobby_wait_seconds).filter((w) => w !== null && w !== undefined);
   const values = WAIT_BINS.map(([low, high]) => waits.filter((w) => w >= low && w < high).length);
   return barChart({
-    title: "Lobby wait",
+    title: "Lobby wait (minutes)",
     label: "Visits",
     labels: WAIT_BINS.map(([, , text]) => text),
     values,

@@ -29,7 +29,7 @@ export function consentsPanel(container, onComplete) {
     const alert = alertBox();
     const boxes = consents.items.map((c) => field({
       label: c.text, name: c.name, type: "checkbox", value: Boolean(c.accepted_at),
-      hint: c.accepted_at ? `Given by ${c.accepted_by} ${when(c.accepted_at)}` : null,
+      hint: c.accepted_at ? `Given ${when(c.accepted_at)}` : null,
       attrs: { disabled: Boolean(c.accepted_at) },
     }));
     const submit = h("button", { type: "submit", class: "primary", hidden: consents.complete }, "Give consent");
@@ -274,7 +274,14 @@ function certificateCard(environment, current, onSaved) {
         throw new ApiError(400, { title: "Choose a certificate", detail: "Choose the .cer file or paste its text.",
           errors: [{ field: "file", message: "choose a .cer file" }] });
       }
-      const saved = await put(`portal/certificates/${environment}`, { certificate });
+      let saved;
+      try {
+        saved = await put(`portal/certificates/${environment}`, { certificate });
+      } catch (error) {
+        // The API names the `certificate` it was sent; show its complaint next to the control the person used.
+        if (file) for (const item of error.errors || []) if (item.field === "certificate") item.field = "file";
+        throw error;
+      }
       announce(`${title} certificate uploaded, thumbprint ${saved.thumbprint}`);
       await onSaved();
     });
