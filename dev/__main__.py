@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             [
                 "",
                 "The connector is running.",
-                f"  Admin portal:  {base}/",
+                f"  Admin portal:  {base}/  (sign in: pick a user and roles; the setup wizard follows)",
                 f"  Health:        {base}/api/health",
                 f"  API contract:  {base}/api/openapi.json",
                 f"  Local sign-in: {issuer.url}/  (tokens for the portal API)",

@@ -25,11 +25,8 @@ from shared.settings import Settings, get_settings, load_settings
 from tests.support.credentials import StaticCredential
 from tests.support.graph_stub import GraphStub
 
-pytest_plugins = [
-    "tests.support.portal",
-    "tests.support.visits",
-    "tests.support.reports",
-]  # http, tenant, ehr, scripted
+# Fixtures: http and tenant; ehr; scripted (a visit for the reports); start_visit (a visit with writeback on).
+pytest_plugins = ["tests.support.portal", "tests.support.visits", "tests.support.reports", "tests.support.writeback"]
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_KEY = secrets.token_urlsafe(16)

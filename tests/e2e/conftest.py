@@ -25,7 +25,7 @@ ADMIN = "admin@northclinic.example"
 expect.set_options(timeout=10_000)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright's sync API holds the thread's event loop until it stops
 def browser() -> Iterator[Browser]:
     if not (ROOT / "web" / "vendor" / "uPlot.esm.js").exists():
         pytest.fail("web/vendor is missing: run `make deps` (make test does) to copy the portal's libraries")

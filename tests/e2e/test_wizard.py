@@ -8,7 +8,7 @@ import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from dev.sandbox_ehr import SandboxEhr
 from tests.conftest import CLIENT_ID, AppHost
@@ -87,7 +87,7 @@ def test_whole_wizard_from_sign_in_to_copying_the_integration_records(
     signing = certificate(rsa_key(), not_after=datetime.now(UTC) + timedelta(days=400))
     test_card = page.locator("form.certificate[data-environment=test]")
     test_card.get_by_label("Test certificate file (.cer)").set_input_files(
-        files=[{"name": "epic-test.cer", "mimeType": "application/pkix-cert", "buffer": pem(signing)}]
+        files=FilePayload(name="epic-test.cer", mimeType="application/pkix-cert", buffer=pem(signing))
     )
     test_card.get_by_role("button", name="Upload the test certificate").click()
     thumbprint = hashlib.sha1(der(signing)).hexdigest().upper()  # noqa: S324 - the certificate's thumbprint
@@ -177,7 +177,7 @@ def test_a_refused_certificate_upload_shows_why_and_keeps_nothing(portal_for: Op
         rsa_key(), not_before=datetime(2020, 1, 1, tzinfo=UTC), not_after=datetime(2021, 1, 1, tzinfo=UTC)
     )
     card.get_by_label("Production certificate file (.cer)").set_input_files(
-        files=[{"name": "old.cer", "mimeType": "application/pkix-cert", "buffer": pem(expired)}]
+        files=FilePayload(name="old.cer", mimeType="application/pkix-cert", buffer=pem(expired))
     )
     card.get_by_role("button", name="Upload the prod certificate").click()
     alert = card.get_by_role("alert")

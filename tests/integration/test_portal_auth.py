@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from dev.identity import LocalIssuer
@@ -18,6 +19,7 @@ from shared.jwt_verify import JwksCache
 from shared.outbound import Outbound
 from tests.support.clock import FakeClock
 from tests.support.entra_stub import EntraStub
+from tests.support.portal import new_tenant, problem
 
 AUDIENCE = "6f1f7a52-0000-4000-8000-00000000c0de"
 TENANT = str(uuid.uuid4())
@@ -112,3 +114,18 @@ def test_expiry_is_checked_with_the_injected_clock(entra: EntraStub) -> None:
     clock.advance(hours=1, minutes=3)  # past exp plus the two-minute leeway
     with pytest.raises(Unauthenticated, match="expired"):
         auth.authenticate(bearer(token))
+
+
+def test_the_portal_reads_its_sign_in_settings_anonymously_and_learns_who_signed_in(
+    http: httpx.Client, identity: LocalIssuer
+) -> None:
+    config = http.get("/api/portal/sign-in")
+    assert config.status_code == 200
+    assert (config.json()["method"], config.json()["local_issuer"]) == ("local", identity.url)
+    problem(http.get("/api/portal/me"), 401)
+    tenant = new_tenant(http, identity)
+    me = tenant.call("GET", "portal/me", as_user="Analyst@NorthClinic.example", roles=["Connector.Approver"])
+    assert me.status_code == 200
+    assert me.json()["tenant_id"] == tenant.id
+    assert me.json()["roles"] == ["Connector.Approver"]
+    assert me.json()["username"].lower() == "analyst@northclinic.example"

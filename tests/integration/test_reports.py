@@ -87,3 +87,18 @@ def test_reports_are_scoped_to_the_organisation_and_its_admins(tenant: Tenant, s
 def test_bad_ranges_get_problem_details(tenant: Tenant, query: str, field: str) -> None:
     body = problem(tenant.call("GET", f"portal/reports/visits?{query}"), 400)
     assert [e["field"] for e in body["errors"]] == [field]
+
+
+def test_visit_filters_narrow_rows_totals_and_csv(tenant: Tenant, scripted: dict[str, str]) -> None:
+    no_shows = tenant.call("GET", f"portal/reports/visits?{DAY}&status=no_show").json()
+    assert sorted(r["appointment_key"] for r in no_shows["items"]) == sorted([scripted["B"], scripted["C"]])
+    assert (no_shows["totals"]["visits"], no_shows["totals"]["completed"]) == (2, 0)
+    assert no_shows["filters"] == {"endpoint_id": None, "department_id": None, "status": "no_show"}
+    department = tenant.call("GET", f"portal/reports/visits?{DAY}&department_id=DEP-7").json()
+    assert [r["appointment_key"] for r in department["items"]] == [scripted["A"]]
+    other = tenant.call("GET", f"portal/reports/visits?{DAY}&endpoint_id=someone-else").json()
+    assert other["items"] == [] and other["totals"]["visits"] == 0
+    exported = tenant.call("GET", f"portal/reports/visits?{DAY}&status=completed&format=csv").text
+    assert [r["appointment_key"] for r in csv.DictReader(io.StringIO(exported))] == [scripted["A"]]
+    refused = problem(tenant.call("GET", f"portal/reports/visits?{DAY}&status=maybe"), 400)
+    assert refused["errors"][0]["field"] == "status"

@@ -1,0 +1,68 @@
+"""What an admin looks after in the browser once visits run: a writeback that failed through an EHR outage,
+replayed from the portal; the audit log; the local SMS outbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from playwright.sync_api import expect
+
+from dev.sandbox_ehr import SandboxEhr
+from shared.runtime import get_runtime
+from shared.sms import OutgoingSms
+from tests.conftest import AppHost
+from tests.e2e.conftest import OpenPortal
+from tests.support.portal import Tenant
+from tests.support.writeback import Visit, clinician, roster
+
+
+def test_a_failed_writeback_is_replayed_from_the_portal_and_audited(
+    portal_for: OpenPortal,
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    app: AppHost,
+    start_visit: Callable[[str], Visit],
+    sleeps: list[float],
+) -> None:
+    visit = start_visit("epic")
+    ehr.writebacks.fail_next = [503] * 1000  # the EHR is down
+    visit.notify(roster(1, joined=[clinician(tenant)]))
+    app.pump_retrying_at_once()
+
+    admin = portal_for(tenant, width=375)
+    admin.sign_in()
+    admin.go("writebacks")
+    row = admin.page.get_by_role("row").filter(has_text=visit.key)
+    expect(row).to_contain_text("Failed")
+    expect(row).to_contain_text("503")
+    admin.assert_usable()
+    admin.shot("failed-writebacks")
+
+    ehr.writebacks.fail_next = []  # the EHR is back
+    row.get_by_role("button", name=f"Replay the writeback of {visit.key}").click()
+    expect(row).to_contain_text("Replayed")
+    app.pump()
+    assert [w.body["ConnectionStatus"] for w in ehr.writebacks.of_kind("connection_status")] == ["Connected"]
+    admin.page.reload()
+    expect(admin.page.get_by_text("No failed writebacks")).to_be_visible()
+
+    admin.page.get_by_role("link", name="Audit log").click()
+    expect(admin.page.get_by_role("row").filter(has_text="replay").first).to_contain_text("writeback")
+    admin.assert_usable()
+
+
+def test_the_local_outbox_shows_texts_with_masked_numbers(portal_for: OpenPortal, tenant: Tenant) -> None:
+    admin = portal_for(tenant)
+    admin.sign_in()
+    admin.go("sms/outbox")
+    expect(admin.page.get_by_text("No texts yet")).to_be_visible()
+    body = "North Clinic: your video visit is booked for Nov 24 at 9:30 AM. Join here: http://x/j"
+    get_runtime().sms_sender.send(
+        OutgoingSms(id=str(uuid.uuid4()), to="+15550100123", sender="+18335550100", body=body, tag=f"{tenant.id}|e|r")
+    )
+    admin.page.get_by_role("button", name="Refresh").click()
+    row = admin.page.get_by_role("row").filter(has_text="North Clinic")
+    expect(row).to_contain_text(body)
+    expect(row).not_to_contain_text("+15550100123")
+    admin.assert_usable()

@@ -1,0 +1,128 @@
+"""A clinician's visit with EHR writeback on, for the writeback tests (API and browser): the launch (the sandbox
+EHR), Graph's notifications (the Graph stub) at our webhook, and the backoff's sleeps recorded, not slept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+
+from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
+from dev.serving import ServerThread
+from shared.ehr.client import EhrClient
+from shared.models.visit import appointment_key
+from shared.runtime import get_runtime
+from tests.conftest import AppHost, GraphMeetings
+from tests.support.portal import Tenant, approved_endpoint
+from tests.support.visits import launch
+
+FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
+BACKEND_CLIENT = "connector-backend"
+
+
+@pytest.fixture
+def sleeps(app: AppHost) -> Iterator[list[float]]:
+    """The backoff's sleeps, recorded: the EHR client is built with them at the composition root."""
+    runtime = get_runtime()
+    recorded: list[float] = []
+    runtime.__dict__["ehr_client"] = EhrClient(runtime.outbound, runtime.backend_services, sleep=recorded.append)
+    for built in ("ehr_writeback", "participant_events"):
+        runtime.__dict__.pop(built, None)
+    yield recorded
+    for built in ("ehr_client", "ehr_writeback", "participant_events"):
+        runtime.__dict__.pop(built, None)
+
+
+@dataclass
+class Visit:
+    tenant: Tenant
+    ehr: SandboxEhr
+    endpoint: str
+    key: str
+    subscription: str
+    cookie: str
+    graph: GraphMeetings
+    server: ServerThread
+
+    def notify(self, data: dict[str, Any], notification_id: str | None = None) -> None:
+        status = self.server.run(self.graph.stub.notify(self.subscription, data, notification_id=notification_id))
+        assert status == 202
+
+
+def at(minutes: float) -> str:
+    moment = datetime(2026, 11, 20, 15, 0, tzinfo=UTC) + timedelta(minutes=minutes)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def roster(minutes: float, joined: list[dict[str, Any]] = (), exited: list[dict[str, Any]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    return {
+        "eventType": "Microsoft.Communication.CallRosterUpdate",
+        "eventDateTime": at(minutes),
+        "activeParticipants@joined": list(joined),
+        "activeParticipants@exited": list(exited),
+    }
+
+
+def call(kind: str, minutes: float) -> dict[str, Any]:
+    return {"eventType": f"Microsoft.Communication.{kind}", "eventDateTime": at(minutes)}
+
+
+def clinician(tenant: Tenant) -> dict[str, Any]:
+    return {"Id": "p-c", "Identity": {"User": {"Id": "aad-c", "DisplayName": "Dr Lee", "TenantId": tenant.id}}}
+
+
+PATIENT = {"Id": "p-p", "Identity": {"Guest": {"Id": "guest-p", "DisplayName": "Pat Doe"}}}
+
+
+@pytest.fixture
+def start_visit(
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    app: AppHost,
+    graph_meetings: GraphMeetings,
+    http: httpx.Client,
+    server: ServerThread,
+) -> Callable[[str], Visit]:
+    """Writeback on with `adapter`, then the clinician launches the follow-up visit (and its meeting subscribes)."""
+
+    def start(adapter: str) -> Visit:
+        return _start_visit(adapter, tenant, ehr, app, graph_meetings, http, server)
+
+    return start
+
+
+def _start_visit(
+    adapter: str,
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    app: AppHost,
+    graph: GraphMeetings,
+    http: httpx.Client,
+    server: ServerThread,
+) -> Visit:
+    endpoint = approved_endpoint(tenant, ehr)
+    ehr.register_backend_client(BACKEND_CLIENT, f"{app.server.url}/api/.well-known/jwks.json")
+    settings = tenant.call(
+        "PUT", f"portal/endpoints/{endpoint}/writeback", json={"adapter": adapter, "client_id": BACKEND_CLIENT}
+    )
+    assert settings.status_code == 200, settings.text
+    assert settings.json()["jwks_url"].endswith("/api/.well-known/jwks.json")
+    before = set(graph.stub.subscriptions)
+    answer, _ = launch(http, ehr, FOLLOW_UP, "provider")
+    assert answer.status_code == 302, answer.text
+    (subscription,) = set(graph.stub.subscriptions) - before
+    cookie = answer.headers["Set-Cookie"]
+    key = appointment_key(tenant.id, endpoint, f"csn:{FOLLOW_UP.csn}")
+    assert f"Path=/api/visits/{key}/" in cookie and "HttpOnly" in cookie
+    return Visit(tenant, ehr, endpoint, key, subscription, cookie.split(";")[0], graph, server)
+
+
+@pytest.fixture
+def server() -> Iterator[ServerThread]:
+    with ServerThread(web.Application()) as running:  # a loop to run the Graph stub's client on
+        yield running
