@@ -26,7 +26,7 @@ function loadScript(src) {
 async function msal() {
   if (msalApp) return msalApp;
   await loadScript("vendor/msal-browser.min.js"); // about 300 kB: only fetched where Entra ID signs in
-  msalApp = await window.msal.PublicClientApplication.createPublicClientApplication({
+  msalApp = await window.msal.createStandardPublicClientApplication({
     auth: { clientId: config.client_id, authority: config.authority, redirectUri: `${window.location.origin}/` },
     cache: { cacheLocation: "sessionStorage" },
   });

@@ -77,7 +77,7 @@ export function showProblem(scope, error, alert = scope.querySelector(".alert"))
   }
   if (alert) {
     alert.replaceChildren(...[h("strong", { class: "alert-title" }, error.title || "Something went wrong"),
-      error.detail ? h("p", {}, error.detail) : null,
+      error.detail || error.message ? h("p", {}, error.detail || error.message) : null,
       unplaced.length ? h("ul", {}, unplaced.map((line) => h("li", {}, line))) : null].filter(Boolean));
     alert.hidden = false;
   }

@@ -135,7 +135,15 @@ function editForm(endpoint, onSaved) {
 
 function writebackPanel(endpoint) {
   const body = h("div");
-  load(body, () => get(`portal/endpoints/${endpoint.id}/writeback`), (settings) => {
+  const fetchSettings = async () => {
+    try {
+      return await get(`portal/endpoints/${endpoint.id}/writeback`);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      return { adapter: "none", jwks_url: `${window.location.origin}/api/.well-known/jwks.json` };
+    }
+  };
+  load(body, fetchSettings, (settings) => {
     const alert = alertBox();
     const submit = h("button", { type: "submit", class: "primary" }, "Save writeback settings");
     const form = h("form", { novalidate: true }, alert,
@@ -145,8 +153,8 @@ function writebackPanel(endpoint) {
         field({ label: "Backend-services client ID", name: "client_id", value: settings.client_id,
           hint: "Default: the endpoint's SMART client ID." }),
         field({ label: "Scopes", name: "scope", value: settings.scope, hint: "Default: what the adapter needs." }),
-        field({ label: "Epic web service path", name: "epic_path", value: settings.epic_path }),
-        field({ label: "Vendor name", name: "vendor_name", value: settings.vendor_name, required: true })),
+        field({ label: "Epic web service path", name: "epic_path", value: settings.epic_path, hint: "Default: Epic's connection-status service." }),
+        field({ label: "Vendor name", name: "vendor_name", value: settings.vendor_name, hint: "How the EHR names the connector (default: ours)." })),
       h("p", {}, "Register this JWKS URL with the EHR for the client: ", h("code", {}, settings.jwks_url), " ",
         copyButton(settings.jwks_url, "JWKS URL")),
       submit);
@@ -154,7 +162,7 @@ function writebackPanel(endpoint) {
       event.preventDefault();
       act(submit, form, async () => {
         const values = formValues(form);
-        if (values.epic_path === null) delete values.epic_path;
+        for (const name of ["epic_path", "vendor_name"]) if (values[name] === null) delete values[name];
         await put(`portal/endpoints/${endpoint.id}/writeback`, values);
         announce("Writeback settings saved");
       });
