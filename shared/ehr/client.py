@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 from shared.ehr import VisitContext, WritebackError
 from shared.errors import DomainError, Unauthenticated
 from shared.outbound import Outbound
+from shared.retry import retry_delay
 from shared.smart.backend import BackendServices
 
 if TYPE_CHECKING:
     import httpx
 
 log = logging.getLogger(__name__)
-MAX_RETRY_AFTER = 30.0
 
 
 @dataclass(frozen=True)
@@ -28,12 +28,7 @@ class RetryPolicy:
     max_delay: float = 8.0
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after is not None:
-            try:
-                return min(max(float(retry_after), 0.0), MAX_RETRY_AFTER)
-            except ValueError:
-                pass
-        return float(min(self.base_delay * 2 ** (attempt - 1), self.max_delay))
+        return retry_delay(attempt, retry_after, first=self.base_delay, cap=self.max_delay)
 
 
 class EhrClient:

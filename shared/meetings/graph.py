@@ -26,6 +26,7 @@ from urllib.parse import quote
 from shared.errors import NotFound
 from shared.meetings import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
 from shared.outbound import Outbound
+from shared.retry import MAX_RETRY_AFTER, retry_delay
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -40,7 +41,6 @@ T = TypeVar("T")
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 # Query parameters that open the Teams web client for an anonymous browser join (no app, no account).
 BROWSER_JOIN = "anon=true&launchAgent=join_launcher&type=meetup-join&directDl=true&msLaunch=true&suppressPrompt=true"
-MAX_RETRY_AFTER = 30.0
 
 
 def browser_join_url(join_web_url: str) -> str:
@@ -132,7 +132,9 @@ class GraphMeetingProvider:
                     ) from None
                 raise _Transient(_retry_after(error.response_headers, number), f"HTTP {status}") from None
             except (httpx.HTTPError, TimeoutError) as error:
-                raise _Transient(min(2.0**number, MAX_RETRY_AFTER), type(error).__name__) from None
+                raise _Transient(
+                    retry_delay(number, None, first=2.0, cap=MAX_RETRY_AFTER), type(error).__name__
+                ) from None
 
         return self._retrying(
             what, attempt, f"Microsoft Teams did not answer in time to {what}; wait a minute and start the visit again."
@@ -206,7 +208,9 @@ class GraphMeetingProvider:
                     method, self._beta + path, json=body, headers={"Authorization": f"Bearer {token}"}
                 )
             except httpx.HTTPError as error:
-                raise _Transient(min(2.0**number, MAX_RETRY_AFTER), type(error).__name__) from None
+                raise _Transient(
+                    retry_delay(number, None, first=2.0, cap=MAX_RETRY_AFTER), type(error).__name__
+                ) from None
             status = response.status_code
             if status in (200, 201):
                 answer: dict[str, Any] = response.json()
@@ -245,7 +249,4 @@ def _retry_after(headers: Any, attempt: int) -> float:
         getter = getattr(headers, "get", None)
         raw = getter("retry-after") or getter("Retry-After") if getter else None
         value = next(iter(raw), None) if isinstance(raw, set | list | tuple) else raw
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value is not None else min(2.0**attempt, 8.0)
-    except ValueError:
-        return min(2.0**attempt, 8.0)
+    return retry_delay(attempt, value, first=2.0, cap=8.0)
