@@ -17,6 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
+from shared.auth.principal import Principal
 from shared.errors import (
     ConfigurationError,
     Conflict,
@@ -27,6 +28,7 @@ from shared.errors import (
     Unauthenticated,
     UpstreamError,
 )
+from shared.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +136,29 @@ def parse_json(req: func.HttpRequest, model: type[M]) -> M:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        fields: dict[str, str] = {}
-        for error in exc.errors(include_url=False):
-            name = ".".join(str(part) for part in error["loc"]) or "body"
-            if error["type"] == "json_invalid":
-                raise InvalidInput("The request body is not valid JSON.", {"body": error["msg"]}) from None
-            if error["type"] == "extra_forbidden":
-                fields[name] = "is not a field of this request"
-            else:
-                fields.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
-        raise InvalidInput("Some fields are missing or invalid; see errors.", fields) from None
+        raise invalid_input(exc) from None
+
+
+def invalid_input(
+    exc: ValidationError, detail: str = "Some fields are missing or invalid; see errors."
+) -> InvalidInput:
+    """A pydantic validation failure as InvalidInput: one message per field, named by its dotted path."""
+    fields: dict[str, str] = {}
+    for error in exc.errors(include_url=False):
+        name = ".".join(str(part) for part in error["loc"]) or "body"
+        if error["type"] == "json_invalid":
+            return InvalidInput("The request body is not valid JSON.", {"body": error["msg"]})
+        if error["type"] == "extra_forbidden":
+            fields[name] = "is not a field of this request"
+        else:
+            fields.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
+    return InvalidInput(detail, fields)
+
+
+def portal_caller(req: func.HttpRequest) -> tuple[Runtime, Principal]:
+    """The worker's runtime and the portal user the request's bearer token names (401 without a valid one)."""
+    runtime = get_runtime()
+    return runtime, runtime.portal_auth.authenticate(req.headers)
 
 
 P = ParamSpec("P")

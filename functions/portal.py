@@ -12,10 +12,10 @@ from urllib.parse import quote
 
 import azure.functions as func
 
-from functions._http import api_errors, html_page, json_response, parse_json, redirect
+from functions._http import api_errors, html_page, json_response, parse_json, portal_caller, redirect
 from functions._openapi import ApiRoute, ApiRoutes, build_document
 from shared import __version__
-from shared.auth.principal import Principal, Role
+from shared.auth.principal import Role
 from shared.errors import DomainError, InvalidInput, NotFound
 from shared.models.audit import AuditPage
 from shared.models.endpoint import (
@@ -49,16 +49,11 @@ from shared.models.sms import (
     SmsSettingsPublic,
     SmsSettingsUpdate,
 )
-from shared.runtime import Runtime, get_runtime
+from shared.runtime import get_runtime
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
 api = ApiRoutes(bp)
-
-
-def _caller(req: func.HttpRequest) -> tuple[Runtime, Principal]:
-    runtime = get_runtime()
-    return runtime, runtime.portal_auth.authenticate(req.headers)
 
 
 def _endpoint(endpoint: FhirEndpoint) -> func.HttpResponse:
@@ -74,7 +69,7 @@ def _endpoint(endpoint: FhirEndpoint) -> func.HttpResponse:
 )
 @api_errors
 def get_organisation(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     organisation = runtime.organisations.get(principal)
     return json_response(OrganisationPublic(**organisation.model_dump()))
 
@@ -91,7 +86,7 @@ def get_organisation(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def create_organisation(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     organisation = runtime.organisations.create(principal, parse_json(req, OrganisationCreate))
     return json_response(OrganisationPublic(**organisation.model_dump()), status=201)
 
@@ -99,7 +94,7 @@ def create_organisation(req: func.HttpRequest) -> func.HttpResponse:
 @api.route("GET", "portal/endpoints", summary="List FHIR endpoints", tag="endpoints", response=EndpointList)
 @api_errors
 def list_endpoints(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     items = [FhirEndpointPublic.of(e) for e in runtime.endpoints.list_endpoints(principal)]
     return json_response(EndpointList(items=items))
 
@@ -116,7 +111,7 @@ def list_endpoints(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def create_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     endpoint = runtime.endpoints.create(principal, parse_json(req, FhirEndpointCreate))
     return json_response(FhirEndpointPublic.of(endpoint), status=201)
 
@@ -130,7 +125,7 @@ def create_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def get_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return _endpoint(runtime.endpoints.get(principal, req.route_params["endpoint_id"]))
 
 
@@ -147,7 +142,7 @@ def get_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def update_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     update = parse_json(req, FhirEndpointUpdate)
     return _endpoint(runtime.endpoints.update(principal, req.route_params["endpoint_id"], update))
 
@@ -162,7 +157,7 @@ def update_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def delete_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     runtime.endpoints.delete(principal, req.route_params["endpoint_id"])
     return func.HttpResponse(status_code=204)
 
@@ -177,7 +172,7 @@ def delete_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def submit_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return _endpoint(runtime.endpoints.submit(principal, req.route_params["endpoint_id"]))
 
 
@@ -193,7 +188,7 @@ def submit_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def start_sign_in(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return json_response(runtime.approval.start_sign_in(principal, req.route_params["endpoint_id"]))
 
 
@@ -245,7 +240,7 @@ def approval_callback(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def approve_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return _endpoint(runtime.approval.approve(principal, req.route_params["endpoint_id"]))
 
 
@@ -260,7 +255,7 @@ def approve_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def reject_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     comment = parse_json(req, RejectRequest).comment
     return _endpoint(runtime.approval.reject(principal, req.route_params["endpoint_id"], comment))
 
@@ -275,7 +270,7 @@ def reject_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def integration_records(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return json_response(runtime.integration_records.records(principal, req.route_params["endpoint_id"]))
 
 
@@ -289,7 +284,7 @@ def integration_records(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def audit_log(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return json_response(runtime.audit.page(principal, req.params.get("continuation")))
 
 
@@ -305,7 +300,7 @@ def audit_log(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def upload_certificate(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     upload = parse_json(req, CertificateUpload)
     certificate = runtime.certificates.upload(principal, req.route_params["environment"], upload.certificate)
     return json_response(SigningCertificatePublic(**certificate.model_dump()))
@@ -316,7 +311,7 @@ def upload_certificate(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def list_certificates(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     items = [SigningCertificatePublic(**c.model_dump()) for c in runtime.certificates.list_certificates(principal)]
     return json_response(CertificateList(items=items))
 
@@ -324,7 +319,7 @@ def list_certificates(req: func.HttpRequest) -> func.HttpResponse:
 @api.route("GET", "portal/sms/consents", summary="The two SMS consents", tag="sms", response=ConsentList)
 @api_errors
 def get_consents(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return json_response(runtime.sms_setup.consents(principal))
 
 
@@ -337,7 +332,7 @@ def get_consents(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def give_consent(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     name = req.route_params["name"]
     if name not in CONSENT_TEXT:
         raise InvalidInput(f"There is no consent {name!r}.", {"name": f"one of {', '.join(CONSENT_TEXT)}"})
@@ -353,7 +348,7 @@ def give_consent(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def get_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     settings = runtime.sms_setup.settings(principal, req.route_params["endpoint_id"])
     if settings is None:
         raise NotFound("This endpoint has no SMS settings yet; no texts are sent for it.")
@@ -371,7 +366,7 @@ def get_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def put_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     update = parse_json(req, SmsSettingsUpdate)
     settings = runtime.sms_setup.update_settings(principal, req.route_params["endpoint_id"], update)
     return json_response(SmsSettingsPublic(**settings.model_dump(exclude={"tenant_id", "updated_by"})))
@@ -388,7 +383,7 @@ def put_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
 def sms_outbox(req: func.HttpRequest) -> func.HttpResponse:
     from shared.sms.outbox import OutboxSmsSender
 
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     principal.require(Role.ADMIN)
     sender = runtime.sms_sender
     if not isinstance(sender, OutboxSmsSender):
@@ -406,7 +401,7 @@ def sms_outbox(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def list_phone_numbers(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return json_response(runtime.phone_numbers.list_numbers(principal))
 
 
@@ -429,7 +424,7 @@ def _job_accepted(job: PhoneNumberJob) -> func.HttpResponse:
 )
 @api_errors
 def order_phone_number(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return _job_accepted(runtime.phone_numbers.order(principal, parse_json(req, PhoneNumberOrder)))
 
 
@@ -442,7 +437,7 @@ def order_phone_number(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def get_phone_number_job(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return json_response(PhoneNumberJobPublic.of(runtime.phone_numbers.job(principal, req.route_params["job_id"])))
 
 
@@ -458,7 +453,7 @@ def get_phone_number_job(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def release_phone_number(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     return _job_accepted(runtime.phone_numbers.release(principal, req.route_params["number"]))
 
 
@@ -475,7 +470,7 @@ def release_phone_number(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def link_phone_number(req: func.HttpRequest) -> func.HttpResponse:
-    runtime, principal = _caller(req)
+    runtime, principal = portal_caller(req)
     links = parse_json(req, PhoneNumberLinks)
     return json_response(runtime.phone_numbers.link(principal, req.route_params["number"], links.endpoint_ids))
 

@@ -9,7 +9,7 @@ from typing import Any
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from functions._http import api_errors, csv_response, json_response
+from functions._http import api_errors, csv_response, invalid_input, json_response, portal_caller
 from functions._openapi import ApiRoutes
 from shared.errors import InvalidInput
 from shared.models.reports import CallQualityReport, ReportRange, SmsReport, VisitFilter, VisitReport
@@ -37,15 +37,13 @@ def _visit_filter(req: func.HttpRequest) -> VisitFilter:
     try:
         return VisitFilter.model_validate(values)
     except ValidationError as exc:
-        fields = {".".join(map(str, e["loc"])): str(e["msg"]) for e in exc.errors(include_url=False)}
-        raise InvalidInput("Some filters are invalid; see errors.", fields) from None
+        raise invalid_input(exc, "Some filters are invalid; see errors.") from None
 
 
 def _report(
     req: func.HttpRequest, build: Callable[[Any, ReportRange], BaseModel], to_csv: Callable[[Any], str], name: str
 ) -> func.HttpResponse:
-    runtime = get_runtime()
-    principal = runtime.portal_auth.authenticate(req.headers)
+    runtime, principal = portal_caller(req)
     kind = (req.params.get("format") or "json").lower()
     if kind not in ("json", "csv"):
         raise InvalidInput("format is json or csv.", {"format": "json or csv"})

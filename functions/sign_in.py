@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions._http import api_errors, json_response
+from functions._http import api_errors, json_response, portal_caller
 from functions._openapi import ApiRoutes
 from shared.auth.sign_in import caller, sign_in_config
 from shared.models.sign_in import Caller, SignInConfig
@@ -30,4 +30,4 @@ def get_sign_in_config(req: func.HttpRequest) -> func.HttpResponse:
 @api.route("GET", "portal/me", summary="Who you are signed in as, and your roles", tag="sign-in", response=Caller)
 @api_errors
 def get_caller(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(caller(get_runtime().portal_auth.authenticate(req.headers)))
+    return json_response(caller(portal_caller(req)[1]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions._http import api_errors, json_response, parse_json
+from functions._http import api_errors, json_response, parse_json, portal_caller
 from functions._openapi import ApiRoutes
 from shared.models.participants import MeetingEventMessage
 from shared.models.writeback import (
@@ -31,8 +31,7 @@ api = ApiRoutes(bp)
 )
 @api_errors
 def get_writeback_settings(req: func.HttpRequest) -> func.HttpResponse:
-    runtime = get_runtime()
-    principal = runtime.portal_auth.authenticate(req.headers)
+    runtime, principal = portal_caller(req)
     settings = runtime.writeback_setup.get(principal, req.route_params["endpoint_id"])
     return json_response(runtime.writeback_setup.public(settings))
 
@@ -49,8 +48,7 @@ def get_writeback_settings(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def put_writeback_settings(req: func.HttpRequest) -> func.HttpResponse:
-    runtime = get_runtime()
-    principal = runtime.portal_auth.authenticate(req.headers)
+    runtime, principal = portal_caller(req)
     update = parse_json(req, WritebackSettingsUpdate)
     settings = runtime.writeback_setup.update(principal, req.route_params["endpoint_id"], update)
     return json_response(runtime.writeback_setup.public(settings))
@@ -65,8 +63,7 @@ def put_writeback_settings(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def list_failed_writebacks(req: func.HttpRequest) -> func.HttpResponse:
-    runtime = get_runtime()
-    principal = runtime.portal_auth.authenticate(req.headers)
+    runtime, principal = portal_caller(req)
     return json_response(runtime.writeback_failures.list_failures(principal))
 
 
@@ -82,8 +79,7 @@ def list_failed_writebacks(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def replay_writeback(req: func.HttpRequest) -> func.HttpResponse:
-    runtime = get_runtime()
-    principal = runtime.portal_auth.authenticate(req.headers)
+    runtime, principal = portal_caller(req)
     failure = runtime.writeback_failures.replay(principal, req.route_params["event_id"])
     return json_response(WritebackFailurePublic.of(failure), status=202)
 

@@ -128,7 +128,7 @@ class Reports:
                 parameters={"first": f"{span.start:%Y%m%d}", "after": f"{span.end + timedelta(days=1):%Y%m%d}"},
             )
         )
-        endpoints = self._endpoint_ids(principal.tenant_id)
+        endpoints = [e for e in self._endpoint_ids(principal.tenant_id) if filters.endpoint_id in (None, e)]
         appointments = self._tables.data(organisation, AppointmentRepository)
         scheduled: dict[str, datetime] = {}
         no_launch: list[VisitRow] = []
