@@ -16,7 +16,7 @@ import { reportsPage } from "./views/reports.js";
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
 const who = document.getElementById("who");
-const ctx = { caller: null, organisation: null, isAdmin: false, isApprover: false, navigate, refreshShell };
+const ctx = { caller: null, organisation: null, isAdmin: false, isApprover: false, navigate };
 
 const ROUTES = [
   [/^setup(?:\/(\w+))?$/, (m, q) => wizardPage(main, ctx, m[1], q), "admin"],
@@ -46,7 +46,7 @@ function parseHash() {
   return { path, query: new URLSearchParams(search || "") };
 }
 
-export function navigate(path) {
+function navigate(path) {
   if (window.location.hash === `#/${path}`) route();
   else window.location.hash = `#/${path}`;
 }
@@ -73,7 +73,6 @@ async function route() {
   if (!ctx.organisation) {
     return organisationSetup(main, ctx, async (organisation) => {
       ctx.organisation = organisation;
-      refreshShell();
       navigate("setup");
     });
   }

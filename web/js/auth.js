@@ -14,7 +14,6 @@ export async function loadSignInConfig() {
 }
 
 export const signInMethod = () => config?.method;
-export const localIssuer = () => config?.local_issuer;
 
 function loadScript(src) {
   return new Promise((resolve, reject) => {

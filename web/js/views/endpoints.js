@@ -74,19 +74,14 @@ function endpointRows(items, ctx, refresh) {
   ], items, { caption: "FHIR base URLs", empty: "No FHIR base URLs yet: add the first one below." });
 }
 
-// The list and, for admins, the add form. Returns a function that reloads the list.
-export function endpointsPanel(container, ctx, { onChange } = {}) {
+// The list and, for admins, the add form.
+export function endpointsPanel(container, ctx) {
   const list = h("div", { "aria-live": "polite" });
-  const refresh = async () => {
-    await load(list, () => get("portal/endpoints"), ({ items }) => {
-      list.append(endpointRows(items, ctx, refresh));
-      onChange?.(items);
-    }, "Loading FHIR base URLs");
-  };
+  const refresh = () => load(list, () => get("portal/endpoints"),
+    ({ items }) => list.append(endpointRows(items, ctx, refresh)), "Loading FHIR base URLs");
   container.append(section("FHIR base URLs", list));
   if (ctx.isAdmin) container.append(addEndpointForm(refresh));
   refresh();
-  return refresh;
 }
 
 export function endpointsPage(main, ctx) {

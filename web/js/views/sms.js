@@ -24,15 +24,17 @@ const SMS_TYPES = [
   ["reminder", "Reminder"],
 ];
 
-export function consentsPanel(container, onComplete) {
+// Calls onState(complete) each time it has read the consents.
+export function consentsPanel(container, onState) {
   load(container, () => get("portal/sms/consents"), (consents) => {
+    onState?.(consents.complete);
     const alert = alertBox();
     const boxes = consents.items.map((c) => field({
       label: c.text, name: c.name, type: "checkbox", value: Boolean(c.accepted_at),
       hint: c.accepted_at ? `Given ${when(c.accepted_at)}` : null,
       attrs: { disabled: Boolean(c.accepted_at) },
     }));
-    const submit = h("button", { type: "submit", class: "primary", hidden: consents.complete }, "Give consent");
+    const submit = h("button", { type: "submit", class: "primary" }, "Give consent");
     const form = h("form", { novalidate: true }, alert,
       h("fieldset", {}, h("legend", {}, "Both are needed before texts can be set up"), boxes),
       consents.complete ? h("p", { class: "notice success" }, "Both consents are given.") : submit);
@@ -44,11 +46,9 @@ export function consentsPanel(container, onComplete) {
           throw new ApiError(400, { title: "Both consents are needed", detail: "Tick both boxes to give the consents.",
             errors: missing.map((c) => ({ field: c.name, message: "tick this box to consent" })) });
         }
-        let latest = consents;
-        for (const c of consents.items.filter((item) => !item.accepted_at)) latest = await post(`portal/sms/consents/${c.name}`);
+        for (const c of consents.items.filter((item) => !item.accepted_at)) await post(`portal/sms/consents/${c.name}`);
         announce("Consents given");
-        consentsPanel(container, onComplete);
-        if (latest.complete) onComplete?.();
+        consentsPanel(container, onState);
       });
     });
     container.append(form);
@@ -153,18 +153,17 @@ export function numbersPanel(container, { onChange } = {}) {
         });
         list.append(card);
       }
-      onChange?.(numbers);
+      onChange?.(numbers, endpoints.items);
     }, "Loading phone numbers");
   };
   container.append(list, orderForm(jobBox, refresh), jobBox);
   refresh();
-  return refresh;
 }
 
-// SMS settings of one FHIR base URL.
-export function smsSettingsPanel(container, endpoint) {
-  const fetch = async () => {
-    const numbers = await get("portal/phone-numbers");
+// SMS settings of one FHIR base URL; `known` is the phone number list when the caller has just read it.
+export function smsSettingsPanel(container, endpoint, known) {
+  const read = async () => {
+    const numbers = known || await get("portal/phone-numbers");
     try {
       return [await get(`portal/endpoints/${endpoint.id}/sms-settings`), numbers];
     } catch (error) {
@@ -172,7 +171,7 @@ export function smsSettingsPanel(container, endpoint) {
       throw error;
     }
   };
-  load(container, fetch, ([settings, numbers]) => {
+  load(container, read, ([settings, numbers]) => {
     const s = settings || { confirm_scheduled: true, confirm_rescheduled: true, confirm_cancelled: true, reminder_enabled: true, reminder_minutes_before: 1440 };
     const alert = alertBox();
     const submit = h("button", { type: "submit", class: "primary" }, "Save SMS settings");
@@ -214,20 +213,19 @@ export function smsSettingsPanel(container, endpoint) {
   }, "Loading SMS settings");
 }
 
-function settingsPerEndpoint(container) {
-  load(container, () => get("portal/endpoints"), ({ items }) => {
-    if (!items.length) return container.append(empty("Add a FHIR base URL first."));
-    const panel = h("div");
-    const picker = field({ label: "FHIR base URL", name: "settings-endpoint", type: "select", value: items[0].id,
-      options: items.map((e) => [e.id, e.display_name || e.base_url]) });
-    const show = () => {
-      panel.replaceChildren();
-      smsSettingsPanel(panel, items.find((e) => e.id === picker.querySelector("select").value));
-    };
-    picker.querySelector("select").addEventListener("change", show);
-    container.append(picker, panel);
-    show();
-  });
+function settingsPerEndpoint(container, endpoints, numbers) {
+  if (!endpoints.length) return container.replaceChildren(empty("Add a FHIR base URL first."));
+  const panel = h("div");
+  const picker = field({ label: "FHIR base URL", name: "settings-endpoint", type: "select", value: endpoints[0].id,
+    options: endpoints.map((e) => [e.id, e.display_name || e.base_url]) });
+  const select = picker.querySelector("select");
+  const show = () => {
+    panel.replaceChildren();
+    smsSettingsPanel(panel, endpoints.find((e) => e.id === select.value), numbers);
+  };
+  select.addEventListener("change", show);
+  container.replaceChildren(picker, panel);
+  show();
 }
 
 function readCertificate(file) {
@@ -305,23 +303,16 @@ export function smsSetup(container) {
   const certificates = h("div");
   const gated = [numbers, settings];
   const consents = h("div");
-  const unlock = () => {
-    for (const part of gated) part.replaceChildren();
-    numbersPanel(numbers, { onChange: () => {
-      settings.replaceChildren();
-      settingsPerEndpoint(settings);
-    } });
+  const onConsents = (complete) => {
+    for (const part of gated) part.replaceChildren(...(complete ? [] : [empty("Give both consents first.")]));
+    if (complete) numbersPanel(numbers, { onChange: (list, endpoints) => settingsPerEndpoint(settings, endpoints, list) });
   };
-  consentsPanel(consents, unlock);
+  consentsPanel(consents, onConsents);
   container.append(
     section("1. Consents", consents),
     section("2. Phone numbers and the URLs they serve", numbers),
     section("3. SMS settings per FHIR base URL", settings),
     section("4. HL7 signing certificates", h("p", {}, "The EHR signs the scheduling messages it sends; the connector checks each with the certificate of its environment."), certificates));
-  get("portal/sms/consents").then((c) => {
-    if (c.complete) unlock();
-    else for (const part of gated) part.replaceChildren(empty("Give both consents first."));
-  }).catch(() => {});
   certificatesPanel(certificates);
 }
 
