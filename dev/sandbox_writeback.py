@@ -101,22 +101,28 @@ class SandboxWritebacks:
             )
         return client
 
-    async def _read_appointment(self, request: web.Request) -> web.Response:
+    def _appointment(self, request: web.Request) -> tuple[str, dict[str, Any]] | web.Response:
+        """The caller's client ID and the Appointment the path names; or the EHR's answer instead."""
         client = self._authorise(request)
         if isinstance(client, web.Response):
             return client
         resource = self.appointments.get(request.match_info["id"])
         if resource is None:
             return web.json_response(_outcome("no such Appointment"), status=404)
+        return client, resource
+
+    async def _read_appointment(self, request: web.Request) -> web.Response:
+        found = self._appointment(request)
+        if isinstance(found, web.Response):
+            return found
+        _, resource = found
         return web.json_response(resource, headers={"ETag": f'W/"{resource["meta"]["versionId"]}"'})
 
     async def _update_appointment(self, request: web.Request) -> web.Response:
-        client = self._authorise(request)
-        if isinstance(client, web.Response):
-            return client
-        current = self.appointments.get(request.match_info["id"])
-        if current is None:
-            return web.json_response(_outcome("no such Appointment"), status=404)
+        found = self._appointment(request)
+        if isinstance(found, web.Response):
+            return found
+        client, current = found
         version = current["meta"]["versionId"]
         if request.headers.get("If-Match") not in (None, f'W/"{version}"'):
             return web.json_response(_outcome("version conflict"), status=412)

@@ -93,30 +93,24 @@ def portal_for(
     browser: Browser, app_host: ServerThread, http: httpx.Client, identity: LocalIssuer, request: pytest.FixtureRequest
 ) -> Iterator[OpenPortal]:
     """portal_for(tenant=None, width=1200): a new browser context (its own session storage) on the portal."""
-    contexts = []
     folder = os.environ.get("SCREENSHOTS")
     shots = Path(folder) / request.node.name if folder else None
     if shots:
         shots.mkdir(parents=True, exist_ok=True)
+    portals: list[Portal] = []
 
     def open_portal(tenant: Tenant | None = None, width: int = 1200) -> Portal:
         context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_host.url)
-        contexts.append(context)
         page = context.new_page()
         portal = Portal(page, app_host.url, tenant or new_tenant(http, identity), shots)
         page.on("pageerror", lambda error: portal.errors.append(str(error)))
+        portals.append(portal)
         return portal
 
-    portals: list[Portal] = []
-
-    def tracked(tenant: Tenant | None = None, width: int = 1200) -> Portal:
-        portals.append(open_portal(tenant, width))
-        return portals[-1]
-
-    yield tracked
-    for context in contexts:
-        context.close()
+    yield open_portal
+    for portal in portals:
+        portal.page.context.close()
     script_errors = [error for portal in portals for error in portal.errors]
     assert script_errors == [], f"the portal raised script errors: {script_errors}"
 

@@ -14,7 +14,7 @@ from shared.sms import OutgoingSms
 from tests.conftest import AppHost
 from tests.e2e.conftest import OpenPortal
 from tests.support.portal import Tenant
-from tests.support.writeback import Visit, clinician, roster
+from tests.support.writeback import Visit, poison_a_writeback
 
 
 def test_a_failed_writeback_is_replayed_from_the_portal_and_audited(
@@ -26,9 +26,7 @@ def test_a_failed_writeback_is_replayed_from_the_portal_and_audited(
     sleeps: list[float],
 ) -> None:
     visit = start_visit("epic")
-    ehr.writebacks.fail_next = [503] * 1000  # the EHR is down
-    visit.notify(roster(1, joined=[clinician(tenant)]))
-    app.pump_retrying_at_once()
+    poison_a_writeback(visit, app)  # the EHR is down
 
     admin = portal_for(tenant, width=375)
     admin.sign_in()

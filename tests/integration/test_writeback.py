@@ -12,7 +12,17 @@ import httpx
 from dev.sandbox_ehr import SandboxEhr
 from tests.conftest import AppHost
 from tests.support.portal import Tenant, approved_endpoint, new_tenant, organisation, problem
-from tests.support.writeback import BACKEND_CLIENT, FOLLOW_UP, PATIENT, Visit, at, call, clinician, roster
+from tests.support.writeback import (
+    BACKEND_CLIENT,
+    FOLLOW_UP,
+    PATIENT,
+    Visit,
+    at,
+    call,
+    clinician,
+    poison_a_writeback,
+    roster,
+)
 
 
 def test_epic_connection_status_is_written_back_once_per_event(
@@ -65,7 +75,6 @@ def test_fhir_audit_events_and_appointment_status_with_a_token_renewed_after_401
     tenant: Tenant,
     ehr: SandboxEhr,
     app: AppHost,
-    http: httpx.Client,
     sleeps: list[float],
 ) -> None:
     visit = start_visit("fhir")
@@ -103,13 +112,10 @@ def test_an_outage_goes_to_poison_is_listed_and_replays_from_the_portal(
     tenant: Tenant,
     ehr: SandboxEhr,
     app: AppHost,
-    http: httpx.Client,
     sleeps: list[float],
 ) -> None:
     visit = start_visit("epic")
-    ehr.writebacks.fail_next = [503] * 1000  # the EHR is down
-    visit.notify(roster(1, joined=[clinician(tenant)]))
-    app.pump_retrying_at_once()
+    poison_a_writeback(visit, app)  # the EHR is down
 
     failed = tenant.call("GET", "portal/writebacks/failed")
     assert failed.status_code == 200, failed.text
@@ -144,7 +150,6 @@ def test_a_refused_writeback_is_failed_at_once_without_retries(
     tenant: Tenant,
     ehr: SandboxEhr,
     app: AppHost,
-    http: httpx.Client,
     sleeps: list[float],
 ) -> None:
     visit = start_visit("epic")

@@ -126,3 +126,11 @@ def _start_visit(
 def server() -> Iterator[ServerThread]:
     with ServerThread(web.Application()) as running:  # a loop to run the Graph stub's client on
         yield running
+
+
+def poison_a_writeback(visit: Visit, app: AppHost) -> None:
+    """The EHR answers 503 to everything while the clinician's connect is delivered, until the message reaches
+    the poison queue (host.json's maxDequeueCount, retried at once)."""
+    visit.ehr.writebacks.fail_next = [503] * 1000
+    visit.notify(roster(1, joined=[clinician(visit.tenant)]))
+    app.pump_retrying_at_once()
