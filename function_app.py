@@ -18,7 +18,7 @@ from functions import (
     sms_events,
     writeback,
 )
-from shared.settings import get_settings
+from shared.core.settings import get_settings
 
 get_settings()
 

@@ -54,12 +54,12 @@ def main() -> None:
     graph_server = ServerThread(graph.application()).start()
     graph.url = graph_server.url
     harness = Harness({"MEETING_PROVIDER": "graph", "GRAPH_BASE_URL": f"{graph.url}/v1.0"})
-    from shared.meetings.graph import GraphMeetingProvider
+    from shared.visits.providers.graph import GraphMeetingProvider
 
     if args.meetings == "graph":
         harness.runtime.meetings = GraphMeetingProvider(Token(), base_url=f"{graph.url}/v1.0")  # no Entra emulator
     else:
-        from shared.meetings.local import LocalMeetingProvider
+        from shared.visits.providers.local import LocalMeetingProvider
 
         harness.runtime.meetings = LocalMeetingProvider(harness.public)
     harness.approved_endpoint()

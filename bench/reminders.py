@@ -18,14 +18,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Harness  # noqa: E402
-from shared.models.visit import Appointment, ReminderCursor, ReminderDue  # noqa: E402
-from shared.services.scheduling import minute_of  # noqa: E402
-from shared.settings import Geography  # noqa: E402
-from shared.storage.tables import (  # noqa: E402
-    AppointmentRepository,
-    ReminderCursorRepository,
-    ReminderIndexRepository,
-)
+from shared.core.settings import Geography  # noqa: E402
+from shared.scheduling.appointments import minute_of  # noqa: E402
+from shared.scheduling.models import ReminderCursor, ReminderDue  # noqa: E402
+from shared.scheduling.tables import ReminderCursorRepository, ReminderIndexRepository  # noqa: E402
+from shared.visits.models import Appointment  # noqa: E402
+from shared.visits.tables import AppointmentRepository  # noqa: E402
 
 
 def main() -> None:

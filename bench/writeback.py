@@ -18,10 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Harness  # noqa: E402
 from dev.signing import new_private_key_pem  # noqa: E402
-from shared.models.participants import MeetingEventMessage  # noqa: E402
-from shared.models.visit import MeetingLink, VisitReferences  # noqa: E402
+from shared.setup.tables import OrganisationRepository  # noqa: E402
 from shared.storage.queues import PARTICIPANT_EVENTS  # noqa: E402
-from shared.storage.tables import MeetingLinkRepository, OrganisationRepository  # noqa: E402
+from shared.visits.models import MeetingLink, VisitReferences  # noqa: E402
+from shared.visits.tables import MeetingLinkRepository  # noqa: E402
+from shared.writeback.models import MeetingEventMessage  # noqa: E402
 
 BACKEND_CLIENT = "bench-backend"
 

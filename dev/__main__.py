@@ -21,7 +21,7 @@ from dev.meeting_room import MeetingRooms
 from dev.sandbox_ehr import SandboxEhr
 from dev.serving import ServerThread
 from dev.signing import new_private_key_pem
-from shared.settings import Geography
+from shared.core.settings import Geography
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_CLIENT_ID = "connector-local"

@@ -32,7 +32,7 @@ from aiohttp import web
 from dev.queues import QueueBinding, QueueOptions, QueuePump
 from dev.routes import RouteTemplate, decode_path
 from dev.timers import ScheduledTimer, TimerScheduler
-from shared.clock import Clock, SystemClock
+from shared.core.clock import Clock, SystemClock
 
 log = logging.getLogger("dev.host")
 

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from shared.meetings.local import LOCAL_SUBSCRIPTIONS, LocalSubscription, LocalSubscriptions
+from shared.visits.providers.local import LOCAL_SUBSCRIPTIONS, LocalSubscription, LocalSubscriptions
 
 log = logging.getLogger(__name__)
 ROLES = ("clinician", "guest")

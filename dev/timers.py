@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from croniter import croniter
 
-from shared.clock import Clock
+from shared.core.clock import Clock
 
 log = logging.getLogger(__name__)
 

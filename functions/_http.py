@@ -18,7 +18,7 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from shared.auth.principal import Principal
-from shared.errors import (
+from shared.core.errors import (
     ConfigurationError,
     Conflict,
     DomainError,

@@ -11,12 +11,12 @@ from pathlib import Path
 import azure.functions as func
 
 from functions._http import html_page, redirect
-from shared.errors import DomainError
-from shared.meetings import MeetingUnavailable
+from shared.core.errors import DomainError
 from shared.runtime import get_runtime
-from shared.services.join_links import JoinLinkRefused
-from shared.services.launch import RECORD_PARAMETERS, AuthorizeRedirect, LaunchKind, LaunchRefused
-from shared.services.visit_sessions import COOKIE, LIFETIME
+from shared.visits.join_links import JoinLinkRefused
+from shared.visits.launch import RECORD_PARAMETERS, AuthorizeRedirect, LaunchKind, LaunchRefused
+from shared.visits.providers import MeetingUnavailable
+from shared.visits.sessions import COOKIE, LIFETIME
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()

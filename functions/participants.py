@@ -15,9 +15,9 @@ import json
 import azure.functions as func
 
 from functions._http import api_errors, json_response, problem
-from shared.models.participants import MeetingEventMessage
 from shared.runtime import get_runtime
 from shared.storage.queues import PARTICIPANT_EVENTS
+from shared.writeback.models import MeetingEventMessage
 
 bp = func.Blueprint()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.models.phone_numbers import PhoneNumberJobMessage
+from shared.messaging.models import PhoneNumberJobMessage
 from shared.runtime import get_runtime
 from shared.storage.queues import PHONE_NUMBER_JOBS
 

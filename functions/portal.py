@@ -16,40 +16,39 @@ from functions._http import api_errors, html_page, json_response, parse_json, po
 from functions._openapi import ApiRoute, ApiRoutes, build_document
 from shared import __version__
 from shared.auth.principal import Role
-from shared.errors import DomainError, InvalidInput, NotFound
-from shared.models.audit import AuditPage
-from shared.models.endpoint import (
-    EndpointList,
-    FhirEndpoint,
-    FhirEndpointCreate,
-    FhirEndpointPublic,
-    FhirEndpointUpdate,
-    IntegrationRecords,
-    RejectRequest,
-    SignInStart,
-)
-from shared.models.organisation import OrganisationCreate, OrganisationPublic
-from shared.models.participants import ParticipantStatus
-from shared.models.phone_numbers import (
+from shared.core.errors import DomainError, InvalidInput, NotFound
+from shared.messaging.models import (
+    CONSENT_TEXT,
+    ConsentList,
+    OutboxList,
+    OutboxMessagePublic,
     PhoneNumberJob,
     PhoneNumberJobPublic,
     PhoneNumberLinks,
     PhoneNumberList,
     PhoneNumberOrder,
     PhoneNumberPublic,
-)
-from shared.models.sms import (
-    CONSENT_TEXT,
-    CertificateList,
-    CertificateUpload,
-    ConsentList,
-    OutboxList,
-    OutboxMessagePublic,
-    SigningCertificatePublic,
     SmsSettingsPublic,
     SmsSettingsUpdate,
 )
 from shared.runtime import get_runtime
+from shared.setup.models import (
+    AuditPage,
+    CertificateList,
+    CertificateUpload,
+    EndpointList,
+    FhirEndpoint,
+    FhirEndpointCreate,
+    FhirEndpointPublic,
+    FhirEndpointUpdate,
+    IntegrationRecords,
+    OrganisationCreate,
+    OrganisationPublic,
+    RejectRequest,
+    SigningCertificatePublic,
+    SignInStart,
+)
+from shared.writeback.models import ParticipantStatus
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -381,7 +380,7 @@ def put_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def sms_outbox(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.sms.outbox import OutboxSmsSender
+    from shared.messaging.providers.outbox import OutboxSmsSender
 
     runtime, principal = portal_caller(req)
     principal.require(Role.ADMIN)
@@ -488,7 +487,7 @@ def link_phone_number(req: func.HttpRequest) -> func.HttpResponse:
 def visit_participants(req: func.HttpRequest) -> func.HttpResponse:
     from http.cookies import CookieError, SimpleCookie
 
-    from shared.services.visit_sessions import COOKIE
+    from shared.visits.sessions import COOKIE
 
     runtime = get_runtime()
     key = req.route_params["appointment_key"]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.models.sms import ReminderReindex
+from shared.messaging.models import ReminderReindex
 from shared.runtime import get_runtime
-from shared.services.retention import LaunchStatePurge
+from shared.smart.states import LaunchStatePurge, LaunchStateRepository
 from shared.storage.queues import REMINDER_REINDEX
-from shared.storage.tables import LaunchStateRepository
 
 bp = func.Blueprint()
 

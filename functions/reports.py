@@ -11,10 +11,10 @@ from pydantic import BaseModel, ValidationError
 
 from functions._http import api_errors, csv_response, invalid_input, json_response, portal_caller
 from functions._openapi import ApiRoutes
-from shared.errors import InvalidInput
-from shared.models.reports import CallQualityReport, ReportRange, SmsReport, VisitFilter, VisitReport
+from shared.core.errors import InvalidInput
+from shared.reports.csv import call_quality_csv, sms_csv, visits_csv
+from shared.reports.models import CallQualityReport, ReportRange, SmsReport, VisitFilter, VisitReport
 from shared.runtime import get_runtime
-from shared.services.reports import call_quality_csv, sms_csv, visits_csv
 
 bp = func.Blueprint()
 api = ApiRoutes(bp)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import azure.functions as func
 
 from shared.hl7.framing import MAX_MESSAGE_BYTES
-from shared.models.sms import InboundHl7
 from shared.runtime import get_runtime
+from shared.scheduling.models import InboundHl7
 from shared.storage.queues import HL7_INBOUND
 
 bp = func.Blueprint()

@@ -6,8 +6,8 @@ import azure.functions as func
 
 from functions._http import api_errors, json_response, portal_caller
 from functions._openapi import ApiRoutes
+from shared.auth.models import Caller, SignInConfig
 from shared.auth.sign_in import caller, sign_in_config
-from shared.models.sign_in import Caller, SignInConfig
 from shared.runtime import get_runtime
 
 bp = func.Blueprint()

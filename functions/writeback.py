@@ -8,15 +8,15 @@ import azure.functions as func
 
 from functions._http import api_errors, json_response, parse_json, portal_caller
 from functions._openapi import ApiRoutes
-from shared.models.participants import MeetingEventMessage
-from shared.models.writeback import (
+from shared.runtime import get_runtime
+from shared.storage.queues import PARTICIPANT_EVENTS
+from shared.writeback.models import (
+    MeetingEventMessage,
     WritebackFailureList,
     WritebackFailurePublic,
     WritebackSettingsPublic,
     WritebackSettingsUpdate,
 )
-from shared.runtime import get_runtime
-from shared.storage.queues import PARTICIPANT_EVENTS
 
 bp = func.Blueprint()
 api = ApiRoutes(bp)

@@ -11,55 +11,58 @@ from functools import cached_property, lru_cache
 
 from shared import __version__
 from shared.auth.tokens import PortalAuthenticator
-from shared.clock import Clock, SystemClock
-from shared.ehr import WritebackAdapter
-from shared.ehr.client import EhrClient
-from shared.identity import ManagedIdentity
-from shared.jwt_verify import JwksCache
-from shared.meetings import MeetingProvider
-from shared.outbound import Outbound
+from shared.core.clock import Clock, SystemClock
+from shared.core.identity import ManagedIdentity
+from shared.core.jwt_verify import JwksCache
+from shared.core.outbound import Outbound
+from shared.core.settings import Settings, get_settings
+from shared.health import HealthService
+from shared.messaging.delivery import SmsEvents
+from shared.messaging.phone_numbers import PhoneNumberService
+from shared.messaging.providers import SmsSender
+from shared.messaging.providers.numbers import PhoneNumberProvider
+from shared.messaging.sms_setup import SmsSetup
+from shared.messaging.tables import OutboxRepository
+from shared.messaging.texts import SmsService
+from shared.reports.reports import Reports
+from shared.scheduling.appointments import AppointmentProcessor
+from shared.scheduling.ingest import Hl7Ingest
+from shared.scheduling.reminders import ReminderService
+from shared.scheduling.retention import PhoneRetention
 from shared.secrets import CachedSecretStore, SecretStore
-from shared.services.approval import ApprovalService
-from shared.services.audit import AuditLog
-from shared.services.certificates import CertificateService
-from shared.services.endpoints import EndpointService
-from shared.services.health import HealthService
-from shared.services.hl7_ingest import Hl7Ingest
-from shared.services.integration_records import IntegrationRecordService
-from shared.services.join_links import JoinLinks
-from shared.services.launch import LaunchService
-from shared.services.launch_states import LaunchStates
-from shared.services.meeting_events import MeetingEvents
-from shared.services.meeting_subscriptions import MeetingSubscriptions
-from shared.services.organisations import OrganisationService
-from shared.services.participant_events import ParticipantEvents
-from shared.services.phone_numbers import PhoneNumberService
-from shared.services.reminders import PhoneRetention, ReminderService
-from shared.services.reports import Reports
-from shared.services.scheduling import AppointmentProcessor
-from shared.services.sms import SmsService, SmsSetup
-from shared.services.sms_events import SmsEvents
-from shared.services.visit_sessions import VisitSessions
-from shared.services.visits import VisitMeetings
-from shared.services.writeback import EhrWriteback, WritebackFailures, WritebackSetup
-from shared.settings import Settings, get_settings
-from shared.smart.backend import BackendServices, SigningKeys
-from shared.smart.client import SmartClient
-from shared.smart.discovery import SmartDiscovery
-from shared.sms import SmsSender
-from shared.sms.numbers import PhoneNumberProvider
-from shared.storage.accounts import StorageAccounts
-from shared.storage.queues import QueueSender
-from shared.storage.routing import Tables
-from shared.storage.tables import (
+from shared.setup.approval import ApprovalService
+from shared.setup.audit import AuditLog
+from shared.setup.certificates import CertificateService
+from shared.setup.endpoints import EndpointService
+from shared.setup.integration_records import IntegrationRecordService
+from shared.setup.organisations import OrganisationService
+from shared.setup.tables import (
     AuditRepository,
     EndpointUrlRepository,
     FhirEndpointRepository,
-    LaunchStateRepository,
     OrganisationRepository,
-    OutboxRepository,
     SigningCertificateRepository,
 )
+from shared.smart.backend import BackendServices, SigningKeys
+from shared.smart.client import SmartClient
+from shared.smart.discovery import SmartDiscovery
+from shared.smart.states import LaunchStateRepository, LaunchStates
+from shared.storage.accounts import StorageAccounts
+from shared.storage.queues import QueueSender
+from shared.storage.routing import Tables
+from shared.visits.join_links import JoinLinks
+from shared.visits.launch import LaunchService
+from shared.visits.meetings import VisitMeetings
+from shared.visits.providers import MeetingProvider
+from shared.visits.sessions import VisitSessions
+from shared.writeback.delivery import EhrWriteback
+from shared.writeback.ehr import WritebackAdapter
+from shared.writeback.ehr.client import EhrClient
+from shared.writeback.failures import WritebackFailures
+from shared.writeback.meeting_events import MeetingEvents
+from shared.writeback.participant_events import ParticipantEvents
+from shared.writeback.setup import WritebackSetup
+from shared.writeback.subscriptions import MeetingSubscriptions
 
 
 class Runtime:
@@ -127,8 +130,8 @@ class Runtime:
 
     @cached_property
     def ehr_writeback(self) -> EhrWriteback:
-        from shared.ehr.epic import EpicConnectionStatus
-        from shared.ehr.fhir import FhirWriteback
+        from shared.writeback.ehr.epic import EpicConnectionStatus
+        from shared.writeback.ehr.fhir import FhirWriteback
 
         adapters: dict[str, WritebackAdapter] = {
             "epic": EpicConnectionStatus(self.ehr_client),
@@ -218,10 +221,10 @@ class Runtime:
     @cached_property
     def meetings(self) -> MeetingProvider:
         if self.settings.meeting_provider == "local":
-            from shared.meetings.local import LocalMeetingProvider
+            from shared.visits.providers.local import LocalMeetingProvider
 
             return LocalMeetingProvider(self.settings.public_base)
-        from shared.meetings.graph import GraphMeetingProvider
+        from shared.visits.providers.graph import GraphMeetingProvider
 
         return GraphMeetingProvider(self.credential(), base_url=self.settings.graph_base_url, outbound=self.outbound)
 
@@ -275,12 +278,12 @@ class Runtime:
     @cached_property
     def sms_sender(self) -> SmsSender:
         if self.settings.sms_provider == "outbox":
-            from shared.sms.outbox import OutboxSmsSender
+            from shared.messaging.providers.outbox import OutboxSmsSender
 
             return OutboxSmsSender(self.tables.control(OutboxRepository), self.clock)
         import time
 
-        from shared.sms.acs import AcsSmsSender, TokenBucket
+        from shared.messaging.providers.acs import AcsSmsSender, TokenBucket
 
         bucket = TokenBucket(self.settings.sms_rate_per_minute, burst=10, clock=self.clock, sleep=time.sleep)
         return AcsSmsSender.connect(self.settings.acs_endpoint or "", self.credential(), bucket)
@@ -292,10 +295,10 @@ class Runtime:
     @cached_property
     def phone_number_provider(self) -> PhoneNumberProvider:
         if self.settings.sms_provider == "outbox":
-            from shared.sms.numbers import LocalPhoneNumbers
+            from shared.messaging.providers.numbers import LocalPhoneNumbers
 
             return LocalPhoneNumbers()
-        from shared.sms.acs_numbers import AcsPhoneNumbers
+        from shared.messaging.providers.acs_numbers import AcsPhoneNumbers
 
         return AcsPhoneNumbers.connect(self.settings.acs_endpoint or "", self.credential())
 

@@ -19,9 +19,9 @@ from dev.identity import LocalIssuer
 from dev.sandbox_ehr import SandboxEhr
 from dev.serving import ServerThread
 from dev.signing import new_private_key_pem
-from shared.meetings.graph import GraphMeetingProvider
+from shared.core.settings import Settings, get_settings, load_settings
 from shared.runtime import Runtime, get_runtime
-from shared.settings import Settings, get_settings, load_settings
+from shared.visits.providers.graph import GraphMeetingProvider
 from tests.support.credentials import StaticCredential
 from tests.support.graph_stub import GraphStub
 

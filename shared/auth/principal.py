@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from shared.errors import Forbidden
+from shared.core.errors import Forbidden
 
 
 class Role(StrEnum):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
+from shared.auth.models import Caller, SignInConfig
 from shared.auth.principal import Principal
-from shared.models.sign_in import Caller, SignInConfig
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 _API_URI = re.compile(r"^api://([0-9a-fA-F-]{36})$")
 

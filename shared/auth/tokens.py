@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shared.auth.principal import Principal, Role
-from shared.clock import Clock
-from shared.errors import Forbidden, Unauthenticated
-from shared.jwt_verify import JwksCache, unverified_claims, verify
+from shared.core.clock import Clock
+from shared.core.errors import Forbidden, Unauthenticated
+from shared.core.jwt_verify import JwksCache, unverified_claims, verify
 
 
 class PortalAuthenticator:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from shared.errors import InvalidInput
+from shared.core.errors import InvalidInput
 
 AckCode = Literal["AA", "AE", "AR"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from shared.errors import InvalidInput
+from shared.core.errors import InvalidInput
 from shared.hl7 import Hl7Rejected
 
 if TYPE_CHECKING:

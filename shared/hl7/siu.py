@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from shared.hl7 import Hl7Rejected
-from shared.models.visit import AppointmentStatus
 
 SiuEvent = Literal["S12", "S13", "S14", "S15", "S17", "S26"]
 EVENTS: frozenset[str] = frozenset(get_args(SiuEvent))
 PhoneProblem = Literal["missing", "invalid"]
 
 _TIMESTAMP = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?(?:([+-])(\d{2})(\d{2}))?$")
+
+
+class AppointmentStatus(StrEnum):
+    """An appointment's status, normalised from SCH-25 (filler status) or the trigger event."""
+
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    DELETED = "deleted"
+    NOSHOW = "noshow"
+    COMPLETE = "complete"
+
+
 _STATUS = {
     "booked": AppointmentStatus.BOOKED,
     "pending": AppointmentStatus.BOOKED,

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.clock import Clock
-from shared.errors import InvalidInput
+from shared.core.clock import Clock
+from shared.core.errors import InvalidInput
 
 # Key Vault's rule for secret names; the env store follows it too so that names are portable.
 _NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
-from shared.errors import NotFound
+from shared.core.errors import NotFound
 from shared.secrets import check_secret_name
 
 

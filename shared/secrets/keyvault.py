@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import NotFound, UpstreamError
+from shared.core.errors import NotFound, UpstreamError
 from shared.secrets import check_secret_name
 
 if TYPE_CHECKING:

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.clock import Clock
-from shared.encoding import b64url
-from shared.errors import NotFound, Unauthenticated, UpstreamError
-from shared.outbound import Outbound
+from shared.core.clock import Clock
+from shared.core.encoding import b64url
+from shared.core.errors import NotFound, Unauthenticated, UpstreamError
+from shared.core.outbound import Outbound
 from shared.secrets import SecretStore
 
 if TYPE_CHECKING:

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from shared.clock import Clock
-from shared.errors import Unauthenticated, UpstreamError
-from shared.jwt_verify import JwksCache, verify
-from shared.models.launch import LaunchState
-from shared.outbound import Outbound
+from shared.core.clock import Clock
+from shared.core.errors import Unauthenticated, UpstreamError
+from shared.core.jwt_verify import JwksCache, verify
+from shared.core.outbound import Outbound
 from shared.smart.discovery import SmartConfiguration
+from shared.smart.states import LaunchState
 
 
 @dataclass(frozen=True)

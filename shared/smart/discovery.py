@@ -9,9 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.clock import Clock
-from shared.errors import InvalidInput, UpstreamError
-from shared.outbound import Outbound
+from shared.core.clock import Clock
+from shared.core.errors import InvalidInput, UpstreamError
+from shared.core.outbound import Outbound
 
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from shared.encoding import b64url
+from shared.core.encoding import b64url
 
 
 def new_verifier() -> str:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from shared.errors import ConfigurationError
-from shared.identity import CredentialFactory
-from shared.settings import Geography, Settings
+from shared.core.errors import ConfigurationError
+from shared.core.identity import CredentialFactory
+from shared.core.settings import Geography, Settings
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient, TableServiceClient

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from shared.errors import InvalidInput
+from shared.core.errors import InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from shared.errors import InvalidInput
+from shared.core.errors import InvalidInput
 
 _ESCAPE = "~"
 _FORBIDDEN = re.compile(r"[/\\#?%~\x00-\x1f\x7f-\x9f]")

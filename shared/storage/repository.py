@@ -1,4 +1,4 @@
-"""A generic repository over one Azure table. Each table gets a small subclass naming its model and keys.
+"""A generic repository over one Azure table. Each table gets a one-line subclass naming its model and keys.
 
 - Keys are escaped (see keys.py); the model's own fields are stored beside them, so models never see escaping.
 - Optimistic concurrency: reads return an ETag; `replace(..., etag=)` and `delete(..., etag=)` raise `Conflict`
@@ -14,11 +14,11 @@ import binascii
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.core.errors import Conflict, InvalidInput, NotFound
 from shared.storage.entity import from_entity, to_properties
 from shared.storage.keys import encode_key
 
@@ -48,17 +48,36 @@ Operation = Literal["create", "upsert", "replace", "delete"]
 
 
 class TableRepository(Generic[M]):
-    """Subclasses set `table_name` and `model` and implement `keys()`."""
+    """A table of `M` rows. A subclass names its table and how a row's keys come from the model's fields, as
+    `str.format` templates over the model's fields (`"{tenant_id}"`, `"{day}|{appointment_key}"`, `"{state:.2}"`,
+    or a constant), in one line:
+
+        class OrganisationRepository(TableRepository[Organisation], table="organisations",
+                                     keys=("{tenant_id}", "organisation")): ...
+    """
 
     table_name: ClassVar[str]
     model: type[M]
+    key_templates: ClassVar[tuple[str, str]]
+
+    def __init_subclass__(cls, *, table: str | None = None, keys: tuple[str, str] | None = None) -> None:
+        super().__init_subclass__()
+        if table is not None:
+            cls.table_name = table
+        if keys is not None:
+            cls.key_templates = keys
+        for base in getattr(cls, "__orig_bases__", ()):
+            args = get_args(base)
+            if get_origin(base) is TableRepository and args and isinstance(args[0], type):
+                cls.model = args[0]
 
     def __init__(self, client: TableClient) -> None:
         self._client = client
 
     def keys(self, item: M) -> tuple[str, str]:
         """(partition key, row key) of an item, unescaped."""
-        raise NotImplementedError
+        partition, row = self.key_templates
+        return partition.format_map(vars(item)), row.format_map(vars(item))
 
     def _entity(self, item: M) -> dict[str, Any]:
         partition, row = self.keys(item)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from shared.models.organisation import Organisation
-from shared.settings import Geography
+from shared.core.settings import Geography
+from shared.setup.models import Organisation
 from shared.storage.accounts import StorageAccounts
 from shared.storage.repository import TableRepository
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from playwright.sync_api import expect
 
 from dev.sandbox_ehr import SandboxEhr
+from shared.messaging.providers import OutgoingSms
 from shared.runtime import get_runtime
-from shared.sms import OutgoingSms
 from tests.conftest import AppHost
 from tests.e2e.conftest import OpenPortal
 from tests.support.portal import Tenant

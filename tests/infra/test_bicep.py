@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import Geography, Settings
+from shared.core.settings import Geography, Settings
 from tests.support.bicep import BicepFile, for_loop_source, string_values
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ import pytest
 from azure.core.credentials import AzureKeyCredential
 
 from dev.serving import ServerThread
-from shared.sms import OutgoingSms, SmsFailed
-from shared.sms.acs import AcsSmsSender, TokenBucket
+from shared.messaging.providers import OutgoingSms, SmsFailed
+from shared.messaging.providers.acs import AcsSmsSender, TokenBucket
 from tests.support.acs_stub import AcsStub
 from tests.support.clock import FakeClock
 

@@ -11,11 +11,10 @@ import pytest
 
 from dev.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
-from shared.models.endpoint import EndpointStatus, FhirEndpointCreate
-from shared.models.organisation import OrganisationCreate
+from shared.core.settings import Geography, Settings
 from shared.runtime import Runtime
-from shared.services.approval import SignInFailed
-from shared.settings import Geography, Settings
+from shared.setup.approval import SignInFailed
+from shared.setup.models import EndpointStatus, FhirEndpointCreate, OrganisationCreate
 from tests.conftest import CLIENT_ID
 from tests.support.clock import FakeClock
 

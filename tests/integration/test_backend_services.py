@@ -11,7 +11,7 @@ import pytest
 
 from dev.sandbox_ehr import SandboxEhr
 from dev.signing import new_private_key_pem
-from shared.errors import Unauthenticated
+from shared.core.errors import Unauthenticated
 from shared.runtime import get_runtime
 from shared.secrets.env import EnvSecretStore
 from shared.smart.backend import BackendServices, SigningKeys

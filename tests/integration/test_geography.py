@@ -8,12 +8,13 @@ import pytest
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableServiceClient
 
-from shared.errors import ConfigurationError
-from shared.models.ehr_user import EhrUser
-from shared.models.organisation import Organisation
+from shared.core.errors import ConfigurationError
+from shared.core.settings import Geography
 from shared.runtime import Runtime
-from shared.settings import Geography
-from shared.storage.tables import EhrUserRepository, OrganisationRepository
+from shared.setup.models import Organisation
+from shared.setup.tables import OrganisationRepository
+from shared.visits.models import EhrUser
+from shared.visits.tables import EhrUserRepository
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -59,7 +60,7 @@ def test_a_geography_without_an_account_is_a_configuration_error(
     monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
 ) -> None:
     monkeypatch.setenv("DATA_STORAGE_APAC", "")
-    from shared.settings import load_settings
+    from shared.core.settings import load_settings
 
     runtime = Runtime(load_settings())
     apac = Organisation(tenant_id="t", display_name="APAC Health", geography=Geography.APAC, created_at=NOW)

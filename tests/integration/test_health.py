@@ -12,8 +12,8 @@ import pytest
 from dev.azurite import free_port
 from dev.serving import ServerThread
 from shared import __version__
+from shared.core.settings import get_settings
 from shared.runtime import get_runtime
-from shared.settings import get_settings
 
 
 def get(url: str) -> tuple[int, str, dict[str, object]]:

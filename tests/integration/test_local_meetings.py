@@ -8,8 +8,8 @@ import httpx
 
 from dev.meeting_room import MeetingRooms
 from dev.serving import ServerThread
-from shared.meetings import MeetingRequest
-from shared.meetings.local import LocalMeetingProvider
+from shared.visits.providers import MeetingRequest
+from shared.visits.providers.local import LocalMeetingProvider
 
 START = datetime(2026, 6, 1, 14, 0, tzinfo=UTC)
 
@@ -63,7 +63,7 @@ def test_the_meeting_page_notifies_its_subscriptions_as_graph_would() -> None:
     each a change notification carrying the subscription's clientState."""
     from aiohttp import web
 
-    from shared.meetings.local import LocalSubscription, LocalSubscriptions
+    from shared.visits.providers.local import LocalSubscription, LocalSubscriptions
 
     received: list[dict[str, object]] = []
 

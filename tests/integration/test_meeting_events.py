@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from shared.models.participants import MeetingEventMessage, MeetingSubscription
 from shared.runtime import get_runtime
-from shared.services.meeting_events import client_state_hash
 from shared.storage.queues import PARTICIPANT_EVENTS
-from shared.storage.tables import MeetingSubscriptionRepository
+from shared.writeback.meeting_events import client_state_hash
+from shared.writeback.models import MeetingEventMessage, MeetingSubscription
+from shared.writeback.tables import MeetingSubscriptionRepository
 from tests.conftest import AppHost
 
 STATE = secrets.token_urlsafe(24)

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.auth.principal import Principal, Role
-from shared.models.endpoint import FhirEndpoint
-from shared.models.organisation import Organisation, OrganisationCreate
-from shared.models.participants import MeetingEventMessage
+from shared.core.settings import Geography, Settings
 from shared.runtime import Runtime, get_runtime
-from shared.settings import Geography, Settings
-from shared.storage.tables import FhirEndpointRepository, VisitEventRepository
+from shared.setup.models import FhirEndpoint, Organisation, OrganisationCreate
+from shared.setup.tables import FhirEndpointRepository
+from shared.writeback.models import MeetingEventMessage
+from shared.writeback.tables import VisitEventRepository
 from tests.conftest import AppHost
 from tests.support.portal import APPROVER_ROLES, Tenant, new_tenant, problem
 from tests.support.portal import organisation as organisation_of

@@ -16,12 +16,11 @@ from azure.core.credentials import AzureKeyCredential
 from dev.sandbox_ehr import SandboxEhr
 from dev.serving import ServerThread
 from shared.auth.principal import Principal, Role
-from shared.models.endpoint import FhirEndpointCreate
-from shared.models.organisation import OrganisationCreate
-from shared.models.phone_numbers import PhoneNumberJobMessage, PhoneNumberOrder
+from shared.core.settings import Geography, Settings
+from shared.messaging.models import PhoneNumberJobMessage, PhoneNumberOrder
+from shared.messaging.providers.acs_numbers import AcsPhoneNumbers
 from shared.runtime import Runtime
-from shared.settings import Geography, Settings
-from shared.sms.acs_numbers import AcsPhoneNumbers
+from shared.setup.models import FhirEndpointCreate, OrganisationCreate
 from shared.storage.queues import PHONE_NUMBER_JOBS
 from tests.conftest import CLIENT_ID, AppHost
 from tests.support.acs_stub import AcsStub

@@ -13,10 +13,10 @@ from dev.identity import LocalIssuer
 from dev.serving import ServerThread
 from shared.auth.principal import Role
 from shared.auth.tokens import PortalAuthenticator
-from shared.clock import Clock, SystemClock
-from shared.errors import Forbidden, Unauthenticated
-from shared.jwt_verify import JwksCache
-from shared.outbound import Outbound
+from shared.core.clock import Clock, SystemClock
+from shared.core.errors import Forbidden, Unauthenticated
+from shared.core.jwt_verify import JwksCache
+from shared.core.outbound import Outbound
 from tests.support.clock import FakeClock
 from tests.support.entra_stub import EntraStub
 from tests.support.portal import new_tenant, problem

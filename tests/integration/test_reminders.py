@@ -11,16 +11,16 @@ import pytest
 
 from dev.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
-from shared.models.endpoint import FhirEndpointCreate
-from shared.models.organisation import Organisation, OrganisationCreate
-from shared.models.phone_numbers import PhoneNumberJobMessage, PhoneNumberOrder
-from shared.models.sms import InboundHl7, ReminderReindex, SmsSettingsUpdate
-from shared.models.visit import appointment_key
+from shared.core.settings import Geography, Settings
+from shared.messaging.models import PhoneNumberJobMessage, PhoneNumberOrder, ReminderReindex, SmsSettingsUpdate
+from shared.messaging.tables import SmsMessageRepository
 from shared.runtime import Runtime
-from shared.services.reminders import ReminderService
-from shared.settings import Geography, Settings
+from shared.scheduling.models import InboundHl7
+from shared.scheduling.reminders import ReminderService
+from shared.setup.models import FhirEndpointCreate, Organisation, OrganisationCreate
 from shared.storage.queues import REMINDER_REINDEX
-from shared.storage.tables import AppointmentRepository, SmsMessageRepository
+from shared.visits.models import appointment_key
+from shared.visits.tables import AppointmentRepository
 from tests.conftest import CLIENT_ID
 from tests.support.clock import FakeClock
 from tests.support.hl7 import siu

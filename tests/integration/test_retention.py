@@ -2,10 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.models.launch import LaunchState
 from shared.runtime import Runtime
-from shared.services.retention import LaunchStatePurge
-from shared.storage.tables import LaunchStateRepository
+from shared.smart.states import LaunchState, LaunchStatePurge, LaunchStateRepository
 from tests.support.clock import FakeClock
 
 

@@ -13,17 +13,14 @@ import pytest
 
 from dev.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
-from shared.models.organisation import Organisation
-from shared.models.sms import OptOut
-from shared.models.visit import AppointmentStatus, appointment_key
+from shared.hl7.siu import AppointmentStatus
+from shared.messaging.models import OptOut
+from shared.messaging.tables import OptOutRepository, OutboxRepository, SmsMessageRepository
 from shared.runtime import get_runtime
-from shared.storage.tables import (
-    AppointmentRepository,
-    OptOutRepository,
-    OutboxRepository,
-    ReminderIndexRepository,
-    SmsMessageRepository,
-)
+from shared.scheduling.tables import ReminderIndexRepository
+from shared.setup.models import Organisation
+from shared.visits.models import appointment_key
+from shared.visits.tables import AppointmentRepository
 from tests.conftest import FUNCTION_KEY, AppHost
 from tests.support.certs import certificate, pem, rsa_key, sign
 from tests.support.hl7 import siu

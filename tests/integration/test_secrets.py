@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dev.serving import ServerThread
-from shared.errors import InvalidInput, NotFound, UpstreamError
+from shared.core.errors import InvalidInput, NotFound, UpstreamError
 from shared.secrets import CachedSecretStore
 from shared.secrets.env import EnvSecretStore
 from shared.secrets.keyvault import KeyVaultSecretStore

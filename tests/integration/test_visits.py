@@ -16,11 +16,13 @@ from azure.data.tables import TableServiceClient
 
 from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr, SandboxUser
 from dev.serving import ServerThread
-from shared.models.visit import Appointment, AppointmentStatus, appointment_key
+from shared.core.settings import Geography
+from shared.hl7.siu import AppointmentStatus
 from shared.runtime import get_runtime
-from shared.services.meeting_subscriptions import MeetingSubscriptions
-from shared.settings import Geography
-from shared.storage.tables import AppointmentRepository, MeetingSubscriptionRepository
+from shared.visits.models import Appointment, appointment_key
+from shared.visits.tables import AppointmentRepository
+from shared.writeback.subscriptions import MeetingSubscriptions
+from shared.writeback.tables import MeetingSubscriptionRepository
 from tests.conftest import GraphMeetings
 from tests.support.clock import FakeClock
 from tests.support.portal import Tenant, approved_endpoint

@@ -11,12 +11,13 @@ import pytest
 
 from dev.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
-from shared.models.participants import MeetingEventMessage
-from shared.models.sms import SmsMessageStatus
-from shared.models.visit import Appointment, MeetingLink, VisitReferences
+from shared.messaging.models import SmsMessageStatus
+from shared.messaging.tables import SmsMessageRepository
 from shared.runtime import get_runtime
 from shared.storage.queues import PARTICIPANT_EVENTS
-from shared.storage.tables import AppointmentRepository, MeetingLinkRepository, SmsMessageRepository
+from shared.visits.models import Appointment, MeetingLink, VisitReferences
+from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
+from shared.writeback.models import MeetingEventMessage
 from tests.conftest import AppHost
 from tests.support.portal import Tenant, create_endpoint
 

@@ -14,9 +14,9 @@ from aiohttp import web
 
 from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
 from dev.serving import ServerThread
-from shared.ehr.client import EhrClient
-from shared.models.visit import appointment_key
 from shared.runtime import get_runtime
+from shared.visits.models import appointment_key
+from shared.writeback.ehr.client import EhrClient
 from tests.conftest import AppHost, GraphMeetings
 from tests.support.portal import Tenant, approved_endpoint
 from tests.support.visits import launch

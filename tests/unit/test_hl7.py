@@ -13,13 +13,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.errors import InvalidInput
+from shared.core.errors import InvalidInput
 from shared.hl7 import Hl7Rejected
 from shared.hl7.ack import HTTP_STATUS, build_ack
 from shared.hl7.framing import unframe
 from shared.hl7.signature import load_certificate, verify_signature
-from shared.hl7.siu import AppointmentEvent, parse_siu, parse_timestamp
-from shared.models.visit import AppointmentStatus
+from shared.hl7.siu import AppointmentEvent, AppointmentStatus, parse_siu, parse_timestamp
 from tests.support.certs import certificate, der, pem, rsa_key, sign
 
 SAMPLES = Path(__file__).parents[1] / "fixtures" / "hl7"

@@ -7,7 +7,7 @@ import json
 import azure.functions as func
 
 from functions._http import api_errors, html_page, problem
-from shared.errors import Conflict, InvalidInput, NotFound, UpstreamError
+from shared.core.errors import Conflict, InvalidInput, NotFound, UpstreamError
 
 
 def run(error: Exception) -> func.HttpResponse:

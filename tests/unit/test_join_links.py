@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.models.visit import appointment_key
 from shared.secrets.env import EnvSecretStore
-from shared.services.join_links import JoinLinkRefused, JoinLinks
+from shared.visits.join_links import JoinLinkRefused, JoinLinks
+from shared.visits.models import appointment_key
 from tests.support.clock import FakeClock
 
 START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)

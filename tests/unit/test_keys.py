@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.errors import InvalidInput
+from shared.core.errors import InvalidInput
 from shared.storage.keys import decode_key, encode_key
 
 FORBIDDEN = re.compile(r"[/\\#?%\x00-\x1f\x7f-\x9f]")

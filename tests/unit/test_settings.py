@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import ConfigurationError
-from shared.settings import Geography, load_settings
+from shared.core.errors import ConfigurationError
+from shared.core.settings import Geography, load_settings
 
 AZURITE = (
     "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;"
@@ -128,7 +128,7 @@ def test_sample_settings_file_lists_every_setting() -> None:
     import json
     from pathlib import Path
 
-    from shared.settings import Settings
+    from shared.core.settings import Settings
 
     sample = json.loads((Path(__file__).parents[2] / "local.settings.sample.json").read_text())["Values"]
     aliases = {field.alias for field in Settings.model_fields.values()}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from shared.auth.sign_in import sign_in_config
-from shared.settings import Settings
+from shared.core.settings import Settings
 
 AZURITE = (
     "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;"

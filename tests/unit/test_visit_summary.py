@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.models.participants import ParticipantRole, VisitEvent, VisitEventKind
-from shared.services.visit_summary import summarise
+from shared.reports.summary import summarise
+from shared.writeback.models import ParticipantRole, VisitEvent, VisitEventKind
 
 T0 = datetime(2026, 11, 20, 23, 50, tzinfo=UTC)
 

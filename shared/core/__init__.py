@@ -1,0 +1,1 @@
+"""The core every package uses: settings, domain errors, clock, encoding, retry, outbound HTTP."""

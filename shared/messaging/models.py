@@ -1,0 +1,262 @@
+"""Texts to patients: consents, per-endpoint SMS settings and templates, what was sent (never the text), opt-outs, the
+local outbox, and the organisation's phone numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.visits.models import SmsType
+
+DEFAULT_TEMPLATES: dict[str, str] = {
+    "scheduled": "{clinic}: your video visit is booked for {date} at {time}. Join here: {link} Reply STOP to opt out.",
+    "rescheduled": "{clinic}: your video visit moved to {date} at {time}. Join here: {link} Reply STOP to opt out.",
+    "cancelled": "{clinic}: your video visit on {date} at {time} was cancelled. Reply STOP to opt out.",
+    "reminder": "{clinic}: reminder, your video visit is on {date} at {time}. Join here: {link}",
+}
+
+
+PLACEHOLDERS = ("{clinic}", "{date}", "{time}", "{link}")
+
+
+class SmsTemplates(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scheduled: str = Field(default=DEFAULT_TEMPLATES["scheduled"], min_length=1, max_length=480)
+    rescheduled: str = Field(default=DEFAULT_TEMPLATES["rescheduled"], min_length=1, max_length=480)
+    cancelled: str = Field(default=DEFAULT_TEMPLATES["cancelled"], min_length=1, max_length=480)
+    reminder: str = Field(default=DEFAULT_TEMPLATES["reminder"], min_length=1, max_length=480)
+
+
+class SmsSettingsUpdate(BaseModel):
+    """Per FHIR endpoint: which texts are sent, when the reminder goes, and their wording. Templates may use
+    {clinic}, {date}, {time} (the appointment's local time in the endpoint's time zone) and {link}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clinic_name: str = Field(min_length=1, max_length=60, description="How texts name the sender, e.g. the clinic.")
+    sender_number: str | None = Field(
+        default=None,
+        pattern=r"^\+[1-9][0-9]{6,14}$",
+        description="One of the organisation's phone numbers (E.164) to send this endpoint's texts from; none: "
+        "no texts are sent. The same as linking the number to the endpoint.",
+    )
+    confirm_scheduled: bool = True
+    confirm_rescheduled: bool = True
+    confirm_cancelled: bool = True
+    reminder_enabled: bool = True
+    reminder_minutes_before: int = Field(default=1440, ge=5, le=10080)
+    templates: SmsTemplates = Field(default_factory=SmsTemplates)
+
+
+class SmsSettings(SmsSettingsUpdate):
+    tenant_id: str
+    endpoint_id: str
+    updated_at: datetime
+    updated_by: str
+
+    def sends(self, kind: SmsType) -> bool:
+        return {
+            "scheduled": self.confirm_scheduled,
+            "rescheduled": self.confirm_rescheduled,
+            "cancelled": self.confirm_cancelled,
+            "reminder": self.reminder_enabled,
+        }[kind]
+
+
+class ReminderReindex(BaseModel):
+    """The `reminder-reindex` queue message: an endpoint's reminder timing changed; move its future reminders."""
+
+    tenant_id: str
+    endpoint_id: str
+    reminders_were_enabled: bool
+
+
+class SmsSettingsPublic(SmsSettingsUpdate):
+    endpoint_id: str
+    updated_at: datetime
+
+
+ConsentName = Literal["sms_terms", "patient_messaging"]
+
+
+CONSENT_TEXT: dict[str, str] = {
+    "sms_terms": (
+        "We accept the SMS terms and charges of Azure Communication Services for this organisation, including "
+        "its phone numbers' monthly fees, and will not resell those numbers."
+    ),
+    "patient_messaging": "Patients have agreed to receive appointment text messages from us.",
+}
+
+
+class Consent(BaseModel):
+    tenant_id: str
+    name: ConsentName
+    accepted_by: str
+    accepted_at: datetime
+
+
+class ConsentPublic(BaseModel):
+    name: ConsentName
+    text: str
+    accepted_by: str | None
+    accepted_at: datetime | None
+
+
+class ConsentList(BaseModel):
+    items: list[ConsentPublic]
+    complete: bool = Field(description="Both consents are given: SMS features can be used.")
+
+
+class SmsMessageStatus(BaseModel):
+    """One text the connector sent or chose not to send. No message text and no phone number (data plane)."""
+
+    endpoint_id: str
+    id: str
+    appointment_key: str
+    type: SmsType
+    status: Literal["queued", "sent", "delivered", "failed", "opted_out", "skipped"]
+    reason: str | None = None
+    provider_message_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OptOut(BaseModel):
+    """A number that texted STOP, kept as a keyed hash (never the number itself)."""
+
+    number_hash: str
+    sender: str
+    opted_out_at: datetime
+
+
+class OutboxMessage(BaseModel):
+    """A text the outbox provider kept instead of sending (local runs only; the number is masked)."""
+
+    tenant_id: str
+    id: str
+    to_masked: str
+    sender: str
+    body: str
+    created_at: datetime
+
+
+class OutboxMessagePublic(BaseModel):
+    id: str
+    to_masked: str
+    sender: str
+    body: str
+    created_at: datetime
+
+
+class OutboxList(BaseModel):
+    items: list[OutboxMessagePublic]
+
+
+E164 = r"^\+[1-9][0-9]{6,14}$"
+
+
+NumberType = Literal["toll_free", "geographic"]
+
+
+JobKind = Literal["purchase", "release"]
+
+
+JobStatus = Literal["queued", "searching", "purchasing", "releasing", "succeeded", "failed"]
+
+
+FINISHED: frozenset[str] = frozenset({"succeeded", "failed"})
+
+
+class PhoneNumberOrder(BaseModel):
+    """What number to acquire. Toll-free numbers suit appointment texts (carriers enforce STOP on them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    country_code: str = Field(default="US", pattern=r"^[A-Z]{2}$", description="ISO 3166 country code.")
+    number_type: NumberType = "toll_free"
+    area_code: str | None = Field(
+        default=None, pattern=r"^[0-9]{3}$", description="Only numbers with this area code (optional)."
+    )
+
+
+class PhoneNumber(BaseModel):
+    """A number the organisation holds. Which endpoints it sends for is in their SMS settings."""
+
+    tenant_id: str
+    number: str
+    country_code: str
+    number_type: NumberType
+    status: Literal["active", "releasing"] = "active"
+    monthly_cost: str | None = None
+    acquired_at: datetime
+    acquired_by: str
+
+
+class PhoneNumberPublic(BaseModel):
+    number: str
+    country_code: str
+    number_type: NumberType
+    status: Literal["active", "releasing"]
+    monthly_cost: str | None
+    acquired_at: datetime
+    linked_endpoint_ids: list[str] = Field(description="The FHIR endpoints whose texts come from this number.")
+
+
+class PhoneNumberJob(BaseModel):
+    """Acquiring (search, then purchase) or releasing a number: minutes of work driven by a queue, resumable
+    after a restart from the provider's operation token."""
+
+    tenant_id: str
+    id: str
+    kind: JobKind
+    status: JobStatus = "queued"
+    order: PhoneNumberOrder | None = None
+    number: str | None = None
+    search_id: str | None = None
+    monthly_cost: str | None = None
+    operation: str | None = Field(default=None, description="The provider's token of the running operation.")
+    error: str | None = None
+    polls: int = 0
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PhoneNumberJobPublic(BaseModel):
+    id: str
+    kind: JobKind
+    status: JobStatus
+    done: bool
+    number: str | None
+    order: PhoneNumberOrder | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, job: PhoneNumberJob) -> PhoneNumberJobPublic:
+        return cls(done=job.status in FINISHED, **job.model_dump(include=set(cls.model_fields) - {"done"}))
+
+
+class PhoneNumberList(BaseModel):
+    items: list[PhoneNumberPublic]
+    jobs: list[PhoneNumberJobPublic] = Field(description="Jobs still running, and those of the last day.")
+
+
+class PhoneNumberJobMessage(BaseModel):
+    """The `phone-number-jobs` queue message: advance this job by one step."""
+
+    tenant_id: str
+    job_id: str
+
+
+class PhoneNumberLinks(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint_ids: list[str] = Field(
+        max_length=100,
+        description="Every endpoint that should send from this number (others linked to it are unlinked).",
+    )

@@ -1,0 +1,332 @@
+"""The organisation's SMS numbers (portal): acquire one, list, link to endpoints, release.
+
+Acquiring is a search and then a purchase, each a provider operation of up to minutes; releasing is one more.
+The portal gets a job at once (202) and the `phone-number-jobs` queue advances it: each delivery checks the
+running operation once and, while it runs, puts the job back on the queue with a delay. The job row holds the
+operation's token, so a restarted host resumes the same operation instead of starting another. A purchase
+that finished unseen (the operation expired meanwhile) is recognised by asking whether the number is held.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import timedelta
+
+from shared.auth.principal import Principal, Role
+from shared.core.clock import Clock
+from shared.core.errors import Conflict, InvalidInput, NotFound
+from shared.messaging.models import (
+    E164,
+    FINISHED,
+    PhoneNumber,
+    PhoneNumberJob,
+    PhoneNumberJobMessage,
+    PhoneNumberJobPublic,
+    PhoneNumberList,
+    PhoneNumberOrder,
+    PhoneNumberPublic,
+    SmsSettings,
+)
+from shared.messaging.providers.numbers import NumberSearch, PhoneNumberFailed, PhoneNumberProvider, StillRunning
+from shared.messaging.sms_setup import SmsSetup
+from shared.messaging.tables import PhoneNumberJobRepository, PhoneNumberRepository, SmsSettingsRepository
+from shared.setup.audit import AuditLog
+from shared.setup.endpoints import EndpointService
+from shared.storage.queues import PHONE_NUMBER_JOBS, QueueSender
+from shared.storage.repository import Versioned
+from shared.storage.routing import Tables
+
+log = logging.getLogger(__name__)
+
+
+RECENT_JOBS = timedelta(days=1)
+
+
+class PhoneNumberService:
+    def __init__(
+        self,
+        *,
+        tables: Tables,
+        provider: PhoneNumberProvider,
+        queues: QueueSender,
+        setup: SmsSetup,
+        endpoints: EndpointService,
+        audit: AuditLog,
+        clock: Clock,
+        poll_seconds: int,
+        max_polls: int,
+    ) -> None:
+        self._numbers = tables.control(PhoneNumberRepository)
+        self._jobs = tables.control(PhoneNumberJobRepository)
+        self._settings = tables.control(SmsSettingsRepository)
+        self._provider = provider
+        self._queues = queues
+        self._setup = setup
+        self._endpoints = endpoints
+        self._audit = audit
+        self._clock = clock
+        self._poll_seconds = poll_seconds
+        self._max_polls = max_polls
+
+    # --- portal ---
+
+    def list_numbers(self, principal: Principal) -> PhoneNumberList:
+        principal.require(Role.ADMIN, Role.APPROVER)
+        links = self._links(principal.tenant_id)
+        items = [self._public(n, links) for n in self._numbers.iterate(principal.tenant_id)]
+        since = self._clock.now() - RECENT_JOBS
+        jobs = [
+            PhoneNumberJobPublic.of(job)
+            for job in sorted(self._jobs.iterate(principal.tenant_id), key=lambda j: j.created_at, reverse=True)
+            if job.status not in FINISHED or job.updated_at >= since
+        ]
+        return PhoneNumberList(items=items, jobs=jobs)
+
+    def order(self, principal: Principal, order: PhoneNumberOrder) -> PhoneNumberJob:
+        principal.require(Role.ADMIN)
+        if not self._setup.has_consents(principal.tenant_id):
+            raise Conflict("Give both SMS consents before acquiring a phone number.")
+        running = [
+            j for j in self._jobs.iterate(principal.tenant_id) if j.kind == "purchase" and j.status not in FINISHED
+        ]
+        if running:
+            raise Conflict(f"A phone number is already being acquired (job {running[0].id}); wait for it to finish.")
+        job = self._new_job(principal, "purchase", order=order)
+        self._audit.by(
+            principal,
+            action="order",
+            entity="phone_number",
+            entity_id=job.id,
+            fields=set(order.model_fields_set),
+        )
+        return job
+
+    def job(self, principal: Principal, job_id: str) -> PhoneNumberJob:
+        principal.require(Role.ADMIN, Role.APPROVER)
+        job = self._jobs.find(principal.tenant_id, job_id)
+        if job is None:
+            raise NotFound(f"There is no phone number job {job_id}.")
+        return job
+
+    def release(self, principal: Principal, number: str) -> PhoneNumberJob:
+        principal.require(Role.ADMIN)
+        stored = self._held(principal.tenant_id, number)
+        if stored.item.status != "active":
+            raise Conflict("This number is already being released.")
+        linked = self._links(principal.tenant_id).get(number, [])
+        if linked:
+            raise Conflict(f"Unlink the number from its endpoints first ({', '.join(linked)}).")
+        self._numbers.replace(stored.item.model_copy(update={"status": "releasing"}), stored.etag)
+        job = self._new_job(principal, "release", number=number)
+        self._audit.by(
+            principal,
+            action="release",
+            entity="phone_number",
+            entity_id=job.id,
+        )
+        return job
+
+    def link(self, principal: Principal, number: str, endpoint_ids: list[str]) -> PhoneNumberPublic:
+        """Make exactly `endpoint_ids` send from `number` (validated first; then each endpoint's settings)."""
+        principal.require(Role.ADMIN)
+        if not self._setup.has_consents(principal.tenant_id):
+            raise Conflict("Give both SMS consents before linking phone numbers.")
+        held = self._held(principal.tenant_id, number).item
+        if held.status != "active":
+            raise Conflict("This number is being released; it cannot be linked.")
+        endpoints = {e.id: e for e in self._endpoints.list_endpoints(principal)}
+        unknown = sorted(set(endpoint_ids) - set(endpoints))
+        if unknown:
+            raise NotFound(f"Your organisation has no FHIR endpoint {', '.join(unknown)}.")
+        wanted = set(endpoint_ids)
+        current = {s.endpoint_id: s for s in self._settings.iterate(principal.tenant_id)}
+        now = self._clock.now()
+        changed: list[str] = []
+        for endpoint_id, endpoint in endpoints.items():
+            settings = current.get(endpoint_id)
+            linked_here = settings is not None and settings.sender_number == number
+            if endpoint_id in wanted and not linked_here:
+                base = settings or SmsSettings(
+                    tenant_id=principal.tenant_id,
+                    endpoint_id=endpoint_id,
+                    clinic_name=(endpoint.display_name or "Your clinic")[:60],
+                    updated_at=now,
+                    updated_by=principal.user_id,
+                )
+                update = {"sender_number": number, "updated_at": now, "updated_by": principal.user_id}
+                self._settings.upsert(base.model_copy(update=update))
+                changed.append(endpoint_id)
+            elif endpoint_id not in wanted and linked_here and settings is not None:
+                update = {"sender_number": None, "updated_at": now, "updated_by": principal.user_id}
+                self._settings.upsert(settings.model_copy(update=update))
+                changed.append(endpoint_id)
+        for endpoint_id in changed:
+            self._audit.by(
+                principal,
+                action="link" if endpoint_id in wanted else "unlink",
+                entity="sms_settings",
+                entity_id=endpoint_id,
+                fields={"sender_number"},
+            )
+        return self._public(held, {number: list(wanted)})
+
+    # --- used by other services ---
+
+    def tenants_of(self, number: str) -> set[str]:
+        return {n.tenant_id for n in self._numbers.iterate(query="number eq @number", parameters={"number": number})}
+
+    # --- the queue ---
+
+    def advance(self, message: PhoneNumberJobMessage) -> PhoneNumberJob | None:
+        """Take the job as far as it goes now; re-queue it (delayed) while an operation runs."""
+        try:
+            stored = self._jobs.get_versioned(message.tenant_id, message.job_id)
+        except NotFound:
+            log.warning("Phone number job %s no longer exists; dropped", message.job_id)
+            return None
+        job, etag = stored.item, stored.etag
+        try:
+            while job.status not in FINISHED:
+                job = self._step(job)
+                etag = self._save(job, etag)
+        except StillRunning:
+            job = job.model_copy(update={"polls": job.polls + 1, "updated_at": self._clock.now()})
+            if job.polls >= self._max_polls:
+                job = self._fail(job, "The provider did not finish in time; try again.")
+                self._save(job, etag)
+                return job
+            self._save(job, etag)
+            self._queues.send(PHONE_NUMBER_JOBS, message, delay_seconds=self._poll_seconds)
+            return job
+        except PhoneNumberFailed as failure:
+            job = self._fail(job, failure.detail)
+            self._save(job, etag)
+        except Conflict:
+            log.info("Phone number job %s was advanced by another delivery", job.id)
+            return None
+        log.info("Phone number job %s (%s) %s", job.id, job.kind, job.status)
+        return job
+
+    def _step(self, job: PhoneNumberJob) -> PhoneNumberJob:
+        now = self._clock.now()
+        if job.kind == "purchase":
+            if job.status == "queued":
+                assert job.order is not None
+                order = job.order
+                token = self._provider.begin_search(
+                    NumberSearch(order.country_code, order.number_type, order.area_code)
+                )
+                return job.model_copy(update={"status": "searching", "operation": token, "updated_at": now})
+            if job.status == "searching":
+                found = self._provider.search_result(job.operation or "")
+                token = self._provider.begin_purchase(found.search_id)
+                update = {
+                    "status": "purchasing",
+                    "number": found.numbers[0],
+                    "search_id": found.search_id,
+                    "operation": token,
+                    "monthly_cost": found.monthly_cost,
+                    "updated_at": now,
+                }
+                return job.model_copy(update=update)
+            if job.status == "purchasing":
+                try:
+                    self._provider.purchase_result(job.operation or "")
+                except PhoneNumberFailed:
+                    if not (job.number and self._provider.holds(job.number)):
+                        raise
+                return self._acquired(job)
+        else:
+            if job.status == "queued":
+                token = self._provider.begin_release(job.number or "")
+                return job.model_copy(update={"status": "releasing", "operation": token, "updated_at": now})
+            if job.status == "releasing":
+                self._provider.release_result(job.operation or "")
+                self._numbers.delete(job.tenant_id, job.number or "")
+                self._audit.record(
+                    tenant_id=job.tenant_id,
+                    user_id=job.created_by,
+                    action="released",
+                    entity="phone_number",
+                    entity_id=job.id,
+                )
+                return job.model_copy(update={"status": "succeeded", "operation": None, "updated_at": now})
+        raise PhoneNumberFailed(f"The job is in an unexpected state ({job.kind}, {job.status}).")
+
+    def _acquired(self, job: PhoneNumberJob) -> PhoneNumberJob:
+        assert job.order is not None and job.number is not None
+        now = self._clock.now()
+        self._numbers.upsert(
+            PhoneNumber(
+                tenant_id=job.tenant_id,
+                number=job.number,
+                country_code=job.order.country_code,
+                number_type=job.order.number_type,
+                monthly_cost=job.monthly_cost,
+                acquired_at=now,
+                acquired_by=job.created_by,
+            )
+        )
+        self._audit.record(
+            tenant_id=job.tenant_id,
+            user_id=job.created_by,
+            action="acquired",
+            entity="phone_number",
+            entity_id=job.id,
+        )
+        return job.model_copy(update={"status": "succeeded", "operation": None, "updated_at": now})
+
+    def _fail(self, job: PhoneNumberJob, reason: str) -> PhoneNumberJob:
+        if job.kind == "release" and job.number:
+            held = self._numbers.find(job.tenant_id, job.number)
+            if held is not None:
+                self._numbers.upsert(held.model_copy(update={"status": "active"}))
+        return job.model_copy(
+            update={"status": "failed", "error": reason, "operation": None, "updated_at": self._clock.now()}
+        )
+
+    # --- helpers ---
+
+    def _new_job(self, principal: Principal, kind: str, **fields: object) -> PhoneNumberJob:
+        now = self._clock.now()
+        job = PhoneNumberJob.model_validate(
+            {
+                "tenant_id": principal.tenant_id,
+                "id": uuid.uuid4().hex,
+                "kind": kind,
+                "created_by": principal.user_id,
+                "created_at": now,
+                "updated_at": now,
+                **fields,
+            }
+        )
+        self._jobs.create(job)
+        self._queues.send(PHONE_NUMBER_JOBS, PhoneNumberJobMessage(tenant_id=job.tenant_id, job_id=job.id))
+        return job
+
+    def _save(self, job: PhoneNumberJob, etag: str) -> str:
+        return self._jobs.replace(job, etag).etag
+
+    def _held(self, tenant_id: str, number: str) -> Versioned[PhoneNumber]:
+        if not re.fullmatch(E164, number):
+            raise InvalidInput("A phone number is in E.164 form, e.g. +18335550100.", {"number": "not E.164"})
+        try:
+            return self._numbers.get_versioned(tenant_id, number)
+        except NotFound:
+            raise NotFound("Your organisation holds no such phone number.") from None
+
+    def _links(self, tenant_id: str) -> dict[str, list[str]]:
+        links: dict[str, list[str]] = {}
+        for settings in self._settings.iterate(tenant_id):
+            if settings.sender_number:
+                links.setdefault(settings.sender_number, []).append(settings.endpoint_id)
+        return links
+
+    @staticmethod
+    def _public(number: PhoneNumber, links: dict[str, list[str]]) -> PhoneNumberPublic:
+        return PhoneNumberPublic(
+            linked_endpoint_ids=sorted(links.get(number.number, [])),
+            **number.model_dump(exclude={"tenant_id", "acquired_by"}),
+        )

@@ -1,1 +1,0 @@
-"""Pydantic models: stored rows, API bodies (XCreate / XUpdate / XPublic) and queue message schemas."""

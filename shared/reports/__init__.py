@@ -1,0 +1,1 @@
+"""Usage reports: visit summaries, visits, texts and call quality, CSV exports."""

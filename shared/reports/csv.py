@@ -1,0 +1,76 @@
+"""Reports as CSV downloads: one row per visit, per text type, per call-quality figure."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from shared.reports.models import (
+    CallQualityReport,
+    SmsReport,
+    VisitReport,
+)
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV for spreadsheets: ISO times, empty cells for unknowns, and no cell a spreadsheet would run as a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        cells = []
+        for value in row:
+            text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
+            cells.append("'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text)
+        writer.writerow(cells)
+    return out.getvalue()
+
+
+VISIT_COLUMNS = (
+    "appointment_key",
+    "endpoint_id",
+    "department_id",
+    "scheduled_start_utc",
+    "start_utc",
+    "duration_seconds",
+    "lobby_wait_seconds",
+    "attendees",
+    "status",
+    "sms_sent",
+)
+
+
+def visits_csv(report: VisitReport) -> str:
+    return csv_text(
+        VISIT_COLUMNS,
+        (
+            (
+                r.appointment_key,
+                r.endpoint_id,
+                r.department_id,
+                r.scheduled_start,
+                r.start,
+                r.duration_seconds,
+                r.lobby_wait_seconds,
+                r.attendees,
+                r.status,
+                r.sms_sent,
+            )
+            for r in report.items
+        ),
+    )
+
+
+def sms_csv(report: SmsReport) -> str:
+    rows = [(kind, c.sent, c.delivered, c.failed, c.opted_out) for kind, c in report.by_type.items()]
+    totals = report.totals
+    rows.append(("total", totals.sent, totals.delivered, totals.failed, totals.opted_out))
+    return csv_text(("type", "sent", "delivered", "failed", "opted_out"), rows)
+
+
+def call_quality_csv(report: CallQualityReport) -> str:
+    return csv_text(
+        ("provider", "reported", "calls", "detail"), [(report.provider, report.reported, report.calls, report.detail)]
+    )

@@ -1,0 +1,214 @@
+"""Usage reports for an organisation's admins: visits, texts and call quality over a range of UTC days (the
+last 7, 30 or 90, or a custom range of up to a year), each also as CSV.
+
+Visits come from the summaries the participant-events processor keeps (one key range per report), plus
+appointments booked through scheduling messages that ended with nobody in the meeting (no-shows without a
+launch). Texts come from the SMS status rows of the organisation's endpoints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+
+from shared.auth.principal import Principal, Role
+from shared.core.clock import Clock
+from shared.core.errors import InvalidInput, NotFound
+from shared.hl7.siu import AppointmentStatus
+from shared.messaging.models import SmsMessageStatus
+from shared.messaging.tables import SmsMessageRepository
+from shared.reports.models import (
+    CallQualityReport,
+    ReportRange,
+    SmsCounts,
+    SmsReport,
+    VisitFilter,
+    VisitReport,
+    VisitRow,
+    VisitTotals,
+)
+from shared.reports.tables import VisitSummaryRepository
+from shared.setup.models import Organisation
+from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
+from shared.storage.routing import Tables
+from shared.visits.tables import AppointmentRepository
+
+PRESETS = (7, 30, 90)
+
+
+MAX_DAYS = 366
+
+
+SMS_LOOKBACK = timedelta(days=60)  # confirmations go out days or weeks before the visit they are for
+
+
+SENT = frozenset({"sent", "delivered", "failed"})
+
+
+SMS_TYPES = ("scheduled", "rescheduled", "cancelled", "reminder")
+
+
+def _moment(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+class Reports:
+    def __init__(self, tables: Tables, clock: Clock, meeting_provider: str) -> None:
+        self._tables = tables
+        self._clock = clock
+        self._provider = meeting_provider
+
+    def range(self, days: str | None, start: str | None, end: str | None) -> ReportRange:
+        """`days` (7, 30 or 90, ending today), or `start` and `end` (ISO dates, inclusive); default 30 days."""
+        today = self._clock.now().astimezone(UTC).date()
+        if start or end:
+            if days:
+                raise InvalidInput("Give either days or start and end, not both.", {"days": "leave out"})
+            try:
+                first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
+            except ValueError:
+                raise InvalidInput(
+                    "start and end are both needed, as dates such as 2026-11-01.", {"start": "YYYY-MM-DD"}
+                ) from None
+            if last < first:
+                raise InvalidInput("end is before start.", {"end": "on or after start"})
+            if (last - first).days + 1 > MAX_DAYS:
+                raise InvalidInput(f"A report covers at most {MAX_DAYS} days.", {"start": "a later date"})
+            return ReportRange(start=first, end=last)
+        count = int(days) if days and days.isdigit() else (30 if not days else 0)
+        if count not in PRESETS:
+            raise InvalidInput("days is 7, 30 or 90; or give start and end.", {"days": "7, 30 or 90"})
+        return ReportRange(start=today - timedelta(days=count - 1), end=today)
+
+    def _organisation(self, principal: Principal) -> Organisation:
+        principal.require(Role.ADMIN)
+        organisation = self._tables.control(OrganisationRepository).find(principal.tenant_id, "organisation")
+        if organisation is None:
+            raise NotFound("Your organisation is not set up yet.")
+        return organisation
+
+    def _endpoint_ids(self, tenant_id: str) -> list[str]:
+        return [e.id for e in self._tables.control(FhirEndpointRepository).iterate(tenant_id)]
+
+    def _messages(
+        self, organisation: Organisation, endpoints: list[str], since: datetime, until: datetime
+    ) -> list[SmsMessageStatus]:
+        rows = self._tables.data(organisation, SmsMessageRepository)
+        found: list[SmsMessageStatus] = []
+        for endpoint in endpoints:
+            found.extend(
+                rows.iterate(
+                    endpoint,
+                    query="created_at ge @since and created_at lt @until",
+                    parameters={"since": since, "until": until},
+                )
+            )
+        return found
+
+    def visits(self, principal: Principal, span: ReportRange, filters: VisitFilter | None = None) -> VisitReport:
+        filters = filters or VisitFilter()
+        organisation = self._organisation(principal)
+        since, until = _moment(span.start), _moment(span.end + timedelta(days=1))
+        summaries = list(
+            self._tables.data(organisation, VisitSummaryRepository).iterate(
+                principal.tenant_id,
+                query="RowKey ge @first and RowKey lt @after",
+                parameters={"first": f"{span.start:%Y%m%d}", "after": f"{span.end + timedelta(days=1):%Y%m%d}"},
+            )
+        )
+        endpoints = [e for e in self._endpoint_ids(principal.tenant_id) if filters.endpoint_id in (None, e)]
+        appointments = self._tables.data(organisation, AppointmentRepository)
+        scheduled: dict[str, datetime] = {}
+        no_launch: list[VisitRow] = []
+        known = {s.appointment_key for s in summaries}
+        now = self._clock.now()
+        for endpoint in endpoints:
+            for appointment in appointments.iterate(
+                endpoint, query="start ge @since and start lt @until", parameters={"since": since, "until": until}
+            ):
+                scheduled[appointment.appointment_key] = appointment.start
+                past = appointment.end <= now
+                booked = appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.NOSHOW)
+                if appointment.appointment_key not in known and past and booked:
+                    no_launch.append(
+                        VisitRow(
+                            appointment_key=appointment.appointment_key,
+                            day=appointment.start.astimezone(UTC).date(),
+                            endpoint_id=endpoint,
+                            department_id=None,
+                            scheduled_start=appointment.start,
+                            start=None,
+                            duration_seconds=None,
+                            lobby_wait_seconds=None,
+                            attendees=0,
+                            status="no_show",
+                            sms_sent=0,
+                        )
+                    )
+        texts = Counter(
+            m.appointment_key
+            for m in self._messages(organisation, endpoints, since - SMS_LOOKBACK, until)
+            if m.status in SENT
+        )
+        items = [
+            VisitRow(
+                appointment_key=s.appointment_key,
+                day=datetime.strptime(s.day, "%Y%m%d").date(),
+                endpoint_id=s.endpoint_id,
+                department_id=s.department_id,
+                scheduled_start=scheduled.get(s.appointment_key),
+                start=s.start,
+                duration_seconds=round((s.end - s.start).total_seconds()) if s.start and s.end else None,
+                lobby_wait_seconds=s.lobby_wait_seconds,
+                attendees=s.attendees,
+                status=s.status,
+                sms_sent=0,
+            )
+            for s in summaries
+        ] + no_launch
+        items = [row.model_copy(update={"sms_sent": texts[row.appointment_key]}) for row in items if filters.keeps(row)]
+        items.sort(key=lambda r: (r.start or r.scheduled_start or since, r.appointment_key))
+        return VisitReport(range=span, filters=filters, totals=_totals(items), items=items)
+
+    def sms(self, principal: Principal, span: ReportRange) -> SmsReport:
+        organisation = self._organisation(principal)
+        since, until = _moment(span.start), _moment(span.end + timedelta(days=1))
+        by_type = {kind: SmsCounts() for kind in SMS_TYPES}
+        for message in self._messages(organisation, self._endpoint_ids(principal.tenant_id), since, until):
+            counts = by_type.setdefault(message.type, SmsCounts())
+            if message.status in SENT:
+                counts.sent += 1
+            if message.status in ("delivered", "failed", "opted_out"):
+                setattr(counts, message.status, getattr(counts, message.status) + 1)
+        totals = SmsCounts(
+            **{field: sum(getattr(c, field) for c in by_type.values()) for field in SmsCounts.model_fields}
+        )
+        return SmsReport(range=span, totals=totals, by_type=by_type)
+
+    def call_quality(self, principal: Principal, span: ReportRange) -> CallQualityReport:
+        self._organisation(principal)
+        if self._provider == "local":
+            detail = "The local meeting provider does not measure call quality."
+        else:
+            detail = (
+                "Microsoft Teams reports call quality in its call records (CallRecords.Read.All); the connector does "
+                "not read them yet. See the Teams admin center's call quality dashboard."
+            )
+        return CallQualityReport(range=span, provider=self._provider, reported=False, detail=detail)
+
+
+def _average(values: list[int]) -> int | None:
+    return round(sum(values) / len(values)) if values else None
+
+
+def _totals(items: list[VisitRow]) -> VisitTotals:
+    outcomes = Counter(row.status for row in items)
+    return VisitTotals(
+        visits=len(items),
+        completed=outcomes["completed"],
+        no_show=outcomes["no_show"],
+        in_progress=outcomes["in_progress"],
+        average_duration_seconds=_average([r.duration_seconds for r in items if r.duration_seconds is not None]),
+        average_lobby_wait_seconds=_average([r.lobby_wait_seconds for r in items if r.lobby_wait_seconds is not None]),
+        sms_sent=sum(r.sms_sent for r in items),
+    )

@@ -1,0 +1,213 @@
+"""The `hl7-inbound` processor: a queued SIU message becomes the appointment's latest state, its reminder index
+entry, and (per the endpoint's settings) a confirmation text.
+
+Idempotent: the appointment's version is the message's MSH-7 time and control ID, so a duplicate or an older
+message changes nothing and sends nothing, and out-of-order messages settle on the latest. A confirmation is
+written into the appointment together with the new state (`pending_sms`) and cleared once sent, so a crash in
+between re-sends it on the queue's retry; the SMS service skips a message it has already recorded as sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from shared.core.clock import Clock
+from shared.core.errors import Conflict, NotFound
+from shared.hl7.siu import AppointmentEvent, AppointmentStatus, describe, parse_siu
+from shared.messaging.models import ReminderReindex, SmsSettings
+from shared.messaging.texts import SmsService
+from shared.scheduling.models import InboundHl7, ReminderDue
+from shared.scheduling.tables import ReminderIndexRepository
+from shared.setup.models import FhirEndpoint, Organisation
+from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
+from shared.storage.repository import Versioned
+from shared.storage.routing import Tables
+from shared.visits.models import Appointment, SmsType, appointment_key
+from shared.visits.tables import AppointmentRepository
+
+log = logging.getLogger(__name__)
+
+
+Outcome = Literal["applied", "duplicate", "older"]
+
+
+ACTIVE = (AppointmentStatus.BOOKED,)
+
+
+def visit_reference(event: AppointmentEvent) -> str:
+    """The same reference the launch records use (the visit CSN), so texts and launches share one meeting."""
+    return f"csn:{event.visit_id}" if event.visit_id else f"appointment:{event.appointment_id}"
+
+
+def minute_of(moment: datetime) -> str:
+    return moment.strftime("%Y%m%d%H%M")
+
+
+class AppointmentProcessor:
+    def __init__(self, *, tables: Tables, sms: SmsService, clock: Clock) -> None:
+        self._tables = tables
+        self._sms = sms
+        self._clock = clock
+
+    def process(self, inbound: InboundHl7) -> Outcome:
+        endpoint = self._tables.control(FhirEndpointRepository).find(inbound.tenant_id, inbound.endpoint_id)
+        organisation = self._tables.control(OrganisationRepository).find(inbound.tenant_id, "organisation")
+        if endpoint is None or organisation is None:
+            raise NotFound(f"Endpoint {inbound.endpoint_id} no longer exists; the message cannot be applied.")
+        event = parse_siu(inbound.message, ZoneInfo(endpoint.time_zone))
+        for _ in range(5):  # optimistic concurrency: another worker may write the same appointment meanwhile
+            try:
+                return self._apply(organisation, endpoint, event, inbound)
+            except Conflict:
+                continue
+        raise Conflict(f"Appointment update for message {inbound.control_id} kept colliding; it will be retried.")
+
+    def _apply(
+        self, organisation: Organisation, endpoint: FhirEndpoint, event: AppointmentEvent, inbound: InboundHl7
+    ) -> Outcome:
+        appointments = self._tables.data(organisation, AppointmentRepository)
+        key = appointment_key(organisation.tenant_id, endpoint.id, visit_reference(event))
+        version = f"{(event.message_time or inbound.received_at):%Y%m%d%H%M%S%f}|{event.message_id}"
+        try:
+            current: Versioned[Appointment] | None = appointments.get_versioned(endpoint.id, key)
+        except NotFound:
+            current = None
+        if current is not None:
+            if current.item.version == version:
+                if current.item.pending_sms:
+                    self._send_pending(organisation, endpoint, current)
+                log.info("HL7 %s: duplicate", describe(event))
+                return "duplicate"
+            if current.item.version > version:
+                log.info("HL7 %s: older than the stored state, ignored", describe(event))
+                return "older"
+        previous = current.item if current else None
+        kind = self._confirmation(previous, event)
+        settings = self._sms.settings_for(organisation.tenant_id, endpoint.id)
+        due = self._reminder_due(event.status, event.phone, event.start, settings)
+        updated = Appointment(
+            endpoint_id=endpoint.id,
+            appointment_key=key,
+            start=event.start,
+            end=event.end,
+            status=event.status,
+            version=version,
+            phone=event.phone if event.end > self._clock.now() else None,
+            phone_problem=event.phone_problem,
+            reminder_due_at=due,
+            pending_sms=kind,
+        )
+        stored = appointments.replace(updated, current.etag) if current else appointments.create(updated)
+        self._reindex(organisation, previous, updated)
+        if kind:
+            self._send_pending(organisation, endpoint, stored, settings)
+        log.info("HL7 %s applied", describe(event))
+        return "applied"
+
+    def _reminder_due(
+        self, status: AppointmentStatus, phone: str | None, start: datetime, settings: SmsSettings | None
+    ) -> datetime | None:
+        if status not in ACTIVE or not phone or settings is None or not settings.reminder_enabled:
+            return None
+        due = start - timedelta(minutes=settings.reminder_minutes_before)
+        return due if due > self._clock.now() else None
+
+    def reschedule_reminders(self, change: ReminderReindex) -> int:
+        """The endpoint's reminder timing changed: move (or drop) the reminders of its future appointments.
+
+        An appointment without a pending reminder gets one only if reminders were off before (with them on, no
+        pending reminder means it was sent, is being sent, or was already due at booking), and only if none was
+        sent for its current version.
+        """
+        endpoint = self._tables.control(FhirEndpointRepository).find(change.tenant_id, change.endpoint_id)
+        organisation = self._tables.control(OrganisationRepository).find(change.tenant_id, "organisation")
+        if endpoint is None or organisation is None:
+            return 0
+        settings = self._sms.settings_for(change.tenant_id, endpoint.id)
+        appointments = self._tables.data(organisation, AppointmentRepository)
+        moved = 0
+        future = appointments.iterate(endpoint.id, query="start gt @now", parameters={"now": self._clock.now()})
+        for appointment in future:
+            for _ in range(5):
+                try:
+                    moved += self._reschedule(organisation, appointments, appointment, settings, change)
+                    break
+                except Conflict:  # a scheduling message or a reminder tick wrote it meanwhile: look again
+                    continue
+        log.info("Reminders of endpoint %s rescheduled: %d moved", endpoint.id, moved)
+        return moved
+
+    def _reschedule(
+        self,
+        organisation: Organisation,
+        appointments: AppointmentRepository,
+        appointment: Appointment,
+        settings: SmsSettings | None,
+        change: ReminderReindex,
+    ) -> int:
+        stored = appointments.get_versioned(appointment.endpoint_id, appointment.appointment_key)
+        current = stored.item
+        due = self._reminder_due(current.status, current.phone, current.start, settings)
+        if current.reminder_due_at is None and (
+            change.reminders_were_enabled or self._sms.decided(organisation, current, "reminder")
+        ):
+            due = None
+        if due == current.reminder_due_at:
+            return 0
+        updated = current.model_copy(update={"reminder_due_at": due})
+        appointments.replace(updated, stored.etag)
+        self._reindex(organisation, current, updated)
+        return 1
+
+    @staticmethod
+    def _confirmation(previous: Appointment | None, event: AppointmentEvent) -> SmsType | None:
+        if event.status in (AppointmentStatus.CANCELLED, AppointmentStatus.DELETED):
+            return "cancelled" if previous is None or previous.status in ACTIVE else None
+        if event.status not in ACTIVE:
+            return None
+        if previous is None or previous.status not in ACTIVE:
+            return "scheduled"
+        if previous.start != event.start:
+            return "rescheduled"
+        return None
+
+    def _reindex(self, organisation: Organisation, previous: Appointment | None, updated: Appointment) -> None:
+        index = self._tables.data(organisation, ReminderIndexRepository)
+        if previous is not None and previous.reminder_due_at and previous.reminder_due_at != updated.reminder_due_at:
+            index.delete(minute_of(previous.reminder_due_at), f"{previous.endpoint_id}|{previous.appointment_key}")
+        if updated.reminder_due_at:
+            index.upsert(
+                ReminderDue(
+                    minute=minute_of(updated.reminder_due_at),
+                    tenant_id=organisation.tenant_id,
+                    endpoint_id=updated.endpoint_id,
+                    appointment_key=updated.appointment_key,
+                    due_at=updated.reminder_due_at,
+                )
+            )
+
+    def _send_pending(
+        self,
+        organisation: Organisation,
+        endpoint: FhirEndpoint,
+        stored: Versioned[Appointment],
+        settings: SmsSettings | None = None,
+    ) -> None:
+        appointment = stored.item
+        assert appointment.pending_sms is not None
+        self._sms.send(
+            organisation=organisation,
+            endpoint=endpoint,
+            appointment=appointment,
+            kind=appointment.pending_sms,
+            settings=settings,
+        )
+        try:
+            self._tables.data(organisation, AppointmentRepository).replace(
+                appointment.model_copy(update={"pending_sms": None}), stored.etag
+            )
+        except Conflict:
+            pass  # a newer message already replaced the appointment; its own confirmation decides

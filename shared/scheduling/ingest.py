@@ -1,0 +1,111 @@
+"""HL7 over HTTP: verify, then enqueue, then acknowledge. Nothing is stored or queued for a message that fails
+any check (AR); AA is sent only once the message is safely on the `hl7-inbound` queue (AE otherwise)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from shared.core.clock import Clock
+from shared.core.errors import NotFound
+from shared.hl7 import AckCode, Hl7Rejected
+from shared.hl7.ack import HTTP_STATUS, build_ack
+from shared.hl7.framing import unframe
+from shared.hl7.signature import verify_signature
+from shared.hl7.siu import parse_siu
+from shared.scheduling.models import InboundHl7
+from shared.setup.certificates import CertificateService
+from shared.setup.models import EndpointStatus, FhirEndpoint
+from shared.setup.tables import FhirEndpointRepository
+from shared.storage.queues import HL7_INBOUND, QueueSender
+
+log = logging.getLogger(__name__)
+
+
+MAX_QUEUED_BYTES = 48 * 1024  # a queue message holds 64 KB once Base64-encoded
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    code: AckCode
+    body: str
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS[self.code]
+
+
+class Hl7Ingest:
+    def __init__(
+        self,
+        *,
+        endpoints: FhirEndpointRepository,
+        certificates: CertificateService,
+        queues: QueueSender,
+        clock: Clock,
+        max_age: timedelta,
+    ) -> None:
+        self._endpoints = endpoints
+        self._certificates = certificates
+        self._queues = queues
+        self._clock = clock
+        self._max_age = max_age
+        self._owners: dict[str, str] = {}  # endpoint ID -> tenant ID; never changes, so cached per worker
+        self._lock = threading.Lock()
+
+    def _endpoint(self, endpoint_id: str) -> FhirEndpoint | None:
+        with self._lock:
+            tenant = self._owners.get(endpoint_id)
+        if tenant is not None:
+            return self._endpoints.find(tenant, endpoint_id)
+        found = next(iter(self._endpoints.iterate(query="id eq @id", parameters={"id": endpoint_id})), None)
+        if found is not None:
+            with self._lock:
+                self._owners[endpoint_id] = found.tenant_id
+        return found
+
+    def receive(
+        self, endpoint_id: str, body: bytes, *, content_type: str | None, signature: str | None
+    ) -> Acknowledgement:
+        now = self._clock.now()
+        control_id: str | None = None
+        try:
+            endpoint = self._endpoint(endpoint_id)
+            if endpoint is None or endpoint.status != EndpointStatus.APPROVED:
+                raise Hl7Rejected("This HL7 endpoint is not configured or not approved.")
+            try:
+                certificate = self._certificates.for_environment(endpoint.tenant_id, endpoint.environment)
+            except NotFound as missing:
+                raise Hl7Rejected(missing.detail) from None
+            verify_signature(body, signature, certificate.der, now)
+            text = unframe(body, content_type)
+            if len(text.encode()) > MAX_QUEUED_BYTES:
+                raise Hl7Rejected("The message is too large for a scheduling message (48 KB at most).")
+            event = parse_siu(text, ZoneInfo(endpoint.time_zone))
+            control_id = event.message_id
+            if event.message_time is not None and now - event.message_time > self._max_age:
+                raise Hl7Rejected("The message is older than the accepted window (MSH-7); it was not processed.")
+        except Hl7Rejected as rejected:
+            log.warning("HL7 message for endpoint %s rejected: %s", endpoint_id, rejected.detail)
+            return Acknowledgement("AR", build_ack(code="AR", original=control_id, now=now, text=rejected.detail))
+        try:
+            self._queues.send(
+                HL7_INBOUND,
+                InboundHl7(
+                    tenant_id=endpoint.tenant_id,
+                    endpoint_id=endpoint.id,
+                    control_id=event.message_id,
+                    received_at=now,
+                    message=text,
+                ),
+            )
+        except Exception:
+            log.exception("HL7 message %s for endpoint %s could not be queued", control_id, endpoint_id)
+            return Acknowledgement(
+                "AE", build_ack(code="AE", original=control_id, now=now, text="Not queued; send it again.")
+            )
+        log.info("HL7 message %s (%s) for endpoint %s queued", control_id, event.event, endpoint_id)
+        return Acknowledgement("AA", build_ack(code="AA", original=control_id, now=now))

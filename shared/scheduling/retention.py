@@ -1,0 +1,38 @@
+"""Retention: an appointment's phone number is deleted once the appointment has taken place."""
+
+from __future__ import annotations
+
+import logging
+
+from shared.core.clock import Clock
+from shared.core.errors import Conflict, NotFound
+from shared.core.settings import Geography
+from shared.storage.routing import Tables
+from shared.visits.tables import AppointmentRepository
+
+log = logging.getLogger(__name__)
+
+
+class PhoneRetention:
+    """Phone numbers are kept only until the appointment has ended."""
+
+    def __init__(self, tables: Tables, clock: Clock) -> None:
+        self._tables = tables
+        self._clock = clock
+
+    def run(self, geography: Geography) -> int:
+        appointments = self._tables.in_geography(geography, AppointmentRepository)
+        ended = appointments.iterate(
+            query="end lt @now and phone gt @empty", parameters={"now": self._clock.now(), "empty": ""}
+        )
+        deleted = 0
+        for appointment in ended:
+            try:
+                current = appointments.get_versioned(appointment.endpoint_id, appointment.appointment_key)
+                appointments.replace(current.item.model_copy(update={"phone": None}), current.etag)
+                deleted += 1
+            except (Conflict, NotFound):
+                continue  # changed meanwhile: the next run looks again
+        if deleted:
+            log.info("Deleted %d phone numbers of ended appointments in %s", deleted, geography.value)
+        return deleted

@@ -1,1 +1,0 @@
-"""Use cases. They take repositories and clients as arguments and never read the environment."""

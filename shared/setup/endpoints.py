@@ -1,0 +1,201 @@
+"""FHIR endpoints: create (probing SMART discovery), list, read, update, submit for approval, delete."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+from shared.auth.principal import Principal, Role
+from shared.core.clock import Clock
+from shared.core.errors import Conflict, InvalidInput, NotFound
+from shared.setup.audit import AuditLog
+from shared.setup.models import (
+    EndpointStatus,
+    EndpointUrl,
+    FhirEndpoint,
+    FhirEndpointCreate,
+    FhirEndpointUpdate,
+    Organisation,
+)
+from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository, OrganisationRepository
+from shared.smart.discovery import SmartDiscovery
+
+# Changing only these leaves an approval in place.
+COSMETIC_FIELDS = frozenset({"display_name"})
+
+
+def normalise_base_url(value: str, *, allow_http: bool) -> str:
+    """https (http only locally), no credentials, query or fragment, lower-case host, no trailing slash."""
+
+    def bad(reason: str) -> InvalidInput:
+        return InvalidInput(f"The FHIR base URL {reason}.", {"base_url": reason})
+
+    parts = urlsplit(value.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in ({"https", "http"} if allow_http else {"https"}):
+        raise bad("must start with https://")
+    if not parts.hostname:
+        raise bad("has no host name")
+    if parts.username or parts.password:
+        raise bad("must not contain a user name or password")
+    if parts.query or parts.fragment or value.strip().endswith(("?", "#")):
+        raise bad("must not contain a query (?) or fragment (#)")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        raise bad("has an invalid port") from None
+    default_port = {"https": 443, "http": 80}[scheme]
+    netloc = host if port in (None, default_port) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+class EndpointService:
+    def __init__(
+        self,
+        *,
+        endpoints: FhirEndpointRepository,
+        urls: EndpointUrlRepository,
+        organisations: OrganisationRepository,
+        discovery: SmartDiscovery,
+        audit: AuditLog,
+        clock: Clock,
+        allow_http: bool,
+    ) -> None:
+        self._endpoints = endpoints
+        self._urls = urls
+        self._organisations = organisations
+        self._discovery = discovery
+        self._audit = audit
+        self._clock = clock
+        self._allow_http = allow_http
+
+    def _organisation(self, principal: Principal) -> Organisation:
+        organisation = self._organisations.find(principal.tenant_id, "organisation")
+        if organisation is None:
+            raise Conflict("Set up your organisation first (name and geography), then add FHIR endpoints.")
+        return organisation
+
+    def _audit_change(self, principal: Principal, action: str, endpoint_id: str, fields: set[str]) -> None:
+        self._audit.by(
+            principal,
+            action=action,
+            entity="fhir_endpoint",
+            entity_id=endpoint_id,
+            fields=fields,
+        )
+
+    def list_endpoints(self, principal: Principal) -> list[FhirEndpoint]:
+        principal.require(Role.ADMIN, Role.APPROVER)
+        return sorted(self._endpoints.iterate(principal.tenant_id), key=lambda e: e.created_at)
+
+    def get(self, principal: Principal, endpoint_id: str) -> FhirEndpoint:
+        principal.require(Role.ADMIN, Role.APPROVER)
+        return self.get_versioned(principal, endpoint_id)[0]
+
+    def get_versioned(self, principal: Principal, endpoint_id: str) -> tuple[FhirEndpoint, str]:
+        try:
+            stored = self._endpoints.get_versioned(principal.tenant_id, endpoint_id)
+        except NotFound:
+            raise NotFound(f"There is no FHIR endpoint {endpoint_id} in your organisation.") from None
+        return stored.item, stored.etag
+
+    def _claim_url(self, principal: Principal, base_url: str, endpoint_id: str) -> None:
+        try:
+            self._urls.create(EndpointUrl(tenant_id=principal.tenant_id, base_url=base_url, endpoint_id=endpoint_id))
+        except Conflict:
+            raise Conflict(f"{base_url} is already configured in your organisation.") from None
+
+    def create(self, principal: Principal, request: FhirEndpointCreate) -> FhirEndpoint:
+        principal.require(Role.ADMIN)
+        organisation = self._organisation(principal)
+        base_url = normalise_base_url(request.base_url, allow_http=self._allow_http)
+        discovery = self._discovery.discover(base_url, request.client_id, fresh=True)
+        endpoint_id = uuid.uuid4().hex[:16]
+        now = self._clock.now()
+        endpoint = FhirEndpoint(
+            tenant_id=principal.tenant_id,
+            id=endpoint_id,
+            base_url=base_url,
+            environment=request.environment,
+            approver=request.approver,
+            time_zone=request.time_zone or organisation.time_zone,
+            vendor=request.vendor,
+            client_id=request.client_id,
+            display_name=request.display_name,
+            discovery=discovery,
+            created_at=now,
+            created_by=principal.user_id,
+            updated_at=now,
+            updated_by=principal.user_id,
+        )
+        self._claim_url(principal, base_url, endpoint_id)
+        try:
+            self._endpoints.create(endpoint)
+        except Exception:
+            self._urls.delete(base_url, principal.tenant_id)
+            raise
+        self._audit_change(principal, "create", endpoint_id, set(request.model_fields_set) | {"base_url", "status"})
+        return endpoint
+
+    def update(self, principal: Principal, endpoint_id: str, request: FhirEndpointUpdate) -> FhirEndpoint:
+        principal.require(Role.ADMIN)
+        endpoint, etag = self.get_versioned(principal, endpoint_id)
+        changes = request.model_dump(exclude_unset=True)
+        if "base_url" in changes:
+            changes["base_url"] = normalise_base_url(changes["base_url"], allow_http=self._allow_http)
+        if changes.get("time_zone") is None:
+            changes.pop("time_zone", None)
+        changed = {name for name, value in changes.items() if getattr(endpoint, name) != value}
+        if not changed:
+            return endpoint
+        updated = endpoint.model_copy(update=changes)
+        client_id = changes.get("client_id", endpoint.client_id)
+        if {"base_url", "client_id"} & changed:
+            updated.discovery = self._discovery.discover(updated.base_url, client_id, fresh=True)
+        if changed - COSMETIC_FIELDS and endpoint.status != EndpointStatus.DRAFT:
+            # The approval was for the old configuration: it must be signed in and approved again.
+            updated.status = EndpointStatus.PENDING_APPROVAL
+            updated.validated_ehr_user = updated.validated_at = None
+            updated.decided_by = updated.decided_at = updated.decision_comment = None
+            changed.add("status")
+        updated.updated_at = self._clock.now()
+        updated.updated_by = principal.user_id
+        if "base_url" in changed:
+            self._claim_url(principal, updated.base_url, endpoint_id)
+        try:
+            self._endpoints.replace(updated, etag)
+        except Exception:
+            if "base_url" in changed:
+                self._urls.delete(updated.base_url, principal.tenant_id)
+            raise
+        if "base_url" in changed:
+            self._urls.delete(endpoint.base_url, principal.tenant_id)
+        self._audit_change(principal, "update", endpoint_id, changed)
+        return updated
+
+    def submit(self, principal: Principal, endpoint_id: str) -> FhirEndpoint:
+        """Draft -> pending approval: the configuration is complete and the approver can sign in."""
+        principal.require(Role.ADMIN)
+        endpoint, etag = self.get_versioned(principal, endpoint_id)
+        if endpoint.status != EndpointStatus.DRAFT:
+            raise Conflict(f"Only a draft can be submitted for approval; this endpoint is {endpoint.status.value}.")
+        endpoint = endpoint.model_copy(
+            update={
+                "status": EndpointStatus.PENDING_APPROVAL,
+                "updated_at": self._clock.now(),
+                "updated_by": principal.user_id,
+            }
+        )
+        self._endpoints.replace(endpoint, etag)
+        self._audit_change(principal, "submit", endpoint_id, {"status"})
+        return endpoint
+
+    def delete(self, principal: Principal, endpoint_id: str) -> None:
+        principal.require(Role.ADMIN)
+        endpoint, etag = self.get_versioned(principal, endpoint_id)
+        self._endpoints.delete(principal.tenant_id, endpoint_id, etag=etag)
+        self._urls.delete(endpoint.base_url, principal.tenant_id)
+        self._audit_change(principal, "delete", endpoint_id, set())

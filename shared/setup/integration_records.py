@@ -1,0 +1,100 @@
+"""The integration records an EHR analyst copies into the EHR once an endpoint is approved: for Epic these are
+FDI records (launch URL with Epic's context tokens, client ID, redirect URI); for other SMART EHRs the same
+values without the Epic tokens."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from shared.auth.principal import Principal, Role
+from shared.core.errors import Conflict
+from shared.setup.endpoints import EndpointService
+from shared.setup.models import EndpointStatus, FhirEndpoint, IntegrationRecord, IntegrationRecords, IntegrationValue
+
+# Epic context tokens the launch records pass through (see the launch issue): visit CSN, group-visit conference
+# ID, and the performing department for reports.
+EPIC_PROVIDER_CONTEXT = "sessionId=%CSN%&conferenceId=%CONFERENCEID%&departmentId=%PERFDEPID;;; ; ;;NONE;%"
+
+
+EPIC_PATIENT_CONTEXT = "sessionId=%CSN%&conferenceId=%CONFERENCEID%"
+
+
+SIU_EVENTS = "SIU^S12, SIU^S13, SIU^S14, SIU^S15, SIU^S17, SIU^S26"
+
+
+def _values(*pairs: tuple[str, str]) -> list[IntegrationValue]:
+    return [IntegrationValue(name=name, value=value) for name, value in pairs]
+
+
+def _launch_record(
+    kind: Literal["provider_launch", "patient_launch"],
+    title: str,
+    whose: str,
+    launch_url: str,
+    endpoint: FhirEndpoint,
+    api: str,
+) -> IntegrationRecord:
+    return IntegrationRecord(
+        kind=kind,
+        title=title,
+        description=f'Behind the {whose} "Begin virtual visit" button.',
+        values=_values(
+            ("Launch URL", launch_url),
+            ("Launch type", "SMART on FHIR EHR launch; the EHR adds iss and launch to the URL"),
+            ("Client ID", endpoint.client_id),
+            ("Redirect URI", f"{api}/launch/callback"),
+            ("FHIR base URL", endpoint.base_url),
+        ),
+    )
+
+
+def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecords:
+    api = f"{public_base}/api"
+    epic = endpoint.vendor == "epic"
+    provider_url = f"{api}/launch/provider" + (f"?{EPIC_PROVIDER_CONTEXT}" if epic else "")
+    patient_url = f"{api}/launch/patient" + (f"?{EPIC_PATIENT_CONTEXT}" if epic else "")
+    records = [
+        _launch_record("provider_launch", "Provider launch record", "clinician's", provider_url, endpoint, api),
+        _launch_record("patient_launch", "Patient launch record", "patient portal's", patient_url, endpoint, api),
+        IntegrationRecord(
+            kind="sms_direct",
+            title="SMS direct record",
+            description="The link patients receive by SMS; the connector signs one token per appointment and role.",
+            values=_values(("Join link", f"{api}/join/{{token}}"), ("Sign-in needed", "No")),
+        ),
+        IntegrationRecord(
+            kind="sms_configuration",
+            title="SMS configuration record",
+            description="Where the EHR sends signed HL7v2 scheduling messages for SMS confirmations and reminders.",
+            values=_values(
+                ("HL7 endpoint", f"{api}/hl7/{endpoint.id}"),
+                ("Method", "POST (HL7 over HTTP)"),
+                ("Content type", "application/hl7-v2; charset=utf-8"),
+                ("Signature header", "HL7-Signature: SHA512withRSA <base64 signature of the message bytes>"),
+                ("Certificate environment", endpoint.environment),
+                ("Message types", SIU_EVENTS),
+            ),
+        ),
+        IntegrationRecord(
+            kind="device_test",
+            title="Device test record",
+            description="Lets patients check camera, microphone and speaker before the visit.",
+            values=_values(("Launch URL", f"{api}/device-test"), ("Sign-in needed", "No")),
+        ),
+    ]
+    return IntegrationRecords(endpoint_id=endpoint.id, base_url=endpoint.base_url, records=records)
+
+
+class IntegrationRecordService:
+    def __init__(self, endpoints: EndpointService, public_base: str) -> None:
+        self._endpoints = endpoints
+        self._public_base = public_base
+
+    def records(self, principal: Principal, endpoint_id: str) -> IntegrationRecords:
+        principal.require(Role.ADMIN, Role.APPROVER)
+        endpoint = self._endpoints.get(principal, endpoint_id)
+        if endpoint.status != EndpointStatus.APPROVED:
+            raise Conflict(
+                f"Integration records are shown once the endpoint is approved; it is {endpoint.status.value}."
+            )
+        return build_records(endpoint, self._public_base)

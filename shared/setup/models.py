@@ -1,0 +1,259 @@
+"""An organisation, its FHIR endpoints and their approval, the EHR's HL7 signing certificates, and the audit log."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from typing import Annotated, Literal
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from shared.core.settings import Geography
+from shared.smart.discovery import SmartConfiguration
+
+
+def check_time_zone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError("must be an IANA time zone such as America/Chicago or Europe/Berlin")
+    return value
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # read from tzdata on first use, not at import
+
+
+TimeZone = Annotated[str, AfterValidator(check_time_zone)]
+
+
+class OrganisationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str = Field(min_length=1, max_length=200, description="The organisation's name, as staff know it.")
+    geography: Geography = Field(description="Where the organisation's data is stored: US, EU or APAC.")
+    time_zone: TimeZone = Field(default="UTC", description="Default IANA time zone for new FHIR endpoints.")
+
+
+class Organisation(BaseModel):
+    tenant_id: str = Field(min_length=1, max_length=64, description="Entra ID tenant ID.")
+    display_name: str = Field(min_length=1, max_length=200)
+    geography: Geography
+    time_zone: str = Field(default="UTC", description="Default IANA time zone for new FHIR endpoints.")
+    created_at: datetime
+    created_by: str = Field(default="", description="User ID of the admin who created it.")
+
+
+class OrganisationPublic(BaseModel):
+    tenant_id: str
+    display_name: str
+    geography: Geography
+    time_zone: str
+    created_at: datetime
+
+
+_UPN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class EndpointStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    VALIDATED = "validated"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+Environment = Literal["test", "prod"]
+
+
+Vendor = Literal["epic", "smart"]
+
+
+def check_upn(value: str) -> str:
+    value = value.strip().lower()
+    if not _UPN.match(value):
+        raise ValueError("must be the approver's user principal name, such as analyst@contoso.org")
+    return value
+
+
+Upn = Annotated[str, Field(max_length=256), AfterValidator(check_upn)]
+
+
+class FhirEndpointCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(min_length=1, max_length=2000, description="The FHIR base URL (the `iss` of launches).")
+    environment: Environment = Field(description="test or prod; decides which certificate signs HL7 messages.")
+    approver: Upn = Field(description="User principal name of the EHR analyst who approves it.")
+    time_zone: TimeZone | None = Field(
+        default=None, description="IANA time zone of the EHR's local times (default: the organisation's)."
+    )
+    vendor: Vendor = Field(default="epic", description="epic, or smart for any other SMART on FHIR EHR.")
+    client_id: str = Field(min_length=1, max_length=200, description="The SMART client ID registered with this EHR.")
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class FhirEndpointUpdate(BaseModel):
+    """Only the fields given change. Changing anything but the display name needs a new approval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(default=None, min_length=1, max_length=2000)
+    environment: Environment | None = None
+    approver: Upn | None = None
+    time_zone: TimeZone | None = None
+    vendor: Vendor | None = None
+    client_id: str | None = Field(default=None, min_length=1, max_length=200)
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class FhirEndpoint(BaseModel):
+    tenant_id: str
+    id: str
+    base_url: str
+    environment: Environment
+    approver: str
+    time_zone: str
+    vendor: Vendor
+    client_id: str
+    display_name: str | None = None
+    status: EndpointStatus = EndpointStatus.DRAFT
+    discovery: SmartConfiguration
+    validated_ehr_user: str | None = Field(default=None, description="EHR user ID of the approver's EHR sign-in.")
+    validated_at: datetime | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_comment: str | None = None
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class FhirEndpointPublic(BaseModel):
+    id: str
+    base_url: str
+    environment: Environment
+    approver: str
+    time_zone: str
+    vendor: Vendor
+    client_id: str
+    display_name: str | None
+    status: EndpointStatus
+    discovery_source: str = Field(description="Where SMART discovery was found: smart-configuration or metadata.")
+    authorization_endpoint: str
+    token_endpoint: str
+    validated_ehr_user: str | None
+    validated_at: datetime | None
+    decided_at: datetime | None
+    decision_comment: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, endpoint: FhirEndpoint) -> FhirEndpointPublic:
+        return cls(
+            **endpoint.model_dump(include=set(cls.model_fields) & set(FhirEndpoint.model_fields)),
+            discovery_source=endpoint.discovery.source,
+            authorization_endpoint=endpoint.discovery.authorization_endpoint,
+            token_endpoint=endpoint.discovery.token_endpoint,
+        )
+
+
+class EndpointList(BaseModel):
+    items: list[FhirEndpointPublic]
+
+
+class EndpointUrl(BaseModel):
+    """Uniqueness of a base URL within an organisation."""
+
+    tenant_id: str
+    base_url: str
+    endpoint_id: str
+
+
+class RejectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str = Field(min_length=1, max_length=1000, description="Why the endpoint is rejected, for the admin.")
+
+
+class SignInStart(BaseModel):
+    authorize_url: str = Field(description="Open this URL in the browser to sign in to the EHR.")
+    expires_at: datetime
+
+
+class IntegrationValue(BaseModel):
+    name: str
+    value: str
+
+
+class IntegrationRecord(BaseModel):
+    kind: Literal["provider_launch", "patient_launch", "sms_direct", "sms_configuration", "device_test"]
+    title: str
+    description: str
+    values: list[IntegrationValue]
+
+
+class IntegrationRecords(BaseModel):
+    endpoint_id: str
+    base_url: str
+    records: list[IntegrationRecord]
+
+
+class CertificateUpload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    certificate: str = Field(
+        min_length=1,
+        max_length=20000,
+        description="The EHR's HL7 signing certificate (.cer): PEM text, or the Base64 of the DER file.",
+    )
+
+
+class SigningCertificate(BaseModel):
+    """The public certificate that verifies the HL7 messages of one environment (control plane)."""
+
+    tenant_id: str
+    environment: Environment
+    der: bytes
+    thumbprint: str
+    subject: str
+    not_after: datetime
+    uploaded_at: datetime
+    uploaded_by: str
+
+
+class SigningCertificatePublic(BaseModel):
+    environment: Environment
+    thumbprint: str
+    subject: str
+    not_after: datetime
+    uploaded_at: datetime
+
+
+class CertificateList(BaseModel):
+    items: list[SigningCertificatePublic]
+
+
+class AuditEntryPublic(BaseModel):
+    id: str
+    at: datetime
+    user_id: str
+    action: str
+    entity: str
+    entity_id: str
+    fields: list[str] = []
+
+
+class AuditEntry(AuditEntryPublic):
+    """A stored entry: the public one and its organisation."""
+
+    tenant_id: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryPublic]
+    continuation: str | None

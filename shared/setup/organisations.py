@@ -1,0 +1,55 @@
+"""Organisations: one per Entra tenant, created by one of its admins."""
+
+from __future__ import annotations
+
+from shared.auth.principal import Principal, Role
+from shared.core.clock import Clock
+from shared.core.errors import Conflict, InvalidInput, NotFound
+from shared.core.settings import Geography
+from shared.setup.audit import AuditLog
+from shared.setup.models import Organisation, OrganisationCreate
+from shared.setup.tables import OrganisationRepository
+
+
+class OrganisationService:
+    def __init__(
+        self, organisations: OrganisationRepository, audit: AuditLog, clock: Clock, geographies: list[Geography]
+    ) -> None:
+        self._organisations = organisations
+        self._audit = audit
+        self._clock = clock
+        self._geographies = geographies
+
+    def create(self, principal: Principal, request: OrganisationCreate) -> Organisation:
+        principal.require(Role.ADMIN)
+        if request.geography not in self._geographies:
+            enabled = ", ".join(g.value for g in self._geographies)
+            raise InvalidInput(
+                f"This connector stores no data in {request.geography.value}; choose one of {enabled}.",
+                {"geography": f"not enabled on this connector (enabled: {enabled})"},
+            )
+        organisation = Organisation(
+            tenant_id=principal.tenant_id,
+            created_at=self._clock.now(),
+            created_by=principal.user_id,
+            **request.model_dump(),
+        )
+        try:
+            self._organisations.create(organisation)
+        except Conflict:
+            raise Conflict("Your organisation is already set up; its geography cannot change.") from None
+        self._audit.by(
+            principal,
+            action="create",
+            entity="organisation",
+            entity_id=principal.tenant_id,
+            fields=request.model_fields_set | {"display_name", "geography"},
+        )
+        return organisation
+
+    def get(self, principal: Principal) -> Organisation:
+        principal.require(Role.ADMIN, Role.APPROVER)
+        organisation = self._organisations.find(principal.tenant_id, "organisation")
+        if organisation is None:
+            raise NotFound("Your organisation is not set up yet; an admin creates it first.")
+        return organisation

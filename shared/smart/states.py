@@ -1,0 +1,117 @@
+"""The server-side half of an OAuth round trip (PKCE verifier, state, nonce): kept until the EHR redirects back, used
+once, short-lived, and purged once expired. Approvals and launches both use it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+
+from shared.core.clock import Clock
+from shared.core.errors import Conflict, NotFound
+from shared.smart.pkce import new_nonce, new_state, new_verifier
+from shared.storage.repository import TableRepository
+
+
+class LaunchState(BaseModel):
+    purpose: Literal["approval", "provider", "patient"]
+    state: str
+    tenant_id: str
+    endpoint_id: str
+    user_id: str = ""
+    verifier: str
+    nonce: str
+    redirect_uri: str
+    expires_at: datetime
+    # The launch record's extra parameters (sessionId, conferenceId, departmentId), until the callback.
+    record: dict[str, str] = {}
+
+
+class LaunchStateRepository(TableRepository[LaunchState], table="launchstates", keys=("{state:.2}", "{state}")):
+    """States are random: their first two characters (see `state_partition`) spread them over partitions."""
+
+
+def state_partition(state: str) -> str:
+    return state[:2]
+
+
+Purpose = Literal["approval", "provider", "patient"]
+
+
+LIFETIME = timedelta(minutes=10)
+
+
+class StateRejected(Exception):
+    """The state is unknown, already used, of another purpose, or expired."""
+
+    def __init__(self, reason: Literal["unknown", "expired"]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LaunchStates:
+    def __init__(self, states: LaunchStateRepository, clock: Clock, lifetime: timedelta = LIFETIME) -> None:
+        self._states = states
+        self._clock = clock
+        self._lifetime = lifetime
+
+    def begin(
+        self,
+        purpose: Purpose,
+        *,
+        tenant_id: str,
+        endpoint_id: str,
+        redirect_uri: str,
+        user_id: str = "",
+        record: dict[str, str] | None = None,
+    ) -> LaunchState:
+        launch = LaunchState(
+            purpose=purpose,
+            state=new_state(),
+            tenant_id=tenant_id,
+            endpoint_id=endpoint_id,
+            user_id=user_id,
+            verifier=new_verifier(),
+            nonce=new_nonce(),
+            redirect_uri=redirect_uri,
+            expires_at=self._clock.now() + self._lifetime,
+            record=record or {},
+        )
+        self._states.create(launch)
+        return launch
+
+    def consume(self, state: str, purposes: Collection[Purpose]) -> LaunchState:
+        """Delete the state (conditionally on its ETag, so two racing callbacks cannot both win), then check it."""
+        try:
+            stored = self._states.get_versioned(state_partition(state), state)
+            self._states.delete(state_partition(state), state, etag=stored.etag)
+        except (NotFound, Conflict):
+            raise StateRejected("unknown") from None
+        if stored.item.purpose not in purposes:
+            raise StateRejected("unknown")
+        if stored.item.expires_at <= self._clock.now():
+            raise StateRejected("expired")
+        return stored.item
+
+
+log = logging.getLogger(__name__)
+
+
+class LaunchStatePurge:
+    """OAuth states of launches and sign-ins that were never completed are deleted once they have expired."""
+
+    def __init__(self, states: LaunchStateRepository, clock: Clock) -> None:
+        self._states = states
+        self._clock = clock
+
+    def run(self) -> int:
+        expired = list(self._states.iterate(query="expires_at lt @now", parameters={"now": self._clock.now()}))
+        for state in expired:
+            partition, row = self._states.keys(state)
+            self._states.delete(partition, row)
+        if expired:
+            log.info("Deleted %d expired launch states", len(expired))
+        return len(expired)

@@ -1,0 +1,205 @@
+"""Join links for SMS: `{public}/api/join/{token}`, where the token is signed (HMAC-SHA256 with a key from the
+secret store), bound to one appointment and one role, and valid from some minutes before the appointment's start
+to some minutes after its end. The token carries the opaque appointment key, never the EHR's identifiers.
+
+Texts are billed per segment (153 GSM-7 characters once a text has more than one), so the token is compact: a
+packed binary form (version, tenant GUID, endpoint ID, appointment key, role, window) and a 128-bit HMAC, 94
+characters in all. Identifiers that do not fit the packed form fall back to signed JSON (`body.signature`),
+which is also how the first links were written; both are accepted.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+import re
+import struct
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from shared.core.clock import Clock
+from shared.core.encoding import b64url, seal, unb64url, unseal
+from shared.core.errors import DomainError
+from shared.secrets import SecretStore
+
+JoinRole = Literal["patient", "guest", "interpreter"]
+
+
+SECRET_NAME = "join-link-key"
+
+
+def join_link_key(secrets: SecretStore) -> bytes:
+    """The HMAC key of join links (and, under a label of their own, of visit sessions)."""
+    return hashlib.sha256(secrets.get(SECRET_NAME).encode()).digest()
+
+
+class JoinLinkRefused(DomainError):
+    """Why a join link cannot be used, in words for the person holding it (no appointment details)."""
+
+    title = "This link cannot be used"
+
+    def __init__(self, reason: Literal["invalid", "early", "expired", "cancelled"], detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class JoinClaims:
+    tenant_id: str
+    endpoint_id: str
+    appointment_key: str
+    role: JoinRole
+    opens: datetime
+    closes: datetime
+
+
+_PACKED = struct.Struct(">B16s8s20sBII")  # version, tenant GUID, endpoint ID, appointment key, role, nb, exp
+
+
+_PACKED_VERSION = 1
+
+
+_MAC_BYTES = 16
+
+
+_ROLES: tuple[JoinRole, ...] = ("patient", "guest", "interpreter")
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def _pack(tenant_id: str, endpoint_id: str, appointment_key: str, role: JoinRole, nb: int, exp: int) -> bytes | None:
+    """The packed form, when every identifier has the shape it packs (else None: use JSON)."""
+    try:
+        tenant = uuid.UUID(tenant_id)
+    except ValueError:
+        return None
+    if str(tenant) != tenant_id:  # only the canonical form packs back to the same text
+        return None
+    for value, length in ((endpoint_id, 16), (appointment_key, 40)):
+        if len(value) != length or not _HEX.fullmatch(value):
+            return None
+    if not 0 <= nb < 2**32 or not 0 <= exp < 2**32:
+        return None
+    packed = _PACKED.pack(
+        _PACKED_VERSION,
+        tenant.bytes,
+        bytes.fromhex(endpoint_id),
+        bytes.fromhex(appointment_key),
+        _ROLES.index(role),
+        nb,
+        exp,
+    )
+    return packed
+
+
+class JoinLinks:
+    def __init__(
+        self,
+        secrets: SecretStore,
+        clock: Clock,
+        public_base: str,
+        opens_before: timedelta,
+        closes_after: timedelta,
+    ) -> None:
+        self._secrets = secrets
+        self._clock = clock
+        self._base = public_base.rstrip("/")
+        self._opens_before = opens_before
+        self._closes_after = closes_after
+
+    def _key(self) -> bytes:
+        return join_link_key(self._secrets)
+
+    def _packed_mac(self, packed: bytes) -> bytes:
+        return hmac.new(self._key(), packed, hashlib.sha256).digest()[:_MAC_BYTES]
+
+    def issue(
+        self,
+        *,
+        tenant_id: str,
+        endpoint_id: str,
+        appointment_key: str,
+        role: JoinRole,
+        start: datetime,
+        end: datetime,
+    ) -> str:
+        nb = int((start - self._opens_before).timestamp())
+        exp = int((end + self._closes_after).timestamp())
+        packed = _pack(tenant_id, endpoint_id, appointment_key, role, nb, exp)
+        if packed is not None:
+            return f"{self._base}/api/join/{b64url(packed + self._packed_mac(packed))}"
+        payload = {
+            "t": tenant_id,
+            "e": endpoint_id,
+            "a": appointment_key,
+            "r": role,
+            "nb": nb,
+            "exp": exp,
+        }
+        return f"{self._base}/api/join/{seal(payload, self._key())}"
+
+    def decode(self, token: str) -> JoinClaims:
+        """The claims of a genuine token (signature checked), whatever the time."""
+        invalid = JoinLinkRefused(
+            "invalid", "This link is not valid. Use the most recent text message from your clinic, or call them."
+        )
+        if len(token) > 1000:
+            raise invalid
+        if "." not in token:
+            return self._decode_packed(token, invalid)
+        payload = unseal(token, self._key())
+        if payload is None:
+            raise invalid
+        try:
+            claims = JoinClaims(
+                tenant_id=str(payload["t"]),
+                endpoint_id=str(payload["e"]),
+                appointment_key=str(payload["a"]),
+                role=payload["r"],
+                opens=datetime.fromtimestamp(int(payload["nb"]), UTC),
+                closes=datetime.fromtimestamp(int(payload["exp"]), UTC),
+            )
+        except (ValueError, KeyError, TypeError):
+            raise invalid from None
+        if claims.role not in ("patient", "guest", "interpreter"):
+            raise invalid
+        return claims
+
+    def _decode_packed(self, token: str, invalid: JoinLinkRefused) -> JoinClaims:
+        try:
+            raw = unb64url(token)
+        except (binascii.Error, ValueError):
+            raise invalid from None
+        if len(raw) != _PACKED.size + _MAC_BYTES:
+            raise invalid
+        packed, mac = raw[: _PACKED.size], raw[_PACKED.size :]
+        if not hmac.compare_digest(self._packed_mac(packed), mac):
+            raise invalid
+        version, tenant, endpoint, key, role, nb, exp = _PACKED.unpack(packed)
+        if version != _PACKED_VERSION or role >= len(_ROLES):
+            raise invalid
+        return JoinClaims(
+            tenant_id=str(uuid.UUID(bytes=tenant)),
+            endpoint_id=endpoint.hex(),
+            appointment_key=key.hex(),
+            role=_ROLES[role],
+            opens=datetime.fromtimestamp(nb, UTC),
+            closes=datetime.fromtimestamp(exp, UTC),
+        )
+
+    def check_window(self, claims: JoinClaims) -> None:
+        now = self._clock.now()
+        if now < claims.opens:
+            minutes = int(self._opens_before.total_seconds() // 60)
+            raise JoinLinkRefused(
+                "early",
+                f"Your visit is not open yet. Use this link again from {minutes} minutes before your appointment.",
+            )
+        if now > claims.closes:
+            raise JoinLinkRefused(
+                "expired", "This visit has ended, so the link no longer works. Contact your clinic if you need help."
+            )

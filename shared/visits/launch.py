@@ -1,0 +1,277 @@
+"""SMART EHR launch for clinicians (provider record) and patients (patient-portal record), and SMS join links.
+
+start:    iss must be an approved FHIR endpoint (checked before any outbound request) -> discovery (cached) ->
+          authorize (PKCE S256, single-use state, nonce, aud = iss, the EHR's launch value passed through)
+complete: state (once) -> token exchange -> id_token -> visit reference -> appointment key -> meeting ->
+          clinician join URL, or the patient's anonymous browser join URL (lobby)
+join:     signed link -> window and cancellation -> meeting -> browser join URL
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from shared.core.clock import Clock
+from shared.core.errors import DomainError, InvalidInput
+from shared.hl7.siu import AppointmentStatus
+from shared.setup.endpoints import normalise_base_url
+from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation
+from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository, OrganisationRepository
+from shared.smart.client import AuthorizeRequest, SmartClient
+from shared.smart.discovery import SmartDiscovery
+from shared.smart.pkce import challenge
+from shared.smart.states import LaunchState, LaunchStates, StateRejected
+from shared.storage.routing import Tables
+from shared.visits.join_links import JoinLinkRefused, JoinLinks
+from shared.visits.meetings import VisitMeetings
+from shared.visits.models import EhrUser, VisitReferences, appointment_key
+from shared.visits.sessions import VisitSessions
+from shared.visits.tables import AppointmentRepository, EhrUserRepository
+from shared.writeback.tables import WritebackSettingsRepository
+
+LaunchKind = Literal["provider", "patient"]
+
+
+LAUNCH_SCOPE = "launch openid fhirUser"
+
+
+MAX_REDIRECT_URL = 2000
+
+
+LAST_SEEN_RESOLUTION = timedelta(hours=1)  # a clinician's row is rewritten at most hourly, not on every launch
+
+
+RECORD_PARAMETERS = {"sessionId": "session_id", "conferenceId": "conference_id", "departmentId": "department_id"}
+
+
+class LaunchRefused(DomainError):
+    """The visit cannot start; `detail` tells the clinician or patient what to do. `status` is the HTTP status."""
+
+    title = "The virtual visit could not start"
+
+    def __init__(self, detail: str, status: int = 400) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    """Where the browser goes next; for a clinician, also the visit session that shows who is connected."""
+
+    url: str
+    appointment_key: str
+    visit_session: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthorizeRedirect:
+    """Either a plain redirect, or (for long launch values) a form the browser posts to the EHR."""
+
+    url: str
+    form: dict[str, str] | None = None
+
+
+def _appointment_id(token: dict[str, Any]) -> str | None:
+    if isinstance(token.get("appointment"), str) and token["appointment"]:
+        return str(token["appointment"])
+    for context in token.get("fhirContext") or []:
+        reference = context.get("reference") if isinstance(context, dict) else None
+        if isinstance(reference, str) and reference.startswith("Appointment/"):
+            return reference.removeprefix("Appointment/")
+    return None
+
+
+def visit_references(token: dict[str, Any], record: dict[str, str]) -> VisitReferences:
+    """The EHR's identifiers of the visit, for writeback and reports (no patient details)."""
+    appointment = _appointment_id(token)
+    return VisitReferences(
+        conference_id=record.get("conference_id") or None,
+        csn=record.get("session_id") or None,
+        appointment_ids=[appointment] if appointment else [],
+        department_id=record.get("department_id") or None,
+    )
+
+
+def visit_reference(token: dict[str, Any], record: dict[str, str]) -> str | None:
+    """Which visit this launch is for. The launch record's tokens come first, because the clinician's and the
+    patient's records both carry them: a group conference, then the visit CSN; then the EHR's own context."""
+    if record.get("conference_id"):
+        return f"conference:{record['conference_id']}"
+    if record.get("session_id"):
+        return f"csn:{record['session_id']}"
+    appointment = _appointment_id(token)
+    if appointment:
+        return f"appointment:{appointment}"
+    if isinstance(token.get("encounter"), str) and token["encounter"]:
+        return f"encounter:{token['encounter']}"
+    return None
+
+
+class LaunchService:
+    def __init__(
+        self,
+        *,
+        tables: Tables,
+        states: LaunchStates,
+        discovery: SmartDiscovery,
+        smart: SmartClient,
+        visits: VisitMeetings,
+        join_links: JoinLinks,
+        sessions: VisitSessions,
+        clock: Clock,
+        public_base: str,
+        allow_http: bool,
+        service_organizer: str,
+    ) -> None:
+        self._tables = tables
+        self._states = states
+        self._discovery = discovery
+        self._smart = smart
+        self._visits = visits
+        self._join_links = join_links
+        self._sessions = sessions
+        self._clock = clock
+        self._redirect_uri = f"{public_base.rstrip('/')}/api/launch/callback"
+        self._allow_http = allow_http
+        self._service_organizer = service_organizer
+
+    def _approved_endpoint(self, iss: str) -> tuple[Organisation, FhirEndpoint]:
+        not_connected = LaunchRefused(
+            "This EHR is not connected to the virtual visit service yet. Ask your EHR administrator to finish the "
+            "connector's configuration and approval.",
+            status=403,
+        )
+        try:
+            base_url = normalise_base_url(iss, allow_http=self._allow_http)
+        except InvalidInput:
+            raise not_connected from None
+        endpoints = self._tables.control(FhirEndpointRepository)
+        approved = [
+            endpoint
+            for owner in self._tables.control(EndpointUrlRepository).iterate(base_url)
+            if (endpoint := endpoints.find(owner.tenant_id, owner.endpoint_id)) is not None
+            and endpoint.status == EndpointStatus.APPROVED
+        ]
+        if len(approved) != 1:  # none, or approved by two organisations: we cannot tell whose visit it is
+            raise not_connected
+        endpoint = approved[0]
+        organisation = self._tables.control(OrganisationRepository).find(endpoint.tenant_id, "organisation")
+        if organisation is None:
+            raise not_connected
+        return organisation, endpoint
+
+    def start(
+        self, kind: LaunchKind, *, iss: str | None, launch: str | None, record: dict[str, str]
+    ) -> AuthorizeRedirect:
+        if not iss or not launch:
+            raise LaunchRefused(
+                "Start the virtual visit from the EHR: this address needs the EHR's launch details (iss and launch)."
+            )
+        organisation, endpoint = self._approved_endpoint(iss)
+        configuration = self._discovery.discover(endpoint.base_url, endpoint.client_id)
+        launch_state = self._states.begin(
+            kind,
+            tenant_id=organisation.tenant_id,
+            endpoint_id=endpoint.id,
+            redirect_uri=self._redirect_uri,
+            record={name: value[:200] for name, value in record.items() if value},
+        )
+        request = AuthorizeRequest(
+            client_id=endpoint.client_id,
+            redirect_uri=self._redirect_uri,
+            scope=LAUNCH_SCOPE,
+            state=launch_state.state,
+            aud=endpoint.base_url,
+            code_challenge=challenge(launch_state.verifier),
+            nonce=launch_state.nonce,
+            launch=launch,  # opaque, passed through whole (Epic's can be a long JWT)
+        )
+        url = request.url(configuration)
+        if len(url) <= MAX_REDIRECT_URL:
+            return AuthorizeRedirect(url)
+        return AuthorizeRedirect(configuration.authorization_endpoint, form=request.parameters())
+
+    def _consume(self, state: str | None) -> LaunchState:
+        again = "Close this window and select \u201cBegin virtual visit\u201d in the EHR again."
+        if not state:
+            raise LaunchRefused(f"The EHR's answer is missing its sign-in state. {again}")
+        try:
+            return self._states.consume(state, {"provider", "patient"})
+        except StateRejected as rejected:
+            if rejected.reason == "expired":
+                raise LaunchRefused(f"Starting the visit took too long. {again}") from None
+            raise LaunchRefused(f"This visit link was already used or is not valid. {again}") from None
+
+    def complete(self, *, state: str | None, code: str | None, error: str | None) -> LaunchResult:
+        launch = self._consume(state)
+        if error:
+            detail = "You did not allow the visit to start" if error == "access_denied" else "The EHR refused"
+            raise LaunchRefused(f"{detail} ({error[:60]}). Select \u201cBegin virtual visit\u201d again to retry.")
+        if not code:
+            raise LaunchRefused(
+                "The EHR sent no sign-in code. Select \u201cBegin virtual visit\u201d in the EHR again."
+            )
+        endpoint = self._tables.control(FhirEndpointRepository).find(launch.tenant_id, launch.endpoint_id)
+        organisation = self._tables.control(OrganisationRepository).find(launch.tenant_id, "organisation")
+        if endpoint is None or organisation is None or endpoint.status != EndpointStatus.APPROVED:
+            raise LaunchRefused("This EHR is no longer connected to the virtual visit service.", status=403)
+        configuration = self._discovery.discover(endpoint.base_url, endpoint.client_id)
+        try:
+            tokens, claims = self._smart.sign_in(
+                configuration, base_url=endpoint.base_url, client_id=endpoint.client_id, code=code, launch=launch
+            )
+        except DomainError as failure:
+            raise LaunchRefused(f"The EHR sign-in could not be verified: {failure.detail}") from None
+        reference = visit_reference(tokens.raw, launch.record)
+        if reference is None:
+            raise LaunchRefused(
+                "The EHR did not say which appointment this visit is for. Start it from the appointment in the EHR."
+            )
+        key = appointment_key(organisation.tenant_id, endpoint.id, reference)
+        references = self._references(organisation, endpoint, visit_references(tokens.raw, launch.record))
+        if launch.purpose == "patient":
+            link = self._visits.resolve(organisation, endpoint.id, key, self._service_organizer, references)
+            return LaunchResult(link.browser_join_url, key)
+        ehr_user = str(claims.get("fhirUser") or claims["sub"])
+        organizer = self._remember_user(organisation, endpoint, ehr_user)
+        link = self._visits.resolve(organisation, endpoint.id, key, organizer, references)
+        return LaunchResult(link.join_url, key, self._sessions.issue(organisation.tenant_id, key, ehr_user))
+
+    def _references(
+        self, organisation: Organisation, endpoint: FhirEndpoint, references: VisitReferences
+    ) -> VisitReferences:
+        """The EHR's visit identifiers are kept only where the endpoint writes back (which must name the visit);
+        the department, which reports group by, always."""
+        settings = self._tables.control(WritebackSettingsRepository).find(organisation.tenant_id, endpoint.id)
+        if settings is not None and settings.adapter != "none":
+            return references
+        return VisitReferences(department_id=references.department_id)
+
+    def _remember_user(self, organisation: Organisation, endpoint: FhirEndpoint, ehr_user_id: str) -> str:
+        """Store the clinician's EHR user ID (the only thing kept about them); their meeting organizer."""
+        users = self._tables.data(organisation, EhrUserRepository)
+        known = users.find(endpoint.id, ehr_user_id)
+        organizer = known.organizer_id if known and known.organizer_id else None
+        now = self._clock.now()
+        if known is None or now - known.last_seen_at > LAST_SEEN_RESOLUTION:
+            users.upsert(
+                EhrUser(endpoint_id=endpoint.id, ehr_user_id=ehr_user_id, organizer_id=organizer, last_seen_at=now)
+            )
+        return organizer or self._service_organizer
+
+    def join(self, token: str) -> str:
+        claims = self._join_links.decode(token)
+        organisation = self._tables.control(OrganisationRepository).find(claims.tenant_id, "organisation")
+        endpoint = self._tables.control(FhirEndpointRepository).find(claims.tenant_id, claims.endpoint_id)
+        if organisation is None or endpoint is None or endpoint.status != EndpointStatus.APPROVED:
+            raise JoinLinkRefused("invalid", "This link no longer works. Contact your clinic for a new one.")
+        appointment = self._tables.data(organisation, AppointmentRepository).find(endpoint.id, claims.appointment_key)
+        if appointment is not None and appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.DELETED):
+            raise JoinLinkRefused(
+                "cancelled", "This appointment was cancelled, so the link no longer works. Contact your clinic."
+            )
+        self._join_links.check_window(claims)
+        link = self._visits.resolve(organisation, endpoint.id, claims.appointment_key, self._service_organizer)
+        return link.browser_join_url

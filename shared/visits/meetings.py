@@ -1,0 +1,93 @@
+"""One meeting per appointment key: the stored mapping first, else the meeting provider's create-or-get, then
+the mapping is stored (in the organisation's geography) and the meeting's call events are subscribed to.
+Concurrent first launches converge on one mapping (and only the launch that stored it subscribes)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from shared.core.clock import Clock
+from shared.core.errors import Conflict
+from shared.setup.models import Organisation
+from shared.storage.routing import Tables
+from shared.visits.models import MeetingLink, VisitReferences
+from shared.visits.providers import MeetingProvider, MeetingRequest
+from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
+from shared.writeback.subscriptions import MeetingSubscriptions
+
+MEETING_SUBJECT = "Virtual visit"  # no patient or clinician details go to the meeting service
+
+
+class VisitMeetings:
+    def __init__(
+        self,
+        tables: Tables,
+        meetings: MeetingProvider,
+        clock: Clock,
+        visit_length: timedelta,
+        subscriptions: MeetingSubscriptions | None = None,
+    ) -> None:
+        self._tables = tables
+        self._meetings = meetings
+        self._subscriptions = subscriptions
+        self._clock = clock
+        self._visit_length = visit_length
+
+    def resolve(
+        self,
+        organisation: Organisation,
+        endpoint_id: str,
+        key: str,
+        organizer_id: str,
+        references: VisitReferences | None = None,
+    ) -> MeetingLink:
+        """The visit's meeting; `references` (the EHR's identifiers a launch brought) are added to its mapping,
+        so that writebacks can name the visit to the EHR."""
+        links = self._tables.data(organisation, MeetingLinkRepository)
+        existing = links.find(endpoint_id, key)
+        if existing is not None:
+            return self._remember(links, existing, references)
+        start, end = self._times(organisation, endpoint_id, key)
+        meeting = self._meetings.create_or_get(
+            MeetingRequest(external_id=key, organizer_id=organizer_id, subject=MEETING_SUBJECT, start=start, end=end)
+        )
+        link = MeetingLink(
+            endpoint_id=endpoint_id,
+            appointment_key=key,
+            meeting_id=meeting.meeting_id,
+            organizer_id=meeting.organizer_id,
+            join_url=meeting.join_url,
+            browser_join_url=meeting.browser_join_url,
+            created_at=self._clock.now(),
+            references=references or VisitReferences(),
+        )
+        try:
+            links.create(link)
+        except Conflict:  # another launch stored it first: everyone uses that meeting
+            return self._remember(links, links.get(endpoint_id, key), references)
+        if self._subscriptions is not None:
+            self._subscriptions.subscribe(organisation.tenant_id, link, end)
+        return link
+
+    @staticmethod
+    def _remember(links: MeetingLinkRepository, link: MeetingLink, references: VisitReferences | None) -> MeetingLink:
+        """Add what the mapping does not know yet (a second appointment of a group visit, a department); a
+        launch that finds it all known writes nothing."""
+        for _ in range(3):
+            if references is None or link.references.merged(references) == link.references:
+                return link
+            current = links.get_versioned(link.endpoint_id, link.appointment_key)
+            updated = current.item.model_copy(update={"references": current.item.references.merged(references)})
+            try:
+                links.replace(updated, current.etag)
+                return updated
+            except Conflict:
+                link = links.get(link.endpoint_id, link.appointment_key)
+        return link
+
+    def _times(self, organisation: Organisation, endpoint_id: str, key: str) -> tuple[datetime, datetime]:
+        appointment = self._tables.data(organisation, AppointmentRepository).find(endpoint_id, key)
+        if appointment is not None:
+            return appointment.start, appointment.end
+        now = self._clock.now()
+        return now, now + self._visit_length

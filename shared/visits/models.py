@@ -1,0 +1,75 @@
+"""What the connector keeps about a visit: its appointment (times, status, the phone number until it has taken place),
+its meeting, and the EHR user IDs of the clinicians who launched it. Nothing else about the patient."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from shared.hl7.siu import AppointmentStatus
+
+
+def appointment_key(tenant_id: str, endpoint_id: str, reference: str) -> str:
+    """The visit's key: stable for the same organisation, endpoint and appointment (or group conference)
+    reference, and opaque, so that neither the meeting service nor a join link sees the EHR's identifiers."""
+    return hashlib.sha256(f"{tenant_id}|{endpoint_id}|{reference}".encode()).hexdigest()[:40]
+
+
+class VisitReferences(BaseModel):
+    """The EHR's own identifiers of a visit, from its launches: what a writeback must name. Kept beside the
+    meeting mapping in the organisation's geography; no patient details."""
+
+    conference_id: str | None = None
+    csn: str | None = None
+    appointment_ids: list[str] = Field(default_factory=list)
+    department_id: str | None = None
+
+    def merged(self, other: VisitReferences) -> VisitReferences:
+        return VisitReferences(
+            conference_id=self.conference_id or other.conference_id,
+            csn=self.csn or other.csn,
+            appointment_ids=self.appointment_ids + [a for a in other.appointment_ids if a not in self.appointment_ids],
+            department_id=self.department_id or other.department_id,
+        )
+
+
+class MeetingLink(BaseModel):
+    """Appointment key -> meeting (data plane, in the organisation's geography)."""
+
+    endpoint_id: str
+    appointment_key: str
+    meeting_id: str
+    organizer_id: str
+    join_url: str
+    browser_join_url: str
+    created_at: datetime
+    references: VisitReferences = Field(default_factory=VisitReferences)
+
+
+SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder"]
+
+
+class Appointment(BaseModel):
+    """A scheduled visit as the EHR's scheduling messages describe it (data plane). The phone number is kept
+    only until the appointment has taken place."""
+
+    endpoint_id: str
+    appointment_key: str
+    start: datetime
+    end: datetime
+    status: AppointmentStatus = AppointmentStatus.BOOKED
+    version: str = ""
+    phone: str | None = None
+    phone_problem: str | None = None
+    reminder_due_at: datetime | None = None
+    pending_sms: SmsType | None = Field(default=None, description="A confirmation decided but not yet sent.")
+
+
+class EhrUser(BaseModel):
+    endpoint_id: str = Field(description="The FHIR endpoint the user signed in through.")
+    ehr_user_id: str = Field(description="The EHR's unique ID of the user (fhirUser reference or user ID).")
+    organizer_id: str | None = Field(default=None, description="Meeting organizer the user maps to, if any.")
+    last_seen_at: datetime

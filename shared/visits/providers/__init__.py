@@ -1,0 +1,57 @@
+"""Online meetings: one per appointment key, created on first use and reused after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shared.core.errors import UpstreamError
+
+
+@dataclass(frozen=True)
+class MeetingRequest:
+    external_id: str  # the appointment key: the provider's idempotency key
+    organizer_id: str
+    subject: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Meeting:
+    meeting_id: str
+    organizer_id: str
+    join_url: str  # for clinicians (organisation members bypass the lobby)
+    browser_join_url: str  # anonymous browser join for patients and guests (they wait in the lobby)
+
+
+@dataclass(frozen=True)
+class EventSubscription:
+    id: str
+    expires_at: datetime
+
+
+class MeetingUnavailable(UpstreamError):
+    title = "The meeting service is unavailable"
+
+
+class MeetingProvider(Protocol):
+    def create_or_get(self, request: MeetingRequest) -> Meeting:
+        """The meeting for `request.external_id` and organizer, created if it does not exist yet.
+
+        Raises MeetingUnavailable when the service keeps failing.
+        """
+        ...
+
+    def subscribe(
+        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime, *, tenant_id: str
+    ) -> EventSubscription:
+        """Ask for the meeting's call events (joined, left, started, ended) at `notification_url`, each
+        carrying `client_state`; `tenant_id` is the organisation's Entra tenant, whose users are clinicians.
+        Raises MeetingUnavailable."""
+        ...
+
+    def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
+        """Extend a subscription; its new expiry. Raises MeetingUnavailable (NotFound if it is gone)."""
+        ...

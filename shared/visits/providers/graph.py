@@ -1,0 +1,258 @@
+"""Microsoft Teams meetings through Microsoft Graph (msgraph-sdk, imported only here).
+
+- `POST /users/{organizer}/onlineMeetings/createOrGet` with `externalId` = the appointment key (Graph's
+  idempotency key per organizer), then `PATCH` the meeting's `lobbyBypassSettings.scope` to `organization`, so
+  that clinicians go straight in and patients and guests wait in the lobby.
+- 429 and 5xx (and network failures) are retried, honouring `Retry-After`; our own loop, with an injected
+  sleep, replaces the SDK's retry handler so that retries are counted once and testable without waiting.
+- Call events come from a change-notification subscription on the meeting's `meetingCallEvents` (a beta
+  resource that msgraph-sdk, which is v1.0, does not model): plain JSON over the same credential. Graph
+  validates the notification URL while creating the subscription.
+- msgraph-sdk is asynchronous; the provider runs it on one event loop thread of its own, shared by all
+  callers of the worker, so its HTTP connections stay on the loop that opened them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+from shared.core.errors import NotFound
+from shared.core.outbound import Outbound
+from shared.core.retry import MAX_RETRY_AFTER, retry_delay
+from shared.visits.providers import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from msgraph.generated.users.item.online_meetings.online_meetings_request_builder import (
+        OnlineMeetingsRequestBuilder,
+    )
+    from msgraph.graph_service_client import GraphServiceClient
+
+
+log = logging.getLogger(__name__)
+
+
+T = TypeVar("T")
+
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+
+
+# Query parameters that open the Teams web client for an anonymous browser join (no app, no account).
+BROWSER_JOIN = "anon=true&launchAgent=join_launcher&type=meetup-join&directDl=true&msLaunch=true&suppressPrompt=true"
+
+
+def browser_join_url(join_web_url: str) -> str:
+    return join_web_url + ("&" if "?" in join_web_url else "?") + BROWSER_JOIN
+
+
+class GraphMeetingProvider:
+    def __init__(
+        self,
+        credential: TokenCredential,
+        *,
+        base_url: str = "https://graph.microsoft.com/v1.0",
+        attempts: int = 4,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 30.0,
+        outbound: Outbound | None = None,
+    ) -> None:
+        self._credential = credential
+        self._base_url = base_url.rstrip("/")
+        self._attempts = attempts
+        self._sleep = sleep
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: GraphServiceClient | None = None
+        self._beta = self._base_url.removesuffix("/v1.0") + "/beta"
+        self._outbound = outbound or Outbound(timeout)
+
+    def _run(self, make: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="graph", daemon=True).start()
+                self._client = asyncio.run_coroutine_threadsafe(self._build(), self._loop).result(self._timeout)
+        loop, client = self._loop, self._client
+        assert client is not None
+
+        async def call() -> T:
+            return await make(client)
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(self._timeout)
+
+    async def _build(self) -> GraphServiceClient:
+        from kiota_authentication_azure.azure_identity_authentication_provider import (
+            AzureIdentityAuthenticationProvider,
+        )
+        from kiota_http.middleware.options import RetryHandlerOption
+        from msgraph.graph_request_adapter import GraphRequestAdapter
+        from msgraph.graph_service_client import GraphServiceClient
+        from msgraph_core import GraphClientFactory
+
+        http = GraphClientFactory.create_with_default_middleware(
+            options={RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=0)}
+        )
+        auth = AzureIdentityAuthenticationProvider(self._credential, scopes=[GRAPH_SCOPE])
+        adapter = GraphRequestAdapter(auth, client=http)
+        adapter.base_url = self._base_url
+        return GraphServiceClient(request_adapter=adapter)
+
+    def _retrying(self, what: str, attempt: Callable[[int], T], gave_up: str) -> T:
+        """Run `attempt` until it returns; it raises `_Transient` for what is worth another try (429, 5xx,
+        network), anything else for what is not."""
+        for number in range(1, self._attempts + 1):
+            try:
+                return attempt(number)
+            except _Transient as transient:
+                if number == self._attempts:
+                    break
+                log.warning(
+                    "Graph %s: %s, retrying in %.1f s (attempt %d)", what, transient.reason, transient.delay, number
+                )
+                self._sleep(transient.delay)
+        raise MeetingUnavailable(gave_up)
+
+    def _with_retries(self, what: str, make: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
+        import httpx
+        from kiota_abstractions.api_error import APIError
+
+        def attempt(number: int) -> T:
+            try:
+                return self._run(make)
+            except APIError as error:
+                status = int(error.response_status_code or 0)
+                if status != 429 and status < 500:
+                    log.error("Graph %s failed with HTTP %s", what, status)
+                    raise MeetingUnavailable(
+                        f"Microsoft Teams refused to {what} (HTTP {status}); ask your administrator to check the "
+                        "connector's Graph permissions and application access policy."
+                    ) from None
+                raise _Transient(_retry_after(error.response_headers, number), f"HTTP {status}") from None
+            except (httpx.HTTPError, TimeoutError) as error:
+                raise _Transient(
+                    retry_delay(number, None, first=2.0, cap=MAX_RETRY_AFTER), type(error).__name__
+                ) from None
+
+        return self._retrying(
+            what, attempt, f"Microsoft Teams did not answer in time to {what}; wait a minute and start the visit again."
+        )
+
+    def create_or_get(self, request: MeetingRequest) -> Meeting:
+        from msgraph.generated.models.lobby_bypass_scope import LobbyBypassScope
+        from msgraph.generated.models.lobby_bypass_settings import LobbyBypassSettings
+        from msgraph.generated.models.online_meeting import OnlineMeeting
+        from msgraph.generated.users.item.online_meetings.create_or_get.create_or_get_post_request_body import (
+            CreateOrGetPostRequestBody,
+        )
+
+        body = CreateOrGetPostRequestBody(
+            external_id=request.external_id,
+            subject=request.subject,
+            start_date_time=request.start.astimezone(UTC),
+            end_date_time=request.end.astimezone(UTC),
+        )
+
+        def meetings(client: GraphServiceClient) -> OnlineMeetingsRequestBuilder:
+            return client.users.by_user_id(request.organizer_id).online_meetings
+
+        created = self._with_retries("create the meeting", lambda client: meetings(client).create_or_get.post(body))
+        if created is None or not created.id or not created.join_web_url:
+            raise MeetingUnavailable("Microsoft Teams answered without a meeting; start the visit again.")
+        meeting_id = created.id
+        lobby = OnlineMeeting(
+            lobby_bypass_settings=LobbyBypassSettings(
+                scope=LobbyBypassScope.Organization, is_dial_in_bypass_enabled=False
+            )
+        )
+        self._with_retries(
+            "set the meeting lobby",
+            lambda client: meetings(client).by_online_meeting_id(meeting_id).patch(lobby),
+        )
+        return Meeting(
+            meeting_id=meeting_id,
+            organizer_id=request.organizer_id,
+            join_url=created.join_web_url,
+            browser_join_url=browser_join_url(created.join_web_url),
+        )
+
+    def subscribe(
+        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime, *, tenant_id: str
+    ) -> EventSubscription:
+        body = {
+            "changeType": "updated",
+            "notificationUrl": notification_url,
+            "resource": meeting_events_resource(meeting.join_url),
+            "expirationDateTime": _iso(expires_at),
+            "clientState": client_state,
+        }
+        answer = self._subscription_call("POST", "/subscriptions", body, "subscribe to the meeting's events")
+        return EventSubscription(str(answer["id"]), datetime.fromisoformat(answer["expirationDateTime"]))
+
+    def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
+        body = {"expirationDateTime": _iso(expires_at)}
+        answer = self._subscription_call(
+            "PATCH", f"/subscriptions/{subscription_id}", body, "renew the meeting's event subscription"
+        )
+        return datetime.fromisoformat(answer["expirationDateTime"])
+
+    def _subscription_call(self, method: str, path: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+        import httpx
+
+        def attempt(number: int) -> dict[str, Any]:
+            token = self._credential.get_token(GRAPH_SCOPE).token
+            try:
+                response = self._outbound.client.request(
+                    method, self._beta + path, json=body, headers={"Authorization": f"Bearer {token}"}
+                )
+            except httpx.HTTPError as error:
+                raise _Transient(
+                    retry_delay(number, None, first=2.0, cap=MAX_RETRY_AFTER), type(error).__name__
+                ) from None
+            status = response.status_code
+            if status in (200, 201):
+                answer: dict[str, Any] = response.json()
+                return answer
+            if status == 404:
+                raise NotFound("The meeting's event subscription no longer exists.")
+            if status != 429 and status < 500:
+                log.error("Graph %s failed with HTTP %s", what, status)
+                raise MeetingUnavailable(f"Microsoft Graph refused to {what} (HTTP {status}).")
+            raise _Transient(_retry_after(response.headers, number), f"HTTP {status}")
+
+        return self._retrying(what, attempt, f"Microsoft Graph did not answer in time to {what}.")
+
+
+class _Transient(Exception):
+    """A failure worth another try, after `delay` seconds."""
+
+    def __init__(self, delay: float, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+        self.reason = reason
+
+
+def meeting_events_resource(join_url: str) -> str:
+    """The subscription resource: the join URL goes in URL-encoded, as Graph requires."""
+    return f"communications/onlineMeetings(joinWebUrl='{quote(join_url, safe='')}')/meetingCallEvents"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _retry_after(headers: Any, attempt: int) -> float:
+    value = None
+    if headers is not None:
+        getter = getattr(headers, "get", None)
+        raw = getter("retry-after") or getter("Retry-After") if getter else None
+        value = next(iter(raw), None) if isinstance(raw, set | list | tuple) else raw
+    return retry_delay(attempt, value, first=2.0, cap=8.0)

@@ -1,0 +1,77 @@
+"""The local meeting provider: meetings on the dev host's meeting page (a lobby and an admit button), so that
+`make run` shows the whole visit flow without Microsoft Teams. Like Graph's createOrGet, the same organizer
+and external ID always give the same meeting."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote
+
+from shared.core.errors import NotFound
+from shared.visits.providers import EventSubscription, Meeting, MeetingRequest
+
+
+@dataclass(frozen=True)
+class LocalSubscription:
+    id: str
+    meeting_id: str
+    notification_url: str
+    client_state: str
+    tenant_id: str
+
+
+class LocalSubscriptions:
+    """Who wants a local meeting's events: the dev meeting page posts them as Graph would (same process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_id: dict[str, LocalSubscription] = {}
+
+    def add(self, subscription: LocalSubscription) -> None:
+        with self._lock:
+            self._by_id[subscription.id] = subscription
+
+    def exists(self, subscription_id: str) -> bool:
+        with self._lock:
+            return subscription_id in self._by_id
+
+    def for_meeting(self, meeting_id: str) -> list[LocalSubscription]:
+        with self._lock:
+            return [s for s in self._by_id.values() if s.meeting_id == meeting_id]
+
+
+LOCAL_SUBSCRIPTIONS = LocalSubscriptions()
+
+
+class LocalMeetingProvider:
+    def __init__(self, public_base: str, subscriptions: LocalSubscriptions = LOCAL_SUBSCRIPTIONS) -> None:
+        self._base = public_base.rstrip("/")
+        self._subscriptions = subscriptions
+
+    def create_or_get(self, request: MeetingRequest) -> Meeting:
+        digest = hashlib.sha256(f"{request.organizer_id}|{request.external_id}".encode()).hexdigest()[:20]
+        room = f"{self._base}/dev/meetings/{quote(digest)}"
+        return Meeting(
+            meeting_id=digest,
+            organizer_id=request.organizer_id,
+            join_url=f"{room}?role=clinician",
+            browser_join_url=f"{room}?role=guest",
+        )
+
+    def subscribe(
+        self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime, *, tenant_id: str
+    ) -> EventSubscription:
+        subscription = LocalSubscription(
+            f"local-{uuid.uuid4().hex}", meeting.meeting_id, notification_url, client_state, tenant_id
+        )
+        self._subscriptions.add(subscription)
+        return EventSubscription(subscription.id, expires_at)
+
+    def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
+        if not self._subscriptions.exists(subscription_id):
+            raise NotFound("The local meeting's subscription is gone (the dev host restarted).")
+        return expires_at

@@ -1,0 +1,62 @@
+"""The clinician's visit session: after a provider launch, a signed cookie lets the clinician's browser read who
+is connected to that one visit (`GET /api/visits/{key}/participants`) without a portal sign-in. It is bound to
+the organisation, the visit and the EHR user, expires after a working day, and is signed (HMAC-SHA256) with
+the join-link key under a label of its own, so neither kind of token passes for the other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from shared.core.clock import Clock
+from shared.core.encoding import seal, unseal
+from shared.core.errors import Unauthenticated
+from shared.secrets import SecretStore
+from shared.visits.join_links import join_link_key
+
+COOKIE = "visit_session"
+
+
+LIFETIME = timedelta(hours=12)
+
+
+_LABEL = b"visit-session|"
+
+
+@dataclass(frozen=True)
+class VisitSession:
+    tenant_id: str
+    appointment_key: str
+    ehr_user: str
+    expires: datetime
+
+
+class VisitSessions:
+    def __init__(self, secrets: SecretStore, clock: Clock) -> None:
+        self._secrets = secrets
+        self._clock = clock
+
+    def issue(self, tenant_id: str, appointment_key: str, ehr_user: str) -> str:
+        expires = int((self._clock.now() + LIFETIME).timestamp())
+        payload = {"t": tenant_id, "a": appointment_key, "u": ehr_user, "exp": expires}
+        return seal(payload, join_link_key(self._secrets), label=_LABEL)
+
+    def verify(self, token: str) -> VisitSession:
+        refused = Unauthenticated(
+            "Your visit session is not valid or has expired; launch the visit from the EHR again."
+        )
+        claims = unseal(token, join_link_key(self._secrets), label=_LABEL) if len(token) <= 2000 else None
+        if claims is None:
+            raise refused
+        try:
+            session = VisitSession(
+                tenant_id=str(claims["t"]),
+                appointment_key=str(claims["a"]),
+                ehr_user=str(claims["u"]),
+                expires=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            )
+        except (ValueError, KeyError, TypeError):
+            raise refused from None
+        if self._clock.now() >= session.expires:
+            raise refused
+        return session

@@ -1,0 +1,22 @@
+"""The visit tables, in the organisation's geography (data plane)."""
+
+from __future__ import annotations
+
+from shared.storage.repository import TableRepository
+from shared.visits.models import Appointment, EhrUser, MeetingLink
+
+
+class AppointmentRepository(
+    TableRepository[Appointment], table="appointments", keys=("{endpoint_id}", "{appointment_key}")
+):
+    """Appointments as the EHR's scheduling messages describe them."""
+
+
+class MeetingLinkRepository(
+    TableRepository[MeetingLink], table="meetinglinks", keys=("{endpoint_id}", "{appointment_key}")
+):
+    """Appointment key -> meeting."""
+
+
+class EhrUserRepository(TableRepository[EhrUser], table="ehrusers", keys=("{endpoint_id}", "{ehr_user_id}")):
+    """EHR user ID -> meeting organizer."""

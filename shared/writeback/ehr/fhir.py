@@ -1,0 +1,142 @@
+"""Any FHIR R4 server: an AuditEvent per connect and disconnect, referencing the visit's Appointment, and the
+Appointment's status: `arrived` when the patient first connects, `fulfilled` when the call ends. Status changes
+read the Appointment and write it back with `If-Match`, so a clinic's own change made meanwhile is not lost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.writeback.ehr import VisitContext, WritebackError
+from shared.writeback.ehr.client import EhrClient
+from shared.writeback.models import VisitEvent
+
+DCM = "http://dicom.nema.org/resources/ontology/DCM"
+
+
+ACTIONS = {"participant_joined": ("110122", "Login"), "participant_left": ("110123", "Logout")}
+
+
+ROLE_CODES = {"clinician": "PPRF", "patient": "SBJ", "guest": "PART"}
+
+
+ROLES = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+
+
+PARTICIPANT_SYSTEM = "urn:ehr-virtual-visits-connector:participant"
+
+
+ARRIVES_FROM = frozenset({"proposed", "pending", "booked", "checked-in"})
+
+
+FINAL = frozenset({"fulfilled", "cancelled", "noshow", "entered-in-error"})
+
+
+UPDATE_ATTEMPTS = 3
+
+
+def _iso(event: VisitEvent) -> str:
+    return event.at.isoformat().replace("+00:00", "Z")
+
+
+def audit_event(visit: VisitContext, event: VisitEvent, appointment_id: str) -> dict[str, Any]:
+    code, display = ACTIONS[event.kind]
+    role = event.role or "guest"
+    return {
+        "resourceType": "AuditEvent",
+        "type": {"system": DCM, "code": "110114", "display": "User Authentication"},
+        "subtype": [{"system": DCM, "code": code, "display": display}],
+        "action": "E",
+        "recorded": _iso(event),
+        "outcome": "0",
+        "outcomeDesc": f"{role} {'connected to' if event.kind == 'participant_joined' else 'disconnected from'} "
+        "the virtual visit",
+        "agent": [
+            {
+                "type": {"coding": [{"system": ROLES, "code": ROLE_CODES[role]}]},
+                "who": {"identifier": {"system": PARTICIPANT_SYSTEM, "value": event.participant}},
+                "requestor": role == "clinician",
+            }
+        ],
+        "source": {
+            "observer": {"display": visit.settings.vendor_name},
+            "type": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/security-source-type",
+                    "code": "4",
+                    "display": "Application Server",
+                }
+            ],
+        },
+        "entity": [
+            {
+                "what": {"reference": f"Appointment/{appointment_id}"},
+                "type": {
+                    "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                    "code": "2",
+                    "display": "System Object",
+                },
+            }
+        ],
+    }
+
+
+class FhirWriteback:
+    def __init__(self, client: EhrClient) -> None:
+        self._client = client
+
+    def write(self, visit: VisitContext, event: VisitEvent) -> None:
+        appointments = visit.references.appointment_ids
+        if event.kind in ACTIONS or event.kind == "call_ended":
+            if not appointments:
+                raise WritebackError(
+                    "The visit's FHIR Appointment is not known yet (it arrives with a launch from the EHR); replay "
+                    "this writeback after the visit has been launched.",
+                    retryable=False,
+                )
+        base = visit.endpoint.base_url.rstrip("/")
+        if event.kind in ACTIONS and event.participant:
+            for appointment in appointments:
+                answer = self._client.request(
+                    visit,
+                    "POST",
+                    f"{base}/AuditEvent",
+                    json=audit_event(visit, event, appointment),
+                    headers={"Content-Type": "application/fhir+json"},
+                    what="AuditEvent",
+                )
+                if answer.status_code >= 300:
+                    raise WritebackError(
+                        f"AuditEvent: the EHR refused it (HTTP {answer.status_code}).", retryable=False
+                    )
+        if event.kind == "participant_joined" and event.role == "patient" and not visit.patient_seen_before:
+            for appointment in appointments:
+                self._set_status(visit, base, appointment, "arrived", ARRIVES_FROM)
+        elif event.kind == "call_ended":
+            for appointment in appointments:
+                self._set_status(visit, base, appointment, "fulfilled", None)
+
+    def _set_status(
+        self, visit: VisitContext, base: str, appointment: str, status: str, only_from: frozenset[str] | None
+    ) -> None:
+        url = f"{base}/Appointment/{appointment}"
+        for _ in range(UPDATE_ATTEMPTS):
+            read = self._client.request(visit, "GET", url, what="Appointment read")
+            if read.status_code == 404:
+                raise WritebackError(f"The EHR has no Appointment/{appointment}.", retryable=False)
+            if read.status_code >= 300:
+                raise WritebackError(f"Appointment read: the EHR answered HTTP {read.status_code}.", retryable=True)
+            resource = read.json()
+            current = str(resource.get("status", ""))
+            if current == status or current in FINAL or (only_from is not None and current not in only_from):
+                return  # already there, or past it: nothing to change
+            version = resource.get("meta", {}).get("versionId")
+            etag = read.headers.get("ETag") or (f'W/"{version}"' if version else None)
+            headers = {"Content-Type": "application/fhir+json", **({"If-Match": etag} if etag else {})}
+            written = self._client.request(
+                visit, "PUT", url, json={**resource, "status": status}, headers=headers, what="Appointment update"
+            )
+            if written.status_code < 300:
+                return
+            if written.status_code not in (409, 412):  # changed meanwhile: read again
+                raise WritebackError(f"Appointment update: HTTP {written.status_code}.", retryable=False)
+        raise WritebackError(f"Appointment/{appointment} kept changing while its status was set.", retryable=True)

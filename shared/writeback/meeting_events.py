@@ -1,0 +1,88 @@
+"""`POST /api/events/meetings`: change notifications about meetings' call events.
+
+Graph first validates the URL (a `validationToken` to echo as text/plain). Every notification names its
+subscription and carries the subscription's clientState secret: a notification for a subscription we do not
+know is acknowledged and ignored (it may be one we deleted); a wrong clientState refuses the whole delivery.
+Valid ones go to the `participant-events` queue, stripped of display names, before the delivery is
+acknowledged, so a failure to queue makes Graph deliver again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from typing import Any
+
+from shared.core.clock import Clock
+from shared.core.errors import Forbidden, InvalidInput
+from shared.storage.queues import PARTICIPANT_EVENTS, QueueSender
+from shared.storage.routing import Tables
+from shared.writeback.models import MeetingEventMessage, MeetingSubscription
+from shared.writeback.tables import MeetingSubscriptionRepository
+
+log = logging.getLogger(__name__)
+
+
+NAME_KEYS = frozenset({"displayname", "name", "userprincipalname", "email", "mail", "phone"})  # any case
+
+
+def client_state_hash(client_state: str) -> str:
+    return hashlib.sha256(client_state.encode()).hexdigest()
+
+
+def without_names(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: without_names(v) for k, v in value.items() if k.lower() not in NAME_KEYS}
+    if isinstance(value, list):
+        return [without_names(v) for v in value]
+    return value
+
+
+class MeetingEvents:
+    def __init__(self, tables: Tables, queues: QueueSender, clock: Clock) -> None:
+        self._subscriptions = tables.control(MeetingSubscriptionRepository)
+        self._queues = queues
+        self._clock = clock
+
+    def receive(self, payload: Any) -> int:
+        """Queue every notification of a known subscription; how many were queued."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("value"), list):
+            raise InvalidInput('Expected a change-notification collection: {"value": [...]}.')
+        accepted: list[MeetingEventMessage] = []
+        for notification in payload["value"]:
+            if not isinstance(notification, dict):
+                raise InvalidInput("Every notification is a JSON object.")
+            subscription = self._subscriptions.find("subscriptions", str(notification.get("subscriptionId") or ""))
+            if subscription is None:
+                log.info("Notification for an unknown subscription ignored")
+                continue
+            self._check_client_state(subscription, notification.get("clientState"))
+            accepted.append(self._message(subscription, notification))
+        for message in accepted:
+            self._queues.send(PARTICIPANT_EVENTS, message)
+        return len(accepted)
+
+    @staticmethod
+    def _check_client_state(subscription: MeetingSubscription, client_state: Any) -> None:
+        given = client_state_hash(client_state) if isinstance(client_state, str) else ""
+        if not hmac.compare_digest(given, subscription.client_state_hash):
+            log.warning("Notification for subscription %s with a wrong clientState refused", subscription.id)
+            raise Forbidden("The notification's clientState does not match its subscription.")
+
+    def _message(self, subscription: MeetingSubscription, notification: dict[str, Any]) -> MeetingEventMessage:
+        data = notification.get("resourceData")
+        event_id = (
+            str(notification.get("id") or "") or hashlib.sha256(repr(sorted(notification.items())).encode()).hexdigest()
+        )
+        return MeetingEventMessage(
+            event_id=event_id,
+            subscription_id=subscription.id,
+            tenant_id=subscription.tenant_id,
+            endpoint_id=subscription.endpoint_id,
+            appointment_key=subscription.appointment_key,
+            change_type=str(notification.get("changeType") or ""),
+            resource=str(notification.get("resource") or ""),
+            data=without_names(data) if isinstance(data, dict) else {},
+            received_at=self._clock.now(),
+        )

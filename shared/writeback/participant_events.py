@@ -1,0 +1,267 @@
+"""The `participant-events` processor: meeting notifications become visit events, stored once per event ID.
+
+Graph's meetingCallEvents notifications carry `eventType` (`...CallStarted`, `...CallEnded`,
+`...CallRosterUpdate`), `eventDateTime`, and for roster updates `activeParticipants@joined` / `@exited`, each
+with an `Identity` (a `User` with its `TenantId`, or a guest / ACS identity). Roles: a user of the
+organisation's own Entra tenant is a clinician; the first other participant is the patient; later ones are
+guests (interpreters, family). The dev meeting page sends the same shape, plus lobby events.
+
+Redelivered notifications map to the same rows; each event remembers whether it was written back to the EHR,
+so a retry after a failed writeback writes back what is missing and nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+from typing import Any
+
+from shared.auth.principal import Principal, Role
+from shared.core.clock import Clock
+from shared.core.errors import Conflict, Forbidden, NotFound
+from shared.reports.summary import summarise
+from shared.reports.tables import VisitSummaryRepository
+from shared.setup.models import Organisation
+from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
+from shared.storage.routing import Tables
+from shared.visits.models import VisitReferences
+from shared.visits.sessions import VisitSession
+from shared.visits.tables import MeetingLinkRepository
+from shared.writeback.delivery import EhrWriteback
+from shared.writeback.ehr import WritebackError
+from shared.writeback.failures import WritebackFailures
+from shared.writeback.models import (
+    ConnectedParticipant,
+    MeetingEventMessage,
+    ParticipantRole,
+    ParticipantStatus,
+    VisitEvent,
+    VisitEventKind,
+)
+from shared.writeback.tables import VisitEventRepository
+
+log = logging.getLogger(__name__)
+
+
+CALL_EVENTS: dict[str, VisitEventKind] = {
+    "callstarted": "call_started",
+    "callended": "call_ended",
+    "lobbyentered": "lobby_entered",
+    "lobbyadmitted": "lobby_admitted",
+}
+
+
+def participant_key(tenant_id: str, provider_id: str) -> str:
+    return hashlib.sha256(f"{tenant_id}|{provider_id}".encode()).hexdigest()[:24]
+
+
+def _field(value: Any, name: str) -> Any:
+    """A member of a Graph object, whatever the case of its name (Graph sends both)."""
+    if not isinstance(value, dict):
+        return None
+    lowered = name.lower()
+    return next((v for k, v in value.items() if k.lower() == lowered), None)
+
+
+class ParticipantEvents:
+    def __init__(
+        self,
+        tables: Tables,
+        clock: Clock,
+        writeback: EhrWriteback | None = None,
+        failures: WritebackFailures | None = None,
+    ) -> None:
+        self._tables = tables
+        self._clock = clock
+        self._writeback = writeback
+        self._failures = failures
+
+    def process(self, message: MeetingEventMessage, attempt: int = 1) -> list[VisitEvent]:
+        """Store the message's events (once), update the visit's report figures and write back to the EHR what
+        was not written back yet; the new events. Raises WritebackError when a retry may succeed."""
+        organisation = self._tables.control(OrganisationRepository).find(message.tenant_id, "organisation")
+        if organisation is None:
+            raise NotFound("The organisation of this meeting no longer exists.")
+        rows = self._tables.data(organisation, VisitEventRepository)
+        known = {e.id: e for e in rows.iterate(message.appointment_key)}
+        first_before = min((e.at for e in known.values()), default=None)
+        target = self._writeback.target(organisation, message.endpoint_id) if self._writeback else None
+        events = self._translate(message, list(known.values()))
+        created: list[VisitEvent] = []
+        for event in events:
+            if event.id in known:
+                continue  # a redelivery: the stored state counts
+            event.written_back = target is None  # nothing to write back for this endpoint
+            try:
+                rows.create(event)
+                created.append(event)
+                known[event.id] = event
+            except Conflict:
+                known[event.id] = rows.get(event.appointment_key, event.id)  # a concurrent delivery stored it
+        link = self._tables.data(organisation, MeetingLinkRepository).find(message.endpoint_id, message.appointment_key)
+        references = link.references if link is not None else VisitReferences()
+        history = list(known.values())
+        if created:
+            self._summarise(organisation, history, references, first_before)
+        pending = [known[e.id] for e in events if not known[e.id].written_back]
+        if pending and target is not None and self._writeback is not None:
+
+            def written(event: VisitEvent) -> None:
+                rows.upsert(event.model_copy(update={"written_back": True}))
+
+            try:
+                self._writeback.write(target, references, history, pending, written)
+            except WritebackError as error:
+                if self._failures is not None:
+                    self._failures.record(organisation, message, error, attempt)
+                if error.retryable:
+                    raise  # the queue delivers it again, and after maxDequeueCount it is poison
+                return created
+        if self._failures is not None and (attempt > 1 or message.replayed):
+            self._failures.resolve(organisation, message)
+        log.info("Meeting event for endpoint %s: %d visit events", message.endpoint_id, len(events))
+        return created
+
+    def _summarise(
+        self,
+        organisation: Organisation,
+        history: list[VisitEvent],
+        references: VisitReferences,
+        first_before: datetime | None,
+    ) -> None:
+        summary = summarise(
+            history, tenant_id=organisation.tenant_id, department_id=references.department_id, now=self._clock.now()
+        )
+        if summary is None:
+            return
+        summaries = self._tables.data(organisation, VisitSummaryRepository)
+        summaries.upsert(summary)
+        if first_before is not None and first_before.strftime("%Y%m%d") != summary.day:
+            # An earlier event arrived late, on an earlier day: the row moved to that day's keys.
+            summaries.delete(organisation.tenant_id, f"{first_before:%Y%m%d}|{summary.appointment_key}")
+
+    def status(self, principal: Principal, appointment_key: str) -> ParticipantStatus:
+        """Who is connected now, for the organisation's portal admins (events of this organisation only)."""
+        principal.require(Role.ADMIN)
+        return self._status(principal.tenant_id, appointment_key)
+
+    def status_for_session(self, session: VisitSession, appointment_key: str) -> ParticipantStatus:
+        """The same, for the clinician whose EHR launch opened this visit."""
+        if session.appointment_key != appointment_key:
+            raise Forbidden("Your visit session is for another visit; launch this one from the EHR.")
+        return self._status(session.tenant_id, appointment_key)
+
+    def _status(self, tenant_id: str, appointment_key: str) -> ParticipantStatus:
+        organisation = self._tables.control(OrganisationRepository).find(tenant_id, "organisation")
+        if organisation is None:
+            raise NotFound("Your organisation is not set up yet.")
+        events = sorted(
+            self._tables.data(organisation, VisitEventRepository).iterate(appointment_key), key=lambda e: (e.at, e.id)
+        )
+        endpoints = self._tables.control(FhirEndpointRepository)
+        if not events or endpoints.find(tenant_id, events[0].endpoint_id) is None:
+            raise NotFound("No meeting events are known for this visit.")
+        connected: dict[str, ConnectedParticipant] = {}
+        lobby: dict[str, ConnectedParticipant] = {}
+        call_active = False
+        for event in events:
+            if event.kind == "call_started":
+                call_active = True
+            elif event.kind == "call_ended":
+                call_active, connected, lobby = False, {}, {}
+            elif event.participant and event.role:
+                here = ConnectedParticipant(participant=event.participant, role=event.role, since=event.at)
+                if event.kind == "lobby_entered":
+                    lobby.setdefault(event.participant, here)
+                elif event.kind == "participant_joined":
+                    lobby.pop(event.participant, None)
+                    connected.setdefault(event.participant, here)
+                elif event.kind == "participant_left":
+                    connected.pop(event.participant, None)
+                    lobby.pop(event.participant, None)
+                elif event.kind == "lobby_admitted":
+                    lobby.pop(event.participant, None)
+        people = sorted(connected.values(), key=lambda p: p.since)
+        counts = {role: sum(1 for p in people if p.role == role) for role in ("clinician", "patient", "guest")}
+        return ParticipantStatus(
+            appointment_key=appointment_key,
+            call_active=call_active or bool(people),
+            connected=people,
+            lobby=sorted(lobby.values(), key=lambda p: p.since),
+            counts=counts,
+            as_of=self._clock.now(),
+        )
+
+    def _translate(self, message: MeetingEventMessage, known: list[VisitEvent]) -> list[VisitEvent]:
+        data = message.data
+        kind = str(_field(data, "eventType") or _field(data, "callEventType") or "").rsplit(".", 1)[-1].lower()
+        at = _moment(_field(data, "eventDateTime")) or message.received_at
+        base = {"appointment_key": message.appointment_key, "endpoint_id": message.endpoint_id, "at": at}
+        roles = {e.participant: e.role for e in known if e.participant and e.role}
+        if kind in CALL_EVENTS:
+            who = self._participant(message.tenant_id, _field(data, "participant"), roles)
+            participant, role = who if who is not None else (None, None)
+            event = VisitEvent(
+                id=f"{message.event_id}:0", kind=CALL_EVENTS[kind], participant=participant, role=role, **base
+            )
+            return [event]
+        if kind not in ("callrosterupdate", "rosterupdated"):
+            log.info("Meeting event of an unknown type ignored")
+            return []
+        events: list[VisitEvent] = []
+        for name, joined in (("activeParticipants@joined", True), ("activeParticipants@exited", False)):
+            for participant in _field(data, name) or []:
+                who = self._participant(message.tenant_id, participant, roles)
+                if who is None:
+                    continue
+                key, role = who
+                events.append(
+                    VisitEvent(
+                        id=f"{message.event_id}:{len(events)}",
+                        kind="participant_joined" if joined else "participant_left",
+                        participant=key,
+                        role=role,
+                        **base,
+                    )
+                )
+        return events
+
+    def _participant(
+        self, tenant_id: str, participant: Any, roles: dict[str, ParticipantRole]
+    ) -> tuple[str, ParticipantRole] | None:
+        """A participant's opaque key and role (remembered in `roles`), or None when it names nobody."""
+        identity = _field(participant, "Identity") or {}
+        provider_id = _identity_id(identity) or str(_field(participant, "Id") or "")
+        if not provider_id:
+            return None
+        key = participant_key(tenant_id, provider_id)
+        role = roles.get(key) or self._role(tenant_id, identity, roles)
+        roles[key] = role
+        return key, role
+
+    @staticmethod
+    def _role(tenant_id: str, identity: Any, roles: dict[str, ParticipantRole]) -> ParticipantRole:
+        user = _field(identity, "User")
+        if user is not None and str(_field(user, "TenantId") or "").lower() == tenant_id.lower():
+            return "clinician"
+        return "guest" if "patient" in roles.values() else "patient"
+
+
+def _identity_id(identity: Any) -> str | None:
+    if isinstance(identity, dict):
+        for value in identity.values():
+            found = _field(value, "Id")
+            if found:
+                return str(found)
+    return None
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
