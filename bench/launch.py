@@ -57,11 +57,11 @@ def main() -> None:
     from shared.visits.providers.graph import GraphMeetingProvider
 
     if args.meetings == "graph":
-        harness.runtime.meetings = GraphMeetingProvider(Token(), base_url=f"{graph.url}/v1.0")  # no Entra emulator
+        harness.runtime.use(meetings=GraphMeetingProvider(Token(), base_url=f"{graph.url}/v1.0"))  # no Entra emulator
     else:
         from shared.visits.providers.local import LocalMeetingProvider
 
-        harness.runtime.meetings = LocalMeetingProvider(harness.public)
+        harness.runtime.use(meetings=LocalMeetingProvider(harness.public))
     harness.approved_endpoint()
     http, ehr = harness.http, harness.ehr
 

@@ -37,7 +37,7 @@ def main() -> None:
         settings = {"clinic_name": "Bench", "sender_number": sender, "reminder_minutes_before": 60}
         harness.portal("PUT", f"endpoints/{endpoint}/sms-settings", json=settings)
         runtime = harness.runtime
-        tables = runtime.tables
+        tables = runtime.platform.tables
         appointments = tables.in_geography(Geography.EU, AppointmentRepository)
         index = tables.in_geography(Geography.EU, ReminderIndexRepository)
         now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -84,14 +84,14 @@ def main() -> None:
             ReminderCursor(geography="EU", last_minute=cursor)
         )
         began = time.perf_counter()
-        report = runtime.reminders.tick(Geography.EU)
+        report = runtime.scheduling.reminders.tick(Geography.EU)
         elapsed = time.perf_counter() - began
         print(
             f"reminder tick: {elapsed:.1f} s, index entities read {report.read} of {args.appointments}, "
             f"sent {report.sent}, skipped {report.skipped or 'none'} ({report.sent / elapsed:.0f} reminders/s)"
         )
         began = time.perf_counter()
-        again = runtime.reminders.tick(Geography.EU)
+        again = runtime.scheduling.reminders.tick(Geography.EU)
         print(f"next tick: {time.perf_counter() - began:.2f} s, index entities read {again.read}, sent {again.sent}")
 
 

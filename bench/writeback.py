@@ -63,8 +63,8 @@ def main() -> None:
         endpoint = harness.approved_endpoint()
         harness.ehr.register_backend_client(BACKEND_CLIENT, f"{harness.public}/api/.well-known/jwks.json")
         runtime = harness.runtime
-        organisation = runtime.tables.control(OrganisationRepository).get(harness.tenant, "organisation")
-        links = runtime.tables.data(organisation, MeetingLinkRepository)
+        organisation = runtime.platform.tables.control(OrganisationRepository).get(harness.tenant, "organisation")
+        links = runtime.platform.tables.data(organisation, MeetingLinkRepository)
         total = args.visits * args.events
         print(f"EHR writeback, {args.visits} visits x {args.events} events, queue -> processor -> sandbox EHR")
         for adapter in ("epic", "fhir"):
@@ -89,7 +89,7 @@ def main() -> None:
                 )
                 queued.extend(messages(harness.tenant, endpoint, key, args.events, datetime.now(UTC)))
             for message in queued:
-                runtime.queues.send(PARTICIPANT_EVENTS, message)
+                runtime.platform.queues.send(PARTICIPANT_EVENTS, message)
             kind = "connection_status" if adapter == "epic" else "audit_event"
             before = len(harness.ehr.writebacks.of_kind(kind))
             tokens_before = harness.ehr.token_requests

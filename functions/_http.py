@@ -158,7 +158,7 @@ def invalid_input(
 def portal_caller(req: func.HttpRequest) -> tuple[Runtime, Principal]:
     """The worker's runtime and the portal user the request's bearer token names (401 without a valid one)."""
     runtime = get_runtime()
-    return runtime, runtime.portal_auth.authenticate(req.headers)
+    return runtime, runtime.platform.portal_auth.authenticate(req.headers)
 
 
 P = ParamSpec("P")

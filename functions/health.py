@@ -13,7 +13,7 @@ bp = func.Blueprint()
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @api_errors
 def health(req: func.HttpRequest) -> func.HttpResponse:
-    report = get_runtime().health.check()
+    report = get_runtime().platform.health.check()
     body = {
         "status": "healthy" if report.healthy else "unhealthy",
         "version": report.version,

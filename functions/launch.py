@@ -56,7 +56,7 @@ def _authorize(target: AuthorizeRedirect) -> func.HttpResponse:
 def _start(req: func.HttpRequest, kind: LaunchKind) -> func.HttpResponse:
     record = {name: req.params.get(param, "") for param, name in RECORD_PARAMETERS.items()}
     try:
-        target = get_runtime().launch.start(
+        target = get_runtime().visits.launch.start(
             kind, iss=req.params.get("iss"), launch=req.params.get("launch"), record=record
         )
     except Exception as error:
@@ -78,7 +78,7 @@ def launch_patient(req: func.HttpRequest) -> func.HttpResponse:
 def launch_callback(req: func.HttpRequest) -> func.HttpResponse:
     runtime = get_runtime()
     try:
-        result = runtime.launch.complete(
+        result = runtime.visits.launch.complete(
             state=req.params.get("state"), code=req.params.get("code"), error=req.params.get("error")
         )
     except Exception as error:
@@ -97,7 +97,7 @@ def launch_callback(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="join/{token}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def join(req: func.HttpRequest) -> func.HttpResponse:
     try:
-        target = get_runtime().launch.join(req.route_params.get("token", ""))
+        target = get_runtime().visits.launch.join(req.route_params.get("token", ""))
     except Exception as error:
         return _failure(error, title="This link cannot be used")
     return redirect(target)

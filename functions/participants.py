@@ -25,7 +25,7 @@ bp = func.Blueprint()
 @bp.route(route=".well-known/jwks.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @api_errors
 def jwks(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_runtime().signing_keys.jwks(), headers={"Cache-Control": "public, max-age=3600"})
+    return json_response(get_runtime().writeback.signing_keys.jwks(), headers={"Cache-Control": "public, max-age=3600"})
 
 
 @bp.route(route="events/meetings", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -42,16 +42,16 @@ def meeting_events(req: func.HttpRequest) -> func.HttpResponse:
         payload = json.loads(req.get_body() or b"null")
     except ValueError:
         return problem(400, "The body is not JSON.")
-    get_runtime().meeting_events.receive(payload)
+    get_runtime().writeback.meeting_events.receive(payload)
     return func.HttpResponse(status_code=202)
 
 
 @bp.timer_trigger(schedule="0 */30 * * * *", arg_name="timer", run_on_startup=False)
 def renew_meeting_subscriptions(timer: func.TimerRequest) -> None:
-    get_runtime().meeting_subscriptions.renew_due()
+    get_runtime().writeback.subscriptions.renew_due()
 
 
 @bp.queue_trigger(arg_name="message", queue_name=PARTICIPANT_EVENTS, connection="AzureWebJobsStorage")
 def process_participant_event(message: func.QueueMessage) -> None:
     event = MeetingEventMessage.model_validate_json(message.get_body())
-    get_runtime().participant_events.process(event, attempt=message.dequeue_count or 1)
+    get_runtime().writeback.participant_events.process(event, attempt=message.dequeue_count or 1)

@@ -69,7 +69,7 @@ def _endpoint(endpoint: FhirEndpoint) -> func.HttpResponse:
 @api_errors
 def get_organisation(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    organisation = runtime.organisations.get(principal)
+    organisation = runtime.setup.organisations.get(principal)
     return json_response(OrganisationPublic(**organisation.model_dump()))
 
 
@@ -86,7 +86,7 @@ def get_organisation(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def create_organisation(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    organisation = runtime.organisations.create(principal, parse_json(req, OrganisationCreate))
+    organisation = runtime.setup.organisations.create(principal, parse_json(req, OrganisationCreate))
     return json_response(OrganisationPublic(**organisation.model_dump()), status=201)
 
 
@@ -94,7 +94,7 @@ def create_organisation(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def list_endpoints(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    items = [FhirEndpointPublic.of(e) for e in runtime.endpoints.list_endpoints(principal)]
+    items = [FhirEndpointPublic.of(e) for e in runtime.setup.endpoints.list_endpoints(principal)]
     return json_response(EndpointList(items=items))
 
 
@@ -111,7 +111,7 @@ def list_endpoints(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def create_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    endpoint = runtime.endpoints.create(principal, parse_json(req, FhirEndpointCreate))
+    endpoint = runtime.setup.endpoints.create(principal, parse_json(req, FhirEndpointCreate))
     return json_response(FhirEndpointPublic.of(endpoint), status=201)
 
 
@@ -125,7 +125,7 @@ def create_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def get_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return _endpoint(runtime.endpoints.get(principal, req.route_params["endpoint_id"]))
+    return _endpoint(runtime.setup.endpoints.get(principal, req.route_params["endpoint_id"]))
 
 
 @api.route(
@@ -143,7 +143,7 @@ def get_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 def update_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
     update = parse_json(req, FhirEndpointUpdate)
-    return _endpoint(runtime.endpoints.update(principal, req.route_params["endpoint_id"], update))
+    return _endpoint(runtime.setup.endpoints.update(principal, req.route_params["endpoint_id"], update))
 
 
 @api.route(
@@ -157,7 +157,7 @@ def update_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def delete_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    runtime.endpoints.delete(principal, req.route_params["endpoint_id"])
+    runtime.setup.endpoints.delete(principal, req.route_params["endpoint_id"])
     return func.HttpResponse(status_code=204)
 
 
@@ -172,7 +172,7 @@ def delete_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def submit_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return _endpoint(runtime.endpoints.submit(principal, req.route_params["endpoint_id"]))
+    return _endpoint(runtime.setup.endpoints.submit(principal, req.route_params["endpoint_id"]))
 
 
 @api.route(
@@ -188,7 +188,7 @@ def submit_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def start_sign_in(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return json_response(runtime.approval.start_sign_in(principal, req.route_params["endpoint_id"]))
+    return json_response(runtime.setup.approval.start_sign_in(principal, req.route_params["endpoint_id"]))
 
 
 @api.route(
@@ -211,7 +211,7 @@ def start_sign_in(req: func.HttpRequest) -> func.HttpResponse:
 def approval_callback(req: func.HttpRequest) -> func.HttpResponse:
     runtime = get_runtime()
     try:
-        result = runtime.approval.complete_sign_in(
+        result = runtime.setup.approval.complete_sign_in(
             state=req.params.get("state"),
             code=req.params.get("code"),
             error=req.params.get("error"),
@@ -240,7 +240,7 @@ def approval_callback(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def approve_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return _endpoint(runtime.approval.approve(principal, req.route_params["endpoint_id"]))
+    return _endpoint(runtime.setup.approval.approve(principal, req.route_params["endpoint_id"]))
 
 
 @api.route(
@@ -256,7 +256,7 @@ def approve_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 def reject_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
     comment = parse_json(req, RejectRequest).comment
-    return _endpoint(runtime.approval.reject(principal, req.route_params["endpoint_id"], comment))
+    return _endpoint(runtime.setup.approval.reject(principal, req.route_params["endpoint_id"], comment))
 
 
 @api.route(
@@ -270,7 +270,7 @@ def reject_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def integration_records(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return json_response(runtime.integration_records.records(principal, req.route_params["endpoint_id"]))
+    return json_response(runtime.setup.integration_records.records(principal, req.route_params["endpoint_id"]))
 
 
 @api.route(
@@ -284,7 +284,7 @@ def integration_records(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def audit_log(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return json_response(runtime.audit.page(principal, req.params.get("continuation")))
+    return json_response(runtime.setup.audit.page(principal, req.params.get("continuation")))
 
 
 @api.route(
@@ -301,7 +301,7 @@ def audit_log(req: func.HttpRequest) -> func.HttpResponse:
 def upload_certificate(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
     upload = parse_json(req, CertificateUpload)
-    certificate = runtime.certificates.upload(principal, req.route_params["environment"], upload.certificate)
+    certificate = runtime.setup.certificates.upload(principal, req.route_params["environment"], upload.certificate)
     return json_response(SigningCertificatePublic(**certificate.model_dump()))
 
 
@@ -311,7 +311,9 @@ def upload_certificate(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def list_certificates(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    items = [SigningCertificatePublic(**c.model_dump()) for c in runtime.certificates.list_certificates(principal)]
+    items = [
+        SigningCertificatePublic(**c.model_dump()) for c in runtime.setup.certificates.list_certificates(principal)
+    ]
     return json_response(CertificateList(items=items))
 
 
@@ -319,7 +321,7 @@ def list_certificates(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def get_consents(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return json_response(runtime.sms_setup.consents(principal))
+    return json_response(runtime.messaging.sms_setup.consents(principal))
 
 
 @api.route(
@@ -335,7 +337,7 @@ def give_consent(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params["name"]
     if name not in CONSENT_TEXT:
         raise InvalidInput(f"There is no consent {name!r}.", {"name": f"one of {', '.join(CONSENT_TEXT)}"})
-    return json_response(runtime.sms_setup.give_consent(principal, name))
+    return json_response(runtime.messaging.sms_setup.give_consent(principal, name))
 
 
 @api.route(
@@ -348,7 +350,7 @@ def give_consent(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def get_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    settings = runtime.sms_setup.settings(principal, req.route_params["endpoint_id"])
+    settings = runtime.messaging.sms_setup.settings(principal, req.route_params["endpoint_id"])
     if settings is None:
         raise NotFound("This endpoint has no SMS settings yet; no texts are sent for it.")
     return json_response(SmsSettingsPublic(**settings.model_dump(exclude={"tenant_id", "updated_by"})))
@@ -367,7 +369,7 @@ def get_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
 def put_sms_settings(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
     update = parse_json(req, SmsSettingsUpdate)
-    settings = runtime.sms_setup.update_settings(principal, req.route_params["endpoint_id"], update)
+    settings = runtime.messaging.sms_setup.update_settings(principal, req.route_params["endpoint_id"], update)
     return json_response(SmsSettingsPublic(**settings.model_dump(exclude={"tenant_id", "updated_by"})))
 
 
@@ -384,7 +386,7 @@ def sms_outbox(req: func.HttpRequest) -> func.HttpResponse:
 
     runtime, principal = portal_caller(req)
     principal.require(Role.ADMIN)
-    sender = runtime.sms_sender
+    sender = runtime.messaging.sender
     if not isinstance(sender, OutboxSmsSender):
         raise NotFound("Texts are sent through Azure Communication Services here; there is no outbox.")
     items = [OutboxMessagePublic(**m.model_dump(exclude={"tenant_id"})) for m in sender.list_for(principal.tenant_id)]
@@ -401,7 +403,7 @@ def sms_outbox(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def list_phone_numbers(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return json_response(runtime.phone_numbers.list_numbers(principal))
+    return json_response(runtime.messaging.phone_numbers.list_numbers(principal))
 
 
 def _job_accepted(job: PhoneNumberJob) -> func.HttpResponse:
@@ -424,7 +426,7 @@ def _job_accepted(job: PhoneNumberJob) -> func.HttpResponse:
 @api_errors
 def order_phone_number(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return _job_accepted(runtime.phone_numbers.order(principal, parse_json(req, PhoneNumberOrder)))
+    return _job_accepted(runtime.messaging.phone_numbers.order(principal, parse_json(req, PhoneNumberOrder)))
 
 
 @api.route(
@@ -437,7 +439,9 @@ def order_phone_number(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def get_phone_number_job(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return json_response(PhoneNumberJobPublic.of(runtime.phone_numbers.job(principal, req.route_params["job_id"])))
+    return json_response(
+        PhoneNumberJobPublic.of(runtime.messaging.phone_numbers.job(principal, req.route_params["job_id"]))
+    )
 
 
 @api.route(
@@ -453,7 +457,7 @@ def get_phone_number_job(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def release_phone_number(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return _job_accepted(runtime.phone_numbers.release(principal, req.route_params["number"]))
+    return _job_accepted(runtime.messaging.phone_numbers.release(principal, req.route_params["number"]))
 
 
 @api.route(
@@ -471,7 +475,9 @@ def release_phone_number(req: func.HttpRequest) -> func.HttpResponse:
 def link_phone_number(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
     links = parse_json(req, PhoneNumberLinks)
-    return json_response(runtime.phone_numbers.link(principal, req.route_params["number"], links.endpoint_ids))
+    return json_response(
+        runtime.messaging.phone_numbers.link(principal, req.route_params["number"], links.endpoint_ids)
+    )
 
 
 @api.route(
@@ -497,10 +503,10 @@ def visit_participants(req: func.HttpRequest) -> func.HttpResponse:
     except CookieError:
         pass
     if not req.headers.get("authorization") and COOKIE in cookies:
-        session = runtime.visit_sessions.verify(cookies[COOKIE].value)
-        return json_response(runtime.participant_events.status_for_session(session, key))
-    principal = runtime.portal_auth.authenticate(req.headers)
-    return json_response(runtime.participant_events.status(principal, key))
+        session = runtime.visits.sessions.verify(cookies[COOKIE].value)
+        return json_response(runtime.writeback.participant_events.status_for_session(session, key))
+    principal = runtime.platform.portal_auth.authenticate(req.headers)
+    return json_response(runtime.writeback.participant_events.status(principal, key))
 
 
 def all_routes() -> list[ApiRoute]:

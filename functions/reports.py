@@ -47,7 +47,7 @@ def _report(
     kind = (req.params.get("format") or "json").lower()
     if kind not in ("json", "csv"):
         raise InvalidInput("format is json or csv.", {"format": "json or csv"})
-    span = runtime.reports.range(req.params.get("days"), req.params.get("start"), req.params.get("end"))
+    span = runtime.reports.reports.range(req.params.get("days"), req.params.get("start"), req.params.get("end"))
     report = build(principal, span)
     if kind == "csv":
         return csv_response(to_csv(report), f"{name}-{span.start}-{span.end}.csv")
@@ -69,7 +69,10 @@ def _report(
 def visits_report(req: func.HttpRequest) -> func.HttpResponse:
     filters = _visit_filter(req)
     return _report(
-        req, lambda principal, span: get_runtime().reports.visits(principal, span, filters), visits_csv, "visits"
+        req,
+        lambda principal, span: get_runtime().reports.reports.visits(principal, span, filters),
+        visits_csv,
+        "visits",
     )
 
 
@@ -83,7 +86,7 @@ def visits_report(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def sms_report(req: func.HttpRequest) -> func.HttpResponse:
-    return _report(req, get_runtime().reports.sms, sms_csv, "sms")
+    return _report(req, get_runtime().reports.reports.sms, sms_csv, "sms")
 
 
 @api.route(
@@ -96,4 +99,4 @@ def sms_report(req: func.HttpRequest) -> func.HttpResponse:
 )
 @api_errors
 def call_quality_report(req: func.HttpRequest) -> func.HttpResponse:
-    return _report(req, get_runtime().reports.call_quality, call_quality_csv, "call-quality")
+    return _report(req, get_runtime().reports.reports.call_quality, call_quality_csv, "call-quality")

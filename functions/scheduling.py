@@ -19,7 +19,7 @@ def receive_hl7(req: func.HttpRequest) -> func.HttpResponse:
     body = req.get_body() or b""
     if len(body) > MAX_MESSAGE_BYTES:
         return func.HttpResponse("Messages are 1 MB at most.", status_code=413, mimetype="text/plain")
-    ack = get_runtime().hl7_ingest.receive(
+    ack = get_runtime().scheduling.hl7_ingest.receive(
         req.route_params["endpoint_id"],
         body,
         content_type=req.headers.get("content-type"),
@@ -31,4 +31,4 @@ def receive_hl7(req: func.HttpRequest) -> func.HttpResponse:
 @bp.queue_trigger(arg_name="message", queue_name=HL7_INBOUND, connection="AzureWebJobsStorage")
 def process_hl7(message: func.QueueMessage) -> None:
     inbound = InboundHl7.model_validate_json(message.get_body())
-    get_runtime().appointments.process(inbound)
+    get_runtime().scheduling.appointments.process(inbound)

@@ -24,7 +24,7 @@ api = ApiRoutes(bp)
 )
 @api_errors
 def get_sign_in_config(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(sign_in_config(get_runtime().settings))
+    return json_response(sign_in_config(get_runtime().settings.sign_in))
 
 
 @api.route("GET", "portal/me", summary="Who you are signed in as, and your roles", tag="sign-in", response=Caller)

@@ -19,5 +19,5 @@ def sms_events(req: func.HttpRequest) -> func.HttpResponse:
         events = json.loads(req.get_body() or b"null")
     except ValueError:
         return problem(400, "The body is not JSON.")
-    answer = get_runtime().sms_events.handle(events)
+    answer = get_runtime().messaging.sms_events.handle(events)
     return json_response(answer) if answer else func.HttpResponse(status_code=200)

@@ -32,8 +32,8 @@ api = ApiRoutes(bp)
 @api_errors
 def get_writeback_settings(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    settings = runtime.writeback_setup.get(principal, req.route_params["endpoint_id"])
-    return json_response(runtime.writeback_setup.public(settings))
+    settings = runtime.writeback.writeback_setup.get(principal, req.route_params["endpoint_id"])
+    return json_response(runtime.writeback.writeback_setup.public(settings))
 
 
 @api.route(
@@ -50,8 +50,8 @@ def get_writeback_settings(req: func.HttpRequest) -> func.HttpResponse:
 def put_writeback_settings(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
     update = parse_json(req, WritebackSettingsUpdate)
-    settings = runtime.writeback_setup.update(principal, req.route_params["endpoint_id"], update)
-    return json_response(runtime.writeback_setup.public(settings))
+    settings = runtime.writeback.writeback_setup.update(principal, req.route_params["endpoint_id"], update)
+    return json_response(runtime.writeback.writeback_setup.public(settings))
 
 
 @api.route(
@@ -64,7 +64,7 @@ def put_writeback_settings(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def list_failed_writebacks(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    return json_response(runtime.writeback_failures.list_failures(principal))
+    return json_response(runtime.writeback.failures.list_failures(principal))
 
 
 @api.route(
@@ -80,10 +80,10 @@ def list_failed_writebacks(req: func.HttpRequest) -> func.HttpResponse:
 @api_errors
 def replay_writeback(req: func.HttpRequest) -> func.HttpResponse:
     runtime, principal = portal_caller(req)
-    failure = runtime.writeback_failures.replay(principal, req.route_params["event_id"])
+    failure = runtime.writeback.failures.replay(principal, req.route_params["event_id"])
     return json_response(WritebackFailurePublic.of(failure), status=202)
 
 
 @bp.queue_trigger(arg_name="message", queue_name=f"{PARTICIPANT_EVENTS}-poison", connection="AzureWebJobsStorage")
 def participant_event_poisoned(message: func.QueueMessage) -> None:
-    get_runtime().writeback_failures.poisoned(MeetingEventMessage.model_validate_json(message.get_body()))
+    get_runtime().writeback.failures.poisoned(MeetingEventMessage.model_validate_json(message.get_body()))

@@ -25,15 +25,17 @@ class HealthReport:
         return all(self.storage.values())
 
 
+@dataclass(kw_only=True, eq=False)
 class HealthService:
-    def __init__(self, probes: Sequence[Probe], version: str, environment: str, timeout: float) -> None:
-        self._probes = probes
-        self._version = version
-        self._environment = environment
-        self._timeout = timeout
-        # In parallel, so that one dead account costs one timeout, not one per account.
-        self._pool = ThreadPoolExecutor(max_workers=max(1, len(probes)), thread_name_prefix="health")
+    probes: Sequence[Probe]
+    version: str
+    environment: str
+    timeout: float
+
+    def __post_init__(self) -> None:
+        # In parallel, so that one dead account costs one self.timeout, not one per account.
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(self.probes)), thread_name_prefix="health")
 
     def check(self) -> HealthReport:
-        results = self._pool.map(lambda probe: (probe.label, probe.ping(self._timeout)), self._probes)
-        return HealthReport(self._version, self._environment, dict(results))
+        results = self._pool.map(lambda probe: (probe.label, probe.ping(self.timeout)), self.probes)
+        return HealthReport(self.version, self.environment, dict(results))

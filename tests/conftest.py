@@ -90,10 +90,7 @@ def graph_provider(graph: GraphStub) -> GraphMeetings:
 def graph_meetings(app_host: ServerThread, graph_provider: GraphMeetings) -> GraphMeetings:
     """The app's meetings go to the Graph stub: Entra ID has no emulator, so the real provider gets a static
     token (and a recorded sleep) at the composition root."""
-    runtime = get_runtime()
-    runtime.meetings = graph_provider.provider
-    for built in ("launch", "meeting_subscriptions"):  # built with the provider they were given
-        runtime.__dict__.pop(built, None)
+    get_runtime().use(meetings=graph_provider.provider)
     graph_provider.stub.failures.clear()
     graph_provider.sleeps.clear()
     return graph_provider

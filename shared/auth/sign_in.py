@@ -7,12 +7,12 @@ import re
 
 from shared.auth.models import Caller, SignInConfig
 from shared.auth.principal import Principal
-from shared.core.settings import Settings
+from shared.core.settings import SignInSettings
 
 _API_URI = re.compile(r"^api://([0-9a-fA-F-]{36})$")
 
 
-def sign_in_config(settings: Settings) -> SignInConfig:
+def sign_in_config(settings: SignInSettings) -> SignInConfig:
     if settings.environment == "local" and settings.local_issuer_url:
         return SignInConfig(
             method="local",

@@ -4,6 +4,7 @@ reports (the message's status), and inbound texts (STOP, START). Numbers and tex
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from shared.core.clock import Clock
@@ -33,12 +34,12 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 
 
+@dataclass(kw_only=True, eq=False)
 class SmsEvents:
-    def __init__(self, tables: Tables, sms: SmsService, numbers: PhoneNumberService, clock: Clock) -> None:
-        self._tables = tables
-        self._sms = sms
-        self._numbers = numbers
-        self._clock = clock
+    tables: Tables
+    sms: SmsService
+    numbers: PhoneNumberService
+    clock: Clock
 
     def handle(self, events: Any) -> dict[str, str] | None:
         """The validation answer for a handshake, else None once every event is applied."""
@@ -62,12 +63,12 @@ class SmsEvents:
         tenant_id, _, rest = str(data.get("tag") or "").partition("|")
         endpoint_id, _, message_id = rest.partition("|")
         organisation = (
-            self._tables.control(OrganisationRepository).find(tenant_id, "organisation") if tenant_id else None
+            self.tables.control(OrganisationRepository).find(tenant_id, "organisation") if tenant_id else None
         )
         if organisation is None or not endpoint_id or not message_id:
             log.warning("Delivery report with an unknown tag ignored")
             return
-        messages = self._tables.data(organisation, SmsMessageRepository)
+        messages = self.tables.data(organisation, SmsMessageRepository)
         record = messages.find(endpoint_id, message_id)
         if record is None:
             log.warning("Delivery report for an unknown message ignored")
@@ -79,7 +80,7 @@ class SmsEvents:
                 update={
                     "status": "delivered" if delivered else "failed",
                     "reason": None if delivered else details or "not delivered",
-                    "updated_at": self._clock.now(),
+                    "updated_at": self.clock.now(),
                 }
             )
         )
@@ -89,14 +90,14 @@ class SmsEvents:
         patient, ours = str(data.get("from") or ""), str(data.get("to") or "")
         if word not in STOP_WORDS | START_WORDS or not patient or not ours:
             return
-        number_hash = self._sms.number_hash(patient)
-        for tenant_id in self._numbers.tenants_of(ours):
-            organisation = self._tables.control(OrganisationRepository).find(tenant_id, "organisation")
+        number_hash = self.sms.number_hash(patient)
+        for tenant_id in self.numbers.tenants_of(ours):
+            organisation = self.tables.control(OrganisationRepository).find(tenant_id, "organisation")
             if organisation is None:
                 continue
-            opt_outs = self._tables.data(organisation, OptOutRepository)
+            opt_outs = self.tables.data(organisation, OptOutRepository)
             if word in STOP_WORDS:
-                opt_outs.upsert(OptOut(number_hash=number_hash, sender=ours, opted_out_at=self._clock.now()))
+                opt_outs.upsert(OptOut(number_hash=number_hash, sender=ours, opted_out_at=self.clock.now()))
             else:
                 opt_outs.delete(ours, number_hash)
             log.info(

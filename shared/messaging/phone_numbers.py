@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.auth.principal import Principal, Role
@@ -44,31 +45,22 @@ log = logging.getLogger(__name__)
 RECENT_JOBS = timedelta(days=1)
 
 
+@dataclass(kw_only=True, eq=False)
 class PhoneNumberService:
-    def __init__(
-        self,
-        *,
-        tables: Tables,
-        provider: PhoneNumberProvider,
-        queues: QueueSender,
-        setup: SmsSetup,
-        endpoints: EndpointService,
-        audit: AuditLog,
-        clock: Clock,
-        poll_seconds: int,
-        max_polls: int,
-    ) -> None:
-        self._numbers = tables.control(PhoneNumberRepository)
-        self._jobs = tables.control(PhoneNumberJobRepository)
-        self._settings = tables.control(SmsSettingsRepository)
-        self._provider = provider
-        self._queues = queues
-        self._setup = setup
-        self._endpoints = endpoints
-        self._audit = audit
-        self._clock = clock
-        self._poll_seconds = poll_seconds
-        self._max_polls = max_polls
+    tables: Tables
+    provider: PhoneNumberProvider
+    queues: QueueSender
+    setup: SmsSetup
+    endpoints: EndpointService
+    audit: AuditLog
+    clock: Clock
+    poll_seconds: int
+    max_polls: int
+
+    def __post_init__(self) -> None:
+        self._numbers = self.tables.control(PhoneNumberRepository)
+        self._jobs = self.tables.control(PhoneNumberJobRepository)
+        self._settings = self.tables.control(SmsSettingsRepository)
 
     # --- portal ---
 
@@ -76,7 +68,7 @@ class PhoneNumberService:
         principal.require(Role.ADMIN, Role.APPROVER)
         links = self._links(principal.tenant_id)
         items = [self._public(n, links) for n in self._numbers.iterate(principal.tenant_id)]
-        since = self._clock.now() - RECENT_JOBS
+        since = self.clock.now() - RECENT_JOBS
         jobs = [
             PhoneNumberJobPublic.of(job)
             for job in sorted(self._jobs.iterate(principal.tenant_id), key=lambda j: j.created_at, reverse=True)
@@ -86,7 +78,7 @@ class PhoneNumberService:
 
     def order(self, principal: Principal, order: PhoneNumberOrder) -> PhoneNumberJob:
         principal.require(Role.ADMIN)
-        if not self._setup.has_consents(principal.tenant_id):
+        if not self.setup.has_consents(principal.tenant_id):
             raise Conflict("Give both SMS consents before acquiring a phone number.")
         running = [
             j for j in self._jobs.iterate(principal.tenant_id) if j.kind == "purchase" and j.status not in FINISHED
@@ -94,7 +86,7 @@ class PhoneNumberService:
         if running:
             raise Conflict(f"A phone number is already being acquired (job {running[0].id}); wait for it to finish.")
         job = self._new_job(principal, "purchase", order=order)
-        self._audit.by(
+        self.audit.by(
             principal,
             action="order",
             entity="phone_number",
@@ -120,7 +112,7 @@ class PhoneNumberService:
             raise Conflict(f"Unlink the number from its endpoints first ({', '.join(linked)}).")
         self._numbers.replace(stored.item.model_copy(update={"status": "releasing"}), stored.etag)
         job = self._new_job(principal, "release", number=number)
-        self._audit.by(
+        self.audit.by(
             principal,
             action="release",
             entity="phone_number",
@@ -131,18 +123,18 @@ class PhoneNumberService:
     def link(self, principal: Principal, number: str, endpoint_ids: list[str]) -> PhoneNumberPublic:
         """Make exactly `endpoint_ids` send from `number` (validated first; then each endpoint's settings)."""
         principal.require(Role.ADMIN)
-        if not self._setup.has_consents(principal.tenant_id):
+        if not self.setup.has_consents(principal.tenant_id):
             raise Conflict("Give both SMS consents before linking phone numbers.")
         held = self._held(principal.tenant_id, number).item
         if held.status != "active":
             raise Conflict("This number is being released; it cannot be linked.")
-        endpoints = {e.id: e for e in self._endpoints.list_endpoints(principal)}
+        endpoints = {e.id: e for e in self.endpoints.list_endpoints(principal)}
         unknown = sorted(set(endpoint_ids) - set(endpoints))
         if unknown:
             raise NotFound(f"Your organisation has no FHIR endpoint {', '.join(unknown)}.")
         wanted = set(endpoint_ids)
         current = {s.endpoint_id: s for s in self._settings.iterate(principal.tenant_id)}
-        now = self._clock.now()
+        now = self.clock.now()
         changed: list[str] = []
         for endpoint_id, endpoint in endpoints.items():
             settings = current.get(endpoint_id)
@@ -163,7 +155,7 @@ class PhoneNumberService:
                 self._settings.upsert(settings.model_copy(update=update))
                 changed.append(endpoint_id)
         for endpoint_id in changed:
-            self._audit.by(
+            self.audit.by(
                 principal,
                 action="link" if endpoint_id in wanted else "unlink",
                 entity="sms_settings",
@@ -192,13 +184,13 @@ class PhoneNumberService:
                 job = self._step(job)
                 etag = self._save(job, etag)
         except StillRunning:
-            job = job.model_copy(update={"polls": job.polls + 1, "updated_at": self._clock.now()})
-            if job.polls >= self._max_polls:
+            job = job.model_copy(update={"polls": job.polls + 1, "updated_at": self.clock.now()})
+            if job.polls >= self.max_polls:
                 job = self._fail(job, "The provider did not finish in time; try again.")
                 self._save(job, etag)
                 return job
             self._save(job, etag)
-            self._queues.send(PHONE_NUMBER_JOBS, message, delay_seconds=self._poll_seconds)
+            self.queues.send(PHONE_NUMBER_JOBS, message, delay_seconds=self.poll_seconds)
             return job
         except PhoneNumberFailed as failure:
             job = self._fail(job, failure.detail)
@@ -210,18 +202,16 @@ class PhoneNumberService:
         return job
 
     def _step(self, job: PhoneNumberJob) -> PhoneNumberJob:
-        now = self._clock.now()
+        now = self.clock.now()
         if job.kind == "purchase":
             if job.status == "queued":
                 assert job.order is not None
                 order = job.order
-                token = self._provider.begin_search(
-                    NumberSearch(order.country_code, order.number_type, order.area_code)
-                )
+                token = self.provider.begin_search(NumberSearch(order.country_code, order.number_type, order.area_code))
                 return job.model_copy(update={"status": "searching", "operation": token, "updated_at": now})
             if job.status == "searching":
-                found = self._provider.search_result(job.operation or "")
-                token = self._provider.begin_purchase(found.search_id)
+                found = self.provider.search_result(job.operation or "")
+                token = self.provider.begin_purchase(found.search_id)
                 update = {
                     "status": "purchasing",
                     "number": found.numbers[0],
@@ -233,19 +223,19 @@ class PhoneNumberService:
                 return job.model_copy(update=update)
             if job.status == "purchasing":
                 try:
-                    self._provider.purchase_result(job.operation or "")
+                    self.provider.purchase_result(job.operation or "")
                 except PhoneNumberFailed:
-                    if not (job.number and self._provider.holds(job.number)):
+                    if not (job.number and self.provider.holds(job.number)):
                         raise
                 return self._acquired(job)
         else:
             if job.status == "queued":
-                token = self._provider.begin_release(job.number or "")
+                token = self.provider.begin_release(job.number or "")
                 return job.model_copy(update={"status": "releasing", "operation": token, "updated_at": now})
             if job.status == "releasing":
-                self._provider.release_result(job.operation or "")
+                self.provider.release_result(job.operation or "")
                 self._numbers.delete(job.tenant_id, job.number or "")
-                self._audit.record(
+                self.audit.record(
                     tenant_id=job.tenant_id,
                     user_id=job.created_by,
                     action="released",
@@ -257,7 +247,7 @@ class PhoneNumberService:
 
     def _acquired(self, job: PhoneNumberJob) -> PhoneNumberJob:
         assert job.order is not None and job.number is not None
-        now = self._clock.now()
+        now = self.clock.now()
         self._numbers.upsert(
             PhoneNumber(
                 tenant_id=job.tenant_id,
@@ -269,7 +259,7 @@ class PhoneNumberService:
                 acquired_by=job.created_by,
             )
         )
-        self._audit.record(
+        self.audit.record(
             tenant_id=job.tenant_id,
             user_id=job.created_by,
             action="acquired",
@@ -284,13 +274,13 @@ class PhoneNumberService:
             if held is not None:
                 self._numbers.upsert(held.model_copy(update={"status": "active"}))
         return job.model_copy(
-            update={"status": "failed", "error": reason, "operation": None, "updated_at": self._clock.now()}
+            update={"status": "failed", "error": reason, "operation": None, "updated_at": self.clock.now()}
         )
 
     # --- helpers ---
 
     def _new_job(self, principal: Principal, kind: str, **fields: object) -> PhoneNumberJob:
-        now = self._clock.now()
+        now = self.clock.now()
         job = PhoneNumberJob.model_validate(
             {
                 "tenant_id": principal.tenant_id,
@@ -303,7 +293,7 @@ class PhoneNumberService:
             }
         )
         self._jobs.create(job)
-        self._queues.send(PHONE_NUMBER_JOBS, PhoneNumberJobMessage(tenant_id=job.tenant_id, job_id=job.id))
+        self.queues.send(PHONE_NUMBER_JOBS, PhoneNumberJobMessage(tenant_id=job.tenant_id, job_id=job.id))
         return job
 
     def _save(self, job: PhoneNumberJob, etag: str) -> str:

@@ -3,6 +3,8 @@ the background."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, InvalidInput
@@ -27,19 +29,20 @@ from shared.storage.queues import REMINDER_REINDEX, QueueSender
 from shared.storage.routing import Tables
 
 
+@dataclass(kw_only=True, eq=False)
 class SmsSetup:
     """Consents and per-endpoint SMS settings (portal)."""
 
-    def __init__(
-        self, tables: Tables, endpoints: EndpointService, audit: AuditLog, queues: QueueSender, clock: Clock
-    ) -> None:
-        self._consents = tables.control(ConsentRepository)
-        self._settings = tables.control(SmsSettingsRepository)
-        self._numbers = tables.control(PhoneNumberRepository)
-        self._queues = queues
-        self._endpoints = endpoints
-        self._audit = audit
-        self._clock = clock
+    tables: Tables
+    endpoints: EndpointService
+    audit: AuditLog
+    queues: QueueSender
+    clock: Clock
+
+    def __post_init__(self) -> None:
+        self._consents = self.tables.control(ConsentRepository)
+        self._settings = self.tables.control(SmsSettingsRepository)
+        self._numbers = self.tables.control(PhoneNumberRepository)
         self._consented: set[str] = set()  # tenants with both consents (they cannot be withdrawn)
 
     def consents(self, principal: Principal) -> ConsentList:
@@ -59,13 +62,13 @@ class SmsSetup:
     def give_consent(self, principal: Principal, name: ConsentName) -> ConsentList:
         principal.require(Role.ADMIN)
         consent = Consent(
-            tenant_id=principal.tenant_id, name=name, accepted_by=principal.user_id, accepted_at=self._clock.now()
+            tenant_id=principal.tenant_id, name=name, accepted_by=principal.user_id, accepted_at=self.clock.now()
         )
         try:
             self._consents.create(consent)
         except Conflict:
             return self.consents(principal)  # already given: the first acceptance stands
-        self._audit.by(
+        self.audit.by(
             principal,
             action="consent",
             entity="sms_consent",
@@ -81,12 +84,12 @@ class SmsSetup:
         return tenant_id in self._consented
 
     def settings(self, principal: Principal, endpoint_id: str) -> SmsSettings | None:
-        endpoint = self._endpoints.get(principal, endpoint_id)
+        endpoint = self.endpoints.get(principal, endpoint_id)
         return self._settings.find(principal.tenant_id, endpoint.id)
 
     def update_settings(self, principal: Principal, endpoint_id: str, update: SmsSettingsUpdate) -> SmsSettings:
         principal.require(Role.ADMIN)
-        endpoint = self._endpoints.get(principal, endpoint_id)
+        endpoint = self.endpoints.get(principal, endpoint_id)
         if not self.has_consents(principal.tenant_id):
             raise Conflict("Give both SMS consents before setting up texts.")
         if update.sender_number:
@@ -100,12 +103,12 @@ class SmsSetup:
         settings = SmsSettings(
             tenant_id=principal.tenant_id,
             endpoint_id=endpoint.id,
-            updated_at=self._clock.now(),
+            updated_at=self.clock.now(),
             updated_by=principal.user_id,
             **update.model_dump(),
         )
         self._settings.upsert(settings)
-        self._audit.by(
+        self.audit.by(
             principal,
             action="update",
             entity="sms_settings",
@@ -114,7 +117,7 @@ class SmsSetup:
         )
         if previous is not None and _reminder_timing(previous) != _reminder_timing(settings):
             # Reminders already indexed for the old timing move (or go) in the background.
-            self._queues.send(
+            self.queues.send(
                 REMINDER_REINDEX,
                 ReminderReindex(
                     tenant_id=principal.tenant_id,

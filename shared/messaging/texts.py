@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -44,30 +45,21 @@ def _message_id(appointment: Appointment, kind: SmsType) -> str:
     return hashlib.sha256(f"{appointment.appointment_key}|{appointment.version}|{kind}".encode()).hexdigest()[:32]
 
 
+@dataclass(kw_only=True, eq=False)
 class SmsService:
-    def __init__(
-        self,
-        *,
-        tables: Tables,
-        setup: SmsSetup,
-        sender: SmsSender,
-        join_links: JoinLinks,
-        secrets: SecretStore,
-        clock: Clock,
-    ) -> None:
-        self._tables = tables
-        self._setup = setup
-        self._sender = sender
-        self._join_links = join_links
-        self._secrets = secrets
-        self._clock = clock
+    tables: Tables
+    setup: SmsSetup
+    sender: SmsSender
+    join_links: JoinLinks
+    secrets: SecretStore
+    clock: Clock
 
     def number_hash(self, number: str) -> str:
-        key = self._secrets.get(OPT_OUT_KEY_SECRET).encode()
+        key = self.secrets.get(OPT_OUT_KEY_SECRET).encode()
         return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
 
     def settings_for(self, tenant_id: str, endpoint_id: str) -> SmsSettings | None:
-        return self._tables.control(SmsSettingsRepository).find(tenant_id, endpoint_id)
+        return self.tables.control(SmsSettingsRepository).find(tenant_id, endpoint_id)
 
     def send(
         self,
@@ -79,7 +71,7 @@ class SmsService:
         settings: SmsSettings | None = None,
     ) -> SmsMessageStatus:
         settings = settings or self.settings_for(organisation.tenant_id, endpoint.id)
-        now = self._clock.now()
+        now = self.clock.now()
         record = SmsMessageStatus(
             endpoint_id=endpoint.id,
             id=_message_id(appointment, kind),
@@ -89,21 +81,21 @@ class SmsService:
             created_at=now,
             updated_at=now,
         )
-        messages = self._tables.data(organisation, SmsMessageRepository)
+        messages = self.tables.data(organisation, SmsMessageRepository)
         earlier = messages.find(endpoint.id, record.id)
         if earlier is not None and earlier.status in ("sent", "delivered"):
             return earlier
         reason = self._skip_reason(organisation, settings, appointment, kind)
         if reason is None:
             assert settings is not None and settings.sender_number and appointment.phone
-            if self._tables.data(organisation, OptOutRepository).find(
+            if self.tables.data(organisation, OptOutRepository).find(
                 settings.sender_number, self.number_hash(appointment.phone)
             ):
                 record.status, reason = "opted_out", "the patient texted STOP"
             else:
                 body = self._render(settings, endpoint, appointment, kind, organisation)
                 try:
-                    record.provider_message_id = self._sender.send(
+                    record.provider_message_id = self.sender.send(
                         OutgoingSms(
                             record.id,
                             appointment.phone,
@@ -122,7 +114,7 @@ class SmsService:
 
     def decided(self, organisation: Organisation, appointment: Appointment, kind: SmsType) -> bool:
         """Whether this text was already sent, or decided against, for the appointment's current version."""
-        messages = self._tables.data(organisation, SmsMessageRepository)
+        messages = self.tables.data(organisation, SmsMessageRepository)
         return messages.find(appointment.endpoint_id, _message_id(appointment, kind)) is not None
 
     def _skip_reason(
@@ -132,7 +124,7 @@ class SmsService:
             return "no sender number is linked to this endpoint"
         if not settings.sends(kind):
             return f"{kind} texts are turned off"
-        if not self._setup.has_consents(organisation.tenant_id):
+        if not self.setup.has_consents(organisation.tenant_id):
             return "the SMS consents are not given"
         if not appointment.phone:
             return f"phone number {appointment.phone_problem or 'missing'}"
@@ -149,7 +141,7 @@ class SmsService:
         local: datetime = appointment.start.astimezone(ZoneInfo(endpoint.time_zone))
         link = ""
         if kind != "cancelled":
-            link = self._join_links.issue(
+            link = self.join_links.issue(
                 tenant_id=organisation.tenant_id,
                 endpoint_id=endpoint.id,
                 appointment_key=appointment.appointment_key,

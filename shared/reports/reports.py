@@ -9,6 +9,7 @@ launch). Texts come from the SMS status rows of the organisation's endpoints.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from shared.auth.principal import Principal, Role
@@ -52,15 +53,15 @@ def _moment(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
+@dataclass(kw_only=True, eq=False)
 class Reports:
-    def __init__(self, tables: Tables, clock: Clock, meeting_provider: str) -> None:
-        self._tables = tables
-        self._clock = clock
-        self._provider = meeting_provider
+    tables: Tables
+    clock: Clock
+    meeting_provider: str
 
     def range(self, days: str | None, start: str | None, end: str | None) -> ReportRange:
         """`days` (7, 30 or 90, ending today), or `start` and `end` (ISO dates, inclusive); default 30 days."""
-        today = self._clock.now().astimezone(UTC).date()
+        today = self.clock.now().astimezone(UTC).date()
         if start or end:
             if days:
                 raise InvalidInput("Give either days or start and end, not both.", {"days": "leave out"})
@@ -82,18 +83,18 @@ class Reports:
 
     def _organisation(self, principal: Principal) -> Organisation:
         principal.require(Role.ADMIN)
-        organisation = self._tables.control(OrganisationRepository).find(principal.tenant_id, "organisation")
+        organisation = self.tables.control(OrganisationRepository).find(principal.tenant_id, "organisation")
         if organisation is None:
             raise NotFound("Your organisation is not set up yet.")
         return organisation
 
     def _endpoint_ids(self, tenant_id: str) -> list[str]:
-        return [e.id for e in self._tables.control(FhirEndpointRepository).iterate(tenant_id)]
+        return [e.id for e in self.tables.control(FhirEndpointRepository).iterate(tenant_id)]
 
     def _messages(
         self, organisation: Organisation, endpoints: list[str], since: datetime, until: datetime
     ) -> list[SmsMessageStatus]:
-        rows = self._tables.data(organisation, SmsMessageRepository)
+        rows = self.tables.data(organisation, SmsMessageRepository)
         found: list[SmsMessageStatus] = []
         for endpoint in endpoints:
             found.extend(
@@ -110,18 +111,18 @@ class Reports:
         organisation = self._organisation(principal)
         since, until = _moment(span.start), _moment(span.end + timedelta(days=1))
         summaries = list(
-            self._tables.data(organisation, VisitSummaryRepository).iterate(
+            self.tables.data(organisation, VisitSummaryRepository).iterate(
                 principal.tenant_id,
                 query="RowKey ge @first and RowKey lt @after",
                 parameters={"first": f"{span.start:%Y%m%d}", "after": f"{span.end + timedelta(days=1):%Y%m%d}"},
             )
         )
         endpoints = [e for e in self._endpoint_ids(principal.tenant_id) if filters.endpoint_id in (None, e)]
-        appointments = self._tables.data(organisation, AppointmentRepository)
+        appointments = self.tables.data(organisation, AppointmentRepository)
         scheduled: dict[str, datetime] = {}
         no_launch: list[VisitRow] = []
         known = {s.appointment_key for s in summaries}
-        now = self._clock.now()
+        now = self.clock.now()
         for endpoint in endpoints:
             for appointment in appointments.iterate(
                 endpoint, query="start ge @since and start lt @until", parameters={"since": since, "until": until}
@@ -187,14 +188,14 @@ class Reports:
 
     def call_quality(self, principal: Principal, span: ReportRange) -> CallQualityReport:
         self._organisation(principal)
-        if self._provider == "local":
+        if self.meeting_provider == "local":
             detail = "The local meeting provider does not measure call quality."
         else:
             detail = (
                 "Microsoft Teams reports call quality in its call records (CallRecords.Read.All); the connector does "
                 "not read them yet. See the Teams admin center's call quality dashboard."
             )
-        return CallQualityReport(range=span, provider=self._provider, reported=False, detail=detail)
+        return CallQualityReport(range=span, provider=self.meeting_provider, reported=False, detail=detail)
 
 
 def _average(values: list[int]) -> int | None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from shared.reports.models import VisitOutcome, VisitSummary
-from shared.writeback.models import ParticipantRole, VisitEvent
+from shared.visits.models import ParticipantRole, VisitEvent
 
 
 def summarise(

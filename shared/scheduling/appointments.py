@@ -10,6 +10,7 @@ between re-sends it on the queue's retry; the SMS service skips a message it has
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -46,15 +47,15 @@ def minute_of(moment: datetime) -> str:
     return moment.strftime("%Y%m%d%H%M")
 
 
+@dataclass(kw_only=True, eq=False)
 class AppointmentProcessor:
-    def __init__(self, *, tables: Tables, sms: SmsService, clock: Clock) -> None:
-        self._tables = tables
-        self._sms = sms
-        self._clock = clock
+    tables: Tables
+    sms: SmsService
+    clock: Clock
 
     def process(self, inbound: InboundHl7) -> Outcome:
-        endpoint = self._tables.control(FhirEndpointRepository).find(inbound.tenant_id, inbound.endpoint_id)
-        organisation = self._tables.control(OrganisationRepository).find(inbound.tenant_id, "organisation")
+        endpoint = self.tables.control(FhirEndpointRepository).find(inbound.tenant_id, inbound.endpoint_id)
+        organisation = self.tables.control(OrganisationRepository).find(inbound.tenant_id, "organisation")
         if endpoint is None or organisation is None:
             raise NotFound(f"Endpoint {inbound.endpoint_id} no longer exists; the message cannot be applied.")
         event = parse_siu(inbound.message, ZoneInfo(endpoint.time_zone))
@@ -68,7 +69,7 @@ class AppointmentProcessor:
     def _apply(
         self, organisation: Organisation, endpoint: FhirEndpoint, event: AppointmentEvent, inbound: InboundHl7
     ) -> Outcome:
-        appointments = self._tables.data(organisation, AppointmentRepository)
+        appointments = self.tables.data(organisation, AppointmentRepository)
         key = appointment_key(organisation.tenant_id, endpoint.id, visit_reference(event))
         version = f"{(event.message_time or inbound.received_at):%Y%m%d%H%M%S%f}|{event.message_id}"
         try:
@@ -86,7 +87,7 @@ class AppointmentProcessor:
                 return "older"
         previous = current.item if current else None
         kind = self._confirmation(previous, event)
-        settings = self._sms.settings_for(organisation.tenant_id, endpoint.id)
+        settings = self.sms.settings_for(organisation.tenant_id, endpoint.id)
         due = self._reminder_due(event.status, event.phone, event.start, settings)
         updated = Appointment(
             endpoint_id=endpoint.id,
@@ -95,7 +96,7 @@ class AppointmentProcessor:
             end=event.end,
             status=event.status,
             version=version,
-            phone=event.phone if event.end > self._clock.now() else None,
+            phone=event.phone if event.end > self.clock.now() else None,
             phone_problem=event.phone_problem,
             reminder_due_at=due,
             pending_sms=kind,
@@ -113,7 +114,7 @@ class AppointmentProcessor:
         if status not in ACTIVE or not phone or settings is None or not settings.reminder_enabled:
             return None
         due = start - timedelta(minutes=settings.reminder_minutes_before)
-        return due if due > self._clock.now() else None
+        return due if due > self.clock.now() else None
 
     def reschedule_reminders(self, change: ReminderReindex) -> int:
         """The endpoint's reminder timing changed: move (or drop) the reminders of its future appointments.
@@ -122,14 +123,14 @@ class AppointmentProcessor:
         pending reminder means it was sent, is being sent, or was already due at booking), and only if none was
         sent for its current version.
         """
-        endpoint = self._tables.control(FhirEndpointRepository).find(change.tenant_id, change.endpoint_id)
-        organisation = self._tables.control(OrganisationRepository).find(change.tenant_id, "organisation")
+        endpoint = self.tables.control(FhirEndpointRepository).find(change.tenant_id, change.endpoint_id)
+        organisation = self.tables.control(OrganisationRepository).find(change.tenant_id, "organisation")
         if endpoint is None or organisation is None:
             return 0
-        settings = self._sms.settings_for(change.tenant_id, endpoint.id)
-        appointments = self._tables.data(organisation, AppointmentRepository)
+        settings = self.sms.settings_for(change.tenant_id, endpoint.id)
+        appointments = self.tables.data(organisation, AppointmentRepository)
         moved = 0
-        future = appointments.iterate(endpoint.id, query="start gt @now", parameters={"now": self._clock.now()})
+        future = appointments.iterate(endpoint.id, query="start gt @now", parameters={"now": self.clock.now()})
         for appointment in future:
             for _ in range(5):
                 try:
@@ -152,7 +153,7 @@ class AppointmentProcessor:
         current = stored.item
         due = self._reminder_due(current.status, current.phone, current.start, settings)
         if current.reminder_due_at is None and (
-            change.reminders_were_enabled or self._sms.decided(organisation, current, "reminder")
+            change.reminders_were_enabled or self.sms.decided(organisation, current, "reminder")
         ):
             due = None
         if due == current.reminder_due_at:
@@ -175,7 +176,7 @@ class AppointmentProcessor:
         return None
 
     def _reindex(self, organisation: Organisation, previous: Appointment | None, updated: Appointment) -> None:
-        index = self._tables.data(organisation, ReminderIndexRepository)
+        index = self.tables.data(organisation, ReminderIndexRepository)
         if previous is not None and previous.reminder_due_at and previous.reminder_due_at != updated.reminder_due_at:
             index.delete(minute_of(previous.reminder_due_at), f"{previous.endpoint_id}|{previous.appointment_key}")
         if updated.reminder_due_at:
@@ -198,7 +199,7 @@ class AppointmentProcessor:
     ) -> None:
         appointment = stored.item
         assert appointment.pending_sms is not None
-        self._sms.send(
+        self.sms.send(
             organisation=organisation,
             endpoint=endpoint,
             appointment=appointment,
@@ -206,7 +207,7 @@ class AppointmentProcessor:
             settings=settings,
         )
         try:
-            self._tables.data(organisation, AppointmentRepository).replace(
+            self.tables.data(organisation, AppointmentRepository).replace(
                 appointment.model_copy(update={"pending_sms": None}), stored.etag
             )
         except Conflict:

@@ -38,21 +38,15 @@ class Acknowledgement:
         return HTTP_STATUS[self.code]
 
 
+@dataclass(kw_only=True, eq=False)
 class Hl7Ingest:
-    def __init__(
-        self,
-        *,
-        endpoints: FhirEndpointRepository,
-        certificates: CertificateService,
-        queues: QueueSender,
-        clock: Clock,
-        max_age: timedelta,
-    ) -> None:
-        self._endpoints = endpoints
-        self._certificates = certificates
-        self._queues = queues
-        self._clock = clock
-        self._max_age = max_age
+    endpoints: FhirEndpointRepository
+    certificates: CertificateService
+    queues: QueueSender
+    clock: Clock
+    max_age: timedelta
+
+    def __post_init__(self) -> None:
         self._owners: dict[str, str] = {}  # endpoint ID -> tenant ID; never changes, so cached per worker
         self._lock = threading.Lock()
 
@@ -60,8 +54,8 @@ class Hl7Ingest:
         with self._lock:
             tenant = self._owners.get(endpoint_id)
         if tenant is not None:
-            return self._endpoints.find(tenant, endpoint_id)
-        found = next(iter(self._endpoints.iterate(query="id eq @id", parameters={"id": endpoint_id})), None)
+            return self.endpoints.find(tenant, endpoint_id)
+        found = next(iter(self.endpoints.iterate(query="id eq @id", parameters={"id": endpoint_id})), None)
         if found is not None:
             with self._lock:
                 self._owners[endpoint_id] = found.tenant_id
@@ -70,14 +64,14 @@ class Hl7Ingest:
     def receive(
         self, endpoint_id: str, body: bytes, *, content_type: str | None, signature: str | None
     ) -> Acknowledgement:
-        now = self._clock.now()
+        now = self.clock.now()
         control_id: str | None = None
         try:
             endpoint = self._endpoint(endpoint_id)
             if endpoint is None or endpoint.status != EndpointStatus.APPROVED:
                 raise Hl7Rejected("This HL7 endpoint is not configured or not approved.")
             try:
-                certificate = self._certificates.for_environment(endpoint.tenant_id, endpoint.environment)
+                certificate = self.certificates.for_environment(endpoint.tenant_id, endpoint.environment)
             except NotFound as missing:
                 raise Hl7Rejected(missing.detail) from None
             verify_signature(body, signature, certificate.der, now)
@@ -86,13 +80,13 @@ class Hl7Ingest:
                 raise Hl7Rejected("The message is too large for a scheduling message (48 KB at most).")
             event = parse_siu(text, ZoneInfo(endpoint.time_zone))
             control_id = event.message_id
-            if event.message_time is not None and now - event.message_time > self._max_age:
+            if event.message_time is not None and now - event.message_time > self.max_age:
                 raise Hl7Rejected("The message is older than the accepted window (MSH-7); it was not processed.")
         except Hl7Rejected as rejected:
             log.warning("HL7 message for endpoint %s rejected: %s", endpoint_id, rejected.detail)
             return Acknowledgement("AR", build_ack(code="AR", original=control_id, now=now, text=rejected.detail))
         try:
-            self._queues.send(
+            self.queues.send(
                 HL7_INBOUND,
                 InboundHl7(
                     tenant_id=endpoint.tenant_id,

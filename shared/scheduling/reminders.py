@@ -45,58 +45,60 @@ class TickReport:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
 
+@dataclass(kw_only=True, eq=False)
 class _TickLookups:
     """Control-plane rows a tick needs, each read once per tick (a tick touches few organisations)."""
 
-    def __init__(self, tables: Tables, sms: SmsService) -> None:
-        self._tables = tables
-        self._sms = sms
+    tables: Tables
+    sms: SmsService
+
+    def __post_init__(self) -> None:
         self._organisations: dict[str, Organisation | None] = {}
         self._endpoints: dict[tuple[str, str], FhirEndpoint | None] = {}
         self._settings: dict[tuple[str, str], SmsSettings | None] = {}
 
     def organisation(self, tenant_id: str) -> Organisation | None:
         if tenant_id not in self._organisations:
-            repository = self._tables.control(OrganisationRepository)
+            repository = self.tables.control(OrganisationRepository)
             self._organisations[tenant_id] = repository.find(tenant_id, "organisation")
         return self._organisations[tenant_id]
 
     def endpoint(self, tenant_id: str, endpoint_id: str) -> FhirEndpoint | None:
         if (tenant_id, endpoint_id) not in self._endpoints:
-            repository = self._tables.control(FhirEndpointRepository)
+            repository = self.tables.control(FhirEndpointRepository)
             self._endpoints[(tenant_id, endpoint_id)] = repository.find(tenant_id, endpoint_id)
         return self._endpoints[(tenant_id, endpoint_id)]
 
     def settings(self, tenant_id: str, endpoint_id: str) -> SmsSettings | None:
         if (tenant_id, endpoint_id) not in self._settings:
-            self._settings[(tenant_id, endpoint_id)] = self._sms.settings_for(tenant_id, endpoint_id)
+            self._settings[(tenant_id, endpoint_id)] = self.sms.settings_for(tenant_id, endpoint_id)
         return self._settings[(tenant_id, endpoint_id)]
 
 
+@dataclass(kw_only=True, eq=False)
 class ReminderService:
-    def __init__(self, *, tables: Tables, sms: SmsService, clock: Clock, max_late: timedelta) -> None:
-        self._tables = tables
-        self._sms = sms
-        self._clock = clock
-        self._max_late = max_late
+    tables: Tables
+    sms: SmsService
+    clock: Clock
+    max_late: timedelta
 
     def tick(self, geography: Geography) -> TickReport:
-        now = self._clock.now()
-        cursors = self._tables.in_geography(geography, ReminderCursorRepository)
+        now = self.clock.now()
+        cursors = self.tables.in_geography(geography, ReminderCursorRepository)
         cursor = cursors.find("cursor", geography.value)
         first = cursor.last_minute if cursor else minute_of(now - FIRST_RUN_LOOKBACK)
         last = minute_of(now)
         report = TickReport()
         if first >= last and cursor is not None:
             return report
-        index = self._tables.in_geography(geography, ReminderIndexRepository)
+        index = self.tables.in_geography(geography, ReminderIndexRepository)
         due = list(
             index.iterate(
                 query="PartitionKey gt @first and PartitionKey le @last", parameters={"first": first, "last": last}
             )
         )
         report.read = len(due)
-        lookups = _TickLookups(self._tables, self._sms)
+        lookups = _TickLookups(tables=self.tables, sms=self.sms)
         for entry in due:
             self._remind(entry, now, report, lookups)
         cursors.upsert(ReminderCursor(geography=geography.value, last_minute=last))
@@ -116,9 +118,9 @@ class ReminderService:
         if organisation is None or endpoint is None:
             report.skip("endpoint removed")
             return
-        index = self._tables.data(organisation, ReminderIndexRepository)
+        index = self.tables.data(organisation, ReminderIndexRepository)
         row = f"{entry.endpoint_id}|{entry.appointment_key}"
-        appointments = self._tables.data(organisation, AppointmentRepository)
+        appointments = self.tables.data(organisation, AppointmentRepository)
         try:
             stored = appointments.get_versioned(entry.endpoint_id, entry.appointment_key)
         except NotFound:
@@ -139,7 +141,7 @@ class ReminderService:
             report.skip("claimed by another instance")
             return
         try:
-            self._sms.send(
+            self.sms.send(
                 organisation=organisation,
                 endpoint=endpoint,
                 appointment=claimed,
@@ -157,6 +159,6 @@ class ReminderService:
             return appointment.status.value
         if appointment.start <= now:
             return "started"
-        if now - entry.due_at > self._max_late:
+        if now - entry.due_at > self.max_late:
             return "stale"
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, NotFound
@@ -13,17 +14,17 @@ from shared.visits.tables import AppointmentRepository
 log = logging.getLogger(__name__)
 
 
+@dataclass(kw_only=True, eq=False)
 class PhoneRetention:
     """Phone numbers are kept only until the appointment has ended."""
 
-    def __init__(self, tables: Tables, clock: Clock) -> None:
-        self._tables = tables
-        self._clock = clock
+    tables: Tables
+    clock: Clock
 
     def run(self, geography: Geography) -> int:
-        appointments = self._tables.in_geography(geography, AppointmentRepository)
+        appointments = self.tables.in_geography(geography, AppointmentRepository)
         ended = appointments.iterate(
-            query="end lt @now and phone gt @empty", parameters={"now": self._clock.now(), "empty": ""}
+            query="end lt @now and phone gt @empty", parameters={"now": self.clock.now(), "empty": ""}
         )
         deleted = 0
         for appointment in ended:

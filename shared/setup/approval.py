@@ -40,27 +40,16 @@ class SignInResult:
     ehr_user: str
 
 
+@dataclass(kw_only=True, eq=False)
 class ApprovalService:
-    def __init__(
-        self,
-        *,
-        endpoints: EndpointService,
-        endpoint_rows: FhirEndpointRepository,
-        states: LaunchStates,
-        discovery: SmartDiscovery,
-        smart: SmartClient,
-        audit: AuditLog,
-        clock: Clock,
-        redirect_uri: str,
-    ) -> None:
-        self._endpoints = endpoints
-        self._endpoint_rows = endpoint_rows
-        self._states = states
-        self._discovery = discovery
-        self._smart = smart
-        self._audit = audit
-        self._clock = clock
-        self._redirect_uri = redirect_uri
+    endpoints: EndpointService
+    endpoint_rows: FhirEndpointRepository
+    states: LaunchStates
+    discovery: SmartDiscovery
+    smart: SmartClient
+    audit: AuditLog
+    clock: Clock
+    redirect_uri: str
 
     def _as_approver(self, principal: Principal, endpoint: FhirEndpoint) -> None:
         principal.require(Role.APPROVER)
@@ -68,24 +57,24 @@ class ApprovalService:
             raise Forbidden(f"Only the named approver ({endpoint.approver}) can sign in to the EHR and decide.")
 
     def start_sign_in(self, principal: Principal, endpoint_id: str) -> SignInStart:
-        endpoint = self._endpoints.get(principal, endpoint_id)
+        endpoint = self.endpoints.get(principal, endpoint_id)
         self._as_approver(principal, endpoint)
         if endpoint.status not in SIGN_IN_STATUSES:
             raise Conflict(
                 f"The EHR sign-in is for endpoints pending approval; this one is {endpoint.status.value}."
                 + (" Submit it for approval first." if endpoint.status == EndpointStatus.DRAFT else "")
             )
-        configuration = self._discovery.discover(endpoint.base_url, endpoint.client_id)
-        launch = self._states.begin(
+        configuration = self.discovery.discover(endpoint.base_url, endpoint.client_id)
+        launch = self.states.begin(
             "approval",
             tenant_id=principal.tenant_id,
             endpoint_id=endpoint.id,
-            redirect_uri=self._redirect_uri,
+            redirect_uri=self.redirect_uri,
             user_id=principal.user_id,
         )
         request = AuthorizeRequest(
             client_id=endpoint.client_id,
-            redirect_uri=self._redirect_uri,
+            redirect_uri=self.redirect_uri,
             scope=SIGN_IN_SCOPE,
             state=launch.state,
             aud=endpoint.base_url,
@@ -100,7 +89,7 @@ class ApprovalService:
         if not state:
             raise SignInFailed("The EHR sent no sign-in state back; start the EHR sign-in again from the portal.")
         try:
-            launch = self._states.consume(state, {"approval"})
+            launch = self.states.consume(state, {"approval"})
         except StateRejected as rejected:
             again = "start the EHR sign-in again from the portal."
             if rejected.reason == "expired":
@@ -111,22 +100,22 @@ class ApprovalService:
             raise SignInFailed(f"The EHR refused the sign-in ({reason[:200]}); check the client ID, then try again.")
         if not code:
             raise SignInFailed("The EHR sent no authorization code; start the EHR sign-in again from the portal.")
-        stored = self._endpoint_rows.find(launch.tenant_id, launch.endpoint_id)
+        stored = self.endpoint_rows.find(launch.tenant_id, launch.endpoint_id)
         if stored is None or stored.status not in SIGN_IN_STATUSES:
             raise SignInFailed("The endpoint changed while you signed in; open it in the portal and start again.")
-        configuration = self._discovery.discover(stored.base_url, stored.client_id)
+        configuration = self.discovery.discover(stored.base_url, stored.client_id)
         try:
-            _, claims = self._smart.sign_in(
+            _, claims = self.smart.sign_in(
                 configuration, base_url=stored.base_url, client_id=stored.client_id, code=code, launch=launch
             )
         except DomainError as failure:
             raise SignInFailed(failure.detail) from None
         ehr_user = str(claims.get("fhirUser") or claims["sub"])
-        versioned = self._endpoint_rows.get_versioned(launch.tenant_id, launch.endpoint_id)
+        versioned = self.endpoint_rows.get_versioned(launch.tenant_id, launch.endpoint_id)
         endpoint = versioned.item
         if endpoint.status not in SIGN_IN_STATUSES or endpoint.base_url != stored.base_url:
             raise SignInFailed("The endpoint changed while you signed in; open it in the portal and start again.")
-        now = self._clock.now()
+        now = self.clock.now()
         endpoint = endpoint.model_copy(
             update={
                 "status": EndpointStatus.VALIDATED,
@@ -136,8 +125,8 @@ class ApprovalService:
                 "updated_by": launch.user_id,
             }
         )
-        self._endpoint_rows.replace(endpoint, versioned.etag)
-        self._audit.record(
+        self.endpoint_rows.replace(endpoint, versioned.etag)
+        self.audit.record(
             tenant_id=launch.tenant_id,
             user_id=launch.user_id,
             action="validate",
@@ -150,13 +139,13 @@ class ApprovalService:
     def _decide(
         self, principal: Principal, endpoint_id: str, status: EndpointStatus, comment: str | None
     ) -> FhirEndpoint:
-        endpoint, etag = self._endpoints.get_versioned(principal, endpoint_id)
+        endpoint, etag = self.endpoints.get_versioned(principal, endpoint_id)
         self._as_approver(principal, endpoint)
         if status == EndpointStatus.APPROVED and endpoint.status != EndpointStatus.VALIDATED:
             raise Conflict("Sign in to the EHR for this endpoint before approving it; that sign-in proves the URL.")
         if status == EndpointStatus.REJECTED and endpoint.status not in SIGN_IN_STATUSES:
             raise Conflict(f"Only endpoints pending approval can be rejected; this one is {endpoint.status.value}.")
-        now = self._clock.now()
+        now = self.clock.now()
         endpoint = endpoint.model_copy(
             update={
                 "status": status,
@@ -167,8 +156,8 @@ class ApprovalService:
                 "updated_by": principal.user_id,
             }
         )
-        self._endpoint_rows.replace(endpoint, etag)
-        self._audit.by(
+        self.endpoint_rows.replace(endpoint, etag)
+        self.audit.by(
             principal,
             action="approve" if status == EndpointStatus.APPROVED else "reject",
             entity="fhir_endpoint",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
@@ -13,15 +14,15 @@ from shared.setup.tables import AuditRepository
 _MAX_TICKS = 10**19
 
 
+@dataclass(kw_only=True, eq=False)
 class AuditLog:
-    def __init__(self, entries: AuditRepository, clock: Clock) -> None:
-        self._entries = entries
-        self._clock = clock
+    entries: AuditRepository
+    clock: Clock
 
     def record(
         self, *, tenant_id: str, user_id: str, action: str, entity: str, entity_id: str, fields: Iterable[str] = ()
     ) -> AuditEntry:
-        at = self._clock.now()
+        at = self.clock.now()
         # Inverted microseconds first, so that a partition reads newest first; the UUID keeps keys unique.
         inverted = _MAX_TICKS - int(at.timestamp() * 1_000_000)
         entry = AuditEntry(
@@ -34,7 +35,7 @@ class AuditLog:
             entity_id=entity_id,
             fields=sorted(set(fields)),
         )
-        self._entries.create(entry)
+        self.entries.create(entry)
         return entry
 
     def by(
@@ -52,6 +53,6 @@ class AuditLog:
 
     def page(self, principal: Principal, continuation: str | None, page_size: int = 50) -> AuditPage:
         principal.require(Role.ADMIN)
-        page = self._entries.page(principal.tenant_id, page_size=page_size, continuation=continuation)
+        page = self.entries.page(principal.tenant_id, page_size=page_size, continuation=continuation)
         items = [AuditEntryPublic(**entry.model_dump(exclude={"tenant_id"})) for entry in page.items]
         return AuditPage(items=items, continuation=page.continuation)

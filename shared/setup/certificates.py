@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
 from shared.core.errors import InvalidInput, NotFound
@@ -11,17 +13,17 @@ from shared.setup.models import Environment, SigningCertificate
 from shared.setup.tables import SigningCertificateRepository
 
 
+@dataclass(kw_only=True, eq=False)
 class CertificateService:
-    def __init__(self, certificates: SigningCertificateRepository, audit: AuditLog, clock: Clock) -> None:
-        self._certificates = certificates
-        self._audit = audit
-        self._clock = clock
+    certificates: SigningCertificateRepository
+    audit: AuditLog
+    clock: Clock
 
     def upload(self, principal: Principal, environment: str, upload: str) -> SigningCertificate:
         principal.require(Role.ADMIN)
         if environment not in ("test", "prod"):
             raise InvalidInput("The environment must be test or prod.", {"environment": "must be test or prod"})
-        now = self._clock.now()
+        now = self.clock.now()
         info = load_certificate(upload.encode(), now)
         certificate = SigningCertificate(
             tenant_id=principal.tenant_id,
@@ -33,8 +35,8 @@ class CertificateService:
             uploaded_at=now,
             uploaded_by=principal.user_id,
         )
-        self._certificates.upsert(certificate)
-        self._audit.by(
+        self.certificates.upsert(certificate)
+        self.audit.by(
             principal,
             action="upload",
             entity="certificate",
@@ -45,10 +47,10 @@ class CertificateService:
 
     def list_certificates(self, principal: Principal) -> list[SigningCertificate]:
         principal.require(Role.ADMIN, Role.APPROVER)
-        return list(self._certificates.iterate(principal.tenant_id))
+        return list(self.certificates.iterate(principal.tenant_id))
 
     def for_environment(self, tenant_id: str, environment: Environment) -> SigningCertificate:
-        certificate = self._certificates.find(tenant_id, environment)
+        certificate = self.certificates.find(tenant_id, environment)
         if certificate is None:
             raise NotFound(f"No HL7 signing certificate is uploaded for the {environment} environment.")
         return certificate

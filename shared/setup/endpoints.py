@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from shared.auth.principal import Principal, Role
@@ -52,34 +53,24 @@ def normalise_base_url(value: str, *, allow_http: bool) -> str:
     return urlunsplit((scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
+@dataclass(kw_only=True, eq=False)
 class EndpointService:
-    def __init__(
-        self,
-        *,
-        endpoints: FhirEndpointRepository,
-        urls: EndpointUrlRepository,
-        organisations: OrganisationRepository,
-        discovery: SmartDiscovery,
-        audit: AuditLog,
-        clock: Clock,
-        allow_http: bool,
-    ) -> None:
-        self._endpoints = endpoints
-        self._urls = urls
-        self._organisations = organisations
-        self._discovery = discovery
-        self._audit = audit
-        self._clock = clock
-        self._allow_http = allow_http
+    endpoints: FhirEndpointRepository
+    urls: EndpointUrlRepository
+    organisations: OrganisationRepository
+    discovery: SmartDiscovery
+    audit: AuditLog
+    clock: Clock
+    allow_http: bool
 
     def _organisation(self, principal: Principal) -> Organisation:
-        organisation = self._organisations.find(principal.tenant_id, "organisation")
+        organisation = self.organisations.find(principal.tenant_id, "organisation")
         if organisation is None:
             raise Conflict("Set up your organisation first (name and geography), then add FHIR endpoints.")
         return organisation
 
     def _audit_change(self, principal: Principal, action: str, endpoint_id: str, fields: set[str]) -> None:
-        self._audit.by(
+        self.audit.by(
             principal,
             action=action,
             entity="fhir_endpoint",
@@ -89,7 +80,7 @@ class EndpointService:
 
     def list_endpoints(self, principal: Principal) -> list[FhirEndpoint]:
         principal.require(Role.ADMIN, Role.APPROVER)
-        return sorted(self._endpoints.iterate(principal.tenant_id), key=lambda e: e.created_at)
+        return sorted(self.endpoints.iterate(principal.tenant_id), key=lambda e: e.created_at)
 
     def get(self, principal: Principal, endpoint_id: str) -> FhirEndpoint:
         principal.require(Role.ADMIN, Role.APPROVER)
@@ -97,24 +88,24 @@ class EndpointService:
 
     def get_versioned(self, principal: Principal, endpoint_id: str) -> tuple[FhirEndpoint, str]:
         try:
-            stored = self._endpoints.get_versioned(principal.tenant_id, endpoint_id)
+            stored = self.endpoints.get_versioned(principal.tenant_id, endpoint_id)
         except NotFound:
             raise NotFound(f"There is no FHIR endpoint {endpoint_id} in your organisation.") from None
         return stored.item, stored.etag
 
     def _claim_url(self, principal: Principal, base_url: str, endpoint_id: str) -> None:
         try:
-            self._urls.create(EndpointUrl(tenant_id=principal.tenant_id, base_url=base_url, endpoint_id=endpoint_id))
+            self.urls.create(EndpointUrl(tenant_id=principal.tenant_id, base_url=base_url, endpoint_id=endpoint_id))
         except Conflict:
             raise Conflict(f"{base_url} is already configured in your organisation.") from None
 
     def create(self, principal: Principal, request: FhirEndpointCreate) -> FhirEndpoint:
         principal.require(Role.ADMIN)
         organisation = self._organisation(principal)
-        base_url = normalise_base_url(request.base_url, allow_http=self._allow_http)
-        discovery = self._discovery.discover(base_url, request.client_id, fresh=True)
+        base_url = normalise_base_url(request.base_url, allow_http=self.allow_http)
+        discovery = self.discovery.discover(base_url, request.client_id, fresh=True)
         endpoint_id = uuid.uuid4().hex[:16]
-        now = self._clock.now()
+        now = self.clock.now()
         endpoint = FhirEndpoint(
             tenant_id=principal.tenant_id,
             id=endpoint_id,
@@ -133,9 +124,9 @@ class EndpointService:
         )
         self._claim_url(principal, base_url, endpoint_id)
         try:
-            self._endpoints.create(endpoint)
+            self.endpoints.create(endpoint)
         except Exception:
-            self._urls.delete(base_url, principal.tenant_id)
+            self.urls.delete(base_url, principal.tenant_id)
             raise
         self._audit_change(principal, "create", endpoint_id, set(request.model_fields_set) | {"base_url", "status"})
         return endpoint
@@ -145,7 +136,7 @@ class EndpointService:
         endpoint, etag = self.get_versioned(principal, endpoint_id)
         changes = request.model_dump(exclude_unset=True)
         if "base_url" in changes:
-            changes["base_url"] = normalise_base_url(changes["base_url"], allow_http=self._allow_http)
+            changes["base_url"] = normalise_base_url(changes["base_url"], allow_http=self.allow_http)
         if changes.get("time_zone") is None:
             changes.pop("time_zone", None)
         changed = {name for name, value in changes.items() if getattr(endpoint, name) != value}
@@ -154,25 +145,25 @@ class EndpointService:
         updated = endpoint.model_copy(update=changes)
         client_id = changes.get("client_id", endpoint.client_id)
         if {"base_url", "client_id"} & changed:
-            updated.discovery = self._discovery.discover(updated.base_url, client_id, fresh=True)
+            updated.discovery = self.discovery.discover(updated.base_url, client_id, fresh=True)
         if changed - COSMETIC_FIELDS and endpoint.status != EndpointStatus.DRAFT:
             # The approval was for the old configuration: it must be signed in and approved again.
             updated.status = EndpointStatus.PENDING_APPROVAL
             updated.validated_ehr_user = updated.validated_at = None
             updated.decided_by = updated.decided_at = updated.decision_comment = None
             changed.add("status")
-        updated.updated_at = self._clock.now()
+        updated.updated_at = self.clock.now()
         updated.updated_by = principal.user_id
         if "base_url" in changed:
             self._claim_url(principal, updated.base_url, endpoint_id)
         try:
-            self._endpoints.replace(updated, etag)
+            self.endpoints.replace(updated, etag)
         except Exception:
             if "base_url" in changed:
-                self._urls.delete(updated.base_url, principal.tenant_id)
+                self.urls.delete(updated.base_url, principal.tenant_id)
             raise
         if "base_url" in changed:
-            self._urls.delete(endpoint.base_url, principal.tenant_id)
+            self.urls.delete(endpoint.base_url, principal.tenant_id)
         self._audit_change(principal, "update", endpoint_id, changed)
         return updated
 
@@ -185,17 +176,17 @@ class EndpointService:
         endpoint = endpoint.model_copy(
             update={
                 "status": EndpointStatus.PENDING_APPROVAL,
-                "updated_at": self._clock.now(),
+                "updated_at": self.clock.now(),
                 "updated_by": principal.user_id,
             }
         )
-        self._endpoints.replace(endpoint, etag)
+        self.endpoints.replace(endpoint, etag)
         self._audit_change(principal, "submit", endpoint_id, {"status"})
         return endpoint
 
     def delete(self, principal: Principal, endpoint_id: str) -> None:
         principal.require(Role.ADMIN)
         endpoint, etag = self.get_versioned(principal, endpoint_id)
-        self._endpoints.delete(principal.tenant_id, endpoint_id, etag=etag)
-        self._urls.delete(endpoint.base_url, principal.tenant_id)
+        self.endpoints.delete(principal.tenant_id, endpoint_id, etag=etag)
+        self.urls.delete(endpoint.base_url, principal.tenant_id)
         self._audit_change(principal, "delete", endpoint_id, set())

@@ -4,6 +4,7 @@ values without the Epic tokens."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from shared.auth.principal import Principal, Role
@@ -85,16 +86,16 @@ def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecord
     return IntegrationRecords(endpoint_id=endpoint.id, base_url=endpoint.base_url, records=records)
 
 
+@dataclass(kw_only=True, eq=False)
 class IntegrationRecordService:
-    def __init__(self, endpoints: EndpointService, public_base: str) -> None:
-        self._endpoints = endpoints
-        self._public_base = public_base
+    endpoints: EndpointService
+    public_base: str
 
     def records(self, principal: Principal, endpoint_id: str) -> IntegrationRecords:
         principal.require(Role.ADMIN, Role.APPROVER)
-        endpoint = self._endpoints.get(principal, endpoint_id)
+        endpoint = self.endpoints.get(principal, endpoint_id)
         if endpoint.status != EndpointStatus.APPROVED:
             raise Conflict(
                 f"Integration records are shown once the endpoint is approved; it is {endpoint.status.value}."
             )
-        return build_records(endpoint, self._public_base)
+        return build_records(endpoint, self.public_base)

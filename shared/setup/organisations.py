@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, InvalidInput, NotFound
@@ -11,34 +13,32 @@ from shared.setup.models import Organisation, OrganisationCreate
 from shared.setup.tables import OrganisationRepository
 
 
+@dataclass(kw_only=True, eq=False)
 class OrganisationService:
-    def __init__(
-        self, organisations: OrganisationRepository, audit: AuditLog, clock: Clock, geographies: list[Geography]
-    ) -> None:
-        self._organisations = organisations
-        self._audit = audit
-        self._clock = clock
-        self._geographies = geographies
+    organisations: OrganisationRepository
+    audit: AuditLog
+    clock: Clock
+    geographies: list[Geography]
 
     def create(self, principal: Principal, request: OrganisationCreate) -> Organisation:
         principal.require(Role.ADMIN)
-        if request.geography not in self._geographies:
-            enabled = ", ".join(g.value for g in self._geographies)
+        if request.geography not in self.geographies:
+            enabled = ", ".join(g.value for g in self.geographies)
             raise InvalidInput(
                 f"This connector stores no data in {request.geography.value}; choose one of {enabled}.",
                 {"geography": f"not enabled on this connector (enabled: {enabled})"},
             )
         organisation = Organisation(
             tenant_id=principal.tenant_id,
-            created_at=self._clock.now(),
+            created_at=self.clock.now(),
             created_by=principal.user_id,
             **request.model_dump(),
         )
         try:
-            self._organisations.create(organisation)
+            self.organisations.create(organisation)
         except Conflict:
             raise Conflict("Your organisation is already set up; its geography cannot change.") from None
-        self._audit.by(
+        self.audit.by(
             principal,
             action="create",
             entity="organisation",
@@ -49,7 +49,7 @@ class OrganisationService:
 
     def get(self, principal: Principal) -> Organisation:
         principal.require(Role.ADMIN, Role.APPROVER)
-        organisation = self._organisations.find(principal.tenant_id, "organisation")
+        organisation = self.organisations.find(principal.tenant_id, "organisation")
         if organisation is None:
             raise NotFound("Your organisation is not set up yet; an admin creates it first.")
         return organisation

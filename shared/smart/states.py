@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -52,11 +53,11 @@ class StateRejected(Exception):
         self.reason = reason
 
 
+@dataclass(kw_only=True, eq=False)
 class LaunchStates:
-    def __init__(self, states: LaunchStateRepository, clock: Clock, lifetime: timedelta = LIFETIME) -> None:
-        self._states = states
-        self._clock = clock
-        self._lifetime = lifetime
+    states: LaunchStateRepository
+    clock: Clock
+    lifetime: timedelta = LIFETIME
 
     def begin(
         self,
@@ -77,22 +78,22 @@ class LaunchStates:
             verifier=new_verifier(),
             nonce=new_nonce(),
             redirect_uri=redirect_uri,
-            expires_at=self._clock.now() + self._lifetime,
+            expires_at=self.clock.now() + self.lifetime,
             record=record or {},
         )
-        self._states.create(launch)
+        self.states.create(launch)
         return launch
 
     def consume(self, state: str, purposes: Collection[Purpose]) -> LaunchState:
         """Delete the state (conditionally on its ETag, so two racing callbacks cannot both win), then check it."""
         try:
-            stored = self._states.get_versioned(state_partition(state), state)
-            self._states.delete(state_partition(state), state, etag=stored.etag)
+            stored = self.states.get_versioned(state_partition(state), state)
+            self.states.delete(state_partition(state), state, etag=stored.etag)
         except (NotFound, Conflict):
             raise StateRejected("unknown") from None
         if stored.item.purpose not in purposes:
             raise StateRejected("unknown")
-        if stored.item.expires_at <= self._clock.now():
+        if stored.item.expires_at <= self.clock.now():
             raise StateRejected("expired")
         return stored.item
 
@@ -100,18 +101,18 @@ class LaunchStates:
 log = logging.getLogger(__name__)
 
 
+@dataclass(kw_only=True, eq=False)
 class LaunchStatePurge:
     """OAuth states of launches and sign-ins that were never completed are deleted once they have expired."""
 
-    def __init__(self, states: LaunchStateRepository, clock: Clock) -> None:
-        self._states = states
-        self._clock = clock
+    states: LaunchStateRepository
+    clock: Clock
 
     def run(self) -> int:
-        expired = list(self._states.iterate(query="expires_at lt @now", parameters={"now": self._clock.now()}))
+        expired = list(self.states.iterate(query="expires_at lt @now", parameters={"now": self.clock.now()}))
         for state in expired:
-            partition, row = self._states.keys(state)
-            self._states.delete(partition, row)
+            partition, row = self.states.keys(state)
+            self.states.delete(partition, row)
         if expired:
             log.info("Deleted %d expired launch states", len(expired))
         return len(expired)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.core.errors import ConfigurationError
 from shared.core.identity import CredentialFactory
-from shared.core.settings import Geography, Settings
+from shared.core.settings import Geography, StorageSettings
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient, TableServiceClient
@@ -112,7 +112,7 @@ class StorageAccount:
 class StorageAccounts:
     """The app's own account (control plane, queues) and one data account per enabled geography."""
 
-    def __init__(self, settings: Settings, credential: CredentialFactory) -> None:
+    def __init__(self, settings: StorageSettings, credential: CredentialFactory) -> None:
         app_setting = settings.app_storage or settings.app_storage_account or ""
         self.app = StorageAccount("app", app_setting, credential, settings.storage_endpoint_suffix)
         self._data: dict[Geography, StorageAccount] = {}

@@ -3,14 +3,20 @@ of the organisation's geography. Every table name carries the deployment's prefi
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from shared.core.settings import Geography
-from shared.setup.models import Organisation
 from shared.storage.accounts import StorageAccounts
 from shared.storage.repository import TableRepository
 
 R = TypeVar("R", bound=TableRepository[Any])
+
+
+class Located(Protocol):
+    """Anything that says where its data lives (an organisation)."""
+
+    @property
+    def geography(self) -> Geography: ...
 
 
 class Tables:
@@ -22,7 +28,7 @@ class Tables:
         """A control-plane repository (organisations, endpoints, certificates, audit log, ...)."""
         return repository(self._accounts.app.table(self._prefix + repository.table_name))
 
-    def data(self, organisation: Organisation, repository: type[R]) -> R:
+    def data(self, organisation: Located, repository: type[R]) -> R:
         """A data-plane repository in the organisation's geography (EHR users, appointments, visits, ...)."""
         return self.in_geography(organisation.geography, repository)
 

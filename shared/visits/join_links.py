@@ -96,23 +96,19 @@ def _pack(tenant_id: str, endpoint_id: str, appointment_key: str, role: JoinRole
     return packed
 
 
+@dataclass(kw_only=True, eq=False)
 class JoinLinks:
-    def __init__(
-        self,
-        secrets: SecretStore,
-        clock: Clock,
-        public_base: str,
-        opens_before: timedelta,
-        closes_after: timedelta,
-    ) -> None:
-        self._secrets = secrets
-        self._clock = clock
-        self._base = public_base.rstrip("/")
-        self._opens_before = opens_before
-        self._closes_after = closes_after
+    secrets: SecretStore
+    clock: Clock
+    public_base: str
+    opens_before: timedelta
+    closes_after: timedelta
+
+    def __post_init__(self) -> None:
+        self._base = self.public_base.rstrip("/")
 
     def _key(self) -> bytes:
-        return join_link_key(self._secrets)
+        return join_link_key(self.secrets)
 
     def _packed_mac(self, packed: bytes) -> bytes:
         return hmac.new(self._key(), packed, hashlib.sha256).digest()[:_MAC_BYTES]
@@ -127,8 +123,8 @@ class JoinLinks:
         start: datetime,
         end: datetime,
     ) -> str:
-        nb = int((start - self._opens_before).timestamp())
-        exp = int((end + self._closes_after).timestamp())
+        nb = int((start - self.opens_before).timestamp())
+        exp = int((end + self.closes_after).timestamp())
         packed = _pack(tenant_id, endpoint_id, appointment_key, role, nb, exp)
         if packed is not None:
             return f"{self._base}/api/join/{b64url(packed + self._packed_mac(packed))}"
@@ -192,9 +188,9 @@ class JoinLinks:
         )
 
     def check_window(self, claims: JoinClaims) -> None:
-        now = self._clock.now()
+        now = self.clock.now()
         if now < claims.opens:
-            minutes = int(self._opens_before.total_seconds() // 60)
+            minutes = int(self.opens_before.total_seconds() // 60)
             raise JoinLinkRefused(
                 "early",
                 f"Your visit is not open yet. Use this link again from {minutes} minutes before your appointment.",

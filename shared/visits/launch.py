@@ -9,6 +9,7 @@ join:     signed link -> window and cancellation -> meeting -> browser join URL
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -29,7 +30,6 @@ from shared.visits.meetings import VisitMeetings
 from shared.visits.models import EhrUser, VisitReferences, appointment_key
 from shared.visits.sessions import VisitSessions
 from shared.visits.tables import AppointmentRepository, EhrUserRepository
-from shared.writeback.tables import WritebackSettingsRepository
 
 LaunchKind = Literal["provider", "patient"]
 
@@ -109,33 +109,24 @@ def visit_reference(token: dict[str, Any], record: dict[str, str]) -> str | None
     return None
 
 
+@dataclass(kw_only=True, eq=False)
 class LaunchService:
-    def __init__(
-        self,
-        *,
-        tables: Tables,
-        states: LaunchStates,
-        discovery: SmartDiscovery,
-        smart: SmartClient,
-        visits: VisitMeetings,
-        join_links: JoinLinks,
-        sessions: VisitSessions,
-        clock: Clock,
-        public_base: str,
-        allow_http: bool,
-        service_organizer: str,
-    ) -> None:
-        self._tables = tables
-        self._states = states
-        self._discovery = discovery
-        self._smart = smart
-        self._visits = visits
-        self._join_links = join_links
-        self._sessions = sessions
-        self._clock = clock
-        self._redirect_uri = f"{public_base.rstrip('/')}/api/launch/callback"
-        self._allow_http = allow_http
-        self._service_organizer = service_organizer
+    tables: Tables
+    states: LaunchStates
+    discovery: SmartDiscovery
+    smart: SmartClient
+    visits: VisitMeetings
+    join_links: JoinLinks
+    sessions: VisitSessions
+    clock: Clock
+    public_base: str
+    allow_http: bool
+    service_organizer: str
+    writes_back: Callable[[str, str], bool]
+    """Whether an organisation's endpoint writes back to its EHR (asked of the writeback feature)."""
+
+    def __post_init__(self) -> None:
+        self._redirect_uri = f"{self.public_base.rstrip('/')}/api/launch/callback"
 
     def _approved_endpoint(self, iss: str) -> tuple[Organisation, FhirEndpoint]:
         not_connected = LaunchRefused(
@@ -144,20 +135,20 @@ class LaunchService:
             status=403,
         )
         try:
-            base_url = normalise_base_url(iss, allow_http=self._allow_http)
+            base_url = normalise_base_url(iss, allow_http=self.allow_http)
         except InvalidInput:
             raise not_connected from None
-        endpoints = self._tables.control(FhirEndpointRepository)
+        endpoints = self.tables.control(FhirEndpointRepository)
         approved = [
             endpoint
-            for owner in self._tables.control(EndpointUrlRepository).iterate(base_url)
+            for owner in self.tables.control(EndpointUrlRepository).iterate(base_url)
             if (endpoint := endpoints.find(owner.tenant_id, owner.endpoint_id)) is not None
             and endpoint.status == EndpointStatus.APPROVED
         ]
         if len(approved) != 1:  # none, or approved by two organisations: we cannot tell whose visit it is
             raise not_connected
         endpoint = approved[0]
-        organisation = self._tables.control(OrganisationRepository).find(endpoint.tenant_id, "organisation")
+        organisation = self.tables.control(OrganisationRepository).find(endpoint.tenant_id, "organisation")
         if organisation is None:
             raise not_connected
         return organisation, endpoint
@@ -170,8 +161,8 @@ class LaunchService:
                 "Start the virtual visit from the EHR: this address needs the EHR's launch details (iss and launch)."
             )
         organisation, endpoint = self._approved_endpoint(iss)
-        configuration = self._discovery.discover(endpoint.base_url, endpoint.client_id)
-        launch_state = self._states.begin(
+        configuration = self.discovery.discover(endpoint.base_url, endpoint.client_id)
+        launch_state = self.states.begin(
             kind,
             tenant_id=organisation.tenant_id,
             endpoint_id=endpoint.id,
@@ -198,7 +189,7 @@ class LaunchService:
         if not state:
             raise LaunchRefused(f"The EHR's answer is missing its sign-in state. {again}")
         try:
-            return self._states.consume(state, {"provider", "patient"})
+            return self.states.consume(state, {"provider", "patient"})
         except StateRejected as rejected:
             if rejected.reason == "expired":
                 raise LaunchRefused(f"Starting the visit took too long. {again}") from None
@@ -213,13 +204,13 @@ class LaunchService:
             raise LaunchRefused(
                 "The EHR sent no sign-in code. Select \u201cBegin virtual visit\u201d in the EHR again."
             )
-        endpoint = self._tables.control(FhirEndpointRepository).find(launch.tenant_id, launch.endpoint_id)
-        organisation = self._tables.control(OrganisationRepository).find(launch.tenant_id, "organisation")
+        endpoint = self.tables.control(FhirEndpointRepository).find(launch.tenant_id, launch.endpoint_id)
+        organisation = self.tables.control(OrganisationRepository).find(launch.tenant_id, "organisation")
         if endpoint is None or organisation is None or endpoint.status != EndpointStatus.APPROVED:
             raise LaunchRefused("This EHR is no longer connected to the virtual visit service.", status=403)
-        configuration = self._discovery.discover(endpoint.base_url, endpoint.client_id)
+        configuration = self.discovery.discover(endpoint.base_url, endpoint.client_id)
         try:
-            tokens, claims = self._smart.sign_in(
+            tokens, claims = self.smart.sign_in(
                 configuration, base_url=endpoint.base_url, client_id=endpoint.client_id, code=code, launch=launch
             )
         except DomainError as failure:
@@ -232,46 +223,45 @@ class LaunchService:
         key = appointment_key(organisation.tenant_id, endpoint.id, reference)
         references = self._references(organisation, endpoint, visit_references(tokens.raw, launch.record))
         if launch.purpose == "patient":
-            link = self._visits.resolve(organisation, endpoint.id, key, self._service_organizer, references)
+            link = self.visits.resolve(organisation, endpoint.id, key, self.service_organizer, references)
             return LaunchResult(link.browser_join_url, key)
         ehr_user = str(claims.get("fhirUser") or claims["sub"])
         organizer = self._remember_user(organisation, endpoint, ehr_user)
-        link = self._visits.resolve(organisation, endpoint.id, key, organizer, references)
-        return LaunchResult(link.join_url, key, self._sessions.issue(organisation.tenant_id, key, ehr_user))
+        link = self.visits.resolve(organisation, endpoint.id, key, organizer, references)
+        return LaunchResult(link.join_url, key, self.sessions.issue(organisation.tenant_id, key, ehr_user))
 
     def _references(
         self, organisation: Organisation, endpoint: FhirEndpoint, references: VisitReferences
     ) -> VisitReferences:
         """The EHR's visit identifiers are kept only where the endpoint writes back (which must name the visit);
         the department, which reports group by, always."""
-        settings = self._tables.control(WritebackSettingsRepository).find(organisation.tenant_id, endpoint.id)
-        if settings is not None and settings.adapter != "none":
+        if self.writes_back(organisation.tenant_id, endpoint.id):
             return references
         return VisitReferences(department_id=references.department_id)
 
     def _remember_user(self, organisation: Organisation, endpoint: FhirEndpoint, ehr_user_id: str) -> str:
         """Store the clinician's EHR user ID (the only thing kept about them); their meeting organizer."""
-        users = self._tables.data(organisation, EhrUserRepository)
+        users = self.tables.data(organisation, EhrUserRepository)
         known = users.find(endpoint.id, ehr_user_id)
         organizer = known.organizer_id if known and known.organizer_id else None
-        now = self._clock.now()
+        now = self.clock.now()
         if known is None or now - known.last_seen_at > LAST_SEEN_RESOLUTION:
             users.upsert(
                 EhrUser(endpoint_id=endpoint.id, ehr_user_id=ehr_user_id, organizer_id=organizer, last_seen_at=now)
             )
-        return organizer or self._service_organizer
+        return organizer or self.service_organizer
 
     def join(self, token: str) -> str:
-        claims = self._join_links.decode(token)
-        organisation = self._tables.control(OrganisationRepository).find(claims.tenant_id, "organisation")
-        endpoint = self._tables.control(FhirEndpointRepository).find(claims.tenant_id, claims.endpoint_id)
+        claims = self.join_links.decode(token)
+        organisation = self.tables.control(OrganisationRepository).find(claims.tenant_id, "organisation")
+        endpoint = self.tables.control(FhirEndpointRepository).find(claims.tenant_id, claims.endpoint_id)
         if organisation is None or endpoint is None or endpoint.status != EndpointStatus.APPROVED:
             raise JoinLinkRefused("invalid", "This link no longer works. Contact your clinic for a new one.")
-        appointment = self._tables.data(organisation, AppointmentRepository).find(endpoint.id, claims.appointment_key)
+        appointment = self.tables.data(organisation, AppointmentRepository).find(endpoint.id, claims.appointment_key)
         if appointment is not None and appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.DELETED):
             raise JoinLinkRefused(
                 "cancelled", "This appointment was cancelled, so the link no longer works. Contact your clinic."
             )
-        self._join_links.check_window(claims)
-        link = self._visits.resolve(organisation, endpoint.id, claims.appointment_key, self._service_organizer)
+        self.join_links.check_window(claims)
+        link = self.visits.resolve(organisation, endpoint.id, claims.appointment_key, self.service_organizer)
         return link.browser_join_url

@@ -4,6 +4,8 @@ Concurrent first launches converge on one mapping (and only the launch that stor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.core.clock import Clock
@@ -13,25 +15,18 @@ from shared.storage.routing import Tables
 from shared.visits.models import MeetingLink, VisitReferences
 from shared.visits.providers import MeetingProvider, MeetingRequest
 from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
-from shared.writeback.subscriptions import MeetingSubscriptions
 
 MEETING_SUBJECT = "Virtual visit"  # no patient or clinician details go to the meeting service
 
 
+@dataclass(kw_only=True, eq=False)
 class VisitMeetings:
-    def __init__(
-        self,
-        tables: Tables,
-        meetings: MeetingProvider,
-        clock: Clock,
-        visit_length: timedelta,
-        subscriptions: MeetingSubscriptions | None = None,
-    ) -> None:
-        self._tables = tables
-        self._meetings = meetings
-        self._subscriptions = subscriptions
-        self._clock = clock
-        self._visit_length = visit_length
+    tables: Tables
+    meetings: MeetingProvider
+    clock: Clock
+    visit_length: timedelta
+    on_created: Callable[[str, MeetingLink, datetime], object] | None = None
+    """Called with the tenant, the new mapping and the meeting's end (writeback subscribes to its events)."""
 
     def resolve(
         self,
@@ -43,12 +38,12 @@ class VisitMeetings:
     ) -> MeetingLink:
         """The visit's meeting; `references` (the EHR's identifiers a launch brought) are added to its mapping,
         so that writebacks can name the visit to the EHR."""
-        links = self._tables.data(organisation, MeetingLinkRepository)
+        links = self.tables.data(organisation, MeetingLinkRepository)
         existing = links.find(endpoint_id, key)
         if existing is not None:
             return self._remember(links, existing, references)
         start, end = self._times(organisation, endpoint_id, key)
-        meeting = self._meetings.create_or_get(
+        meeting = self.meetings.create_or_get(
             MeetingRequest(external_id=key, organizer_id=organizer_id, subject=MEETING_SUBJECT, start=start, end=end)
         )
         link = MeetingLink(
@@ -58,15 +53,15 @@ class VisitMeetings:
             organizer_id=meeting.organizer_id,
             join_url=meeting.join_url,
             browser_join_url=meeting.browser_join_url,
-            created_at=self._clock.now(),
+            created_at=self.clock.now(),
             references=references or VisitReferences(),
         )
         try:
             links.create(link)
         except Conflict:  # another launch stored it first: everyone uses that meeting
             return self._remember(links, links.get(endpoint_id, key), references)
-        if self._subscriptions is not None:
-            self._subscriptions.subscribe(organisation.tenant_id, link, end)
+        if self.on_created is not None:
+            self.on_created(organisation.tenant_id, link, end)
         return link
 
     @staticmethod
@@ -86,8 +81,8 @@ class VisitMeetings:
         return link
 
     def _times(self, organisation: Organisation, endpoint_id: str, key: str) -> tuple[datetime, datetime]:
-        appointment = self._tables.data(organisation, AppointmentRepository).find(endpoint_id, key)
+        appointment = self.tables.data(organisation, AppointmentRepository).find(endpoint_id, key)
         if appointment is not None:
             return appointment.start, appointment.end
-        now = self._clock.now()
-        return now, now + self._visit_length
+        now = self.clock.now()
+        return now, now + self.visit_length

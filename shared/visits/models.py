@@ -73,3 +73,25 @@ class EhrUser(BaseModel):
     ehr_user_id: str = Field(description="The EHR's unique ID of the user (fhirUser reference or user ID).")
     organizer_id: str | None = Field(default=None, description="Meeting organizer the user maps to, if any.")
     last_seen_at: datetime
+
+
+VisitEventKind = Literal[
+    "call_started", "call_ended", "participant_joined", "participant_left", "lobby_entered", "lobby_admitted"
+]
+
+
+ParticipantRole = Literal["clinician", "patient", "guest"]
+
+
+class VisitEvent(BaseModel):
+    """Something that happened in a visit's meeting (data plane, the organisation's geography). No names: the
+    participant is a keyed hash of the provider's participant ID, enough to pair a join with its leave."""
+
+    appointment_key: str
+    id: str  # the notification's ID and the event's position in it: a redelivery maps to the same rows
+    endpoint_id: str
+    kind: VisitEventKind
+    at: datetime
+    participant: str | None = None
+    role: ParticipantRole | None = None
+    written_back: bool = False

@@ -31,21 +31,21 @@ class VisitSession:
     expires: datetime
 
 
+@dataclass(kw_only=True, eq=False)
 class VisitSessions:
-    def __init__(self, secrets: SecretStore, clock: Clock) -> None:
-        self._secrets = secrets
-        self._clock = clock
+    secrets: SecretStore
+    clock: Clock
 
     def issue(self, tenant_id: str, appointment_key: str, ehr_user: str) -> str:
-        expires = int((self._clock.now() + LIFETIME).timestamp())
+        expires = int((self.clock.now() + LIFETIME).timestamp())
         payload = {"t": tenant_id, "a": appointment_key, "u": ehr_user, "exp": expires}
-        return seal(payload, join_link_key(self._secrets), label=_LABEL)
+        return seal(payload, join_link_key(self.secrets), label=_LABEL)
 
     def verify(self, token: str) -> VisitSession:
         refused = Unauthenticated(
             "Your visit session is not valid or has expired; launch the visit from the EHR again."
         )
-        claims = unseal(token, join_link_key(self._secrets), label=_LABEL) if len(token) <= 2000 else None
+        claims = unseal(token, join_link_key(self.secrets), label=_LABEL) if len(token) <= 2000 else None
         if claims is None:
             raise refused
         try:
@@ -57,6 +57,6 @@ class VisitSessions:
             )
         except (ValueError, KeyError, TypeError):
             raise refused from None
-        if self._clock.now() >= session.expires:
+        if self.clock.now() >= session.expires:
             raise refused
         return session

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.storage.repository import TableRepository
-from shared.visits.models import Appointment, EhrUser, MeetingLink
+from shared.visits.models import Appointment, EhrUser, MeetingLink, VisitEvent
 
 
 class AppointmentRepository(
@@ -20,3 +20,7 @@ class MeetingLinkRepository(
 
 class EhrUserRepository(TableRepository[EhrUser], table="ehrusers", keys=("{endpoint_id}", "{ehr_user_id}")):
     """EHR user ID -> meeting organizer."""
+
+
+class VisitEventRepository(TableRepository[VisitEvent], table="visitevents", keys=("{appointment_key}", "{id}")):
+    """A visit's events in one partition (data plane)."""

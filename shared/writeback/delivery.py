@@ -5,18 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.core.clock import Clock
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.setup.tables import FhirEndpointRepository
 from shared.storage.routing import Tables
-from shared.visits.models import VisitReferences
+from shared.visits.models import VisitEvent, VisitReferences
 from shared.writeback.ehr import VisitContext, WritebackAdapter
-from shared.writeback.models import (
-    VisitEvent,
-    WritebackSettings,
-)
+from shared.writeback.models import WritebackSettings
 from shared.writeback.tables import WritebackSettingsRepository
 
 log = logging.getLogger(__name__)
@@ -26,6 +24,7 @@ MAX_ERROR = 500
 Target = tuple[FhirEndpoint, WritebackSettings]
 
 
+@dataclass(kw_only=True, eq=False)
 class EhrWriteback:
     """Writes visit events back through the endpoint's adapter, marking each as it succeeds.
 
@@ -33,32 +32,27 @@ class EhrWriteback:
     this worker applies at once, one made through another worker within that time.
     """
 
-    def __init__(
-        self,
-        tables: Tables,
-        adapters: Mapping[str, WritebackAdapter],
-        clock: Clock,
-        cache_for: timedelta = timedelta(seconds=30),
-    ) -> None:
-        self._tables = tables
-        self._adapters = adapters
-        self._clock = clock
-        self._cache_for = cache_for
+    tables: Tables
+    adapters: Mapping[str, WritebackAdapter]
+    clock: Clock
+    cache_for: timedelta = timedelta(seconds=30)
+
+    def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._targets: dict[tuple[str, str], tuple[Target | None, datetime]] = {}
 
     def target(self, organisation: Organisation, endpoint_id: str) -> Target | None:
         """The endpoint and its writeback settings, or None when nothing is written back for it."""
         key = (organisation.tenant_id, endpoint_id)
-        now = self._clock.now()
+        now = self.clock.now()
         with self._lock:
             cached = self._targets.get(key)
-        if cached is not None and now - cached[1] < self._cache_for:
+        if cached is not None and now - cached[1] < self.cache_for:
             return cached[0]
         target: Target | None = None
-        settings = self._tables.control(WritebackSettingsRepository).find(organisation.tenant_id, endpoint_id)
+        settings = self.tables.control(WritebackSettingsRepository).find(organisation.tenant_id, endpoint_id)
         if settings is not None and settings.adapter != "none":
-            endpoint = self._tables.control(FhirEndpointRepository).find(organisation.tenant_id, endpoint_id)
+            endpoint = self.tables.control(FhirEndpointRepository).find(organisation.tenant_id, endpoint_id)
             target = None if endpoint is None else (endpoint, settings)
         with self._lock:
             self._targets[key] = (target, now)
@@ -78,7 +72,7 @@ class EhrWriteback:
     ) -> None:
         """Write `pending` in order; `written(event)` after each success. Raises WritebackError."""
         endpoint, settings = target
-        adapter = self._adapters[settings.adapter]
+        adapter = self.adapters[settings.adapter]
         pending_ids = {e.id for e in pending}
         seen_patient = any(
             e.kind == "participant_joined" and e.role == "patient" and e.written_back and e.id not in pending_ids

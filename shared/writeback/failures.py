@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
@@ -25,21 +26,21 @@ from shared.writeback.tables import WritebackFailureRepository
 log = logging.getLogger(__name__)
 
 
+@dataclass(kw_only=True, eq=False)
 class WritebackFailures:
-    def __init__(self, tables: Tables, queues: QueueSender, audit: AuditLog, clock: Clock) -> None:
-        self._tables = tables
-        self._queues = queues
-        self._audit = audit
-        self._clock = clock
+    tables: Tables
+    queues: QueueSender
+    audit: AuditLog
+    clock: Clock
 
     def _rows(self, organisation: Organisation) -> WritebackFailureRepository:
-        return self._tables.data(organisation, WritebackFailureRepository)
+        return self.tables.data(organisation, WritebackFailureRepository)
 
     def record(
         self, organisation: Organisation, message: MeetingEventMessage, error: WritebackError, attempt: int
     ) -> WritebackFailure:
         rows = self._rows(organisation)
-        now = self._clock.now()
+        now = self.clock.now()
         previous = rows.find(organisation.tenant_id, message.event_id)
         failure = WritebackFailure(
             tenant_id=organisation.tenant_id,
@@ -70,12 +71,12 @@ class WritebackFailures:
 
     def poisoned(self, message: MeetingEventMessage) -> None:
         """The queue gave up on the message: its writeback is `failed` until an admin replays it."""
-        organisation = self._tables.control(OrganisationRepository).find(message.tenant_id, "organisation")
+        organisation = self.tables.control(OrganisationRepository).find(message.tenant_id, "organisation")
         if organisation is None:
             return
         rows = self._rows(organisation)
         found = rows.find(organisation.tenant_id, message.event_id)
-        now = self._clock.now()
+        now = self.clock.now()
         if found is None:
             found = WritebackFailure(
                 tenant_id=organisation.tenant_id,
@@ -108,20 +109,20 @@ class WritebackFailures:
         if current.item.status != "failed":
             raise Conflict(f"This writeback is {current.item.status}, not failed; wait for it to finish.")
         replayed = current.item.model_copy(
-            update={"status": "replayed", "replayed_at": self._clock.now(), "replayed_by": principal.user_id}
+            update={"status": "replayed", "replayed_at": self.clock.now(), "replayed_by": principal.user_id}
         )
         # Queued first: if marking it fails, it stays `failed` and may be replayed again, which writes nothing
         # twice (events remember their writeback).
-        self._queues.send(PARTICIPANT_EVENTS, current.item.message.model_copy(update={"replayed": True}))
+        self.queues.send(PARTICIPANT_EVENTS, current.item.message.model_copy(update={"replayed": True}))
         try:
             rows.replace(replayed, current.etag)
         except (Conflict, NotFound):
             pass  # a concurrent replay or the processor changed it meanwhile; the message is queued either way
-        self._audit.by(principal, action="replay", entity="writeback", entity_id=event_id)
+        self.audit.by(principal, action="replay", entity="writeback", entity_id=event_id)
         return replayed
 
     def _organisation(self, principal: Principal) -> Organisation:
-        organisation = self._tables.control(OrganisationRepository).find(principal.tenant_id, "organisation")
+        organisation = self.tables.control(OrganisationRepository).find(principal.tenant_id, "organisation")
         if organisation is None:
             raise NotFound("Your organisation is not set up yet.")
         return organisation

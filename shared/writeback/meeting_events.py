@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from shared.core.clock import Clock
@@ -39,11 +40,14 @@ def without_names(value: Any) -> Any:
     return value
 
 
+@dataclass(kw_only=True, eq=False)
 class MeetingEvents:
-    def __init__(self, tables: Tables, queues: QueueSender, clock: Clock) -> None:
-        self._subscriptions = tables.control(MeetingSubscriptionRepository)
-        self._queues = queues
-        self._clock = clock
+    tables: Tables
+    queues: QueueSender
+    clock: Clock
+
+    def __post_init__(self) -> None:
+        self._subscriptions = self.tables.control(MeetingSubscriptionRepository)
 
     def receive(self, payload: Any) -> int:
         """Queue every notification of a known subscription; how many were queued."""
@@ -60,7 +64,7 @@ class MeetingEvents:
             self._check_client_state(subscription, notification.get("clientState"))
             accepted.append(self._message(subscription, notification))
         for message in accepted:
-            self._queues.send(PARTICIPANT_EVENTS, message)
+            self.queues.send(PARTICIPANT_EVENTS, message)
         return len(accepted)
 
     @staticmethod
@@ -84,5 +88,5 @@ class MeetingEvents:
             change_type=str(notification.get("changeType") or ""),
             resource=str(notification.get("resource") or ""),
             data=without_names(data) if isinstance(data, dict) else {},
-            received_at=self._clock.now(),
+            received_at=self.clock.now(),
         )

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.visits.models import ParticipantRole
+
 
 class MeetingSubscription(BaseModel):
     """A change-notification subscription for one meeting's call events (control plane). The clientState secret
@@ -39,29 +41,7 @@ class MeetingEventMessage(BaseModel):
     replayed: bool = Field(default=False, description="Sent again by an admin after its writeback failed.")
 
 
-VisitEventKind = Literal[
-    "call_started", "call_ended", "participant_joined", "participant_left", "lobby_entered", "lobby_admitted"
-]
-
-
-ParticipantRole = Literal["clinician", "patient", "guest"]
-
-
 CONNECTS: frozenset[str] = frozenset({"participant_joined", "participant_left"})
-
-
-class VisitEvent(BaseModel):
-    """Something that happened in a visit's meeting (data plane, the organisation's geography). No names: the
-    participant is a keyed hash of the provider's participant ID, enough to pair a join with its leave."""
-
-    appointment_key: str
-    id: str  # the notification's ID and the event's position in it: a redelivery maps to the same rows
-    endpoint_id: str
-    kind: VisitEventKind
-    at: datetime
-    participant: str | None = None
-    role: ParticipantRole | None = None
-    written_back: bool = False
 
 
 class ConnectedParticipant(BaseModel):

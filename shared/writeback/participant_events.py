@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,21 +26,17 @@ from shared.reports.tables import VisitSummaryRepository
 from shared.setup.models import Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
 from shared.storage.routing import Tables
-from shared.visits.models import VisitReferences
+from shared.visits.models import ParticipantRole, VisitEvent, VisitEventKind, VisitReferences
 from shared.visits.sessions import VisitSession
-from shared.visits.tables import MeetingLinkRepository
+from shared.visits.tables import MeetingLinkRepository, VisitEventRepository
 from shared.writeback.delivery import EhrWriteback
 from shared.writeback.ehr import WritebackError
 from shared.writeback.failures import WritebackFailures
 from shared.writeback.models import (
     ConnectedParticipant,
     MeetingEventMessage,
-    ParticipantRole,
     ParticipantStatus,
-    VisitEvent,
-    VisitEventKind,
 )
-from shared.writeback.tables import VisitEventRepository
 
 log = logging.getLogger(__name__)
 
@@ -64,29 +61,23 @@ def _field(value: Any, name: str) -> Any:
     return next((v for k, v in value.items() if k.lower() == lowered), None)
 
 
+@dataclass(kw_only=True, eq=False)
 class ParticipantEvents:
-    def __init__(
-        self,
-        tables: Tables,
-        clock: Clock,
-        writeback: EhrWriteback | None = None,
-        failures: WritebackFailures | None = None,
-    ) -> None:
-        self._tables = tables
-        self._clock = clock
-        self._writeback = writeback
-        self._failures = failures
+    tables: Tables
+    clock: Clock
+    writeback: EhrWriteback | None = None
+    failures: WritebackFailures | None = None
 
     def process(self, message: MeetingEventMessage, attempt: int = 1) -> list[VisitEvent]:
         """Store the message's events (once), update the visit's report figures and write back to the EHR what
         was not written back yet; the new events. Raises WritebackError when a retry may succeed."""
-        organisation = self._tables.control(OrganisationRepository).find(message.tenant_id, "organisation")
+        organisation = self.tables.control(OrganisationRepository).find(message.tenant_id, "organisation")
         if organisation is None:
             raise NotFound("The organisation of this meeting no longer exists.")
-        rows = self._tables.data(organisation, VisitEventRepository)
+        rows = self.tables.data(organisation, VisitEventRepository)
         known = {e.id: e for e in rows.iterate(message.appointment_key)}
         first_before = min((e.at for e in known.values()), default=None)
-        target = self._writeback.target(organisation, message.endpoint_id) if self._writeback else None
+        target = self.writeback.target(organisation, message.endpoint_id) if self.writeback else None
         events = self._translate(message, list(known.values()))
         created: list[VisitEvent] = []
         for event in events:
@@ -99,27 +90,27 @@ class ParticipantEvents:
                 known[event.id] = event
             except Conflict:
                 known[event.id] = rows.get(event.appointment_key, event.id)  # a concurrent delivery stored it
-        link = self._tables.data(organisation, MeetingLinkRepository).find(message.endpoint_id, message.appointment_key)
+        link = self.tables.data(organisation, MeetingLinkRepository).find(message.endpoint_id, message.appointment_key)
         references = link.references if link is not None else VisitReferences()
         history = list(known.values())
         if created:
             self._summarise(organisation, history, references, first_before)
         pending = [known[e.id] for e in events if not known[e.id].written_back]
-        if pending and target is not None and self._writeback is not None:
+        if pending and target is not None and self.writeback is not None:
 
             def written(event: VisitEvent) -> None:
                 rows.upsert(event.model_copy(update={"written_back": True}))
 
             try:
-                self._writeback.write(target, references, history, pending, written)
+                self.writeback.write(target, references, history, pending, written)
             except WritebackError as error:
-                if self._failures is not None:
-                    self._failures.record(organisation, message, error, attempt)
+                if self.failures is not None:
+                    self.failures.record(organisation, message, error, attempt)
                 if error.retryable:
                     raise  # the queue delivers it again, and after maxDequeueCount it is poison
                 return created
-        if self._failures is not None and (attempt > 1 or message.replayed):
-            self._failures.resolve(organisation, message)
+        if self.failures is not None and (attempt > 1 or message.replayed):
+            self.failures.resolve(organisation, message)
         log.info("Meeting event for endpoint %s: %d visit events", message.endpoint_id, len(events))
         return created
 
@@ -131,11 +122,11 @@ class ParticipantEvents:
         first_before: datetime | None,
     ) -> None:
         summary = summarise(
-            history, tenant_id=organisation.tenant_id, department_id=references.department_id, now=self._clock.now()
+            history, tenant_id=organisation.tenant_id, department_id=references.department_id, now=self.clock.now()
         )
         if summary is None:
             return
-        summaries = self._tables.data(organisation, VisitSummaryRepository)
+        summaries = self.tables.data(organisation, VisitSummaryRepository)
         summaries.upsert(summary)
         if first_before is not None and first_before.strftime("%Y%m%d") != summary.day:
             # An earlier event arrived late, on an earlier day: the row moved to that day's keys.
@@ -153,13 +144,13 @@ class ParticipantEvents:
         return self._status(session.tenant_id, appointment_key)
 
     def _status(self, tenant_id: str, appointment_key: str) -> ParticipantStatus:
-        organisation = self._tables.control(OrganisationRepository).find(tenant_id, "organisation")
+        organisation = self.tables.control(OrganisationRepository).find(tenant_id, "organisation")
         if organisation is None:
             raise NotFound("Your organisation is not set up yet.")
         events = sorted(
-            self._tables.data(organisation, VisitEventRepository).iterate(appointment_key), key=lambda e: (e.at, e.id)
+            self.tables.data(organisation, VisitEventRepository).iterate(appointment_key), key=lambda e: (e.at, e.id)
         )
-        endpoints = self._tables.control(FhirEndpointRepository)
+        endpoints = self.tables.control(FhirEndpointRepository)
         if not events or endpoints.find(tenant_id, events[0].endpoint_id) is None:
             raise NotFound("No meeting events are known for this visit.")
         connected: dict[str, ConnectedParticipant] = {}
@@ -190,7 +181,7 @@ class ParticipantEvents:
             connected=people,
             lobby=sorted(lobby.values(), key=lambda p: p.since),
             counts=counts,
-            as_of=self._clock.now(),
+            as_of=self.clock.now(),
         )
 
     def _translate(self, message: MeetingEventMessage, known: list[VisitEvent]) -> list[VisitEvent]:

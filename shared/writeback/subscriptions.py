@@ -34,35 +34,28 @@ class RenewalReport:
     failed: int = 0
 
 
+@dataclass(kw_only=True, eq=False)
 class MeetingSubscriptions:
-    def __init__(
-        self,
-        *,
-        tables: Tables,
-        meetings: MeetingProvider,
-        clock: Clock,
-        notification_url: str,
-        lifetime: timedelta = timedelta(days=2),
-        renew_before: timedelta = timedelta(hours=24),
-        keep_after_end: timedelta = timedelta(hours=12),
-    ) -> None:
-        self._rows = tables.control(MeetingSubscriptionRepository)
-        self._meetings = meetings
-        self._clock = clock
-        self._notification_url = notification_url
-        self._lifetime = lifetime
-        self._renew_before = renew_before
-        self._keep_after_end = keep_after_end
+    tables: Tables
+    meetings: MeetingProvider
+    clock: Clock
+    notification_url: str
+    lifetime: timedelta = timedelta(days=2)
+    renew_before: timedelta = timedelta(hours=24)
+    keep_after_end: timedelta = timedelta(hours=12)
+
+    def __post_init__(self) -> None:
+        self._rows = self.tables.control(MeetingSubscriptionRepository)
 
     def subscribe(self, tenant_id: str, link: MeetingLink, meeting_ends_at: datetime) -> MeetingSubscription | None:
         """Subscribe to a new meeting's events. A failure is logged, not raised: the visit goes on without
         writeback for this meeting rather than not at all."""
-        now = self._clock.now()
+        now = self.clock.now()
         client_state = secrets.token_urlsafe(32)
         meeting = Meeting(link.meeting_id, link.organizer_id, link.join_url, link.browser_join_url)
         try:
-            created = self._meetings.subscribe(
-                meeting, self._notification_url, client_state, now + self._lifetime, tenant_id=tenant_id
+            created = self.meetings.subscribe(
+                meeting, self.notification_url, client_state, now + self.lifetime, tenant_id=tenant_id
             )
         except MeetingUnavailable as failure:
             log.error("No event subscription for a meeting of endpoint %s: %s", link.endpoint_id, failure.detail)
@@ -83,16 +76,16 @@ class MeetingSubscriptions:
 
     def renew_due(self) -> RenewalReport:
         """Renew every subscription expiring within `renew_before` whose meeting may still be in use."""
-        now = self._clock.now()
+        now = self.clock.now()
         report = RenewalReport()
-        due = self._rows.iterate(PARTITION, query="expires_at lt @soon", parameters={"soon": now + self._renew_before})
+        due = self._rows.iterate(PARTITION, query="expires_at lt @soon", parameters={"soon": now + self.renew_before})
         for row in due:
-            if row.meeting_ends_at + self._keep_after_end < now:
+            if row.meeting_ends_at + self.keep_after_end < now:
                 self._rows.delete(PARTITION, row.id)
                 report.retired += 1
                 continue
             try:
-                expires = self._meetings.renew(row.id, now + self._lifetime)
+                expires = self.meetings.renew(row.id, now + self.lifetime)
             except NotFound:
                 self._rows.delete(PARTITION, row.id)
                 report.retired += 1

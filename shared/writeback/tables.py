@@ -1,10 +1,10 @@
-"""The writeback tables: subscriptions and settings in the app's account; visit events and failed writebacks in
-the organisation's geography."""
+"""The writeback tables: subscriptions and settings in the app's account; failed writebacks in the organisation's
+geography."""
 
 from __future__ import annotations
 
 from shared.storage.repository import TableRepository
-from shared.writeback.models import MeetingSubscription, VisitEvent, WritebackFailure, WritebackSettings
+from shared.writeback.models import MeetingSubscription, WritebackFailure, WritebackSettings
 
 
 class MeetingSubscriptionRepository(
@@ -17,10 +17,6 @@ class WritebackSettingsRepository(
     TableRepository[WritebackSettings], table="writebacksettings", keys=("{tenant_id}", "{endpoint_id}")
 ):
     """Per endpoint (control plane)."""
-
-
-class VisitEventRepository(TableRepository[VisitEvent], table="visitevents", keys=("{appointment_key}", "{id}")):
-    """A visit's events in one partition (data plane)."""
 
 
 class WritebackFailureRepository(

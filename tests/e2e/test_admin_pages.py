@@ -57,7 +57,7 @@ def test_the_local_outbox_shows_texts_with_masked_numbers(portal_for: OpenPortal
     admin.go("sms/outbox")
     expect(admin.page.get_by_text("No texts yet")).to_be_visible()
     body = "North Clinic: your video visit is booked for Nov 24 at 9:30 AM. Join here: http://x/j"
-    get_runtime().sms_sender.send(
+    get_runtime().messaging.sender.send(
         OutgoingSms(id=str(uuid.uuid4()), to="+15550100123", sender="+18335550100", body=body, tag=f"{tenant.id}|e|r")
     )
     admin.page.get_by_role("button", name="Refresh").click()

@@ -57,7 +57,7 @@ def test_every_parameter_and_output_is_described_and_every_module_exists(path: P
 
 def test_every_setting_the_app_reads_is_set() -> None:
     settings = string_values(MAIN.get("variable", "staticSettings").node, "name")
-    aliases = {field.alias or name for name, field in Settings.model_fields.items()}
+    aliases = Settings.names()
     missing = sorted(aliases - set(settings) - set(NOT_IN_AZURE))
     assert missing == [], f"app settings missing from main.bicep: {missing}"
     assert {"AzureWebJobsStorage__accountName", "AzureWebJobsStorage__credential"} <= set(settings)

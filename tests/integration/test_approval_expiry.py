@@ -26,32 +26,36 @@ def test_state_expires_after_ten_minutes_and_is_single_use(settings: Settings, s
     tenant = str(uuid.uuid4())
     admin = Principal(tenant, "admin-oid", "admin@x.org", frozenset({Role.ADMIN}))
     approver = Principal(tenant, "approver-oid", "analyst@x.org", frozenset({Role.APPROVER}))
-    runtime.organisations.create(admin, OrganisationCreate(display_name="X", geography=Geography.EU))
-    endpoint = runtime.endpoints.create(
+    runtime.setup.organisations.create(admin, OrganisationCreate(display_name="X", geography=Geography.EU))
+    endpoint = runtime.setup.endpoints.create(
         admin,
         FhirEndpointCreate(
             base_url=sandbox.fhir_base, environment="prod", approver="analyst@x.org", client_id=CLIENT_ID
         ),
     )
-    runtime.endpoints.submit(admin, endpoint.id)
+    runtime.setup.endpoints.submit(admin, endpoint.id)
 
     def sign_in() -> dict[str, str]:
-        start = runtime.approval.start_sign_in(approver, endpoint.id)
+        start = runtime.setup.approval.start_sign_in(approver, endpoint.id)
         location = httpx.get(start.authorize_url, follow_redirects=False, timeout=10).headers["Location"]
         return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
     late = sign_in()
     clock.advance(minutes=10, seconds=1)
     with pytest.raises(SignInFailed, match="longer than 10 minutes"):
-        runtime.approval.complete_sign_in(state=late["state"], code=late["code"], error=None, error_description=None)
+        runtime.setup.approval.complete_sign_in(
+            state=late["state"], code=late["code"], error=None, error_description=None
+        )
     with pytest.raises(SignInFailed, match="already used"):
-        runtime.approval.complete_sign_in(state=late["state"], code=late["code"], error=None, error_description=None)
+        runtime.setup.approval.complete_sign_in(
+            state=late["state"], code=late["code"], error=None, error_description=None
+        )
 
     clock.set(datetime.now(UTC))
     on_time = sign_in()
     clock.advance(minutes=4)  # within the state's 10 minutes and the id_token's 5
-    result = runtime.approval.complete_sign_in(
+    result = runtime.setup.approval.complete_sign_in(
         state=on_time["state"], code=on_time["code"], error=None, error_description=None
     )
     assert result.ehr_user.endswith("Practitioner/E1001")
-    assert runtime.endpoints.get(admin, endpoint.id).status == EndpointStatus.VALIDATED
+    assert runtime.setup.endpoints.get(admin, endpoint.id).status == EndpointStatus.VALIDATED

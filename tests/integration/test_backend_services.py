@@ -38,7 +38,7 @@ def test_the_jwks_is_published_with_a_thumbprint_kid(app: AppHost, registered: s
 
 
 def test_a_token_is_issued_reused_and_renewed_after_a_401(sandbox: SandboxEhr, registered: str) -> None:
-    backend = get_runtime().backend_services
+    backend = get_runtime().writeback.backend_services
     token_url = f"{sandbox.url}/oauth2/token"
     token = backend.token(token_url, CLIENT, SCOPE)
     assert sandbox.backend_tokens[token] == CLIENT
@@ -53,7 +53,7 @@ def test_a_token_is_issued_reused_and_renewed_after_a_401(sandbox: SandboxEhr, r
 def test_a_token_is_renewed_shortly_before_it_expires(sandbox: SandboxEhr, registered: str) -> None:
     runtime = get_runtime()
     clock = FakeClock(datetime.now(UTC) - timedelta(seconds=50))  # behind, so that no assertion is post-dated
-    backend = BackendServices(runtime.outbound, runtime.signing_keys, clock, registered)
+    backend = BackendServices(runtime.platform.outbound, runtime.writeback.signing_keys, clock, registered)
     token_url = f"{sandbox.url}/oauth2/token"
     sandbox.backend_token_lifetime = 100
     try:
@@ -68,7 +68,7 @@ def test_a_token_is_renewed_shortly_before_it_expires(sandbox: SandboxEhr, regis
 
 def test_the_assertion_is_what_backend_services_require(sandbox: SandboxEhr, registered: str) -> None:
     token_url = f"{sandbox.url}/oauth2/token"
-    assertion = get_runtime().backend_services.assertion(token_url, CLIENT)
+    assertion = get_runtime().writeback.backend_services.assertion(token_url, CLIENT)
     header = jwt.get_unverified_header(assertion)
     claims = jwt.decode(assertion, options={"verify_signature": False})
     assert (header["alg"], header["typ"], header["jku"]) == ("RS384", "JWT", registered)
@@ -89,9 +89,9 @@ def test_unknown_clients_and_unpublished_keys_are_refused(sandbox: SandboxEhr, r
     runtime = get_runtime()
     token_url = f"{sandbox.url}/oauth2/token"
     with pytest.raises(Unauthenticated, match="unknown client"):
-        runtime.backend_services.token(token_url, "someone-else", SCOPE)
+        runtime.writeback.backend_services.token(token_url, "someone-else", SCOPE)
     stranger = SigningKeys(EnvSecretStore({"SECRET_WRITEBACK_KEY": new_private_key_pem()}))
-    rogue = BackendServices(runtime.outbound, stranger, FakeClock(datetime.now(UTC)), registered)
+    rogue = BackendServices(runtime.platform.outbound, stranger, FakeClock(datetime.now(UTC)), registered)
     with pytest.raises(Unauthenticated, match="kid"):
         rogue.token(token_url, CLIENT, SCOPE)
 

@@ -32,13 +32,13 @@ def test_eu_organisation_data_is_in_the_eu_account_and_absent_from_the_us_one(
 ) -> None:
     eu_org = Organisation(tenant_id="tenant-eu", display_name="Klinikum", geography=Geography.EU, created_at=NOW)
     us_org = Organisation(tenant_id="tenant-us", display_name="Clinic", geography=Geography.US, created_at=NOW)
-    organisations = runtime.tables.control(OrganisationRepository)
+    organisations = runtime.platform.tables.control(OrganisationRepository)
     organisations.create(eu_org)
     organisations.create(us_org)
 
     user = EhrUser(endpoint_id="ep1", ehr_user_id="Practitioner/eu-123", last_seen_at=NOW)
-    runtime.tables.data(eu_org, EhrUserRepository).create(user)
-    runtime.tables.data(us_org, EhrUserRepository).create(
+    runtime.platform.tables.data(eu_org, EhrUserRepository).create(user)
+    runtime.platform.tables.data(us_org, EhrUserRepository).create(
         EhrUser(endpoint_id="ep2", ehr_user_id="Practitioner/us-456", last_seen_at=NOW)
     )
 
@@ -65,4 +65,4 @@ def test_a_geography_without_an_account_is_a_configuration_error(
     runtime = Runtime(load_settings())
     apac = Organisation(tenant_id="t", display_name="APAC Health", geography=Geography.APAC, created_at=NOW)
     with pytest.raises(ConfigurationError, match="DATA_STORAGE_APAC"):
-        runtime.tables.data(apac, EhrUserRepository)
+        runtime.platform.tables.data(apac, EhrUserRepository)

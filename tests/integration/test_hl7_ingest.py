@@ -140,4 +140,4 @@ def test_no_certificate_for_the_environment_is_ar(tenant: Tenant, sandbox: Sandb
     endpoint_id = approved_endpoint(tenant, sandbox)
     answer = post(http, endpoint_id, fresh("S12"))
     assert answer.status_code == 400 and "No HL7 signing certificate" in answer.text
-    assert get_runtime().settings.hl7_max_age_hours == 24
+    assert get_runtime().settings.scheduling.hl7_max_age_hours == 24

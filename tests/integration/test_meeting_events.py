@@ -35,7 +35,7 @@ def subscription(app: AppHost) -> MeetingSubscription:
         expires_at=now + timedelta(days=2),
         created_at=now,
     )
-    get_runtime().tables.control(MeetingSubscriptionRepository).upsert(item)
+    get_runtime().platform.tables.control(MeetingSubscriptionRepository).upsert(item)
     return item
 
 
@@ -56,7 +56,7 @@ def notification(subscription: MeetingSubscription, client_state: str = STATE) -
 
 
 def queued_for(subscription: MeetingSubscription) -> list[MeetingEventMessage]:
-    queue = get_runtime().storage.app.queue(PARTICIPANT_EVENTS)
+    queue = get_runtime().platform.storage.app.queue(PARTICIPANT_EVENTS)
     found = []
     for message in queue.receive_messages(max_messages=32, visibility_timeout=1):
         event = MeetingEventMessage.model_validate_json(message.content)

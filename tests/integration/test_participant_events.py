@@ -13,8 +13,8 @@ from shared.core.settings import Geography, Settings
 from shared.runtime import Runtime, get_runtime
 from shared.setup.models import FhirEndpoint, Organisation, OrganisationCreate
 from shared.setup.tables import FhirEndpointRepository
+from shared.visits.tables import VisitEventRepository
 from shared.writeback.models import MeetingEventMessage
-from shared.writeback.tables import VisitEventRepository
 from tests.conftest import AppHost
 from tests.support.portal import APPROVER_ROLES, Tenant, new_tenant, problem
 from tests.support.portal import organisation as organisation_of
@@ -26,7 +26,9 @@ T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 def organisation(settings: Settings) -> tuple[Runtime, Organisation]:
     runtime = Runtime(settings)
     admin = Principal(str(uuid.uuid4()), "admin", "admin@x.org", frozenset({Role.ADMIN}))
-    created = runtime.organisations.create(admin, OrganisationCreate(display_name="North", geography=Geography.EU))
+    created = runtime.setup.organisations.create(
+        admin, OrganisationCreate(display_name="North", geography=Geography.EU)
+    )
     return runtime, created
 
 
@@ -72,10 +74,10 @@ def test_a_scripted_visit_becomes_visit_events_with_roles(organisation: tuple[Ru
         message(org, "n7", 21, {"eventType": "Microsoft.Communication.CallEnded"}),
     ]
     for item in script:
-        runtime.participant_events.process(item)
+        runtime.writeback.participant_events.process(item)
     for item in script[2:4]:  # Graph delivers some again
-        assert runtime.participant_events.process(item) == []
-    rows = sorted(runtime.tables.data(org, VisitEventRepository).iterate("k" * 40), key=lambda e: (e.at, e.id))
+        assert runtime.writeback.participant_events.process(item) == []
+    rows = sorted(runtime.platform.tables.data(org, VisitEventRepository).iterate("k" * 40), key=lambda e: (e.at, e.id))
     summary = [(e.kind, e.role, int((e.at - T0).total_seconds() // 60)) for e in rows]
     assert summary == [
         ("call_started", None, 0),
@@ -90,20 +92,20 @@ def test_a_scripted_visit_becomes_visit_events_with_roles(organisation: tuple[Ru
     stored = " ".join(e.model_dump_json() for e in rows)
     assert "Pat" not in stored and "Dr Who" not in stored and "user-c1" not in stored
     # EU organisation: the rows are in the EU account, not the US one.
-    assert list(runtime.tables.in_geography(Geography.US, VisitEventRepository).iterate("k" * 40)) == []
+    assert list(runtime.platform.tables.in_geography(Geography.US, VisitEventRepository).iterate("k" * 40)) == []
 
 
 def test_unknown_event_types_are_ignored(organisation: tuple[Runtime, Organisation]) -> None:
     runtime, org = organisation
-    assert runtime.participant_events.process(message(org, "x1", 0, {"eventType": "Something.Else"})) == []
+    assert runtime.writeback.participant_events.process(message(org, "x1", 0, {"eventType": "Something.Else"})) == []
 
 
 def test_the_participants_view_shows_who_is_connected_now(app: AppHost, tenant: Tenant) -> None:
     runtime = get_runtime()
     principal = Principal(tenant.id, "admin", "admin@x.org", frozenset({Role.ADMIN}))
-    org = runtime.organisations.get(principal)
+    org = runtime.setup.organisations.get(principal)
     endpoint = uuid.uuid4().hex[:16]
-    runtime.tables.control(FhirEndpointRepository).upsert(
+    runtime.platform.tables.control(FhirEndpointRepository).upsert(
         FhirEndpoint.model_validate(
             {
                 "tenant_id": tenant.id,
@@ -133,7 +135,7 @@ def test_the_participants_view_shows_who_is_connected_now(app: AppHost, tenant: 
         message(org, "v3", 4, roster(joined=[patient])),
         message(org, "v4", 9, roster(exited=[clinician])),
     ]:
-        runtime.participant_events.process(item.model_copy(update={"endpoint_id": endpoint}))
+        runtime.writeback.participant_events.process(item.model_copy(update={"endpoint_id": endpoint}))
     answer = tenant.call("GET", f"visits/{'k' * 40}/participants")
     assert answer.status_code == 200, answer.text
     status = answer.json()

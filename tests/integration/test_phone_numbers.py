@@ -126,14 +126,14 @@ class Org:
     def runtime(self) -> Runtime:
         """A freshly started host: new clients, nothing cached, talking to the ACS stub."""
         runtime = Runtime(self.settings)
-        runtime.phone_number_provider = AcsPhoneNumbers.connect(
-            self.acs.url, AzureKeyCredential(self.acs.key), retry_total=0
+        runtime.use(
+            phone_numbers=AcsPhoneNumbers.connect(self.acs.url, AzureKeyCredential(self.acs.key), retry_total=0)
         )
         return runtime
 
     def deliver(self, runtime: Runtime, deliveries: int = 100) -> int:
         """Run this organisation's queued job messages, as the queue trigger would; how many ran."""
-        queue = runtime.storage.app.queue(PHONE_NUMBER_JOBS)
+        queue = runtime.platform.storage.app.queue(PHONE_NUMBER_JOBS)
         ran = 0
         while ran < deliveries:
             mine = [
@@ -144,7 +144,7 @@ class Org:
             if not mine:
                 return ran
             for message in mine[: deliveries - ran]:
-                runtime.phone_numbers.advance(PhoneNumberJobMessage.model_validate_json(message.content))
+                runtime.messaging.phone_numbers.advance(PhoneNumberJobMessage.model_validate_json(message.content))
                 queue.delete_message(message)
                 ran += 1
         return ran
@@ -154,70 +154,70 @@ class Org:
 def org(settings: Settings, sandbox: SandboxEhr, acs: AcsStub) -> Org:
     runtime = Runtime(settings)
     admin = Principal(str(uuid.uuid4()), "admin", "admin@x.org", frozenset({Role.ADMIN}))
-    runtime.organisations.create(admin, OrganisationCreate(display_name="North", geography=Geography.EU))
-    endpoint = runtime.endpoints.create(
+    runtime.setup.organisations.create(admin, OrganisationCreate(display_name="North", geography=Geography.EU))
+    endpoint = runtime.setup.endpoints.create(
         admin,
         FhirEndpointCreate(base_url=sandbox.fhir_base, environment="test", approver="a@x.org", client_id=CLIENT_ID),
     )
     for name in ("sms_terms", "patient_messaging"):
-        runtime.sms_setup.give_consent(admin, name)
+        runtime.messaging.sms_setup.give_consent(admin, name)
     return Org(settings, admin, endpoint.id, acs)
 
 
 def test_a_purchase_resumes_after_a_restart_without_buying_twice(org: Org) -> None:
     org.acs.polls_per_operation = 3  # each operation reports "running" three times
     first = org.runtime()
-    job = first.phone_numbers.order(org.admin, PhoneNumberOrder(area_code="833"))
+    job = first.messaging.phone_numbers.order(org.admin, PhoneNumberOrder(area_code="833"))
     assert org.deliver(first, deliveries=1) == 1
-    assert first.phone_numbers.job(org.admin, job.id).status == "searching"
+    assert first.messaging.phone_numbers.job(org.admin, job.id).status == "searching"
     del first  # the host stops; the job's message is back on the queue
 
     second = org.runtime()
     assert org.deliver(second) >= 2
-    done = second.phone_numbers.job(org.admin, job.id)
+    done = second.messaging.phone_numbers.job(org.admin, job.id)
     assert (done.status, done.number, done.monthly_cost) == ("succeeded", "+18335550142", "2.00 USD")
     assert org.acs.calls.count("search") == 1 and org.acs.calls.count("purchase") == 1
     assert org.acs.purchased == {"+18335550142"}
-    assert [n.number for n in second.phone_numbers.list_numbers(org.admin).items] == ["+18335550142"]
+    assert [n.number for n in second.messaging.phone_numbers.list_numbers(org.admin).items] == ["+18335550142"]
     assert org.acs.refused == []  # every request carried a valid HMAC signature
 
 
 def test_a_failed_search_fails_the_job_with_the_reason_and_stores_nothing(org: Org) -> None:
     org.acs.fail_next_operation = "OutOfStock"
     runtime = org.runtime()
-    job = runtime.phone_numbers.order(org.admin, PhoneNumberOrder())
+    job = runtime.messaging.phone_numbers.order(org.admin, PhoneNumberOrder())
     org.deliver(runtime)
-    failed = runtime.phone_numbers.job(org.admin, job.id)
+    failed = runtime.messaging.phone_numbers.job(org.admin, job.id)
     assert failed.status == "failed" and failed.error and "OutOfStock" in failed.error
-    assert runtime.phone_numbers.list_numbers(org.admin).items == []
+    assert runtime.messaging.phone_numbers.list_numbers(org.admin).items == []
     assert org.acs.calls.count("purchase") == 0
     # The organisation can try again.
-    again = runtime.phone_numbers.order(org.admin, PhoneNumberOrder())
+    again = runtime.messaging.phone_numbers.order(org.admin, PhoneNumberOrder())
     org.deliver(runtime)
-    assert runtime.phone_numbers.job(org.admin, again.id).status == "succeeded"
+    assert runtime.messaging.phone_numbers.job(org.admin, again.id).status == "succeeded"
 
 
 def test_a_purchase_that_finished_unseen_is_recognised(org: Org) -> None:
     org.acs.polls_per_operation = 5
     runtime = org.runtime()
-    job = runtime.phone_numbers.order(org.admin, PhoneNumberOrder())
-    while runtime.phone_numbers.job(org.admin, job.id).status != "purchasing":
+    job = runtime.messaging.phone_numbers.order(org.admin, PhoneNumberOrder())
+    while runtime.messaging.phone_numbers.job(org.admin, job.id).status != "purchasing":
         org.deliver(runtime, deliveries=1)
     # The purchase completes while the host is down, and the service no longer knows the operation.
     org.acs.purchased.add("+18335550142")
     org.acs._operations.clear()
     org.deliver(runtime)
-    assert runtime.phone_numbers.job(org.admin, job.id).status == "succeeded"
-    assert [n.number for n in runtime.phone_numbers.list_numbers(org.admin).items] == ["+18335550142"]
+    assert runtime.messaging.phone_numbers.job(org.admin, job.id).status == "succeeded"
+    assert [n.number for n in runtime.messaging.phone_numbers.list_numbers(org.admin).items] == ["+18335550142"]
 
 
 def test_only_one_purchase_at_a_time_and_release_through_acs(org: Org) -> None:
     runtime = org.runtime()
-    runtime.phone_numbers.order(org.admin, PhoneNumberOrder())
+    runtime.messaging.phone_numbers.order(org.admin, PhoneNumberOrder())
     with pytest.raises(Exception, match="already being acquired"):
-        runtime.phone_numbers.order(org.admin, PhoneNumberOrder())
+        runtime.messaging.phone_numbers.order(org.admin, PhoneNumberOrder())
     org.deliver(runtime)
-    release = runtime.phone_numbers.release(org.admin, "+18335550142")
+    release = runtime.messaging.phone_numbers.release(org.admin, "+18335550142")
     org.deliver(runtime)
-    assert runtime.phone_numbers.job(org.admin, release.id).status == "succeeded"
-    assert org.acs.purchased == set() and runtime.phone_numbers.list_numbers(org.admin).items == []
+    assert runtime.messaging.phone_numbers.job(org.admin, release.id).status == "succeeded"
+    assert org.acs.purchased == set() and runtime.messaging.phone_numbers.list_numbers(org.admin).items == []

@@ -66,7 +66,7 @@ class EverythingRepository(TableRepository[Everything]):
 
 @pytest.fixture
 def repo(runtime: Runtime) -> EverythingRepository:
-    return runtime.tables.control(EverythingRepository)
+    return runtime.platform.tables.control(EverythingRepository)
 
 
 def full_item(group: str = "g", key: str = "k") -> Everything:

@@ -65,11 +65,11 @@ def deliver(app: AppHost, clinic: Clinic, body: bytes) -> None:
 
 def organisation(clinic: Clinic) -> Organisation:
     principal = Principal(clinic.tenant.id, "t", "t@x.org", frozenset({Role.ADMIN}))
-    return get_runtime().organisations.get(principal)
+    return get_runtime().setup.organisations.get(principal)
 
 
 def texts(clinic: Clinic) -> list[tuple[str, str]]:
-    records = get_runtime().tables.data(organisation(clinic), SmsMessageRepository).iterate(clinic.endpoint)
+    records = get_runtime().platform.tables.data(organisation(clinic), SmsMessageRepository).iterate(clinic.endpoint)
     return sorted((r.type, r.status) for r in records)
 
 
@@ -81,16 +81,16 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
     runtime = get_runtime()
     org = organisation(clinic)
     deliver(app, clinic, siu("S12", clinic.start))
-    stored = runtime.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic))
+    stored = runtime.platform.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic))
     assert (stored.start, stored.status, stored.phone) == (clinic.start, AppointmentStatus.BOOKED, PHONE)
     assert stored.pending_sms is None
     due = clinic.start - timedelta(minutes=60)
-    index = runtime.tables.data(org, ReminderIndexRepository)
+    index = runtime.platform.tables.data(org, ReminderIndexRepository)
     assert [r.appointment_key for r in index.iterate(due.strftime("%Y%m%d%H%M"))] == [key(clinic)]
     assert texts(clinic) == [("scheduled", "sent")]
     outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
     scheduled = next(m for m in outbox if "booked" in m["body"])
-    assert get_runtime().tables.control(OutboxRepository).find("outbox", scheduled["id"]) is None  # per tenant
+    assert get_runtime().platform.tables.control(OutboxRepository).find("outbox", scheduled["id"]) is None  # per tenant
     assert "North Clinic" in scheduled["body"] and "/api/join/" in scheduled["body"]
     assert scheduled["to_masked"].endswith("23") and PHONE not in scheduled["to_masked"]
     link = re.search(r"(/api/join/\S+)", scheduled["body"])
@@ -102,16 +102,16 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
 
     later = clinic.start + timedelta(hours=3)
     deliver(app, clinic, siu("S13", later, sent=datetime.now(UTC) + timedelta(seconds=5)))
-    assert runtime.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic)).start == later
+    assert runtime.platform.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic)).start == later
     assert texts(clinic) == [("rescheduled", "sent"), ("scheduled", "sent")]
     assert list(index.iterate(due.strftime("%Y%m%d%H%M"))) == []  # the old reminder slot is gone
 
     # An older message arriving late changes nothing.
     deliver(app, clinic, siu("S14", clinic.start, sent=datetime.now(UTC) - timedelta(minutes=5), control="OLD1"))
-    assert runtime.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic)).start == later
+    assert runtime.platform.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic)).start == later
 
     deliver(app, clinic, siu("S15", later, sent=datetime.now(UTC) + timedelta(seconds=10)))
-    cancelled = runtime.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic))
+    cancelled = runtime.platform.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic))
     assert cancelled.status == AppointmentStatus.CANCELLED and cancelled.reminder_due_at is None
     assert texts(clinic) == [("cancelled", "sent"), ("rescheduled", "sent"), ("scheduled", "sent")]
     page = http.get(link.group(1).split("North")[0])
@@ -120,8 +120,8 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
 
 def test_opt_out_is_honoured(app: AppHost, clinic: Clinic) -> None:
     runtime = get_runtime()
-    number_hash = runtime.sms.number_hash(PHONE)
-    runtime.tables.data(organisation(clinic), OptOutRepository).upsert(
+    number_hash = runtime.messaging.sms.number_hash(PHONE)
+    runtime.platform.tables.data(organisation(clinic), OptOutRepository).upsert(
         OptOut(number_hash=number_hash, sender=clinic.sender, opted_out_at=datetime.now(UTC))
     )
     deliver(app, clinic, siu("S12", clinic.start, control="OPT1"))
@@ -164,7 +164,7 @@ def test_delivery_reports_and_stop_start(app: AppHost, clinic: Clinic) -> None:
     runtime = get_runtime()
     org = organisation(clinic)
     deliver(app, clinic, siu("S12", clinic.start, control="DR1"))
-    [record] = runtime.tables.data(org, SmsMessageRepository).iterate(clinic.endpoint)
+    [record] = runtime.platform.tables.data(org, SmsMessageRepository).iterate(clinic.endpoint)
     report = {
         "id": "2",
         "eventType": "Microsoft.Communication.SMSDeliveryReportReceived",
@@ -178,7 +178,7 @@ def test_delivery_reports_and_stop_start(app: AppHost, clinic: Clinic) -> None:
         },
     }
     assert events(app, [report]).status_code == 200
-    assert runtime.tables.data(org, SmsMessageRepository).get(clinic.endpoint, record.id).status == "delivered"
+    assert runtime.platform.tables.data(org, SmsMessageRepository).get(clinic.endpoint, record.id).status == "delivered"
 
     def inbound(text: str) -> dict[str, object]:
         data = {"messageId": "in-1", "from": PHONE, "to": clinic.sender, "message": text, "receivedTimestamp": "now"}

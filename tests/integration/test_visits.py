@@ -166,7 +166,7 @@ def test_graph_failing_for_good_gives_a_clear_page(
 
 
 def join_token(tenant: Tenant, endpoint: str, start: datetime, key: str | None = None) -> str:
-    url = get_runtime().join_links.issue(
+    url = get_runtime().visits.join_links.issue(
         tenant_id=tenant.id,
         endpoint_id=endpoint,
         appointment_key=key or appointment_key(tenant.id, endpoint, uuid.uuid4().hex),
@@ -201,8 +201,8 @@ def test_tampered_and_cancelled_join_links(
 
     key = appointment_key(tenant.id, endpoint, "csn:cancelled")
     runtime = get_runtime()
-    organisation = runtime.organisations.get(_principal(tenant))
-    runtime.tables.data(organisation, AppointmentRepository).upsert(
+    organisation = runtime.setup.organisations.get(_principal(tenant))
+    runtime.platform.tables.data(organisation, AppointmentRepository).upsert(
         Appointment(
             endpoint_id=endpoint,
             appointment_key=key,
@@ -233,7 +233,7 @@ def test_only_user_ids_and_meeting_mappings_are_stored_in_the_eu_account(
 ) -> None:
     launch(http, ehr, FOLLOW_UP, "provider")
     launch(http, ehr, FOLLOW_UP, "patient")
-    prefix = get_runtime().settings.table_prefix
+    prefix = get_runtime().settings.storage.table_prefix
     identifiers = {FOLLOW_UP.csn, FOLLOW_UP.id, FOLLOW_UP.patient, FOLLOW_UP.encounter, "P2001"}
 
     def rows(geography: Geography) -> dict[str, list[dict[str, Any]]]:
@@ -277,7 +277,7 @@ def test_a_new_meeting_subscribes_to_its_call_events(
     assert created["resource"] == f"communications/onlineMeetings(joinWebUrl='{encoded}')/meetingCallEvents"
     assert created["notificationUrl"].endswith("/api/events/meetings") and len(created["clientState"]) >= 32
     runtime = get_runtime()
-    row = runtime.tables.control(MeetingSubscriptionRepository).get("subscriptions", subscription_id)
+    row = runtime.platform.tables.control(MeetingSubscriptionRepository).get("subscriptions", subscription_id)
     assert created["clientState"] not in row.model_dump_json()  # only its hash is kept
     launch(http, ehr, NEW_PATIENT, "patient")
     assert set(stub.subscriptions) - before == {subscription_id}  # one per meeting
@@ -290,12 +290,12 @@ def test_a_new_meeting_subscribes_to_its_call_events(
 
     # Renewal: a day before expiry it is extended while the visit may still run (this one is days ahead);
     # half a day after the visit it is let go.
-    rows = runtime.tables.control(MeetingSubscriptionRepository)
+    rows = runtime.platform.tables.control(MeetingSubscriptionRepository)
     row = row.model_copy(update={"meeting_ends_at": datetime.now(UTC) + timedelta(days=4)})
     rows.upsert(row)
     clock = FakeClock(datetime.now(UTC) + timedelta(days=1, hours=1))
     renewals = MeetingSubscriptions(
-        tables=runtime.tables, meetings=graph_meetings.provider, clock=clock, notification_url="unused"
+        tables=runtime.platform.tables, meetings=graph_meetings.provider, clock=clock, notification_url="unused"
     )
     first = renewals.renew_due()
     assert first.renewed >= 1 and first.failed == 0
@@ -304,4 +304,4 @@ def test_a_new_meeting_subscribes_to_its_call_events(
     )
     clock.set(row.meeting_ends_at + timedelta(days=1))
     assert renewals.renew_due().retired >= 1
-    assert runtime.tables.control(MeetingSubscriptionRepository).find("subscriptions", subscription_id) is None
+    assert runtime.platform.tables.control(MeetingSubscriptionRepository).find("subscriptions", subscription_id) is None

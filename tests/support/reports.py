@@ -48,7 +48,7 @@ class Script:
             data={**body, **data},
             received_at=T0 + timedelta(minutes=minutes),
         )
-        get_runtime().queues.send(PARTICIPANT_EVENTS, message)
+        get_runtime().platform.queues.send(PARTICIPANT_EVENTS, message)
 
     def joined(self, minutes: float, who: dict[str, Any]) -> None:
         self.send(minutes, "CallRosterUpdate", **{"activeParticipants@joined": [who]})
@@ -63,7 +63,7 @@ def _iso(moment: datetime) -> str:
 
 def seed(tenant: Tenant, endpoint: str, key: str, department: str, start: datetime | None = None) -> None:
     runtime = get_runtime()
-    org = runtime.organisations.get(Principal(tenant.id, "t", "t@x.org", frozenset({Role.ADMIN})))
+    org = runtime.setup.organisations.get(Principal(tenant.id, "t", "t@x.org", frozenset({Role.ADMIN})))
     link = MeetingLink(
         endpoint_id=endpoint,
         appointment_key=key,
@@ -74,18 +74,18 @@ def seed(tenant: Tenant, endpoint: str, key: str, department: str, start: dateti
         created_at=T0,
         references=VisitReferences(department_id=department),
     )
-    runtime.tables.data(org, MeetingLinkRepository).upsert(link)
+    runtime.platform.tables.data(org, MeetingLinkRepository).upsert(link)
     if start is not None:
-        runtime.tables.data(org, AppointmentRepository).upsert(
+        runtime.platform.tables.data(org, AppointmentRepository).upsert(
             Appointment(endpoint_id=endpoint, appointment_key=key, start=start, end=start + timedelta(minutes=30))
         )
 
 
 def text(tenant: Tenant, endpoint: str, key: str, kind: str, status: str, day: int = 19) -> None:
     runtime = get_runtime()
-    org = runtime.organisations.get(Principal(tenant.id, "t", "t@x.org", frozenset({Role.ADMIN})))
+    org = runtime.setup.organisations.get(Principal(tenant.id, "t", "t@x.org", frozenset({Role.ADMIN})))
     moment = datetime(2026, 11, day, 9, 0, tzinfo=UTC)
-    runtime.tables.data(org, SmsMessageRepository).upsert(
+    runtime.platform.tables.data(org, SmsMessageRepository).upsert(
         SmsMessageStatus(
             endpoint_id=endpoint,
             id=str(uuid.uuid4()),

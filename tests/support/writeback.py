@@ -30,12 +30,10 @@ def sleeps(app: AppHost) -> Iterator[list[float]]:
     """The backoff's sleeps, recorded: the EHR client is built with them at the composition root."""
     runtime = get_runtime()
     recorded: list[float] = []
-    runtime.__dict__["ehr_client"] = EhrClient(runtime.outbound, runtime.backend_services, sleep=recorded.append)
-    for built in ("ehr_writeback", "participant_events"):
-        runtime.__dict__.pop(built, None)
+    backend = runtime.writeback.backend_services
+    runtime.use(ehr_client=EhrClient(runtime.platform.outbound, backend, sleep=recorded.append))
     yield recorded
-    for built in ("ehr_client", "ehr_writeback", "participant_events"):
-        runtime.__dict__.pop(built, None)
+    runtime.use(ehr_client=EhrClient(runtime.platform.outbound, backend))  # sleeps for real again
 
 
 @dataclass

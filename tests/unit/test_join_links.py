@@ -27,7 +27,13 @@ KEY = appointment_key(TENANT, ENDPOINT, "csn:778899001")
 
 def links(secret: str = "a join-link key") -> JoinLinks:
     store = EnvSecretStore({"SECRET_JOIN_LINK_KEY": secret})
-    return JoinLinks(store, FakeClock(START), BASE, timedelta(minutes=30), timedelta(minutes=60))
+    return JoinLinks(
+        secrets=store,
+        clock=FakeClock(START),
+        public_base=BASE,
+        opens_before=timedelta(minutes=30),
+        closes_after=timedelta(minutes=60),
+    )
 
 
 def issue(join_links: JoinLinks, tenant: str = TENANT, key: str = KEY) -> str:

@@ -51,8 +51,8 @@ def problem(env: pytest.MonkeyPatch) -> str:
 def test_valid_local_settings_load(env: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert settings.environment == "local"
-    assert settings.enabled_geographies == [Geography.EU]
-    assert settings.secret_cache_seconds == 300
+    assert settings.storage.enabled_geographies == [Geography.EU]
+    assert settings.secrets.secret_cache_seconds == 300
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_account_names_are_checked(env: pytest.MonkeyPatch) -> None:
 
 def test_development_storage_shortcut_counts_as_emulator(env: pytest.MonkeyPatch) -> None:
     env.setenv("AzureWebJobsStorage", "UseDevelopmentStorage=true")
-    assert load_settings().app_storage == "UseDevelopmentStorage=true"
+    assert load_settings().storage.app_storage == "UseDevelopmentStorage=true"
 
 
 def test_sample_settings_file_lists_every_setting() -> None:
@@ -131,13 +131,13 @@ def test_sample_settings_file_lists_every_setting() -> None:
     from shared.core.settings import Settings
 
     sample = json.loads((Path(__file__).parents[2] / "local.settings.sample.json").read_text())["Values"]
-    aliases = {field.alias for field in Settings.model_fields.values()}
+    aliases = Settings.names()
     assert aliases <= set(sample), f"missing from local.settings.sample.json: {aliases - set(sample)}"
 
 
 def test_local_issuer_is_refused_outside_local(env: pytest.MonkeyPatch) -> None:
     env.setenv("LOCAL_ISSUER_URL", "http://127.0.0.1:7073")
-    assert load_settings().local_issuer_url == "http://127.0.0.1:7073"
+    assert load_settings().sign_in.local_issuer_url == "http://127.0.0.1:7073"
     env.setenv("ENVIRONMENT", "test")
     env.setenv("PUBLIC_BASE_URL", "https://connector.contoso.org")
     assert "LOCAL_ISSUER_URL is the dev sign-in and is refused unless ENVIRONMENT=local" in problem(env)

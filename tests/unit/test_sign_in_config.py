@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from shared.auth.sign_in import sign_in_config
-from shared.core.settings import Settings
+from shared.core.settings import SignInSettings
 
 AZURITE = (
     "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=a2V5;"
@@ -18,7 +18,7 @@ API = "6f1c2d3e-0000-4000-8000-00000000abcd"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 
-def settings(monkeypatch: pytest.MonkeyPatch, **values: str) -> Settings:
+def settings(monkeypatch: pytest.MonkeyPatch, **values: str) -> SignInSettings:
     base = {
         "ENVIRONMENT": "test",
         "AzureWebJobsStorage": AZURITE,
@@ -34,7 +34,7 @@ def settings(monkeypatch: pytest.MonkeyPatch, **values: str) -> Settings:
     }
     for name, value in {**base, **values}.items():
         monkeypatch.setenv(name, value)
-    return Settings()
+    return SignInSettings()  # read from the environment
 
 
 def config(monkeypatch: pytest.MonkeyPatch, **values: str) -> dict[str, Any]:

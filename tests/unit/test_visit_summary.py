@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shared.reports.summary import summarise
-from shared.writeback.models import ParticipantRole, VisitEvent, VisitEventKind
+from shared.visits.models import ParticipantRole, VisitEvent, VisitEventKind
 
 T0 = datetime(2026, 11, 20, 23, 50, tzinfo=UTC)
 

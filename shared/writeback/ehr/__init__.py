@@ -13,8 +13,8 @@ from typing import Protocol
 
 from shared.core.errors import UpstreamError
 from shared.setup.models import FhirEndpoint
-from shared.visits.models import VisitReferences
-from shared.writeback.models import VisitEvent, WritebackSettings
+from shared.visits.models import VisitEvent, VisitReferences
+from shared.writeback.models import WritebackSettings
 
 
 class WritebackError(UpstreamError):

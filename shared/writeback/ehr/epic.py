@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from shared.visits.models import VisitEvent
 from shared.writeback.ehr import VisitContext, WritebackError
 from shared.writeback.ehr.client import EhrClient
-from shared.writeback.models import VisitEvent
 
 STATUS = {"participant_joined": "Connected", "participant_left": "Disconnected"}
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.visits.models import VisitEvent
 from shared.writeback.ehr import VisitContext, WritebackError
 from shared.writeback.ehr.client import EhrClient
-from shared.writeback.models import VisitEvent
 
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
 

@@ -1,0 +1,96 @@
+"""The messaging feature's services: texts, their delivery events, the SMS setup and phone numbers, with the
+SMS and phone number providers SMS_PROVIDER names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from shared.messaging.delivery import SmsEvents
+from shared.messaging.phone_numbers import PhoneNumberService
+from shared.messaging.providers import SmsSender
+from shared.messaging.providers.numbers import PhoneNumberProvider
+from shared.messaging.sms_setup import SmsSetup
+from shared.messaging.tables import OutboxRepository
+from shared.messaging.texts import SmsService
+from shared.platform import Platform
+from shared.setup.wiring import SetupServices
+from shared.visits.wiring import VisitServices
+
+
+@dataclass(eq=False)
+class MessagingServices:
+    platform: Platform
+    setup: SetupServices
+    visits: VisitServices
+    numbers: PhoneNumberProvider | None = None
+    """A phone number provider to use instead of the configured one (tests hand in the ACS stub's)."""
+
+    @cached_property
+    def sender(self) -> SmsSender:
+        platform, settings = self.platform, self.platform.settings.messaging
+        if settings.sms_provider == "outbox":
+            from shared.messaging.providers.outbox import OutboxSmsSender
+
+            return OutboxSmsSender(platform.tables.control(OutboxRepository), platform.clock)
+        import time
+
+        from shared.messaging.providers.acs import AcsSmsSender, TokenBucket
+
+        bucket = TokenBucket(settings.sms_rate_per_minute, burst=10, clock=platform.clock, sleep=time.sleep)
+        return AcsSmsSender.connect(settings.acs_endpoint or "", platform.credential(), bucket)
+
+    @cached_property
+    def number_provider(self) -> PhoneNumberProvider:
+        if self.numbers is not None:
+            return self.numbers
+        settings = self.platform.settings.messaging
+        if settings.sms_provider == "outbox":
+            from shared.messaging.providers.numbers import LocalPhoneNumbers
+
+            return LocalPhoneNumbers()
+        from shared.messaging.providers.acs_numbers import AcsPhoneNumbers
+
+        return AcsPhoneNumbers.connect(settings.acs_endpoint or "", self.platform.credential())
+
+    @cached_property
+    def sms_setup(self) -> SmsSetup:
+        return SmsSetup(
+            tables=self.platform.tables,
+            endpoints=self.setup.endpoints,
+            audit=self.setup.audit,
+            queues=self.platform.queues,
+            clock=self.platform.clock,
+        )
+
+    @cached_property
+    def phone_numbers(self) -> PhoneNumberService:
+        poll = self.platform.settings.messaging.phone_number_poll_seconds
+        return PhoneNumberService(
+            tables=self.platform.tables,
+            provider=self.number_provider,
+            queues=self.platform.queues,
+            setup=self.sms_setup,
+            endpoints=self.setup.endpoints,
+            audit=self.setup.audit,
+            clock=self.platform.clock,
+            poll_seconds=poll,
+            max_polls=max(180, 1800 // max(poll, 1)),  # at least half an hour
+        )
+
+    @cached_property
+    def sms(self) -> SmsService:
+        return SmsService(
+            tables=self.platform.tables,
+            setup=self.sms_setup,
+            sender=self.sender,
+            join_links=self.visits.join_links,
+            secrets=self.platform.secrets,
+            clock=self.platform.clock,
+        )
+
+    @cached_property
+    def sms_events(self) -> SmsEvents:
+        return SmsEvents(
+            tables=self.platform.tables, sms=self.sms, numbers=self.phone_numbers, clock=self.platform.clock
+        )

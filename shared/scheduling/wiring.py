@@ -1,0 +1,50 @@
+"""The scheduling feature's services: HL7 ingest, appointments, reminders and phone number retention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+
+from shared.messaging.wiring import MessagingServices
+from shared.platform import Platform
+from shared.scheduling.appointments import AppointmentProcessor
+from shared.scheduling.ingest import Hl7Ingest
+from shared.scheduling.reminders import ReminderService
+from shared.scheduling.retention import PhoneRetention
+from shared.setup.tables import FhirEndpointRepository
+from shared.setup.wiring import SetupServices
+
+
+@dataclass(eq=False)
+class SchedulingServices:
+    platform: Platform
+    setup: SetupServices
+    messaging: MessagingServices
+
+    @cached_property
+    def hl7_ingest(self) -> Hl7Ingest:
+        return Hl7Ingest(
+            endpoints=self.platform.tables.control(FhirEndpointRepository),
+            certificates=self.setup.certificates,
+            queues=self.platform.queues,
+            clock=self.platform.clock,
+            max_age=timedelta(hours=self.platform.settings.scheduling.hl7_max_age_hours),
+        )
+
+    @cached_property
+    def appointments(self) -> AppointmentProcessor:
+        return AppointmentProcessor(tables=self.platform.tables, sms=self.messaging.sms, clock=self.platform.clock)
+
+    @cached_property
+    def reminders(self) -> ReminderService:
+        return ReminderService(
+            tables=self.platform.tables,
+            sms=self.messaging.sms,
+            clock=self.platform.clock,
+            max_late=timedelta(minutes=self.platform.settings.scheduling.reminder_max_late_minutes),
+        )
+
+    @cached_property
+    def retention(self) -> PhoneRetention:
+        return PhoneRetention(tables=self.platform.tables, clock=self.platform.clock)

@@ -1,0 +1,77 @@
+"""The setup feature's services, built from the platform's clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from shared.platform import Platform
+from shared.setup.approval import ApprovalService
+from shared.setup.audit import AuditLog
+from shared.setup.certificates import CertificateService
+from shared.setup.endpoints import EndpointService
+from shared.setup.integration_records import IntegrationRecordService
+from shared.setup.organisations import OrganisationService
+from shared.setup.tables import (
+    AuditRepository,
+    EndpointUrlRepository,
+    FhirEndpointRepository,
+    OrganisationRepository,
+    SigningCertificateRepository,
+)
+
+
+@dataclass(eq=False)
+class SetupServices:
+    platform: Platform
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(entries=self.platform.tables.control(AuditRepository), clock=self.platform.clock)
+
+    @cached_property
+    def organisations(self) -> OrganisationService:
+        return OrganisationService(
+            organisations=self.platform.tables.control(OrganisationRepository),
+            audit=self.audit,
+            clock=self.platform.clock,
+            geographies=self.platform.settings.storage.enabled_geographies,
+        )
+
+    @cached_property
+    def endpoints(self) -> EndpointService:
+        tables = self.platform.tables
+        return EndpointService(
+            endpoints=tables.control(FhirEndpointRepository),
+            urls=tables.control(EndpointUrlRepository),
+            organisations=tables.control(OrganisationRepository),
+            discovery=self.platform.discovery,
+            audit=self.audit,
+            clock=self.platform.clock,
+            allow_http=self.platform.allow_http,
+        )
+
+    @cached_property
+    def approval(self) -> ApprovalService:
+        return ApprovalService(
+            endpoints=self.endpoints,
+            endpoint_rows=self.platform.tables.control(FhirEndpointRepository),
+            states=self.platform.launch_states,
+            discovery=self.platform.discovery,
+            smart=self.platform.smart,
+            audit=self.audit,
+            clock=self.platform.clock,
+            redirect_uri=f"{self.platform.public_base}/api/portal/approval/callback",
+        )
+
+    @cached_property
+    def integration_records(self) -> IntegrationRecordService:
+        return IntegrationRecordService(endpoints=self.endpoints, public_base=self.platform.public_base)
+
+    @cached_property
+    def certificates(self) -> CertificateService:
+        return CertificateService(
+            certificates=self.platform.tables.control(SigningCertificateRepository),
+            audit=self.audit,
+            clock=self.platform.clock,
+        )

@@ -1,0 +1,88 @@
+"""The visits feature's services, built from the platform's clients and the configured meeting provider.
+
+Writeback sits above visits, so what visits needs from it comes in as two callables: whether an endpoint
+writes back (launches then keep the EHR's visit identifiers), and what to do when a meeting is created
+(subscribe to its call events)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+
+from shared.platform import Platform
+from shared.setup.wiring import SetupServices
+from shared.visits.join_links import JoinLinks
+from shared.visits.launch import LaunchService
+from shared.visits.meetings import VisitMeetings
+from shared.visits.models import MeetingLink
+from shared.visits.providers import MeetingProvider
+from shared.visits.sessions import VisitSessions
+
+
+def meeting_provider(platform: Platform) -> MeetingProvider:
+    """The meeting service MEETING_PROVIDER names."""
+    settings = platform.settings.visits
+    if settings.meeting_provider == "local":
+        from shared.visits.providers.local import LocalMeetingProvider
+
+        return LocalMeetingProvider(platform.public_base)
+    from shared.visits.providers.graph import GraphMeetingProvider
+
+    return GraphMeetingProvider(platform.credential(), base_url=settings.graph_base_url, outbound=platform.outbound)
+
+
+@dataclass(eq=False)
+class VisitServices:
+    platform: Platform
+    setup: SetupServices
+    writes_back: Callable[[str, str], bool]
+    on_meeting_created: Callable[[str, MeetingLink, datetime], object]
+    provider: MeetingProvider | None = None
+    """A meeting provider to use instead of the configured one (tests hand in the Graph stub's)."""
+
+    @cached_property
+    def meetings(self) -> MeetingProvider:
+        return self.provider or meeting_provider(self.platform)
+
+    @cached_property
+    def join_links(self) -> JoinLinks:
+        settings = self.platform.settings.visits
+        return JoinLinks(
+            secrets=self.platform.secrets,
+            clock=self.platform.clock,
+            public_base=self.platform.public_base,
+            opens_before=timedelta(minutes=settings.join_link_opens_minutes),
+            closes_after=timedelta(minutes=settings.join_link_closes_minutes),
+        )
+
+    @cached_property
+    def sessions(self) -> VisitSessions:
+        return VisitSessions(secrets=self.platform.secrets, clock=self.platform.clock)
+
+    @cached_property
+    def launch(self) -> LaunchService:
+        platform = self.platform
+        settings = platform.settings.visits
+        visits = VisitMeetings(
+            tables=platform.tables,
+            meetings=self.meetings,
+            clock=platform.clock,
+            visit_length=timedelta(minutes=settings.visit_length_minutes),
+            on_created=self.on_meeting_created,
+        )
+        return LaunchService(
+            tables=platform.tables,
+            states=platform.launch_states,
+            discovery=platform.discovery,
+            smart=platform.smart,
+            visits=visits,
+            join_links=self.join_links,
+            sessions=self.sessions,
+            clock=platform.clock,
+            public_base=platform.public_base,
+            allow_http=platform.allow_http,
+            service_organizer=settings.meeting_organizer_id or "local-organizer",
+            writes_back=self.writes_back,
+        )

@@ -1,0 +1,94 @@
+"""The writeback feature's services: the connector's backend client to EHRs, the adapters that write connects
+and disconnects, the meeting event subscriptions and the participant events they bring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from shared.platform import Platform
+from shared.setup.wiring import SetupServices
+from shared.smart.backend import BackendServices, SigningKeys
+from shared.visits.wiring import VisitServices
+from shared.writeback.delivery import EhrWriteback
+from shared.writeback.ehr import WritebackAdapter
+from shared.writeback.ehr.client import EhrClient
+from shared.writeback.failures import WritebackFailures
+from shared.writeback.meeting_events import MeetingEvents
+from shared.writeback.participant_events import ParticipantEvents
+from shared.writeback.setup import WritebackSetup
+from shared.writeback.subscriptions import MeetingSubscriptions
+
+
+@dataclass(eq=False)
+class WritebackServices:
+    platform: Platform
+    setup: SetupServices
+    visits: VisitServices
+    client: EhrClient | None = None
+    """An EHR client to use instead of the default one (tests hand in one whose backoff sleeps are recorded)."""
+
+    @property
+    def jwks_url(self) -> str:
+        """Where EHRs read the public keys of the connector's backend client."""
+        return f"{self.platform.public_base}/api/.well-known/jwks.json"
+
+    @cached_property
+    def signing_keys(self) -> SigningKeys:
+        return SigningKeys(self.platform.secrets)
+
+    @cached_property
+    def backend_services(self) -> BackendServices:
+        return BackendServices(self.platform.outbound, self.signing_keys, self.platform.clock, self.jwks_url)
+
+    @cached_property
+    def ehr_client(self) -> EhrClient:
+        return self.client or EhrClient(self.platform.outbound, self.backend_services)
+
+    @cached_property
+    def delivery(self) -> EhrWriteback:
+        from shared.writeback.ehr.epic import EpicConnectionStatus
+        from shared.writeback.ehr.fhir import FhirWriteback
+
+        adapters: dict[str, WritebackAdapter] = {
+            "epic": EpicConnectionStatus(self.ehr_client),
+            "fhir": FhirWriteback(self.ehr_client),
+        }
+        return EhrWriteback(tables=self.platform.tables, adapters=adapters, clock=self.platform.clock)
+
+    @cached_property
+    def failures(self) -> WritebackFailures:
+        return WritebackFailures(
+            tables=self.platform.tables, queues=self.platform.queues, audit=self.setup.audit, clock=self.platform.clock
+        )
+
+    @cached_property
+    def writeback_setup(self) -> WritebackSetup:
+        return WritebackSetup(
+            tables=self.platform.tables,
+            endpoints=self.setup.endpoints,
+            writeback=self.delivery,
+            audit=self.setup.audit,
+            clock=self.platform.clock,
+            jwks_url=self.jwks_url,
+            allow_http=self.platform.allow_http,
+        )
+
+    @cached_property
+    def participant_events(self) -> ParticipantEvents:
+        return ParticipantEvents(
+            tables=self.platform.tables, clock=self.platform.clock, writeback=self.delivery, failures=self.failures
+        )
+
+    @cached_property
+    def meeting_events(self) -> MeetingEvents:
+        return MeetingEvents(tables=self.platform.tables, queues=self.platform.queues, clock=self.platform.clock)
+
+    @cached_property
+    def subscriptions(self) -> MeetingSubscriptions:
+        return MeetingSubscriptions(
+            tables=self.platform.tables,
+            meetings=self.visits.meetings,
+            clock=self.platform.clock,
+            notification_url=f"{self.platform.public_base}/api/events/meetings",
+        )
