@@ -82,7 +82,7 @@ class SmsSettingsPublic(SmsSettingsUpdate):
 ConsentName = Literal["sms_terms", "patient_messaging"]
 
 
-CONSENT_TEXT: dict[str, str] = {
+CONSENT_TEXT: dict[ConsentName, str] = {
     "sms_terms": (
         "We accept the SMS terms and charges of Azure Communication Services for this organisation, including "
         "its phone numbers' monthly fees, and will not resell those numbers."

@@ -1,23 +1,23 @@
 """An OpenAPI 3.1 document built from the routes' declarations and their pydantic models.
 
-Triggers declare themselves with `ApiRoutes.route(...)`, which registers the HTTP trigger on the blueprint and
+Routes declare themselves with `PortalApi.route(...)` (registry.py), which registers the HTTP trigger and
 records its contract, so the document cannot drift from what is served.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Literal
 
-import azure.functions as func
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 _PARAM = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")
-Auth = Literal["bearer", "none"]
+Auth = Literal["bearer", "visit", "none"]
+"""bearer: a portal access token; visit: the visit_session cookie of an EHR launch, or a portal access token;
+none: anonymous."""
 
 
 class FieldError(BaseModel):
@@ -60,53 +60,6 @@ class ApiRoute:
         return _PARAM.findall(self.route)
 
 
-@dataclass
-class ApiRoutes:
-    blueprint: func.Blueprint
-    routes: list[ApiRoute] = field(default_factory=list)
-
-    def route(
-        self,
-        method: str,
-        route: str,
-        *,
-        summary: str,
-        tag: str,
-        auth: Auth = "bearer",
-        request: type[BaseModel] | None = None,
-        response: type[BaseModel] | None = None,
-        status: int = 200,
-        errors: tuple[int, ...] = (),
-        query: tuple[tuple[str, str], ...] = (),
-        description: str = "",
-        response_kind: Literal["json", "empty", "redirect", "any"] = "json",
-    ) -> Callable[[Callable[[func.HttpRequest], func.HttpResponse]], Any]:
-        def register(handler: Callable[[func.HttpRequest], func.HttpResponse]) -> Any:
-            standard = (400, 401, 403, 404) if auth == "bearer" else (400,)
-            self.routes.append(
-                ApiRoute(
-                    function_name=handler.__name__,
-                    method=method.upper(),
-                    route=route,
-                    summary=summary,
-                    tag=tag,
-                    auth=auth,
-                    request=request,
-                    response=response,
-                    status=status,
-                    errors=tuple(sorted(set(standard + errors + ((413, 415) if request else ())))),
-                    query=query,
-                    description=description,
-                    response_kind=response_kind,
-                )
-            )
-            return self.blueprint.route(route=route, methods=[method.upper()], auth_level=func.AuthLevel.ANONYMOUS)(
-                handler
-            )
-
-        return register
-
-
 def build_document(routes: list[ApiRoute], *, title: str, version: str, server: str) -> dict[str, Any]:
     models: set[type[BaseModel]] = {ProblemDetails}
     for route in routes:
@@ -142,7 +95,7 @@ def build_document(routes: list[ApiRoute], *, title: str, version: str, server: 
             "tags": [route.tag],
             "parameters": parameters,
             "responses": responses,
-            "security": [{"bearer": []}] if route.auth == "bearer" else [],
+            "security": [] if route.auth == "none" else [{"bearer": []}],
         }
         if route.description:
             operation["description"] = route.description

@@ -1,5 +1,5 @@
-"""Usage reports in the portal API (admins): visits, texts and call quality over the last 7, 30 or 90 days or a
-custom range, as JSON or, with `format=csv`, as a CSV download."""
+"""Usage reports (admins): visits, texts and call quality over the last 7, 30 or 90 days or a custom range, as
+JSON or, with `format=csv`, as a CSV download."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from typing import Any
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from functions._http import api_errors, csv_response, invalid_input, json_response, portal_caller
-from functions._openapi import ApiRoutes
+from functions._http import csv_response, invalid_input
+from functions.portal.registry import Call, api
+from shared.auth.principal import Principal
 from shared.core.errors import InvalidInput
 from shared.reports.csv import call_quality_csv, sms_csv, visits_csv
 from shared.reports.models import CallQualityReport, ReportRange, SmsReport, VisitFilter, VisitReport
-from shared.runtime import get_runtime
 
-bp = func.Blueprint()
-api = ApiRoutes(bp)
 QUERY = (
     ("days", "7, 30 or 90: the days up to today (UTC); the default is 30."),
     ("start", "First day of a custom range (YYYY-MM-DD), with end."),
@@ -32,8 +30,8 @@ VISIT_QUERY = (
 )
 
 
-def _visit_filter(req: func.HttpRequest) -> VisitFilter:
-    values = {name: req.params[name] for name in ("endpoint_id", "department_id", "status") if req.params.get(name)}
+def _visit_filter(call: Call[None]) -> VisitFilter:
+    values = {name: call.query(name) for name in ("endpoint_id", "department_id", "status") if call.query(name)}
     try:
         return VisitFilter.model_validate(values)
     except ValidationError as exc:
@@ -41,17 +39,19 @@ def _visit_filter(req: func.HttpRequest) -> VisitFilter:
 
 
 def _report(
-    req: func.HttpRequest, build: Callable[[Any, ReportRange], BaseModel], to_csv: Callable[[Any], str], name: str
-) -> func.HttpResponse:
-    runtime, principal = portal_caller(req)
-    kind = (req.params.get("format") or "json").lower()
+    call: Call[None],
+    build: Callable[[Principal, ReportRange], BaseModel],
+    to_csv: Callable[[Any], str],
+    name: str,
+) -> BaseModel | func.HttpResponse:
+    kind = (call.query("format") or "json").lower()
     if kind not in ("json", "csv"):
         raise InvalidInput("format is json or csv.", {"format": "json or csv"})
-    span = runtime.reports.reports.range(req.params.get("days"), req.params.get("start"), req.params.get("end"))
-    report = build(principal, span)
+    span = call.runtime.reports.reports.range(call.query("days"), call.query("start"), call.query("end"))
+    report = build(call.principal, span)
     if kind == "csv":
         return csv_response(to_csv(report), f"{name}-{span.start}-{span.end}.csv")
-    return json_response(report)
+    return report
 
 
 @api.route(
@@ -65,15 +65,10 @@ def _report(
     response=VisitReport,
     query=VISIT_QUERY,
 )
-@api_errors
-def visits_report(req: func.HttpRequest) -> func.HttpResponse:
-    filters = _visit_filter(req)
-    return _report(
-        req,
-        lambda principal, span: get_runtime().reports.reports.visits(principal, span, filters),
-        visits_csv,
-        "visits",
-    )
+def visits_report(call: Call[None]) -> BaseModel | func.HttpResponse:
+    filters = _visit_filter(call)
+    reports = call.runtime.reports.reports
+    return _report(call, lambda principal, span: reports.visits(principal, span, filters), visits_csv, "visits")
 
 
 @api.route(
@@ -84,9 +79,8 @@ def visits_report(req: func.HttpRequest) -> func.HttpResponse:
     response=SmsReport,
     query=QUERY,
 )
-@api_errors
-def sms_report(req: func.HttpRequest) -> func.HttpResponse:
-    return _report(req, get_runtime().reports.reports.sms, sms_csv, "sms")
+def sms_report(call: Call[None]) -> BaseModel | func.HttpResponse:
+    return _report(call, call.runtime.reports.reports.sms, sms_csv, "sms")
 
 
 @api.route(
@@ -97,6 +91,5 @@ def sms_report(req: func.HttpRequest) -> func.HttpResponse:
     response=CallQualityReport,
     query=QUERY,
 )
-@api_errors
-def call_quality_report(req: func.HttpRequest) -> func.HttpResponse:
-    return _report(req, get_runtime().reports.reports.call_quality, call_quality_csv, "call-quality")
+def call_quality_report(call: Call[None]) -> BaseModel | func.HttpResponse:
+    return _report(call, call.runtime.reports.reports.call_quality, call_quality_csv, "call-quality")

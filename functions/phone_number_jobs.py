@@ -1,5 +1,5 @@
 """The `phone-number-jobs` queue: acquiring and releasing SMS numbers, a step per delivery (the portal routes
-that start the jobs are in portal.py)."""
+that start the jobs are in portal/phone_numbers.py)."""
 
 from __future__ import annotations
 

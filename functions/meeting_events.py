@@ -1,9 +1,10 @@
-"""Meeting participants and EHR writeback.
+"""Meeting events and EHR writeback.
 
 - `POST /api/events/meetings`: Graph change notifications (the validation handshake, then notifications checked
   against their subscription's clientState and queued on `participant-events`), and that queue's processor
   (visit events, stored once per event);
 - a timer renewing meetings' event subscriptions before they expire;
+- `participant-events-poison`: a writeback the queue gave up on is marked failed, for an admin to send again;
 - `GET /api/.well-known/jwks.json`: the public keys of the connector's writeback client assertions (SMART
   backend services), the URL registered with each EHR.
 """
@@ -55,3 +56,8 @@ def renew_meeting_subscriptions(timer: func.TimerRequest) -> None:
 def process_participant_event(message: func.QueueMessage) -> None:
     event = MeetingEventMessage.model_validate_json(message.get_body())
     get_runtime().writeback.participant_events.process(event, attempt=message.dequeue_count or 1)
+
+
+@bp.queue_trigger(arg_name="message", queue_name=f"{PARTICIPANT_EVENTS}-poison", connection="AzureWebJobsStorage")
+def participant_event_poisoned(message: func.QueueMessage) -> None:
+    get_runtime().writeback.failures.poisoned(MeetingEventMessage.model_validate_json(message.get_body()))

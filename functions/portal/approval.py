@@ -1,0 +1,107 @@
+"""Approval: a draft endpoint is submitted, the named approver signs in to the EHR (SMART standalone launch, so
+the EHR vouches for them), then approves or rejects it.
+
+The EHR's redirect back is followed by a browser, so it is the one anonymous route here: its single-use state
+protects it, and it answers with a redirect to the portal or a page that says what to do."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+import azure.functions as func
+
+from functions._http import html_page, redirect
+from functions.portal.registry import Call, api
+from shared.core.errors import DomainError
+from shared.setup.models import FhirEndpoint, FhirEndpointPublic, RejectRequest, SignInStart
+
+log = logging.getLogger(__name__)
+
+
+@api.route(
+    "POST",
+    "portal/endpoints/{endpoint_id}/submit",
+    summary="Submit a draft endpoint for approval",
+    tag="approval",
+    response=FhirEndpointPublic,
+    errors=(409,),
+)
+def submit_endpoint(call: Call[None]) -> FhirEndpoint:
+    return call.runtime.setup.endpoints.submit(call.principal, call.param("endpoint_id"))
+
+
+@api.route(
+    "POST",
+    "portal/endpoints/{endpoint_id}/sign-in",
+    summary="Start the approver's EHR sign-in (SMART standalone launch)",
+    description="Only the named approver. Open `authorize_url` in the browser; the EHR redirects back to "
+    "/api/portal/approval/callback, which validates the sign-in and returns to the portal.",
+    tag="approval",
+    response=SignInStart,
+    errors=(409, 502),
+)
+def start_sign_in(call: Call[None]) -> SignInStart:
+    return call.runtime.setup.approval.start_sign_in(call.principal, call.param("endpoint_id"))
+
+
+@api.route(
+    "GET",
+    "portal/approval/callback",
+    summary="Where the EHR returns the approver after sign-in",
+    description="Followed by the browser, not called by the portal. Redirects to the portal on success; "
+    "otherwise shows a page that says what went wrong and what to do.",
+    tag="approval",
+    auth="none",
+    status=302,
+    response_kind="redirect",
+    query=(
+        ("state", "The single-use state of the sign-in."),
+        ("code", "The EHR's authorization code."),
+        ("error", "The EHR's error code, when it refused."),
+        ("error_description", "The EHR's explanation of the error."),
+    ),
+)
+def approval_callback(call: Call[None]) -> func.HttpResponse:
+    try:
+        result = call.runtime.setup.approval.complete_sign_in(
+            state=call.query("state"),
+            code=call.query("code"),
+            error=call.query("error"),
+            error_description=call.query("error_description"),
+        )
+    except DomainError as failure:
+        return html_page("The EHR sign-in did not complete", failure.detail, status=400)
+    except Exception:
+        log.exception("approval_callback failed unexpectedly")
+        return html_page(
+            "The EHR sign-in did not complete",
+            "Something went wrong on our side; start the EHR sign-in again from the portal.",
+            status=500,
+        )
+    return redirect(f"{call.runtime.settings.portal_base}/#/endpoints/{quote(result.endpoint_id)}?signin=ok")
+
+
+@api.route(
+    "POST",
+    "portal/endpoints/{endpoint_id}/approve",
+    summary="Approve an endpoint (named approver, after the EHR sign-in)",
+    tag="approval",
+    response=FhirEndpointPublic,
+    errors=(409,),
+)
+def approve_endpoint(call: Call[None]) -> FhirEndpoint:
+    return call.runtime.setup.approval.approve(call.principal, call.param("endpoint_id"))
+
+
+@api.route(
+    "POST",
+    "portal/endpoints/{endpoint_id}/reject",
+    summary="Reject an endpoint with a comment (named approver)",
+    tag="approval",
+    request=RejectRequest,
+    response=FhirEndpointPublic,
+    errors=(409,),
+)
+def reject_endpoint(call: Call[RejectRequest]) -> FhirEndpoint:
+    return call.runtime.setup.approval.reject(call.principal, call.param("endpoint_id"), call.body.comment)

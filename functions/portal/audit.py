@@ -1,0 +1,18 @@
+"""The audit log: who changed what in the organisation's setup, newest first."""
+
+from __future__ import annotations
+
+from functions.portal.registry import Call, api
+from shared.setup.models import AuditPage
+
+
+@api.route(
+    "GET",
+    "portal/audit",
+    summary="The audit log, newest first (admins)",
+    tag="audit",
+    response=AuditPage,
+    query=(("continuation", "The `continuation` of the previous page."),),
+)
+def audit_log(call: Call[None]) -> AuditPage:
+    return call.runtime.setup.audit.page(call.principal, call.query("continuation"))

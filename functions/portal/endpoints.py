@@ -1,0 +1,82 @@
+"""FHIR endpoints: the EHR servers an organisation connects, each probed for its SMART configuration."""
+
+from __future__ import annotations
+
+from functions.portal.registry import Call, api
+from shared.setup.models import (
+    EndpointList,
+    FhirEndpoint,
+    FhirEndpointCreate,
+    FhirEndpointPublic,
+    FhirEndpointUpdate,
+    IntegrationRecords,
+)
+
+
+@api.route("GET", "portal/endpoints", summary="List FHIR endpoints", tag="endpoints", response=EndpointList)
+def list_endpoints(call: Call[None]) -> list[FhirEndpoint]:
+    return call.runtime.setup.endpoints.list_endpoints(call.principal)
+
+
+@api.route(
+    "POST",
+    "portal/endpoints",
+    summary="Add a FHIR endpoint (probes its SMART discovery)",
+    tag="endpoints",
+    request=FhirEndpointCreate,
+    response=FhirEndpointPublic,
+    status=201,
+    errors=(409, 502),
+)
+def create_endpoint(call: Call[FhirEndpointCreate]) -> FhirEndpoint:
+    return call.runtime.setup.endpoints.create(call.principal, call.body)
+
+
+@api.route(
+    "GET",
+    "portal/endpoints/{endpoint_id}",
+    summary="Read a FHIR endpoint",
+    tag="endpoints",
+    response=FhirEndpointPublic,
+)
+def get_endpoint(call: Call[None]) -> FhirEndpoint:
+    return call.runtime.setup.endpoints.get(call.principal, call.param("endpoint_id"))
+
+
+@api.route(
+    "PATCH",
+    "portal/endpoints/{endpoint_id}",
+    summary="Change a FHIR endpoint",
+    description="Changing anything but the display name of an endpoint that is past draft sends it back to "
+    "pending_approval: the approver signs in to the EHR and approves again.",
+    tag="endpoints",
+    request=FhirEndpointUpdate,
+    response=FhirEndpointPublic,
+    errors=(409, 502),
+)
+def update_endpoint(call: Call[FhirEndpointUpdate]) -> FhirEndpoint:
+    return call.runtime.setup.endpoints.update(call.principal, call.param("endpoint_id"), call.body)
+
+
+@api.route(
+    "DELETE",
+    "portal/endpoints/{endpoint_id}",
+    summary="Remove a FHIR endpoint",
+    tag="endpoints",
+    status=204,
+    response_kind="empty",
+)
+def delete_endpoint(call: Call[None]) -> None:
+    call.runtime.setup.endpoints.delete(call.principal, call.param("endpoint_id"))
+
+
+@api.route(
+    "GET",
+    "portal/endpoints/{endpoint_id}/integration-records",
+    summary="The records an EHR analyst enters into the EHR (approved endpoints only)",
+    tag="integration",
+    response=IntegrationRecords,
+    errors=(409,),
+)
+def integration_records(call: Call[None]) -> IntegrationRecords:
+    return call.runtime.setup.integration_records.records(call.principal, call.param("endpoint_id"))

@@ -1,0 +1,168 @@
+"""The portal API's one route registry. A route declares its auth, its body model and its response model; the
+registry authenticates the caller, parses the body, hands the handler both in a `Call`, projects what the
+handler returns onto the response model, and turns errors into problem+json. The OpenAPI document is built
+from the same declarations (openapi.py)."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, Generic, Literal, TypeVar
+
+import azure.functions as func
+from pydantic import BaseModel
+
+from functions._http import api_errors, json_response, parse_json
+from functions.portal.openapi import ApiRoute, Auth
+from shared.auth.principal import Principal
+from shared.core.errors import Unauthenticated
+from shared.runtime import Runtime, get_runtime
+from shared.visits.sessions import COOKIE, VisitSession
+
+B = TypeVar("B")
+ResponseKind = Literal["json", "empty", "redirect", "any"]
+
+
+@dataclass(frozen=True)
+class Call(Generic[B]):
+    """What a handler gets: the request, the worker's runtime, the parsed body and who is calling."""
+
+    req: func.HttpRequest
+    runtime: Runtime
+    body: B
+    caller: Principal | None = None
+    session: VisitSession | None = None
+    """With auth="visit": the clinician's visit session, when the cookie (and no bearer token) came."""
+
+    @property
+    def principal(self) -> Principal:
+        if self.caller is None:
+            raise Unauthenticated("Sign in to the portal first.")
+        return self.caller
+
+    def param(self, name: str) -> str:
+        """A route parameter (always present: the route matched)."""
+        value: str = self.req.route_params[name]
+        return value
+
+    def query(self, name: str) -> str | None:
+        value: str | None = self.req.params.get(name)
+        return value
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler's answer with headers besides the body (a job's Location, say)."""
+
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def project(value: Any, model: type[BaseModel]) -> BaseModel:
+    """A service's result as the route's response model: as it is, through the model's `of`, item by item for
+    an `items` list, or field by field from the value's attributes."""
+    if isinstance(value, model):
+        return value
+    of = getattr(model, "of", None)
+    if callable(of):
+        return of(value)  # type: ignore[no-any-return]
+    if isinstance(value, list) and "items" in model.model_fields:
+        (item_model,) = typing.get_args(model.model_fields["items"].annotation)
+        return model(items=[project(item, item_model) for item in value])
+    return model.model_validate(value, from_attributes=True)
+
+
+def _visit_session(req: func.HttpRequest, runtime: Runtime) -> VisitSession | None:
+    """The visit_session cookie's session, when there is no bearer token."""
+    if req.headers.get("authorization"):
+        return None
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(req.headers.get("cookie") or "")
+    except CookieError:
+        return None
+    return runtime.visits.sessions.verify(cookies[COOKIE].value) if COOKIE in cookies else None
+
+
+class PortalApi:
+    def __init__(self) -> None:
+        self.blueprint = func.Blueprint()
+        self.routes: list[ApiRoute] = []
+
+    def route(
+        self,
+        method: str,
+        route: str,
+        *,
+        summary: str,
+        tag: str,
+        auth: Auth = "bearer",
+        request: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        errors: tuple[int, ...] = (),
+        query: tuple[tuple[str, str], ...] = (),
+        description: str = "",
+        response_kind: ResponseKind = "json",
+    ) -> Callable[[Callable[[Call[Any]], Any]], Any]:
+        def register(handler: Callable[[Call[Any]], Any]) -> Any:
+            standard = (400,) if auth == "none" else (400, 401, 403, 404)
+            declared = ApiRoute(
+                function_name=handler.__name__,
+                method=method.upper(),
+                route=route,
+                summary=summary,
+                tag=tag,
+                auth=auth,
+                request=request,
+                response=response,
+                status=status,
+                errors=tuple(sorted(set(standard + errors + ((413, 415) if request else ())))),
+                query=query,
+                description=description,
+                response_kind=response_kind,
+            )
+            self.routes.append(declared)
+            trigger = api_errors(_trigger(declared, handler))
+            return self.blueprint.route(route=route, methods=[method.upper()], auth_level=func.AuthLevel.ANONYMOUS)(
+                trigger
+            )
+
+        return register
+
+
+def _trigger(route: ApiRoute, handler: Callable[[Call[Any]], Any]) -> Callable[[func.HttpRequest], func.HttpResponse]:
+    def trigger(req: func.HttpRequest) -> func.HttpResponse:
+        runtime = get_runtime()
+        caller: Principal | None = None
+        session: VisitSession | None = None
+        if route.auth == "visit":
+            session = _visit_session(req, runtime)
+        if route.auth != "none" and session is None:
+            caller = runtime.platform.portal_auth.authenticate(req.headers)
+        body = parse_json(req, route.request) if route.request is not None else None
+        answer = handler(Call(req=req, runtime=runtime, body=body, caller=caller, session=session))
+        return _respond(route, answer)
+
+    # The Functions host names the function after the handler and binds the request to `req`.
+    trigger.__name__ = trigger.__qualname__ = handler.__name__
+    trigger.__doc__, trigger.__module__ = handler.__doc__, handler.__module__
+    return trigger
+
+
+def _respond(route: ApiRoute, answer: Any) -> func.HttpResponse:
+    if isinstance(answer, func.HttpResponse):
+        return answer
+    if route.response_kind == "empty":
+        return func.HttpResponse(status_code=route.status)
+    headers: Mapping[str, str] = {}
+    if isinstance(answer, Reply):
+        answer, headers = answer.body, answer.headers
+    body = project(answer, route.response) if route.response is not None else answer
+    return json_response(body, status=route.status, headers=headers)
+
+
+api = PortalApi()
+"""The portal API: every resource module declares its routes here, on one blueprint."""
