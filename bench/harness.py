@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 
-from dev.azurite import Azurite, free_port
+from dev.fakes.identity import LocalIssuer
+from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host import DevHost, HostConfig, HostKeys
-from dev.identity import LocalIssuer
-from dev.sandbox_ehr import SandboxEhr
-from dev.serving import ServerThread
+from dev.host.azurite import Azurite, free_port
+from dev.host.serving import ServerThread
 
 CLIENT_ID = "bench-client"
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Harness  # noqa: E402
-from dev.hl7_sender import Hl7Sender  # noqa: E402
+from dev.fakes.hl7_sender import Hl7Sender  # noqa: E402
 from shared.hl7.framing import unframe  # noqa: E402
 from shared.hl7.signature import load_certificate, verify_signature  # noqa: E402
 from shared.hl7.siu import parse_siu  # noqa: E402

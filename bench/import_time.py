@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dev.local_settings import offline_values  # noqa: E402
+from dev.host.local_settings import offline_values  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 5

@@ -26,8 +26,8 @@ import httpx  # noqa: E402
 from azure.core.credentials import AccessToken  # noqa: E402
 
 from bench.harness import Harness  # noqa: E402
-from dev.sandbox_ehr import encode_launch  # noqa: E402
-from dev.serving import ServerThread  # noqa: E402
+from dev.fakes.sandbox_ehr import encode_launch  # noqa: E402
+from dev.host.serving import ServerThread  # noqa: E402
 
 
 class Token:

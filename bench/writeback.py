@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Harness  # noqa: E402
-from dev.signing import new_private_key_pem  # noqa: E402
+from dev.fakes.signing import new_private_key_pem  # noqa: E402
 from shared.setup.tables import OrganisationRepository  # noqa: E402
 from shared.storage.queues import PARTICIPANT_EVENTS  # noqa: E402
 from shared.visits.models import MeetingLink, VisitReferences  # noqa: E402

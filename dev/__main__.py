@@ -13,14 +13,14 @@ import sys
 import threading
 from pathlib import Path
 
-from dev.azurite import Azurite
+from dev.fakes.identity import LocalIssuer
+from dev.fakes.meeting_room import MeetingRooms
+from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.fakes.signing import new_private_key_pem
 from dev.host import DevHost, HostConfig, HostKeys
-from dev.identity import LocalIssuer
-from dev.local_settings import apply_values, load_values
-from dev.meeting_room import MeetingRooms
-from dev.sandbox_ehr import SandboxEhr
-from dev.serving import ServerThread
-from dev.signing import new_private_key_pem
+from dev.host.azurite import Azurite
+from dev.host.local_settings import apply_values, load_values
+from dev.host.serving import ServerThread
 from shared.core.settings import Geography
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,4 +14,4 @@ bp = func.Blueprint()
 
 @bp.queue_trigger(arg_name="message", queue_name=PHONE_NUMBER_JOBS, connection="AzureWebJobsStorage")
 def advance_phone_number_job(message: func.QueueMessage) -> None:
-    get_runtime().messaging.phone_numbers.advance(PhoneNumberJobMessage.model_validate_json(message.get_body()))
+    get_runtime().messaging.number_jobs.advance(PhoneNumberJobMessage.model_validate_json(message.get_body()))

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from dev.azurite import Azurite, free_port
+from dev.fakes.identity import LocalIssuer
+from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.fakes.signing import new_private_key_pem
 from dev.host import DevHost, HostConfig, HostKeys
-from dev.identity import LocalIssuer
-from dev.sandbox_ehr import SandboxEhr
-from dev.serving import ServerThread
-from dev.signing import new_private_key_pem
+from dev.host.azurite import Azurite, free_port
+from dev.host.serving import ServerThread
 from shared.core.settings import Settings, get_settings, load_settings
 from shared.runtime import Runtime, get_runtime
 from shared.visits.providers.graph import GraphMeetingProvider

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from shared.messaging.delivery import SmsEvents
+from shared.messaging.number_jobs import PhoneNumberJobs
 from shared.messaging.phone_numbers import PhoneNumberService
 from shared.messaging.providers import SmsSender
 from shared.messaging.providers.numbers import PhoneNumberProvider
@@ -65,13 +66,22 @@ class MessagingServices:
 
     @cached_property
     def phone_numbers(self) -> PhoneNumberService:
-        poll = self.platform.settings.messaging.phone_number_poll_seconds
         return PhoneNumberService(
             tables=self.platform.tables,
-            provider=self.number_provider,
             queues=self.platform.queues,
             setup=self.sms_setup,
             endpoints=self.setup.endpoints,
+            audit=self.setup.audit,
+            clock=self.platform.clock,
+        )
+
+    @cached_property
+    def number_jobs(self) -> PhoneNumberJobs:
+        poll = self.platform.settings.messaging.phone_number_poll_seconds
+        return PhoneNumberJobs(
+            tables=self.platform.tables,
+            provider=self.number_provider,
+            queues=self.platform.queues,
             audit=self.setup.audit,
             clock=self.platform.clock,
             poll_seconds=poll,

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from dev.identity import LocalIssuer
-from dev.serving import ServerThread
+from dev.fakes.identity import LocalIssuer
+from dev.host.serving import ServerThread
 from tests.support.portal import Tenant, new_tenant
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import expect
 
-from dev.sandbox_ehr import SandboxEhr
+from dev.fakes.sandbox_ehr import SandboxEhr
 from shared.messaging.providers import OutgoingSms
 from shared.runtime import get_runtime
 from tests.conftest import AppHost

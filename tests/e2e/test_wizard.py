@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import FilePayload, Page, expect
 
-from dev.sandbox_ehr import SandboxEhr
+from dev.fakes.sandbox_ehr import SandboxEhr
 from tests.conftest import CLIENT_ID, AppHost
 from tests.e2e.conftest import OpenPortal, Portal
 from tests.support.certs import certificate, der, pem, rsa_key

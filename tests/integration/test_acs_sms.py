@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from azure.core.credentials import AzureKeyCredential
 
-from dev.serving import ServerThread
+from dev.host.serving import ServerThread
 from shared.messaging.providers import OutgoingSms, SmsFailed
 from shared.messaging.providers.acs import AcsSmsSender, TokenBucket
 from tests.support.acs_stub import AcsStub

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from dev.sandbox_ehr import SandboxEhr
+from dev.fakes.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.core.settings import Geography, Settings
 from shared.runtime import Runtime

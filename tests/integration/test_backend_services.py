@@ -9,8 +9,8 @@ import httpx
 import jwt
 import pytest
 
-from dev.sandbox_ehr import SandboxEhr
-from dev.signing import new_private_key_pem
+from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.fakes.signing import new_private_key_pem
 from shared.core.errors import Unauthenticated
 from shared.runtime import get_runtime
 from shared.secrets.env import EnvSecretStore

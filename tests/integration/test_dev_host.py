@@ -18,10 +18,10 @@ from azure.core.credentials import TokenCredential
 from azure.storage.queue import QueueClient
 from pydantic import BaseModel
 
-from dev.azurite import Azurite
-from dev.host import DevHost, HostConfig, HostError, HostKeys
-from dev.queues import QueueOptions
-from dev.serving import ServerThread
+from dev.host.azurite import Azurite
+from dev.host.host import DevHost, HostConfig, HostError, HostKeys
+from dev.host.queues import QueueOptions
+from dev.host.serving import ServerThread
 from shared.storage.accounts import StorageAccount
 from shared.storage.queues import QueueSender
 from tests.support.clock import FakeClock

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from dev.azurite import free_port
-from dev.serving import ServerThread
+from dev.host.azurite import free_port
+from dev.host.serving import ServerThread
 from shared import __version__
 from shared.core.settings import get_settings
 from shared.runtime import get_runtime

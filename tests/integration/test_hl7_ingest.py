@@ -12,7 +12,7 @@ import pytest
 from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient
 from cryptography.hazmat.primitives import serialization
 
-from dev.sandbox_ehr import SandboxEhr
+from dev.fakes.sandbox_ehr import SandboxEhr
 from shared.runtime import get_runtime
 from tests.support.certs import certificate, pem, rsa_key, sign
 from tests.support.portal import Tenant, approved_endpoint, problem

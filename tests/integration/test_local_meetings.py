@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from dev.meeting_room import MeetingRooms
-from dev.serving import ServerThread
+from dev.fakes.meeting_room import MeetingRooms
+from dev.host.serving import ServerThread
 from shared.visits.providers import MeetingRequest
 from shared.visits.providers.local import LocalMeetingProvider
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pytest
 from azure.core.credentials import AzureKeyCredential
 
-from dev.sandbox_ehr import SandboxEhr
-from dev.serving import ServerThread
+from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.host.serving import ServerThread
 from shared.auth.principal import Principal, Role
 from shared.core.settings import Geography, Settings
 from shared.messaging.models import PhoneNumberJobMessage, PhoneNumberOrder
@@ -144,7 +144,7 @@ class Org:
             if not mine:
                 return ran
             for message in mine[: deliveries - ran]:
-                runtime.messaging.phone_numbers.advance(PhoneNumberJobMessage.model_validate_json(message.content))
+                runtime.messaging.number_jobs.advance(PhoneNumberJobMessage.model_validate_json(message.content))
                 queue.delete_message(message)
                 ran += 1
         return ran

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from dev.identity import LocalIssuer
-from dev.sandbox_ehr import SandboxEhr
+from dev.fakes.identity import LocalIssuer
+from dev.fakes.sandbox_ehr import SandboxEhr
 from tests.conftest import AUDIENCE, CLIENT_ID
 from tests.support.portal import (
     ADMIN_ROLES,

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from dev.identity import LocalIssuer
-from dev.serving import ServerThread
+from dev.fakes.identity import LocalIssuer
+from dev.host.serving import ServerThread
 from shared.auth.principal import Role
 from shared.auth.tokens import PortalAuthenticator
 from shared.core.clock import Clock, SystemClock

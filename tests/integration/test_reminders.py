@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dev.sandbox_ehr import SandboxEhr
+from dev.fakes.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.core.settings import Geography, Settings
 from shared.messaging.models import PhoneNumberJobMessage, PhoneNumberOrder, ReminderReindex, SmsSettingsUpdate
@@ -52,7 +52,7 @@ def setup(settings: Settings, sandbox: SandboxEhr) -> Setup:
     for name in ("sms_terms", "patient_messaging"):
         runtime.messaging.sms_setup.give_consent(admin, name)
     job = runtime.messaging.phone_numbers.order(admin, PhoneNumberOrder())
-    done = runtime.messaging.phone_numbers.advance(PhoneNumberJobMessage(tenant_id=admin.tenant_id, job_id=job.id))
+    done = runtime.messaging.number_jobs.advance(PhoneNumberJobMessage(tenant_id=admin.tenant_id, job_id=job.id))
     assert done is not None and done.number
     runtime.messaging.sms_setup.update_settings(
         admin,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from dev.sandbox_ehr import SandboxEhr
+from dev.fakes.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.hl7.siu import AppointmentStatus
 from shared.messaging.models import OptOut

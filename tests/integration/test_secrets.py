@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dev.serving import ServerThread
+from dev.host.serving import ServerThread
 from shared.core.errors import InvalidInput, NotFound, UpstreamError
 from shared.secrets import CachedSecretStore
 from shared.secrets.env import EnvSecretStore

@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from azure.data.tables import TableServiceClient
 
-from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr, SandboxUser
-from dev.serving import ServerThread
+from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr, SandboxUser
+from dev.host.serving import ServerThread
 from shared.core.settings import Geography
 from shared.hl7.siu import AppointmentStatus
 from shared.runtime import get_runtime

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import httpx
 
-from dev.sandbox_ehr import SandboxEhr
+from dev.fakes.sandbox_ehr import SandboxEhr
 from tests.conftest import AppHost
 from tests.support.portal import Tenant, approved_endpoint, new_tenant, organisation, problem
 from tests.support.writeback import (

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from dev.identity import LocalIssuer
-from dev.sandbox_ehr import SandboxEhr
-from dev.serving import ServerThread
+from dev.fakes.identity import LocalIssuer
+from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.host.serving import ServerThread
 from tests.conftest import CLIENT_ID
 
 APPROVER = "analyst@northclinic.example"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from dev.sandbox_ehr import SandboxEhr
+from dev.fakes.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.messaging.models import SmsMessageStatus
 from shared.messaging.tables import SmsMessageRepository

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from dev.sandbox_ehr import SampleAppointment, SandboxEhr
-from dev.serving import ServerThread
+from dev.fakes.sandbox_ehr import SampleAppointment, SandboxEhr
+from dev.host.serving import ServerThread
 from tests.conftest import CLIENT_ID
 
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from aiohttp import web
 
-from dev.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
-from dev.serving import ServerThread
+from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
+from dev.host.serving import ServerThread
 from shared.runtime import get_runtime
 from shared.visits.models import appointment_key
 from shared.writeback.ehr.client import EhrClient

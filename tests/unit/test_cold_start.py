@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dev.local_settings import offline_values
+from dev.host.local_settings import offline_values
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = (

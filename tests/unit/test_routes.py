@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dev.routes import RouteError, RouteTemplate
+from dev.host.routes import RouteError, RouteTemplate
 
 
 def test_literal_route_is_case_insensitive_and_ignores_trailing_slash() -> None:

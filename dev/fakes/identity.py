@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dev.signing import SigningKey
+from dev.fakes.signing import SigningKey
 
 LOCAL_TENANT = "10ca1000-0000-4000-8000-000000000001"
 ROLES = ("Connector.Admin", "Connector.Approver")

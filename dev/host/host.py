@@ -4,8 +4,8 @@ It indexes `app.get_functions()` once and then:
 - serves every HTTP trigger under the route prefix (host.json, default `api`) with the trigger's methods,
   route template, auth level (FUNCTION: a function or master key in `code` or `x-functions-key`; ADMIN: the
   master key), query, headers and body; sync functions run in a thread pool, `async def` ones on the loop;
-- fires timer triggers on their NCRONTAB schedule (dev/timers.py);
-- pumps queue triggers from storage with retry and poison semantics (dev/queues.py);
+- fires timer triggers on their NCRONTAB schedule (dev/host/timers.py);
+- pumps queue triggers from storage with retry and poison semantics (dev/host/queues.py);
 - serves `web/` at `/`.
 """
 
@@ -29,9 +29,9 @@ import azure.functions as func
 import azure.functions.timer as func_timer
 from aiohttp import web
 
-from dev.queues import QueueBinding, QueueOptions, QueuePump
-from dev.routes import RouteTemplate, decode_path
-from dev.timers import ScheduledTimer, TimerScheduler
+from dev.host.queues import QueueBinding, QueueOptions, QueuePump
+from dev.host.routes import RouteTemplate, decode_path
+from dev.host.timers import ScheduledTimer, TimerScheduler
 from shared.core.clock import Clock, SystemClock
 
 log = logging.getLogger("dev.host")

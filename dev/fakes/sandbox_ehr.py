@@ -30,9 +30,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from dev.hl7_sender import Hl7Sender
-from dev.sandbox_writeback import SandboxWritebacks
-from dev.signing import SigningKey
+from dev.fakes.hl7_sender import Hl7Sender
+from dev.fakes.sandbox_writeback import SandboxWritebacks
+from dev.fakes.signing import SigningKey
 
 CODE_LIFETIME_SECONDS = 60
 
