@@ -17,8 +17,12 @@ from shared.smart.pkce import new_nonce, new_state, new_verifier
 from shared.storage.repository import TableRepository
 
 
+Purpose = Literal["approval", "provider", "patient"]
+LIFETIME = timedelta(minutes=10)
+
+
 class LaunchState(BaseModel):
-    purpose: Literal["approval", "provider", "patient"]
+    purpose: Purpose
     state: str
     tenant_id: str
     endpoint_id: str
@@ -37,12 +41,6 @@ class LaunchStateRepository(TableRepository[LaunchState], table="launchstates", 
 
 def state_partition(state: str) -> str:
     return state[:2]
-
-
-Purpose = Literal["approval", "provider", "patient"]
-
-
-LIFETIME = timedelta(minutes=10)
 
 
 class StateRejected(Exception):

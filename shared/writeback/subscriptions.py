@@ -2,7 +2,7 @@
 renewed by a timer before it expires for as long as the visit may still run, then let go.
 
 The clientState is a fresh random secret per subscription, handed to the provider once and stored only as its
-hash (services/meeting_events.py compares hashes).
+hash (writeback/meeting_events.py compares hashes).
 """
 
 from __future__ import annotations
