@@ -16,7 +16,6 @@ from shared.core.errors import Conflict, NotFound
 from shared.smart.pkce import new_nonce, new_state, new_verifier
 from shared.storage.repository import TableRepository
 
-
 Purpose = Literal["approval", "provider", "patient"]
 LIFETIME = timedelta(minutes=10)
 
