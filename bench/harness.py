@@ -13,8 +13,8 @@ import httpx
 
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
-from dev.host import DevHost, HostConfig, HostKeys
 from dev.host.azurite import Azurite, free_port
+from dev.host.host import DevHost, HostConfig, HostKeys
 from dev.host.serving import ServerThread
 
 CLIENT_ID = "bench-client"

@@ -17,8 +17,8 @@ from dev.fakes.identity import LocalIssuer
 from dev.fakes.meeting_room import MeetingRooms
 from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.fakes.signing import new_private_key_pem
-from dev.host import DevHost, HostConfig, HostKeys
 from dev.host.azurite import Azurite
+from dev.host.host import DevHost, HostConfig, HostKeys
 from dev.host.local_settings import apply_values, load_values
 from dev.host.serving import ServerThread
 from shared.core.settings import Geography

@@ -1,29 +1,38 @@
 """The per-worker composition: the platform's long-lived clients, and each feature's services built from them
-on first use (never per request). Triggers call `get_runtime()` and hand what they need to a service."""
+on first use (never per request). Triggers call `get_runtime()` and hand what they need to a service.
+
+The features are imported when first built, not when this module is: `import function_app` (which every
+trigger module's `get_runtime` import is part of) stays light, and a worker loads only what it runs.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from shared.core.clock import Clock, SystemClock
 from shared.core.settings import Settings, get_settings
-from shared.messaging.providers.numbers import PhoneNumberProvider
-from shared.messaging.wiring import MessagingServices
-from shared.platform import Platform
-from shared.reports.wiring import ReportServices
-from shared.scheduling.wiring import SchedulingServices
-from shared.setup.wiring import SetupServices
-from shared.visits.providers import MeetingProvider
-from shared.visits.wiring import VisitServices
-from shared.writeback.ehr.client import EhrClient
-from shared.writeback.wiring import WritebackServices
+
+if TYPE_CHECKING:
+    from shared.messaging.providers.numbers import PhoneNumberProvider
+    from shared.messaging.wiring import MessagingServices
+    from shared.platform import Platform
+    from shared.reports.wiring import ReportServices
+    from shared.scheduling.wiring import SchedulingServices
+    from shared.setup.wiring import SetupServices
+    from shared.visits.providers import MeetingProvider
+    from shared.visits.wiring import VisitServices
+    from shared.writeback.ehr.client import EhrClient
+    from shared.writeback.wiring import WritebackServices
 
 FEATURES = ("setup", "visits", "messaging", "scheduling", "reports", "writeback")
 
 
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
-        self.platform = Platform(settings, clock or SystemClock())
+        from shared.platform import Platform
+
+        self.platform: Platform = Platform(settings, clock or SystemClock())
         self._meetings: MeetingProvider | None = None
         self._ehr_client: EhrClient | None = None
         self._phone_numbers: PhoneNumberProvider | None = None
@@ -38,10 +47,14 @@ class Runtime:
 
     @cached_property
     def setup(self) -> SetupServices:
+        from shared.setup.wiring import SetupServices
+
         return SetupServices(self.platform)
 
     @cached_property
     def visits(self) -> VisitServices:
+        from shared.visits.wiring import VisitServices
+
         return VisitServices(
             self.platform,
             self.setup,
@@ -56,18 +69,26 @@ class Runtime:
 
     @cached_property
     def messaging(self) -> MessagingServices:
+        from shared.messaging.wiring import MessagingServices
+
         return MessagingServices(self.platform, self.setup, self.visits, numbers=self._phone_numbers)
 
     @cached_property
     def scheduling(self) -> SchedulingServices:
+        from shared.scheduling.wiring import SchedulingServices
+
         return SchedulingServices(self.platform, self.setup, self.messaging)
 
     @cached_property
     def reports(self) -> ReportServices:
+        from shared.reports.wiring import ReportServices
+
         return ReportServices(self.platform)
 
     @cached_property
     def writeback(self) -> WritebackServices:
+        from shared.writeback.wiring import WritebackServices
+
         return WritebackServices(self.platform, self.setup, self.visits, client=self._ehr_client)
 
     def use(

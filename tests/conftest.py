@@ -16,8 +16,8 @@ import pytest
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.fakes.signing import new_private_key_pem
-from dev.host import DevHost, HostConfig, HostKeys
 from dev.host.azurite import Azurite, free_port
+from dev.host.host import DevHost, HostConfig, HostKeys
 from dev.host.serving import ServerThread
 from shared.core.settings import Settings, get_settings, load_settings
 from shared.runtime import Runtime, get_runtime
