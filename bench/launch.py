@@ -68,8 +68,8 @@ def main() -> None:
     def authorized_callback() -> str:
         """Everything before the measured part: our launch URL, then the EHR's authorize."""
         appointment = uuid.uuid4().hex[:10]
-        context = {"user": ehr.user.fhir_user, "appointment": appointment, "patient": "P1"}
-        query = urlencode({"iss": ehr.fhir_base, "launch": encode_launch(context), "sessionId": appointment})
+        context = {"user": ehr.user.fhir_user, "appointment": appointment, "patient": "P1", "csn": appointment}
+        query = urlencode({"iss": ehr.fhir_base, "launch": encode_launch(context)})
         authorize = http.get(f"/api/launch/provider?{query}").headers["Location"]
         return str(httpx.get(authorize).headers["Location"])
 

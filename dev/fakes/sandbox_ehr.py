@@ -7,8 +7,9 @@
 - `/oauth2/token`: single-use codes that live 60 s, the PKCE verifier checked against the challenge, and an RS256
   id_token (`fhirUser`, `nonce`) signed with a key generated at start and published at `/oauth2/jwks`.
 - EHR launch: a `launch` value is base64url JSON of the context (`user`, `patient`, `encounter`, `appointment`,
-  `fhirContext`), as smart-launcher-v2 carries context in its launch value; the token response returns that
-  context and the id_token's `fhirUser` is the launch's user.
+  `fhirContext`, and Epic's token-response parameters `csn`, `conferenceId`, `departmentId`), as
+  smart-launcher-v2 carries context in its launch value; the token response returns that context and the
+  id_token's `fhirUser` is the launch's user.
 - `/ehr`: a "Begin virtual visit" page listing sample appointments, each with the clinician's and the patient
   portal's button, which open the connector's launch URLs as the EHR's launch records would.
 - `/_sandbox/...`: test controls (the next id_token's claim overrides; the users and clients).
@@ -64,6 +65,7 @@ class SampleAppointment:
     encounter: str
     description: str
     conference_id: str = ""
+    department_id: str = "D100"
 
 
 SAMPLE_APPOINTMENTS = (
@@ -72,6 +74,11 @@ SAMPLE_APPOINTMENTS = (
     SampleAppointment("A1003", "778899003", "P2003", "E3003", "Group session (1 of 2)", conference_id="GRP42"),
     SampleAppointment("A1004", "778899004", "P2004", "E3004", "Group session (2 of 2)", conference_id="GRP42"),
 )
+
+
+# What the token response returns of a launch's context: SMART's, then the FDI record's token-response parameters.
+TOKEN_CONTEXT: tuple[str, ...] = ("patient", "encounter", "appointment", "fhirContext", "need_patient_banner")
+TOKEN_CONTEXT += ("csn", "conferenceId", "departmentId")
 
 
 def encode_launch(context: dict[str, Any]) -> str:
@@ -284,7 +291,7 @@ class SandboxEhr:
             "scope": grant.scope,
         }
         if "launch" in grant.scope.split():
-            for name in ("patient", "encounter", "appointment", "fhirContext", "need_patient_banner"):
+            for name in TOKEN_CONTEXT:
                 if name in grant.context:
                     body[name] = grant.context[name]
         if "openid" in grant.scope.split():
@@ -367,20 +374,26 @@ class SandboxEhr:
         return web.Response(status=204)
 
     def launch_context(self, appointment: SampleAppointment, user: str) -> dict[str, Any]:
-        return {
+        """The launch's context; the token response returns it, with the launch record's token-response
+        parameters (CSN, conference ID, department), as Epic does."""
+        context = {
             "user": user,
             "patient": appointment.patient,
             "encounter": appointment.encounter,
             "appointment": appointment.id,
             "fhirContext": [{"reference": f"Appointment/{appointment.id}"}],
+            "csn": appointment.csn,
+            "conferenceId": appointment.conference_id,
+            "departmentId": appointment.department_id,
         }
+        return {name: value for name, value in context.items() if value}
 
-    def launch_url(self, appointment: SampleAppointment, kind: str) -> str:
-        """The URL the EHR opens for a launch record, with its context tokens filled in and iss and launch added."""
+    def launch_url(self, appointment: SampleAppointment, kind: str, **url_parameters: str) -> str:
+        """The URL the EHR opens for a launch record: iss and launch, and any extra URL parameters given (a
+        record configured with URL parameters, or an edited address)."""
         user = self.user.fhir_user if kind == "provider" else f"Patient/{appointment.patient}"
         params = {
-            "sessionId": appointment.csn,
-            "conferenceId": appointment.conference_id,
+            **url_parameters,
             "iss": self.fhir_base,
             "launch": encode_launch(self.launch_context(appointment, user)),
         }

@@ -12,12 +12,19 @@ from shared.core.errors import Conflict
 from shared.setup.endpoints import EndpointService
 from shared.setup.models import EndpointStatus, FhirEndpoint, IntegrationRecord, IntegrationRecords, IntegrationValue
 
-# Epic context tokens the launch records pass through (see the launch issue): visit CSN, group-visit conference
-# ID, and the performing department for reports.
-EPIC_PROVIDER_CONTEXT = "sessionId=%CSN%&conferenceId=%CONFERENCEID%&departmentId=%PERFDEPID;;; ; ;;NONE;%"
+# Epic context tokens the launch records return in the token response (never in the launch URL, which anyone can
+# edit): visit CSN, group-visit conference ID, and the performing department for reports.
+EPIC_PROVIDER_CONTEXT = "csn=%CSN%; conferenceId=%CONFERENCEID%; departmentId=%PERFDEPID;;; ; ;;NONE;%"
 
 
-EPIC_PATIENT_CONTEXT = "sessionId=%CSN%&conferenceId=%CONFERENCEID%"
+EPIC_PATIENT_CONTEXT = "csn=%CSN%; conferenceId=%CONFERENCEID%"
+
+
+TOKEN_CONTEXT_NOTE = (
+    "Set each as a token-response parameter of the FDI record, not as a URL parameter: the connector identifies "
+    "the visit only by what the EHR returns with the access token, and ignores (or refuses, when they disagree) "
+    "visit parameters in the launch URL."
+)
 
 
 SIU_EVENTS = "SIU^S12, SIU^S13, SIU^S14, SIU^S15, SIU^S17, SIU^S26"
@@ -31,32 +38,37 @@ def _launch_record(
     kind: Literal["provider_launch", "patient_launch"],
     title: str,
     whose: str,
-    launch_url: str,
     endpoint: FhirEndpoint,
     api: str,
+    token_context: str | None,
 ) -> IntegrationRecord:
+    path = "provider" if kind == "provider_launch" else "patient"
+    values = [
+        ("Launch URL", f"{api}/launch/{path}"),
+        ("Launch type", "SMART on FHIR EHR launch; the EHR adds iss and launch to the URL"),
+        ("Client ID", endpoint.client_id),
+        ("Redirect URI", f"{api}/launch/callback"),
+        ("FHIR base URL", endpoint.base_url),
+    ]
+    if token_context:
+        values.append(("Token response parameters", token_context))
+    description = f'Behind the {whose} "Begin virtual visit" button.'
     return IntegrationRecord(
         kind=kind,
         title=title,
-        description=f'Behind the {whose} "Begin virtual visit" button.',
-        values=_values(
-            ("Launch URL", launch_url),
-            ("Launch type", "SMART on FHIR EHR launch; the EHR adds iss and launch to the URL"),
-            ("Client ID", endpoint.client_id),
-            ("Redirect URI", f"{api}/launch/callback"),
-            ("FHIR base URL", endpoint.base_url),
-        ),
+        description=f"{description} {TOKEN_CONTEXT_NOTE}" if token_context else description,
+        values=_values(*values),
     )
 
 
 def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecords:
     api = f"{public_base}/api"
     epic = endpoint.vendor == "epic"
-    provider_url = f"{api}/launch/provider" + (f"?{EPIC_PROVIDER_CONTEXT}" if epic else "")
-    patient_url = f"{api}/launch/patient" + (f"?{EPIC_PATIENT_CONTEXT}" if epic else "")
+    provider_context = EPIC_PROVIDER_CONTEXT if epic else None
+    patient_context = EPIC_PATIENT_CONTEXT if epic else None
     records = [
-        _launch_record("provider_launch", "Provider launch record", "clinician's", provider_url, endpoint, api),
-        _launch_record("patient_launch", "Patient launch record", "patient portal's", patient_url, endpoint, api),
+        _launch_record("provider_launch", "Provider launch record", "clinician's", endpoint, api, provider_context),
+        _launch_record("patient_launch", "Patient launch record", "patient portal's", endpoint, api, patient_context),
         IntegrationRecord(
             kind="sms_direct",
             title="SMS direct record",

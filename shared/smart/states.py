@@ -30,7 +30,8 @@ class LaunchState(BaseModel):
     nonce: str
     redirect_uri: str
     expires_at: datetime
-    # The launch record's extra parameters (sessionId, conferenceId, departmentId), until the callback.
+    # The launch URL's visit parameters (sessionId, conferenceId, departmentId): only cross-checked at the callback
+    # against what the EHR vouches for (shared/visits/context.py), never trusted.
     record: dict[str, str] = {}
 
 

@@ -2,7 +2,8 @@
 
 start:    iss must be an approved FHIR endpoint (checked before any outbound request) -> discovery (cached) ->
           authorize (PKCE S256, single-use state, nonce, aud = iss, the EHR's launch value passed through)
-complete: state (once) -> token exchange -> id_token -> visit reference -> appointment key -> meeting ->
+complete: state (once) -> token exchange -> id_token -> visit reference from the token response only (context.py)
+          -> appointment key -> meeting ->
           clinician join URL, or the patient's anonymous browser join URL (lobby)
 join:     signed link -> window and cancellation -> meeting -> browser join URL
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from shared.core.clock import Clock
 from shared.core.errors import DomainError, InvalidInput
@@ -25,6 +26,7 @@ from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge
 from shared.smart.states import LaunchState, LaunchStates, StateRejected
 from shared.storage.routing import Tables
+from shared.visits.context import ContextMismatch, cross_check, visit_reference, visit_references
 from shared.visits.join_links import JoinLinkRefused, JoinLinks
 from shared.visits.meetings import VisitMeetings
 from shared.visits.models import EhrUser, VisitReferences, appointment_key
@@ -71,42 +73,6 @@ class AuthorizeRedirect:
 
     url: str
     form: dict[str, str] | None = None
-
-
-def _appointment_id(token: dict[str, Any]) -> str | None:
-    if isinstance(token.get("appointment"), str) and token["appointment"]:
-        return str(token["appointment"])
-    for context in token.get("fhirContext") or []:
-        reference = context.get("reference") if isinstance(context, dict) else None
-        if isinstance(reference, str) and reference.startswith("Appointment/"):
-            return reference.removeprefix("Appointment/")
-    return None
-
-
-def visit_references(token: dict[str, Any], record: dict[str, str]) -> VisitReferences:
-    """The EHR's identifiers of the visit, for writeback and reports (no patient details)."""
-    appointment = _appointment_id(token)
-    return VisitReferences(
-        conference_id=record.get("conference_id") or None,
-        csn=record.get("session_id") or None,
-        appointment_ids=[appointment] if appointment else [],
-        department_id=record.get("department_id") or None,
-    )
-
-
-def visit_reference(token: dict[str, Any], record: dict[str, str]) -> str | None:
-    """Which visit this launch is for. The launch record's tokens come first, because the clinician's and the
-    patient's records both carry them: a group conference, then the visit CSN; then the EHR's own context."""
-    if record.get("conference_id"):
-        return f"conference:{record['conference_id']}"
-    if record.get("session_id"):
-        return f"csn:{record['session_id']}"
-    appointment = _appointment_id(token)
-    if appointment:
-        return f"appointment:{appointment}"
-    if isinstance(token.get("encounter"), str) and token["encounter"]:
-        return f"encounter:{token['encounter']}"
-    return None
 
 
 @dataclass(kw_only=True, eq=False)
@@ -215,13 +181,20 @@ class LaunchService:
             )
         except DomainError as failure:
             raise LaunchRefused(f"The EHR sign-in could not be verified: {failure.detail}") from None
-        reference = visit_reference(tokens.raw, launch.record)
+        try:
+            cross_check(tokens.raw, launch.record)
+        except ContextMismatch:
+            raise LaunchRefused(
+                "The visit details in this link do not match the visit the EHR opened. Close this window and "
+                "select \u201cBegin virtual visit\u201d in the EHR again."
+            ) from None
+        reference = visit_reference(tokens.raw)
         if reference is None:
             raise LaunchRefused(
                 "The EHR did not say which appointment this visit is for. Start it from the appointment in the EHR."
             )
         key = appointment_key(organisation.tenant_id, endpoint.id, reference)
-        references = self._references(organisation, endpoint, visit_references(tokens.raw, launch.record))
+        references = self._references(organisation, endpoint, visit_references(tokens.raw))
         if launch.purpose == "patient":
             link = self.visits.resolve(organisation, endpoint.id, key, self.service_organizer, references)
             return LaunchResult(link.browser_join_url, key)

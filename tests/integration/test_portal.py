@@ -61,15 +61,15 @@ def test_whole_approval_flow(tenant: Tenant, sandbox: SandboxEhr) -> None:
     by_kind = {r["kind"]: {v["name"]: v["value"] for v in r["values"]} for r in records["records"]}
     public = str(tenant.http.base_url).rstrip("/")
     assert list(by_kind) == ["provider_launch", "patient_launch", "sms_direct", "sms_configuration", "device_test"]
-    assert by_kind["provider_launch"]["Launch URL"] == (
-        f"{public}/api/launch/provider?sessionId=%CSN%&conferenceId=%CONFERENCEID%"
-        "&departmentId=%PERFDEPID;;; ; ;;NONE;%"
+    # The visit's identifiers come back with the token (the URL carries none: anyone can edit it).
+    assert by_kind["provider_launch"]["Launch URL"] == f"{public}/api/launch/provider"
+    assert by_kind["provider_launch"]["Token response parameters"] == (
+        "csn=%CSN%; conferenceId=%CONFERENCEID%; departmentId=%PERFDEPID;;; ; ;;NONE;%"
     )
     assert by_kind["provider_launch"]["Client ID"] == CLIENT_ID
     assert by_kind["provider_launch"]["Redirect URI"] == f"{public}/api/launch/callback"
-    assert by_kind["patient_launch"]["Launch URL"] == (
-        f"{public}/api/launch/patient?sessionId=%CSN%&conferenceId=%CONFERENCEID%"
-    )
+    assert by_kind["patient_launch"]["Launch URL"] == f"{public}/api/launch/patient"
+    assert by_kind["patient_launch"]["Token response parameters"] == "csn=%CSN%; conferenceId=%CONFERENCEID%"
     assert by_kind["sms_configuration"]["HL7 endpoint"] == f"{public}/api/hl7/{endpoint_id}"
     assert by_kind["sms_configuration"]["Certificate environment"] == "test"
     assert by_kind["device_test"]["Launch URL"] == f"{public}/api/device-test"

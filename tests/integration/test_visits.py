@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from azure.data.tables import TableServiceClient
 
-from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr, SandboxUser
+from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr, SandboxUser, encode_launch
 from dev.host.serving import ServerThread
 from shared.core.settings import Geography
 from shared.hl7.siu import AppointmentStatus
@@ -85,8 +85,10 @@ def test_provider_and_patient_launch_share_one_meeting(
 def test_launch_context_from_fhir_context_alone(
     http: httpx.Client, ehr: SandboxEhr, endpoint: str, graph_meetings: GraphMeetings
 ) -> None:
-    """Without the launch record's sessionId the appointment comes from the token's context."""
-    start = http.get(ehr.launch_url(NEW_PATIENT, "provider").replace(f"sessionId={NEW_PATIENT.csn}&", ""))
+    """Without the EHR's CSN in the token response, the appointment comes from SMART's fhirContext."""
+    context = ehr.launch_context(NEW_PATIENT, ehr.user.fhir_user)
+    context = {name: value for name, value in context.items() if name not in ("csn", "appointment")}
+    start = http.get("/api/launch/provider", params={"iss": ehr.fhir_base, "launch": encode_launch(context)})
     authorize = httpx.get(start.headers["Location"], follow_redirects=False, timeout=10)
     assert http.get(authorize.headers["Location"]).status_code == 302
 

@@ -25,11 +25,11 @@ def ehr(app_host: ServerThread) -> Iterator[SandboxEhr]:
 
 
 def launch(
-    http: httpx.Client, ehr: SandboxEhr, appointment: SampleAppointment, kind: str
+    http: httpx.Client, ehr: SandboxEhr, appointment: SampleAppointment, kind: str, **url_parameters: str
 ) -> tuple[httpx.Response, str]:
-    """The browser: the EHR opens our launch URL, we send it to the EHR's authorize, the EHR sends it back to
-    our callback. (the callback's answer, the callback URL)"""
-    start = http.get(ehr.launch_url(appointment, kind))
+    """The browser: the EHR opens our launch URL (with any extra URL parameters given), we send it to the EHR's
+    authorize, the EHR sends it back to our callback. (the callback's answer, the callback URL)"""
+    start = http.get(ehr.launch_url(appointment, kind, **url_parameters))
     assert start.status_code == 302, start.text
     authorize = httpx.get(start.headers["Location"], follow_redirects=False, timeout=10)
     assert authorize.status_code == 302, authorize.text
