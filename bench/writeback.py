@@ -17,7 +17,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Harness  # noqa: E402
-from dev.fakes.signing import new_private_key_pem  # noqa: E402
 from shared.setup.tables import OrganisationRepository  # noqa: E402
 from shared.storage.queues import PARTICIPANT_EVENTS  # noqa: E402
 from shared.visits.models import MeetingLink, VisitReferences  # noqa: E402
@@ -59,9 +58,9 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=50)
     parser.add_argument("--events", type=int, default=10, help="connects and disconnects per visit")
     args = parser.parse_args()
-    with Harness({"SECRET_WRITEBACK_KEY": new_private_key_pem()}) as harness:
+    with Harness({}) as harness:
         endpoint = harness.approved_endpoint()
-        harness.ehr.register_backend_client(BACKEND_CLIENT, f"{harness.public}/api/.well-known/jwks.json")
+        harness.ehr.register_backend_client(BACKEND_CLIENT, f"{harness.public}/api/.well-known/jwks/{harness.tenant}")
         runtime = harness.runtime
         organisation = runtime.platform.tables.control(OrganisationRepository).get(harness.tenant, "organisation")
         links = runtime.platform.tables.data(organisation, MeetingLinkRepository)

@@ -16,7 +16,6 @@ from pathlib import Path
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.meeting_room import MeetingRooms
 from dev.fakes.sandbox_ehr import SandboxEhr
-from dev.fakes.signing import new_private_key_pem
 from dev.host.azurite import Azurite
 from dev.host.host import DevHost, HostConfig, HostKeys
 from dev.host.local_settings import apply_values, load_values
@@ -58,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = SandboxEhr(connector_url=public)
     sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/portal/approval/callback")
     sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/launch/callback")
-    sandbox.register_backend_client(LOCAL_BACKEND_CLIENT_ID, f"{public}/api/.well-known/jwks.json")
+    sandbox.register_backend_client(LOCAL_BACKEND_CLIENT_ID, f"{public}/api/.well-known/jwks/")
     ehr_server = ServerThread(sandbox.application(), host=args.host, port=args.ehr_port).start()
     sandbox.url = f"http://localhost:{ehr_server.port}"
     issuer = LocalIssuer(audience=os.environ.get("PORTAL_API_AUDIENCE") or "api://ehr-connector-local")
@@ -70,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("SECRETS_PROVIDER") == "env":
         for name in ("SECRET_JOIN_LINK_KEY", "SECRET_OPT_OUT_KEY"):  # this run's join-link and opt-out keys
             os.environ[name] = os.environ.get(name) or secrets.token_urlsafe(32)
-        os.environ["SECRET_WRITEBACK_KEY"] = os.environ.get("SECRET_WRITEBACK_KEY") or new_private_key_pem()
 
     keys = HostKeys(
         function_keys=(os.environ.get("DEV_HOST_FUNCTION_KEY") or secrets.token_urlsafe(24),),

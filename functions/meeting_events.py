@@ -5,8 +5,8 @@
   (visit events, stored once per event);
 - a timer renewing meetings' event subscriptions before they expire;
 - `participant-events-poison`: a writeback the queue gave up on is marked failed, for an admin to send again;
-- `GET /api/.well-known/jwks.json`: the public keys of the connector's writeback client assertions (SMART
-  backend services), the URL registered with each EHR.
+- `GET /api/.well-known/jwks/{tenant_id}`: an organisation's public keys for its writeback client assertions
+  (SMART backend services), the URL its EHR registers for its backend client.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from shared.writeback.models import MeetingEventMessage
 bp = func.Blueprint()
 
 
-@bp.route(route=".well-known/jwks.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route=".well-known/jwks/{tenant_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @api_errors
 def jwks(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_runtime().writeback.signing_keys.jwks(), headers={"Cache-Control": "public, max-age=3600"})
+    keys = get_runtime().writeback.signing_keys.jwks(req.route_params["tenant_id"])
+    return json_response(keys, headers={"Cache-Control": "public, max-age=3600"})
 
 
 @bp.route(route="events/meetings", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -8,14 +8,12 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import pytest
 
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
-from dev.fakes.signing import new_private_key_pem
 from dev.host.azurite import Azurite, free_port
 from dev.host.host import DevHost, HostConfig, HostKeys
 from dev.host.serving import ServerThread
@@ -96,12 +94,6 @@ def graph_meetings(app_host: ServerThread, graph_provider: GraphMeetings) -> Gra
     return graph_provider
 
 
-@cache
-def writeback_key() -> str:
-    """This test session's writeback signing key (generated, never stored)."""
-    return new_private_key_pem()
-
-
 def base_environment(
     azurite: Azurite, table_prefix: str, public_base_url: str = "http://127.0.0.1:1"
 ) -> dict[str, str]:
@@ -120,7 +112,6 @@ def base_environment(
         "SECRETS_PROVIDER": "env",
         "SECRET_JOIN_LINK_KEY": secrets.token_urlsafe(32),
         "SECRET_OPT_OUT_KEY": secrets.token_urlsafe(32),
-        "SECRET_WRITEBACK_KEY": writeback_key(),
         "MEETING_ORGANIZER_ID": "service-organizer",
         "STORAGE_TIMEOUT_SECONDS": "2",
     }

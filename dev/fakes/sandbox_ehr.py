@@ -126,7 +126,9 @@ class SandboxEhr:
         self.clients.setdefault(client_id, set()).add(redirect_uri)
 
     def register_backend_client(self, client_id: str, jwks_url: str) -> None:
-        """A SMART backend-services client, known by the JWKS URL its assertions are checked against."""
+        """A SMART backend-services client, known by the JWKS URL its assertions are checked against. A URL ending
+        in / is a prefix: the assertion's `jku` under it is used (the dev host's one client for every local
+        organisation; a real EHR registers one exact URL per client)."""
         self.backend_clients[client_id] = jwks_url
 
     def application(self) -> web.Application:
@@ -334,6 +336,9 @@ class SandboxEhr:
             return error("invalid_client", "unknown client, or iss and sub differ", 401)
         if header.get("alg") not in ("RS384", "ES384") or header.get("typ") != "JWT" or not header.get("kid"):
             return error("invalid_client", "the assertion header needs alg RS384/ES384, typ JWT and kid", 401)
+        jku = str(header.get("jku") or "")
+        if jwks_url.endswith("/") and jku.startswith(jwks_url) and len(jku) > len(jwks_url):
+            jwks_url = jku  # a prefix registration (make run's one local client for every organisation)
         if header.get("jku") not in (None, jwks_url):
             return error("invalid_client", "jku is not the registered JWKS URL", 401)
         async with aiohttp.ClientSession() as session, session.get(jwks_url) as answer:

@@ -16,7 +16,7 @@ param tags object = {}
 ])
 param publicNetworkAccess string = 'Enabled'
 
-@description('Principal ID of the function app\'s managed identity, granted Key Vault Secrets User.')
+@description('Principal ID of the function app\'s managed identity, granted Key Vault Secrets Officer (it creates each organisation\'s writeback signing key).')
 param principalId string
 
 @description('Key that signs SMS join links (secret join-link-key). Empty leaves the stored secret unchanged.')
@@ -27,8 +27,8 @@ param joinLinkKey string = ''
 @secure()
 param optOutKey string = ''
 
-// Key Vault Secrets User
-var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
+// Key Vault Secrets Officer: read secrets, and write each organisation's writeback signing key
+var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   // checkov:skip=CKV_AZURE_109: Public network access is a documented parameter (publicNetworkAccess); with Disabled the firewall denies all.
@@ -77,14 +77,14 @@ resource optOutSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empt
   }
 }
 
-// Key Vault Secrets User
-resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, principalId, keyVaultSecretsUser)
+// Key Vault Secrets Officer
+resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, principalId, keyVaultSecretsOfficer)
   scope: vault
   properties: {
     principalId: principalId
     principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficer)
   }
 }
 

@@ -1,15 +1,19 @@
-"""SMART backend services: the connector's own signing keys, their JWKS, and access tokens for EHR writeback.
+"""SMART backend services: each organisation's signing keys, their JWKS, and access tokens for EHR writeback.
 
-Keys are RSA private keys (PEM, 2048 bits or more) in the secret store under three names:
+Every organisation has keys of its own and a JWKS URL of its own, which its EHR registers for its backend
+client: an assertion signed for one organisation's client cannot be verified with another's JWKS, so no
+organisation can obtain tokens for another's client. Keys are RSA private keys (PEM, 2048 bits or more) in the
+secret store under three names per organisation (tenant ID `T`):
 
-- `writeback-key` signs every client assertion;
-- `writeback-key-next` is published but not used yet: add the new key here first, wait until every EHR has
-  fetched the JWKS again (Epic caches it for up to 29 hours), then make it `writeback-key`;
-- `writeback-key-previous` stays published for a while after a rotation, for assertions signed just before.
+- `writeback-key-T` signs the organisation's client assertions (created when its writeback is first set up);
+- `writeback-key-T-next` is published but not used yet: add the new key here first, wait until the EHR has
+  fetched the JWKS again (Epic caches it for up to 29 hours), then make it `writeback-key-T`;
+- `writeback-key-T-previous` stays published for a while after a rotation, for assertions signed just before.
 
 The `kid` is the RFC 7638 thumbprint of the public key, so it never needs to be configured. Client assertions
-are RS384 JWTs (`iss` = `sub` = client ID, `aud` = token URL, a unique `jti`, 5 minutes at most); tokens are
-reused until shortly before they expire and dropped when the EHR answers 401.
+are RS384 JWTs (`iss` = `sub` = client ID, `aud` = token URL, a unique `jti`, 5 minutes at most, `jku` = the
+organisation's JWKS URL); tokens are cached per organisation, reused until shortly before they expire and
+dropped when the EHR answers 401.
 """
 
 from __future__ import annotations
@@ -26,12 +30,12 @@ from shared.core.clock import Clock
 from shared.core.encoding import b64url
 from shared.core.errors import NotFound, Unauthenticated, UpstreamError
 from shared.core.outbound import Outbound
-from shared.secrets import SecretStore
+from shared.secrets import SecretStore, check_secret_name
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-CURRENT, NEXT, PREVIOUS = "writeback-key", "writeback-key-next", "writeback-key-previous"
+PREFIX = "writeback-key"
 ASSERTION_LIFETIME = timedelta(minutes=4)
 EXPIRY_MARGIN = timedelta(seconds=60)
 MIN_RSA_BITS = 2048
@@ -66,8 +70,25 @@ class SigningKey:
         return cls(kid, key, jwk)
 
 
+def key_names(tenant_id: str) -> tuple[str, str, str]:
+    """The organisation's current, next and previous key names (`check_secret_name` refuses odd tenant IDs)."""
+    current = check_secret_name(f"{PREFIX}-{tenant_id}")
+    return current, f"{current}-next", f"{current}-previous"
+
+
+def new_private_key_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_BITS)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 class SigningKeys:
-    """The signing keys, read through the (caching) secret store, so a rotation is picked up without a restart."""
+    """Each organisation's signing keys, read through the (caching) secret store, so a rotation is picked up
+    without a restart."""
 
     def __init__(self, secrets: SecretStore) -> None:
         self._secrets = secrets
@@ -85,16 +106,26 @@ class SigningKeys:
                 key = self._parsed[pem] = SigningKey.from_pem(pem)
             return key
 
-    def current(self) -> SigningKey:
-        key = self._key(CURRENT)
+    def current(self, tenant_id: str) -> SigningKey:
+        name = key_names(tenant_id)[0]
+        key = self._key(name)
         if key is None:
-            raise UpstreamError(f"The secret store has no {CURRENT}; EHR writeback cannot sign in.")
+            raise UpstreamError(f"The secret store has no {name}; save the endpoint's writeback settings to create it.")
         return key
 
-    def jwks(self) -> dict[str, list[dict[str, str]]]:
-        """Every published key: the current one first, then the next and the previous when present."""
+    def ensure(self, tenant_id: str) -> SigningKey:
+        """The organisation's current key, created (and stored) when it has none yet."""
+        name = key_names(tenant_id)[0]
+        key = self._key(name)
+        if key is None:
+            self._secrets.set(name, new_private_key_pem())
+            key = self.current(tenant_id)
+        return key
+
+    def jwks(self, tenant_id: str) -> dict[str, list[dict[str, str]]]:
+        """The organisation's published keys: the current one first, then the next and the previous."""
         keys: list[dict[str, str]] = []
-        for name in (CURRENT, NEXT, PREVIOUS):
+        for name in key_names(tenant_id):
             key = self._key(name)
             if key is not None and all(k["kid"] != key.kid for k in keys):
                 keys.append(key.jwk)
@@ -108,20 +139,25 @@ class _Token:
 
 
 class BackendServices:
-    """Access tokens by client credentials with a signed client assertion, cached per (token URL, client, scope)."""
+    """Access tokens by client credentials with a signed client assertion, cached per (organisation, token URL,
+    client, scope)."""
 
-    def __init__(self, outbound: Outbound, keys: SigningKeys, clock: Clock, jwks_url: str) -> None:
+    def __init__(self, outbound: Outbound, keys: SigningKeys, clock: Clock, jwks_base: str) -> None:
         self._outbound = outbound
         self._keys = keys
         self._clock = clock
-        self._jwks_url = jwks_url
+        self._jwks_base = jwks_base.rstrip("/")
         self._lock = threading.Lock()
-        self._tokens: dict[tuple[str, str, str], _Token] = {}
+        self._tokens: dict[tuple[str, str, str, str], _Token] = {}
 
-    def assertion(self, token_url: str, client_id: str) -> str:
+    def jwks_url(self, tenant_id: str) -> str:
+        """The organisation's JWKS URL, which its EHR registers for its backend client."""
+        return f"{self._jwks_base}/{tenant_id}"
+
+    def assertion(self, tenant_id: str, token_url: str, client_id: str) -> str:
         import jwt
 
-        key = self._keys.current()
+        key = self._keys.current(tenant_id)
         now = self._clock.now()
         claims = {
             "iss": client_id,
@@ -131,32 +167,32 @@ class BackendServices:
             "iat": int(now.timestamp()),
             "exp": int((now + ASSERTION_LIFETIME).timestamp()),
         }
-        headers = {"kid": key.kid, "typ": "JWT", "jku": self._jwks_url}
+        headers = {"kid": key.kid, "typ": "JWT", "jku": self.jwks_url(tenant_id)}
         return jwt.encode(claims, key.private_key, algorithm="RS384", headers=headers)
 
-    def token(self, token_url: str, client_id: str, scope: str) -> str:
-        cache_key = (token_url, client_id, scope)
+    def token(self, tenant_id: str, token_url: str, client_id: str, scope: str) -> str:
+        cache_key = (tenant_id, token_url, client_id, scope)
         with self._lock:
             cached = self._tokens.get(cache_key)
             if cached is not None and self._clock.now() < cached.expires_at - EXPIRY_MARGIN:
                 return cached.value
-        token = self._request(token_url, client_id, scope)
+        token = self._request(tenant_id, token_url, client_id, scope)
         with self._lock:
             self._tokens[cache_key] = token
         return token.value
 
-    def forget(self, token_url: str, client_id: str, scope: str) -> None:
+    def forget(self, tenant_id: str, token_url: str, client_id: str, scope: str) -> None:
         """The EHR refused the token (401): the next call asks for a new one."""
         with self._lock:
-            self._tokens.pop((token_url, client_id, scope), None)
+            self._tokens.pop((tenant_id, token_url, client_id, scope), None)
 
-    def _request(self, token_url: str, client_id: str, scope: str) -> _Token:
+    def _request(self, tenant_id: str, token_url: str, client_id: str, scope: str) -> _Token:
         import httpx
 
         form = {
             "grant_type": "client_credentials",
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": self.assertion(token_url, client_id),
+            "client_assertion": self.assertion(tenant_id, token_url, client_id),
         }
         if scope:  # Epic's web services need none
             form["scope"] = scope

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.core.clock import Clock
-from shared.setup.models import FhirEndpoint, Organisation
+from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation
 from shared.setup.tables import FhirEndpointRepository
 from shared.storage.routing import Tables
 from shared.visits.models import VisitEvent, VisitReferences
@@ -53,7 +53,8 @@ class EhrWriteback:
         settings = self.tables.control(WritebackSettingsRepository).find(organisation.tenant_id, endpoint_id)
         if settings is not None and settings.adapter != "none":
             endpoint = self.tables.control(FhirEndpointRepository).find(organisation.tenant_id, endpoint_id)
-            target = None if endpoint is None else (endpoint, settings)
+            approved = endpoint is not None and endpoint.status == EndpointStatus.APPROVED
+            target = (endpoint, settings) if approved and endpoint is not None else None
         with self._lock:
             self._targets[key] = (target, now)
         return target

@@ -10,8 +10,10 @@ from shared.core.clock import Clock
 from shared.core.errors import InvalidInput, NotFound
 from shared.setup.audit import AuditLog
 from shared.setup.endpoints import EndpointService
+from shared.smart.backend import BackendServices, SigningKeys
 from shared.storage.routing import Tables
 from shared.writeback.delivery import EhrWriteback
+from shared.writeback.ehr.client import origin
 from shared.writeback.models import (
     WritebackSettings,
     WritebackSettingsPublic,
@@ -29,7 +31,8 @@ class WritebackSetup:
     writeback: EhrWriteback
     audit: AuditLog
     clock: Clock
-    jwks_url: str
+    keys: SigningKeys
+    backend: BackendServices
     allow_http: bool
 
     def __post_init__(self) -> None:
@@ -38,7 +41,7 @@ class WritebackSetup:
     def public(self, settings: WritebackSettings) -> WritebackSettingsPublic:
         return WritebackSettingsPublic(
             **settings.model_dump(include=set(WritebackSettingsUpdate.model_fields) | {"endpoint_id", "updated_at"}),
-            jwks_url=self.jwks_url,
+            jwks_url=self.backend.jwks_url(settings.tenant_id),
         )
 
     def writes_back(self, tenant_id: str, endpoint_id: str) -> bool:
@@ -59,6 +62,13 @@ class WritebackSetup:
         endpoint = self.endpoints.get(principal, endpoint_id)
         if update.epic_path.startswith("http://") and not self.allow_http:
             raise InvalidInput("The web service must be reached over https.", {"epic_path": "use an https URL"})
+        if "://" in update.epic_path and origin(update.epic_path) != origin(endpoint.base_url):
+            raise InvalidInput(
+                "The web service must be on the approved FHIR server's host.",
+                {"epic_path": f"use a path, or a URL on {origin(endpoint.base_url)[1]}"},
+            )
+        if update.adapter != "none":
+            self.keys.ensure(principal.tenant_id)  # the organisation's own signing key, published at jwks_url
         settings = WritebackSettings(
             tenant_id=principal.tenant_id,
             endpoint_id=endpoint.id,

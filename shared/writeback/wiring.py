@@ -29,9 +29,9 @@ class WritebackServices:
     """An EHR client to use instead of the default one (tests hand in one whose backoff sleeps are recorded)."""
 
     @property
-    def jwks_url(self) -> str:
-        """Where EHRs read the public keys of the connector's backend client."""
-        return f"{self.platform.public_base}/api/.well-known/jwks.json"
+    def jwks_base(self) -> str:
+        """Where EHRs read an organisation's public keys: this, then the tenant ID."""
+        return f"{self.platform.public_base}/api/.well-known/jwks"
 
     @cached_property
     def signing_keys(self) -> SigningKeys:
@@ -39,7 +39,7 @@ class WritebackServices:
 
     @cached_property
     def backend_services(self) -> BackendServices:
-        return BackendServices(self.platform.outbound, self.signing_keys, self.platform.clock, self.jwks_url)
+        return BackendServices(self.platform.outbound, self.signing_keys, self.platform.clock, self.jwks_base)
 
     @cached_property
     def ehr_client(self) -> EhrClient:
@@ -70,7 +70,8 @@ class WritebackServices:
             writeback=self.delivery,
             audit=self.setup.audit,
             clock=self.platform.clock,
-            jwks_url=self.jwks_url,
+            keys=self.signing_keys,
+            backend=self.backend_services,
             allow_http=self.platform.allow_http,
         )
 

@@ -86,13 +86,14 @@ def test_every_geography_gets_a_storage_account_with_its_roles() -> None:
         assert setting in account
 
 
-def test_key_vault_is_rbac_with_purge_protection_and_the_identity_reads_secrets() -> None:
+def test_key_vault_is_rbac_with_purge_protection_and_the_identity_reads_and_writes_secrets() -> None:
     vault = BicepFile(INFRA / "modules" / "keyvault.bicep")
     source = vault.get("resource", "vault").source
     for setting in ("enableRbacAuthorization: true", "enableSoftDelete: true", "enablePurgeProtection: true"):
         assert setting in source
-    secrets_user = vault.get("resource", "secretsUser")
-    assert secrets_user.comment == "// Key Vault Secrets User" and "name: guid(" in secrets_user.source
+    officer = vault.get("resource", "secretsOfficer")  # writes each organisation's writeback signing key
+    assert officer.comment == "// Key Vault Secrets Officer" and "name: guid(" in officer.source
+    assert "b86a8fe4-44ce-4948-aee5-eccb2c155cd7" in vault.get("variable", "keyVaultSecretsOfficer").source
 
 
 @pytest.mark.parametrize("name", ["test", "prod"])

@@ -104,12 +104,12 @@ def _start_visit(
     server: ServerThread,
 ) -> Visit:
     endpoint = approved_endpoint(tenant, ehr)
-    ehr.register_backend_client(BACKEND_CLIENT, f"{app.server.url}/api/.well-known/jwks.json")
+    ehr.register_backend_client(BACKEND_CLIENT, f"{app.server.url}/api/.well-known/jwks/{tenant.id}")
     settings = tenant.call(
         "PUT", f"portal/endpoints/{endpoint}/writeback", json={"adapter": adapter, "client_id": BACKEND_CLIENT}
     )
     assert settings.status_code == 200, settings.text
-    assert settings.json()["jwks_url"].endswith("/api/.well-known/jwks.json")
+    assert settings.json()["jwks_url"] == f"{app.server.url}/api/.well-known/jwks/{tenant.id}"
     before = set(graph.stub.subscriptions)
     answer, _ = launch(http, ehr, FOLLOW_UP, "provider")
     assert answer.status_code == 302, answer.text

@@ -1,5 +1,8 @@
 """Calls to an EHR's APIs as the connector itself: a SMART backend-services token (cached), a 401 answered by
-one new token, 429 and 5xx (and network failures) retried with backoff that honours `Retry-After`."""
+one new token, 429 and 5xx (and network failures) retried with backoff that honours `Retry-After`.
+
+An access token only ever goes to the host the organisation's approver signed in to (the approved FHIR base
+URL's origin), and is only ever asked of the token endpoint that sign-in validated."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from shared.core.errors import DomainError, Unauthenticated
 from shared.core.outbound import Outbound
 from shared.core.retry import retry_delay
+from shared.setup.models import EndpointStatus, FhirEndpoint
 from shared.smart.backend import BackendServices
 from shared.writeback.ehr import VisitContext, WritebackError
 
@@ -20,6 +24,23 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
+
+
+def origin(url: str) -> tuple[str, str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def check_target(endpoint: FhirEndpoint, url: str) -> None:
+    """Refuse (for good) a writeback to an endpoint that is not approved, or to a URL off its approved origin."""
+    if endpoint.status != EndpointStatus.APPROVED:
+        raise WritebackError("The FHIR endpoint is not approved; nothing is written back to it.", retryable=False)
+    if origin(url) != origin(endpoint.base_url):
+        raise WritebackError(
+            "The writeback URL is not on the approved FHIR server's host; nothing was sent.", retryable=False
+        )
 
 
 @dataclass(frozen=True)
@@ -62,7 +83,9 @@ class EhrClient:
         """
         import httpx
 
-        token_url = visit.endpoint.discovery.token_endpoint
+        check_target(visit.endpoint, url)
+        tenant_id = visit.endpoint.tenant_id
+        token_url = visit.endpoint.discovery.token_endpoint  # validated by the approver's sign-in
         client_id = visit.settings.client_id or visit.endpoint.client_id
         scope = visit.settings.scopes
         renewed = False
@@ -70,7 +93,7 @@ class EhrClient:
         while True:
             attempt += 1
             try:
-                token = self._backend.token(token_url, client_id, scope)
+                token = self._backend.token(tenant_id, token_url, client_id, scope)
             except Unauthenticated as refused:
                 raise WritebackError(f"{what}: {refused.detail}", retryable=False) from None
             except DomainError as failure:  # the token endpoint is down or unreachable
@@ -89,7 +112,7 @@ class EhrClient:
                 else:
                     status = response.status_code
                     if status == 401 and not renewed:  # the token was revoked or expired early: one new token
-                        self._backend.forget(token_url, client_id, scope)
+                        self._backend.forget(tenant_id, token_url, client_id, scope)
                         renewed = True
                         attempt -= 1
                         continue

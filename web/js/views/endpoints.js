@@ -128,14 +128,15 @@ function editForm(endpoint, onSaved) {
   return form;
 }
 
-function writebackPanel(endpoint) {
+function writebackPanel(endpoint, tenantId) {
   const body = h("div");
   const fetchSettings = async () => {
     try {
       return await get(`portal/endpoints/${endpoint.id}/writeback`);
     } catch (error) {
       if (error.status !== 404) throw error;
-      return { adapter: "none", jwks_url: `${window.location.origin}/api/.well-known/jwks.json` };
+      // The organisation's own JWKS URL (its key is made when writeback is first saved).
+      return { adapter: "none", jwks_url: `${window.location.origin}/api/.well-known/jwks/${encodeURIComponent(tenantId)}` };
     }
   };
   load(body, fetchSettings, (settings) => {
@@ -184,7 +185,7 @@ export async function endpointPage(main, ctx, id, query) {
       main.append(section("Change", editForm(endpoint, render)));
       const sms = h("div");
       smsSettingsPanel(sms, endpoint);
-      main.append(section("SMS settings", sms), writebackPanel(endpoint));
+      main.append(section("SMS settings", sms), writebackPanel(endpoint, ctx.caller.tenant_id));
       const alert = alertBox();
       const button = h("button", { type: "button", class: "danger" }, "Remove this FHIR base URL");
       button.addEventListener("click", () => {
