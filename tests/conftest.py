@@ -51,15 +51,6 @@ def identity() -> Iterator[LocalIssuer]:
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Iterator[SandboxEhr]:
-    """The sandbox EHR, on a free port."""
-    ehr = SandboxEhr()
-    with ServerThread(ehr.application()) as server:
-        ehr.url = server.url
-        yield ehr
-
-
-@pytest.fixture(scope="session")
 def graph() -> Iterator[GraphStub]:
     """The Graph online-meetings stub, on a free port."""
     stub = GraphStub(token=secrets.token_urlsafe(16))
@@ -165,15 +156,23 @@ def app_host(app: AppHost) -> ServerThread:
     return app.server
 
 
+@pytest.fixture
+def sandbox(app_host: ServerThread) -> Iterator[SandboxEhr]:
+    """A sandbox EHR of this test's own, on a free port, knowing the app's client ID and redirect URIs. Its own
+    FHIR base URL, because a base URL belongs to the first organisation that approves it."""
+    ehr = SandboxEhr(connector_url=app_host.url)
+    ehr.register_client(CLIENT_ID, f"{app_host.url}/api/portal/approval/callback")
+    ehr.register_client(CLIENT_ID, f"{app_host.url}/api/launch/callback")
+    with ServerThread(ehr.application()) as server:
+        ehr.url = server.url
+        yield ehr
+
+
 @pytest.fixture(scope="session")
-def app(azurite: Azurite, identity: LocalIssuer, sandbox: SandboxEhr, graph: GraphStub) -> Iterator[AppHost]:
-    """The real function_app, indexed once, served by the dev host on a free port, trusting the local issuer;
-    the sandbox EHR knows its client ID and approval redirect URI."""
+def app(azurite: Azurite, identity: LocalIssuer, graph: GraphStub) -> Iterator[AppHost]:
+    """The real function_app, indexed once, served by the dev host on a free port, trusting the local issuer."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"
-    sandbox.register_client(CLIENT_ID, f"{public}/api/portal/approval/callback")
-    sandbox.register_client(CLIENT_ID, f"{public}/api/launch/callback")
-    sandbox.connector_url = public
     with pytest.MonkeyPatch.context() as patch:
         values = base_environment(azurite, "t" + secrets.token_hex(5), public)
         values["LOCAL_ISSUER_URL"] = identity.url

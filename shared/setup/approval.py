@@ -16,6 +16,7 @@ from shared.setup.audit import AuditLog
 from shared.setup.endpoints import EndpointService
 from shared.setup.models import EndpointStatus, FhirEndpoint, SignInStart
 from shared.setup.tables import FhirEndpointRepository
+from shared.setup.url_owners import UrlOwners
 from shared.smart.client import AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge
@@ -50,6 +51,7 @@ class ApprovalService:
     audit: AuditLog
     clock: Clock
     redirect_uri: str
+    owners: UrlOwners
 
     def _as_approver(self, principal: Principal, endpoint: FhirEndpoint) -> None:
         principal.require(Role.APPROVER)
@@ -64,6 +66,7 @@ class ApprovalService:
                 f"The EHR sign-in is for endpoints pending approval; this one is {endpoint.status.value}."
                 + (" Submit it for approval first." if endpoint.status == EndpointStatus.DRAFT else "")
             )
+        self.owners.check_free(endpoint)
         configuration = self.discovery.discover(endpoint.base_url, endpoint.client_id)
         launch = self.states.begin(
             "approval",
@@ -145,6 +148,8 @@ class ApprovalService:
             raise Conflict("Sign in to the EHR for this endpoint before approving it; that sign-in proves the URL.")
         if status == EndpointStatus.REJECTED and endpoint.status not in SIGN_IN_STATUSES:
             raise Conflict(f"Only endpoints pending approval can be rejected; this one is {endpoint.status.value}.")
+        if status == EndpointStatus.APPROVED:
+            self.owners.claim(endpoint)  # 409 when another organisation approved this URL first
         now = self.clock.now()
         endpoint = endpoint.model_copy(
             update={

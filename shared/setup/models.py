@@ -174,6 +174,15 @@ class EndpointUrl(BaseModel):
     endpoint_id: str
 
 
+class UrlOwner(BaseModel):
+    """The organisation whose approval a FHIR base URL belongs to: the first that approved it."""
+
+    base_url: str
+    tenant_id: str
+    endpoint_id: str
+    approved_at: datetime
+
+
 class RejectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

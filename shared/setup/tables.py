@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.setup.models import AuditEntry, EndpointUrl, FhirEndpoint, Organisation, SigningCertificate
+from shared.setup.models import AuditEntry, EndpointUrl, FhirEndpoint, Organisation, SigningCertificate, UrlOwner
 from shared.storage.repository import TableRepository
 
 
@@ -28,3 +28,7 @@ class SigningCertificateRepository(
     TableRepository[SigningCertificate], table="certificates", keys=("{tenant_id}", "{environment}")
 ):
     """The HL7 signing certificate of each environment."""
+
+
+class UrlOwnerRepository(TableRepository[UrlOwner], table="urlowners", keys=("{base_url}", "owner")):
+    """One row per approved base URL: created only when free, so two approvals cannot both win."""

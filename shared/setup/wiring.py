@@ -18,7 +18,9 @@ from shared.setup.tables import (
     FhirEndpointRepository,
     OrganisationRepository,
     SigningCertificateRepository,
+    UrlOwnerRepository,
 )
+from shared.setup.url_owners import UrlOwners
 
 
 @dataclass(eq=False)
@@ -62,6 +64,15 @@ class SetupServices:
             audit=self.audit,
             clock=self.platform.clock,
             redirect_uri=f"{self.platform.public_base}/api/portal/approval/callback",
+            owners=self.url_owners,
+        )
+
+    @cached_property
+    def url_owners(self) -> UrlOwners:
+        return UrlOwners(
+            owners=self.platform.tables.control(UrlOwnerRepository),
+            endpoints=self.platform.tables.control(FhirEndpointRepository),
+            clock=self.platform.clock,
         )
 
     @cached_property

@@ -21,6 +21,7 @@ from shared.hl7.siu import AppointmentStatus
 from shared.setup.endpoints import normalise_base_url
 from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation
 from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository, OrganisationRepository
+from shared.setup.url_owners import UrlOwners
 from shared.smart.client import AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge
@@ -90,6 +91,7 @@ class LaunchService:
     service_organizer: str
     writes_back: Callable[[str, str], bool]
     """Whether an organisation's endpoint writes back to its EHR (asked of the writeback feature)."""
+    owners: UrlOwners
 
     def __post_init__(self) -> None:
         self._redirect_uri = f"{self.public_base.rstrip('/')}/api/launch/callback"
@@ -104,16 +106,18 @@ class LaunchService:
             base_url = normalise_base_url(iss, allow_http=self.allow_http)
         except InvalidInput:
             raise not_connected from None
-        endpoints = self.tables.control(FhirEndpointRepository)
-        approved = [
-            endpoint
-            for owner in self.tables.control(EndpointUrlRepository).iterate(base_url)
-            if (endpoint := endpoints.find(owner.tenant_id, owner.endpoint_id)) is not None
-            and endpoint.status == EndpointStatus.APPROVED
-        ]
-        if len(approved) != 1:  # none, or approved by two organisations: we cannot tell whose visit it is
-            raise not_connected
-        endpoint = approved[0]
+        endpoint = self.owners.owner(base_url)
+        if endpoint is None:  # approved before URLs had owners: the first organisation that approved it
+            endpoints = self.tables.control(FhirEndpointRepository)
+            approved = [
+                endpoint
+                for owner in self.tables.control(EndpointUrlRepository).iterate(base_url)
+                if (endpoint := endpoints.find(owner.tenant_id, owner.endpoint_id)) is not None
+                and endpoint.status == EndpointStatus.APPROVED
+            ]
+            if not approved:
+                raise not_connected
+            endpoint = min(approved, key=lambda e: (e.decided_at or e.updated_at, e.tenant_id))
         organisation = self.tables.control(OrganisationRepository).find(endpoint.tenant_id, "organisation")
         if organisation is None:
             raise not_connected

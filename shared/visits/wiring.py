@@ -85,4 +85,5 @@ class VisitServices:
             allow_http=platform.allow_http,
             service_organizer=settings.meeting_organizer_id or "local-organizer",
             writes_back=self.writes_back,
+            owners=self.setup.url_owners,
         )
