@@ -54,10 +54,12 @@ def main() -> None:
     graph_server = ServerThread(graph.application()).start()
     graph.url = graph_server.url
     harness = Harness({"MEETING_PROVIDER": "graph", "GRAPH_BASE_URL": f"{graph.url}/v1.0"})
+    from shared.core.outbound import Outbound
     from shared.visits.providers.graph import GraphMeetingProvider
 
     if args.meetings == "graph":
-        harness.runtime.use(meetings=GraphMeetingProvider(Token(), base_url=f"{graph.url}/v1.0"))  # no Entra emulator
+        stub = GraphMeetingProvider(Token(), base_url=f"{graph.url}/v1.0", outbound=Outbound(10, allow_private=True))
+        harness.runtime.use(meetings=stub)  # no Entra emulator; the Graph stub is on loopback
     else:
         from shared.visits.providers.local import LocalMeetingProvider
 

@@ -72,7 +72,7 @@ class Platform:
 
     @cached_property
     def outbound(self) -> Outbound:
-        return Outbound(self.settings.ehr.http_timeout_seconds)
+        return Outbound(self.settings.ehr.http_timeout_seconds, allow_private=self.allow_http)
 
     @property
     def _smart_cache(self) -> timedelta:

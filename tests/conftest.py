@@ -17,6 +17,7 @@ from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host.azurite import Azurite, free_port
 from dev.host.host import DevHost, HostConfig, HostKeys
 from dev.host.serving import ServerThread
+from shared.core.outbound import Outbound
 from shared.core.settings import Settings, get_settings, load_settings
 from shared.runtime import Runtime, get_runtime
 from shared.visits.providers.graph import GraphMeetingProvider
@@ -70,7 +71,11 @@ class GraphMeetings:
 def graph_provider(graph: GraphStub) -> GraphMeetings:
     sleeps: list[float] = []
     provider = GraphMeetingProvider(
-        StaticCredential(graph.token), base_url=f"{graph.url}/v1.0", sleep=sleeps.append, attempts=3
+        StaticCredential(graph.token),
+        base_url=f"{graph.url}/v1.0",
+        sleep=sleeps.append,
+        attempts=3,
+        outbound=Outbound(10, allow_private=True),  # the stub is on loopback, as in a local run
     )
     return GraphMeetings(graph, provider, sleeps)
 

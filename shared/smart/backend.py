@@ -187,7 +187,6 @@ class BackendServices:
             self._tokens.pop((tenant_id, token_url, client_id, scope), None)
 
     def _request(self, tenant_id: str, token_url: str, client_id: str, scope: str) -> _Token:
-        import httpx
 
         form = {
             "grant_type": "client_credentials",
@@ -196,10 +195,7 @@ class BackendServices:
         }
         if scope:  # Epic's web services need none
             form["scope"] = scope
-        try:
-            response = self._outbound.client.post(token_url, data=form, headers={"Accept": "application/json"})
-        except httpx.HTTPError as exc:
-            raise UpstreamError(f"{token_url} could not be reached ({type(exc).__name__}).") from None
+        response = self._outbound.request("POST", token_url, data=form, headers={"Accept": "application/json"})
         try:
             body: Any = response.json()
         except ValueError:

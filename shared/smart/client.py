@@ -66,7 +66,6 @@ class SmartClient:
     def exchange_code(
         self, configuration: SmartConfiguration, *, client_id: str, code: str, redirect_uri: str, verifier: str
     ) -> TokenResponse:
-        import httpx
 
         form = {
             "grant_type": "authorization_code",
@@ -76,11 +75,11 @@ class SmartClient:
             "client_id": client_id,
         }
         try:
-            response = self._outbound.client.post(
-                configuration.token_endpoint, data=form, headers={"Accept": "application/json"}
+            response = self._outbound.request(
+                "POST", configuration.token_endpoint, data=form, headers={"Accept": "application/json"}
             )
-        except httpx.HTTPError as exc:
-            raise UpstreamError(f"The EHR's token endpoint could not be reached ({type(exc).__name__}).") from None
+        except UpstreamError:
+            raise UpstreamError("The EHR's token endpoint could not be reached.") from None
         try:
             body = response.json()
         except ValueError:

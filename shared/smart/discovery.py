@@ -3,6 +3,7 @@ at `{base}/metadata` with its oauth-uris security extension. Results are cached 
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -13,6 +14,7 @@ from shared.core.clock import Clock
 from shared.core.errors import InvalidInput, UpstreamError
 from shared.core.outbound import Outbound
 
+log = logging.getLogger(__name__)
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 
@@ -99,7 +101,7 @@ class SmartDiscovery:
             cached = self._cache.get(base_url)
         if cached and not fresh and now - cached[1] < self._ttl:
             return cached[0]
-        attempts: list[str] = []
+        attempts: list[str] = []  # for the log only: an answer's details would make this a port scanner
         for suffix, parse, headers in (
             ("/.well-known/smart-configuration", _from_well_known, {}),
             ("/metadata", _from_metadata, {"Epic-Client-ID": client_id} if client_id else {}),
@@ -117,10 +119,20 @@ class SmartDiscovery:
             if configuration is None:
                 attempts.append(f"{url} answered, but {reason}")
                 continue
+            try:
+                for endpoint in (configuration.authorization_endpoint, configuration.token_endpoint):
+                    self._outbound.check(endpoint)
+                if configuration.jwks_uri:
+                    self._outbound.check(configuration.jwks_uri)
+            except UpstreamError:
+                attempts.append(f"{url} names an endpoint the connector may not call")
+                continue
             with self._lock:
                 self._cache[base_url] = (configuration, now)
             return configuration
+        log.info("SMART discovery failed for %s: %s", base_url, "; ".join(attempts))
         raise DiscoveryFailed(
-            "This FHIR base URL has no usable SMART configuration. " + "; ".join(attempts) + ".",
-            {"base_url": "no SMART discovery found"},
+            "This FHIR base URL is not a SMART endpoint: neither its .well-known/smart-configuration nor its "
+            "metadata gave a usable SMART configuration (https, PKCE S256, authorize and token endpoints).",
+            {"base_url": "not a SMART endpoint"},
         )

@@ -192,9 +192,8 @@ def test_base_url_without_discovery_is_a_clear_400(tenant: Tenant, sandbox: Sand
     body = problem(
         tenant.call("POST", "portal/endpoints", json=endpoint_body(sandbox, base_url=f"{sandbox.url}/nothing")), 400
     )
-    assert f"{sandbox.url}/nothing/.well-known/smart-configuration answered HTTP 404" in body["detail"]
-    assert f"{sandbox.url}/nothing/metadata answered HTTP 404" in body["detail"]
-    assert body["errors"] == [{"field": "base_url", "message": "no SMART discovery found"}]
+    assert "not a SMART endpoint" in body["detail"] and "404" not in body["detail"]  # no port-scan oracle
+    assert body["errors"] == [{"field": "base_url", "message": "not a SMART endpoint"}]
     assert tenant.call("GET", "portal/endpoints").json() == {"items": []}
 
 
@@ -288,3 +287,12 @@ def test_every_portal_route_is_in_the_openapi_document(http: httpx.Client) -> No
     assert {"FhirEndpointCreate", "FhirEndpointPublic", "ProblemDetails", "IntegrationRecords"} <= set(schemas)
     create = document["paths"]["/api/portal/endpoints"]["post"]
     assert set(create["responses"]) >= {"201", "400", "401", "403", "409", "413", "415"}
+
+
+def test_a_base_url_at_the_cloud_metadata_address_is_refused_without_a_request(
+    tenant: Tenant, sandbox: SandboxEhr
+) -> None:
+    """Even in a local run, where the sandbox EHR is on loopback: link-local and metadata are never called."""
+    body = endpoint_body(sandbox, base_url="http://169.254.169.254/metadata/fhir")
+    answer = problem(tenant.call("POST", "portal/endpoints", json=body), 400)
+    assert answer["errors"] == [{"field": "base_url", "message": "not a SMART endpoint"}]

@@ -46,7 +46,7 @@ def authenticator(
         audience=AUDIENCE,
         entra_authority=entra.url,
         environment=environment,
-        jwks=JwksCache(Outbound(5), clock, timedelta(hours=1)),
+        jwks=JwksCache(Outbound(5, allow_private=True), clock, timedelta(hours=1)),  # the Entra stub: loopback
         clock=clock,
         local_issuer=local_issuer,
         allowed_tenants=allowed_tenants,

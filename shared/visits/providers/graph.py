@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-from shared.core.errors import NotFound
-from shared.core.outbound import Outbound
+from shared.core.errors import NotFound, UpstreamError
+from shared.core.outbound import DestinationRefused, Outbound
 from shared.core.retry import MAX_RETRY_AFTER, retry_delay
 from shared.visits.providers import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
 
@@ -205,18 +205,17 @@ class GraphMeetingProvider:
         return datetime.fromisoformat(answer["expirationDateTime"])
 
     def _subscription_call(self, method: str, path: str, body: dict[str, Any], what: str) -> dict[str, Any]:
-        import httpx
 
         def attempt(number: int) -> dict[str, Any]:
             token = self._credential.get_token(GRAPH_SCOPE).token
             try:
-                response = self._outbound.client.request(
+                response = self._outbound.request(
                     method, self._beta + path, json=body, headers={"Authorization": f"Bearer {token}"}
                 )
-            except httpx.HTTPError as error:
-                raise _Transient(
-                    retry_delay(number, None, first=2.0, cap=MAX_RETRY_AFTER), type(error).__name__
-                ) from None
+            except DestinationRefused:
+                raise
+            except UpstreamError as error:
+                raise _Transient(retry_delay(number, None, first=2.0, cap=MAX_RETRY_AFTER), error.detail) from None
             status = response.status_code
             if status in (200, 201):
                 answer: dict[str, Any] = response.json()

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.core.errors import DomainError, Unauthenticated
-from shared.core.outbound import Outbound
+from shared.core.errors import DomainError, Unauthenticated, UpstreamError
+from shared.core.outbound import DestinationRefused, Outbound
 from shared.core.retry import retry_delay
 from shared.setup.models import EndpointStatus, FhirEndpoint
 from shared.smart.backend import BackendServices
@@ -81,7 +81,6 @@ class EhrClient:
 
         Raises WritebackError: retryable after the last 429/5xx/network failure, not retryable for the rest.
         """
-        import httpx
 
         check_target(visit.endpoint, url)
         tenant_id = visit.endpoint.tenant_id
@@ -106,9 +105,11 @@ class EhrClient:
                     **(headers or {}),
                 }
                 try:
-                    response = self._outbound.client.request(method, url, json=json, headers=sent)
-                except httpx.HTTPError as exc:
-                    reason, retry_after = f"the EHR could not be reached ({type(exc).__name__})", None
+                    response = self._outbound.request(method, url, json=json, headers=sent)
+                except DestinationRefused as refused:
+                    raise WritebackError(f"{what}: {refused.detail}", retryable=False) from None
+                except UpstreamError as failure:
+                    reason, retry_after = f"the EHR could not be reached ({failure.detail})", None
                 else:
                     status = response.status_code
                     if status == 401 and not renewed:  # the token was revoked or expired early: one new token
