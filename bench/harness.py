@@ -82,7 +82,8 @@ class Harness:
         endpoint = str(self.portal("POST", "endpoints", json=body)["id"])
         self.portal("POST", f"endpoints/{endpoint}/submit")
         start = self.portal("POST", f"endpoints/{endpoint}/sign-in", as_approver=True)
-        self.http.get(httpx.get(start["authorize_url"]).headers["Location"])
+        begin = self.http.get(start["authorize_url"])  # binds the sign-in to this client's cookie jar
+        self.http.get(httpx.get(begin.headers["Location"]).headers["Location"])
         assert self.portal("POST", f"endpoints/{endpoint}/approve", as_approver=True)["status"] == "approved"
         self.endpoint = endpoint
         return endpoint

@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     if current["status"] != "approved":
         print(f"3. {APPROVER} signs in to the EHR (SMART standalone launch with PKCE)")
         start = expect(step.call("POST", f"endpoints/{endpoint_id}/sign-in", *approver), 200)
-        at_ehr = httpx.get(start["authorize_url"], follow_redirects=False, timeout=10)
+        begin = step.http.get(start["authorize_url"], follow_redirects=False)  # binds the sign-in to this client
+        at_ehr = httpx.get(begin.headers["Location"], follow_redirects=False, timeout=10)
         back = step.http.get(at_ehr.headers["Location"], follow_redirects=False)
         print(f"   back from the EHR, the connector answered {back.status_code} -> {back.headers.get('Location')}")
         validated = expect(step.call("GET", f"endpoints/{endpoint_id}", *approver), 200)

@@ -106,8 +106,38 @@ def html_page(title: str, message: str, status: int = 200) -> func.HttpResponse:
     return func.HttpResponse(page, status_code=status, mimetype="text/html", charset="utf-8", headers=_NO_STORE)
 
 
-def redirect(location: str) -> func.HttpResponse:
-    return func.HttpResponse(status_code=302, headers={"Location": location, **_NO_STORE})
+def redirect(location: str, cookie: str | None = None) -> func.HttpResponse:
+    headers = {"Location": location, **_NO_STORE}
+    if cookie:
+        headers["Set-Cookie"] = cookie
+    return func.HttpResponse(status_code=302, headers=headers)
+
+
+def state_cookie(state: str, secret: str, path: str, *, secure: bool) -> str:
+    """The Set-Cookie value binding an OAuth state to this browser: short-lived, HttpOnly, SameSite=Lax (sent on
+    the EHR's top-level redirect back, not on cross-site requests)."""
+    from shared.smart.states import LIFETIME, binding_cookie
+
+    flags = "; Secure" if secure else ""
+    seconds = int(LIFETIME.total_seconds())
+    return f"{binding_cookie(state)}={secret}; Path={path}; Max-Age={seconds}; HttpOnly; SameSite=Lax{flags}"
+
+
+def browser_secret(req: func.HttpRequest, state: str | None) -> str | None:
+    """The secret this browser holds for `state`, from its cookie."""
+    from http.cookies import CookieError, SimpleCookie
+
+    from shared.smart.states import binding_cookie
+
+    if not state:
+        return None
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(req.headers.get("cookie") or "")
+    except CookieError:
+        return None
+    name = binding_cookie(state)
+    return cookies[name].value if name in cookies else None
 
 
 MAX_BODY_BYTES = 1024 * 1024

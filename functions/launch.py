@@ -10,7 +10,7 @@ from pathlib import Path
 
 import azure.functions as func
 
-from functions._http import html_page, redirect
+from functions._http import browser_secret, html_page, redirect, state_cookie
 from shared.core.errors import DomainError
 from shared.runtime import get_runtime
 from shared.visits.join_links import JoinLinkRefused
@@ -37,9 +37,10 @@ def _failure(error: Exception, title: str = "The virtual visit could not start")
     return html_page(title, "Something went wrong on our side; try again in a minute.", status=500)
 
 
-def _authorize(target: AuthorizeRedirect) -> func.HttpResponse:
+def _authorize(target: AuthorizeRedirect, secure: bool) -> func.HttpResponse:
+    cookie = state_cookie(target.state, target.browser, "/api/launch/", secure=secure)
     if target.form is None:
-        return redirect(target.url)
+        return redirect(target.url, cookie)
     # The EHR's launch value can make the URL too long for a redirect: the browser posts the form instead.
     fields = "".join(
         f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>" for k, v in target.form.items()
@@ -50,18 +51,20 @@ def _authorize(target: AuthorizeRedirect) -> func.HttpResponse:
         f"<form method='post' action='{html.escape(target.url)}'>{fields}"
         "<noscript><button type='submit'>Continue to your visit</button></noscript></form></body></html>"
     )
-    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", "Set-Cookie": cookie}
+    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=headers)
 
 
 def _start(req: func.HttpRequest, kind: LaunchKind) -> func.HttpResponse:
     record = {name: req.params.get(param, "") for param, name in RECORD_PARAMETERS.items()}
+    runtime = get_runtime()
     try:
-        target = get_runtime().visits.launch.start(
+        target = runtime.visits.launch.start(
             kind, iss=req.params.get("iss"), launch=req.params.get("launch"), record=record
         )
     except Exception as error:
         return _failure(error)
-    return _authorize(target)
+    return _authorize(target, secure=runtime.settings.environment != "local")
 
 
 @bp.route(route="launch/provider", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -78,8 +81,9 @@ def launch_patient(req: func.HttpRequest) -> func.HttpResponse:
 def launch_callback(req: func.HttpRequest) -> func.HttpResponse:
     runtime = get_runtime()
     try:
+        state = req.params.get("state")
         result = runtime.visits.launch.complete(
-            state=req.params.get("state"), code=req.params.get("code"), error=req.params.get("error")
+            state=state, code=req.params.get("code"), error=req.params.get("error"), browser=browser_secret(req, state)
         )
     except Exception as error:
         return _failure(error)

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import azure.functions as func
 
-from functions._http import html_page, redirect
+from functions._http import browser_secret, html_page, redirect, state_cookie
 from functions.portal.registry import Call, api
 from shared.core.errors import DomainError
 from shared.setup.models import FhirEndpoint, FhirEndpointPublic, RejectRequest, SignInStart
@@ -47,6 +47,30 @@ def start_sign_in(call: Call[None]) -> SignInStart:
 
 @api.route(
     "GET",
+    "portal/approval/begin",
+    summary="Where the approver's browser starts the EHR sign-in (the `authorize_url` of the sign-in)",
+    description="Followed by the browser, not called by the portal. Binds the sign-in to this browser with a "
+    "short-lived cookie, then redirects to the EHR; the callback accepts the sign-in only from this browser.",
+    tag="approval",
+    auth="none",
+    status=302,
+    response_kind="redirect",
+    query=(("state", "The single-use state of the sign-in."),),
+)
+def approval_begin(call: Call[None]) -> func.HttpResponse:
+    runtime = call.runtime
+    secret = runtime.platform.launch_states.new_browser_secret()
+    state = call.query("state")
+    try:
+        authorize = runtime.setup.approval.begin(state, secret)
+    except DomainError as failure:
+        return html_page("The EHR sign-in could not start", failure.detail, status=400)
+    secure = runtime.settings.environment != "local"
+    return redirect(authorize, state_cookie(state or "", secret, "/api/portal/approval/", secure=secure))
+
+
+@api.route(
+    "GET",
     "portal/approval/callback",
     summary="Where the EHR returns the approver after sign-in",
     description="Followed by the browser, not called by the portal. Redirects to the portal on success; "
@@ -64,11 +88,13 @@ def start_sign_in(call: Call[None]) -> SignInStart:
 )
 def approval_callback(call: Call[None]) -> func.HttpResponse:
     try:
+        state = call.query("state")
         result = call.runtime.setup.approval.complete_sign_in(
-            state=call.query("state"),
+            state=state,
             code=call.query("code"),
             error=call.query("error"),
             error_description=call.query("error_description"),
+            browser=browser_secret(call.req, state),
         )
     except DomainError as failure:
         return html_page("The EHR sign-in did not complete", failure.detail, status=400)

@@ -21,6 +21,7 @@ SiuEvent = Literal["S12", "S13", "S14", "S15", "S17", "S26"]
 EVENTS: frozenset[str] = frozenset(get_args(SiuEvent))
 PhoneProblem = Literal["missing", "invalid"]
 
+YEARS = range(1900, 2201)  # plausible scheduling times; anything else is not a time (and cannot overflow)
 _TIMESTAMP = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?(?:([+-])(\d{2})(\d{2}))?$")
 
 
@@ -100,6 +101,8 @@ def parse_timestamp(value: str, zone: ZoneInfo) -> datetime | None:
     if not match:
         return None
     year, month, day, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
+    if int(year) not in YEARS:
+        return None
     try:
         naive = datetime(
             int(year),
@@ -115,9 +118,9 @@ def parse_timestamp(value: str, zone: ZoneInfo) -> datetime | None:
             aware = naive.replace(tzinfo=timezone(offset if sign == "+" else -offset))
         else:
             aware = naive.replace(tzinfo=zone)
-    except ValueError:
+        return aware.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return aware.astimezone(UTC)
 
 
 def _minutes(amount: str, units: str) -> float | None:
@@ -159,6 +162,17 @@ def mobile_number(pid: _Segment, region: str) -> tuple[str | None, PhoneProblem 
     return None, "invalid"
 
 
+def _quiet() -> None:
+    """python-hl7 logs the raw text of what it cannot parse (an unknown escape, a stray segment): message content,
+    phone digits included. Its loggers are named after its files; silence them."""
+    from hl7 import containers, util
+
+    for module in (util, containers):
+        logger = getattr(module, "logger", None)
+        if logger is not None and not logger.disabled:
+            logger.disabled = True
+
+
 def parse_siu(text: str, zone: ZoneInfo, phone_region: str = "US") -> AppointmentEvent:
     """The event of an unframed SIU message (see framing.unframe), or Hl7Rejected saying what is wrong."""
     msh_raw = text.split("\r", 1)[0]
@@ -170,6 +184,7 @@ def parse_siu(text: str, zone: ZoneInfo, phone_region: str = "US") -> Appointmen
         raise Hl7Rejected("MSH-1 and MSH-2 do not declare usable separators.")
     import hl7
 
+    _quiet()
     try:
         message = hl7.parse(text)
     except Exception:  # noqa: BLE001 - python-hl7 raises several types on malformed input; all mean "reject"

@@ -45,6 +45,8 @@ class SmsEvents:
         """The validation answer for a handshake, else None once every event is applied."""
         if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
             raise InvalidInput("Expected an array of Event Grid events.")
+        if not all(isinstance(e.get("data"), dict | None) for e in events):
+            raise InvalidInput("Each Event Grid event's data must be an object.")
         for event in events:
             kind = event.get("eventType")
             data = event.get("data") or {}

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 
 MAX_QUEUED_BYTES = 48 * 1024  # a queue message holds 64 KB once Base64-encoded
+MAX_CLOCK_SKEW = timedelta(minutes=5)  # a later MSH-7 would order after every real message and freeze the visit
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,12 @@ class Hl7Ingest:
                 raise Hl7Rejected("The message is too large for a scheduling message (48 KB at most).")
             event = parse_siu(text, ZoneInfo(endpoint.time_zone))
             control_id = event.message_id
-            if event.message_time is not None and now - event.message_time > self.max_age:
+            if event.message_time is None:
+                raise Hl7Rejected("MSH-7 (message time) is missing or not a valid time; it was not processed.")
+            if now - event.message_time > self.max_age:
                 raise Hl7Rejected("The message is older than the accepted window (MSH-7); it was not processed.")
+            if event.message_time - now > MAX_CLOCK_SKEW:
+                raise Hl7Rejected("MSH-7 (message time) is in the future; check the sender's clock.")
         except Hl7Rejected as rejected:
             log.warning("HL7 message for endpoint %s rejected: %s", endpoint_id, rejected.detail)
             return Acknowledgement("AR", build_ack(code="AR", original=control_id, now=now, text=rejected.detail))

@@ -8,6 +8,7 @@ pending_approval --EHR sign-in--> validated --approve--> approved
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
@@ -67,7 +68,7 @@ class ApprovalService:
                 + (" Submit it for approval first." if endpoint.status == EndpointStatus.DRAFT else "")
             )
         self.owners.check_free(endpoint)
-        configuration = self.discovery.discover(endpoint.base_url, endpoint.client_id)
+        self.discovery.discover(endpoint.base_url, endpoint.client_id)  # fails now, not in the approver's browser
         launch = self.states.begin(
             "approval",
             tenant_id=principal.tenant_id,
@@ -75,6 +76,22 @@ class ApprovalService:
             redirect_uri=self.redirect_uri,
             user_id=principal.user_id,
         )
+        # The browser opens our begin URL first, which binds the state to it and forwards it to the EHR.
+        begin = self.redirect_uri.removesuffix("/callback") + "/begin?" + urlencode({"state": launch.state})
+        return SignInStart(authorize_url=begin, expires_at=launch.expires_at)
+
+    def begin(self, state: str | None, browser: str) -> str:
+        """The EHR's authorize URL for an approver's sign-in, once the state is bound to this browser."""
+        try:
+            launch = self.states.bind(state or "", browser)
+        except StateRejected as rejected:
+            again = "start the EHR sign-in again from the portal."
+            if rejected.reason == "expired":
+                raise SignInFailed(f"This sign-in took longer than 10 minutes; {again}") from None
+            raise SignInFailed(f"This sign-in was already opened, or is unknown; {again}") from None
+        endpoint = self.endpoint_rows.find(launch.tenant_id, launch.endpoint_id)
+        if endpoint is None or endpoint.status not in SIGN_IN_STATUSES:
+            raise SignInFailed("The endpoint changed; open it in the portal and start the EHR sign-in again.")
         request = AuthorizeRequest(
             client_id=endpoint.client_id,
             redirect_uri=self.redirect_uri,
@@ -84,19 +101,27 @@ class ApprovalService:
             code_challenge=challenge(launch.verifier),
             nonce=launch.nonce,
         )
-        return SignInStart(authorize_url=request.url(configuration), expires_at=launch.expires_at)
+        return request.url(self.discovery.discover(endpoint.base_url, endpoint.client_id))
 
     def complete_sign_in(
-        self, *, state: str | None, code: str | None, error: str | None, error_description: str | None
+        self,
+        *,
+        state: str | None,
+        code: str | None,
+        error: str | None,
+        error_description: str | None,
+        browser: str | None,
     ) -> SignInResult:
         if not state:
             raise SignInFailed("The EHR sent no sign-in state back; start the EHR sign-in again from the portal.")
         try:
-            launch = self.states.consume(state, {"approval"})
+            launch = self.states.consume(state, {"approval"}, browser)
         except StateRejected as rejected:
             again = "start the EHR sign-in again from the portal."
             if rejected.reason == "expired":
                 raise SignInFailed(f"This sign-in took longer than 10 minutes; {again}") from None
+            if rejected.reason == "browser":
+                raise SignInFailed(f"This sign-in was started in another browser; {again}") from None
             raise SignInFailed(f"This sign-in was already used or is unknown; {again}") from None
         if error:
             reason = f"{error}: {error_description}" if error_description else error

@@ -38,6 +38,15 @@ def _absolute(value: Any) -> str | None:
     return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
 
 
+def _strings(value: Any) -> list[str]:
+    return [str(item) for item in value if isinstance(item, str | int)] if isinstance(value, list) else []
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of a list (a server's malformed document has other things where objects belong)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def _from_well_known(body: Any) -> tuple[SmartConfiguration | None, str]:
     if not isinstance(body, dict):
         return None, "not a JSON object"
@@ -46,7 +55,7 @@ def _from_well_known(body: Any) -> tuple[SmartConfiguration | None, str]:
     missing = [name for name, value in (("authorization_endpoint", authorize), ("token_endpoint", token)) if not value]
     if missing:
         return None, f"missing {', '.join(missing)}"
-    methods = [str(m) for m in body.get("code_challenge_methods_supported") or []]
+    methods = _strings(body.get("code_challenge_methods_supported"))
     if "S256" not in methods or "plain" in methods:
         return None, "code_challenge_methods_supported must list S256 and not plain"
     return (
@@ -56,10 +65,10 @@ def _from_well_known(body: Any) -> tuple[SmartConfiguration | None, str]:
             token_endpoint=str(token),
             issuer=_absolute(body.get("issuer")),
             jwks_uri=_absolute(body.get("jwks_uri")),
-            capabilities=[str(c) for c in body.get("capabilities") or []],
+            capabilities=_strings(body.get("capabilities")),
             code_challenge_methods_supported=methods,
-            grant_types_supported=[str(g) for g in body.get("grant_types_supported") or []],
-            scopes_supported=[str(s) for s in body.get("scopes_supported") or []],
+            grant_types_supported=_strings(body.get("grant_types_supported")),
+            scopes_supported=_strings(body.get("scopes_supported")),
         ),
         "ok",
     )
@@ -68,12 +77,12 @@ def _from_well_known(body: Any) -> tuple[SmartConfiguration | None, str]:
 def _from_metadata(body: Any) -> tuple[SmartConfiguration | None, str]:
     if not isinstance(body, dict) or body.get("resourceType") != "CapabilityStatement":
         return None, "not a CapabilityStatement"
-    for rest in body.get("rest") or []:
-        security = rest.get("security") or {} if isinstance(rest, dict) else {}
-        for extension in security.get("extension") or []:
+    for rest in _objects(body.get("rest")):
+        security = rest.get("security")
+        for extension in _objects(security.get("extension") if isinstance(security, dict) else None):
             if extension.get("url") != OAUTH_URIS:
                 continue
-            uris = {e.get("url"): _absolute(e.get("valueUri")) for e in extension.get("extension") or []}
+            uris = {e.get("url"): _absolute(e.get("valueUri")) for e in _objects(extension.get("extension"))}
             if uris.get("authorize") and uris.get("token"):
                 return (
                     SmartConfiguration(

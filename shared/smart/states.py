@@ -1,9 +1,16 @@
 """The server-side half of an OAuth round trip (PKCE verifier, state, nonce): kept until the EHR redirects back, used
-once, short-lived, and purged once expired. Approvals and launches both use it."""
+once, short-lived, and purged once expired. Approvals and launches both use it.
+
+A state is bound to the browser that started it: that browser holds a random secret in a short-lived, HttpOnly,
+SameSite=Lax cookie (`binding_cookie`), the state keeps only its hash, and the callback must present it. A
+callback URL carried to another browser (login CSRF, a forwarded link) is refused."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
+import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +40,7 @@ class LaunchState(BaseModel):
     # The launch URL's visit parameters (sessionId, conferenceId, departmentId): only cross-checked at the callback
     # against what the EHR vouches for (shared/visits/context.py), never trusted.
     record: dict[str, str] = {}
+    binding: str = ""  # sha256 of the starting browser's secret (its cookie); empty until a browser takes it
 
 
 class LaunchStateRepository(TableRepository[LaunchState], table="launchstates", keys=("{state:.2}", "{state}")):
@@ -43,10 +51,23 @@ def state_partition(state: str) -> str:
     return state[:2]
 
 
-class StateRejected(Exception):
-    """The state is unknown, already used, of another purpose, or expired."""
+_STATE = re.compile(r"^[A-Za-z0-9_-]{16,128}$")  # what new_state makes; anything else is not one of ours
+BINDING_COOKIE_PREFIX = "oauth_"
 
-    def __init__(self, reason: Literal["unknown", "expired"]) -> None:
+
+def binding_cookie(state: str) -> str:
+    """The name of the cookie holding a state's browser secret (one per state, so two tabs do not collide)."""
+    return BINDING_COOKIE_PREFIX + hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class StateRejected(Exception):
+    """The state is unknown, already used, of another purpose, expired, or started in another browser."""
+
+    def __init__(self, reason: Literal["unknown", "expired", "browser"]) -> None:
         super().__init__(reason)
         self.reason = reason
 
@@ -66,7 +87,9 @@ class LaunchStates:
         redirect_uri: str,
         user_id: str = "",
         record: dict[str, str] | None = None,
+        browser: str | None = None,
     ) -> LaunchState:
+        """A new state; `browser` is the starting browser's secret, when it is known now (a launch)."""
         launch = LaunchState(
             purpose=purpose,
             state=new_state(),
@@ -78,12 +101,40 @@ class LaunchStates:
             redirect_uri=redirect_uri,
             expires_at=self.clock.now() + self.lifetime,
             record=record or {},
+            binding=_digest(browser) if browser else "",
         )
         self.states.create(launch)
         return launch
 
-    def consume(self, state: str, purposes: Collection[Purpose]) -> LaunchState:
-        """Delete the state (conditionally on its ETag, so two racing callbacks cannot both win), then check it."""
+    @staticmethod
+    def new_browser_secret() -> str:
+        return secrets.token_urlsafe(32)
+
+    def bind(self, state: str, browser: str) -> LaunchState:
+        """Bind a state made without a browser (an approver's sign-in, started by the portal's API call) to the
+        browser that opens it first; any other browser is refused."""
+        if not _STATE.match(state or ""):
+            raise StateRejected("unknown")
+        try:
+            stored = self.states.get_versioned(state_partition(state), state)
+        except NotFound:
+            raise StateRejected("unknown") from None
+        if stored.item.expires_at <= self.clock.now():
+            raise StateRejected("expired")
+        if stored.item.binding:
+            raise StateRejected("browser")
+        bound = stored.item.model_copy(update={"binding": _digest(browser)})
+        try:
+            self.states.replace(bound, stored.etag)
+        except Conflict:
+            raise StateRejected("browser") from None
+        return bound
+
+    def consume(self, state: str, purposes: Collection[Purpose], browser: str | None) -> LaunchState:
+        """Delete the state (conditionally on its ETag, so two racing callbacks cannot both win), then check it
+        and the browser's secret."""
+        if not _STATE.match(state or ""):
+            raise StateRejected("unknown")
         try:
             stored = self.states.get_versioned(state_partition(state), state)
             self.states.delete(state_partition(state), state, etag=stored.etag)
@@ -93,6 +144,8 @@ class LaunchStates:
             raise StateRejected("unknown")
         if stored.item.expires_at <= self.clock.now():
             raise StateRejected("expired")
+        if not stored.item.binding or not browser or not secrets.compare_digest(_digest(browser), stored.item.binding):
+            raise StateRejected("browser")
         return stored.item
 
 

@@ -74,6 +74,8 @@ class AuthorizeRedirect:
 
     url: str
     form: dict[str, str] | None = None
+    state: str = ""
+    browser: str = ""  # the secret the starting browser keeps in a cookie, to present at the callback
 
 
 @dataclass(kw_only=True, eq=False)
@@ -132,8 +134,10 @@ class LaunchService:
             )
         organisation, endpoint = self._approved_endpoint(iss)
         configuration = self.discovery.discover(endpoint.base_url, endpoint.client_id)
+        browser = self.states.new_browser_secret()
         launch_state = self.states.begin(
             kind,
+            browser=browser,
             tenant_id=organisation.tenant_id,
             endpoint_id=endpoint.id,
             redirect_uri=self._redirect_uri,
@@ -151,22 +155,26 @@ class LaunchService:
         )
         url = request.url(configuration)
         if len(url) <= MAX_REDIRECT_URL:
-            return AuthorizeRedirect(url)
-        return AuthorizeRedirect(configuration.authorization_endpoint, form=request.parameters())
+            return AuthorizeRedirect(url, state=launch_state.state, browser=browser)
+        form = request.parameters()
+        return AuthorizeRedirect(configuration.authorization_endpoint, form, launch_state.state, browser)
 
-    def _consume(self, state: str | None) -> LaunchState:
+    def _consume(self, state: str | None, browser: str | None) -> LaunchState:
         again = "Close this window and select \u201cBegin virtual visit\u201d in the EHR again."
         if not state:
             raise LaunchRefused(f"The EHR's answer is missing its sign-in state. {again}")
         try:
-            return self.states.consume(state, {"provider", "patient"})
+            return self.states.consume(state, {"provider", "patient"}, browser)
         except StateRejected as rejected:
             if rejected.reason == "expired":
                 raise LaunchRefused(f"Starting the visit took too long. {again}") from None
+            if rejected.reason == "browser":
+                raise LaunchRefused(f"This visit was started in another browser. {again}") from None
             raise LaunchRefused(f"This visit link was already used or is not valid. {again}") from None
 
-    def complete(self, *, state: str | None, code: str | None, error: str | None) -> LaunchResult:
-        launch = self._consume(state)
+    def complete(self, *, state: str | None, code: str | None, error: str | None, browser: str | None) -> LaunchResult:
+        """`browser`: the secret of the browser's state cookie (a callback in another browser is refused)."""
+        launch = self._consume(state, browser)
         if error:
             detail = "You did not allow the visit to start" if error == "access_denied" else "The EHR refused"
             raise LaunchRefused(f"{detail} ({error[:60]}). Select \u201cBegin virtual visit\u201d again to retry.")

@@ -35,27 +35,31 @@ def test_state_expires_after_ten_minutes_and_is_single_use(settings: Settings, s
     )
     runtime.setup.endpoints.submit(admin, endpoint.id)
 
+    browser = "this browser's secret"
+
     def sign_in() -> dict[str, str]:
         start = runtime.setup.approval.start_sign_in(approver, endpoint.id)
-        location = httpx.get(start.authorize_url, follow_redirects=False, timeout=10).headers["Location"]
+        state = parse_qs(urlsplit(start.authorize_url).query)["state"][0]
+        authorize = runtime.setup.approval.begin(state, browser)  # the browser opened our begin URL
+        location = httpx.get(authorize, follow_redirects=False, timeout=10).headers["Location"]
         return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
     late = sign_in()
     clock.advance(minutes=10, seconds=1)
     with pytest.raises(SignInFailed, match="longer than 10 minutes"):
         runtime.setup.approval.complete_sign_in(
-            state=late["state"], code=late["code"], error=None, error_description=None
+            state=late["state"], code=late["code"], error=None, error_description=None, browser=browser
         )
     with pytest.raises(SignInFailed, match="already used"):
         runtime.setup.approval.complete_sign_in(
-            state=late["state"], code=late["code"], error=None, error_description=None
+            state=late["state"], code=late["code"], error=None, error_description=None, browser=browser
         )
 
     clock.set(datetime.now(UTC))
     on_time = sign_in()
     clock.advance(minutes=4)  # within the state's 10 minutes and the id_token's 5
     result = runtime.setup.approval.complete_sign_in(
-        state=on_time["state"], code=on_time["code"], error=None, error_description=None
+        state=on_time["state"], code=on_time["code"], error=None, error_description=None, browser=browser
     )
     assert result.ehr_user.endswith("Practitioner/E1001")
     assert runtime.setup.endpoints.get(admin, endpoint.id).status == EndpointStatus.VALIDATED

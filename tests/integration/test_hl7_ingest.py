@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -28,6 +28,12 @@ def fresh(name: str) -> bytes:
     return re.sub(
         rb"\|20250314093000-0500\|", b"|" + datetime.now(UTC).strftime("%Y%m%d%H%M%S+0000").encode() + b"|", body
     )
+
+
+def with_msh7(body: bytes, value: str) -> bytes:
+    fields = body.split(b"\r", 1)[0].split(b"|")
+    fields[6] = value.encode()
+    return b"|".join(fields) + b"\r" + body.split(b"\r", 1)[1]
 
 
 def queued(environment: dict[str, str], endpoint_id: str) -> list[dict[str, str]]:
@@ -98,6 +104,11 @@ def test_mllp_framed_and_newline_separated_messages_are_accepted(http: httpx.Cli
         ("truncated", "SIU"),
         ("garbage", "MSH"),
         ("stale", "older than"),
+        ("no MSH-7", "MSH-7 (message time) is missing"),
+        ("MSH-7 in year 1", "MSH-7 (message time) is missing"),
+        ("MSH-7 in year 9999", "MSH-7 (message time) is missing"),
+        ("MSH-7 ten minutes ahead", "in the future"),
+        ("start in year 1", "no start time"),
     ],
 )
 def test_rejected_messages_get_ar_and_are_not_queued(
@@ -122,6 +133,14 @@ def test_rejected_messages_get_ar_and_are_not_queued(
         signature = sign(KEY, body)
     elif case == "stale":
         body = (SAMPLES / "S14.hl7").read_bytes()
+        signature = sign(KEY, body)
+    elif case.startswith("MSH-7") or case == "no MSH-7":
+        ahead = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y%m%d%H%M%S+0000")
+        value = {"no MSH-7": "", "MSH-7 in year 1": "00010101", "MSH-7 in year 9999": "99991231235959-1200"}
+        body = with_msh7(body, value.get(case, ahead))
+        signature = sign(KEY, body)
+    elif case == "start in year 1":
+        body = re.sub(rb"\d{14}-0500", b"00010101", body)  # every time but MSH-7 (now, in UTC)
         signature = sign(KEY, body)
     answer = post(http, endpoint, body, signature)
     assert answer.status_code == 400

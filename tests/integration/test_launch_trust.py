@@ -99,3 +99,35 @@ def test_a_group_visit_meets_through_the_conference_id_the_ehr_returned(
     assert launch(http, ehr, GROUP_TWO, "patient")[0].headers["Location"].startswith(group)
     stored = meeting_of(tenant, endpoint, f"conference:{GROUP_ONE.conference_id}")
     assert stored is not None and stored.join_url == group
+
+
+def test_a_callback_carried_to_another_browser_is_refused(http: httpx.Client, ehr: SandboxEhr, endpoint: str) -> None:
+    """The launch's state is bound to the browser that started it (its short-lived, HttpOnly, Lax cookie)."""
+    start = http.get(ehr.launch_url(FOLLOW_UP, "provider"))
+    cookie = start.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Max-Age=600" in cookie
+    authorize = httpx.get(start.headers["Location"], follow_redirects=False, timeout=10)
+    elsewhere = httpx.Client(base_url=str(http.base_url), timeout=10)  # no cookie: another browser
+    stolen = elsewhere.get(authorize.headers["Location"])
+    assert stolen.status_code == 400 and "started in another browser" in page_text(stolen)
+    assert "Location" not in stolen.headers
+
+
+def test_an_approval_callback_carried_to_another_browser_is_refused(tenant: Tenant, sandbox: SandboxEhr) -> None:
+    from tests.support.portal import pending_endpoint
+
+    endpoint = pending_endpoint(tenant, sandbox)
+    start = tenant.as_approver("POST", f"portal/endpoints/{endpoint}/sign-in").json()
+    begin = tenant.http.get(start["authorize_url"])
+    authorize = httpx.get(begin.headers["Location"], follow_redirects=False, timeout=10)
+    elsewhere = httpx.get(authorize.headers["Location"], timeout=10)  # the callback URL, without the cookie
+    assert elsewhere.status_code == 400 and "started in another browser" in page_text(elsewhere)
+    assert tenant.call("GET", f"portal/endpoints/{endpoint}").json()["status"] == "pending_approval"
+
+
+@pytest.mark.parametrize("path", ["/api/launch/callback", "/api/portal/approval/callback"])
+def test_an_over_long_or_odd_state_is_a_friendly_400(http: httpx.Client, path: str) -> None:
+    for state in ("x" * 5000, "a/b?c", "é" * 40):
+        answer = http.get(path, params={"state": state, "code": "c"})
+        assert answer.status_code == 400 and "Traceback" not in answer.text
+        assert answer.headers["Content-Type"].startswith("text/html")

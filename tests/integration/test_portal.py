@@ -7,9 +7,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from aiohttp import web
 
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.host.serving import ServerThread
+from shared.smart.discovery import OAUTH_URIS
 from tests.conftest import AUDIENCE, CLIENT_ID
 from tests.support.portal import (
     ADMIN_ROLES,
@@ -39,12 +42,16 @@ def test_whole_approval_flow(tenant: Tenant, sandbox: SandboxEhr) -> None:
     problem(tenant.as_approver("POST", f"portal/endpoints/{endpoint_id}/approve"), 409)  # no EHR sign-in yet
 
     start = tenant.as_approver("POST", f"portal/endpoints/{endpoint_id}/sign-in").json()
-    query = parse_qs(urlsplit(start["authorize_url"]).query)
+    begin = tenant.http.get(start["authorize_url"])  # the approver's browser: bound to the sign-in by a cookie
+    assert begin.status_code == 302
+    assert "HttpOnly" in begin.headers["Set-Cookie"] and "SameSite=Lax" in begin.headers["Set-Cookie"]
+    query = parse_qs(urlsplit(begin.headers["Location"]).query)
     assert query["code_challenge_method"] == ["S256"]
     assert query["aud"] == [sandbox.fhir_base]
     assert query["scope"] == ["openid fhirUser"]
     assert len(query["state"][0]) >= 32 and query["nonce"]
-    authorize = httpx.get(start["authorize_url"], follow_redirects=False, timeout=10)
+    assert tenant.http.get(start["authorize_url"]).status_code == 400  # a second browser cannot take it over
+    authorize = httpx.get(begin.headers["Location"], follow_redirects=False, timeout=10)
     callback = tenant.http.get(authorize.headers["Location"])
     assert callback.status_code == 302
     assert callback.headers["Location"].endswith(f"/#/endpoints/{endpoint_id}?signin=ok")
@@ -181,6 +188,7 @@ def test_ehr_refusal_is_explained(tenant: Tenant, sandbox: SandboxEhr) -> None:
     endpoint_id = pending_endpoint(tenant, sandbox)
     start = tenant.as_approver("POST", f"portal/endpoints/{endpoint_id}/sign-in").json()
     state = parse_qs(urlsplit(start["authorize_url"]).query)["state"][0]
+    assert tenant.http.get(start["authorize_url"]).status_code == 302  # this browser began it
     page = tenant.http.get(
         "/api/portal/approval/callback", params={"state": state, "error": "access_denied", "error_description": "<b>"}
     )
@@ -295,4 +303,30 @@ def test_a_base_url_at_the_cloud_metadata_address_is_refused_without_a_request(
     """Even in a local run, where the sandbox EHR is on loopback: link-local and metadata are never called."""
     body = endpoint_body(sandbox, base_url="http://169.254.169.254/metadata/fhir")
     answer = problem(tenant.call("POST", "portal/endpoints", json=body), 400)
+    assert answer["errors"] == [{"field": "base_url", "message": "not a SMART endpoint"}]
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        [{"security": ["not", "an", "object"]}],
+        [{"security": {"extension": "not a list"}}],
+        [{"security": {"extension": [{"url": OAUTH_URIS, "extension": [1, "x"]}]}}],
+        "not a list",
+        [{"security": {"extension": [["nested"]]}}],
+    ],
+)
+def test_a_malformed_capability_statement_is_a_400(tenant: Tenant, rest: object) -> None:
+    async def metadata(request: web.Request) -> web.Response:
+        return web.json_response({"resourceType": "CapabilityStatement", "rest": rest})
+
+    async def nothing(request: web.Request) -> web.Response:
+        return web.json_response({"capabilities": 5, "code_challenge_methods_supported": "S256"})
+
+    app = web.Application()
+    app.router.add_get("/fhir/metadata", metadata)
+    app.router.add_get("/fhir/.well-known/smart-configuration", nothing)
+    with ServerThread(app) as odd:
+        body = {"base_url": f"{odd.url}/fhir", "client_id": "x", "approver": "a@x.org", "environment": "test"}
+        answer = problem(tenant.call("POST", "portal/endpoints", json=body), 400)
     assert answer["errors"] == [{"field": "base_url", "message": "not a SMART endpoint"}]

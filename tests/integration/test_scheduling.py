@@ -158,6 +158,9 @@ def test_event_grid_handshake_needs_the_function_key(app: AppHost) -> None:
     assert answer.status_code == 200
     assert answer.json() == {"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}
     assert events(app, {"not": "a list"}).status_code == 400
+    for data in ("a string", [1, 2], 7):  # an event whose data is not an object: 400, never 500
+        for kind in ("Microsoft.Communication.SMSDeliveryReportReceived", "Microsoft.Communication.SMSReceived"):
+            assert events(app, [{"id": "3", "eventType": kind, "data": data}]).status_code == 400
 
 
 def test_delivery_reports_and_stop_start(app: AppHost, clinic: Clinic) -> None:

@@ -80,7 +80,9 @@ def ehr_sign_in(tenant: Tenant, endpoint_id: str) -> tuple[httpx.Response, str]:
     """The approver's browser: start, follow the EHR's redirect, land on our callback. (callback answer, its URL)"""
     start = tenant.as_approver("POST", f"portal/endpoints/{endpoint_id}/sign-in")
     assert start.status_code == 200, start.text
-    authorize = httpx.get(start.json()["authorize_url"], follow_redirects=False, timeout=10)
+    begin = tenant.http.get(start.json()["authorize_url"])  # our begin URL: binds the sign-in to this browser
+    assert begin.status_code == 302, begin.text
+    authorize = httpx.get(begin.headers["Location"], follow_redirects=False, timeout=10)
     assert authorize.status_code == 302, authorize.text
     callback_url = authorize.headers["Location"]
     return tenant.http.get(callback_url), callback_url

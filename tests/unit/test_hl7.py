@@ -222,3 +222,16 @@ def test_ack_echoes_the_control_id_and_maps_to_http() -> None:
         build_ack(code="AR", original=None, now=datetime.now(UTC), text="bad|sig").split("\r")[1] == "MSA|AR||bad sig"
     )
     assert HTTP_STATUS == {"AA": 200, "AR": 400, "AE": 500}
+
+
+def test_python_hl7_never_logs_message_content(caplog: pytest.LogCaptureFixture) -> None:
+    """An escape python-hl7 does not implement, inside the phone number: its warning would quote the field."""
+    body = sample("S12").replace(b"^PRN^CP^^1^217^5550123", b"^PRN^CP^^1^217^555\\C2842\\0123")
+    with caplog.at_level("DEBUG"):
+        parse(body)
+    assert not [r for r in caplog.records if "555" in r.getMessage()]
+
+
+@pytest.mark.parametrize("value", ["00010101", "99991231235959-1200", "18991231", "22010101"])
+def test_timestamps_out_of_range_are_not_times(value: str) -> None:
+    assert parse_timestamp(value, CHICAGO) is None
