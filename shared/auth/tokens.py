@@ -3,15 +3,22 @@ of the dev host's local issuer, which carry the same claims."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
-from shared.core.errors import Forbidden, Unauthenticated
+from shared.core.errors import Forbidden, Unauthenticated, UpstreamError
 from shared.core.jwt_verify import JwksCache, unverified_claims, verify
+
+_TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 class PortalAuthenticator:
+    """Checks everything it can before any outbound fetch (issuer shape, tenant ID, allowed tenants), so a
+    forged token cannot make the connector fetch keys for arbitrary tenants; keys that cannot be fetched are a
+    401 for the caller (the token cannot be verified), not a 502."""
+
     def __init__(
         self,
         *,
@@ -44,20 +51,25 @@ class PortalAuthenticator:
             if self._environment != "local":
                 raise Unauthenticated("Tokens of the local dev issuer are refused outside ENVIRONMENT=local.")
             expected_issuer = self._local_issuer
-        elif tenant and issuer == f"{self._authority}/{tenant}/v2.0":
+        elif _TENANT.match(tenant) and issuer == f"{self._authority}/{tenant}/v2.0":
             expected_issuer = issuer
+            if self._allowed_tenants and tenant not in self._allowed_tenants:  # before fetching anything
+                raise Forbidden("Your organisation's tenant is not enabled on this connector; ask its operator.")
         else:
             raise Unauthenticated("The token comes from an issuer we do not trust; sign in with Entra ID.")
-        configuration = self._jwks.document(f"{expected_issuer}/.well-known/openid-configuration")
-        verified = verify(
-            token,
-            jwks=self._jwks,
-            jwks_uri=str(configuration.get("jwks_uri", "")),
-            issuer=str(claims.get("iss")),
-            audience=self._audience,
-            clock=self._clock,
-            required=("tid", "oid"),
-        )
+        try:
+            configuration = self._jwks.document(f"{expected_issuer}/.well-known/openid-configuration")
+            verified = verify(
+                token,
+                jwks=self._jwks,
+                jwks_uri=str(configuration.get("jwks_uri", "")),
+                issuer=str(claims.get("iss")),
+                audience=self._audience,
+                clock=self._clock,
+                required=("tid", "oid"),
+            )
+        except UpstreamError:
+            raise Unauthenticated("The token's issuer keys could not be read, so it cannot be verified.") from None
         tenant_id = str(verified["tid"]).lower()
         if self._allowed_tenants and tenant_id not in self._allowed_tenants:
             raise Forbidden("Your organisation's tenant is not enabled on this connector; ask its operator.")

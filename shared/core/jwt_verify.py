@@ -24,6 +24,7 @@ LEEWAY = timedelta(minutes=2)
 
 
 _REFETCH_INTERVAL = timedelta(minutes=1)
+FAILURE_TTL = timedelta(seconds=60)
 
 
 @dataclass
@@ -33,18 +34,50 @@ class _KeySet:
 
 
 class JwksCache:
-    def __init__(self, outbound: Outbound, clock: Clock, ttl: timedelta) -> None:
+    """Key sets and discovery documents by URL: at most `max_entries` of each (the oldest go first), and a
+    failed fetch is remembered for `FAILURE_TTL`, so that tokens naming unreachable issuers cost one fetch."""
+
+    def __init__(self, outbound: Outbound, clock: Clock, ttl: timedelta, max_entries: int = 1000) -> None:
         self._outbound = outbound
         self._clock = clock
         self._ttl = ttl
+        self._max = max_entries
         self._lock = threading.Lock()
         self._sets: dict[str, _KeySet] = {}
         self._documents: dict[str, tuple[dict[str, Any], datetime]] = {}
+        self._failures: dict[str, tuple[UpstreamError, datetime]] = {}
+
+    @property
+    def size(self) -> int:
+        with self._lock:
+            return max(len(self._sets), len(self._documents), len(self._failures))
+
+    def _remember(self, cache: dict[str, Any], url: str, value: Any) -> None:
+        with self._lock:
+            cache.pop(url, None)
+            while len(cache) >= self._max:
+                cache.pop(next(iter(cache)))
+            cache[url] = value
+
+    def _get_json(self, url: str) -> tuple[int, Any]:
+        now = self._clock.now()
+        with self._lock:
+            failed = self._failures.get(url)
+        if failed is not None and now - failed[1] < FAILURE_TTL:
+            raise failed[0]
+        try:
+            status, body = self._outbound.get_json(url)
+            if status != 200:
+                raise UpstreamError(f"{url} answered HTTP {status}.")
+        except UpstreamError as failure:
+            self._remember(self._failures, url, (failure, now))
+            raise
+        return status, body
 
     def _fetch(self, jwks_uri: str) -> _KeySet:
         import jwt
 
-        status, body = self._outbound.get_json(jwks_uri)
+        status, body = self._get_json(jwks_uri)
         if status != 200 or not isinstance(body, dict) or not isinstance(body.get("keys"), list):
             raise UpstreamError(f"The signing keys at {jwks_uri} could not be read (HTTP {status}).")
         keys: dict[str, Any] = {}
@@ -66,8 +99,7 @@ class JwksCache:
             return cached.keys[kid]
         if cached is None or not fresh or now - cached.fetched_at >= _REFETCH_INTERVAL:
             cached = self._fetch(jwks_uri)
-            with self._lock:
-                self._sets[jwks_uri] = cached
+            self._remember(self._sets, jwks_uri, cached)
         if kid not in cached.keys:
             raise Unauthenticated("The token was signed with a key the issuer does not publish.")
         return cached.keys[kid]
@@ -79,11 +111,10 @@ class JwksCache:
             cached = self._documents.get(url)
         if cached and now - cached[1] < self._ttl:
             return cached[0]
-        status, body = self._outbound.get_json(url)
-        if status != 200 or not isinstance(body, dict):
-            raise UpstreamError(f"{url} did not return a discovery document (HTTP {status}).")
-        with self._lock:
-            self._documents[url] = (body, now)
+        status, body = self._get_json(url)
+        if not isinstance(body, dict):
+            raise UpstreamError(f"{url} did not return a discovery document.")
+        self._remember(self._documents, url, (body, now))
         return body
 
 

@@ -114,6 +114,10 @@ class SmartClient:
         )
         if claims.get("nonce") != nonce:
             raise Unauthenticated("The EHR's id_token does not belong to this sign-in (nonce mismatch).")
+        audiences = claims.get("aud")
+        if isinstance(audiences, list) and len(audiences) > 1 and claims.get("azp") != client_id:
+            # OpenID Connect Core 3.1.3.7: with several audiences, the authorized party must be us.
+            raise Unauthenticated("The EHR's id_token was issued to another party (azp).")
         return claims
 
     def sign_in(

@@ -170,10 +170,15 @@ def test_reused_state_is_rejected(tenant: Tenant, sandbox: SandboxEhr) -> None:
 
 @pytest.mark.parametrize(
     ("override", "message"),
-    [({"aud": "someone-else"}, "another application"), ({"nonce": "replayed"}, "nonce mismatch")],
+    [
+        ({"aud": "someone-else"}, "another application"),
+        ({"nonce": "replayed"}, "nonce mismatch"),
+        ({"aud": [CLIENT_ID, "another-client"]}, "issued to another party"),  # several audiences, no azp
+        ({"aud": [CLIENT_ID, "another-client"], "azp": "another-client"}, "issued to another party"),
+    ],
 )
 def test_id_token_with_wrong_audience_or_nonce_is_rejected(
-    tenant: Tenant, sandbox: SandboxEhr, override: dict[str, str], message: str
+    tenant: Tenant, sandbox: SandboxEhr, override: dict[str, object], message: str
 ) -> None:
     endpoint_id = pending_endpoint(tenant, sandbox)
     sandbox.id_token_overrides = override
@@ -182,6 +187,16 @@ def test_id_token_with_wrong_audience_or_nonce_is_rejected(
     assert message in callback.text
     endpoint = tenant.call("GET", f"portal/endpoints/{endpoint_id}").json()
     assert endpoint["status"] == "pending_approval" and endpoint["validated_ehr_user"] is None
+
+
+def test_an_id_token_for_several_audiences_is_accepted_when_we_are_its_authorized_party(
+    tenant: Tenant, sandbox: SandboxEhr
+) -> None:
+    endpoint_id = pending_endpoint(tenant, sandbox)
+    sandbox.id_token_overrides = {"aud": [CLIENT_ID, "another-client"], "azp": CLIENT_ID}
+    callback, _ = ehr_sign_in(tenant, endpoint_id)
+    assert callback.status_code == 302
+    assert tenant.call("GET", f"portal/endpoints/{endpoint_id}").json()["status"] == "validated"
 
 
 def test_ehr_refusal_is_explained(tenant: Tenant, sandbox: SandboxEhr) -> None:

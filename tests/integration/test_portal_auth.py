@@ -90,10 +90,40 @@ def test_issuer_must_match_the_token_tenant(entra: EntraStub) -> None:
         authenticator(entra).authenticate(bearer(token))
 
 
-def test_tenants_outside_the_allow_list_are_refused(entra: EntraStub) -> None:
+def test_tenants_outside_the_allow_list_are_refused_before_any_fetch(entra: EntraStub) -> None:
     token = entra.mint(tenant_id=TENANT, audience=AUDIENCE, roles=[], username="a@x.org")
     with pytest.raises(Forbidden, match="not enabled"):
         authenticator(entra, allowed_tenants=frozenset({str(uuid.uuid4())})).authenticate(bearer(token))
+    assert entra.configuration_requests == entra.jwks_requests == 0
+
+
+@pytest.mark.parametrize("tenant", ["../../evil", "common", "x" * 40, "72F988BF-86F1-41AF-91AB"])
+def test_a_tenant_that_is_not_a_tenant_id_is_refused_before_any_fetch(entra: EntraStub, tenant: str) -> None:
+    token = entra.mint(tenant_id=tenant, audience=AUDIENCE, roles=[], username="a@x.org")
+    with pytest.raises(Unauthenticated, match="issuer we do not trust"):
+        authenticator(entra).authenticate(bearer(token))
+    assert entra.configuration_requests == entra.jwks_requests == 0
+
+
+def test_keys_that_cannot_be_fetched_are_a_401_and_the_failure_is_remembered_briefly(entra: EntraStub) -> None:
+    clock = FakeClock(datetime.now(UTC))
+    auth = authenticator(entra, clock=clock)
+    token = entra.mint(tenant_id=TENANT, audience=AUDIENCE, roles=[], username="a@x.org")
+    entra.failing = True
+    for _ in range(3):
+        with pytest.raises(Unauthenticated, match="cannot be verified"):
+            auth.authenticate(bearer(token))
+    assert entra.configuration_requests == 1  # not once per request
+    entra.failing = False
+    clock.advance(seconds=61)
+    assert auth.authenticate(bearer(token)).tenant_id == TENANT
+
+
+def test_the_key_cache_is_bounded(entra: EntraStub) -> None:
+    cache = JwksCache(Outbound(5, allow_private=True), FakeClock(datetime.now(UTC)), timedelta(hours=1), max_entries=3)
+    for _ in range(10):
+        cache.document(f"{entra.url}/{uuid.uuid4()}/v2.0/.well-known/openid-configuration")
+    assert cache.size == 3
 
 
 def test_local_issuer_tokens_are_refused_outside_local(entra: EntraStub, identity: LocalIssuer) -> None:

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 class EntraStub:
     url: str = ""
     jwks_requests: int = 0
+    configuration_requests: int = 0
+    failing: bool = False  # every answer a 500, as during an outage
     keys: dict[str, rsa.RSAPrivateKey] = field(default_factory=dict)
     current: str = ""
 
@@ -36,6 +38,9 @@ class EntraStub:
         return app
 
     async def _configuration(self, request: web.Request) -> web.Response:
+        self.configuration_requests += 1
+        if self.failing:
+            return web.json_response({"error": "unavailable"}, status=500)
         tenant = request.match_info["tenant"]
         return web.json_response(
             {"issuer": f"{self.url}/{tenant}/v2.0", "jwks_uri": f"{self.url}/common/discovery/v2.0/keys"}
@@ -43,6 +48,8 @@ class EntraStub:
 
     async def _keys(self, request: web.Request) -> web.Response:
         self.jwks_requests += 1
+        if self.failing:
+            return web.json_response({"error": "unavailable"}, status=500)
         keys = [
             {**jwt.algorithms.RSAAlgorithm.to_jwk(k.public_key(), as_dict=True), "kid": kid, "use": "sig"}
             for kid, k in self.keys.items()
