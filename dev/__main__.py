@@ -19,7 +19,9 @@ from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host.azurite import Azurite
 from dev.host.host import DevHost, HostConfig, HostKeys
 from dev.host.local_settings import apply_values, load_values
+from dev.host.ratelimit import SourceLimiter
 from dev.host.serving import ServerThread
+from shared.core.clock import SystemClock
 from shared.core.settings import Geography
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ehr-port", type=int, default=7072, help="port of the sandbox EHR")
     parser.add_argument("--identity-port", type=int, default=7073, help="port of the local sign-in issuer")
     parser.add_argument("--settings", type=Path, default=ROOT / "local.settings.json")
+    parser.add_argument(
+        "--anonymous-rate", type=int, default=300, help="requests per minute per client address to anonymous triggers"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)  # as host.json's "Azure.Core": "Warning"
@@ -83,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
             environ=os.environ,
             config=HostConfig.load(ROOT / "host.json"),
             web_dir=ROOT / "web",
+            # Anonymous triggers, per client address (Front Door's WAF rule in Azure: infra/modules/ratelimit.bicep).
+            anonymous_limit=SourceLimiter(
+                args.anonymous_rate, burst=max(10, args.anonymous_rate // 2), clock=SystemClock()
+            ),
         )
         server = ServerThread(
             host.web_application(MeetingRooms().routes()),

@@ -60,6 +60,12 @@ param optOutKey string = ''
 @description('Deliver SMS delivery reports and inbound SMS to the function app. Turn on after the first code deployment: Event Grid validates the endpoint when the subscription is created.')
 param enableSmsEvents bool = false
 
+@description('Put Azure Front Door with a per-client rate limit on the anonymous routes (launch, join links, HL7, webhooks) in front of the public origin; then set publicBaseUrl to its RATE_LIMITED_URL.')
+param enableRateLimit bool = false
+
+@description('With enableRateLimit: requests per minute from one client address to the anonymous routes before 429.')
+param anonymousRequestsPerMinute int = 300
+
 @description('Most function app instances.')
 param maximumInstanceCount int = 40
 
@@ -218,6 +224,16 @@ module smsEvents 'modules/smsevents.bicep' = if (enableSmsEvents) {
   }
 }
 
+module rateLimit 'modules/ratelimit.bicep' = if (enableRateLimit) {
+  name: 'rate-limit'
+  params: {
+    name: baseName
+    originHostName: portal.outputs.defaultHostname
+    requestsPerMinute: anonymousRequestsPerMinute
+    tags: allTags
+  }
+}
+
 module portalBackend 'modules/linkedbackend.bicep' = {
   name: 'portal-backend'
   params: {
@@ -268,3 +284,6 @@ output APPLICATION_INSIGHTS_NAME string = monitoring.outputs.name
 
 @description('Client ID of the managed identity the app runs as.')
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+
+@description('With enableRateLimit, the Front Door URL in front of the connector (use it as publicBaseUrl); otherwise empty.')
+output RATE_LIMITED_URL string = enableRateLimit ? 'https://${rateLimit!.outputs.hostName}' : ''

@@ -30,6 +30,7 @@ import azure.functions.timer as func_timer
 from aiohttp import web
 
 from dev.host.queues import QueueBinding, QueueOptions, QueuePump
+from dev.host.ratelimit import SourceLimiter
 from dev.host.routes import RouteTemplate, decode_path
 from dev.host.timers import ScheduledTimer, TimerScheduler
 from shared.core.clock import Clock, SystemClock
@@ -150,9 +151,12 @@ class DevHost:
         web_dir: Path | None = None,
         clock: Clock | None = None,
         max_workers: int = 16,
+        anonymous_limit: SourceLimiter | None = None,
     ) -> None:
+        """`anonymous_limit`: a per-source rate limit for anonymous HTTP triggers (off when None)."""
         self.config = config or HostConfig()
         self.keys = keys
+        self._anonymous_limit = anonymous_limit
         self._environ = environ
         self._web_dir = web_dir.resolve() if web_dir else None
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="function")
@@ -241,6 +245,20 @@ class DevHost:
             presented = request.query.get("code") or request.headers.get("x-functions-key")
             if not self.keys.allows(candidate.auth_level, presented):
                 return web.Response(status=401)
+            if candidate.auth_level == func.AuthLevel.ANONYMOUS and self._anonymous_limit is not None:
+                wait = self._anonymous_limit.wait(request.remote or "unknown")
+                if wait:
+                    return web.json_response(
+                        {
+                            "type": "about:blank",
+                            "title": "Too Many Requests",
+                            "status": 429,
+                            "detail": "Too many requests from this address; try again shortly.",
+                        },
+                        status=429,
+                        headers={"Retry-After": str(wait)},
+                        content_type="application/problem+json",
+                    )
             return await self._run_http(candidate.name, request, route_params)
         return web.Response(status=404)
 

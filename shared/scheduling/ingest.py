@@ -4,9 +4,10 @@ any check (AR); AA is sent only once the message is safely on the `hl7-inbound` 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.core.clock import Clock
@@ -25,6 +26,9 @@ from shared.storage.queues import HL7_INBOUND, QueueSender
 log = logging.getLogger(__name__)
 
 
+ENDPOINT_ID = re.compile(r"^[0-9a-f]{16}$")  # what EndpointService makes; anything else is no endpoint of ours
+UNKNOWN_FOR = timedelta(minutes=1)  # an unknown endpoint ID is looked up again after this, not on every request
+MAX_UNKNOWN = 10_000
 MAX_QUEUED_BYTES = 48 * 1024  # a queue message holds 64 KB once Base64-encoded
 MAX_CLOCK_SKEW = timedelta(minutes=5)  # a later MSH-7 would order after every real message and freeze the visit
 
@@ -49,17 +53,30 @@ class Hl7Ingest:
 
     def __post_init__(self) -> None:
         self._owners: dict[str, str] = {}  # endpoint ID -> tenant ID; never changes, so cached per worker
+        self._unknown: dict[str, datetime] = {}  # endpoint ID -> when to look again
         self._lock = threading.Lock()
 
     def _endpoint(self, endpoint_id: str) -> FhirEndpoint | None:
+        """The endpoint; unknown IDs are remembered for a minute, so a flood of them costs no table scans."""
+        if not ENDPOINT_ID.match(endpoint_id):
+            return None
+        now = self.clock.now()
         with self._lock:
             tenant = self._owners.get(endpoint_id)
+            retry_at = self._unknown.get(endpoint_id)
         if tenant is not None:
             return self.endpoints.find(tenant, endpoint_id)
+        if retry_at is not None and now < retry_at:
+            return None
         found = next(iter(self.endpoints.iterate(query="id eq @id", parameters={"id": endpoint_id})), None)
-        if found is not None:
-            with self._lock:
+        with self._lock:
+            if found is not None:
                 self._owners[endpoint_id] = found.tenant_id
+                self._unknown.pop(endpoint_id, None)
+            else:
+                if len(self._unknown) >= MAX_UNKNOWN:
+                    self._unknown.clear()
+                self._unknown[endpoint_id] = now + UNKNOWN_FOR
         return found
 
     def receive(

@@ -187,15 +187,20 @@ class JoinLinks:
             closes=datetime.fromtimestamp(exp, UTC),
         )
 
-    def check_window(self, claims: JoinClaims) -> None:
+    def check_window(self, claims: JoinClaims, current: tuple[datetime, datetime] | None = None) -> None:
+        """The link works within its appointment's window: the appointment's `current` (start, end) when the
+        connector knows it (a reschedule moves the window of links already sent), else the one in the link."""
+        opens, closes = claims.opens, claims.closes
+        if current is not None:
+            opens, closes = current[0] - self.opens_before, current[1] + self.closes_after
         now = self.clock.now()
-        if now < claims.opens:
+        if now < opens:
             minutes = int(self.opens_before.total_seconds() // 60)
             raise JoinLinkRefused(
                 "early",
                 f"Your visit is not open yet. Use this link again from {minutes} minutes before your appointment.",
             )
-        if now > claims.closes:
+        if now > closes:
             raise JoinLinkRefused(
                 "expired", "This visit has ended, so the link no longer works. Contact your clinic if you need help."
             )

@@ -247,6 +247,6 @@ class LaunchService:
             raise JoinLinkRefused(
                 "cancelled", "This appointment was cancelled, so the link no longer works. Contact your clinic."
             )
-        self.join_links.check_window(claims)
+        self.join_links.check_window(claims, (appointment.start, appointment.end) if appointment else None)
         link = self.visits.resolve(organisation, endpoint.id, claims.appointment_key, self.service_organizer)
         return link.browser_join_url

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from dev.host.azurite import Azurite
 from dev.host.host import DevHost, HostConfig, HostError, HostKeys
 from dev.host.queues import QueueOptions
+from dev.host.ratelimit import SourceLimiter
 from dev.host.serving import ServerThread
 from shared.storage.accounts import StorageAccount
 from shared.storage.queues import QueueSender
@@ -211,3 +212,27 @@ def test_host_json_settings_are_read() -> None:
     assert config.route_prefix == "api"
     assert config.queues.max_dequeue_count == 5
     assert config.queues.visibility_timeout == 30.0
+
+
+def test_anonymous_triggers_are_rate_limited_per_source(azurite: Azurite) -> None:
+    """Three anonymous requests a minute from one address: the fourth waits (429, Retry-After) before the
+    function runs; a function-key call is not counted; time (the injected clock) refills the bucket."""
+    recorder = Recorder()
+    clock = FakeClock(START)
+    connection_string = azurite.connection_string("connectorapp")
+    host = DevHost(
+        build_app(recorder),
+        keys=KEYS,
+        environ={"AzureWebJobsStorage": connection_string, "WORK_QUEUE": "w" + secrets.token_hex(4)},
+        clock=clock,
+        anonymous_limit=SourceLimiter(per_minute=3, burst=3, clock=clock),
+    )
+    with ServerThread(host.web_application()) as server:
+        statuses = [call(f"{server.url}/api/items/new")[0] for _ in range(3)]
+        status, headers, body = call(f"{server.url}/api/items/new")
+        assert statuses == [200, 200, 200] and status == 429 and int(headers["Retry-After"]) >= 1
+        assert json.loads(body)["status"] == 429
+        assert call(f"{server.url}/api/secure?code=function-key-1")[0] == 200
+        clock.advance(seconds=20)  # one request's worth
+        assert call(f"{server.url}/api/items/new")[0] == 200
+    host.close()

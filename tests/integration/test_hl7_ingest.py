@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +15,13 @@ from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient
 from cryptography.hazmat.primitives import serialization
 
 from dev.fakes.sandbox_ehr import SandboxEhr
-from shared.runtime import get_runtime
+from shared.core.settings import Settings
+from shared.runtime import Runtime, get_runtime
+from shared.setup.models import EndpointStatus, FhirEndpoint
+from shared.setup.tables import FhirEndpointRepository
+from shared.smart.discovery import SmartConfiguration
 from tests.support.certs import certificate, pem, rsa_key, sign
+from tests.support.clock import FakeClock
 from tests.support.portal import Tenant, approved_endpoint, problem
 
 SAMPLES = Path(__file__).parents[1] / "fixtures" / "hl7"
@@ -160,3 +167,46 @@ def test_no_certificate_for_the_environment_is_ar(tenant: Tenant, sandbox: Sandb
     answer = post(http, endpoint_id, fresh("S12"))
     assert answer.status_code == 400 and "No HL7 signing certificate" in answer.text
     assert get_runtime().settings.scheduling.hl7_max_age_hours == 24
+
+
+def test_an_unknown_endpoint_id_is_remembered_for_a_minute(settings: Settings) -> None:
+    """A flood of messages for an unknown endpoint costs one table scan a minute, not one per message; IDs that
+    are not of our shape cost none."""
+    clock = FakeClock(datetime.now(UTC))
+    runtime = Runtime(settings, clock=clock)
+    ingest = runtime.scheduling.hl7_ingest
+    endpoint_id = secrets.token_hex(8)
+
+    def reason() -> str:
+        body = fresh("S12")
+        answer = ingest.receive(endpoint_id, body, content_type="application/hl7-v2", signature=sign(KEY, body))
+        assert answer.code == "AR"
+        return answer.body.split("\r")[1]
+
+    assert "not configured" in reason()
+    now = clock.now()
+    discovery = SmartConfiguration(
+        source="smart-configuration", authorization_endpoint="https://e.example/a", token_endpoint="https://e.example/t"
+    )
+    runtime.platform.tables.control(FhirEndpointRepository).create(
+        FhirEndpoint(
+            tenant_id=str(uuid.uuid4()),
+            id=endpoint_id,
+            base_url="https://e.example/fhir",
+            environment="test",
+            approver="a@x.org",
+            time_zone="UTC",
+            vendor="epic",
+            client_id="c",
+            status=EndpointStatus.APPROVED,
+            discovery=discovery,
+            created_at=now,
+            created_by="t",
+            updated_at=now,
+            updated_by="t",
+        )
+    )
+    assert "not configured" in reason()  # the remembered answer, no scan
+    clock.advance(seconds=61)
+    assert "No HL7 signing certificate" in reason()  # looked up again: found
+    assert "not configured" in ingest.receive("../x", b"", content_type=None, signature=None).body

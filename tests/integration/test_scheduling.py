@@ -21,7 +21,7 @@ from shared.scheduling.tables import ReminderIndexRepository
 from shared.setup.models import Organisation
 from shared.visits.models import appointment_key
 from shared.visits.tables import AppointmentRepository
-from tests.conftest import FUNCTION_KEY, AppHost
+from tests.conftest import FUNCTION_KEY, AppHost, GraphMeetings
 from tests.support.certs import certificate, pem, rsa_key, sign
 from tests.support.hl7 import siu
 from tests.support.portal import Tenant, acquire_number, approved_endpoint, problem
@@ -205,3 +205,25 @@ def test_the_sandbox_ehr_feed_is_signed_and_accepted(app: AppHost, tenant: Tenan
         f"{sandbox.url}/_sandbox/hl7/send", json={"endpoint_id": endpoint, "event": "S12", "start": start}, timeout=30
     ).json()
     assert sent["status"] == 200 and sent["ack"].split("\r")[1].startswith("MSA|AA|SBX")
+
+
+def test_a_join_link_follows_its_appointment_when_it_is_rescheduled(
+    app: AppHost, clinic: Clinic, http: httpx.Client, graph_meetings: GraphMeetings
+) -> None:
+    """The link in the booking text carries the booked window; after a reschedule the appointment's current
+    window counts: the link opens for the earlier time, and a later time closes it until then."""
+    booked = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
+    deliver(app, clinic, siu("S12", booked, control="JOIN1"))
+    outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    found = re.search(r"(/api/join/\S+)", next(m for m in outbox if "booked" in m["body"])["body"])
+    assert found is not None
+    link = found.group(1)
+    early = http.get(link)
+    assert early.status_code == 400 and "not open yet" in early.text
+
+    soon = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    deliver(app, clinic, siu("S13", soon, sent=datetime.now(UTC) + timedelta(seconds=5), control="JOIN2"))
+    assert http.get(link).status_code == 302  # the booked window would still be closed for hours
+
+    deliver(app, clinic, siu("S13", booked + timedelta(days=1), sent=datetime.now(UTC) + timedelta(seconds=10)))
+    assert http.get(link).status_code == 400  # moved to tomorrow: not open yet, whatever the link says

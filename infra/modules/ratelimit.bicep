@@ -1,0 +1,158 @@
+// Azure Front Door (Standard) in front of the connector's public origin, with a WAF rate-limit rule per client
+// address on the anonymous routes (EHR launches, SMS join links, HL7, event webhooks). The dev host's
+// equivalent is dev/host/ratelimit.py. Off by default (enableRateLimit in main.bicep).
+
+@description('Name prefix of the Front Door profile, endpoint and WAF policy.')
+param name string
+
+@description('Host name of the origin Front Door forwards to: the connector\'s public host (the Static Web App).')
+param originHostName string
+
+@description('Requests per minute from one client address to the anonymous routes before Front Door answers 429.')
+@minValue(10)
+param requestsPerMinute int = 300
+
+@description('Tags for every resource.')
+param tags object = {}
+
+resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2022-05-01' = {
+  // checkov:skip=CKV_AZURE_173: Managed rule sets (and with them the Log4j rule) need the Premium tier; this policy only rate-limits, and the app is Python.
+  name: toLower(replace('${name}waf', '-', ''))
+  location: 'Global'
+  tags: tags
+  sku: {
+    name: 'Standard_AzureFrontDoor'
+  }
+  properties: {
+    policySettings: {
+      enabledState: 'Enabled'
+      mode: 'Prevention'
+    }
+    customRules: {
+      rules: [
+        {
+          name: 'AnonymousPerClient'
+          priority: 100
+          enabledState: 'Enabled'
+          ruleType: 'RateLimitRule'
+          rateLimitDurationInMinutes: 1
+          rateLimitThreshold: requestsPerMinute
+          matchConditions: [
+            {
+              matchVariable: 'RequestUri'
+              operator: 'Contains'
+              matchValue: [
+                '/api/launch/'
+                '/api/join/'
+                '/api/hl7/'
+                '/api/events/'
+                '/api/portal/approval/'
+              ]
+            }
+          ]
+          action: 'Block'
+        }
+      ]
+    }
+  }
+}
+
+resource profile 'Microsoft.Cdn/profiles@2023-05-01' = {
+  name: '${name}-fd'
+  location: 'global'
+  tags: tags
+  sku: {
+    name: 'Standard_AzureFrontDoor'
+  }
+}
+
+resource endpoint 'Microsoft.Cdn/profiles/afdEndpoints@2023-05-01' = {
+  parent: profile
+  name: '${name}-ep'
+  location: 'global'
+  tags: tags
+  properties: {
+    enabledState: 'Enabled'
+  }
+}
+
+resource originGroup 'Microsoft.Cdn/profiles/originGroups@2023-05-01' = {
+  parent: profile
+  name: 'connector'
+  properties: {
+    loadBalancingSettings: {
+      sampleSize: 4
+      successfulSamplesRequired: 3
+    }
+    healthProbeSettings: {
+      probePath: '/api/health'
+      probeRequestType: 'GET'
+      probeProtocol: 'Https'
+      probeIntervalInSeconds: 120
+    }
+  }
+}
+
+resource origin 'Microsoft.Cdn/profiles/originGroups/origins@2023-05-01' = {
+  parent: originGroup
+  name: 'public-origin'
+  properties: {
+    hostName: originHostName
+    originHostHeader: originHostName
+    httpsPort: 443
+    httpPort: 80
+    priority: 1
+    weight: 1000
+    enforceCertificateNameCheck: true
+  }
+}
+
+resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2023-05-01' = {
+  parent: endpoint
+  name: 'everything'
+  dependsOn: [
+    origin
+  ]
+  properties: {
+    originGroup: {
+      id: originGroup.id
+    }
+    supportedProtocols: [
+      'Https'
+    ]
+    patternsToMatch: [
+      '/*'
+    ]
+    forwardingProtocol: 'HttpsOnly'
+    linkToDefaultDomain: 'Enabled'
+    httpsRedirect: 'Enabled'
+  }
+}
+
+resource securityPolicy 'Microsoft.Cdn/profiles/securityPolicies@2023-05-01' = {
+  parent: profile
+  name: 'anonymous-rate-limit'
+  properties: {
+    parameters: {
+      type: 'WebApplicationFirewall'
+      wafPolicy: {
+        id: waf.id
+      }
+      associations: [
+        {
+          domains: [
+            {
+              id: endpoint.id
+            }
+          ]
+          patternsToMatch: [
+            '/*'
+          ]
+        }
+      ]
+    }
+  }
+}
+
+@description('Host name of the Front Door endpoint: use https://{it} as publicBaseUrl, and in the EHR\'s records.')
+output hostName string = endpoint.properties.hostName
