@@ -58,7 +58,7 @@ def main() -> None:
     from shared.visits.providers.graph import GraphMeetingProvider
 
     if args.meetings == "graph":
-        stub = GraphMeetingProvider(Token(), base_url=f"{graph.url}/v1.0", outbound=Outbound(10, allow_private=True))
+        stub = GraphMeetingProvider(Token(), base_url=f"{graph.url}/v1.0", outbound=Outbound(30, allow_private=True))
         harness.runtime.use(meetings=stub)  # no Entra emulator; the Graph stub is on loopback
     else:
         from shared.visits.providers.local import LocalMeetingProvider

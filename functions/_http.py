@@ -123,6 +123,16 @@ def state_cookie(state: str, secret: str, path: str, *, secure: bool) -> str:
     return f"{binding_cookie(state)}={secret}; Path={path}; Max-Age={seconds}; HttpOnly; SameSite=Lax{flags}"
 
 
+def forget_state_cookie(response: func.HttpResponse, state: str | None, path: str) -> func.HttpResponse:
+    """The state is used up: its browser cookie goes, so that a browser starting many visits does not collect
+    them (as another Set-Cookie beside any the response has)."""
+    from shared.smart.states import binding_cookie
+
+    if state:
+        response.headers.add("Set-Cookie", f"{binding_cookie(state)}=; Path={path}; Max-Age=0; HttpOnly; SameSite=Lax")
+    return response
+
+
 def browser_secret(req: func.HttpRequest, state: str | None) -> str | None:
     """The secret this browser holds for `state`, from its cookie."""
     from http.cookies import CookieError, SimpleCookie

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import azure.functions as func
 
-from functions._http import browser_secret, html_page, redirect, state_cookie
+from functions._http import browser_secret, forget_state_cookie, html_page, redirect, state_cookie
 from shared.core.errors import DomainError
 from shared.runtime import get_runtime
 from shared.visits.join_links import JoinLinkRefused
@@ -80,20 +80,21 @@ def launch_patient(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="launch/callback", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def launch_callback(req: func.HttpRequest) -> func.HttpResponse:
     runtime = get_runtime()
+    state = req.params.get("state")
     try:
-        state = req.params.get("state")
         result = runtime.visits.launch.complete(
             state=state, code=req.params.get("code"), error=req.params.get("error"), browser=browser_secret(req, state)
         )
     except Exception as error:
-        return _failure(error)
-    response = redirect(result.url)
+        return forget_state_cookie(_failure(error), state, "/api/launch/")
+    response = forget_state_cookie(redirect(result.url), state, "/api/launch/")
     if result.visit_session is not None:
         # Only this visit's participants view gets it; never readable by scripts.
         secure = "" if runtime.settings.environment == "local" else "; Secure"
-        response.headers["Set-Cookie"] = (
+        response.headers.add(
+            "Set-Cookie",
             f"{COOKIE}={result.visit_session}; Path=/api/visits/{result.appointment_key}/; "
-            f"Max-Age={int(LIFETIME.total_seconds())}; HttpOnly; SameSite=Lax{secure}"
+            f"Max-Age={int(LIFETIME.total_seconds())}; HttpOnly; SameSite=Lax{secure}",
         )
     return response
 

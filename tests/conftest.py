@@ -75,7 +75,7 @@ def graph_provider(graph: GraphStub) -> GraphMeetings:
         base_url=f"{graph.url}/v1.0",
         sleep=sleeps.append,
         attempts=3,
-        outbound=Outbound(10, allow_private=True),  # the stub is on loopback, as in a local run
+        outbound=Outbound(30, allow_private=True),  # the stub is on loopback, as in a local run (30 s: the default)
     )
     return GraphMeetings(graph, provider, sleeps)
 

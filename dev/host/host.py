@@ -28,6 +28,7 @@ from typing import Any
 import azure.functions as func
 import azure.functions.timer as func_timer
 from aiohttp import web
+from multidict import CIMultiDict
 
 from dev.host.queues import QueueBinding, QueueOptions, QueuePump
 from dev.host.ratelimit import SourceLimiter
@@ -317,7 +318,7 @@ def _to_web_response(result: Any) -> web.Response:
         return web.Response(body=body, content_type="text/plain", charset="utf-8")
     if not isinstance(result, func.HttpResponse):
         raise HostError(f"HTTP functions must return an HttpResponse, not {type(result).__name__}")
-    headers = {key: value for key, value in result.headers.items()}
+    headers: CIMultiDict[str] = CIMultiDict(result.headers.items())  # repeated headers (Set-Cookie) stay repeated
     if not any(key.lower() == "content-type" for key in headers) and result.get_body():
         mimetype = result.mimetype or "text/plain"
         headers["Content-Type"] = f"{mimetype}; charset={result.charset}" if result.charset else mimetype

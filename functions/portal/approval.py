@@ -11,12 +11,13 @@ from urllib.parse import quote
 
 import azure.functions as func
 
-from functions._http import browser_secret, html_page, redirect, state_cookie
+from functions._http import browser_secret, forget_state_cookie, html_page, redirect, state_cookie
 from functions.portal.registry import Call, api
 from shared.core.errors import DomainError
 from shared.setup.models import FhirEndpoint, FhirEndpointPublic, RejectRequest, SignInStart
 
 log = logging.getLogger(__name__)
+COOKIE_PATH = "/api/portal/approval/"  # the begin and callback routes: where the sign-in's browser cookie goes
 
 
 @api.route(
@@ -66,7 +67,7 @@ def approval_begin(call: Call[None]) -> func.HttpResponse:
     except DomainError as failure:
         return html_page("The EHR sign-in could not start", failure.detail, status=400)
     secure = runtime.settings.environment != "local"
-    return redirect(authorize, state_cookie(state or "", secret, "/api/portal/approval/", secure=secure))
+    return redirect(authorize, state_cookie(state or "", secret, COOKIE_PATH, secure=secure))
 
 
 @api.route(
@@ -97,15 +98,18 @@ def approval_callback(call: Call[None]) -> func.HttpResponse:
             browser=browser_secret(call.req, state),
         )
     except DomainError as failure:
-        return html_page("The EHR sign-in did not complete", failure.detail, status=400)
+        page = html_page("The EHR sign-in did not complete", failure.detail, status=400)
+        return forget_state_cookie(page, state, COOKIE_PATH)
     except Exception:
         log.exception("approval_callback failed unexpectedly")
-        return html_page(
+        page = html_page(
             "The EHR sign-in did not complete",
             "Something went wrong on our side; start the EHR sign-in again from the portal.",
             status=500,
         )
-    return redirect(f"{call.runtime.settings.portal_base}/#/endpoints/{quote(result.endpoint_id)}?signin=ok")
+        return forget_state_cookie(page, state, COOKIE_PATH)
+    back = redirect(f"{call.runtime.settings.portal_base}/#/endpoints/{quote(result.endpoint_id)}?signin=ok")
+    return forget_state_cookie(back, state, COOKIE_PATH)
 
 
 @api.route(

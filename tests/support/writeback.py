@@ -114,7 +114,8 @@ def _start_visit(
     answer, _ = launch(http, ehr, FOLLOW_UP, "provider")
     assert answer.status_code == 302, answer.text
     (subscription,) = set(graph.stub.subscriptions) - before
-    cookie = answer.headers["Set-Cookie"]
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("visit_session="))
+    assert any("Max-Age=0" in c for c in answer.headers.get_list("set-cookie"))  # the used state's cookie goes
     key = appointment_key(tenant.id, endpoint, f"csn:{FOLLOW_UP.csn}")
     assert f"Path=/api/visits/{key}/" in cookie and "HttpOnly" in cookie
     return Visit(tenant, ehr, endpoint, key, subscription, cookie.split(";")[0], graph, server)
