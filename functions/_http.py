@@ -133,21 +133,23 @@ def forget_state_cookie(response: func.HttpResponse, state: str | None, path: st
     return response
 
 
-def browser_secret(req: func.HttpRequest, state: str | None) -> str | None:
-    """The secret this browser holds for `state`, from its cookie."""
+def cookie(req: func.HttpRequest, name: str) -> str | None:
+    """The value of one of the request's cookies (None when absent or when the Cookie header is malformed)."""
     from http.cookies import CookieError, SimpleCookie
 
-    from shared.smart.states import binding_cookie
-
-    if not state:
-        return None
     cookies: SimpleCookie = SimpleCookie()
     try:
         cookies.load(req.headers.get("cookie") or "")
     except CookieError:
         return None
-    name = binding_cookie(state)
     return cookies[name].value if name in cookies else None
+
+
+def browser_secret(req: func.HttpRequest, state: str | None) -> str | None:
+    """The secret this browser holds for `state`, from its cookie."""
+    from shared.smart.states import binding_cookie
+
+    return cookie(req, binding_cookie(state)) if state else None
 
 
 MAX_BODY_BYTES = 1024 * 1024

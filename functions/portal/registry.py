@@ -8,13 +8,12 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, Generic, Literal, TypeVar
 
 import azure.functions as func
 from pydantic import BaseModel
 
-from functions._http import api_errors, json_response, parse_json
+from functions._http import api_errors, cookie, json_response, parse_json
 from functions.portal.openapi import ApiRoute, Auth
 from shared.auth.principal import Principal
 from shared.core.errors import Unauthenticated
@@ -78,12 +77,8 @@ def _visit_session(req: func.HttpRequest, runtime: Runtime) -> VisitSession | No
     """The visit_session cookie's session, when there is no bearer token."""
     if req.headers.get("authorization"):
         return None
-    cookies: SimpleCookie = SimpleCookie()
-    try:
-        cookies.load(req.headers.get("cookie") or "")
-    except CookieError:
-        return None
-    return runtime.visits.sessions.verify(cookies[COOKIE].value) if COOKIE in cookies else None
+    token = cookie(req, COOKIE)
+    return runtime.visits.sessions.verify(token) if token is not None else None
 
 
 class PortalApi:
