@@ -17,7 +17,6 @@ from typing import Any, ParamSpec, TypeVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from shared.auth.principal import Principal
 from shared.core.errors import (
     ConfigurationError,
     Conflict,
@@ -28,7 +27,6 @@ from shared.core.errors import (
     Unauthenticated,
     UpstreamError,
 )
-from shared.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
 
@@ -195,12 +193,6 @@ def invalid_input(
         else:
             fields.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
     return InvalidInput(detail, fields)
-
-
-def portal_caller(req: func.HttpRequest) -> tuple[Runtime, Principal]:
-    """The worker's runtime and the portal user the request's bearer token names (401 without a valid one)."""
-    runtime = get_runtime()
-    return runtime, runtime.platform.portal_auth.authenticate(req.headers)
 
 
 P = ParamSpec("P")
