@@ -224,7 +224,6 @@ def test_ack_echoes_the_control_id_and_maps_to_http() -> None:
     assert HTTP_STATUS == {"AA": 200, "AR": 400, "AE": 500}
 
 
-@pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning")  # python-hl7's own
 def test_python_hl7_never_logs_message_content(caplog: pytest.LogCaptureFixture) -> None:
     """An escape python-hl7 does not implement, inside the phone number: its warning would quote the field."""
     body = sample("S12").replace(b"^PRN^CP^^1^217^5550123", b"^PRN^CP^^1^217^555\\C2842\\0123")
