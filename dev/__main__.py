@@ -19,9 +19,9 @@ from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host.azurite import Azurite
 from dev.host.host import DevHost, HostConfig, HostKeys
 from dev.host.local_settings import apply_values, load_values
-from dev.host.ratelimit import SourceLimiter
 from dev.host.serving import ServerThread
 from shared.core.clock import SystemClock
+from shared.core.ratelimit import TokenBucket
 from shared.core.settings import Geography
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             config=HostConfig.load(ROOT / "host.json"),
             web_dir=ROOT / "web",
             # Anonymous triggers, per client address (Front Door's WAF rule in Azure: infra/modules/ratelimit.bicep).
-            anonymous_limit=SourceLimiter(
+            anonymous_limit=TokenBucket(
                 args.anonymous_rate, burst=max(10, args.anonymous_rate // 2), clock=SystemClock()
             ),
         )

@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from shared.writeback.ehr.client import EhrClient
     from shared.writeback.wiring import WritebackServices
 
-FEATURES = ("setup", "visits", "messaging", "scheduling", "reports", "writeback")
-
 
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
@@ -103,8 +101,9 @@ class Runtime:
         self._meetings = meetings or self._meetings
         self._ehr_client = ehr_client or self._ehr_client
         self._phone_numbers = phone_numbers or self._phone_numbers
-        for feature in FEATURES:
-            self.__dict__.pop(feature, None)
+        for name, member in vars(Runtime).items():
+            if isinstance(member, cached_property):  # every feature
+                self.__dict__.pop(name, None)
 
 
 @lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ import hmac
 import inspect
 import json
 import logging
+import math
 import mimetypes
 import re
 import uuid
@@ -28,13 +29,12 @@ from typing import Any
 import azure.functions as func
 import azure.functions.timer as func_timer
 from aiohttp import web
-from multidict import CIMultiDict
 
 from dev.host.queues import QueueBinding, QueueOptions, QueuePump
-from dev.host.ratelimit import SourceLimiter
 from dev.host.routes import RouteTemplate, decode_path
 from dev.host.timers import ScheduledTimer, TimerScheduler
 from shared.core.clock import Clock, SystemClock
+from shared.core.ratelimit import TokenBucket
 
 log = logging.getLogger("dev.host")
 
@@ -152,9 +152,10 @@ class DevHost:
         web_dir: Path | None = None,
         clock: Clock | None = None,
         max_workers: int = 16,
-        anonymous_limit: SourceLimiter | None = None,
+        anonymous_limit: TokenBucket | None = None,
     ) -> None:
-        """`anonymous_limit`: a per-source rate limit for anonymous HTTP triggers (off when None)."""
+        """`anonymous_limit`: a rate limit per client address for anonymous HTTP triggers (off when None), as
+        Front Door's WAF rule does in Azure (infra/modules/ratelimit.bicep): over it, 429 before the function runs."""
         self.config = config or HostConfig()
         self.keys = keys
         self._anonymous_limit = anonymous_limit
@@ -247,7 +248,7 @@ class DevHost:
             if not self.keys.allows(candidate.auth_level, presented):
                 return web.Response(status=401)
             if candidate.auth_level == func.AuthLevel.ANONYMOUS and self._anonymous_limit is not None:
-                wait = self._anonymous_limit.wait(request.remote or "unknown")
+                wait = math.ceil(self._anonymous_limit.take(request.remote or "unknown"))
                 if wait:
                     return web.json_response(
                         {
@@ -318,8 +319,8 @@ def _to_web_response(result: Any) -> web.Response:
         return web.Response(body=body, content_type="text/plain", charset="utf-8")
     if not isinstance(result, func.HttpResponse):
         raise HostError(f"HTTP functions must return an HttpResponse, not {type(result).__name__}")
-    headers: CIMultiDict[str] = CIMultiDict(result.headers.items())  # repeated headers (Set-Cookie) stay repeated
-    if not any(key.lower() == "content-type" for key in headers) and result.get_body():
+    headers = list(result.headers.items())  # pairs: repeated headers (Set-Cookie) stay repeated
+    if not any(key.lower() == "content-type" for key, _ in headers) and result.get_body():
         mimetype = result.mimetype or "text/plain"
-        headers["Content-Type"] = f"{mimetype}; charset={result.charset}" if result.charset else mimetype
+        headers.append(("Content-Type", f"{mimetype}; charset={result.charset}" if result.charset else mimetype))
     return web.Response(status=result.status_code, body=result.get_body(), headers=headers)

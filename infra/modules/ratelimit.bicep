@@ -1,6 +1,6 @@
 // Azure Front Door (Standard) in front of the connector's public origin, with a WAF rate-limit rule per client
 // address on the anonymous routes (EHR launches, SMS join links, HL7, event webhooks). The dev host's
-// equivalent is dev/host/ratelimit.py. Off by default (enableRateLimit in main.bicep).
+// equivalent is the dev host's anonymous_limit (dev/host/host.py). Off by default (enableRateLimit in main.bicep).
 
 @description('Name prefix of the Front Door profile, endpoint and WAF policy.')
 param name string

@@ -34,11 +34,10 @@ class MessagingServices:
             from shared.messaging.providers.outbox import OutboxSmsSender
 
             return OutboxSmsSender(platform.tables.control(OutboxRepository), platform.clock)
-        import time
+        from shared.core.ratelimit import TokenBucket
+        from shared.messaging.providers.acs import AcsSmsSender
 
-        from shared.messaging.providers.acs import AcsSmsSender, TokenBucket
-
-        bucket = TokenBucket(settings.sms_rate_per_minute, burst=10, clock=platform.clock, sleep=time.sleep)
+        bucket = TokenBucket(settings.sms_rate_per_minute, burst=10, clock=platform.clock)
         return AcsSmsSender.connect(settings.acs_endpoint or "", platform.credential(), bucket)
 
     @cached_property

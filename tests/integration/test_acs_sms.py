@@ -11,8 +11,9 @@ import pytest
 from azure.core.credentials import AzureKeyCredential
 
 from dev.host.serving import ServerThread
+from shared.core.ratelimit import TokenBucket
 from shared.messaging.providers import OutgoingSms, SmsFailed
-from shared.messaging.providers.acs import AcsSmsSender, TokenBucket
+from shared.messaging.providers.acs import AcsSmsSender
 from tests.support.acs_stub import AcsStub
 from tests.support.clock import FakeClock
 

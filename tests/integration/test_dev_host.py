@@ -21,8 +21,8 @@ from pydantic import BaseModel
 from dev.host.azurite import Azurite
 from dev.host.host import DevHost, HostConfig, HostError, HostKeys
 from dev.host.queues import QueueOptions
-from dev.host.ratelimit import SourceLimiter
 from dev.host.serving import ServerThread
+from shared.core.ratelimit import TokenBucket
 from shared.storage.accounts import StorageAccount
 from shared.storage.queues import QueueSender
 from tests.support.clock import FakeClock
@@ -225,7 +225,7 @@ def test_anonymous_triggers_are_rate_limited_per_source(azurite: Azurite) -> Non
         keys=KEYS,
         environ={"AzureWebJobsStorage": connection_string, "WORK_QUEUE": "w" + secrets.token_hex(4)},
         clock=clock,
-        anonymous_limit=SourceLimiter(per_minute=3, burst=3, clock=clock),
+        anonymous_limit=TokenBucket(3, burst=3, clock=clock),
     )
     with ServerThread(host.web_application()) as server:
         statuses = [call(f"{server.url}/api/items/new")[0] for _ in range(3)]

@@ -7,8 +7,9 @@ rules; `load_settings` reads them all and reports every problem in one sentence 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import get_type_hints
 
 from pydantic import ValidationError
 
@@ -23,7 +24,7 @@ from shared.core.settings.groups import (
     SignInSettings,
     VisitSettings,
 )
-from shared.core.settings.storage import Geography, StorageSettings, is_emulator_connection_string
+from shared.core.settings.storage import Geography, StorageSettings
 
 __all__ = [
     "DeploymentSettings",
@@ -38,7 +39,6 @@ __all__ = [
     "StorageSettings",
     "VisitSettings",
     "get_settings",
-    "is_emulator_connection_string",
     "load_settings",
 ]
 
@@ -56,18 +56,11 @@ class Settings:
     scheduling: SchedulingSettings
     secrets: SecretSettings
 
-    @staticmethod
-    def groups() -> dict[str, type[SettingsGroup]]:
-        return {
-            "deployment": DeploymentSettings,
-            "storage": StorageSettings,
-            "sign_in": SignInSettings,
-            "ehr": EhrSettings,
-            "visits": VisitSettings,
-            "messaging": MessagingSettings,
-            "scheduling": SchedulingSettings,
-            "secrets": SecretSettings,
-        }
+    @classmethod
+    def groups(cls) -> dict[str, type[SettingsGroup]]:
+        """Each field's group class, read off the fields themselves."""
+        hints = get_type_hints(cls)
+        return {field.name: hints[field.name] for field in fields(cls)}
 
     @classmethod
     def names(cls) -> set[str]:

@@ -7,43 +7,13 @@ retry policy, which honours Retry-After.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from shared.core.clock import Clock
+from shared.core.ratelimit import TokenBucket
 from shared.messaging.providers import OutgoingSms, SmsFailed
 
 if TYPE_CHECKING:
     from azure.communication.sms import SmsClient
-
-
-class TokenBucket:
-    """`rate` sends per minute per sender, with bursts up to `burst`; `acquire` waits (injected sleep)."""
-
-    def __init__(self, rate_per_minute: float, burst: int, clock: Clock, sleep: Callable[[float], None]) -> None:
-        self._rate = rate_per_minute / 60.0
-        self._burst = float(burst)
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._state: dict[str, tuple[float, float]] = {}  # sender -> (tokens, at)
-
-    def acquire(self, sender: str) -> float:
-        """Take a token for `sender`, waiting if needed; the seconds waited."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self._clock.now().timestamp()
-                tokens, at = self._state.get(sender, (self._burst, now))
-                tokens = min(self._burst, tokens + (now - at) * self._rate)
-                if tokens >= 1:
-                    self._state[sender] = (tokens - 1, now)
-                    return waited
-                self._state[sender] = (tokens, now)
-                wait = (1 - tokens) / self._rate
-            self._sleep(wait)
-            waited += wait
 
 
 class AcsSmsSender:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from shared.core.errors import DomainError, Unauthenticated, UpstreamError
 from shared.core.outbound import DestinationRefused, Outbound
 from shared.core.retry import retry_delay
-from shared.setup.models import EndpointStatus, FhirEndpoint
+from shared.setup.models import FhirEndpoint
 from shared.smart.backend import BackendServices
 from shared.writeback.ehr import VisitContext, WritebackError
 
@@ -33,10 +33,9 @@ def origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
-def check_target(endpoint: FhirEndpoint, url: str) -> None:
-    """Refuse (for good) a writeback to an endpoint that is not approved, or to a URL off its approved origin."""
-    if endpoint.status != EndpointStatus.APPROVED:
-        raise WritebackError("The FHIR endpoint is not approved; nothing is written back to it.", retryable=False)
+def check_origin(endpoint: FhirEndpoint, url: str) -> None:
+    """Refuse (for good) a writeback to a URL off the approved FHIR server's origin. (Only approved endpoints are
+    written back to at all: EhrWriteback.target.)"""
     if origin(url) != origin(endpoint.base_url):
         raise WritebackError(
             "The writeback URL is not on the approved FHIR server's host; nothing was sent.", retryable=False
@@ -82,7 +81,7 @@ class EhrClient:
         Raises WritebackError: retryable after the last 429/5xx/network failure, not retryable for the rest.
         """
 
-        check_target(visit.endpoint, url)
+        check_origin(visit.endpoint, url)
         tenant_id = visit.endpoint.tenant_id
         token_url = visit.endpoint.discovery.token_endpoint  # validated by the approver's sign-in
         client_id = visit.settings.client_id or visit.endpoint.client_id
