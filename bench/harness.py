@@ -41,6 +41,7 @@ class Harness:
                 "LOCAL_ISSUER_URL": self.issuer.url,
                 "AzureWebJobsStorage": self.azurite.connection_string("connectorapp"),
                 "DATA_STORAGE_EU": self.azurite.connection_string("connectoreu"),
+                "DATA_QUEUES_EU": self.azurite.connection_string("connectoreu"),
                 "MEETING_PROVIDER": "local",
                 "MEETING_ORGANIZER_ID": "service-organizer",
                 "SMS_PROVIDER": "outbox",

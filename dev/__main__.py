@@ -27,9 +27,11 @@ from shared.core.settings import Geography
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_CLIENT_ID = "connector-local"
 LOCAL_BACKEND_CLIENT_ID = "connector-local-backend"  # EHR writeback (SMART backend services)
-ACCOUNTS = {"AzureWebJobsStorage": "connectorapp"} | {
-    f"DATA_STORAGE_{g.value}": f"connector{g.value.lower()}" for g in Geography
-}
+ACCOUNTS = (
+    {"AzureWebJobsStorage": "connectorapp"}
+    | {f"DATA_STORAGE_{g.value}": f"connector{g.value.lower()}" for g in Geography}
+    | {f"DATA_QUEUES_{g.value}": f"connector{g.value.lower()}" for g in Geography}
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""GET /api/health: the version and whether every configured storage account is reachable (503 if one is not)."""
+"""GET /api/health: the version and whether every configured storage account is reachable (503 if one is not), and
+the messages waiting in poison queues; an hourly timer purges poison messages older than a day."""
 
 from __future__ import annotations
 
@@ -19,5 +20,11 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
         "version": report.version,
         "environment": report.environment,
         "storage": {label: "reachable" if ok else "unreachable" for label, ok in report.storage.items()},
+        "poison_queues": {queue: count for queue, count in report.poison.items() if count},
     }
     return json_response(body, status=200 if report.healthy else 503)
+
+
+@bp.timer_trigger(schedule="0 7 * * * *", arg_name="timer", run_on_startup=False)
+def purge_poison_queues(timer: func.TimerRequest) -> None:
+    get_runtime().platform.poison_purge.run()

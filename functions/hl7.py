@@ -1,14 +1,19 @@
-"""HL7v2 scheduling messages: over HTTP (`POST /api/hl7/{endpoint_id}`) verified, queued and acknowledged; from
-the `hl7-inbound` queue applied to the appointment (failures are retried, then go to `hl7-inbound-poison`)."""
+"""HL7v2 scheduling messages: over HTTP (`POST /api/hl7/{endpoint_id}`) verified, parsed, queued and acknowledged;
+from the `hl7-appointments` queue of the organisation's geography (one trigger per enabled geography) applied to
+the appointment (failures are retried, then go to that account's `hl7-appointments-poison`). The app account's
+`hl7-inbound` queue of earlier versions is still drained."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import azure.functions as func
 
+from shared.core.settings import Geography
 from shared.hl7.framing import MAX_MESSAGE_BYTES
 from shared.runtime import get_runtime
-from shared.scheduling.models import InboundHl7
-from shared.storage.queues import HL7_INBOUND
+from shared.scheduling.models import AppointmentChange, InboundHl7
+from shared.storage.queues import HL7_APPOINTMENTS, HL7_INBOUND, geography_connection
 
 bp = func.Blueprint()
 HL7_CONTENT_TYPE = "application/hl7-v2; charset=utf-8"
@@ -32,3 +37,21 @@ def receive_hl7(req: func.HttpRequest) -> func.HttpResponse:
 def process_hl7(message: func.QueueMessage) -> None:
     inbound = InboundHl7.model_validate_json(message.get_body())
     get_runtime().scheduling.appointments.process(inbound)
+
+
+def _processor(geography: Geography) -> Callable[[func.QueueMessage], None]:
+    def apply_appointment_change(message: func.QueueMessage) -> None:
+        get_runtime().scheduling.appointments.apply(AppointmentChange.model_validate_json(message.get_body()))
+
+    return apply_appointment_change
+
+
+def geography_blueprint(geographies: Iterable[Geography]) -> func.Blueprint:
+    """The `hl7-appointments` trigger of each enabled geography."""
+    geo = func.Blueprint()
+    for geography in geographies:
+        trigger = geo.queue_trigger(
+            arg_name="message", queue_name=HL7_APPOINTMENTS, connection=geography_connection(geography)
+        )
+        geo.function_name(f"apply_appointments_{geography.value.lower()}")(trigger(_processor(geography)))
+    return geo

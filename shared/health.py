@@ -1,8 +1,9 @@
-"""Health: the version, and whether each configured storage account answers."""
+"""Health: the version, whether each configured storage account answers, and the messages waiting in poison
+queues (as counted by the last purge run; they do not make the app unhealthy)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,6 +20,7 @@ class HealthReport:
     version: str
     environment: str
     storage: dict[str, bool]
+    poison: dict[str, int]
 
     @property
     def healthy(self) -> bool:
@@ -31,6 +33,7 @@ class HealthService:
     version: str
     environment: str
     timeout: float
+    poison: Callable[[], dict[str, int]] = dict
 
     def __post_init__(self) -> None:
         # In parallel, so that one dead account costs one self.timeout, not one per account.
@@ -38,4 +41,8 @@ class HealthService:
 
     def check(self) -> HealthReport:
         results = self._pool.map(lambda probe: (probe.label, probe.ping(self.timeout)), self.probes)
-        return HealthReport(self.version, self.environment, dict(results))
+        try:
+            poison = self.poison()
+        except Exception:  # noqa: BLE001 - the counts are a hint; an unreachable account is reported above
+            poison = {}
+        return HealthReport(self.version, self.environment, dict(results), poison)

@@ -22,7 +22,8 @@ from shared.smart.client import SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.states import LaunchStatePurge, LaunchStateRepository, LaunchStates
 from shared.storage.accounts import StorageAccounts
-from shared.storage.queues import QueueSender
+from shared.storage.poison import PoisonPurge, PoisonQueueCountRepository
+from shared.storage.queues import GeographyQueues, QueueSender
 from shared.storage.routing import Tables
 
 
@@ -55,6 +56,10 @@ class Platform:
     @cached_property
     def queues(self) -> QueueSender:
         return QueueSender(self.storage.app)
+
+    @cached_property
+    def geography_queues(self) -> GeographyQueues:
+        return GeographyQueues(self.storage)
 
     @cached_property
     def secrets(self) -> SecretStore:
@@ -118,4 +123,11 @@ class Platform:
             version=__version__,
             environment=self.settings.environment,
             timeout=self.settings.storage.storage_timeout_seconds,
+            poison=self.poison_purge.last_counts,
+        )
+
+    @cached_property
+    def poison_purge(self) -> PoisonPurge:
+        return PoisonPurge(
+            accounts=self.storage, counts=self.tables.control(PoisonQueueCountRepository), clock=self.clock
         )

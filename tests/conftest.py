@@ -24,8 +24,15 @@ from shared.visits.providers.graph import GraphMeetingProvider
 from tests.support.credentials import StaticCredential
 from tests.support.graph_stub import GraphStub
 
-# Fixtures: http and tenant; ehr; scripted (a visit for the reports); start_visit (a visit with writeback on).
-pytest_plugins = ["tests.support.portal", "tests.support.visits", "tests.support.reports", "tests.support.writeback"]
+# Fixtures: http and tenant; ehr; scripted (a visit for the reports); start_visit (a visit with writeback on);
+# setup (an organisation that texts, on a fake clock).
+pytest_plugins = [
+    "tests.support.portal",
+    "tests.support.visits",
+    "tests.support.reports",
+    "tests.support.writeback",
+    "tests.support.texts",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_KEY = secrets.token_urlsafe(16)
@@ -101,6 +108,9 @@ def base_environment(
         "DATA_STORAGE_US": azurite.connection_string("connectorus"),
         "DATA_STORAGE_EU": azurite.connection_string("connectoreu"),
         "DATA_STORAGE_APAC": azurite.connection_string("connectorapac"),
+        "DATA_QUEUES_US": azurite.connection_string("connectorus"),
+        "DATA_QUEUES_EU": azurite.connection_string("connectoreu"),
+        "DATA_QUEUES_APAC": azurite.connection_string("connectorapac"),
         "TABLE_PREFIX": table_prefix,
         "MEETING_PROVIDER": "local",
         "SMS_PROVIDER": "outbox",

@@ -32,6 +32,7 @@ def offline_values() -> dict[str, str]:
         "ENVIRONMENT": "local",
         "AzureWebJobsStorage": NOWHERE,
         "DATA_STORAGE_EU": NOWHERE,
+        "DATA_QUEUES_EU": NOWHERE,
         "PUBLIC_BASE_URL": "http://localhost:7071",
         "PORTAL_API_AUDIENCE": "api://ehr-connector-local",
         "MEETING_PROVIDER": "local",

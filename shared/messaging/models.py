@@ -110,18 +110,64 @@ class ConsentList(BaseModel):
     complete: bool = Field(description="Both consents are given: SMS features can be used.")
 
 
+SmsStatus = Literal["queued", "sending", "sent", "delivered", "failed", "opted_out", "skipped"]
+FINAL_STATUSES: tuple[SmsStatus, ...] = ("sent", "delivered", "failed", "opted_out", "skipped")
+
+
 class SmsMessageStatus(BaseModel):
-    """One text the connector sent or chose not to send. No message text and no phone number (data plane)."""
+    """One text the connector sent or chose not to send. No message text and no phone number (data plane).
+
+    `queued -> sending -> sent | failed` (or `skipped`, `opted_out`); `sending` is claimed with the row's ETag, so
+    one worker sends it, and a claim older than the sending lease is taken over with the same repeatability ID."""
 
     endpoint_id: str
     id: str
     appointment_key: str
     type: SmsType
-    status: Literal["queued", "sent", "delivered", "failed", "opted_out", "skipped"]
+    status: SmsStatus
     reason: str | None = None
     provider_message_id: str | None = None
     created_at: datetime
     updated_at: datetime
+    version: str | None = Field(default=None, description="What the text is for: appointment version or due time.")
+    attempts: int = Field(default=0, description="Sends that failed for a passing reason (5xx, timeout).")
+    sending_since: datetime | None = None
+    repeatability_id: str | None = Field(default=None, description="The provider's idempotency key for this send.")
+    first_sent_at: datetime | None = None
+
+
+class SmsOutbound(BaseModel):
+    """The `sms-outbound` queue message (one per text, in the organisation's geography): keys only, no number, no
+    name, no text. `version` is the appointment's version for a confirmation, the due time for a reminder."""
+
+    tenant_id: str
+    endpoint_id: str
+    appointment_key: str
+    kind: SmsType
+    version: str
+    resend: bool = False
+
+
+class SendSlot(BaseModel):
+    """A sender number's shared rate limiter (GCRA): the time the next text may go, claimed with the ETag."""
+
+    sender: str
+    next_at: datetime
+
+
+class FailedText(BaseModel):
+    """A text that could not be sent, for the portal's SMS page (no number, no text)."""
+
+    endpoint_id: str
+    id: str
+    type: SmsType
+    reason: str | None
+    attempts: int
+    updated_at: datetime
+
+
+class FailedTextList(BaseModel):
+    items: list[FailedText]
 
 
 class OptOut(BaseModel):

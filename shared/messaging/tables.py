@@ -9,6 +9,7 @@ from shared.messaging.models import (
     OutboxMessage,
     PhoneNumber,
     PhoneNumberJob,
+    SendSlot,
     SmsMessageStatus,
     SmsSettings,
 )
@@ -41,3 +42,7 @@ class SmsMessageRepository(TableRepository[SmsMessageStatus], table="smsmessages
 
 class OptOutRepository(TableRepository[OptOut], table="optouts", keys=("{sender}", "{number_hash}")):
     """Numbers that texted STOP to a sender, as HMACs (data plane)."""
+
+
+class SendSlotRepository(TableRepository[SendSlot], table="smssendslots", keys=("{sender}", "slot")):
+    """Each sender number's shared rate limiter, respected by every instance (control plane; no personal data)."""

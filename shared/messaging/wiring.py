@@ -4,15 +4,19 @@ SMS and phone number providers SMS_PROVIDER names."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 
 from shared.messaging.delivery import SmsEvents
+from shared.messaging.dispatch import SmsLimits, TextDispatch
+from shared.messaging.failed_texts import FailedTexts
+from shared.messaging.limiter import SenderLimiter
 from shared.messaging.number_jobs import PhoneNumberJobs
 from shared.messaging.phone_numbers import PhoneNumberService
 from shared.messaging.providers import SmsSender
 from shared.messaging.providers.numbers import PhoneNumberProvider
 from shared.messaging.sms_setup import SmsSetup
-from shared.messaging.tables import OutboxRepository
+from shared.messaging.tables import OutboxRepository, SendSlotRepository
 from shared.messaging.texts import SmsService
 from shared.platform import Platform
 from shared.setup.wiring import SetupServices
@@ -34,11 +38,9 @@ class MessagingServices:
             from shared.messaging.providers.outbox import OutboxSmsSender
 
             return OutboxSmsSender(platform.tables.control(OutboxRepository), platform.clock)
-        from shared.core.ratelimit import TokenBucket
         from shared.messaging.providers.acs import AcsSmsSender
 
-        bucket = TokenBucket(settings.sms_rate_per_minute, burst=10, clock=platform.clock)
-        return AcsSmsSender.connect(settings.acs_endpoint or "", platform.credential(), bucket)
+        return AcsSmsSender.connect(settings.acs_endpoint or "", platform.credential())
 
     @cached_property
     def number_provider(self) -> PhoneNumberProvider:
@@ -92,10 +94,35 @@ class MessagingServices:
         return SmsService(
             tables=self.platform.tables,
             setup=self.sms_setup,
-            sender=self.sender,
             join_links=self.visits.join_links,
             secrets=self.platform.secrets,
             clock=self.platform.clock,
+        )
+
+    @cached_property
+    def dispatch(self) -> TextDispatch:
+        settings = self.platform.settings
+        return TextDispatch(
+            tables=self.platform.tables,
+            queues=self.platform.geography_queues,
+            sms=self.sms,
+            sender=self.sender,
+            limiter=SenderLimiter(slots=self.platform.tables.control(SendSlotRepository), clock=self.platform.clock),
+            clock=self.platform.clock,
+            limits=SmsLimits(
+                per_minute={
+                    "toll_free": settings.messaging.sms_rate_per_minute,
+                    "geographic": settings.messaging.sms_rate_geographic_per_minute,
+                },
+                max_attempts=settings.messaging.sms_max_attempts,
+                reminder_max_late=timedelta(minutes=settings.scheduling.reminder_max_late_minutes),
+            ),
+        )
+
+    @cached_property
+    def failed_texts(self) -> FailedTexts:
+        return FailedTexts(
+            tables=self.platform.tables, dispatch=self.dispatch, audit=self.setup.audit, clock=self.platform.clock
         )
 
     @cached_property

@@ -1,10 +1,11 @@
-"""The `hl7-inbound` processor: a queued SIU message becomes the appointment's latest state, its reminder index
-entry, and (per the endpoint's settings) a confirmation text.
+"""The scheduling processor: an appointment change (parsed and queued at ingest, in the organisation's
+geography) becomes the appointment's latest state, its reminder index entry, and (per the endpoint's settings) a
+confirmation on the `sms-outbound` queue.
 
 Idempotent: the appointment's version is the message's MSH-7 time and control ID, so a duplicate or an older
-message changes nothing and sends nothing, and out-of-order messages settle on the latest. A confirmation is
-written into the appointment together with the new state (`pending_sms`) and cleared once sent, so a crash in
-between re-sends it on the queue's retry; the SMS service skips a message it has already recorded as sent.
+message changes nothing, and out-of-order messages settle on the latest. A confirmation is written into the
+appointment together with the new state (`pending_sms`) and then queued, so a crash in between queues it on the
+queue's retry; the dispatcher sends one text however many copies are queued.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, NotFound
-from shared.hl7.siu import AppointmentEvent, AppointmentStatus, describe, parse_siu
-from shared.messaging.models import ReminderReindex, SmsSettings
-from shared.messaging.texts import SmsService
-from shared.scheduling.models import InboundHl7, ReminderDue
+from shared.hl7.siu import AppointmentEvent, AppointmentStatus, parse_siu
+from shared.messaging.dispatch import TextDispatch
+from shared.messaging.models import ReminderReindex, SmsOutbound, SmsSettings
+from shared.messaging.texts import SmsService, reminder_version
+from shared.scheduling.models import AppointmentChange, InboundHl7, ReminderDue
 from shared.scheduling.tables import ReminderIndexRepository
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
@@ -47,65 +49,102 @@ def minute_of(moment: datetime) -> str:
     return moment.strftime("%Y%m%d%H%M")
 
 
+def change_from(
+    event: AppointmentEvent, *, tenant_id: str, endpoint_id: str, received_at: datetime, keep_phone: bool
+) -> AppointmentChange:
+    """What the processor needs of a parsed message, and nothing that identifies the patient."""
+    return AppointmentChange(
+        tenant_id=tenant_id,
+        endpoint_id=endpoint_id,
+        control_id=event.message_id,
+        received_at=received_at,
+        appointment_key=appointment_key(tenant_id, endpoint_id, visit_reference(event)),
+        version=f"{(event.message_time or received_at):%Y%m%d%H%M%S%f}|{event.message_id}",
+        event=event.event,
+        start=event.start,
+        end=event.end,
+        status=event.status,
+        phone=event.phone if keep_phone else None,
+        phone_problem=event.phone_problem if keep_phone else None,
+        provider_id=event.provider_id,
+    )
+
+
 @dataclass(kw_only=True, eq=False)
 class AppointmentProcessor:
     tables: Tables
     sms: SmsService
+    dispatch: TextDispatch
     clock: Clock
 
     def process(self, inbound: InboundHl7) -> Outcome:
+        """A message as received (the `hl7-inbound` queue of earlier versions): parse it, then apply it."""
         endpoint = self.tables.control(FhirEndpointRepository).find(inbound.tenant_id, inbound.endpoint_id)
-        organisation = self.tables.control(OrganisationRepository).find(inbound.tenant_id, "organisation")
-        if endpoint is None or organisation is None:
+        if endpoint is None:
             raise NotFound(f"Endpoint {inbound.endpoint_id} no longer exists; the message cannot be applied.")
         event = parse_siu(inbound.message, ZoneInfo(endpoint.time_zone))
+        return self.apply(
+            change_from(
+                event,
+                tenant_id=inbound.tenant_id,
+                endpoint_id=inbound.endpoint_id,
+                received_at=inbound.received_at,
+                keep_phone=True,
+            )
+        )
+
+    def apply(self, change: AppointmentChange) -> Outcome:
+        endpoint = self.tables.control(FhirEndpointRepository).find(change.tenant_id, change.endpoint_id)
+        organisation = self.tables.control(OrganisationRepository).find(change.tenant_id, "organisation")
+        if endpoint is None or organisation is None:
+            raise NotFound(f"Endpoint {change.endpoint_id} no longer exists; the message cannot be applied.")
         for _ in range(5):  # optimistic concurrency: another worker may write the same appointment meanwhile
             try:
-                return self._apply(organisation, endpoint, event, inbound)
+                return self._apply(organisation, endpoint, change)
             except Conflict:
                 continue
-        raise Conflict(f"Appointment update for message {inbound.control_id} kept colliding; it will be retried.")
+        raise Conflict(f"Appointment update for message {change.control_id} kept colliding; it will be retried.")
 
-    def _apply(
-        self, organisation: Organisation, endpoint: FhirEndpoint, event: AppointmentEvent, inbound: InboundHl7
-    ) -> Outcome:
+    def _apply(self, organisation: Organisation, endpoint: FhirEndpoint, change: AppointmentChange) -> Outcome:
         appointments = self.tables.data(organisation, AppointmentRepository)
-        key = appointment_key(organisation.tenant_id, endpoint.id, visit_reference(event))
-        version = f"{(event.message_time or inbound.received_at):%Y%m%d%H%M%S%f}|{event.message_id}"
+        described = f"{change.event} message {change.control_id}"
         try:
-            current: Versioned[Appointment] | None = appointments.get_versioned(endpoint.id, key)
+            current: Versioned[Appointment] | None = appointments.get_versioned(endpoint.id, change.appointment_key)
         except NotFound:
             current = None
         if current is not None:
-            if current.item.version == version:
+            if current.item.version == change.version:
                 if current.item.pending_sms:
-                    self._send_pending(organisation, endpoint, current)
-                log.info("HL7 %s: duplicate", describe(event))
+                    self._queue_confirmation(organisation, current.item)
+                log.info("HL7 %s: duplicate", described)
                 return "duplicate"
-            if current.item.version > version:
-                log.info("HL7 %s: older than the stored state, ignored", describe(event))
+            if current.item.version > change.version:
+                log.info("HL7 %s: older than the stored state, ignored", described)
                 return "older"
         previous = current.item if current else None
-        kind = self._confirmation(previous, event)
-        settings = self.sms.settings_for(organisation.tenant_id, endpoint.id)
-        due = self._reminder_due(event.status, event.phone, event.start, settings)
+        kind = self._confirmation(previous, change)
+        settings = self.sms.settings_for(organisation.tenant_id, endpoint.id, cached=True)
+        due = self._reminder_due(change.status, change.phone, change.start, settings)
         updated = Appointment(
             endpoint_id=endpoint.id,
-            appointment_key=key,
-            start=event.start,
-            end=event.end,
-            status=event.status,
-            version=version,
-            phone=event.phone if event.end > self.clock.now() else None,
-            phone_problem=event.phone_problem,
+            appointment_key=change.appointment_key,
+            start=change.start,
+            end=change.end,
+            status=change.status,
+            version=change.version,
+            phone=change.phone if change.end > self.clock.now() else None,
+            phone_problem=change.phone_problem,
             reminder_due_at=due,
             pending_sms=kind,
         )
-        stored = appointments.replace(updated, current.etag) if current else appointments.create(updated)
+        if current:
+            appointments.replace(updated, current.etag)
+        else:
+            appointments.create(updated)
         self._reindex(organisation, previous, updated)
         if kind:
-            self._send_pending(organisation, endpoint, stored, settings)
-        log.info("HL7 %s applied", describe(event))
+            self._queue_confirmation(organisation, updated)
+        log.info("HL7 %s applied", described)
         return "applied"
 
     def _reminder_due(
@@ -152,9 +191,11 @@ class AppointmentProcessor:
         stored = appointments.get_versioned(appointment.endpoint_id, appointment.appointment_key)
         current = stored.item
         due = self._reminder_due(current.status, current.phone, current.start, settings)
-        if current.reminder_due_at is None and (
-            change.reminders_were_enabled or self.sms.decided(organisation, current, "reminder")
-        ):
+        if current.reminder_due_at is None and change.reminders_were_enabled:
+            due = None  # with reminders on, no pending reminder means it was due at booking, or removed
+        elif current.reminder_due_at is not None and self._reminder_decided(organisation, current):
+            due = current.reminder_due_at  # already sent (or decided against): no second reminder
+        elif due is not None and self._reminder_decided(organisation, current, due):
             due = None
         if due == current.reminder_due_at:
             return 0
@@ -163,8 +204,17 @@ class AppointmentProcessor:
         self._reindex(organisation, current, updated)
         return 1
 
+    def _reminder_decided(
+        self, organisation: Organisation, appointment: Appointment, due: datetime | None = None
+    ) -> bool:
+        moment = due or appointment.reminder_due_at
+        assert moment is not None
+        return self.sms.decided(
+            organisation, appointment.appointment_key, appointment.endpoint_id, reminder_version(moment)
+        )
+
     @staticmethod
-    def _confirmation(previous: Appointment | None, event: AppointmentEvent) -> SmsType | None:
+    def _confirmation(previous: Appointment | None, event: AppointmentChange) -> SmsType | None:
         if event.status in (AppointmentStatus.CANCELLED, AppointmentStatus.DELETED):
             return "cancelled" if previous is None or previous.status in ACTIVE else None
         if event.status not in ACTIVE:
@@ -190,25 +240,15 @@ class AppointmentProcessor:
                 )
             )
 
-    def _send_pending(
-        self,
-        organisation: Organisation,
-        endpoint: FhirEndpoint,
-        stored: Versioned[Appointment],
-        settings: SmsSettings | None = None,
-    ) -> None:
-        appointment = stored.item
+    def _queue_confirmation(self, organisation: Organisation, appointment: Appointment) -> None:
         assert appointment.pending_sms is not None
-        self.sms.send(
-            organisation=organisation,
-            endpoint=endpoint,
-            appointment=appointment,
-            kind=appointment.pending_sms,
-            settings=settings,
+        self.dispatch.enqueue(
+            organisation.geography,
+            SmsOutbound(
+                tenant_id=organisation.tenant_id,
+                endpoint_id=appointment.endpoint_id,
+                appointment_key=appointment.appointment_key,
+                kind=appointment.pending_sms,
+                version=appointment.version,
+            ),
         )
-        try:
-            self.tables.data(organisation, AppointmentRepository).replace(
-                appointment.model_copy(update={"pending_sms": None}), stored.etag
-            )
-        except Conflict:
-            pass  # a newer message already replaced the appointment; its own confirmation decides

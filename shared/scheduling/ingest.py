@@ -1,5 +1,12 @@
-"""HL7 over HTTP: verify, then enqueue, then acknowledge. Nothing is stored or queued for a message that fails
-any check (AR); AA is sent only once the message is safely on the `hl7-inbound` queue (AE otherwise)."""
+"""HL7 over HTTP: verify, parse, enqueue, acknowledge. Nothing is stored or queued for a message that fails any
+check (AR); AA is sent only once the change is safely on the `hl7-appointments` queue (AE otherwise).
+
+The message is parsed once, here. What is queued is the typed change the processor needs, in the organisation's
+geography's account, without the patient's name, date of birth, MRN or the EHR's visit number, and with the phone
+number only when the endpoint sends texts, so a poison queue holds nothing that identifies a patient. The
+endpoint, the organisation, the signing certificate and the SMS settings are read at most once a minute per
+worker: an ingest is one signature check, one parse and one queue put.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +19,19 @@ from zoneinfo import ZoneInfo
 
 from shared.core.clock import Clock
 from shared.core.errors import NotFound
+from shared.core.ttl import TtlCache
 from shared.hl7 import AckCode, Hl7Rejected
 from shared.hl7.ack import HTTP_STATUS, build_ack
 from shared.hl7.framing import unframe
 from shared.hl7.signature import verify_signature
 from shared.hl7.siu import parse_siu
-from shared.scheduling.models import InboundHl7
+from shared.messaging.texts import SmsService
+from shared.scheduling.appointments import change_from
 from shared.setup.certificates import CertificateService
-from shared.setup.models import EndpointStatus, FhirEndpoint
-from shared.setup.tables import FhirEndpointRepository
-from shared.storage.queues import HL7_INBOUND, QueueSender
+from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation, SigningCertificate
+from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
+from shared.storage.queues import HL7_APPOINTMENTS, GeographyQueues
+from shared.storage.routing import Tables
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +41,7 @@ UNKNOWN_FOR = timedelta(minutes=1)  # an unknown endpoint ID is looked up again 
 MAX_UNKNOWN = 10_000
 MAX_QUEUED_BYTES = 48 * 1024  # a queue message holds 64 KB once Base64-encoded
 MAX_CLOCK_SKEW = timedelta(minutes=5)  # a later MSH-7 would order after every real message and freeze the visit
+LOOKUP_TTL = timedelta(minutes=1)  # a change of endpoint, certificate or SMS settings applies within a minute
 
 
 @dataclass(frozen=True)
@@ -45,13 +56,18 @@ class Acknowledgement:
 
 @dataclass(kw_only=True, eq=False)
 class Hl7Ingest:
-    endpoints: FhirEndpointRepository
+    tables: Tables
     certificates: CertificateService
-    queues: QueueSender
+    sms: SmsService
+    queues: GeographyQueues
     clock: Clock
     max_age: timedelta
 
     def __post_init__(self) -> None:
+        self.endpoints = self.tables.control(FhirEndpointRepository)
+        self._found: TtlCache[str, FhirEndpoint | None] = TtlCache(self.clock, LOOKUP_TTL)
+        self._organisations: TtlCache[str, Organisation | None] = TtlCache(self.clock, LOOKUP_TTL)
+        self._certificates: TtlCache[tuple[str, str], SigningCertificate | None] = TtlCache(self.clock, LOOKUP_TTL)
         self._owners: dict[str, str] = {}  # endpoint ID -> tenant ID; never changes, so cached per worker
         self._unknown: dict[str, datetime] = {}  # endpoint ID -> when to look again
         self._lock = threading.Lock()
@@ -65,7 +81,7 @@ class Hl7Ingest:
             tenant = self._owners.get(endpoint_id)
             retry_at = self._unknown.get(endpoint_id)
         if tenant is not None:
-            return self.endpoints.find(tenant, endpoint_id)
+            return self._found.get(endpoint_id, lambda: self.endpoints.find(tenant, endpoint_id))
         if retry_at is not None and now < retry_at:
             return None
         found = next(iter(self.endpoints.iterate(query="id eq @id", parameters={"id": endpoint_id})), None)
@@ -88,10 +104,10 @@ class Hl7Ingest:
             endpoint = self._endpoint(endpoint_id)
             if endpoint is None or endpoint.status != EndpointStatus.APPROVED:
                 raise Hl7Rejected("This HL7 endpoint is not configured or not approved.")
-            try:
-                certificate = self.certificates.for_environment(endpoint.tenant_id, endpoint.environment)
-            except NotFound as missing:
-                raise Hl7Rejected(missing.detail) from None
+            organisation = self._organisation(endpoint.tenant_id)
+            certificate = self._certificate(endpoint)
+            if certificate is None or organisation is None:
+                raise Hl7Rejected(f"No HL7 signing certificate is uploaded for the {endpoint.environment} environment.")
             verify_signature(body, signature, certificate.der, now)
             text = unframe(body, content_type)
             if len(text.encode()) > MAX_QUEUED_BYTES:
@@ -107,17 +123,16 @@ class Hl7Ingest:
         except Hl7Rejected as rejected:
             log.warning("HL7 message for endpoint %s rejected: %s", endpoint_id, rejected.detail)
             return Acknowledgement("AR", build_ack(code="AR", original=control_id, now=now, text=rejected.detail))
+        settings = self.sms.settings_for(endpoint.tenant_id, endpoint.id, cached=True)
+        change = change_from(
+            event,
+            tenant_id=endpoint.tenant_id,
+            endpoint_id=endpoint.id,
+            received_at=now,
+            keep_phone=settings is not None and bool(settings.sender_number),
+        )
         try:
-            self.queues.send(
-                HL7_INBOUND,
-                InboundHl7(
-                    tenant_id=endpoint.tenant_id,
-                    endpoint_id=endpoint.id,
-                    control_id=event.message_id,
-                    received_at=now,
-                    message=text,
-                ),
-            )
+            self.queues.send(organisation.geography, HL7_APPOINTMENTS, change)
         except Exception:
             log.exception("HL7 message %s for endpoint %s could not be queued", control_id, endpoint_id)
             return Acknowledgement(
@@ -125,3 +140,20 @@ class Hl7Ingest:
             )
         log.info("HL7 message %s (%s) for endpoint %s queued", control_id, event.event, endpoint_id)
         return Acknowledgement("AA", build_ack(code="AA", original=control_id, now=now))
+
+    def _organisation(self, tenant_id: str) -> Organisation | None:
+        repository = self.tables.control(OrganisationRepository)
+        return self._organisations.get(tenant_id, lambda: repository.find(tenant_id, "organisation"))
+
+    def _certificate(self, endpoint: FhirEndpoint) -> SigningCertificate | None:
+        def load() -> SigningCertificate | None:
+            try:
+                return self.certificates.for_environment(endpoint.tenant_id, endpoint.environment)
+            except NotFound:
+                return None
+
+        key = (endpoint.tenant_id, endpoint.environment)
+        certificate = self._certificates.get(key, load)
+        if certificate is None:
+            self._certificates.forget(key)  # uploaded later: used at once
+        return certificate

@@ -6,9 +6,12 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from shared.hl7.siu import AppointmentStatus, PhoneProblem, SiuEvent
+
 
 class InboundHl7(BaseModel):
-    """The `hl7-inbound` queue message: a verified message, as received, for the processor to parse."""
+    """A verified message as received. Earlier versions queued these on `hl7-inbound` (in the app's account);
+    that queue is still drained, and tests book appointments with it."""
 
     tenant_id: str
     endpoint_id: str
@@ -32,3 +35,23 @@ class ReminderCursor(BaseModel):
 
     geography: str
     last_minute: str
+
+
+class AppointmentChange(BaseModel):
+    """The `hl7-appointments` queue message, in the organisation's geography: what a verified, parsed scheduling
+    message says about one appointment. No name, date of birth, MRN or EHR visit number (the appointment key is a
+    hash of it); the phone number only when the endpoint sends texts."""
+
+    tenant_id: str
+    endpoint_id: str
+    control_id: str
+    received_at: datetime
+    appointment_key: str
+    version: str  # MSH-7 and MSH-10: orders the messages of one appointment
+    event: SiuEvent
+    start: datetime
+    end: datetime
+    status: AppointmentStatus
+    phone: str | None = None
+    phone_problem: PhoneProblem | None = None
+    provider_id: str | None = None

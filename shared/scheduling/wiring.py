@@ -12,7 +12,6 @@ from shared.scheduling.appointments import AppointmentProcessor
 from shared.scheduling.ingest import Hl7Ingest
 from shared.scheduling.reminders import ReminderService
 from shared.scheduling.retention import PhoneRetention
-from shared.setup.tables import FhirEndpointRepository
 from shared.setup.wiring import SetupServices
 
 
@@ -25,25 +24,26 @@ class SchedulingServices:
     @cached_property
     def hl7_ingest(self) -> Hl7Ingest:
         return Hl7Ingest(
-            endpoints=self.platform.tables.control(FhirEndpointRepository),
+            tables=self.platform.tables,
             certificates=self.setup.certificates,
-            queues=self.platform.queues,
+            sms=self.messaging.sms,
+            queues=self.platform.geography_queues,
             clock=self.platform.clock,
             max_age=timedelta(hours=self.platform.settings.scheduling.hl7_max_age_hours),
         )
 
     @cached_property
     def appointments(self) -> AppointmentProcessor:
-        return AppointmentProcessor(tables=self.platform.tables, sms=self.messaging.sms, clock=self.platform.clock)
+        return AppointmentProcessor(
+            tables=self.platform.tables,
+            sms=self.messaging.sms,
+            dispatch=self.messaging.dispatch,
+            clock=self.platform.clock,
+        )
 
     @cached_property
     def reminders(self) -> ReminderService:
-        return ReminderService(
-            tables=self.platform.tables,
-            sms=self.messaging.sms,
-            clock=self.platform.clock,
-            max_late=timedelta(minutes=self.platform.settings.scheduling.reminder_max_late_minutes),
-        )
+        return ReminderService(tables=self.platform.tables, dispatch=self.messaging.dispatch, clock=self.platform.clock)
 
     @cached_property
     def retention(self) -> PhoneRetention:

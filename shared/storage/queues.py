@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from shared.storage.accounts import StorageAccount
+from shared.core.settings import Geography
+from shared.storage.accounts import StorageAccount, StorageAccounts
 
 HL7_INBOUND = "hl7-inbound"
 PHONE_NUMBER_JOBS = "phone-number-jobs"
 REMINDER_REINDEX = "reminder-reindex"
 PARTICIPANT_EVENTS = "participant-events"
+# In each geography's own account (the data stays in the organisation's geography), one trigger per geography:
+SMS_OUTBOUND = "sms-outbound"
+HL7_APPOINTMENTS = "hl7-appointments"
+GEOGRAPHY_QUEUES = (SMS_OUTBOUND, HL7_APPOINTMENTS)
+APP_QUEUES = (HL7_INBOUND, PHONE_NUMBER_JOBS, REMINDER_REINDEX, PARTICIPANT_EVENTS)
+
+
+def geography_connection(geography: Geography) -> str:
+    """The Functions connection setting of a geography's queues (`DATA_QUEUES_EU`; in Azure its
+    `__queueServiceUri`, `__credential` and `__clientId` settings, locally an Azurite connection string)."""
+    return f"DATA_QUEUES_{geography.value}"
 
 
 class QueueSender:
@@ -21,3 +33,13 @@ class QueueSender:
         payload = message.model_dump_json().encode("utf-8")
         sent = self._account.queue(queue).send_message(payload, visibility_timeout=delay_seconds or None)
         return str(sent.id)
+
+
+class GeographyQueues:
+    """Queues in each geography's data account: messages about an organisation's patients stay in its geography."""
+
+    def __init__(self, accounts: StorageAccounts) -> None:
+        self._accounts = accounts
+
+    def send(self, geography: Geography, queue: str, message: BaseModel, *, delay_seconds: int = 0) -> str:
+        return QueueSender(self._accounts.for_geography(geography)).send(queue, message, delay_seconds=delay_seconds)

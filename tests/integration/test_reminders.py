@@ -2,78 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from dev.fakes.sandbox_ehr import SandboxEhr
-from shared.auth.principal import Principal, Role
-from shared.core.settings import Geography, Settings
-from shared.messaging.models import PhoneNumberJobMessage, PhoneNumberOrder, ReminderReindex, SmsSettingsUpdate
+from shared.core.settings import Geography
+from shared.messaging.models import ReminderReindex, SmsSettingsUpdate
 from shared.messaging.tables import SmsMessageRepository
-from shared.runtime import Runtime
-from shared.scheduling.models import InboundHl7
+from shared.scheduling.appointments import minute_of
+from shared.scheduling.models import ReminderDue
 from shared.scheduling.reminders import ReminderService
-from shared.setup.models import FhirEndpointCreate, Organisation, OrganisationCreate
-from shared.storage.queues import REMINDER_REINDEX
-from shared.visits.models import appointment_key
+from shared.scheduling.tables import ReminderIndexRepository
+from shared.storage.queues import REMINDER_REINDEX, SMS_OUTBOUND
 from shared.visits.tables import AppointmentRepository
-from tests.conftest import CLIENT_ID
-from tests.support.clock import FakeClock
-from tests.support.hl7 import siu
-
-NOW = datetime.now(UTC).replace(second=0, microsecond=0)
-
-
-@dataclass
-class Setup:
-    runtime: Runtime
-    clock: FakeClock
-    organisation: Organisation
-    endpoint_id: str
-    admin: Principal
-
-
-@pytest.fixture
-def setup(settings: Settings, sandbox: SandboxEhr) -> Setup:
-    clock = FakeClock(NOW)
-    runtime = Runtime(settings, clock=clock)
-    admin = Principal(str(uuid.uuid4()), "admin", "admin@x.org", frozenset({Role.ADMIN}))
-    organisation = runtime.setup.organisations.create(
-        admin, OrganisationCreate(display_name="North", geography=Geography.EU)
-    )
-    endpoint = runtime.setup.endpoints.create(
-        admin,
-        FhirEndpointCreate(base_url=sandbox.fhir_base, environment="test", approver="a@x.org", client_id=CLIENT_ID),
-    )
-    for name in ("sms_terms", "patient_messaging"):
-        runtime.messaging.sms_setup.give_consent(admin, name)
-    job = runtime.messaging.phone_numbers.order(admin, PhoneNumberOrder())
-    done = runtime.messaging.number_jobs.advance(PhoneNumberJobMessage(tenant_id=admin.tenant_id, job_id=job.id))
-    assert done is not None and done.number
-    runtime.messaging.sms_setup.update_settings(
-        admin,
-        endpoint.id,
-        SmsSettingsUpdate(clinic_name="North", sender_number=done.number, reminder_minutes_before=60),
-    )
-    return Setup(runtime, clock, organisation, endpoint.id, admin)
-
-
-def book(setup: Setup, start: datetime, csn: str, event: str = "S12", sent: datetime | None = None) -> str:
-    body = siu(event, start, sent=sent or setup.clock.now()).decode().replace("778899001", csn)
-    setup.runtime.scheduling.appointments.process(
-        InboundHl7(
-            tenant_id=setup.organisation.tenant_id,
-            endpoint_id=setup.endpoint_id,
-            control_id=f"{csn}-{event}",
-            received_at=setup.clock.now(),
-            message=body.replace("\r\n", "\r"),
-        )
-    )
-    return appointment_key(setup.organisation.tenant_id, setup.endpoint_id, f"csn:{csn}")
+from tests.support.texts import NOW, Setup, book, send_queued
 
 
 def reminders_sent(setup: Setup) -> list[str]:
@@ -81,25 +24,61 @@ def reminders_sent(setup: Setup) -> list[str]:
     return sorted(r.appointment_key for r in records if r.type == "reminder" and r.status == "sent")
 
 
+def tick(setup: Setup) -> int:
+    """A reminder tick, then the text queue run as its trigger would: the reminders sent."""
+    before = len(reminders_sent(setup))
+    setup.runtime.scheduling.reminders.tick(Geography.EU)
+    send_queued(setup.runtime)
+    return len(reminders_sent(setup)) - before
+
+
 def test_a_reminder_is_sent_once_even_with_two_concurrent_ticks(setup: Setup) -> None:
     key = book(setup, NOW + timedelta(hours=3), "C1")
+    send_queued(setup.runtime)  # the booking confirmation
     setup.runtime.scheduling.reminders.tick(Geography.EU)  # first run: sets the cursor, nothing is due yet
     setup.clock.set(NOW + timedelta(hours=2))  # the reminder's minute
     second = ReminderService(
-        tables=setup.runtime.platform.tables,
-        sms=setup.runtime.messaging.sms,
-        clock=setup.clock,
-        max_late=timedelta(minutes=30),
+        tables=setup.runtime.platform.tables, dispatch=setup.runtime.messaging.dispatch, clock=setup.clock
     )
     with ThreadPoolExecutor(max_workers=2) as pool:
         reports = list(
             pool.map(lambda service: service.tick(Geography.EU), [setup.runtime.scheduling.reminders, second])
         )
-    assert sum(r.sent for r in reports) == 1
+    assert sum(r.queued for r in reports) >= 1  # both may queue it before either deletes the index entry
+    assert send_queued(setup.runtime)["sent"] == 1
     assert reminders_sent(setup) == [key]
     setup.clock.advance(minutes=1)
-    assert setup.runtime.scheduling.reminders.tick(Geography.EU).sent == 0
+    assert tick(setup) == 0
     assert reminders_sent(setup) == [key]
+
+
+def test_a_tick_with_a_thousand_due_queues_them_reading_only_the_index(setup: Setup) -> None:
+    setup.runtime.scheduling.reminders.tick(Geography.EU)
+    index = setup.runtime.platform.tables.data(setup.organisation, ReminderIndexRepository)
+    due = NOW + timedelta(minutes=30)
+    for start in range(0, 1000, 100):
+        index.transaction(
+            [
+                (
+                    "upsert",
+                    ReminderDue(
+                        minute=minute_of(due),
+                        tenant_id=setup.organisation.tenant_id,
+                        endpoint_id=setup.endpoint_id,
+                        appointment_key=f"k{n:04d}",
+                        due_at=due,
+                    ),
+                )
+                for n in range(start, start + 100)
+            ]
+        )
+    setup.clock.set(due)
+    report = setup.runtime.scheduling.reminders.tick(Geography.EU)
+    assert (report.read, report.queued) == (1000, 1000)
+    queue = setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND)
+    assert queue.get_queue_properties().approximate_message_count >= 1000
+    assert list(index.iterate(minute_of(due))) == []  # handed over: the next tick reads none of them
+    queue.clear_messages()
 
 
 def test_a_tick_reads_only_what_is_due(setup: Setup) -> None:
@@ -107,17 +86,20 @@ def test_a_tick_reads_only_what_is_due(setup: Setup) -> None:
     book(setup, NOW + timedelta(hours=2), "R1")
     book(setup, NOW + timedelta(hours=5), "R2")
     book(setup, NOW + timedelta(days=3), "R3")
+    send_queued(setup.runtime)
     setup.clock.set(NOW + timedelta(hours=1))
     report = setup.runtime.scheduling.reminders.tick(Geography.EU)
-    assert (report.read, report.sent) == (1, 1)
+    assert (report.read, report.queued) == (1, 1)
+    assert send_queued(setup.runtime)["sent"] == 1
 
 
 def test_no_reminder_for_cancelled_or_started_appointments(setup: Setup) -> None:
     setup.runtime.scheduling.reminders.tick(Geography.EU)
     book(setup, NOW + timedelta(hours=2), "X1")
     book(setup, NOW + timedelta(hours=2), "X1", event="S15", sent=NOW + timedelta(seconds=1))
+    send_queued(setup.runtime)
     setup.clock.set(NOW + timedelta(hours=1))
-    assert setup.runtime.scheduling.reminders.tick(Geography.EU).sent == 0
+    assert tick(setup) == 0
     assert reminders_sent(setup) == []
 
 
@@ -125,10 +107,17 @@ def test_catching_up_after_downtime_skips_stale_reminders(setup: Setup) -> None:
     setup.runtime.scheduling.reminders.tick(Geography.EU)
     stale = book(setup, NOW + timedelta(hours=6), "D1")  # due at +5h: 45 minutes overdue when we are back
     recent = book(setup, NOW + timedelta(hours=6, minutes=30), "D2")  # due at +5h30: 15 minutes overdue
+    send_queued(setup.runtime)
     setup.clock.set(NOW + timedelta(hours=5, minutes=45))  # the host was down for hours
     report = setup.runtime.scheduling.reminders.tick(Geography.EU)
     assert report.read == 2
-    assert report.skipped == {"stale": 1}
+    assert send_queued(setup.runtime) == {"sent": 1, "skipped": 1}
+    [skipped] = [
+        r
+        for r in setup.runtime.platform.tables.data(setup.organisation, SmsMessageRepository).iterate(setup.endpoint_id)
+        if r.status == "skipped"
+    ]
+    assert (skipped.appointment_key, skipped.reason) == (stale, "stale")
     assert reminders_sent(setup) == [recent]
     assert stale not in reminders_sent(setup)
 
@@ -169,7 +158,7 @@ def test_changing_the_reminder_time_moves_reminders_already_booked(setup: Setup)
     key = book(setup, NOW + timedelta(hours=5), "M1")  # reminder 60 minutes before: at +4h
     change_reminders(setup, reminder_minutes_before=180)  # now at +2h
     setup.clock.set(NOW + timedelta(hours=2))
-    assert setup.runtime.scheduling.reminders.tick(Geography.EU).sent == 1
+    assert tick(setup) == 1
     assert reminders_sent(setup) == [key]
     setup.clock.set(NOW + timedelta(hours=4))  # the old slot: nothing left there
     assert setup.runtime.scheduling.reminders.tick(Geography.EU).read == 0
@@ -185,8 +174,9 @@ def test_turning_reminders_off_and_on_again(setup: Setup) -> None:
     change_reminders(setup, reminder_enabled=True, reminder_minutes_before=120)
     assert appointments.get(setup.endpoint_id, key).reminder_due_at == NOW + timedelta(hours=3)
     setup.clock.set(NOW + timedelta(hours=3))
-    assert setup.runtime.scheduling.reminders.tick(Geography.EU).sent == 1
+    assert tick(setup) == 1
     # Sent: changing the time again does not bring it back.
     change_reminders(setup, reminder_minutes_before=30)
-    assert appointments.get(setup.endpoint_id, key).reminder_due_at is None
+    setup.clock.set(NOW + timedelta(hours=4, minutes=30))
+    assert tick(setup) == 0
     assert reminders_sent(setup) == [key]

@@ -1,6 +1,11 @@
 """A loopback stand-in for the ACS SMS and phone-number APIs that checks what ACS checks: the HMAC-SHA256
 signature over method, path and query, date, host and content hash; the content hash itself; the api-version;
-and the required body fields. A 429 can be scripted for the next text.
+and the required body fields.
+
+Sending keeps to what ACS documents: a repeated `repeatabilityRequestId` (a UUID, with `repeatabilityFirstSent`
+as an IMF-fixdate) gets the first request's result and sends nothing; a sender number over `per_number_limit`
+texts in any 60 seconds gets 429 with `Retry-After`; `error_rate` answers that share of requests 500 at random
+(seeded); `throttle_next` scripts 429s.
 
 Phone numbers follow the service's long-running operations: search and purchase answer 202 with
 `Operation-Location` (and, for a search, `Location` of its result); the operation reports `running` for
@@ -11,9 +16,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
+import random
+import time
 import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +36,16 @@ class AcsStub:
     url: str = ""
     sent: list[dict[str, Any]] = field(default_factory=list)
     throttle_next: int = 0
+    retry_after: int = 0  # seconds, on scripted 429s
+    per_number_limit: int | None = None  # texts per sender number in any 60 seconds
+    error_rate: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    clock: Callable[[], float] = time.monotonic  # for the per-number window
+    throttled: int = 0
+    errors: int = 0
+    repeated: int = 0
+    _repeats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _windows: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     refused: list[str] = field(default_factory=list)
     # phone numbers
     available: list[str] = field(default_factory=lambda: ["+18335550142", "+18335550143"])
@@ -186,16 +207,66 @@ class AcsStub:
     async def _send(self, request: web.Request) -> web.Response:
         if self.throttle_next:
             self.throttle_next -= 1
-            return web.json_response({"error": {"code": "TooManyRequests"}}, status=429, headers={"Retry-After": "0"})
+            self.throttled += 1
+            headers = {"Retry-After": str(self.retry_after)}
+            return web.json_response({"error": {"code": "TooManyRequests"}}, status=429, headers=headers)
         payload = await request.json()
         recipients = payload.get("smsRecipients") or []
         if not payload.get("from") or not payload.get("message") or not 1 <= len(recipients) <= 100:
             return web.json_response({"error": {"code": "BadRequest"}}, status=400)
+        for recipient in recipients:
+            if not recipient.get("to") or not _repeatable(recipient):
+                return web.json_response({"error": {"code": "BadRequest", "message": "repeatability"}}, status=400)
+        if self.error_rate and self.rng.random() < self.error_rate:
+            self.errors += 1
+            return web.json_response({"error": {"code": "InternalServerError"}}, status=500)
+        fresh = [r for r in recipients if r["repeatabilityRequestId"] not in self._repeats]
+        wait = self._over_limit(payload["from"], len(fresh))
+        if wait:
+            self.throttled += 1
+            return web.json_response({"error": {"code": "TooManyRequests"}}, status=429, headers={"Retry-After": wait})
         results = []
         for recipient in recipients:
-            if not recipient.get("to") or not recipient.get("repeatabilityRequestId"):
-                return web.json_response({"error": {"code": "BadRequest"}}, status=400)
+            earlier = self._repeats.get(recipient["repeatabilityRequestId"])
+            if earlier is not None:
+                self.repeated += 1
+                results.append({**earlier, "repeatabilityResult": "accepted"})
+                continue
             message_id = f"Outgoing_{uuid.uuid4().hex}_noam"
-            self.sent.append({**payload, "to": recipient["to"], "messageId": message_id})
-            results.append({"to": recipient["to"], "messageId": message_id, "httpStatusCode": 202, "successful": True})
+            self.sent.append({**payload, "to": recipient["to"], "messageId": message_id, "at": self.clock()})
+            result = {"to": recipient["to"], "messageId": message_id, "httpStatusCode": 202, "successful": True}
+            self._repeats[recipient["repeatabilityRequestId"]] = result
+            results.append({**result, "repeatabilityResult": "accepted"})
         return web.json_response({"value": results}, status=202)
+
+    def _over_limit(self, sender: str, count: int) -> str | None:
+        """Seconds to wait (as Retry-After) if `count` more texts would exceed the number's limit, else None."""
+        if self.per_number_limit is None or count == 0:
+            return None
+        window, now = self._windows[sender], self.clock()
+        while window and window[0] <= now - 60:
+            window.popleft()
+        if len(window) + count > self.per_number_limit:
+            return str(max(1, math.ceil(window[0] + 60 - now)))
+        window.extend([now] * count)
+        return None
+
+    def busiest_minute(self, sender: str) -> int:
+        """The most texts this number sent in any 60 seconds."""
+        times = sorted(t["at"] for t in self.sent if t["from"] == sender)
+        most, start = 0, 0
+        for end, moment in enumerate(times):
+            while times[start] <= moment - 60:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
+
+def _repeatable(recipient: dict[str, Any]) -> bool:
+    """ACS: a 36-character UUID, and the IMF-fixdate of the first try beside it."""
+    try:
+        uuid.UUID(recipient.get("repeatabilityRequestId") or "")
+        parsedate_to_datetime(recipient.get("repeatabilityFirstSent") or "")
+    except (ValueError, TypeError):
+        return False
+    return len(recipient["repeatabilityRequestId"]) == 36 and recipient["repeatabilityFirstSent"].endswith(" GMT")

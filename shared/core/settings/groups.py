@@ -180,7 +180,21 @@ class MessagingSettings(SettingsGroup):
         alias="SMS_RATE_PER_MINUTE",
         ge=1,
         le=6000,
-        description="Texts per minute per sender number (toll-free numbers: 200; short codes: 6000).",
+        description="Texts per minute per toll-free sender number (ACS: 200), shared by every instance.",
+    )
+    sms_rate_geographic_per_minute: int = Field(
+        default=60,
+        alias="SMS_RATE_GEOGRAPHIC_PER_MINUTE",
+        ge=1,
+        le=6000,
+        description="Texts per minute per geographic (10DLC) sender number: the campaign's approved throughput.",
+    )
+    sms_max_attempts: int = Field(
+        default=6,
+        alias="SMS_MAX_ATTEMPTS",
+        ge=1,
+        le=20,
+        description="Tries of one text when ACS fails (5xx, timeout) before it is marked failed; 429s are not counted.",
     )
     phone_number_poll_seconds: int = Field(
         default=10,

@@ -1,0 +1,283 @@
+"""The outbound-text pipeline: every confirmation, reminder and cancellation is one `sms-outbound` message in the
+organisation's geography, sent by whichever instance takes it off the queue.
+
+Exactly once, as the patient sees it: the text's record is claimed with its ETag (`queued -> sending`) before the
+provider is called, and the provider gets the record's repeatability ID, the same on every try, so a text tried
+again after a crash is not sent twice. A copy of a message whose text is already settled does nothing. A claim
+older than `SENDING_LEASE` (an instance died mid-send) is taken over.
+
+Nothing sleeps. When the sender number has no free slot (limiter.py), or ACS answers 429, the message goes back
+on the queue with a visibility delay, and that costs no try. 5xx and timeouts are tried again with exponential
+backoff and jitter; after `max_attempts` the text is `failed` with the reason, listed on the portal's SMS page.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import uuid
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from shared.core.clock import Clock
+from shared.core.errors import Conflict, NotFound
+from shared.core.settings import Geography
+from shared.core.ttl import TtlCache
+from shared.hl7.siu import AppointmentStatus
+from shared.messaging.limiter import Pace, SenderLimiter
+from shared.messaging.models import FINAL_STATUSES, SmsMessageStatus, SmsOutbound
+from shared.messaging.providers import OutgoingSms, SmsFailed, SmsRetryable, SmsSender, SmsThrottled
+from shared.messaging.tables import PhoneNumberRepository, SmsMessageRepository
+from shared.messaging.texts import Composed, SmsService, message_id, reminder_version
+from shared.setup.models import FhirEndpoint, Organisation
+from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
+from shared.storage.queues import SMS_OUTBOUND, GeographyQueues
+from shared.storage.repository import Versioned
+from shared.storage.routing import Tables
+from shared.visits.models import Appointment
+from shared.visits.tables import AppointmentRepository
+
+log = logging.getLogger(__name__)
+
+SENDING_LEASE = timedelta(seconds=60)  # longer than a send can take (connect 5 s + read 20 s)
+LOOKUP_TTL = timedelta(seconds=60)
+MAX_BACKOFF_SECONDS = 300.0
+ENQUEUE_THREADS = 16
+SUPERSEDED = ("moved or already sent", "booked again")
+
+Outcome = Literal["sent", "skipped", "opted_out", "failed", "deferred", "settled", "duplicate"]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: Outcome
+    delay: float = 0.0  # for `deferred`: seconds until the message is visible again
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SmsLimits:
+    per_minute: dict[str, int]  # by number type
+    max_attempts: int
+    reminder_max_late: timedelta
+
+    def pace(self, number_type: str) -> Pace:
+        return Pace.per_minute(self.per_minute.get(number_type) or self.per_minute["toll_free"])
+
+
+@dataclass(kw_only=True, eq=False)
+class TextDispatch:
+    tables: Tables
+    queues: GeographyQueues
+    sms: SmsService
+    sender: SmsSender
+    limiter: SenderLimiter | None  # None: the outbox provider, which sends nothing
+    clock: Clock
+    limits: SmsLimits
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self._organisations: TtlCache[str, Organisation | None] = TtlCache(self.clock, LOOKUP_TTL)
+        self._endpoints: TtlCache[tuple[str, str], FhirEndpoint | None] = TtlCache(self.clock, LOOKUP_TTL)
+        self._number_types: TtlCache[tuple[str, str], str] = TtlCache(self.clock, LOOKUP_TTL)
+
+    # enqueueing
+
+    def enqueue(self, geography: Geography, message: SmsOutbound) -> None:
+        self.queues.send(geography, SMS_OUTBOUND, message)
+
+    def enqueue_many(self, geography: Geography, messages: Iterable[SmsOutbound]) -> int:
+        """Put many texts on the queue at once (a reminder tick); raises if any was not taken."""
+        batch = list(messages)
+        if len(batch) <= 1:
+            for message in batch:
+                self.enqueue(geography, message)
+            return len(batch)
+        with ThreadPoolExecutor(max_workers=min(ENQUEUE_THREADS, len(batch))) as pool:
+            list(pool.map(lambda m: self.enqueue(geography, m), batch))
+        return len(batch)
+
+    # the queue trigger
+
+    def handle(self, geography: Geography, body: bytes) -> Delivery:
+        """One `sms-outbound` message: deliver it, and put it back on the queue for later when it must wait."""
+        message = SmsOutbound.model_validate_json(body)
+        delivery = self.deliver(message)
+        if delivery.outcome == "deferred":
+            delay = max(1, math.ceil(delivery.delay))
+            self.queues.send(geography, SMS_OUTBOUND, message, delay_seconds=delay)
+        return delivery
+
+    def deliver(self, message: SmsOutbound) -> Delivery:
+        organisation = self._organisation(message.tenant_id)
+        endpoint = self._endpoint(message.tenant_id, message.endpoint_id)
+        if organisation is None or endpoint is None:
+            log.info("SMS %s for endpoint %s: endpoint removed", message.kind, message.endpoint_id)
+            return Delivery("skipped", reason="endpoint removed")
+        records = self.tables.data(organisation, SmsMessageRepository)
+        record_id = message_id(message.appointment_key, message.version, message.kind)
+        now = self.clock.now()
+        try:
+            stored: Versioned[SmsMessageStatus] | None = records.get_versioned(endpoint.id, record_id)
+        except NotFound:
+            stored = None
+        if stored is not None:
+            if stored.item.status in FINAL_STATUSES:
+                return Delivery("settled")
+            since = stored.item.sending_since
+            if stored.item.status == "sending" and since is not None and now - since < SENDING_LEASE:
+                return Delivery("deferred", delay=(since + SENDING_LEASE - now).total_seconds())
+        record = (
+            stored.item
+            if stored
+            else self.sms.new_record(endpoint.id, message.appointment_key, message.version, message.kind)
+        )
+        appointment = self.tables.data(organisation, AppointmentRepository).find(endpoint.id, message.appointment_key)
+        reason = self._reason_not_to_send(appointment, message, now)
+        if reason is None:
+            assert appointment is not None
+            settings = self.sms.settings_for(organisation.tenant_id, endpoint.id, cached=True)
+            composed = self.sms.compose(
+                organisation=organisation,
+                endpoint=endpoint,
+                appointment=appointment,
+                kind=message.kind,
+                settings=settings,
+            )
+            if isinstance(composed, Composed):
+                return self._send(organisation, records, stored, record, composed)
+            status, reason = composed.status, composed.reason
+        elif reason in SUPERSEDED:
+            log.info("SMS %s for endpoint %s: %s", message.kind, endpoint.id, reason)
+            return Delivery("skipped", reason=reason)  # a newer message decides; no record for this one
+        else:
+            status = "skipped"
+        self._settle(records, stored, record, status=status, reason=reason)
+        log.info("SMS %s for endpoint %s: %s (%s)", message.kind, endpoint.id, status, reason)
+        return Delivery("opted_out" if status == "opted_out" else "skipped", reason=reason)
+
+    def _send(
+        self,
+        organisation: Organisation,
+        records: SmsMessageRepository,
+        stored: Versioned[SmsMessageStatus] | None,
+        record: SmsMessageStatus,
+        text: Composed,
+    ) -> Delivery:
+        if self.limiter is not None:
+            pace = self.limits.pace(self._number_type(organisation.tenant_id, text.sender))
+            wait = self.limiter.claim(text.sender, pace)
+            if wait > 0:
+                return Delivery("deferred", delay=wait)
+        now = self.clock.now()
+        claim = record.model_copy(
+            update={
+                "status": "sending",
+                "sending_since": now,
+                "repeatability_id": record.repeatability_id or str(uuid.uuid4()),
+                "first_sent_at": record.first_sent_at or now,
+                "updated_at": now,
+            }
+        )
+        try:
+            claimed = records.replace(claim, stored.etag) if stored else records.create(claim)
+        except Conflict:
+            return Delivery("duplicate")  # another instance has this text; it settles it
+        outgoing = OutgoingSms(
+            id=claim.id,
+            to=text.to,
+            sender=text.sender,
+            body=text.body,
+            tag=f"{organisation.tenant_id}|{claim.endpoint_id}|{claim.id}",
+            repeatability_id=claim.repeatability_id or "",
+            first_sent=claim.first_sent_at,
+        )
+        try:
+            provider_id = self.sender.send(outgoing)
+        except SmsThrottled as throttled:
+            if self.limiter is not None:
+                self.limiter.hold(text.sender, self.clock.now() + timedelta(seconds=throttled.retry_after))
+            self._settle(records, claimed, claim, status="queued", reason=throttled.detail)
+            return Delivery("deferred", delay=throttled.retry_after, reason=throttled.detail)
+        except SmsRetryable as passing:
+            attempts = claim.attempts + 1
+            if attempts < self.limits.max_attempts:
+                self._settle(records, claimed, claim, status="queued", reason=passing.detail, attempts=attempts)
+                return Delivery("deferred", delay=self._backoff(attempts), reason=passing.detail)
+            return self._fail(records, claimed, claim, f"{passing.detail} Tried {attempts} times.", attempts)
+        except SmsFailed as refused:
+            return self._fail(records, claimed, claim, refused.detail, claim.attempts)
+        self._settle(records, claimed, claim, status="sent", reason=None, provider_message_id=provider_id)
+        log.info("SMS %s for endpoint %s: sent", claim.type, claim.endpoint_id)
+        return Delivery("sent")
+
+    def _fail(
+        self,
+        records: SmsMessageRepository,
+        claimed: Versioned[SmsMessageStatus],
+        claim: SmsMessageStatus,
+        reason: str,
+        attempts: int,
+    ) -> Delivery:
+        self._settle(records, claimed, claim, status="failed", reason=reason, attempts=attempts)
+        log.warning("SMS %s for endpoint %s failed: %s", claim.type, claim.endpoint_id, reason)
+        return Delivery("failed", reason=reason)
+
+    def _settle(
+        self,
+        records: SmsMessageRepository,
+        stored: Versioned[SmsMessageStatus] | None,
+        record: SmsMessageStatus,
+        **changes: object,
+    ) -> None:
+        updated = record.model_copy(update={**changes, "sending_since": None, "updated_at": self.clock.now()})
+        try:
+            if stored is None:
+                records.create(updated)
+            else:
+                records.replace(updated, stored.etag)
+        except Conflict:
+            pass  # another instance took the text over after our lease; its outcome stands (same repeatability ID)
+
+    def _backoff(self, attempts: int) -> float:
+        base = min(MAX_BACKOFF_SECONDS, 5.0 * float(2 ** max(0, attempts - 1)))
+        return base * (0.5 + self.rng.random())
+
+    def _reason_not_to_send(self, appointment: Appointment | None, message: SmsOutbound, now: datetime) -> str | None:
+        if appointment is None:
+            return "appointment removed"
+        if message.kind == "cancelled":
+            cancelled = (AppointmentStatus.CANCELLED, AppointmentStatus.DELETED)
+            return None if appointment.status in cancelled else "booked again"
+        if appointment.status != AppointmentStatus.BOOKED:
+            return appointment.status.value
+        if appointment.start <= now:
+            return "started"
+        if message.kind == "reminder" and not message.resend:
+            due = appointment.reminder_due_at
+            if due is None or reminder_version(due) != message.version:
+                return "moved or already sent"
+            if now - due > self.limits.reminder_max_late:
+                return "stale"
+        return None
+
+    # control-plane lookups, cached per instance
+
+    def _organisation(self, tenant_id: str) -> Organisation | None:
+        repository = self.tables.control(OrganisationRepository)
+        return self._organisations.get(tenant_id, lambda: repository.find(tenant_id, "organisation"))
+
+    def _endpoint(self, tenant_id: str, endpoint_id: str) -> FhirEndpoint | None:
+        repository = self.tables.control(FhirEndpointRepository)
+        return self._endpoints.get((tenant_id, endpoint_id), lambda: repository.find(tenant_id, endpoint_id))
+
+    def _number_type(self, tenant_id: str, number: str) -> str:
+        def load() -> str:
+            found = self.tables.control(PhoneNumberRepository).find(tenant_id, number)
+            return found.number_type if found else "toll_free"
+
+        return self._number_types.get((tenant_id, number), load)

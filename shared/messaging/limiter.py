@@ -1,0 +1,85 @@
+"""A sender number's rate limit, shared by every instance through one table row per number (GCRA).
+
+The row holds the time the next text may go. A claim reads it, and if that time is near enough (within one
+second's worth of texts, the burst), moves it on by one interval and writes it back with the ETag: two instances
+claiming at once cannot both win, so the number's limit holds however many instances run. A claim never sleeps:
+when no slot is free it says how long to wait, and the caller puts the text back on the queue for that long.
+
+To stay within the provider's limit over any sliding minute, the limiter runs slightly below it: the burst is
+taken off the rate, and a 2% margin covers the time between a claim and the provider's receipt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.core.clock import Clock
+from shared.core.errors import Conflict, NotFound
+from shared.messaging.models import SendSlot
+from shared.messaging.tables import SendSlotRepository
+
+MARGIN = 0.98
+MAX_TRIES = 20  # ETag races between instances claiming the same number's slot at once
+
+
+@dataclass(frozen=True)
+class Pace:
+    interval: timedelta  # between two texts
+    tolerance: timedelta  # how far ahead of its slot a text may go (the burst)
+
+    @classmethod
+    def per_minute(cls, limit: int) -> Pace:
+        burst = max(1, limit // 60)
+        effective = max(1.0, limit * MARGIN - burst)
+        interval = timedelta(seconds=60 / effective)
+        return cls(interval=interval, tolerance=interval * (burst - 1))
+
+
+@dataclass(kw_only=True, eq=False)
+class SenderLimiter:
+    slots: SendSlotRepository
+    clock: Clock
+
+    def claim(self, sender: str, pace: Pace) -> float:
+        """0.0 when a slot is claimed for a text now; otherwise the seconds until one frees (nothing claimed)."""
+        for _ in range(MAX_TRIES):
+            now = self.clock.now()
+            try:
+                stored = self.slots.get_versioned(sender, "slot")
+                etag: str | None = stored.etag
+                next_at = max(stored.item.next_at, now)
+            except NotFound:
+                etag, next_at = None, now
+            wait = (next_at - pace.tolerance - now).total_seconds()
+            if wait > 0:
+                return wait
+            try:
+                self._write(SendSlot(sender=sender, next_at=next_at + pace.interval), etag)
+            except Conflict:
+                continue
+            return 0.0
+        return pace.interval.total_seconds()  # heavy contention: try again a slot later
+
+    def hold(self, sender: str, until: datetime) -> None:
+        """The provider throttled this number: no instance claims a slot before `until`."""
+        for _ in range(MAX_TRIES):
+            try:
+                stored = self.slots.get_versioned(sender, "slot")
+                if stored.item.next_at >= until:
+                    return
+                self._write(SendSlot(sender=sender, next_at=until), stored.etag)
+            except NotFound:
+                try:
+                    self._write(SendSlot(sender=sender, next_at=until), None)
+                except Conflict:
+                    continue
+            except Conflict:
+                continue
+            return
+
+    def _write(self, slot: SendSlot, etag: str | None) -> None:
+        if etag is None:
+            self.slots.create(slot)
+        else:
+            self.slots.replace(slot, etag)

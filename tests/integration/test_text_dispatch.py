@@ -1,0 +1,245 @@
+"""The text pipeline against Azurite and the ACS stub: exactly once as the patient sees it, a shared per-number
+limit that never sleeps, 429s that cost no try, and failed texts listed and sent again."""
+
+from __future__ import annotations
+
+import base64
+import random
+import secrets
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from azure.core.credentials import AzureKeyCredential
+
+from dev.host.serving import ServerThread
+from shared.core.settings import Geography
+from shared.messaging.dispatch import SENDING_LEASE, Delivery, SmsLimits, TextDispatch
+from shared.messaging.limiter import SenderLimiter
+from shared.messaging.models import SmsMessageStatus, SmsOutbound
+from shared.messaging.providers import OutgoingSms
+from shared.messaging.providers.acs import AcsSmsSender
+from shared.messaging.tables import SendSlotRepository, SmsMessageRepository
+from shared.messaging.texts import message_id
+from shared.storage.queues import SMS_OUTBOUND
+from shared.visits.tables import AppointmentRepository
+from tests.support.acs_stub import AcsStub
+from tests.support.texts import NOW, Setup, book, send_queued
+
+
+class Killed(BaseException):
+    """The host process dying at this point (SIGKILL): nothing after it runs."""
+
+
+@pytest.fixture
+def acs(setup: Setup) -> Iterator[AcsStub]:
+    stub = AcsStub(key=base64.b64encode(secrets.token_bytes(32)).decode(), clock=lambda: setup.clock.now().timestamp())
+    with ServerThread(stub.application()) as server:
+        stub.url = server.url
+        yield stub
+
+
+def dispatcher(setup: Setup, acs: AcsStub, *, per_minute: int = 60, max_attempts: int = 3) -> TextDispatch:
+    """A dispatcher as one instance builds it: its own ACS client and limiter, sharing only the tables."""
+    runtime = setup.runtime
+    return TextDispatch(
+        tables=runtime.platform.tables,
+        queues=runtime.platform.geography_queues,
+        sms=runtime.messaging.sms,
+        sender=AcsSmsSender.connect(acs.url, AzureKeyCredential(acs.key)),
+        limiter=SenderLimiter(slots=runtime.platform.tables.control(SendSlotRepository), clock=setup.clock),
+        clock=setup.clock,
+        limits=SmsLimits(
+            per_minute={"toll_free": per_minute, "geographic": per_minute},
+            max_attempts=max_attempts,
+            reminder_max_late=timedelta(minutes=30),
+        ),
+        rng=random.Random(3),
+    )
+
+
+def confirmation(setup: Setup, csn: str) -> SmsOutbound:
+    """A booked appointment's confirmation, as the scheduling processor queues it."""
+    key = book(setup, NOW + timedelta(days=1), csn)
+    appointment = setup.runtime.platform.tables.data(setup.organisation, AppointmentRepository).get(
+        setup.endpoint_id, key
+    )
+    return SmsOutbound(
+        tenant_id=setup.organisation.tenant_id,
+        endpoint_id=setup.endpoint_id,
+        appointment_key=key,
+        kind="scheduled",
+        version=appointment.version,
+    )
+
+
+def record(setup: Setup, message: SmsOutbound) -> SmsMessageStatus:
+    return setup.runtime.platform.tables.data(setup.organisation, SmsMessageRepository).get(
+        setup.endpoint_id, message_id(message.appointment_key, message.version, message.kind)
+    )
+
+
+@pytest.fixture(autouse=True)
+def empty_queue(setup: Setup) -> None:
+    setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND).clear_messages()
+
+
+def test_a_copy_of_a_text_already_sent_does_nothing(setup: Setup, acs: AcsStub) -> None:
+    message = confirmation(setup, "A1")
+    dispatch = dispatcher(setup, acs)
+    assert dispatch.deliver(message).outcome == "sent"
+    assert dispatch.deliver(message).outcome == "settled"
+    assert len(acs.sent) == 1
+    assert record(setup, message).status == "sent"
+
+
+def test_a_host_killed_between_claim_and_send_loses_nothing(setup: Setup, acs: AcsStub) -> None:
+    message = confirmation(setup, "K1")
+    dying = dispatcher(setup, acs)
+    real = dying.sender
+
+    class DiesBeforeSending:
+        def send(self, text: OutgoingSms) -> str:
+            raise Killed
+
+    dying.sender = DiesBeforeSending()
+    with pytest.raises(Killed):
+        dying.deliver(message)
+    assert record(setup, message).status == "sending"
+    dying.sender = real
+    other = dispatcher(setup, acs)
+    assert other.deliver(message).outcome == "deferred"  # within the claim's lease: maybe still sending
+    setup.clock.advance(seconds=SENDING_LEASE.total_seconds() + 1)  # the queue shows the message again later
+    assert other.deliver(message).outcome == "sent"
+    assert len(acs.sent) == 1
+
+
+def test_a_host_killed_after_acs_took_the_text_texts_nobody_twice(setup: Setup, acs: AcsStub) -> None:
+    message = confirmation(setup, "K2")
+    dying = dispatcher(setup, acs)
+    real = dying.sender
+
+    class DiesAfterSending:
+        def send(self, text: OutgoingSms) -> str:
+            real.send(text)
+            raise Killed
+
+    dying.sender = DiesAfterSending()
+    with pytest.raises(Killed):
+        dying.deliver(message)
+    setup.clock.advance(seconds=SENDING_LEASE.total_seconds() + 1)
+    assert dispatcher(setup, acs).deliver(message).outcome == "sent"
+    assert (len(acs.sent), acs.repeated) == (1, 1)  # ACS answered the repeat with the first result
+    assert record(setup, message).provider_message_id == acs.sent[0]["messageId"]
+
+
+def test_two_instances_never_exceed_a_numbers_limit(setup: Setup, acs: AcsStub) -> None:
+    messages = [confirmation(setup, f"L{n}") for n in range(70)]
+    acs.per_number_limit = 60
+    workers = [dispatcher(setup, acs, per_minute=60), dispatcher(setup, acs, per_minute=60)]
+    pending = list(messages)
+    outcomes: Counter[str] = Counter()
+    delays: list[float] = []
+
+    def drain(worker: TextDispatch, share: list[SmsOutbound]) -> list[tuple[SmsOutbound, Delivery]]:
+        results = []
+        for message in share:
+            delivery = worker.deliver(message)
+            results.append((message, delivery))
+            if delivery.outcome == "deferred":
+                break  # the number is busy: the rest would wait too
+        return results
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in range(400):
+            if not pending:
+                break
+            shares = [pending[0::2], pending[1::2]]
+            handled = [r for part in pool.map(drain, workers, shares) for r in part]
+            for message, delivery in handled:
+                outcomes[delivery.outcome] += 1
+                if delivery.outcome == "deferred":
+                    delays.append(delivery.delay)
+                else:
+                    pending.remove(message)
+            setup.clock.advance(seconds=0.5)
+    assert pending == []
+    assert outcomes["sent"] == 70 and acs.throttled == 0
+    assert acs.busiest_minute(acs.sent[0]["from"]) <= 60
+    assert len({t["smsRecipients"][0]["repeatabilityRequestId"] for t in acs.sent}) == len(acs.sent) == 70
+    assert all(0 < d <= 2 for d in delays)  # waits of about one slot, never a sleep
+
+
+def test_429_puts_the_text_back_for_retry_after_without_costing_a_try(setup: Setup, acs: AcsStub) -> None:
+    message = confirmation(setup, "T1")
+    dispatch = dispatcher(setup, acs, max_attempts=1)  # one passing failure would fail it for good
+    acs.throttle_next, acs.retry_after = 2, 7
+    first = dispatch.deliver(message)
+    assert (first.outcome, first.delay) == ("deferred", 7)
+    assert (record(setup, message).status, record(setup, message).attempts) == ("queued", 0)
+    assert dispatch.deliver(message).outcome == "deferred"  # every instance holds off the number meanwhile
+    assert acs.throttled == 1
+    setup.clock.advance(seconds=7)
+    assert dispatch.deliver(message).outcome == "deferred"  # ACS throttles once more
+    setup.clock.advance(seconds=7)
+    assert dispatch.deliver(message).outcome == "sent"
+    assert len(acs.sent) == 1
+
+
+def test_a_deferred_text_goes_back_on_the_queue_with_a_visibility_delay(setup: Setup, acs: AcsStub) -> None:
+    message = confirmation(setup, "Q1")
+    queue = setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND)
+    queue.clear_messages()  # the copy the booking queued
+    acs.throttle_next, acs.retry_after = 1, 30
+    assert dispatcher(setup, acs).handle(Geography.EU, message.model_dump_json().encode()).outcome == "deferred"
+    assert queue.get_queue_properties().approximate_message_count == 1
+    assert list(queue.peek_messages()) == []  # not visible yet
+
+
+def test_5xx_backs_off_then_fails_and_an_admin_sends_it_again(setup: Setup, acs: AcsStub) -> None:
+    message = confirmation(setup, "F1")
+    dispatch = dispatcher(setup, acs, max_attempts=3)
+    acs.error_rate = 1.0
+    delays = []
+    for _ in range(2):
+        delivery = dispatch.deliver(message)
+        assert delivery.outcome == "deferred"
+        delays.append(delivery.delay)
+        setup.clock.advance(seconds=delivery.delay)
+    assert 2.5 <= delays[0] <= 7.5 and 5 <= delays[1] <= 15  # exponential, with jitter
+    assert dispatch.deliver(message).outcome == "failed"
+    failed = record(setup, message)
+    assert (failed.status, failed.attempts) == ("failed", 3)
+    assert "HTTP 500" in (failed.reason or "") and "3 times" in (failed.reason or "")
+
+    listed = setup.runtime.messaging.failed_texts.list_failed(setup.admin)
+    assert [(t.id, t.type, t.attempts) for t in listed] == [(failed.id, "scheduled", 3)]
+    acs.error_rate = 0.0
+    queue = setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND)
+    queue.clear_messages()  # the copy the booking queued
+    setup.runtime.messaging.failed_texts.resend(setup.admin, setup.endpoint_id, failed.id)
+    assert record(setup, message).status == "queued"
+    [queued] = list(queue.receive_messages())
+    assert SmsOutbound.model_validate_json(queued.content).resend is True
+    setup.clock.advance(seconds=2)  # the number's next slot
+    assert dispatch.handle(Geography.EU, queued.content).outcome == "sent"
+    assert record(setup, message).status == "sent"
+    assert setup.runtime.messaging.failed_texts.list_failed(setup.admin) == []
+
+
+def test_queue_messages_carry_keys_only(setup: Setup) -> None:
+    book(setup, NOW + timedelta(days=1), "P1")
+    queue = setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND)
+    [queued] = list(queue.peek_messages())
+    assert set(SmsOutbound.model_validate_json(queued.content).model_dump()) == {
+        "tenant_id",
+        "endpoint_id",
+        "appointment_key",
+        "kind",
+        "version",
+        "resend",
+    }
+    assert b"+1217" not in queued.content
+    assert send_queued(setup.runtime) == {"sent": 1}
