@@ -6,6 +6,7 @@ from __future__ import annotations
 from functions.portal.registry import Call, api
 from shared.auth.principal import Role
 from shared.core.errors import InvalidInput, NotFound
+from shared.messaging.failed_texts import FailedText, FailedTextList
 from shared.messaging.models import (
     CONSENT_TEXT,
     ConsentList,
@@ -101,3 +102,31 @@ def sms_outbox(call: Call[None]) -> list[OutboxMessage]:
     if not isinstance(sender, OutboxSmsSender):
         raise NotFound("Texts are sent through Azure Communication Services here; there is no outbox.")
     return sender.list_for(call.principal.tenant_id)
+
+
+@api.route(
+    "GET",
+    "portal/sms/failed",
+    summary="Texts that could not be sent in the last 30 days, newest first, with the reason",
+    description="A text fails when Azure Communication Services refuses it, or keeps failing (5xx, timeouts) "
+    "through every try (SMS_MAX_ATTEMPTS). Rate limits and 429s only delay a text. No numbers or texts are listed.",
+    tag="sms",
+    response=FailedTextList,
+)
+def failed_texts(call: Call[None]) -> list[FailedText]:
+    return call.runtime.messaging.failed_texts.list_failed(call.principal)
+
+
+@api.route(
+    "POST",
+    "portal/sms/failed/{endpoint_id}/{text_id}/resend",
+    summary="Send a failed text again (its tries start over)",
+    description="The text is queued again as it would be now: nothing is sent if the appointment was cancelled, "
+    "has started, or the patient texted STOP meanwhile.",
+    tag="sms",
+    response=FailedText,
+    status=202,
+    errors=(409,),
+)
+def resend_text(call: Call[None]) -> FailedText:
+    return call.runtime.messaging.failed_texts.resend(call.principal, call.param("endpoint_id"), call.param("text_id"))

@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, InvalidInput, NotFound
 from shared.messaging.dispatch import TextDispatch
-from shared.messaging.models import FailedText, SmsMessageStatus, SmsOutbound
+from shared.messaging.models import SmsMessageStatus, SmsOutbound
 from shared.messaging.tables import SmsMessageRepository
 from shared.setup.audit import AuditLog
 from shared.setup.models import Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
 from shared.storage.routing import Tables
+from shared.visits.models import SmsType
 
 LISTED_FOR = timedelta(days=30)
+
+
+class FailedText(BaseModel):
+    """A text that could not be sent, for the portal's SMS page (no number, no text)."""
+
+    endpoint_id: str
+    id: str
+    type: SmsType
+    reason: str | None
+    attempts: int
+    updated_at: datetime
+
+
+class FailedTextList(BaseModel):
+    items: list[FailedText]
 
 
 @dataclass(kw_only=True, eq=False)

@@ -155,21 +155,6 @@ class SendSlot(BaseModel):
     next_at: datetime
 
 
-class FailedText(BaseModel):
-    """A text that could not be sent, for the portal's SMS page (no number, no text)."""
-
-    endpoint_id: str
-    id: str
-    type: SmsType
-    reason: str | None
-    attempts: int
-    updated_at: datetime
-
-
-class FailedTextList(BaseModel):
-    items: list[FailedText]
-
-
 class OptOut(BaseModel):
     """A number that texted STOP, kept as a keyed hash (never the number itself)."""
 

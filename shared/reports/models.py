@@ -96,6 +96,9 @@ class SmsReport(BaseModel):
     range: ReportRange
     totals: SmsCounts
     by_type: dict[str, SmsCounts] = Field(description="scheduled, rescheduled, cancelled, reminder.")
+    failure_reasons: dict[str, int] = Field(
+        default_factory=dict, description="Texts that failed, by reason (the provider's answer, or the carrier's)."
+    )
 
 
 class CallQualityReport(BaseModel):

@@ -71,8 +71,11 @@ class PoisonPurge:
         for _ in range(MAX_BATCHES):
             batch = list(client.receive_messages(messages_per_page=BATCH, max_messages=BATCH, visibility_timeout=30))
             old = [m for m in batch if m.inserted_on is not None and m.inserted_on < before]
-            for message in old:
-                client.delete_message(message.id, message.pop_receipt)
+            for message in batch:
+                if message in old:
+                    client.delete_message(message.id, message.pop_receipt)
+                else:  # kept: visible again at once, for the next run and for anyone investigating
+                    client.update_message(message.id, message.pop_receipt, visibility_timeout=0)
             purged += len(old)
             if len(batch) < BATCH or not old:
                 break

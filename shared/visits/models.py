@@ -65,7 +65,7 @@ class Appointment(BaseModel):
     phone: str | None = None
     phone_problem: str | None = None
     reminder_due_at: datetime | None = None
-    pending_sms: SmsType | None = Field(default=None, description="A confirmation decided but not yet sent.")
+    pending_sms: SmsType | None = Field(default=None, description="The confirmation this version queued.")
 
 
 class EhrUser(BaseModel):

@@ -1,19 +1,22 @@
 """What an admin looks after in the browser once visits run: a writeback that failed through an EHR outage,
-replayed from the portal; the audit log; the local SMS outbox."""
+replayed from the portal; the audit log; a text that could not be sent, sent again; the local SMS outbox."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 
 from playwright.sync_api import expect
 
 from dev.fakes.sandbox_ehr import SandboxEhr
+from shared.auth.principal import Principal, Role
 from shared.messaging.providers import OutgoingSms
+from shared.messaging.tables import SmsMessageRepository
 from shared.runtime import get_runtime
 from tests.conftest import AppHost
 from tests.e2e.conftest import OpenPortal
-from tests.support.portal import Tenant
+from tests.support.portal import Tenant, approved_endpoint
 from tests.support.writeback import Visit, poison_a_writeback
 
 
@@ -65,3 +68,28 @@ def test_the_local_outbox_shows_texts_with_masked_numbers(portal_for: OpenPortal
     expect(row).to_contain_text(body)
     expect(row).not_to_contain_text("+15550100123")
     admin.assert_usable()
+
+
+def test_a_failed_text_is_listed_with_its_reason_and_sent_again(
+    portal_for: OpenPortal, tenant: Tenant, ehr: SandboxEhr
+) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    runtime = get_runtime()
+    organisation = runtime.setup.organisations.get(Principal(tenant.id, "t", "t@x.org", frozenset({Role.ADMIN})))
+    failed = runtime.messaging.sms.new_record(endpoint, "a" * 40, "due:2026-12-03T09:00:00+00:00", "reminder")
+    reason = "Azure Communication Services refused the text (HTTP 400)."
+    runtime.platform.tables.data(organisation, SmsMessageRepository).upsert(
+        failed.model_copy(update={"status": "failed", "reason": reason, "attempts": 1})
+    )
+
+    admin = portal_for(tenant, width=375)
+    admin.sign_in()
+    admin.go("sms")
+    row = admin.page.get_by_role("row").filter(has_text="HTTP 400")
+    expect(row).to_contain_text("Reminder")
+    admin.assert_usable()
+    admin.shot("failed-texts")
+    row.get_by_role("button", name=re.compile("Resend the Reminder text")).click()
+    expect(admin.page.get_by_text("No failed texts.")).to_be_visible()
+    stored = runtime.platform.tables.data(organisation, SmsMessageRepository).get(endpoint, failed.id)
+    assert (stored.status, stored.attempts) == ("queued", 0)

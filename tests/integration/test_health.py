@@ -6,14 +6,18 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from dev.host.azurite import free_port
 from dev.host.serving import ServerThread
 from shared import __version__
-from shared.core.settings import get_settings
+from shared.core.settings import Geography, get_settings
 from shared.runtime import get_runtime
+from shared.storage.poison import PoisonPurge, PoisonQueueCountRepository
+from shared.storage.queues import SMS_OUTBOUND
+from tests.support.clock import FakeClock
 
 
 def get(url: str) -> tuple[int, str, dict[str, object]]:
@@ -33,6 +37,7 @@ def test_health_reports_version_and_every_storage_account(app_host: ServerThread
         "version": __version__,
         "environment": "local",
         "storage": {"app": "reachable", "us": "reachable", "eu": "reachable", "apac": "reachable"},
+        "poison_queues": body["poison_queues"],  # other tests' leftovers, counted by the last purge
     }
 
 
@@ -63,3 +68,17 @@ def test_health_needs_no_key_but_other_routes_are_not_open(app_host: ServerThrea
     with pytest.raises(urllib.error.HTTPError) as raised:
         urllib.request.urlopen(f"{app_host.url}/api/no-such-route", timeout=10)
     assert raised.value.code == 404
+
+
+def test_poison_messages_are_counted_in_health_and_purged_after_a_day(app_host: ServerThread) -> None:
+    platform = get_runtime().platform
+    clock = FakeClock(datetime.now(UTC))
+    purge = PoisonPurge(
+        accounts=platform.storage, counts=platform.tables.control(PoisonQueueCountRepository), clock=clock
+    )
+    platform.storage.for_geography(Geography.EU).queue(f"{SMS_OUTBOUND}-poison").send_message(b"{}")
+    assert purge.run()["eu/sms-outbound-poison"] >= 1  # kept for a day, for investigation
+    assert get(f"{app_host.url}/api/health")[2]["poison_queues"]["eu/sms-outbound-poison"] >= 1
+    clock.advance(days=1, minutes=1)
+    assert purge.run()["eu/sms-outbound-poison"] == 0
+    assert "eu/sms-outbound-poison" not in get(f"{app_host.url}/api/health")[2]["poison_queues"]

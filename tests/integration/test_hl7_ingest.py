@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient
 from cryptography.hazmat.primitives import serialization
 
@@ -43,12 +44,26 @@ def with_msh7(body: bytes, value: str) -> bytes:
     return b"|".join(fields) + b"\r" + body.split(b"\r", 1)[1]
 
 
+def queued_by_account(environment: dict[str, str], endpoint_id: str) -> dict[str, list[dict[str, str]]]:
+    """The endpoint's messages on the scheduling queues of every storage account (old and new queue names)."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for setting in ("AzureWebJobsStorage", "DATA_STORAGE_US", "DATA_STORAGE_EU", "DATA_STORAGE_APAC"):
+        for queue in ("hl7-inbound", "hl7-appointments"):
+            client = QueueClient.from_connection_string(
+                environment[setting], queue, message_decode_policy=BinaryBase64DecodePolicy()
+            )
+            try:
+                messages = [json.loads(m.content) for m in client.peek_messages(max_messages=32)]
+            except ResourceNotFoundError:
+                continue
+            mine = [m for m in messages if m["endpoint_id"] == endpoint_id]
+            if mine:
+                found.setdefault(setting, []).extend(mine)
+    return found
+
+
 def queued(environment: dict[str, str], endpoint_id: str) -> list[dict[str, str]]:
-    client = QueueClient.from_connection_string(
-        environment["AzureWebJobsStorage"], "hl7-inbound", message_decode_policy=BinaryBase64DecodePolicy()
-    )
-    messages = [json.loads(m.content) for m in client.peek_messages(max_messages=32)]
-    return [m for m in messages if m["endpoint_id"] == endpoint_id]
+    return [m for messages in queued_by_account(environment, endpoint_id).values() for m in messages]
 
 
 @pytest.fixture
@@ -91,9 +106,14 @@ def test_signed_siu_is_queued_then_acknowledged(http: httpx.Client, endpoint: st
     assert answer.status_code == 200, answer.text
     assert answer.headers["Content-Type"].startswith("application/hl7-v2")
     assert answer.text.split("\r")[1] == "MSA|AA|MSG0001|"
-    messages = queued(environment, endpoint)
-    assert [m["control_id"] for m in messages] == ["MSG0001"]
-    assert messages[0]["message"].startswith("MSH|^~\\&|EPICSCHED")
+    by_account = queued_by_account(environment, endpoint)
+    assert list(by_account) == ["DATA_STORAGE_EU"]  # the organisation's geography only
+    [change] = by_account["DATA_STORAGE_EU"]
+    assert (change["control_id"], change["event"], change["status"]) == ("MSG0001", "S12", "booked")
+    body = json.dumps(change)
+    for identifying in ("Doe", "Jane", "19800101", "E100200", "778899001", "jane.doe", "MSH|"):
+        assert identifying not in body  # no name, date of birth, MRN, visit number or raw message
+    assert change["phone"] is None  # the endpoint sends no texts: the number is not queued either
 
 
 def test_mllp_framed_and_newline_separated_messages_are_accepted(http: httpx.Client, endpoint: str) -> None:

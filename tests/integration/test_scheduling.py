@@ -83,7 +83,6 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
     deliver(app, clinic, siu("S12", clinic.start))
     stored = runtime.platform.tables.data(org, AppointmentRepository).get(clinic.endpoint, key(clinic))
     assert (stored.start, stored.status, stored.phone) == (clinic.start, AppointmentStatus.BOOKED, PHONE)
-    assert stored.pending_sms is None
     due = clinic.start - timedelta(minutes=60)
     index = runtime.platform.tables.data(org, ReminderIndexRepository)
     assert [r.appointment_key for r in index.iterate(due.strftime("%Y%m%d%H%M"))] == [key(clinic)]

@@ -92,6 +92,7 @@ def text(tenant: Tenant, endpoint: str, key: str, kind: str, status: str, day: i
             appointment_key=key,
             type=kind,
             status=status,
+            reason="Azure Communication Services refused the text (HTTP 400)." if status == "failed" else None,
             created_at=moment,
             updated_at=moment,
         )

@@ -329,6 +329,36 @@ export function smsPage(main, ctx) {
     return;
   }
   smsSetup(main);
+  const failed = h("div", { "aria-live": "polite" });
+  main.append(section("Texts that could not be sent", h("p", {},
+    "Texts Azure Communication Services refused, or that kept failing through every try, in the last 30 days. ",
+    "Busy numbers and rate limits only delay texts; they are not listed here."), failed));
+  failedTextsPanel(failed);
+}
+
+const TYPE_NAMES = Object.fromEntries(SMS_TYPES);
+
+function failedTextsPanel(container) {
+  load(container, () => get("portal/sms/failed"), ({ items }) => {
+    const alert = alertBox();
+    const resend = (text) => {
+      const button = h("button", { type: "button" }, "Resend");
+      button.addEventListener("click", () => act(button, container, async () => {
+        await post(`portal/sms/failed/${text.endpoint_id}/${text.id}/resend`);
+        announce("Text queued again");
+        failedTextsPanel(container);
+      }));
+      button.setAttribute("aria-label", `Resend the ${TYPE_NAMES[text.type] || text.type} text that failed ${when(text.updated_at)}`);
+      return button;
+    };
+    container.append(alert, table([
+      ["Failed", (t) => when(t.updated_at)],
+      ["Type", (t) => TYPE_NAMES[t.type] || t.type],
+      ["Reason", (t) => t.reason || "Not given"],
+      ["Tries", (t) => String(t.attempts)],
+      ["", resend],
+    ], items, { caption: "Failed texts, newest first", empty: "No failed texts." }));
+  }, "Loading failed texts");
 }
 
 export function outboxPage(main) {
