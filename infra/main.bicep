@@ -183,6 +183,8 @@ var staticSettings = [
   { name: 'REMINDER_MAX_LATE_MINUTES', value: '30' }
   { name: 'SMS_PROVIDER', value: 'acs' }
   { name: 'SMS_RATE_PER_MINUTE', value: '200' }
+  { name: 'SMS_RATE_GEOGRAPHIC_PER_MINUTE', value: '60' }
+  { name: 'SMS_MAX_ATTEMPTS', value: '6' }
   { name: 'PHONE_NUMBER_POLL_SECONDS', value: '10' }
   { name: 'SECRETS_PROVIDER', value: 'keyvault' }
   { name: 'KEY_VAULT_URL', value: vault.outputs.uri }
@@ -199,6 +201,29 @@ var geographySettings = [
   }
 ]
 
+// The sms-outbound and hl7-appointments queues live in each geography's own account, so that what they carry
+// stays in the organisation's geography; their triggers connect with the managed identity.
+var geographyQueueUris = [
+  for (geography, index) in geographies: {
+    name: 'DATA_QUEUES_${toUpper(geography.name)}__queueServiceUri'
+    value: dataStorage[index].outputs.queueEndpoint
+  }
+]
+
+var geographyQueueCredentials = [
+  for geography in geographies: {
+    name: 'DATA_QUEUES_${toUpper(geography.name)}__credential'
+    value: 'managedidentity'
+  }
+]
+
+var geographyQueueClientIds = [
+  for geography in geographies: {
+    name: 'DATA_QUEUES_${toUpper(geography.name)}__clientId'
+    value: identity.outputs.clientId
+  }
+]
+
 module functionApp 'modules/functionapp.bicep' = {
   name: 'functionapp'
   params: {
@@ -209,7 +234,7 @@ module functionApp 'modules/functionapp.bicep' = {
     identityClientId: identity.outputs.clientId
     deploymentBlobEndpoint: appStorage.outputs.blobEndpoint
     deploymentContainer: deploymentContainer
-    appSettings: concat(staticSettings, geographySettings)
+    appSettings: concat(staticSettings, geographySettings, geographyQueueUris, geographyQueueCredentials, geographyQueueClientIds)
     publicNetworkAccess: publicNetworkAccess
     maximumInstanceCount: maximumInstanceCount
   }

@@ -157,3 +157,6 @@ output blobEndpoint string = account.properties.primaryEndpoints.blob
 
 @description('Table endpoint of the account.')
 output tableEndpoint string = account.properties.primaryEndpoints.table
+
+@description('Queue endpoint of the account (a queue trigger\'s identity-based connection).')
+output queueEndpoint string = account.properties.primaryEndpoints.queue

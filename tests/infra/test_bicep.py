@@ -64,7 +64,22 @@ def test_every_setting_the_app_reads_is_set() -> None:
     geography_settings = MAIN.get("variable", "geographySettings")
     assert for_loop_source(geography_settings) == "for (geography, index) in geographies"
     assert string_values(geography_settings.node, "name") == ["DATA_STORAGE_${toUpper(geography.name)}"]
-    assert "concat(staticSettings, geographySettings)" in MAIN.get("module", "functionApp").source
+    assert "geographyQueueUris" in MAIN.get("module", "functionApp").source
+
+
+def test_each_geography_queue_trigger_connects_to_its_own_account_with_the_identity() -> None:
+    app_settings = MAIN.get("module", "functionApp").source
+    for variable, suffix in (
+        ("geographyQueueUris", "queueServiceUri"),
+        ("geographyQueueCredentials", "credential"),
+        ("geographyQueueClientIds", "clientId"),
+    ):
+        block = MAIN.get("variable", variable)
+        assert string_values(block.node, "name") == [f"DATA_QUEUES_${{toUpper(geography.name)}}__{suffix}"]
+        assert variable in app_settings
+    assert "dataStorage[index].outputs.queueEndpoint" in MAIN.get("variable", "geographyQueueUris").source
+    assert "'managedidentity'" in MAIN.get("variable", "geographyQueueCredentials").source
+    assert "account.properties.primaryEndpoints.queue" in STORAGE.get("output", "queueEndpoint").source
 
 
 def test_every_geography_gets_a_storage_account_with_its_roles() -> None:
