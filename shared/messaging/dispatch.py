@@ -6,8 +6,9 @@ provider is called, and the provider gets the record's repeatability ID, the sam
 again after a crash is not sent twice. A copy of a message whose text is already settled does nothing. A claim
 older than `SENDING_LEASE` (an instance died mid-send) is taken over.
 
-Nothing sleeps. When the sender number has no free slot (limiter.py), or ACS answers 429, the message goes back
-on the queue with a visibility delay, and that costs no try. 5xx and timeouts are tried again with exponential
+Nothing sleeps. When the sender number's next slot (limiter.py) is in the future, the message goes back on the
+queue with a visibility delay until then, holding that slot; an ACS 429 puts it back for its Retry-After. Neither
+costs a try. 5xx and timeouts are tried again with exponential
 backoff and jitter; after `max_attempts` the text is `failed` with the reason, listed on the portal's SMS page.
 """
 
@@ -48,6 +49,9 @@ LOOKUP_TTL = timedelta(seconds=60)
 MAX_BACKOFF_SECONDS = 300.0
 ENQUEUE_THREADS = 16
 SUPERSEDED = ("moved or already sent", "booked again")
+# A copy holding a slot may use it this long after it (queue delivery lags); later, it claims a new one, so that
+# copies delayed together (a host restart) do not all go at once.
+SLOT_GRACE = timedelta(seconds=2)
 
 Outcome = Literal["sent", "skipped", "opted_out", "failed", "deferred", "settled", "duplicate"]
 
@@ -57,6 +61,7 @@ class Delivery:
     outcome: Outcome
     delay: float = 0.0  # for `deferred`: seconds until the message is visible again
     reason: str | None = None
+    slot_at: datetime | None = None  # for `deferred`: the send slot the copy holds
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,8 @@ class TextDispatch:
         delivery = self.deliver(message)
         if delivery.outcome == "deferred":
             delay = max(1, math.ceil(delivery.delay))
-            self.queues.send(geography, SMS_OUTBOUND, message, delay_seconds=delay)
+            later = message.model_copy(update={"slot_at": delivery.slot_at})
+            self.queues.send(geography, SMS_OUTBOUND, later, delay_seconds=delay)
         return delivery
 
     def deliver(self, message: SmsOutbound) -> Delivery:
@@ -149,7 +155,7 @@ class TextDispatch:
                 settings=settings,
             )
             if isinstance(composed, Composed):
-                return self._send(organisation, records, stored, record, composed)
+                return self._send(organisation, records, stored, record, composed, message.slot_at)
             status, reason = composed.status, composed.reason
         elif reason in SUPERSEDED:
             log.info("SMS %s for endpoint %s: %s", message.kind, endpoint.id, reason)
@@ -167,13 +173,16 @@ class TextDispatch:
         stored: Versioned[SmsMessageStatus] | None,
         record: SmsMessageStatus,
         text: Composed,
+        slot_at: datetime | None,
     ) -> Delivery:
-        if self.limiter is not None:
-            pace = self.limits.pace(self._number_type(organisation.tenant_id, text.sender))
-            wait = self.limiter.claim(text.sender, pace)
-            if wait > 0:
-                return Delivery("deferred", delay=wait)
         now = self.clock.now()
+        held = slot_at is not None and slot_at <= now <= slot_at + SLOT_GRACE
+        if self.limiter is not None and not held:
+            slot = self.limiter.claim(
+                text.sender, self.limits.pace(self._number_type(organisation.tenant_id, text.sender))
+            )
+            if slot > now:
+                return Delivery("deferred", delay=(slot - now).total_seconds(), slot_at=slot)
         claim = record.model_copy(
             update={
                 "status": "sending",

@@ -1,9 +1,10 @@
 """A sender number's rate limit, shared by every instance through one table row per number (GCRA).
 
-The row holds the time the next text may go. A claim reads it, and if that time is near enough (within one
-second's worth of texts, the burst), moves it on by one interval and writes it back with the ETag: two instances
-claiming at once cannot both win, so the number's limit holds however many instances run. A claim never sleeps:
-when no slot is free it says how long to wait, and the caller puts the text back on the queue for that long.
+The row holds the number's next free slot. A claim reads it, takes that slot (or now, if it is past) and moves
+the row on by one interval, writing it back with the ETag: two instances claiming at once cannot both win, so
+the number's limit holds however many instances run. A claim never sleeps: when the slot it took is in the
+future, the caller puts the text back on the queue until then, holding the slot, so every waiting text is
+claimed once and goes at its own time instead of all retrying together.
 
 To stay within the provider's limit over any sliding minute, the limiter runs slightly below it: the burst is
 taken off the rate, and a 2% margin covers the time between a claim and the provider's receipt.
@@ -41,8 +42,8 @@ class SenderLimiter:
     slots: SendSlotRepository
     clock: Clock
 
-    def claim(self, sender: str, pace: Pace) -> float:
-        """0.0 when a slot is claimed for a text now; otherwise the seconds until one frees (nothing claimed)."""
+    def claim(self, sender: str, pace: Pace) -> datetime:
+        """Take the number's next slot: the time this text may go (now or earlier: at once)."""
         for _ in range(MAX_TRIES):
             now = self.clock.now()
             try:
@@ -51,15 +52,12 @@ class SenderLimiter:
                 next_at = max(stored.item.next_at, now)
             except NotFound:
                 etag, next_at = None, now
-            wait = (next_at - pace.tolerance - now).total_seconds()
-            if wait > 0:
-                return wait
             try:
                 self._write(SendSlot(sender=sender, next_at=next_at + pace.interval), etag)
             except Conflict:
                 continue
-            return 0.0
-        return pace.interval.total_seconds()  # heavy contention: try again a slot later
+            return next_at - pace.tolerance
+        return self.clock.now() + pace.interval * MAX_TRIES  # heavy contention: come back later and claim again
 
     def hold(self, sender: str, until: datetime) -> None:
         """The provider throttled this number: no instance claims a slot before `until`."""

@@ -146,6 +146,7 @@ class SmsOutbound(BaseModel):
     kind: SmsType
     version: str
     resend: bool = False
+    slot_at: datetime | None = Field(default=None, description="A send slot this copy holds on the sender number.")
 
 
 class SendSlot(BaseModel):
