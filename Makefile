@@ -71,6 +71,7 @@ bench: deps
 	$(PY) bench/launch.py
 	$(PY) bench/hl7_ingest.py
 	$(PY) bench/reminders.py
+	$(PY) bench/sms_dispatch.py
 	$(PY) bench/writeback.py
 
 # Saves a screenshot of each step of the configuration wizard (and the reports page) to tests/screenshots/.

@@ -1,6 +1,6 @@
 """Reminder tick: with 100,000 stored appointments (each with a reminder in the index, spread over the next
-week) of which 1,000 are due since the last tick, how long one tick takes and how many index entities it reads.
-Texts go to the outbox.
+week) of which 1,000 are due since the last tick, how long one tick takes (it finds what is due and queues it)
+and how many entities it reads; then how long the dev host's queue pump takes to send them (to the outbox).
 
 Run: make bench   (or .venv/bin/python bench/reminders.py [--appointments 100000 --due 1000])
 """
@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Harness  # noqa: E402
 from shared.core.settings import Geography  # noqa: E402
+from shared.messaging.tables import OutboxRepository  # noqa: E402
 from shared.scheduling.appointments import minute_of  # noqa: E402
 from shared.scheduling.models import ReminderCursor, ReminderDue  # noqa: E402
 from shared.scheduling.tables import ReminderCursorRepository, ReminderIndexRepository  # noqa: E402
@@ -87,12 +88,23 @@ def main() -> None:
         report = runtime.scheduling.reminders.tick(Geography.EU)
         elapsed = time.perf_counter() - began
         print(
-            f"reminder tick: {elapsed:.1f} s, index entities read {report.read} of {args.appointments}, "
-            f"sent {report.sent}, skipped {report.skipped or 'none'} ({report.sent / elapsed:.0f} reminders/s)"
+            f"reminder tick: {elapsed:.2f} s, entities read {report.read + 1} (index {report.read} of "
+            f"{args.appointments}, and the cursor), queued {report.queued} ({report.queued / elapsed:.0f} reminders/s)"
         )
         began = time.perf_counter()
         again = runtime.scheduling.reminders.tick(Geography.EU)
-        print(f"next tick: {time.perf_counter() - began:.2f} s, index entities read {again.read}, sent {again.sent}")
+        print(
+            f"next tick: {time.perf_counter() - began:.2f} s, index entities read {again.read}, queued {again.queued}"
+        )
+        began, handled = time.perf_counter(), 0
+        while True:
+            batch = harness.pump()
+            if not batch:
+                break
+            handled += batch
+        elapsed = time.perf_counter() - began
+        outbox = len(list(tables.control(OutboxRepository).iterate(harness.tenant)))
+        print(f"sent by one dev host's queue pump: {outbox} in {elapsed:.1f} s ({outbox / elapsed:.0f} texts/s)")
 
 
 if __name__ == "__main__":

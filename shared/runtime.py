@@ -14,6 +14,7 @@ from shared.core.clock import Clock, SystemClock
 from shared.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from shared.messaging.providers import SmsSender
     from shared.messaging.providers.numbers import PhoneNumberProvider
     from shared.messaging.wiring import MessagingServices
     from shared.platform import Platform
@@ -34,6 +35,7 @@ class Runtime:
         self._meetings: MeetingProvider | None = None
         self._ehr_client: EhrClient | None = None
         self._phone_numbers: PhoneNumberProvider | None = None
+        self._sms_sender: SmsSender | None = None
 
     @property
     def settings(self) -> Settings:
@@ -69,7 +71,9 @@ class Runtime:
     def messaging(self) -> MessagingServices:
         from shared.messaging.wiring import MessagingServices
 
-        return MessagingServices(self.platform, self.setup, self.visits, numbers=self._phone_numbers)
+        return MessagingServices(
+            self.platform, self.setup, self.visits, numbers=self._phone_numbers, texts=self._sms_sender
+        )
 
     @cached_property
     def scheduling(self) -> SchedulingServices:
@@ -95,12 +99,14 @@ class Runtime:
         meetings: MeetingProvider | None = None,
         ehr_client: EhrClient | None = None,
         phone_numbers: PhoneNumberProvider | None = None,
+        sms_sender: SmsSender | None = None,
     ) -> None:
         """Talk to an outside system through the given client instead of the configured one (the composition
         root's seam: tests hand in clients of their stubs). The features are built again on next use."""
         self._meetings = meetings or self._meetings
         self._ehr_client = ehr_client or self._ehr_client
         self._phone_numbers = phone_numbers or self._phone_numbers
+        self._sms_sender = sms_sender or self._sms_sender
         for name, member in vars(Runtime).items():
             if isinstance(member, cached_property):  # every feature
                 self.__dict__.pop(name, None)

@@ -30,10 +30,14 @@ class MessagingServices:
     visits: VisitServices
     numbers: PhoneNumberProvider | None = None
     """A phone number provider to use instead of the configured one (tests hand in the ACS stub's)."""
+    texts: SmsSender | None = None
+    """An SMS sender to use instead of the configured one (the bench hands in the ACS stub's)."""
 
     @cached_property
     def sender(self) -> SmsSender:
         platform, settings = self.platform, self.platform.settings.messaging
+        if self.texts is not None:
+            return self.texts
         if settings.sms_provider == "outbox":
             from shared.messaging.providers.outbox import OutboxSmsSender
 
