@@ -23,6 +23,8 @@ from shared.hl7.framing import unframe  # noqa: E402
 from shared.hl7.signature import load_certificate, verify_signature  # noqa: E402
 from shared.hl7.siu import parse_siu  # noqa: E402
 from shared.scheduling.appointments import change_from  # noqa: E402
+from shared.scheduling.sealing import PhoneSeal  # noqa: E402
+from shared.secrets.env import EnvSecretStore  # noqa: E402
 
 
 def main() -> None:
@@ -41,12 +43,13 @@ def main() -> None:
     signed = [(body, sender.sign(body)) for body in messages]
     der = load_certificate(sender.certificate_pem.encode(), now).der
     zone = ZoneInfo("America/Chicago")
+    seal = PhoneSeal(EnvSecretStore({"SECRET_OPT_OUT_KEY": "bench"}))  # endpoints that text: the number is sealed
 
     began = time.perf_counter()
     for body, signature in signed:
         verify_signature(body, signature, der, now)
         event = parse_siu(unframe(body), zone)
-        change_from(event, tenant_id="t", endpoint_id="e", received_at=now, keep_phone=True).model_dump_json()
+        change_from(event, tenant_id="t", endpoint_id="e", received_at=now, seal=seal).model_dump_json()
     in_process = time.perf_counter() - began
     print(f"HL7 ingest, {args.messages} SIU^S12 messages")
     print(f"  in process (verify + parse), 1 core:  {args.messages / in_process:8.0f} messages/s")

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         timeout=30,
     ).json()
     print(f"   HTTP {sent['status']}, ACK {sent['ack'].split(chr(13))[1]}")
-    for _ in range(30):  # the dev host pumps the hl7-inbound queue every couple of seconds
+    for _ in range(30):  # the dev host pumps the hl7-appointments and sms-outbound queues every couple of seconds
         outbox = expect(step.call("GET", "sms/outbox", *admin), 200)["items"]
         if outbox:
             print(f"   text to {outbox[0]['to_masked']}: {outbox[0]['body']}")

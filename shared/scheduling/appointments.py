@@ -23,6 +23,7 @@ from shared.messaging.dispatch import TextDispatch
 from shared.messaging.models import ReminderReindex, SmsOutbound, SmsSettings
 from shared.messaging.texts import SmsService, reminder_version
 from shared.scheduling.models import AppointmentChange, InboundHl7, ReminderDue
+from shared.scheduling.sealing import PhoneSeal
 from shared.scheduling.tables import ReminderIndexRepository
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
@@ -50,22 +51,24 @@ def minute_of(moment: datetime) -> str:
 
 
 def change_from(
-    event: AppointmentEvent, *, tenant_id: str, endpoint_id: str, received_at: datetime, keep_phone: bool
+    event: AppointmentEvent, *, tenant_id: str, endpoint_id: str, received_at: datetime, seal: PhoneSeal | None
 ) -> AppointmentChange:
-    """What the processor needs of a parsed message, and nothing that identifies the patient."""
+    """What the processor needs of a parsed message, and nothing that identifies the patient: the phone number
+    only with a seal (the endpoint sends texts), and sealed."""
+    key = appointment_key(tenant_id, endpoint_id, visit_reference(event))
     return AppointmentChange(
         tenant_id=tenant_id,
         endpoint_id=endpoint_id,
         control_id=event.message_id,
         received_at=received_at,
-        appointment_key=appointment_key(tenant_id, endpoint_id, visit_reference(event)),
+        appointment_key=key,
         version=f"{(event.message_time or received_at):%Y%m%d%H%M%S%f}|{event.message_id}",
         event=event.event,
         start=event.start,
         end=event.end,
         status=event.status,
-        phone=event.phone if keep_phone else None,
-        phone_problem=event.phone_problem if keep_phone else None,
+        phone_sealed=seal.seal(event.phone, key) if seal and event.phone else None,
+        phone_problem=event.phone_problem if seal else None,
         provider_id=event.provider_id,
     )
 
@@ -75,6 +78,7 @@ class AppointmentProcessor:
     tables: Tables
     sms: SmsService
     dispatch: TextDispatch
+    seal: PhoneSeal
     clock: Clock
 
     def process(self, inbound: InboundHl7) -> Outcome:
@@ -89,7 +93,7 @@ class AppointmentProcessor:
                 tenant_id=inbound.tenant_id,
                 endpoint_id=inbound.endpoint_id,
                 received_at=inbound.received_at,
-                keep_phone=True,
+                seal=self.seal,
             )
         )
 
@@ -124,7 +128,8 @@ class AppointmentProcessor:
         previous = current.item if current else None
         kind = self._confirmation(previous, change)
         settings = self.sms.settings_for(organisation.tenant_id, endpoint.id, cached=True)
-        due = self._reminder_due(change.status, change.phone, change.start, settings)
+        phone = self.seal.open(change.phone_sealed, change.appointment_key) if change.phone_sealed else None
+        due = self._reminder_due(change.status, phone, change.start, settings)
         updated = Appointment(
             endpoint_id=endpoint.id,
             appointment_key=change.appointment_key,
@@ -132,7 +137,7 @@ class AppointmentProcessor:
             end=change.end,
             status=change.status,
             version=change.version,
-            phone=change.phone if change.end > self.clock.now() else None,
+            phone=phone if change.end > self.clock.now() else None,
             phone_problem=change.phone_problem,
             reminder_due_at=due,
             pending_sms=kind,

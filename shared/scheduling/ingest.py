@@ -3,9 +3,9 @@ check (AR); AA is sent only once the change is safely on the `hl7-appointments` 
 
 The message is parsed once, here. What is queued is the typed change the processor needs, in the organisation's
 geography's account, without the patient's name, date of birth, MRN or the EHR's visit number, and with the phone
-number only when the endpoint sends texts, so a poison queue holds nothing that identifies a patient. The
-endpoint, the organisation, the signing certificate and the SMS settings are read at most once a minute per
-worker: an ingest is one signature check, one parse and one queue put.
+number only when the endpoint sends texts, and then sealed, so a poison queue holds nothing that identifies a
+patient. The endpoint, the organisation, the signing certificate and the SMS settings are read at most once a
+minute per worker: an ingest is one signature check, one parse and one queue put.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from shared.hl7.signature import verify_signature
 from shared.hl7.siu import parse_siu
 from shared.messaging.texts import SmsService
 from shared.scheduling.appointments import change_from
+from shared.scheduling.sealing import PhoneSeal
 from shared.setup.certificates import CertificateService
 from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation, SigningCertificate
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
@@ -59,6 +60,7 @@ class Hl7Ingest:
     tables: Tables
     certificates: CertificateService
     sms: SmsService
+    seal: PhoneSeal
     queues: GeographyQueues
     clock: Clock
     max_age: timedelta
@@ -129,7 +131,7 @@ class Hl7Ingest:
             tenant_id=endpoint.tenant_id,
             endpoint_id=endpoint.id,
             received_at=now,
-            keep_phone=settings is not None and bool(settings.sender_number),
+            seal=self.seal if settings is not None and settings.sender_number else None,
         )
         try:
             self.queues.send(organisation.geography, HL7_APPOINTMENTS, change)

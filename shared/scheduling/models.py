@@ -40,7 +40,7 @@ class ReminderCursor(BaseModel):
 class AppointmentChange(BaseModel):
     """The `hl7-appointments` queue message, in the organisation's geography: what a verified, parsed scheduling
     message says about one appointment. No name, date of birth, MRN or EHR visit number (the appointment key is a
-    hash of it); the phone number only when the endpoint sends texts."""
+    hash of it); the phone number only when the endpoint sends texts, and then sealed (sealing.py)."""
 
     tenant_id: str
     endpoint_id: str
@@ -52,6 +52,6 @@ class AppointmentChange(BaseModel):
     start: datetime
     end: datetime
     status: AppointmentStatus
-    phone: str | None = None
+    phone_sealed: str | None = None
     phone_problem: PhoneProblem | None = None
     provider_id: str | None = None

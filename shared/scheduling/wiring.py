@@ -12,6 +12,7 @@ from shared.scheduling.appointments import AppointmentProcessor
 from shared.scheduling.ingest import Hl7Ingest
 from shared.scheduling.reminders import ReminderService
 from shared.scheduling.retention import PhoneRetention
+from shared.scheduling.sealing import PhoneSeal
 from shared.setup.wiring import SetupServices
 
 
@@ -22,11 +23,16 @@ class SchedulingServices:
     messaging: MessagingServices
 
     @cached_property
+    def seal(self) -> PhoneSeal:
+        return PhoneSeal(self.platform.secrets)
+
+    @cached_property
     def hl7_ingest(self) -> Hl7Ingest:
         return Hl7Ingest(
             tables=self.platform.tables,
             certificates=self.setup.certificates,
             sms=self.messaging.sms,
+            seal=self.seal,
             queues=self.platform.geography_queues,
             clock=self.platform.clock,
             max_age=timedelta(hours=self.platform.settings.scheduling.hl7_max_age_hours),
@@ -38,6 +44,7 @@ class SchedulingServices:
             tables=self.platform.tables,
             sms=self.messaging.sms,
             dispatch=self.messaging.dispatch,
+            seal=self.seal,
             clock=self.platform.clock,
         )
 

@@ -76,7 +76,7 @@ def test_a_tick_with_a_thousand_due_queues_them_reading_only_the_index(setup: Se
     report = setup.runtime.scheduling.reminders.tick(Geography.EU)
     assert (report.read, report.queued) == (1000, 1000)
     queue = setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND)
-    assert queue.get_queue_properties().approximate_message_count >= 1000
+    assert (queue.get_queue_properties().approximate_message_count or 0) >= 1000
     assert list(index.iterate(minute_of(due))) == []  # handed over: the next tick reads none of them
     queue.clear_messages()
 

@@ -1,8 +1,10 @@
-"""Scheduling end to end: signed SIU over HTTP, the dev host pumps hl7-inbound, the processor applies it;
+"""Scheduling end to end: signed SIU over HTTP, the dev host pumps hl7-appointments, the processor applies it;
 texts land in the outbox. The organisation is in the EU geography."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -10,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from azure.storage.queue import QueueClient
 
 from dev.fakes.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
@@ -19,6 +22,7 @@ from shared.messaging.tables import OptOutRepository, OutboxRepository, SmsMessa
 from shared.runtime import get_runtime
 from shared.scheduling.tables import ReminderIndexRepository
 from shared.setup.models import Organisation
+from shared.setup.tables import FhirEndpointRepository
 from shared.visits.models import appointment_key
 from shared.visits.tables import AppointmentRepository
 from tests.conftest import FUNCTION_KEY, AppHost, GraphMeetings
@@ -226,3 +230,25 @@ def test_a_join_link_follows_its_appointment_when_it_is_rescheduled(
 
     deliver(app, clinic, siu("S13", booked + timedelta(days=1), sent=datetime.now(UTC) + timedelta(seconds=10)))
     assert http.get(link).status_code == 400  # moved to tomorrow: not open yet, whatever the link says
+
+
+def test_a_change_that_fails_for_good_leaves_nothing_identifying_in_the_poison_queue(
+    app: AppHost, clinic: Clinic, environment: dict[str, str]
+) -> None:
+    body = siu("S12", clinic.start, control="POISON1")
+    answer = httpx.post(
+        f"{app.server.url}/api/hl7/{clinic.endpoint}",
+        content=body,
+        headers={"Content-Type": "application/hl7-v2", "HL7-Signature": sign(KEY, body)},
+    )
+    assert answer.status_code == 200
+    # The endpoint disappears before the change is applied: every try fails, and the message goes to poison.
+    get_runtime().platform.tables.control(FhirEndpointRepository).delete(clinic.tenant.id, clinic.endpoint)
+    app.pump_retrying_at_once()
+    poison = QueueClient.from_connection_string(environment["DATA_STORAGE_EU"], "hl7-appointments-poison")
+    bodies = [base64.b64decode(m.content).decode() for m in poison.peek_messages(max_messages=32)]
+    mine = [b for b in bodies if clinic.endpoint in b]
+    assert len(mine) == 1 and "POISON1" in mine[0]
+    for identifying in ("Doe", "Jane", "19800101", "E100200", "778899001", "5550123", "jane.doe"):
+        assert identifying not in mine[0]  # no name, date of birth, MRN, visit number or phone number
+    assert json.loads(mine[0])["phone_sealed"]  # the endpoint sends texts: its number travels sealed

@@ -231,7 +231,7 @@ def test_5xx_backs_off_then_fails_and_an_admin_sends_it_again(setup: Setup, acs:
     assert setup.runtime.messaging.failed_texts.list_failed(setup.admin) == []
 
 
-def test_queue_messages_carry_keys_only(setup: Setup) -> None:
+def test_queue_messages_carry_keys_only_and_stay_in_the_geography(setup: Setup) -> None:
     book(setup, NOW + timedelta(days=1), "P1")
     queue = setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND)
     [queued] = list(queue.peek_messages())
@@ -245,4 +245,8 @@ def test_queue_messages_carry_keys_only(setup: Setup) -> None:
         "slot_at",
     }
     assert b"+1217" not in queued.content
+    storage = setup.runtime.platform.storage
+    for elsewhere in (storage.app, storage.for_geography(Geography.US), storage.for_geography(Geography.APAC)):
+        others = [m.content for m in elsewhere.queue(SMS_OUTBOUND).peek_messages(max_messages=32)]
+        assert not [m for m in others if setup.organisation.tenant_id.encode() in m]  # only in the EU account
     assert send_queued(setup.runtime) == {"sent": 1}
