@@ -1,5 +1,5 @@
-"""Reminder tick: with 100,000 stored appointments (each with a reminder in the index, spread over the next
-week) of which 1,000 are due since the last tick, how long one tick takes (it finds what is due and queues it)
+"""Reminder tick: with 100,000 reminders in the index (spread over the next week) of which 1,000 are due since
+the last tick, how long one tick takes (it finds what is due and queues it)
 and how many entities it reads; then how long the dev host's queue pump takes to send them (to the outbox).
 
 Run: make bench   (or .venv/bin/python bench/reminders.py [--appointments 100000 --due 1000])
@@ -11,7 +11,7 @@ import argparse
 import random
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Harness  # noqa: E402
 from shared.core.settings import Geography  # noqa: E402
-from shared.messaging.tables import OutboxRepository  # noqa: E402
+from shared.messaging.tables import OutboxRepository, SmsMessageRepository  # noqa: E402
 from shared.scheduling.appointments import minute_of  # noqa: E402
 from shared.scheduling.models import ReminderCursor, ReminderDue  # noqa: E402
 from shared.scheduling.tables import ReminderCursorRepository, ReminderIndexRepository  # noqa: E402
@@ -44,27 +44,31 @@ def main() -> None:
         now = datetime.now(UTC).replace(second=0, microsecond=0)
         random.seed(7)
         began = time.perf_counter()
-        rows: list[Appointment] = []
+        # The 1,000 due, with their appointments; the other reminders in the index, 100 to a future minute, so
+        # that they are written 100 to a request (the appointments behind them are never read by a tick).
+        due_rows: list[Appointment] = []
         entries: dict[str, list[ReminderDue]] = defaultdict(list)
+        later = random.sample(range(2, 7 * 24 * 60), (args.appointments - args.due + 99) // 100)
         for i in range(args.appointments):
             due = (
                 now - timedelta(seconds=random.randint(1, 59))
                 if i < args.due
-                else now + timedelta(minutes=random.randint(2, 7 * 24 * 60))
+                else now + timedelta(minutes=later[(i - args.due) // 100], seconds=random.randint(0, 59))
             )
-            start = due + timedelta(minutes=60)
             key = f"bench{i:07d}"
-            rows.append(
-                Appointment(
-                    endpoint_id=endpoint,
-                    appointment_key=key,
-                    start=start,
-                    end=start + timedelta(minutes=30),
-                    version="1",
-                    phone="+12175550123",
-                    reminder_due_at=due,
+            if i < args.due:
+                start = due + timedelta(minutes=60)
+                due_rows.append(
+                    Appointment(
+                        endpoint_id=endpoint,
+                        appointment_key=key,
+                        start=start,
+                        end=start + timedelta(minutes=30),
+                        version="1",
+                        phone="+12175550123",
+                        reminder_due_at=due,
+                    )
                 )
-            )
             entries[minute_of(due)].append(
                 ReminderDue(
                     minute=minute_of(due),
@@ -74,12 +78,13 @@ def main() -> None:
                     due_at=due,
                 )
             )
-        for offset in range(0, len(rows), 100):
-            appointments.transaction([("create", row) for row in rows[offset : offset + 100]])
+        for offset in range(0, len(due_rows), 100):
+            appointments.transaction([("create", row) for row in due_rows[offset : offset + 100]])
         for partition in entries.values():
             for offset in range(0, len(partition), 100):
                 index.transaction([("create", entry) for entry in partition[offset : offset + 100]])
-        print(f"stored {args.appointments} appointments and their reminders in {time.perf_counter() - began:.0f} s")
+        stored = time.perf_counter() - began
+        print(f"stored {args.appointments} reminders ({args.due} due, with their appointments) in {stored:.0f} s")
         cursor = minute_of(now - timedelta(minutes=2))  # the last tick ran before the due minute
         tables.in_geography(Geography.EU, ReminderCursorRepository).upsert(
             ReminderCursor(geography="EU", last_minute=cursor)
@@ -104,7 +109,11 @@ def main() -> None:
             handled += batch
         elapsed = time.perf_counter() - began
         outbox = len(list(tables.control(OutboxRepository).iterate(harness.tenant)))
+        records = Counter(
+            (r.status, r.reason) for r in tables.in_geography(Geography.EU, SmsMessageRepository).iterate(endpoint)
+        )
         print(f"sent by one dev host's queue pump: {outbox} in {elapsed:.1f} s ({outbox / elapsed:.0f} texts/s)")
+        print(f"  texts recorded: {dict(records)}")
 
 
 if __name__ == "__main__":

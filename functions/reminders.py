@@ -1,12 +1,17 @@
-"""Reminder and retention timers, and moving reminders when an endpoint's reminder timing changes."""
+"""Reminder and retention timers, the fan-out of due reminders (one `reminders-due` trigger per enabled geography,
+on its own account), and moving reminders when an endpoint's reminder timing changes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import azure.functions as func
 
+from shared.core.settings import Geography
 from shared.messaging.models import ReminderReindex
 from shared.runtime import get_runtime
-from shared.storage.queues import REMINDER_REINDEX
+from shared.scheduling.models import DueReminders
+from shared.storage.queues import REMINDER_REINDEX, REMINDERS_DUE, geography_connection
 
 bp = func.Blueprint()
 
@@ -33,3 +38,21 @@ def purge_launch_states(timer: func.TimerRequest) -> None:
 @bp.queue_trigger(arg_name="message", queue_name=REMINDER_REINDEX, connection="AzureWebJobsStorage")
 def reschedule_reminders(message: func.QueueMessage) -> None:
     get_runtime().scheduling.appointments.reschedule_reminders(ReminderReindex.model_validate_json(message.get_body()))
+
+
+def _fan_out(geography: Geography) -> Callable[[func.QueueMessage], None]:
+    def queue_due_reminders(message: func.QueueMessage) -> None:
+        get_runtime().scheduling.reminders.fan_out(geography, DueReminders.model_validate_json(message.get_body()))
+
+    return queue_due_reminders
+
+
+def geography_blueprint(geographies: Iterable[Geography]) -> func.Blueprint:
+    """The `reminders-due` trigger of each enabled geography."""
+    geo = func.Blueprint()
+    for geography in geographies:
+        trigger = geo.queue_trigger(
+            arg_name="message", queue_name=REMINDERS_DUE, connection=geography_connection(geography)
+        )
+        geo.function_name(f"queue_due_reminders_{geography.value.lower()}")(trigger(_fan_out(geography)))
+    return geo

@@ -30,6 +30,14 @@ class ReminderDue(BaseModel):
     due_at: datetime
 
 
+class DueReminders(BaseModel):
+    """The `reminders-due` queue message (in the geography's account): up to 100 reminders of one due minute,
+    which its trigger turns into one `sms-outbound` message each. Keys and times only."""
+
+    minute: str
+    entries: list[ReminderDue]
+
+
 class ReminderCursor(BaseModel):
     """The last minute a geography's reminder tick has handled."""
 

@@ -1,11 +1,13 @@
 """Reminder ticks: find what is due, queue it, return.
 
 A tick reads only the reminder-index partitions (one per UTC minute) from the minute after its last run up to
-now, with one range query per geography, puts one `sms-outbound` message per reminder on that geography's queue
-(in parallel), deletes the index entries in batches and moves its cursor. It reads nothing else: whether the
-reminder may still go (appointment cancelled, moved, started, or more than `max_late` overdue after downtime)
-is decided when it is sent, on fresh data. Queued before the entries are deleted and the cursor moves, so a tick
-that dies part-way queues the rest on the next run; the dispatcher sends one text however many copies are queued.
+now, with one range query per geography, puts them on that geography's `reminders-due` queue in batches of up to
+100 (one minute each), and moves its cursor: 1,000 due reminders are one read and ten queue puts. Each batch's
+trigger then puts one `sms-outbound` message per reminder (in parallel, on as many instances as the batches
+land on) and deletes the batch's index entries. Nothing else is read: whether the reminder may still go
+(appointment cancelled, moved, started, or more than `max_late` overdue after downtime) is decided when it is
+sent, on fresh data. Every step is queued before the one behind it is forgotten, so a tick or a fan-out that
+dies part-way is done again; the dispatcher sends one text however many copies are queued.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from shared.messaging.dispatch import TextDispatch
 from shared.messaging.models import SmsOutbound
 from shared.messaging.texts import reminder_version
 from shared.scheduling.appointments import minute_of
-from shared.scheduling.models import ReminderCursor, ReminderDue
+from shared.scheduling.models import DueReminders, ReminderCursor, ReminderDue
 from shared.scheduling.tables import ReminderCursorRepository, ReminderIndexRepository
+from shared.storage.queues import REMINDERS_DUE, GeographyQueues
 from shared.storage.repository import MAX_TRANSACTION_SIZE
 from shared.storage.routing import Tables
 
@@ -33,15 +36,20 @@ log = logging.getLogger(__name__)
 FIRST_RUN_LOOKBACK_MINUTES = 5
 
 
+BATCH = MAX_TRANSACTION_SIZE  # reminders per `reminders-due` message: its index entries go in one request
+
+
 @dataclass
 class TickReport:
     read: int = 0  # index entries (the tick reads nothing else but its cursor)
-    queued: int = 0
+    queued: int = 0  # reminders, in `batches` messages
+    batches: int = 0
 
 
 @dataclass(kw_only=True, eq=False)
 class ReminderService:
     tables: Tables
+    queues: GeographyQueues
     dispatch: TextDispatch
     clock: Clock
 
@@ -61,7 +69,23 @@ class ReminderService:
             )
         )
         report.read = len(due)
-        report.queued = self.dispatch.enqueue_many(
+        by_minute: dict[str, list[ReminderDue]] = defaultdict(list)
+        for entry in due:
+            by_minute[entry.minute].append(entry)
+        for minute, entries in sorted(by_minute.items()):
+            for start in range(0, len(entries), BATCH):
+                batch = DueReminders(minute=minute, entries=entries[start : start + BATCH])
+                self.queues.send(geography, REMINDERS_DUE, batch)
+                report.batches += 1
+                report.queued += len(batch.entries)
+        cursors.upsert(ReminderCursor(geography=geography.value, last_minute=last))
+        if report.read:
+            log.info("Reminder tick %s: %d queued in %d batches", geography.value, report.queued, report.batches)
+        return report
+
+    def fan_out(self, geography: Geography, batch: DueReminders) -> int:
+        """One `reminders-due` message: a text message per reminder, then its index entries deleted."""
+        queued = self.dispatch.enqueue_many(
             geography,
             (
                 SmsOutbound(
@@ -71,26 +95,17 @@ class ReminderService:
                     kind="reminder",
                     version=reminder_version(entry.due_at),
                 )
-                for entry in due
+                for entry in batch.entries
             ),
         )
-        self._forget(index, due)
-        cursors.upsert(ReminderCursor(geography=geography.value, last_minute=last))
-        if report.read:
-            log.info("Reminder tick %s: %d queued", geography.value, report.queued)
-        return report
+        self._forget(self.tables.in_geography(geography, ReminderIndexRepository), batch.entries)
+        return queued
 
     @staticmethod
     def _forget(index: ReminderIndexRepository, entries: list[ReminderDue]) -> None:
-        """Delete the queued entries, up to 100 per request (one partition per minute)."""
-        by_minute: dict[str, list[ReminderDue]] = defaultdict(list)
-        for entry in entries:
-            by_minute[entry.minute].append(entry)
-        for minute, group in by_minute.items():
-            for start in range(0, len(group), MAX_TRANSACTION_SIZE):
-                chunk = group[start : start + MAX_TRANSACTION_SIZE]
-                try:
-                    index.transaction([("delete", entry) for entry in chunk])
-                except Conflict:  # another tick deleted some meanwhile: one by one, missing ones ignored
-                    for entry in chunk:
-                        index.delete(minute, f"{entry.endpoint_id}|{entry.appointment_key}")
+        """Delete a batch's entries (one minute, at most 100: one request)."""
+        try:
+            index.transaction([("delete", entry) for entry in entries])
+        except Conflict:  # a copy of the batch deleted some already: one by one, missing ones ignored
+            for entry in entries:
+                index.delete(entry.minute, f"{entry.endpoint_id}|{entry.appointment_key}")

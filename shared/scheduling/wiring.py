@@ -50,7 +50,12 @@ class SchedulingServices:
 
     @cached_property
     def reminders(self) -> ReminderService:
-        return ReminderService(tables=self.platform.tables, dispatch=self.messaging.dispatch, clock=self.platform.clock)
+        return ReminderService(
+            tables=self.platform.tables,
+            queues=self.platform.geography_queues,
+            dispatch=self.messaging.dispatch,
+            clock=self.platform.clock,
+        )
 
     @cached_property
     def retention(self) -> PhoneRetention:

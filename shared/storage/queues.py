@@ -14,7 +14,8 @@ PARTICIPANT_EVENTS = "participant-events"
 # In each geography's own account (the data stays in the organisation's geography), one trigger per geography:
 SMS_OUTBOUND = "sms-outbound"
 HL7_APPOINTMENTS = "hl7-appointments"
-GEOGRAPHY_QUEUES = (SMS_OUTBOUND, HL7_APPOINTMENTS)
+REMINDERS_DUE = "reminders-due"  # a reminder tick's batches, each fanned out into texts by its own trigger
+GEOGRAPHY_QUEUES = (SMS_OUTBOUND, HL7_APPOINTMENTS, REMINDERS_DUE)
 APP_QUEUES = (HL7_INBOUND, PHONE_NUMBER_JOBS, REMINDER_REINDEX, PARTICIPANT_EVENTS)
 
 

@@ -11,10 +11,10 @@ from shared.core.settings import Geography
 from shared.messaging.models import ReminderReindex, SmsSettingsUpdate
 from shared.messaging.tables import SmsMessageRepository
 from shared.scheduling.appointments import minute_of
-from shared.scheduling.models import ReminderDue
+from shared.scheduling.models import DueReminders, ReminderDue
 from shared.scheduling.reminders import ReminderService
 from shared.scheduling.tables import ReminderIndexRepository
-from shared.storage.queues import REMINDER_REINDEX, SMS_OUTBOUND
+from shared.storage.queues import REMINDER_REINDEX, REMINDERS_DUE, SMS_OUTBOUND
 from shared.visits.tables import AppointmentRepository
 from tests.support.texts import NOW, Setup, book, send_queued
 
@@ -38,7 +38,10 @@ def test_a_reminder_is_sent_once_even_with_two_concurrent_ticks(setup: Setup) ->
     setup.runtime.scheduling.reminders.tick(Geography.EU)  # first run: sets the cursor, nothing is due yet
     setup.clock.set(NOW + timedelta(hours=2))  # the reminder's minute
     second = ReminderService(
-        tables=setup.runtime.platform.tables, dispatch=setup.runtime.messaging.dispatch, clock=setup.clock
+        tables=setup.runtime.platform.tables,
+        queues=setup.runtime.platform.geography_queues,
+        dispatch=setup.runtime.messaging.dispatch,
+        clock=setup.clock,
     )
     with ThreadPoolExecutor(max_workers=2) as pool:
         reports = list(
@@ -52,7 +55,7 @@ def test_a_reminder_is_sent_once_even_with_two_concurrent_ticks(setup: Setup) ->
     assert reminders_sent(setup) == [key]
 
 
-def test_a_tick_with_a_thousand_due_queues_them_reading_only_the_index(setup: Setup) -> None:
+def test_a_tick_with_a_thousand_due_queues_them_in_ten_batches_reading_only_the_index(setup: Setup) -> None:
     setup.runtime.scheduling.reminders.tick(Geography.EU)
     index = setup.runtime.platform.tables.data(setup.organisation, ReminderIndexRepository)
     due = NOW + timedelta(minutes=30)
@@ -74,10 +77,19 @@ def test_a_tick_with_a_thousand_due_queues_them_reading_only_the_index(setup: Se
         )
     setup.clock.set(due)
     report = setup.runtime.scheduling.reminders.tick(Geography.EU)
-    assert (report.read, report.queued) == (1000, 1000)
-    queue = setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND)
+    assert (report.read, report.queued, report.batches) == (1000, 1000, 10)  # ten queue puts, then it returns
+    assert setup.runtime.scheduling.reminders.tick(Geography.EU).read == 0  # the cursor moved on
+    account = setup.runtime.platform.storage.for_geography(Geography.EU)
+    batches = list(account.queue(REMINDERS_DUE).receive_messages(messages_per_page=32, max_messages=32))
+    assert len(batches) == 10
+    fanned = [
+        setup.runtime.scheduling.reminders.fan_out(Geography.EU, DueReminders.model_validate_json(m.content))
+        for m in batches
+    ]
+    assert fanned == [100] * 10
+    queue = account.queue(SMS_OUTBOUND)
     assert (queue.get_queue_properties().approximate_message_count or 0) >= 1000
-    assert list(index.iterate(minute_of(due))) == []  # handed over: the next tick reads none of them
+    assert list(index.iterate(minute_of(due))) == []  # queued as texts: the index entries are gone
     queue.clear_messages()
 
 

@@ -1,6 +1,6 @@
 """Texting fixtures: `setup`, an EU organisation with an endpoint, both consents, a number and reminders an hour
-before, on an injected clock; `book` applies a scheduling message; `send_queued` runs the `sms-outbound` queue in
-process as its trigger does (a deferred text is put back on the queue with its delay, not waited for)."""
+before, on an injected clock; `book` applies a scheduling message; `send_queued` runs the `reminders-due` and
+`sms-outbound` queues in process as their triggers do (a deferred text is put back with its delay, not awaited)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from shared.auth.principal import Principal, Role
 from shared.core.settings import Geography, Settings
 from shared.messaging.models import PhoneNumberJobMessage, PhoneNumberOrder, SmsSettingsUpdate
 from shared.runtime import Runtime
-from shared.scheduling.models import InboundHl7
+from shared.scheduling.models import DueReminders, InboundHl7
 from shared.setup.models import FhirEndpointCreate, Organisation, OrganisationCreate
-from shared.storage.queues import SMS_OUTBOUND
+from shared.storage.queues import REMINDERS_DUE, SMS_OUTBOUND
 from shared.visits.models import appointment_key
 from tests.conftest import CLIENT_ID
 from tests.support.clock import FakeClock
@@ -26,8 +26,14 @@ from tests.support.hl7 import siu
 
 
 def send_queued(runtime: Runtime, geography: Geography = Geography.EU) -> Counter[str]:
-    """Deliver what is on the geography's text queue now; the outcomes, counted."""
-    queue = runtime.platform.storage.for_geography(geography).queue(SMS_OUTBOUND)
+    """Fan out the due reminders' batches, then deliver what is on the geography's text queue; the outcomes."""
+    account = runtime.platform.storage.for_geography(geography)
+    batches = account.queue(REMINDERS_DUE)
+    while found := list(batches.receive_messages(messages_per_page=32, max_messages=32, visibility_timeout=60)):
+        for message in found:
+            runtime.scheduling.reminders.fan_out(geography, DueReminders.model_validate_json(message.content))
+            batches.delete_message(message)
+    queue = account.queue(SMS_OUTBOUND)
     outcomes: Counter[str] = Counter()
     while True:
         batch = list(queue.receive_messages(messages_per_page=32, max_messages=32, visibility_timeout=60))
