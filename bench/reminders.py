@@ -21,8 +21,9 @@ from bench.harness import Harness  # noqa: E402
 from shared.core.settings import Geography  # noqa: E402
 from shared.messaging.tables import OutboxRepository, SmsMessageRepository  # noqa: E402
 from shared.scheduling.appointments import minute_of  # noqa: E402
-from shared.scheduling.models import ReminderCursor, ReminderDue  # noqa: E402
+from shared.scheduling.models import DueReminders, ReminderCursor, ReminderDue  # noqa: E402
 from shared.scheduling.tables import ReminderCursorRepository, ReminderIndexRepository  # noqa: E402
+from shared.storage.queues import REMINDERS_DUE  # noqa: E402
 from shared.visits.models import Appointment  # noqa: E402
 from shared.visits.tables import AppointmentRepository  # noqa: E402
 
@@ -101,6 +102,15 @@ def main() -> None:
         print(
             f"next tick: {time.perf_counter() - began:.2f} s, index entities read {again.read}, queued {again.queued}"
         )
+        batches = runtime.platform.storage.for_geography(Geography.EU).queue(REMINDERS_DUE)
+        began, fanned = time.perf_counter(), 0
+        for message in list(batches.receive_messages(messages_per_page=32, max_messages=32)):
+            fanned += runtime.scheduling.reminders.fan_out(
+                Geography.EU, DueReminders.model_validate_json(message.content)
+            )
+            batches.delete_message(message)
+        elapsed = time.perf_counter() - began
+        print(f"fan-out (the reminders-due trigger's work, in one process): {fanned} texts queued in {elapsed:.1f} s")
         began, handled = time.perf_counter(), 0
         while True:
             batch = harness.pump()

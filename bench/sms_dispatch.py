@@ -45,7 +45,9 @@ def worker() -> None:
     get_runtime().use(
         sms_sender=AcsSmsSender.connect(os.environ["ACS_ENDPOINT"], AzureKeyCredential(os.environ["BENCH_ACS_KEY"]))
     )
-    options = QueueOptions(batch_size=16, max_polling_interval=0.5, visibility_timeout=0, message_lease=WORKER_LEASE)
+    options = QueueOptions(
+        batch_size=16, max_polling_interval=0.5, visibility_timeout=0, message_lease=WORKER_LEASE, parallel=True
+    )
     host = DevHost(function_app.app, keys=HostKeys(("k",), "m"), environ=os.environ, config=HostConfig(queues=options))
     asyncio.run(host.queues.run_forever(asyncio.Event()))
 

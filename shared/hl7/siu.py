@@ -8,6 +8,7 @@ phone preferred), normalised to E.164; the event says why there is none rather t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Literal, get_args
@@ -67,18 +68,25 @@ class AppointmentEvent(BaseModel):
 
 
 class _Segment:
-    """One segment of a python-hl7 message: a field's repetitions and components, unescaped by the library."""
+    """One segment's fields, split as the message's MSH declares: a field's repetitions and components, each
+    component unescaped (by python-hl7, when it holds the escape character)."""
 
-    def __init__(self, message: Any, segment: Any, separators: tuple[str, str]) -> None:
-        self._message = message
-        self._segment = segment
-        self._component, self._repetition = separators
+    def __init__(self, line: str, separators: str, unescape: Callable[[str], str]) -> None:
+        self._field_sep, self._component, self._repetition, self._escape = (
+            separators[0],
+            separators[1],
+            separators[2],
+            separators[3],
+        )
+        self._fields = line.split(self._field_sep)
+        self._msh = self._fields[0] == "MSH"
+        self._unescape = unescape
 
     def _raw(self, field: int) -> str:
-        try:
-            return str(self._segment(field)) if field < len(self._segment) else ""
-        except (IndexError, KeyError):
-            return ""
+        if self._msh and field == 1:
+            return self._field_sep
+        index = field - 1 if self._msh else field
+        return self._fields[index] if 0 < index < len(self._fields) else ""
 
     def repetitions(self, field: int) -> list[str]:
         raw = self._raw(field)
@@ -88,7 +96,8 @@ class _Segment:
         repetitions = self.repetitions(field)
         if repetition > len(repetitions):
             return []
-        return [str(self._message.unescape(c)) for c in repetitions[repetition - 1].split(self._component)]
+        parts = repetitions[repetition - 1].split(self._component)
+        return [self._unescape(c) if self._escape in c else c for c in parts]
 
     def value(self, field: int, component: int = 1, repetition: int = 1) -> str:
         components = self.components(field, repetition)
@@ -173,6 +182,28 @@ def _quiet() -> None:
             logger.disabled = True
 
 
+SEGMENT_NAME = re.compile(r"^[A-Z][A-Z0-9]{2}$")
+
+
+def _unescaper(msh: str) -> Callable[[str], str]:
+    """python-hl7's unescaping (\\F\\, \\S\\, \\T\\, \\R\\, \\E\\, \\Xhh\\ ...) with this message's separators, set up
+    only for a message that uses escapes."""
+    parsed: list[Any] = []
+
+    def unescape(value: str) -> str:
+        if not parsed:
+            import hl7
+
+            _quiet()
+            try:
+                parsed.append(hl7.parse(msh))
+            except Exception:  # noqa: BLE001 - python-hl7 raises several types on malformed input
+                raise Hl7Rejected("The message is not well-formed HL7 v2.") from None
+        return str(parsed[0].unescape(value))
+
+    return unescape
+
+
 def parse_siu(text: str, zone: ZoneInfo, phone_region: str = "US") -> AppointmentEvent:
     """The event of an unframed SIU message (see framing.unframe), or Hl7Rejected saying what is wrong."""
     msh_raw = text.split("\r", 1)[0]
@@ -182,19 +213,16 @@ def parse_siu(text: str, zone: ZoneInfo, phone_region: str = "US") -> Appointmen
     encoding = msh_raw[4:8]
     if len(set(encoding + field_sep)) != 5 or any(c.isalnum() for c in encoding + field_sep):
         raise Hl7Rejected("MSH-1 and MSH-2 do not declare usable separators.")
-    import hl7
-
-    _quiet()
-    try:
-        message = hl7.parse(text)
-    except Exception:  # noqa: BLE001 - python-hl7 raises several types on malformed input; all mean "reject"
-        raise Hl7Rejected("The message is not well-formed HL7 v2.") from None
-    separators = (encoding[0], encoding[1])  # component, repetition
+    separators, unescape = field_sep + encoding, _unescaper(msh_raw)
     by_type: dict[str, _Segment] = {}
-    for segment in message:
-        name = str(segment[0]) if len(segment) else ""
-        if name not in by_type:
-            by_type[name] = _Segment(message, segment, separators)
+    for line in text.split("\r"):
+        if not line:
+            continue
+        name = line[:3]
+        if not SEGMENT_NAME.match(name) or (len(line) > 3 and line[3] != field_sep):
+            raise Hl7Rejected("The message is not well-formed HL7 v2.")
+        if name not in by_type:  # the first of each: the event is read from MSH, SCH, TQ1, PID, PV1, AIS, AIP
+            by_type[name] = _Segment(line, separators, unescape)
     msh = by_type["MSH"]
     message_type = msh.components(9)
     if not message_type or message_type[0] != "SIU":

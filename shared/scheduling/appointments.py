@@ -126,8 +126,9 @@ class AppointmentProcessor:
                 log.info("HL7 %s: older than the stored state, ignored", described)
                 return "older"
         previous = current.item if current else None
-        kind = self._confirmation(previous, change)
         settings = self.sms.settings_for(organisation.tenant_id, endpoint.id, cached=True)
+        texts = settings is not None and bool(settings.sender_number)
+        kind = self._confirmation(previous, change) if texts else None  # no number: nothing to queue
         phone = self.seal.open(change.phone_sealed, change.appointment_key) if change.phone_sealed else None
         due = self._reminder_due(change.status, phone, change.start, settings)
         updated = Appointment(

@@ -8,6 +8,10 @@ guests (interpreters, family). The dev meeting page sends the same shape, plus l
 
 Redelivered notifications map to the same rows; each event remembers whether it was written back to the EHR,
 so a retry after a failed writeback writes back what is missing and nothing twice.
+
+Known gap: two notifications of one visit processed at the same moment (the Functions host runs a batch's
+messages in parallel) each summarise the visit from their own read, and the last summary written may miss the
+other's event; roles are assigned from the events read. The dev host runs messages one after another.
 """
 
 from __future__ import annotations

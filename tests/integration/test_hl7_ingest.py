@@ -113,7 +113,7 @@ def test_signed_siu_is_queued_then_acknowledged(http: httpx.Client, endpoint: st
     body = json.dumps(change)
     for identifying in ("Doe", "Jane", "19800101", "E100200", "778899001", "jane.doe", "MSH|"):
         assert identifying not in body  # no name, date of birth, MRN, visit number or raw message
-    assert change["phone"] is None  # the endpoint sends no texts: the number is not queued either
+    assert change["phone_sealed"] is None  # the endpoint sends no texts: the number is not queued either
 
 
 def test_mllp_framed_and_newline_separated_messages_are_accepted(http: httpx.Client, endpoint: str) -> None:
