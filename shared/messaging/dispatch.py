@@ -29,8 +29,8 @@ from shared.core.errors import Conflict, NotFound
 from shared.core.settings import Geography
 from shared.core.ttl import TtlCache
 from shared.hl7.siu import AppointmentStatus
-from shared.messaging.limiter import Pace, SenderLimiter
-from shared.messaging.models import FINAL_STATUSES, SmsMessageStatus, SmsOutbound
+from shared.messaging.limiter import SenderLimiter, SmsLimits
+from shared.messaging.models import FINAL_STATUSES, SmsMessageStatus, SmsOutbound, SmsSettings
 from shared.messaging.providers import OutgoingSms, SmsFailed, SmsRetryable, SmsSender, SmsThrottled
 from shared.messaging.tables import PhoneNumberRepository, SmsMessageRepository
 from shared.messaging.texts import Composed, SmsService, message_id, reminder_version
@@ -49,9 +49,10 @@ LOOKUP_TTL = timedelta(seconds=60)
 MAX_BACKOFF_SECONDS = 300.0
 ENQUEUE_THREADS = 16
 SUPERSEDED = ("moved or already sent", "booked again")
-# A copy holding a slot may use it this long after it (queue delivery lags); later, it claims a new one, so that
-# copies delayed together (a host restart) do not all go at once.
-SLOT_GRACE = timedelta(seconds=2)
+# A copy holding a slot may use it this long after it: queue delivery lags, more so when the instances are busy,
+# and a late copy sent to the back of the line would come late again. Copies held up together for longer (a host
+# restart) claim new slots, so they do not all go at once; ACS's own 429 is the backstop.
+SLOT_GRACE = timedelta(seconds=30)
 
 Outcome = Literal["sent", "skipped", "opted_out", "failed", "deferred", "settled", "duplicate"]
 
@@ -62,16 +63,6 @@ class Delivery:
     delay: float = 0.0  # for `deferred`: seconds until the message is visible again
     reason: str | None = None
     slot_at: datetime | None = None  # for `deferred`: the send slot the copy holds
-
-
-@dataclass(frozen=True)
-class SmsLimits:
-    per_minute: dict[str, int]  # by number type
-    max_attempts: int
-    reminder_max_late: timedelta
-
-    def pace(self, number_type: str) -> Pace:
-        return Pace.per_minute(self.per_minute.get(number_type) or self.per_minute["toll_free"])
 
 
 @dataclass(kw_only=True, eq=False)
@@ -137,6 +128,10 @@ class TextDispatch:
             since = stored.item.sending_since
             if stored.item.status == "sending" and since is not None and now - since < SENDING_LEASE:
                 return Delivery("deferred", delay=(since + SENDING_LEASE - now).total_seconds())
+        settings = self.sms.settings_for(organisation.tenant_id, endpoint.id, cached=True)
+        wait = self._wait_for_slot(organisation, settings, message.slot_at, now)
+        if wait is not None:
+            return wait  # before reading anything else: a text that waits costs two reads and a put
         record = (
             stored.item
             if stored
@@ -146,7 +141,6 @@ class TextDispatch:
         reason = self._reason_not_to_send(appointment, message, now)
         if reason is None:
             assert appointment is not None
-            settings = self.sms.settings_for(organisation.tenant_id, endpoint.id, cached=True)
             composed = self.sms.compose(
                 organisation=organisation,
                 endpoint=endpoint,
@@ -155,7 +149,7 @@ class TextDispatch:
                 settings=settings,
             )
             if isinstance(composed, Composed):
-                return self._send(organisation, records, stored, record, composed, message.slot_at)
+                return self._send(organisation, records, stored, record, composed)
             status, reason = composed.status, composed.reason
         elif reason in SUPERSEDED:
             log.info("SMS %s for endpoint %s: %s", message.kind, endpoint.id, reason)
@@ -173,16 +167,8 @@ class TextDispatch:
         stored: Versioned[SmsMessageStatus] | None,
         record: SmsMessageStatus,
         text: Composed,
-        slot_at: datetime | None,
     ) -> Delivery:
         now = self.clock.now()
-        held = slot_at is not None and slot_at <= now <= slot_at + SLOT_GRACE
-        if self.limiter is not None and not held:
-            slot = self.limiter.claim(
-                text.sender, self.limits.pace(self._number_type(organisation.tenant_id, text.sender))
-            )
-            if slot > now:
-                return Delivery("deferred", delay=(slot - now).total_seconds(), slot_at=slot)
         claim = record.model_copy(
             update={
                 "status": "sending",
@@ -223,6 +209,20 @@ class TextDispatch:
         self._settle(records, claimed, claim, status="sent", reason=None, provider_message_id=provider_id)
         log.info("SMS %s for endpoint %s: sent", claim.type, claim.endpoint_id)
         return Delivery("sent")
+
+    def _wait_for_slot(
+        self, organisation: Organisation, settings: SmsSettings | None, slot_at: datetime | None, now: datetime
+    ) -> Delivery | None:
+        """None when the text may go now (a slot of the sender number claimed, or held by this copy)."""
+        if self.limiter is None or settings is None or not settings.sender_number:
+            return None
+        if slot_at is not None and slot_at <= now <= slot_at + SLOT_GRACE:
+            return None
+        number = settings.sender_number
+        slot = self.limiter.claim(number, self.limits.pace(self._number_type(organisation.tenant_id, number)))
+        if slot <= now:
+            return None
+        return Delivery("deferred", delay=(slot - now).total_seconds(), slot_at=slot)
 
     def _fail(
         self,

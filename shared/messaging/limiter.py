@@ -81,3 +81,13 @@ class SenderLimiter:
             self.slots.create(slot)
         else:
             self.slots.replace(slot, etag)
+
+
+@dataclass(frozen=True)
+class SmsLimits:
+    per_minute: dict[str, int]  # by number type
+    max_attempts: int
+    reminder_max_late: timedelta
+
+    def pace(self, number_type: str) -> Pace:
+        return Pace.per_minute(self.per_minute.get(number_type) or self.per_minute["toll_free"])

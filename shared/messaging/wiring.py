@@ -8,9 +8,9 @@ from datetime import timedelta
 from functools import cached_property
 
 from shared.messaging.delivery import SmsEvents
-from shared.messaging.dispatch import SmsLimits, TextDispatch
+from shared.messaging.dispatch import TextDispatch
 from shared.messaging.failed_texts import FailedTexts
-from shared.messaging.limiter import SenderLimiter
+from shared.messaging.limiter import SenderLimiter, SmsLimits
 from shared.messaging.number_jobs import PhoneNumberJobs
 from shared.messaging.phone_numbers import PhoneNumberService
 from shared.messaging.providers import SmsSender

@@ -16,8 +16,8 @@ from azure.core.credentials import AzureKeyCredential
 
 from dev.host.serving import ServerThread
 from shared.core.settings import Geography
-from shared.messaging.dispatch import SENDING_LEASE, Delivery, SmsLimits, TextDispatch
-from shared.messaging.limiter import SenderLimiter
+from shared.messaging.dispatch import SENDING_LEASE, Delivery, TextDispatch
+from shared.messaging.limiter import SenderLimiter, SmsLimits
 from shared.messaging.models import SmsMessageStatus, SmsOutbound
 from shared.messaging.providers import OutgoingSms
 from shared.messaging.providers.acs import AcsSmsSender
