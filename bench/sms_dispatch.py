@@ -165,9 +165,11 @@ def main() -> None:
             span = (times[-1] - times[0]) if len(times) > 1 else 0.0
             overall = (len(times) - 1) / span * 60 / args.limit * 100 if span else 0.0
             busiest = stub.busiest_minute(number) / args.limit * 100
+            minutes = Counter(int((t - times[0]) // 60) for t in times)
             print(
                 f"  number ...{number[-4:]}:       {len(times)} texts, busiest minute {busiest:.0f}% of the limit, "
-                f"first to last text {overall:.0f}% ({span:.0f} s)"
+                f"first to last text {overall:.0f}% ({span:.0f} s); texts per minute "
+                f"{[minutes[m] for m in range(max(minutes) + 1)] if minutes else []}"
             )
         print(f"  429s received:      {stub.throttled}")
         print(f"  500s received:      {stub.errors}  (repeated requests answered from the first: {stub.repeated})")

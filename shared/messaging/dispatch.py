@@ -52,7 +52,7 @@ SUPERSEDED = ("moved or already sent", "booked again")
 # A copy holding a slot may use it this long after it: queue delivery lags, more so when the instances are busy,
 # and a late copy sent to the back of the line would come late again. Copies held up together for longer (a host
 # restart) claim new slots, so they do not all go at once; ACS's own 429 is the backstop.
-SLOT_GRACE = timedelta(seconds=30)
+SLOT_GRACE = timedelta(seconds=5)
 
 Outcome = Literal["sent", "skipped", "opted_out", "failed", "deferred", "settled", "duplicate"]
 
