@@ -7,7 +7,7 @@ Prints: texts requested, sent, failed, duplicates (texts the stub sent twice for
 settled), the achieved rate per number as a percentage of the limit (over the busiest minute, and from the first
 to the last text), 429s and 500s.
 
-Run: make bench   (or .venv/bin/python bench/sms_dispatch.py [--texts 2000 --limit 1200])
+Run: make bench   (or .venv/bin/python bench/sms_dispatch.py [--texts 2000 --limit 300])
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def worker() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--texts", type=int, default=2000)
-    parser.add_argument("--limit", type=int, default=1200, help="texts per minute per number, at the stub")
+    parser.add_argument("--limit", type=int, default=300, help="texts per minute per number, at the stub")
     parser.add_argument("--kill-at", type=float, default=0.3, help="share of texts sent when a worker is killed")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
