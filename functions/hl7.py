@@ -5,15 +5,16 @@ the appointment (failures are retried, then go to that account's `hl7-appointmen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import azure.functions as func
 
+from functions._geography import geography_triggers
 from shared.core.settings import Geography
 from shared.hl7.framing import MAX_MESSAGE_BYTES
 from shared.runtime import get_runtime
 from shared.scheduling.models import AppointmentChange, InboundHl7
-from shared.storage.queues import HL7_APPOINTMENTS, HL7_INBOUND, geography_connection
+from shared.storage.queues import HL7_APPOINTMENTS, HL7_INBOUND
 
 bp = func.Blueprint()
 HL7_CONTENT_TYPE = "application/hl7-v2; charset=utf-8"
@@ -39,19 +40,10 @@ def process_hl7(message: func.QueueMessage) -> None:
     get_runtime().scheduling.appointments.process(inbound)
 
 
-def _processor(geography: Geography) -> Callable[[func.QueueMessage], None]:
-    def apply_appointment_change(message: func.QueueMessage) -> None:
-        get_runtime().scheduling.appointments.apply(AppointmentChange.model_validate_json(message.get_body()))
-
-    return apply_appointment_change
+def _apply_change(geography: Geography, body: bytes) -> None:
+    get_runtime().scheduling.appointments.apply(AppointmentChange.model_validate_json(body))
 
 
 def geography_blueprint(geographies: Iterable[Geography]) -> func.Blueprint:
     """The `hl7-appointments` trigger of each enabled geography."""
-    geo = func.Blueprint()
-    for geography in geographies:
-        trigger = geo.queue_trigger(
-            arg_name="message", queue_name=HL7_APPOINTMENTS, connection=geography_connection(geography)
-        )
-        geo.function_name(f"apply_appointments_{geography.value.lower()}")(trigger(_processor(geography)))
-    return geo
+    return geography_triggers(geographies, queue=HL7_APPOINTMENTS, name="apply_appointments", handle=_apply_change)

@@ -3,15 +3,16 @@ on its own account), and moving reminders when an endpoint's reminder timing cha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import azure.functions as func
 
+from functions._geography import geography_triggers
 from shared.core.settings import Geography
 from shared.messaging.models import ReminderReindex
 from shared.runtime import get_runtime
 from shared.scheduling.models import DueReminders
-from shared.storage.queues import REMINDER_REINDEX, REMINDERS_DUE, geography_connection
+from shared.storage.queues import REMINDER_REINDEX, REMINDERS_DUE
 
 bp = func.Blueprint()
 
@@ -40,19 +41,10 @@ def reschedule_reminders(message: func.QueueMessage) -> None:
     get_runtime().scheduling.appointments.reschedule_reminders(ReminderReindex.model_validate_json(message.get_body()))
 
 
-def _fan_out(geography: Geography) -> Callable[[func.QueueMessage], None]:
-    def queue_due_reminders(message: func.QueueMessage) -> None:
-        get_runtime().scheduling.reminders.fan_out(geography, DueReminders.model_validate_json(message.get_body()))
-
-    return queue_due_reminders
+def _fan_out(geography: Geography, body: bytes) -> None:
+    get_runtime().scheduling.reminders.fan_out(geography, DueReminders.model_validate_json(body))
 
 
 def geography_blueprint(geographies: Iterable[Geography]) -> func.Blueprint:
     """The `reminders-due` trigger of each enabled geography."""
-    geo = func.Blueprint()
-    for geography in geographies:
-        trigger = geo.queue_trigger(
-            arg_name="message", queue_name=REMINDERS_DUE, connection=geography_connection(geography)
-        )
-        geo.function_name(f"queue_due_reminders_{geography.value.lower()}")(trigger(_fan_out(geography)))
-    return geo
+    return geography_triggers(geographies, queue=REMINDERS_DUE, name="queue_due_reminders", handle=_fan_out)

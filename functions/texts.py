@@ -4,27 +4,19 @@ back on the queue with a visibility delay and the trigger returns: nothing sleep
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import azure.functions as func
 
+from functions._geography import geography_triggers
 from shared.core.settings import Geography
 from shared.runtime import get_runtime
-from shared.storage.queues import SMS_OUTBOUND, geography_connection
+from shared.storage.queues import SMS_OUTBOUND
 
 
-def _sender(geography: Geography) -> Callable[[func.QueueMessage], None]:
-    def send_text(message: func.QueueMessage) -> None:
-        get_runtime().messaging.dispatch.handle(geography, message.get_body())
-
-    return send_text
+def _send_text(geography: Geography, body: bytes) -> None:
+    get_runtime().messaging.dispatch.handle(geography, body)
 
 
 def blueprint(geographies: Iterable[Geography]) -> func.Blueprint:
-    bp = func.Blueprint()
-    for geography in geographies:
-        trigger = bp.queue_trigger(
-            arg_name="message", queue_name=SMS_OUTBOUND, connection=geography_connection(geography)
-        )
-        bp.function_name(f"send_texts_{geography.value.lower()}")(trigger(_sender(geography)))
-    return bp
+    return geography_triggers(geographies, queue=SMS_OUTBOUND, name="send_texts", handle=_send_text)

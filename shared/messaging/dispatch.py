@@ -34,8 +34,8 @@ from shared.messaging.models import FINAL_STATUSES, SmsMessageStatus, SmsOutboun
 from shared.messaging.providers import OutgoingSms, SmsFailed, SmsRetryable, SmsSender, SmsThrottled
 from shared.messaging.tables import PhoneNumberRepository, SmsMessageRepository
 from shared.messaging.texts import Composed, SmsService, message_id, reminder_version
-from shared.setup.models import FhirEndpoint, Organisation
-from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
+from shared.setup.lookups import LOOKUP_TTL, ControlLookups
+from shared.setup.models import Organisation
 from shared.storage.queues import SMS_OUTBOUND, GeographyQueues
 from shared.storage.repository import Versioned
 from shared.storage.routing import Tables
@@ -45,7 +45,6 @@ from shared.visits.tables import AppointmentRepository
 log = logging.getLogger(__name__)
 
 SENDING_LEASE = timedelta(seconds=60)  # longer than a send can take (connect 5 s + read 20 s)
-LOOKUP_TTL = timedelta(seconds=60)
 MAX_BACKOFF_SECONDS = 300.0
 ENQUEUE_THREADS = 16
 SUPERSEDED = ("moved or already sent", "booked again")
@@ -68,6 +67,7 @@ class Delivery:
 @dataclass(kw_only=True, eq=False)
 class TextDispatch:
     tables: Tables
+    lookups: ControlLookups
     queues: GeographyQueues
     sms: SmsService
     sender: SmsSender
@@ -77,8 +77,7 @@ class TextDispatch:
     rng: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:
-        self._organisations: TtlCache[str, Organisation | None] = TtlCache(self.clock, LOOKUP_TTL)
-        self._endpoints: TtlCache[tuple[str, str], FhirEndpoint | None] = TtlCache(self.clock, LOOKUP_TTL)
+        self._puts = ThreadPoolExecutor(max_workers=ENQUEUE_THREADS, thread_name_prefix="sms-enqueue")
         self._number_types: TtlCache[tuple[str, str], str] = TtlCache(self.clock, LOOKUP_TTL)
 
     # enqueueing
@@ -88,13 +87,7 @@ class TextDispatch:
 
     def enqueue_many(self, geography: Geography, messages: Iterable[SmsOutbound]) -> int:
         """Put many texts on the queue at once (a reminder tick); raises if any was not taken."""
-        batch = list(messages)
-        if len(batch) <= 1:
-            for message in batch:
-                self.enqueue(geography, message)
-            return len(batch)
-        with ThreadPoolExecutor(max_workers=min(ENQUEUE_THREADS, len(batch))) as pool:
-            list(pool.map(lambda m: self.enqueue(geography, m), batch))
+        batch = list(self._puts.map(lambda m: self.enqueue(geography, m), messages))
         return len(batch)
 
     # the queue trigger
@@ -110,8 +103,8 @@ class TextDispatch:
         return delivery
 
     def deliver(self, message: SmsOutbound) -> Delivery:
-        organisation = self._organisation(message.tenant_id)
-        endpoint = self._endpoint(message.tenant_id, message.endpoint_id)
+        organisation = self.lookups.organisation(message.tenant_id)
+        endpoint = self.lookups.endpoint(message.tenant_id, message.endpoint_id)
         if organisation is None or endpoint is None:
             log.info("SMS %s for endpoint %s: endpoint removed", message.kind, message.endpoint_id)
             return Delivery("skipped", reason="endpoint removed")
@@ -274,15 +267,7 @@ class TextDispatch:
                 return "stale"
         return None
 
-    # control-plane lookups, cached per instance
-
-    def _organisation(self, tenant_id: str) -> Organisation | None:
-        repository = self.tables.control(OrganisationRepository)
-        return self._organisations.get(tenant_id, lambda: repository.find(tenant_id, "organisation"))
-
-    def _endpoint(self, tenant_id: str, endpoint_id: str) -> FhirEndpoint | None:
-        repository = self.tables.control(FhirEndpointRepository)
-        return self._endpoints.get((tenant_id, endpoint_id), lambda: repository.find(tenant_id, endpoint_id))
+    # the sender number's type, cached per instance
 
     def _number_type(self, tenant_id: str, number: str) -> str:
         def load() -> str:

@@ -15,7 +15,8 @@ from shared.messaging.models import SmsMessageStatus, SmsOutbound
 from shared.messaging.tables import SmsMessageRepository
 from shared.setup.audit import AuditLog
 from shared.setup.models import Organisation
-from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
+from shared.setup.organisations import OrganisationService
+from shared.setup.tables import FhirEndpointRepository
 from shared.storage.routing import Tables
 from shared.visits.models import SmsType
 
@@ -40,16 +41,14 @@ class FailedTextList(BaseModel):
 @dataclass(kw_only=True, eq=False)
 class FailedTexts:
     tables: Tables
+    organisations: OrganisationService
     dispatch: TextDispatch
     audit: AuditLog
     clock: Clock
 
     def _organisation(self, principal: Principal) -> Organisation:
         principal.require(Role.ADMIN)
-        organisation = self.tables.control(OrganisationRepository).find(principal.tenant_id, "organisation")
-        if organisation is None:
-            raise NotFound("Your organisation is not set up yet.")
-        return organisation
+        return self.organisations.get(principal)
 
     def list_failed(self, principal: Principal) -> list[FailedText]:
         organisation = self._organisation(principal)

@@ -12,6 +12,7 @@ taken off the rate, and a 2% margin covers the time between a claim and the prov
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,6 +45,18 @@ class SenderLimiter:
 
     def claim(self, sender: str, pace: Pace) -> datetime:
         """Take the number's next slot: the time this text may go (now or earlier: at once)."""
+        taken = self._move(sender, lambda next_at: next_at + pace.interval)
+        if taken is None:  # heavy contention: come back later and claim again
+            return self.clock.now() + pace.interval * MAX_TRIES
+        return taken - pace.tolerance
+
+    def hold(self, sender: str, until: datetime) -> None:
+        """The provider throttled this number: no instance claims a slot before `until`."""
+        self._move(sender, lambda next_at: max(next_at, until))
+
+    def _move(self, sender: str, change: Callable[[datetime], datetime]) -> datetime | None:
+        """Move the number's next free slot (read, change, written back with the ETag; again on a race); the
+        slot it moved from (never before now), or None if it kept losing races."""
         for _ in range(MAX_TRIES):
             now = self.clock.now()
             try:
@@ -52,35 +65,16 @@ class SenderLimiter:
                 next_at = max(stored.item.next_at, now)
             except NotFound:
                 etag, next_at = None, now
+            slot = SendSlot(sender=sender, next_at=change(next_at))
             try:
-                self._write(SendSlot(sender=sender, next_at=next_at + pace.interval), etag)
+                if etag is None:
+                    self.slots.create(slot)
+                else:
+                    self.slots.replace(slot, etag)
             except Conflict:
                 continue
-            return next_at - pace.tolerance
-        return self.clock.now() + pace.interval * MAX_TRIES  # heavy contention: come back later and claim again
-
-    def hold(self, sender: str, until: datetime) -> None:
-        """The provider throttled this number: no instance claims a slot before `until`."""
-        for _ in range(MAX_TRIES):
-            try:
-                stored = self.slots.get_versioned(sender, "slot")
-                if stored.item.next_at >= until:
-                    return
-                self._write(SendSlot(sender=sender, next_at=until), stored.etag)
-            except NotFound:
-                try:
-                    self._write(SendSlot(sender=sender, next_at=until), None)
-                except Conflict:
-                    continue
-            except Conflict:
-                continue
-            return
-
-    def _write(self, slot: SendSlot, etag: str | None) -> None:
-        if etag is None:
-            self.slots.create(slot)
-        else:
-            self.slots.replace(slot, etag)
+            return next_at
+        return None
 
 
 @dataclass(frozen=True)

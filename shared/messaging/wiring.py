@@ -108,6 +108,7 @@ class MessagingServices:
         settings = self.platform.settings
         return TextDispatch(
             tables=self.platform.tables,
+            lookups=self.setup.lookups,
             queues=self.platform.geography_queues,
             sms=self.sms,
             sender=self.sender,
@@ -128,7 +129,11 @@ class MessagingServices:
     @cached_property
     def failed_texts(self) -> FailedTexts:
         return FailedTexts(
-            tables=self.platform.tables, dispatch=self.dispatch, audit=self.setup.audit, clock=self.platform.clock
+            tables=self.platform.tables,
+            organisations=self.setup.organisations,
+            dispatch=self.dispatch,
+            audit=self.setup.audit,
+            clock=self.platform.clock,
         )
 
     @cached_property

@@ -29,8 +29,9 @@ from shared.messaging.texts import SmsService
 from shared.scheduling.appointments import change_from
 from shared.scheduling.sealing import PhoneSeal
 from shared.setup.certificates import CertificateService
-from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation, SigningCertificate
-from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
+from shared.setup.lookups import LOOKUP_TTL, ControlLookups
+from shared.setup.models import EndpointStatus, FhirEndpoint, SigningCertificate
+from shared.setup.tables import FhirEndpointRepository
 from shared.storage.queues import HL7_APPOINTMENTS, GeographyQueues
 from shared.storage.routing import Tables
 
@@ -42,7 +43,6 @@ UNKNOWN_FOR = timedelta(minutes=1)  # an unknown endpoint ID is looked up again 
 MAX_UNKNOWN = 10_000
 MAX_QUEUED_BYTES = 48 * 1024  # a queue message holds 64 KB once Base64-encoded
 MAX_CLOCK_SKEW = timedelta(minutes=5)  # a later MSH-7 would order after every real message and freeze the visit
-LOOKUP_TTL = timedelta(minutes=1)  # a change of endpoint, certificate or SMS settings applies within a minute
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class Acknowledgement:
 @dataclass(kw_only=True, eq=False)
 class Hl7Ingest:
     tables: Tables
+    lookups: ControlLookups
     certificates: CertificateService
     sms: SmsService
     seal: PhoneSeal
@@ -67,8 +68,6 @@ class Hl7Ingest:
 
     def __post_init__(self) -> None:
         self.endpoints = self.tables.control(FhirEndpointRepository)
-        self._found: TtlCache[str, FhirEndpoint | None] = TtlCache(self.clock, LOOKUP_TTL)
-        self._organisations: TtlCache[str, Organisation | None] = TtlCache(self.clock, LOOKUP_TTL)
         self._certificates: TtlCache[tuple[str, str], SigningCertificate | None] = TtlCache(self.clock, LOOKUP_TTL)
         self._owners: dict[str, str] = {}  # endpoint ID -> tenant ID; never changes, so cached per worker
         self._unknown: dict[str, datetime] = {}  # endpoint ID -> when to look again
@@ -83,7 +82,7 @@ class Hl7Ingest:
             tenant = self._owners.get(endpoint_id)
             retry_at = self._unknown.get(endpoint_id)
         if tenant is not None:
-            return self._found.get(endpoint_id, lambda: self.endpoints.find(tenant, endpoint_id))
+            return self.lookups.endpoint(tenant, endpoint_id)
         if retry_at is not None and now < retry_at:
             return None
         found = next(iter(self.endpoints.iterate(query="id eq @id", parameters={"id": endpoint_id})), None)
@@ -106,7 +105,7 @@ class Hl7Ingest:
             endpoint = self._endpoint(endpoint_id)
             if endpoint is None or endpoint.status != EndpointStatus.APPROVED:
                 raise Hl7Rejected("This HL7 endpoint is not configured or not approved.")
-            organisation = self._organisation(endpoint.tenant_id)
+            organisation = self.lookups.organisation(endpoint.tenant_id)
             certificate = self._certificate(endpoint)
             if certificate is None or organisation is None:
                 raise Hl7Rejected(f"No HL7 signing certificate is uploaded for the {endpoint.environment} environment.")
@@ -142,10 +141,6 @@ class Hl7Ingest:
             )
         log.info("HL7 message %s (%s) for endpoint %s queued", control_id, event.event, endpoint_id)
         return Acknowledgement("AA", build_ack(code="AA", original=control_id, now=now))
-
-    def _organisation(self, tenant_id: str) -> Organisation | None:
-        repository = self.tables.control(OrganisationRepository)
-        return self._organisations.get(tenant_id, lambda: repository.find(tenant_id, "organisation"))
 
     def _certificate(self, endpoint: FhirEndpoint) -> SigningCertificate | None:
         def load() -> SigningCertificate | None:

@@ -30,6 +30,7 @@ class SchedulingServices:
     def hl7_ingest(self) -> Hl7Ingest:
         return Hl7Ingest(
             tables=self.platform.tables,
+            lookups=self.setup.lookups,
             certificates=self.setup.certificates,
             sms=self.messaging.sms,
             seal=self.seal,

@@ -11,6 +11,7 @@ from shared.setup.audit import AuditLog
 from shared.setup.certificates import CertificateService
 from shared.setup.endpoints import EndpointService
 from shared.setup.integration_records import IntegrationRecordService
+from shared.setup.lookups import ControlLookups
 from shared.setup.organisations import OrganisationService
 from shared.setup.tables import (
     AuditRepository,
@@ -30,6 +31,10 @@ class SetupServices:
     @cached_property
     def audit(self) -> AuditLog:
         return AuditLog(entries=self.platform.tables.control(AuditRepository), clock=self.platform.clock)
+
+    @cached_property
+    def lookups(self) -> ControlLookups:
+        return ControlLookups(self.platform.tables, self.platform.clock)
 
     @cached_property
     def organisations(self) -> OrganisationService:

@@ -42,8 +42,9 @@ class PoisonPurge:
 
     def queues(self) -> list[tuple[StorageAccount, str]]:
         found = [(self.accounts.app, f"{name}-poison") for name in APP_QUEUES]
-        for account in self.accounts.all()[1:]:
-            found.extend((account, f"{name}-poison") for name in GEOGRAPHY_QUEUES)
+        for account in self.accounts.all():
+            if account is not self.accounts.app:
+                found.extend((account, f"{name}-poison") for name in GEOGRAPHY_QUEUES)
         return found
 
     def run(self) -> dict[str, int]:

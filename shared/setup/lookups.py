@@ -1,0 +1,29 @@
+"""Organisations and endpoints as the hot paths read them (an HL7 ingest, a text being sent): from a per-worker
+cache, each row at most once a minute, so a change (an endpoint suspended, removed) applies within a minute."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shared.core.clock import Clock
+from shared.core.ttl import TtlCache
+from shared.setup.models import FhirEndpoint, Organisation
+from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
+from shared.storage.routing import Tables
+
+LOOKUP_TTL = timedelta(minutes=1)
+
+
+class ControlLookups:
+    def __init__(self, tables: Tables, clock: Clock) -> None:
+        self._organisation_rows = tables.control(OrganisationRepository)
+        self._endpoint_rows = tables.control(FhirEndpointRepository)
+        self._organisations: TtlCache[str, Organisation | None] = TtlCache(clock, LOOKUP_TTL)
+        self._endpoints: TtlCache[tuple[str, str], FhirEndpoint | None] = TtlCache(clock, LOOKUP_TTL)
+
+    def organisation(self, tenant_id: str) -> Organisation | None:
+        return self._organisations.get(tenant_id, lambda: self._organisation_rows.find(tenant_id, "organisation"))
+
+    def endpoint(self, tenant_id: str, endpoint_id: str) -> FhirEndpoint | None:
+        key = (tenant_id, endpoint_id)
+        return self._endpoints.get(key, lambda: self._endpoint_rows.find(tenant_id, endpoint_id))
