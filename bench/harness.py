@@ -15,13 +15,16 @@ from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host.azurite import Azurite, free_port
 from dev.host.host import DevHost, HostConfig, HostKeys
+from dev.host.queues import QueueOptions
 from dev.host.serving import ServerThread
 
 CLIENT_ID = "bench-client"
 
 
 class Harness:
-    def __init__(self, extra_environment: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, extra_environment: dict[str, str] | None = None, queue_options: QueueOptions | None = None
+    ) -> None:
         self.azurite = Azurite().start()
         self.issuer = LocalIssuer(audience="api://bench")
         self._servers = [ServerThread(self.issuer.application()).start()]
@@ -55,7 +58,12 @@ class Harness:
         from shared.runtime import get_runtime
 
         self.runtime = get_runtime()
-        self.host = DevHost(function_app.app, keys=HostKeys(("k",), "m"), environ=os.environ, config=HostConfig())
+        self.host = DevHost(
+            function_app.app,
+            keys=HostKeys(("k",), "m"),
+            environ=os.environ,
+            config=HostConfig(queues=queue_options or QueueOptions()),
+        )
         self._servers.append(ServerThread(self.host.web_application(), port=port).start())
         self.http = httpx.Client(base_url=self.public, timeout=60, limits=httpx.Limits(max_connections=100))
         self.tenant = str(uuid.uuid4())

@@ -23,7 +23,11 @@ class ServerThread:
         port: int = 0,
         tasks: list[BackgroundTask] | None = None,
         ssl_context: Any = None,
+        reuse_port: bool = False,
     ) -> None:
+        """`reuse_port`: several processes may listen on the same port, the kernel sharing connections among
+        them (benchmarks run two dev hosts as two instances behind one address)."""
+        self._reuse_port = reuse_port
         self._application = application
         self._host = host
         self._port = port
@@ -50,7 +54,9 @@ class ServerThread:
         runner = web.AppRunner(self._application, access_log=None)
         try:
             await runner.setup()
-            site = web.TCPSite(runner, self._host, self._port, ssl_context=self._ssl)
+            site = web.TCPSite(
+                runner, self._host, self._port, ssl_context=self._ssl, reuse_port=self._reuse_port or None
+            )
             await site.start()
             server = getattr(site, "_server", None)
             sockets = getattr(server, "sockets", None) or []

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.core.errors import InvalidInput
 from shared.hl7 import Hl7Rejected
@@ -68,12 +69,24 @@ def load_certificate(upload: bytes, now: datetime) -> CertificateInfo:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _signing_key(certificate_der: bytes) -> tuple[datetime, Any]:
+    """The certificate's expiry and RSA public key, parsed once per certificate (OpenSSL's key loading costs more
+    than the signature check itself)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    certificate = x509.load_der_x509_certificate(certificate_der)
+    key = certificate.public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    return certificate.not_valid_after_utc, key
+
+
 def verify_signature(body: bytes, header: str | None, certificate_der: bytes, now: datetime) -> None:
     """Nothing if `header` is a valid signature of `body` by the certificate's key; else Hl7Rejected."""
-    from cryptography import x509
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import padding
 
     if not header:
         raise Hl7Rejected("The HL7-Signature header is missing.")
@@ -84,11 +97,9 @@ def verify_signature(body: bytes, header: str | None, certificate_der: bytes, no
         signature = base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError):
         raise Hl7Rejected("The HL7-Signature is not valid Base64.") from None
-    certificate = x509.load_der_x509_certificate(certificate_der)
-    if certificate.not_valid_after_utc <= now:
+    not_after, key = _signing_key(certificate_der)
+    if not_after <= now:
         raise Hl7Rejected("The signing certificate has expired; upload the EHR's new certificate in the portal.")
-    key = certificate.public_key()
-    assert isinstance(key, rsa.RSAPublicKey)
     try:
         key.verify(signature, body, padding.PKCS1v15(), hashes.SHA512())
     except InvalidSignature:

@@ -25,6 +25,7 @@ from shared.messaging.texts import SmsService, reminder_version
 from shared.scheduling.models import AppointmentChange, InboundHl7, ReminderDue
 from shared.scheduling.sealing import PhoneSeal
 from shared.scheduling.tables import ReminderIndexRepository
+from shared.setup.lookups import ControlLookups
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
 from shared.storage.repository import Versioned
@@ -76,6 +77,7 @@ def change_from(
 @dataclass(kw_only=True, eq=False)
 class AppointmentProcessor:
     tables: Tables
+    lookups: ControlLookups
     sms: SmsService
     dispatch: TextDispatch
     seal: PhoneSeal
@@ -98,8 +100,10 @@ class AppointmentProcessor:
         )
 
     def apply(self, change: AppointmentChange) -> Outcome:
-        endpoint = self.tables.control(FhirEndpointRepository).find(change.tenant_id, change.endpoint_id)
-        organisation = self.tables.control(OrganisationRepository).find(change.tenant_id, "organisation")
+        """Apply a queued change. The endpoint and organisation come from the per-worker cache (read at most once a
+        minute); the appointment itself is read and written with its ETag, so parallel changes cannot collide."""
+        endpoint = self.lookups.endpoint(change.tenant_id, change.endpoint_id)
+        organisation = self.lookups.organisation(change.tenant_id)
         if endpoint is None or organisation is None:
             raise NotFound(f"Endpoint {change.endpoint_id} no longer exists; the message cannot be applied.")
         for _ in range(5):  # optimistic concurrency: another worker may write the same appointment meanwhile

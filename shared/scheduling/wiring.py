@@ -43,6 +43,7 @@ class SchedulingServices:
     def appointments(self) -> AppointmentProcessor:
         return AppointmentProcessor(
             tables=self.platform.tables,
+            lookups=self.setup.lookups,
             sms=self.messaging.sms,
             dispatch=self.messaging.dispatch,
             seal=self.seal,

@@ -7,6 +7,7 @@ lazily, so that `import function_app` stays fast.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from functools import cached_property
@@ -24,6 +25,71 @@ C = TypeVar("C")
 
 # Connect/read timeouts for every storage call; the SDK default read timeout is minutes.
 _TIMEOUTS: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 30}
+POOL_SIZE = 32  # connections kept per host: more than the host's function threads, so none is discarded
+_PROXY_ENVIRONMENT = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+_CA_BUNDLE_ENVIRONMENT = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def _environment(name: str) -> str | None:
+    return os.environ.get(name) or os.environ.get(name.lower())
+
+
+def storage_transport() -> Any:
+    """The HTTP transport of one storage service client: a `requests` session whose pool is larger than the host's
+    concurrency. `requests` otherwise consults the environment on every call (a .netrc lookup, the CA bundle's
+    path checked on disk) and merges cookies, hooks and session settings that storage calls never use: together a
+    fifth of an HL7 ingest's time. A CA bundle named in the environment is loaded once; a proxy setting keeps
+    `requests`' own handling (so `NO_PROXY` still applies)."""
+    import ssl
+
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
+    from urllib3.util.retry import Retry
+
+    bundle = next((path for name in _CA_BUNDLE_ENVIRONMENT if (path := _environment(name))), None)
+    context = ssl.create_default_context(cafile=bundle) if bundle else None
+
+    class Adapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            if context is not None:
+                kwargs["ssl_context"] = context
+            super().init_poolmanager(*args, **kwargs)
+
+    class DirectSession(requests.Session):
+        """A request goes straight to the adapter: no cookies, hooks, redirects (the SDK's pipeline follows
+        those itself) or environment."""
+
+        def request(  # type: ignore[override]
+            self,
+            method: str,
+            url: str,
+            *,
+            headers: Any = None,
+            data: Any = None,
+            files: Any = None,
+            verify: Any = True,
+            timeout: Any = None,
+            cert: Any = None,
+            proxies: Any = None,
+            stream: bool = False,
+            **_: Any,
+        ) -> requests.Response:
+            prepared = requests.PreparedRequest()
+            prepared.prepare(method=method, url=url, headers=headers, data=data, files=files)
+            response = self.get_adapter(url).send(
+                prepared, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies or {}
+            )
+            if not stream:
+                _ = response.content
+            return response
+
+    proxied = any(_environment(name) for name in _PROXY_ENVIRONMENT)
+    session = requests.Session() if proxied else DirectSession()
+    session.trust_env = proxied
+    adapter = Adapter(pool_maxsize=POOL_SIZE, max_retries=Retry(total=False, redirect=False, raise_on_status=False))
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, adapter)
+    return RequestsTransport(session=session, session_owner=True, **_TIMEOUTS)
 
 
 class StorageAccount:
@@ -52,16 +118,20 @@ class StorageAccount:
         from azure.data.tables import TableServiceClient
 
         if self.uses_connection_string:
-            return TableServiceClient.from_connection_string(self._setting, **_TIMEOUTS)
-        return TableServiceClient(self._endpoint("table"), credential=self._credential(), **_TIMEOUTS)
+            return TableServiceClient.from_connection_string(self._setting, transport=storage_transport(), **_TIMEOUTS)
+        return TableServiceClient(
+            self._endpoint("table"), credential=self._credential(), transport=storage_transport(), **_TIMEOUTS
+        )
 
     @cached_property
     def queue_service(self) -> QueueServiceClient:
         from azure.storage.queue import QueueServiceClient
 
         if self.uses_connection_string:
-            return QueueServiceClient.from_connection_string(self._setting, **_TIMEOUTS)
-        return QueueServiceClient(self._endpoint("queue"), credential=self._credential(), **_TIMEOUTS)
+            return QueueServiceClient.from_connection_string(self._setting, transport=storage_transport(), **_TIMEOUTS)
+        return QueueServiceClient(
+            self._endpoint("queue"), credential=self._credential(), transport=storage_transport(), **_TIMEOUTS
+        )
 
     def _once(self, cache: dict[str, C], name: str, build: Callable[[], C]) -> C:
         client = cache.get(name)
