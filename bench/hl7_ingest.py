@@ -49,12 +49,12 @@ def send_all(url: str, signed: Signed, concurrency: int, results: multiprocessin
 
     def post(item: tuple[bytes, str]) -> int:
         if not hasattr(local, "connection"):
-            local.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+            local.connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
         headers = {"Content-Type": "application/hl7-v2", "HL7-Signature": item[1]}
         local.connection.request("POST", parts.path, body=item[0], headers=headers)
         answer = local.connection.getresponse()
         answer.read()
-        return answer.status
+        return int(answer.status)
 
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -70,7 +70,7 @@ def end_to_end(url: str, signed: Signed, concurrency: int) -> float:
     elapsed, statuses = results.get()
     sender.join()
     assert statuses == [200], statuses
-    return len(signed) / elapsed
+    return len(signed) / float(elapsed)
 
 
 def instance(port: int) -> None:

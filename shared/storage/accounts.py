@@ -80,7 +80,7 @@ def storage_transport() -> Any:
                 prepared, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies or {}
             )
             if not stream:
-                _ = response.content
+                response.content  # noqa: B018 - read whole now, as Session.send does
             return response
 
     proxied = any(_environment(name) for name in _PROXY_ENVIRONMENT)
