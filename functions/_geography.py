@@ -21,8 +21,11 @@ def _function(geography: Geography, handle: Handle) -> Callable[[func.QueueMessa
     return run
 
 
-def geography_triggers(geographies: Iterable[Geography], *, queue: str, name: str, handle: Handle) -> func.Blueprint:
-    bp = func.Blueprint()
+def geography_triggers(
+    geographies: Iterable[Geography], *, queue: str, name: str, handle: Handle, bp: func.Blueprint | None = None
+) -> func.Blueprint:
+    """The triggers, on `bp` (a new blueprint when None)."""
+    bp = bp or func.Blueprint()
     for geography in geographies:
         trigger = bp.queue_trigger(arg_name="message", queue_name=queue, connection=geography_connection(geography))
         bp.function_name(f"{name}_{geography.value.lower()}")(trigger(_function(geography, handle)))

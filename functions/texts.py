@@ -1,6 +1,7 @@
-"""The `sms-outbound` queue: one trigger per enabled geography, on that geography's own storage account, so that
-queued texts stay in the organisation's geography. A text that must wait (rate limit, ACS 429, backoff) is put
-back on the queue with a visibility delay and the trigger returns: nothing sleeps inside the function."""
+"""The `sms-outbound` and `sms-waiting` queues: one trigger each per enabled geography, on that geography's own
+storage account, so that queued texts stay in the organisation's geography. A text that must wait (rate limit,
+ACS 429, backoff) is put on `sms-waiting` with a visibility delay and the trigger returns: nothing sleeps inside
+the function, and a text whose time has come is not received behind a backlog of new ones."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import azure.functions as func
 from functions._geography import geography_triggers
 from shared.core.settings import Geography
 from shared.runtime import get_runtime
-from shared.storage.queues import SMS_OUTBOUND
+from shared.storage.queues import SMS_OUTBOUND, SMS_WAITING
 
 
 def _send_text(geography: Geography, body: bytes) -> None:
@@ -19,4 +20,6 @@ def _send_text(geography: Geography, body: bytes) -> None:
 
 
 def blueprint(geographies: Iterable[Geography]) -> func.Blueprint:
-    return geography_triggers(geographies, queue=SMS_OUTBOUND, name="send_texts", handle=_send_text)
+    geographies = list(geographies)
+    bp = geography_triggers(geographies, queue=SMS_OUTBOUND, name="send_texts", handle=_send_text)
+    return geography_triggers(geographies, queue=SMS_WAITING, name="send_waiting_texts", handle=_send_text, bp=bp)

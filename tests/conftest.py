@@ -4,6 +4,7 @@ pointing at Azurite, and the real function app served by the dev host."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import secrets
 from collections.abc import Iterator
@@ -171,6 +172,16 @@ def app_host(app: AppHost) -> ServerThread:
     return app.server
 
 
+_ehr_hosts = itertools.count(2)
+
+
+def ehr_host() -> str:
+    """A loopback address no other EHR of this run has had (127.0.x.y): a FHIR base URL belongs to the first
+    organisation that approves it, and the kernel hands out a freed port again, so a port alone is not enough."""
+    n = next(_ehr_hosts)
+    return f"127.0.{n // 250}.{n % 250 + 2}"
+
+
 @pytest.fixture
 def sandbox(app_host: ServerThread) -> Iterator[SandboxEhr]:
     """A sandbox EHR of this test's own, on a free port, knowing the app's client ID and redirect URIs. Its own
@@ -178,7 +189,7 @@ def sandbox(app_host: ServerThread) -> Iterator[SandboxEhr]:
     ehr = SandboxEhr(connector_url=app_host.url)
     ehr.register_client(CLIENT_ID, f"{app_host.url}/api/portal/approval/callback")
     ehr.register_client(CLIENT_ID, f"{app_host.url}/api/launch/callback")
-    with ServerThread(ehr.application()) as server:
+    with ServerThread(ehr.application(), host=ehr_host()) as server:
         ehr.url = server.url
         yield ehr
 

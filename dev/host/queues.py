@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import azure.functions.queue as func_queue
 
+from shared.storage.accounts import storage_transport
+
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient, QueueMessage
 
@@ -65,7 +67,7 @@ class QueuePump:
             from azure.storage.queue import QueueClient
 
             # No decode policy: we see the raw text, as the host does, and decode Base64 ourselves.
-            client = QueueClient.from_connection_string(connection_string, queue_name)
+            client = QueueClient.from_connection_string(connection_string, queue_name, transport=storage_transport())
             try:
                 client.create_queue()
             except ResourceExistsError:

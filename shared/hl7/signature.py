@@ -40,13 +40,13 @@ def load_certificate(upload: bytes, now: datetime) -> CertificateInfo:
 
     if b"PRIVATE KEY" in upload:
         raise refuse("the file contains a private key; upload the public certificate (.cer) only")
-    text = upload.strip()
+    text = upload.strip()  # only the text forms: DER is binary, its last byte may be a "whitespace" byte
     try:
         if text.startswith(b"-----BEGIN CERTIFICATE-----"):
             certificate = x509.load_pem_x509_certificate(text)
         else:
             try:
-                certificate = x509.load_der_x509_certificate(text)
+                certificate = x509.load_der_x509_certificate(upload)
             except ValueError:
                 certificate = x509.load_der_x509_certificate(base64.b64decode(text, validate=False))
     except (ValueError, binascii.Error):

@@ -6,8 +6,9 @@ provider is called, and the provider gets the record's repeatability ID, the sam
 again after a crash is not sent twice. A copy of a message whose text is already settled does nothing. A claim
 older than `SENDING_LEASE` (an instance died mid-send) is taken over.
 
-Nothing sleeps. When the sender number's next slot (limiter.py) is in the future, the message goes back on the
-queue with a visibility delay until then, holding that slot; an ACS 429 puts it back for its Retry-After. Neither
+Nothing sleeps. When the sender number's next slot (limiter.py) is in the future, the message goes on the
+`sms-waiting` queue with a visibility delay until then, holding that slot (a queue of its own, so that it is not
+received behind a backlog of new texts and late for its slot); an ACS 429 puts it back for its Retry-After. Neither
 costs a try. 5xx and timeouts are tried again with exponential
 backoff and jitter; after `max_attempts` the text is `failed` with the reason, listed on the portal's SMS page.
 """
@@ -36,7 +37,7 @@ from shared.messaging.tables import PhoneNumberRepository, SmsMessageRepository
 from shared.messaging.texts import Composed, SmsService, message_id, reminder_version
 from shared.setup.lookups import LOOKUP_TTL, ControlLookups
 from shared.setup.models import Organisation
-from shared.storage.queues import SMS_OUTBOUND, GeographyQueues
+from shared.storage.queues import SMS_OUTBOUND, SMS_WAITING, GeographyQueues
 from shared.storage.repository import Versioned
 from shared.storage.routing import Tables
 from shared.visits.models import Appointment
@@ -93,13 +94,14 @@ class TextDispatch:
     # the queue trigger
 
     def handle(self, geography: Geography, body: bytes) -> Delivery:
-        """One `sms-outbound` message: deliver it, and put it back on the queue for later when it must wait."""
+        """One `sms-outbound` (or `sms-waiting`) message: deliver it; when it must wait, put it on `sms-waiting`,
+        visible again when its time comes."""
         message = SmsOutbound.model_validate_json(body)
         delivery = self.deliver(message)
         if delivery.outcome == "deferred":
             delay = max(1, math.ceil(delivery.delay))
             later = message.model_copy(update={"slot_at": delivery.slot_at})
-            self.queues.send(geography, SMS_OUTBOUND, later, delay_seconds=delay)
+            self.queues.send(geography, SMS_WAITING, later, delay_seconds=delay)
         return delivery
 
     def deliver(self, message: SmsOutbound) -> Delivery:

@@ -13,9 +13,12 @@ REMINDER_REINDEX = "reminder-reindex"
 PARTICIPANT_EVENTS = "participant-events"
 # In each geography's own account (the data stays in the organisation's geography), one trigger per geography:
 SMS_OUTBOUND = "sms-outbound"
+# Texts put back to wait (for their send slot, a 429's Retry-After, a backoff): a queue of their own, so that a
+# text whose time has come is not stuck behind a backlog of new ones (a reminder tick queues thousands at once).
+SMS_WAITING = "sms-waiting"
 HL7_APPOINTMENTS = "hl7-appointments"
 REMINDERS_DUE = "reminders-due"  # a reminder tick's batches, each fanned out into texts by its own trigger
-GEOGRAPHY_QUEUES = (SMS_OUTBOUND, HL7_APPOINTMENTS, REMINDERS_DUE)
+GEOGRAPHY_QUEUES = (SMS_OUTBOUND, SMS_WAITING, HL7_APPOINTMENTS, REMINDERS_DUE)
 APP_QUEUES = (HL7_INBOUND, PHONE_NUMBER_JOBS, REMINDER_REINDEX, PARTICIPANT_EVENTS)
 
 

@@ -23,7 +23,7 @@ from shared.messaging.providers import OutgoingSms
 from shared.messaging.providers.acs import AcsSmsSender
 from shared.messaging.tables import SendSlotRepository, SmsMessageRepository
 from shared.messaging.texts import message_id
-from shared.storage.queues import SMS_OUTBOUND
+from shared.storage.queues import SMS_OUTBOUND, SMS_WAITING
 from shared.visits.tables import AppointmentRepository
 from tests.support.acs_stub import AcsStub
 from tests.support.texts import NOW, Setup, book, send_queued
@@ -84,7 +84,8 @@ def record(setup: Setup, message: SmsOutbound) -> SmsMessageStatus:
 
 @pytest.fixture(autouse=True)
 def empty_queue(setup: Setup) -> None:
-    setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND).clear_messages()
+    for queue in (SMS_OUTBOUND, SMS_WAITING):
+        setup.runtime.platform.storage.for_geography(Geography.EU).queue(queue).clear_messages()
 
 
 def test_a_copy_of_a_text_already_sent_does_nothing(setup: Setup, acs: AcsStub) -> None:
@@ -246,11 +247,14 @@ def test_queue_messages_carry_keys_only_and_stay_in_the_geography(setup: Setup) 
 
 
 # Last in this module: the copy it puts back stays invisible for 30 s, and a clear does not reach it.
-def test_a_deferred_text_goes_back_on_the_queue_with_a_visibility_delay(setup: Setup, acs: AcsStub) -> None:
+def test_a_deferred_text_waits_on_its_own_queue_with_a_visibility_delay(setup: Setup, acs: AcsStub) -> None:
     message = confirmation(setup, "Q1")
-    queue = setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND)
-    queue.clear_messages()  # the copy the booking queued
+    account = setup.runtime.platform.storage.for_geography(Geography.EU)
+    account.queue(SMS_OUTBOUND).clear_messages()  # the copy the booking queued
     acs.throttle_next, acs.retry_after = 1, 30
     assert dispatcher(setup, acs).handle(Geography.EU, message.model_dump_json().encode()).outcome == "deferred"
-    assert queue.get_queue_properties().approximate_message_count == 1
-    assert list(queue.peek_messages()) == []  # not visible yet
+    waiting = account.queue(SMS_WAITING)
+    assert waiting.get_queue_properties().approximate_message_count == 1
+    assert list(waiting.peek_messages()) == []  # not visible yet
+    # not behind the new texts: those are on sms-outbound
+    assert account.queue(SMS_OUTBOUND).get_queue_properties().approximate_message_count == 0

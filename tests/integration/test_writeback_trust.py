@@ -11,7 +11,7 @@ from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host.serving import ServerThread
 from shared.runtime import get_runtime
 from shared.writeback.tables import WritebackSettingsRepository
-from tests.conftest import CLIENT_ID, AppHost
+from tests.conftest import CLIENT_ID, AppHost, ehr_host
 from tests.support.portal import Tenant, problem
 from tests.support.writeback import Visit, clinician, roster
 
@@ -21,7 +21,7 @@ def elsewhere(app_host: ServerThread) -> Iterator[SandboxEhr]:
     """Another server, which would like the connector's tokens."""
     other = SandboxEhr(connector_url=app_host.url)
     other.register_client(CLIENT_ID, f"{app_host.url}/api/portal/approval/callback")
-    with ServerThread(other.application()) as server:
+    with ServerThread(other.application(), host=ehr_host()) as server:
         other.url = server.url
         yield other
 

@@ -1,6 +1,7 @@
 """Texting fixtures: `setup`, an EU organisation with an endpoint, both consents, a number and reminders an hour
-before, on an injected clock; `book` applies a scheduling message; `send_queued` runs the `reminders-due` and
-`sms-outbound` queues in process as their triggers do (a deferred text is put back with its delay, not awaited)."""
+before, on an injected clock; `book` applies a scheduling message; `send_queued` runs the `reminders-due`,
+`sms-outbound` and `sms-waiting` queues in process as their triggers do (a deferred text is put back with its
+delay, not awaited)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from shared.messaging.models import PhoneNumberJobMessage, PhoneNumberOrder, Sms
 from shared.runtime import Runtime
 from shared.scheduling.models import DueReminders, InboundHl7
 from shared.setup.models import FhirEndpointCreate, Organisation, OrganisationCreate
-from shared.storage.queues import REMINDERS_DUE, SMS_OUTBOUND
+from shared.storage.queues import REMINDERS_DUE, SMS_OUTBOUND, SMS_WAITING
 from shared.visits.models import appointment_key
 from tests.conftest import CLIENT_ID
 from tests.support.clock import FakeClock
@@ -33,15 +34,17 @@ def send_queued(runtime: Runtime, geography: Geography = Geography.EU) -> Counte
         for message in found:
             runtime.scheduling.reminders.fan_out(geography, DueReminders.model_validate_json(message.content))
             batches.delete_message(message)
-    queue = account.queue(SMS_OUTBOUND)
     outcomes: Counter[str] = Counter()
     while True:
-        batch = list(queue.receive_messages(messages_per_page=32, max_messages=32, visibility_timeout=60))
-        if not batch:
+        handled = 0
+        for queue in (account.queue(SMS_OUTBOUND), account.queue(SMS_WAITING)):
+            batch = list(queue.receive_messages(messages_per_page=32, max_messages=32, visibility_timeout=60))
+            for message in batch:
+                outcomes[runtime.messaging.dispatch.handle(geography, message.content).outcome] += 1
+                queue.delete_message(message)
+            handled += len(batch)
+        if not handled:
             return outcomes
-        for message in batch:
-            outcomes[runtime.messaging.dispatch.handle(geography, message.content).outcome] += 1
-            queue.delete_message(message)
 
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)

@@ -9,7 +9,7 @@ import pytest
 
 from dev.fakes.sandbox_ehr import SampleAppointment, SandboxEhr
 from dev.host.serving import ServerThread
-from tests.conftest import CLIENT_ID
+from tests.conftest import CLIENT_ID, ehr_host
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def ehr(app_host: ServerThread) -> Iterator[SandboxEhr]:
     ehr = SandboxEhr(connector_url=connector)
     ehr.register_client(CLIENT_ID, f"{connector}/api/portal/approval/callback")
     ehr.register_client(CLIENT_ID, f"{connector}/api/launch/callback")
-    with ServerThread(ehr.application()) as server:
+    with ServerThread(ehr.application(), host=ehr_host()) as server:
         ehr.url = server.url
         yield ehr
 

@@ -194,6 +194,13 @@ def test_certificate_upload_accepts_pem_der_and_base64() -> None:
     assert len(infos[0].thumbprint) == 40
 
 
+@pytest.mark.parametrize("last_byte", b" \t\n\r\x0b\x0c")
+def test_a_der_certificate_ending_in_a_whitespace_byte_is_taken_as_given(last_byte: int) -> None:
+    """DER is binary: about 2% of certificates end in a byte that is whitespace in ASCII (a signature byte)."""
+    found = next(c for c in (certificate(KEY) for _ in range(5000)) if der(c)[-1] == last_byte)
+    assert load_certificate(der(found), datetime.now(UTC)).der == der(found)
+
+
 def test_certificate_upload_refuses_what_cannot_be_used() -> None:
     now = datetime.now(UTC)
     private = KEY.private_bytes(
