@@ -12,6 +12,7 @@ taken off the rate, and a 2% margin covers the time between a claim and the prov
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,14 @@ class SenderLimiter:
     slots: SendSlotRepository
     clock: Clock
 
+    def __post_init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, sender: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(sender, threading.Lock())
+
     def claim(self, sender: str, pace: Pace) -> datetime:
         """Take the number's next slot: the time this text may go (now or earlier: at once)."""
         taken = self._move(sender, lambda next_at: next_at + pace.interval)
@@ -56,7 +65,13 @@ class SenderLimiter:
 
     def _move(self, sender: str, change: Callable[[datetime], datetime]) -> datetime | None:
         """Move the number's next free slot (read, change, written back with the ETag; again on a race); the
-        slot it moved from (never before now), or None if it kept losing races."""
+        slot it moved from (never before now), or None if it kept losing races. One thread of this instance at a
+        time: threads racing each other for one row would only lose ETag races (a reminder tick's texts arrive in
+        batches of 16 per instance); only other instances' claims remain to race with."""
+        with self._lock(sender):
+            return self._move_once(sender, change)
+
+    def _move_once(self, sender: str, change: Callable[[datetime], datetime]) -> datetime | None:
         for _ in range(MAX_TRIES):
             now = self.clock.now()
             try:
