@@ -97,6 +97,8 @@ def main() -> None:
         second = secrets.token_hex(8)
         endpoints.upsert(endpoints.get(harness.tenant, first).model_copy(update={"id": second}))
         numbers = [harness.sms_number(), harness.sms_number()]
+        while numbers[1] == numbers[0]:  # local numbers come from 100 fictional ones: two may be the same
+            numbers[1] = harness.sms_number()
         for endpoint, number in zip((first, second), numbers, strict=True):
             settings = {"clinic_name": "Bench", "sender_number": number, "reminder_enabled": False}
             harness.portal("PUT", f"endpoints/{endpoint}/sms-settings", json=settings)
