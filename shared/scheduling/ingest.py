@@ -101,6 +101,7 @@ class Hl7Ingest:
     ) -> Acknowledgement:
         now = self.clock.now()
         control_id: str | None = None
+        text: str | None = None
         try:
             endpoint = self._endpoint(endpoint_id)
             if endpoint is None or endpoint.status != EndpointStatus.APPROVED:
@@ -122,8 +123,9 @@ class Hl7Ingest:
             if event.message_time - now > MAX_CLOCK_SKEW:
                 raise Hl7Rejected("MSH-7 (message time) is in the future; check the sender's clock.")
         except Hl7Rejected as rejected:
-            log.warning("HL7 message for endpoint %s rejected: %s", endpoint_id, rejected.detail)
-            return Acknowledgement("AR", build_ack(code="AR", original=control_id, now=now, text=rejected.detail))
+            log.warning("HL7 message %s for endpoint %s rejected: %s", control_id, endpoint_id, rejected.detail)
+            original = text if text is not None else _readable(body, content_type)
+            return Acknowledgement("AR", build_ack(code="AR", message=original, now=now, text=rejected.detail))
         settings = self.sms.settings_for(endpoint.tenant_id, endpoint.id, cached=True)
         change = change_from(
             event,
@@ -136,11 +138,9 @@ class Hl7Ingest:
             self.queues.send(organisation.geography, HL7_APPOINTMENTS, change)
         except Exception:
             log.exception("HL7 message %s for endpoint %s could not be queued", control_id, endpoint_id)
-            return Acknowledgement(
-                "AE", build_ack(code="AE", original=control_id, now=now, text="Not queued; send it again.")
-            )
+            return Acknowledgement("AE", build_ack(code="AE", message=text, now=now, text="Not queued; send it again."))
         log.info("HL7 message %s (%s) for endpoint %s queued", control_id, event.event, endpoint_id)
-        return Acknowledgement("AA", build_ack(code="AA", original=control_id, now=now))
+        return Acknowledgement("AA", build_ack(code="AA", message=text, now=now))
 
     def _certificate(self, endpoint: FhirEndpoint) -> SigningCertificate | None:
         def load() -> SigningCertificate | None:
@@ -154,3 +154,12 @@ class Hl7Ingest:
         if certificate is None:
             self._certificates.forget(key)  # uploaded later: used at once
         return certificate
+
+
+def _readable(body: bytes, content_type: str | None) -> str | None:
+    """The message text for the ACK's header, when the message was refused before it was read (unknown endpoint,
+    bad signature); None if it cannot be read at all."""
+    try:
+        return unframe(body, content_type)
+    except Hl7Rejected:
+        return None

@@ -220,14 +220,27 @@ def test_certificate_upload_refuses_what_cannot_be_used() -> None:
             load_certificate(data, now)
 
 
-def test_ack_echoes_the_control_id_and_maps_to_http() -> None:
-    ack = build_ack(code="AA", original="MSG0001", now=datetime(2025, 1, 1, tzinfo=UTC), sender="EPIC", receiver="VV")
-    msh, msa, _ = ack.split("\r")
-    assert msh.startswith("MSH|^~\\&|VV||EPIC||20250101000000+0000||ACK|")
-    assert msa == "MSA|AA|MSG0001|"
-    assert (
-        build_ack(code="AR", original=None, now=datetime.now(UTC), text="bad|sig").split("\r")[1] == "MSA|AR||bad sig"
-    )
+@pytest.mark.parametrize("name", ["S12", "S15", "S26"])
+def test_an_ack_answers_the_original_as_the_standard_says(name: str) -> None:
+    """HL7 v2.5 2.9.2: the ACK goes back the other way, names the trigger, has a control ID of its own and the
+    original's processing ID and version, and MSA-2 quotes the original's MSH-10."""
+    original = sample(name).decode().replace("\n", "\r").split("\r")[0].split("|")
+    ack = build_ack(code="AR", message=sample(name).decode(), now=datetime(2025, 1, 1, tzinfo=UTC), text="bad|sig")
+    msh, msa = (segment.split("|") for segment in ack.rstrip("\r").split("\r"))
+    assert (msh[2], msh[3], msh[4], msh[5]) == (original[4], original[5], original[2], original[3])
+    assert msh[6] == "20250101000000+0000"
+    assert msh[8] == f"ACK^{original[8].split('^')[1]}^ACK"
+    assert msh[9] and msh[9] != original[9]
+    assert (msh[10], msh[11]) == (original[10], original[11])
+    assert msa == ["MSA", "AR", original[9], "bad sig"]
+    assert ack.endswith("\r") and not ack.endswith("\r\r")
+
+
+@pytest.mark.parametrize("message", [None, "", "MSH|^~\\&|EPIC"])
+def test_an_unreadable_message_gets_an_ack_of_our_own(message: str | None) -> None:
+    ack = build_ack(code="AR", message=message, now=datetime.now(UTC), text="bad|sig")
+    assert ack.split("\r")[0].startswith("MSH|^~\\&|VVCONNECTOR|")
+    assert ack.split("\r")[1] == "MSA|AR||bad sig"
     assert HTTP_STATUS == {"AA": 200, "AR": 400, "AE": 500}
 
 
