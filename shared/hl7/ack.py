@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from shared.hl7 import AckCode
 
@@ -22,19 +21,26 @@ def _clean(value: str, separators: str) -> str:
     return "".join(" " if c in separators or c in "\r\n" else c for c in value)[:200]
 
 
-def _header(message: str | None) -> Any:
-    """The original's MSH alone, parsed by python-hl7, or None when there is no readable MSH."""
-    if not message or not message.startswith("MSH") or len(message) < 8:
+def _answer(message: str | None, code: AckCode, control_id: str, timestamp: str, text: str) -> str | None:
+    """The ACK python-hl7 builds from the original's MSH (the first segment, parsed alone), or None when the
+    message has no MSH complete enough to answer from (MSH-9 to MSH-12)."""
+    if not message or not message.startswith("MSH"):
         return None
     import hl7
 
-    first = message.replace("\n", "\r").split("\r", 1)[0]
     try:
-        parsed = hl7.parse(first)
-        parsed.segment("MSH")
-    except (KeyError, IndexError, ValueError):
+        header = hl7.parse(message.replace("\n", "\r").split("\r", 1)[0])
+        source = header.segment("MSH")
+        ack = header.create_ack(
+            ack_code=code, message_id=control_id, application=None if str(source(5)) else CONNECTOR_APPLICATION
+        )
+        ack.segment("MSH").assign_field(timestamp, 7)  # python-hl7 would use its own clock, without the offset
+        if text:
+            ack.segment("MSA").assign_field(_clean(text, str(source(1)) + str(source(2))), 3)
+    except (IndexError, KeyError, ValueError):
         return None
-    return parsed
+    rendered = str(ack)
+    return rendered if rendered.endswith("\r") else rendered + "\r"
 
 
 def build_ack(*, code: AckCode, message: str | None, now: datetime, text: str = "") -> str:
@@ -42,23 +48,8 @@ def build_ack(*, code: AckCode, message: str | None, now: datetime, text: str = 
     `\\r`-separated and ending in `\\r`."""
     timestamp = now.strftime("%Y%m%d%H%M%S%z")
     control_id = uuid.uuid4().hex[:20]
-    header = _header(message)
-    if header is not None:
-        try:
-            source = header.segment("MSH")
-            separators = str(source(1)) + str(source(2))
-            ack = header.create_ack(
-                ack_code=code,
-                message_id=control_id,
-                application=None if str(source(5)) else CONNECTOR_APPLICATION,
-            )
-            ack.segment("MSH").assign_field(timestamp, 7)  # python-hl7 would use its own clock, without the offset
-            if text:
-                ack.segment("MSA").assign_field(_clean(text, separators), 3)
-        except (IndexError, KeyError, ValueError):  # a header too short to answer from (MSH-9 to MSH-12)
-            pass
-        else:
-            rendered = str(ack)
-            return rendered if rendered.endswith("\r") else rendered + "\r"
+    answer = _answer(message, code, control_id, timestamp, text)
+    if answer is not None:
+        return answer
     msh = f"MSH|^~\\&|{CONNECTOR_APPLICATION}|||||{timestamp}||ACK|{control_id}|P|2.5"
     return f"{msh}\rMSA|{code}||{_clean(text, STANDARD_ENCODING)}\r"

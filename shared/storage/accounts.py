@@ -37,8 +37,8 @@ def _environment(name: str) -> str | None:
 def storage_transport() -> Any:
     """The HTTP transport of one storage service client: a `requests` session whose pool is larger than the host's
     concurrency. `requests` otherwise consults the environment on every call (a .netrc lookup, the CA bundle's
-    path checked on disk) and merges cookies, hooks and session settings that storage calls never use: together a
-    fifth of an HL7 ingest's time. A CA bundle named in the environment is loaded once; a proxy setting keeps
+    path checked on disk: about a sixth of an HL7 ingest's time under py-spy) and merges cookies, hooks and session
+    settings that storage calls never use. A CA bundle named in the environment is loaded once; a proxy setting keeps
     `requests`' own handling (so `NO_PROXY` still applies)."""
     import ssl
 
