@@ -1,25 +1,74 @@
-"""An RS256 signing key generated at start (never stored), with its public JWKS, for the dev issuers."""
+"""Signing keys generated at start (never stored), with their public JWKS, for the dev issuers and the sandbox
+EHR's profiles: any of the algorithms EHRs sign id_tokens with, published in the shapes EHRs publish them."""
 
 from __future__ import annotations
 
+import base64
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+CURVES: dict[str, ec.EllipticCurve] = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1()}
 
 
 class SigningKey:
-    def __init__(self) -> None:
+    """`alg`: RS256, RS384, RS512, ES256 or ES384. `send_kid`: whether tokens name the key (a one-key issuer
+    need not). `describe`: whether the JWK carries `use` and `alg` (both optional). `x5c_only`: the JWK gives
+    the key only as a self-signed certificate."""
+
+    def __init__(
+        self, alg: str = "RS256", *, send_kid: bool = True, describe: bool = True, x5c_only: bool = False
+    ) -> None:
+        self.alg = alg
         self.kid = uuid.uuid4().hex[:16]
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.send_kid = send_kid
+        self.describe = describe
+        self.x5c_only = x5c_only
+        self._key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
+            ec.generate_private_key(CURVES[alg]) if alg.startswith("ES") else rsa.generate_private_key(65537, 2048)
+        )
+
+    def jwk(self) -> dict[str, Any]:
+        public = self._key.public_key()
+        if self.x5c_only:
+            jwk: dict[str, Any] = {"kty": "EC" if self.alg.startswith("ES") else "RSA", "x5c": [self._certificate()]}
+        elif isinstance(public, rsa.RSAPublicKey):
+            jwk = jwt.algorithms.RSAAlgorithm.to_jwk(public, as_dict=True)
+        else:
+            jwk = jwt.algorithms.ECAlgorithm.to_jwk(public, as_dict=True)
+        jwk["kid"] = self.kid
+        if self.describe:
+            jwk.update({"use": "sig", "alg": self.alg})
+        return jwk
 
     def jwks(self) -> dict[str, Any]:
-        public = jwt.algorithms.RSAAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
-        return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
+        return {"keys": [self.jwk()]}
 
-    def sign(self, claims: dict[str, Any]) -> str:
-        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
+    def _certificate(self) -> str:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.x509.oid import NameOID
+
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Sandbox EHR id_token signing")])
+        now = datetime.now(UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=365))
+            .sign(self._key, hashes.SHA256())
+        )
+        return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+
+    def sign(self, claims: dict[str, Any], **headers: Any) -> str:
+        header: dict[str, Any] = {"typ": "JWT", **({"kid": self.kid} if self.send_kid else {}), **headers}
+        return jwt.encode(claims, self._key, algorithm=self.alg, headers=header)
 
 
 def new_private_key_pem(bits: int = 2048) -> str:
