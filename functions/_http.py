@@ -27,6 +27,7 @@ from shared.core.errors import (
     Unauthenticated,
     UpstreamError,
 )
+from shared.smart.client import AuthorizeRedirect
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,25 @@ def redirect(location: str, cookie: str | None = None) -> func.HttpResponse:
     if cookie:
         headers["Set-Cookie"] = cookie
     return func.HttpResponse(status_code=302, headers=headers)
+
+
+def authorize_response(target: AuthorizeRedirect, cookie: str) -> func.HttpResponse:
+    """Send the browser to the EHR's authorize endpoint: a redirect, or a page that posts the request as a form
+    (the EHR advertises `authorize-post`, or the URL would be too long)."""
+    if target.form is None:
+        return redirect(target.url, cookie)
+    fields = "".join(
+        f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>" for k, v in target.form.items()
+    )
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Signing in to the EHR</title>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
+        "<body onload='document.forms[0].submit()'>"
+        f"<form method='post' action='{html.escape(target.url)}'>{fields}"
+        "<noscript><button type='submit'>Continue to the EHR</button></noscript></form></body></html>"
+    )
+    headers = {"Cache-Control": "no-store", "Set-Cookie": cookie}
+    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=headers)
 
 
 def state_cookie(state: str, secret: str, path: str, *, secure: bool) -> str:

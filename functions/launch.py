@@ -3,18 +3,25 @@ SMS join links and the device test page. Every failure is a plain page that says
 
 from __future__ import annotations
 
-import html
 import logging
 from functools import cache
 from pathlib import Path
 
 import azure.functions as func
 
-from functions._http import browser_secret, forget_state_cookie, html_page, redirect, state_cookie
+from functions._http import (
+    authorize_response,
+    browser_secret,
+    forget_state_cookie,
+    html_page,
+    redirect,
+    state_cookie,
+)
 from shared.core.errors import DomainError
 from shared.runtime import get_runtime
+from shared.smart.client import AuthorizeRedirect
 from shared.visits.join_links import JoinLinkRefused
-from shared.visits.launch import RECORD_PARAMETERS, AuthorizeRedirect, LaunchKind, LaunchRefused
+from shared.visits.launch import RECORD_PARAMETERS, LaunchKind, LaunchRefused
 from shared.visits.providers import MeetingUnavailable
 from shared.visits.sessions import COOKIE, LIFETIME
 
@@ -38,21 +45,7 @@ def _failure(error: Exception, title: str = "The virtual visit could not start")
 
 
 def _authorize(target: AuthorizeRedirect, secure: bool) -> func.HttpResponse:
-    cookie = state_cookie(target.state, target.browser, "/api/launch/", secure=secure)
-    if target.form is None:
-        return redirect(target.url, cookie)
-    # The EHR's launch value can make the URL too long for a redirect: the browser posts the form instead.
-    fields = "".join(
-        f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>" for k, v in target.form.items()
-    )
-    page = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Starting your visit</title></head>"
-        "<body onload='document.forms[0].submit()'>"
-        f"<form method='post' action='{html.escape(target.url)}'>{fields}"
-        "<noscript><button type='submit'>Continue to your visit</button></noscript></form></body></html>"
-    )
-    headers = {"Cache-Control": "no-store", "Set-Cookie": cookie}
-    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=headers)
+    return authorize_response(target, state_cookie(target.state, target.browser, "/api/launch/", secure=secure))
 
 
 def _start(req: func.HttpRequest, kind: LaunchKind) -> func.HttpResponse:
@@ -83,7 +76,11 @@ def launch_callback(req: func.HttpRequest) -> func.HttpResponse:
     state = req.params.get("state")
     try:
         result = runtime.visits.launch.complete(
-            state=state, code=req.params.get("code"), error=req.params.get("error"), browser=browser_secret(req, state)
+            state=state,
+            code=req.params.get("code"),
+            error=req.params.get("error"),
+            error_description=req.params.get("error_description"),
+            browser=browser_secret(req, state),
         )
     except Exception as error:
         return forget_state_cookie(_failure(error), state, "/api/launch/")

@@ -18,6 +18,7 @@ from shared.core.outbound import Outbound
 from shared.core.settings import Settings
 from shared.health import HealthService
 from shared.secrets import CachedSecretStore, SecretStore
+from shared.smart.backend import BackendServices, SigningKeys
 from shared.smart.client import SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.states import LaunchStatePurge, LaunchStateRepository, LaunchStates
@@ -91,9 +92,24 @@ class Platform:
     def discovery(self) -> SmartDiscovery:
         return SmartDiscovery(self.outbound, self.clock, self._smart_cache)
 
+    @property
+    def jwks_base(self) -> str:
+        """Where EHRs read an organisation's public keys (its client assertions): this, then the tenant ID."""
+        return f"{self.public_base}/api/.well-known/jwks"
+
+    @cached_property
+    def signing_keys(self) -> SigningKeys:
+        """Each organisation's keys for client assertions: backend services (writeback) and confidential
+        asymmetric SMART clients (launches and approvals at endpoints that use them)."""
+        return SigningKeys(self.secrets)
+
+    @cached_property
+    def backend_services(self) -> BackendServices:
+        return BackendServices(self.outbound, self.signing_keys, self.clock, self.jwks_base)
+
     @cached_property
     def smart(self) -> SmartClient:
-        return SmartClient(self.outbound, self.jwks, self.clock)
+        return SmartClient(self.outbound, self.jwks, self.clock, self.backend_services.assertion)
 
     @cached_property
     def launch_states(self) -> LaunchStates:

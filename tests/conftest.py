@@ -8,11 +8,13 @@ import itertools
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from dev.fakes.ehr_profiles import FAILING_PROFILES, PROFILES
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host.azurite import Azurite, free_port
@@ -28,8 +30,8 @@ from tests.support.graph_stub import GraphStub
 # Fixtures: http and tenant; ehr; scripted (a visit for the reports); start_visit (a visit with writeback on);
 # setup (an organisation that texts, on a fake clock).
 pytest_plugins = [
-    "tests.support.portal",
     "tests.support.visits",
+    "tests.support.portal",
     "tests.support.reports",
     "tests.support.writeback",
     "tests.support.texts",
@@ -182,15 +184,24 @@ def ehr_host() -> str:
     return f"127.0.{n // 250}.{n % 250 + 2}"
 
 
-@pytest.fixture
-def sandbox(app_host: ServerThread) -> Iterator[SandboxEhr]:
-    """A sandbox EHR of this test's own, on a free port, knowing the app's client ID and redirect URIs. Its own
-    FHIR base URL, because a base URL belongs to the first organisation that approves it."""
-    ehr = SandboxEhr(connector_url=app_host.url)
-    ehr.register_client(CLIENT_ID, f"{app_host.url}/api/portal/approval/callback")
-    ehr.register_client(CLIENT_ID, f"{app_host.url}/api/launch/callback")
+@contextmanager
+def serve_ehr(connector: str, profile: str = "epic") -> Iterator[SandboxEhr]:
+    """A sandbox EHR of its own (see `ehr_host`), behaving as `profile`, knowing the app's client ID, its redirect
+    URIs and (for confidential clients) the app's JWKS URLs."""
+    ehr = SandboxEhr(connector_url=connector, profile=PROFILES.get(profile) or FAILING_PROFILES[profile])
+    ehr.register_client(CLIENT_ID, f"{connector}/api/portal/approval/callback")
+    ehr.register_client(CLIENT_ID, f"{connector}/api/launch/callback")
+    ehr.register_backend_client(CLIENT_ID, f"{connector}/api/.well-known/jwks/")  # any organisation's keys
     with ServerThread(ehr.application(), host=ehr_host()) as server:
         ehr.url = server.url
+        yield ehr
+
+
+@pytest.fixture
+def sandbox(app_host: ServerThread, request: pytest.FixtureRequest) -> Iterator[SandboxEhr]:
+    """A sandbox EHR of this test's own, on a free port. Its own FHIR base URL, because a base URL belongs to the
+    first organisation that approves it. Parametrise it indirectly with a profile name to change how it behaves."""
+    with serve_ehr(app_host.url, getattr(request, "param", "epic")) as ehr:
         yield ehr
 
 

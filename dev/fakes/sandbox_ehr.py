@@ -13,6 +13,9 @@
 - `/ehr`: a "Begin virtual visit" page listing sample appointments, each with the clinician's and the patient
   portal's button, which open the connector's launch URLs as the EHR's launch records would.
 - `/_sandbox/...`: test controls (the next id_token's claim overrides; the users and clients).
+- a profile (`ehr_profiles.py`: `epic` by default, `oracle`, `strict`, `quirky`, ...) switches what the
+  specifications leave to the EHR: where discovery is found, how id_tokens are signed and keys published, which
+  scopes are granted, what context comes back, POST-only authorize, confidential clients, authorize errors.
 - writeback receivers (Epic connection status, FHIR AuditEvent and Appointment), in sandbox_writeback.py.
 """
 
@@ -31,6 +34,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from dev.fakes.ehr_profiles import PROFILES, EhrProfile
 from dev.fakes.hl7_sender import Hl7Sender
 from dev.fakes.sandbox_writeback import SandboxWritebacks
 from dev.fakes.signing import SigningKey
@@ -106,9 +110,15 @@ class SandboxEhr:
     backend_clients: dict[str, str] = field(default_factory=dict)  # client ID -> its registered JWKS URL
     backend_token_lifetime: int = 300
     backend_tokens: dict[str, str] = field(default_factory=dict)  # access token -> client ID
+    profile: EhrProfile = PROFILES["epic"]
 
     def __post_init__(self) -> None:
-        self._key = SigningKey()
+        self._key = SigningKey(
+            self.profile.id_token_alg,
+            send_kid=self.profile.send_kid,
+            describe=self.profile.describe_keys,
+            x5c_only=self.profile.x5c_only,
+        )
         self.hl7 = Hl7Sender()
         self._codes: dict[str, _Grant] = {}
         self._seen_jti: set[str] = set()
@@ -121,6 +131,11 @@ class SandboxEhr:
     @property
     def legacy_fhir_base(self) -> str:
         return f"{self.url}/legacy/fhir"
+
+    @property
+    def issuer(self) -> str:
+        """The issuer as discovery states it, and as id_tokens carry it, exactly."""
+        return self.fhir_base + ("/" if self.profile.issuer_slash else "")
 
     def register_client(self, client_id: str, redirect_uri: str) -> None:
         self.clients.setdefault(client_id, set()).add(redirect_uri)
@@ -156,9 +171,21 @@ class SandboxEhr:
         )
 
     async def _smart_configuration(self, request: web.Request) -> web.Response:
+        if self.profile.discovery == "metadata":
+            raise web.HTTPNotFound()
+        capabilities = [
+            "launch-ehr",
+            "launch-standalone",
+            "client-public",
+            "client-confidential-asymmetric",
+            "sso-openid-connect",
+            "context-ehr-patient",
+            "context-ehr-encounter",
+            "permission-v2",
+        ] + (["authorize-post"] if self.profile.authorize_post else [])
         return web.json_response(
             {
-                "issuer": self.fhir_base,
+                "issuer": self.issuer,
                 "jwks_uri": f"{self.url}/oauth2/jwks",
                 "authorization_endpoint": f"{self.url}/oauth2/authorize",
                 "token_endpoint": f"{self.url}/oauth2/token",
@@ -167,40 +194,38 @@ class SandboxEhr:
                 "scopes_supported": ["openid", "fhirUser", "launch", "launch/patient", "offline_access"],
                 "response_types_supported": ["code"],
                 "code_challenge_methods_supported": ["S256"],
-                "capabilities": [
-                    "launch-ehr",
-                    "launch-standalone",
-                    "client-public",
-                    "client-confidential-asymmetric",
-                    "sso-openid-connect",
-                    "context-ehr-patient",
-                    "context-ehr-encounter",
-                    "permission-v2",
-                ],
+                "capabilities": capabilities,
             }
         )
 
     async def _openid_configuration(self, request: web.Request) -> web.Response:
         return web.json_response(
             {
-                "issuer": self.fhir_base,
+                "issuer": self.issuer,
                 "jwks_uri": f"{self.url}/oauth2/jwks",
                 "authorization_endpoint": f"{self.url}/oauth2/authorize",
                 "token_endpoint": f"{self.url}/oauth2/token",
                 "response_types_supported": ["code"],
                 "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["RS256"],
+                "id_token_signing_alg_values_supported": [self.profile.id_token_alg],
             }
         )
 
     async def _metadata(self, request: web.Request) -> web.Response:
-        oauth = {
-            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
-            "extension": [
-                {"url": "authorize", "valueUri": f"{self.url}/oauth2/authorize"},
-                {"url": "token", "valueUri": f"{self.url}/oauth2/token"},
-            ],
-        }
+        legacy = request.path.startswith("/legacy/")
+        if self.profile.discovery == "well-known" and not legacy:
+            extensions: list[dict[str, Any]] = []  # a CapabilityStatement without SMART's security extension
+        else:
+            retired = "retired-" if self.profile.discovery == "disagree" and not legacy else ""
+            extensions = [
+                {
+                    "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                    "extension": [
+                        {"url": "authorize", "valueUri": f"{self.url}/oauth2/{retired}authorize"},
+                        {"url": "token", "valueUri": f"{self.url}/oauth2/{retired}token"},
+                    ],
+                }
+            ]
         return web.json_response(
             {
                 "resourceType": "CapabilityStatement",
@@ -208,7 +233,7 @@ class SandboxEhr:
                 "kind": "instance",
                 "fhirVersion": "4.0.1",
                 "format": ["json"],
-                "rest": [{"mode": "server", "security": {"extension": [oauth]}}],
+                "rest": [{"mode": "server", "security": {"extension": extensions}}],
             },
             content_type="application/fhir+json",
         )
@@ -221,6 +246,8 @@ class SandboxEhr:
         return web.Response(status=400, text=f"Sandbox EHR refused the request: {message}")
 
     async def _authorize(self, request: web.Request) -> web.Response:
+        if request.method == "GET" and self.profile.refuse_get:
+            return web.Response(status=405, headers={"Allow": "POST"}, text="Sandbox EHR: authorize by POST only")
         params: dict[str, str] = dict(request.query)
         if request.method == "POST":
             params.update({k: str(v) for k, v in (await request.post()).items()})
@@ -243,6 +270,9 @@ class SandboxEhr:
             raise back(error="invalid_request", error_description="aud is not this FHIR server")
         if not state:
             raise back(error="invalid_request", error_description="state is required")
+        if self.profile.authorize_error:
+            error, description = self.profile.authorize_error
+            raise back(error=error, error_description=description)
         context: dict[str, Any] = {}
         user = self.user
         if params.get("launch"):
@@ -257,7 +287,7 @@ class SandboxEhr:
             client_id,
             redirect_uri,
             params["code_challenge"],
-            params.get("scope", ""),
+            " ".join(s for s in params.get("scope", "").split() if s not in self.profile.withheld_scopes),
             params.get("nonce"),
             user,
             time.time(),
@@ -279,7 +309,15 @@ class SandboxEhr:
         grant = self._codes.pop(form.get("code", ""), None)  # single use, even when the request fails below
         if grant is None or time.time() - grant.issued > CODE_LIFETIME_SECONDS:
             return error("invalid_grant", "unknown, used or expired code")
-        if form.get("client_id") != grant.client_id or form.get("redirect_uri") != grant.redirect_uri:
+        if "client_assertion" in form:
+            client_id, refusal = await self._client_assertion(form)
+            if refusal:
+                return error("invalid_client", refusal, 401)
+        elif self.profile.confidential:
+            return error("invalid_client", "this client must authenticate with a private_key_jwt assertion", 401)
+        else:
+            client_id = form.get("client_id", "")
+        if client_id != grant.client_id or form.get("redirect_uri") != grant.redirect_uri:
             return error("invalid_grant", "client_id or redirect_uri differs from the authorize request")
         verifier = form.get("code_verifier", "")
         computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -292,60 +330,73 @@ class SandboxEhr:
             "expires_in": 3600,
             "scope": grant.scope,
         }
-        if "launch" in grant.scope.split():
+        scopes = grant.scope.split()
+        if "launch" in scopes:
             for name in TOKEN_CONTEXT:
-                if name in grant.context:
+                if name in grant.context and self._returns(name):
                     body[name] = grant.context[name]
-        if "openid" in grant.scope.split():
+        fhir_user = f"{self.fhir_base}/{grant.user.fhir_user}"
+        if self.profile.fhir_user_in_token:
+            body["fhirUser"] = fhir_user
+        if "openid" in scopes and self.profile.id_token:
             claims: dict[str, Any] = {
-                "iss": self.fhir_base,
+                "iss": self.issuer,
                 "sub": grant.user.id,
                 "aud": grant.client_id,
                 "iat": now,
                 "exp": now + 300,
-                "fhirUser": f"{self.fhir_base}/{grant.user.fhir_user}",
                 "name": grant.user.name,
             }
+            if "fhirUser" in scopes:
+                claims["fhirUser"] = fhir_user
             if grant.nonce:
                 claims["nonce"] = grant.nonce
             claims.update(self.id_token_overrides)
             self.id_token_overrides = {}
             signer = self._key
             if self.forge_next_id_token:
-                signer, self.forge_next_id_token = SigningKey(), False
-                signer.kid = self._key.kid
+                signer, self.forge_next_id_token = SigningKey(self.profile.id_token_alg), False
+                signer.kid, signer.send_kid = self._key.kid, self._key.send_kid
             body["id_token"] = signer.sign(claims)
         return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
-    async def _backend_token(self, form: dict[str, str], error: Callable[..., web.Response]) -> web.Response:
-        """Client credentials with a private_key_jwt assertion, checked as SMART backend services require."""
+    def _returns(self, name: str) -> bool:
+        if name in ("patient", "encounter"):
+            return self.profile.patient_context
+        if name in ("csn", "conferenceId", "departmentId"):
+            return self.profile.epic_context
+        return True
+
+    async def _client_assertion(self, form: dict[str, str]) -> tuple[str, str | None]:
+        """(client ID, None) for a private_key_jwt assertion checked as SMART requires (registered JWKS URL,
+        RS384/ES384, typ JWT, kid, aud = the token URL, at most 5 minutes, a jti never seen), else (_, why not)."""
         import aiohttp
         import jwt
 
         if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
-            return error("invalid_request", "client_assertion_type must be jwt-bearer")
+            return "", "client_assertion_type must be jwt-bearer"
         assertion = form.get("client_assertion", "")
         try:
             header = jwt.get_unverified_header(assertion)
             unverified = jwt.decode(assertion, options={"verify_signature": False})
         except jwt.PyJWTError:
-            return error("invalid_client", "client_assertion is not a JWT")
+            return "", "client_assertion is not a JWT"
         client_id = str(unverified.get("iss", ""))
         jwks_url = self.backend_clients.get(client_id)
         if jwks_url is None or unverified.get("sub") != client_id:
-            return error("invalid_client", "unknown client, or iss and sub differ", 401)
+            return client_id, "unknown client, or iss and sub differ"
         if header.get("alg") not in ("RS384", "ES384") or header.get("typ") != "JWT" or not header.get("kid"):
-            return error("invalid_client", "the assertion header needs alg RS384/ES384, typ JWT and kid", 401)
+            return client_id, "the assertion header needs alg RS384/ES384, typ JWT and kid"
         jku = str(header.get("jku") or "")
         if jwks_url.endswith("/") and jku.startswith(jwks_url) and len(jku) > len(jwks_url):
             jwks_url = jku  # a prefix registration (make run's one local client for every organisation)
         if header.get("jku") not in (None, jwks_url):
-            return error("invalid_client", "jku is not the registered JWKS URL", 401)
+            return client_id, "jku is not the registered JWKS URL"
         async with aiohttp.ClientSession() as session, session.get(jwks_url) as answer:
             keys = (await answer.json()).get("keys", []) if answer.status == 200 else []
         jwk = next((k for k in keys if k.get("kid") == header["kid"]), None)
         if jwk is None:
-            return error("invalid_client", "no key with this kid at the registered JWKS URL", 401)
+            return client_id, "no key with this kid at the registered JWKS URL"
         try:
             claims = jwt.decode(
                 assertion,
@@ -355,10 +406,18 @@ class SandboxEhr:
                 options={"require": ["iss", "sub", "aud", "exp", "jti"]},
             )
         except jwt.PyJWTError as failure:
-            return error("invalid_client", f"assertion refused: {failure}", 401)
+            return client_id, f"assertion refused: {failure}"
         if claims["exp"] - int(claims.get("iat", time.time())) > 300 or claims["jti"] in self._seen_jti:
-            return error("invalid_client", "assertion lives over 5 minutes, or its jti was used before", 401)
+            return client_id, "assertion lives over 5 minutes, or its jti was used before"
         self._seen_jti.add(claims["jti"])
+        return client_id, None
+
+    async def _backend_token(self, form: dict[str, str], error: Callable[..., web.Response]) -> web.Response:
+        """Client credentials with a private_key_jwt assertion, checked as SMART backend services require."""
+        client_id, refusal = await self._client_assertion(form)
+        if refusal:
+            status = 400 if refusal.startswith("client_assertion") else 401
+            return error("invalid_request" if status == 400 else "invalid_client", refusal, status)
         token = secrets.token_urlsafe(32)
         self.backend_tokens[token] = client_id
         body = {

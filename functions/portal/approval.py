@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import azure.functions as func
 
-from functions._http import browser_secret, forget_state_cookie, html_page, redirect, state_cookie
+from functions._http import authorize_response, browser_secret, forget_state_cookie, html_page, redirect, state_cookie
 from functions.portal.registry import Call, api
 from shared.core.errors import DomainError
 from shared.setup.models import FhirEndpoint, FhirEndpointPublic, RejectRequest, SignInStart
@@ -67,7 +67,7 @@ def approval_begin(call: Call[None]) -> func.HttpResponse:
     except DomainError as failure:
         return html_page("The EHR sign-in could not start", failure.detail, status=400)
     secure = runtime.settings.environment != "local"
-    return redirect(authorize, state_cookie(state or "", secret, COOKIE_PATH, secure=secure))
+    return authorize_response(authorize, state_cookie(state or "", secret, COOKIE_PATH, secure=secure))
 
 
 @api.route(

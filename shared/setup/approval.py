@@ -18,7 +18,7 @@ from shared.setup.endpoints import EndpointService
 from shared.setup.models import EndpointStatus, FhirEndpoint, SignInStart
 from shared.setup.tables import FhirEndpointRepository
 from shared.setup.url_owners import UrlOwners
-from shared.smart.client import AuthorizeRequest, SmartClient
+from shared.smart.client import AuthorizeRedirect, AuthorizeRequest, ClientIdentity, SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge
 from shared.smart.states import LaunchStates, StateRejected
@@ -80,8 +80,8 @@ class ApprovalService:
         begin = self.redirect_uri.removesuffix("/callback") + "/begin?" + urlencode({"state": launch.state})
         return SignInStart(authorize_url=begin, expires_at=launch.expires_at)
 
-    def begin(self, state: str | None, browser: str) -> str:
-        """The EHR's authorize URL for an approver's sign-in, once the state is bound to this browser."""
+    def begin(self, state: str | None, browser: str) -> AuthorizeRedirect:
+        """The EHR's authorize request for an approver's sign-in, once the state is bound to this browser."""
         try:
             launch = self.states.bind(state or "", browser)
         except StateRejected as rejected:
@@ -101,7 +101,7 @@ class ApprovalService:
             code_challenge=challenge(launch.verifier),
             nonce=launch.nonce,
         )
-        return request.url(self.discovery.discover(endpoint.base_url, endpoint.client_id))
+        return request.redirect(self.discovery.discover(endpoint.base_url, endpoint.client_id), browser)
 
     def complete_sign_in(
         self,
@@ -125,20 +125,31 @@ class ApprovalService:
             raise SignInFailed(f"This sign-in was already used or is unknown; {again}") from None
         if error:
             reason = f"{error}: {error_description}" if error_description else error
-            raise SignInFailed(f"The EHR refused the sign-in ({reason[:200]}); check the client ID, then try again.")
+            raise SignInFailed(
+                f"The EHR refused the sign-in ({reason[:200]}); check the client ID and the client type, then try "
+                "again."
+            )
         if not code:
             raise SignInFailed("The EHR sent no authorization code; start the EHR sign-in again from the portal.")
         stored = self.endpoint_rows.find(launch.tenant_id, launch.endpoint_id)
         if stored is None or stored.status not in SIGN_IN_STATUSES:
             raise SignInFailed("The endpoint changed while you signed in; open it in the portal and start again.")
         configuration = self.discovery.discover(stored.base_url, stored.client_id)
+        client = ClientIdentity(stored.tenant_id, stored.client_id, stored.client_type)
         try:
-            _, claims = self.smart.sign_in(
-                configuration, base_url=stored.base_url, client_id=stored.client_id, code=code, launch=launch
+            signed_in = self.smart.sign_in(
+                configuration, base_url=stored.base_url, client=client, code=code, launch=launch
             )
         except DomainError as failure:
             raise SignInFailed(failure.detail) from None
-        ehr_user = str(claims.get("fhirUser") or claims["sub"])
+        ehr_user = signed_in.user
+        if ehr_user is None:
+            granted = " ".join(sorted(signed_in.tokens.scopes or ())) or "none"
+            raise SignInFailed(
+                "The EHR did not say who signed in: it granted the scopes " + granted[:200] + ", without an "
+                "id_token or fhirUser. Ask the EHR's administrator to allow the openid and fhirUser scopes for the "
+                "connector's client, then sign in again."
+            )
         versioned = self.endpoint_rows.get_versioned(launch.tenant_id, launch.endpoint_id)
         endpoint = versioned.item
         if endpoint.status not in SIGN_IN_STATUSES or endpoint.base_url != stored.base_url:

@@ -19,6 +19,7 @@ from shared.setup.models import (
     Organisation,
 )
 from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository, OrganisationRepository
+from shared.smart.backend import SigningKeys
 from shared.smart.discovery import SmartDiscovery
 
 # Changing only these leaves an approval in place.
@@ -62,6 +63,8 @@ class EndpointService:
     audit: AuditLog
     clock: Clock
     allow_http: bool
+    signing_keys: SigningKeys
+    """The organisation's assertion keys: created when an endpoint first uses a confidential asymmetric client."""
 
     def _organisation(self, principal: Principal) -> Organisation:
         organisation = self.organisations.find(principal.tenant_id, "organisation")
@@ -115,6 +118,7 @@ class EndpointService:
             time_zone=request.time_zone or organisation.time_zone,
             vendor=request.vendor,
             client_id=request.client_id,
+            client_type=request.client_type,
             display_name=request.display_name,
             discovery=discovery,
             created_at=now,
@@ -122,6 +126,8 @@ class EndpointService:
             updated_at=now,
             updated_by=principal.user_id,
         )
+        if endpoint.client_type == "confidential-asymmetric":
+            self.signing_keys.ensure(principal.tenant_id)  # published at once, so the EHR can register it
         self._claim_url(principal, base_url, endpoint_id)
         try:
             self.endpoints.create(endpoint)
@@ -137,8 +143,9 @@ class EndpointService:
         changes = request.model_dump(exclude_unset=True)
         if "base_url" in changes:
             changes["base_url"] = normalise_base_url(changes["base_url"], allow_http=self.allow_http)
-        if changes.get("time_zone") is None:
-            changes.pop("time_zone", None)
+        for optional in ("time_zone", "client_type"):
+            if changes.get(optional) is None:
+                changes.pop(optional, None)
         changed = {name for name, value in changes.items() if getattr(endpoint, name) != value}
         if not changed:
             return endpoint
@@ -154,6 +161,8 @@ class EndpointService:
             changed.add("status")
         updated.updated_at = self.clock.now()
         updated.updated_by = principal.user_id
+        if "client_type" in changed and updated.client_type == "confidential-asymmetric":
+            self.signing_keys.ensure(principal.tenant_id)
         if "base_url" in changed:
             self._claim_url(principal, updated.base_url, endpoint_id)
         try:

@@ -12,6 +12,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.core.settings import Geography
+from shared.smart.client import ClientType
 from shared.smart.discovery import SmartConfiguration
 
 
@@ -81,6 +82,13 @@ def check_upn(value: str) -> str:
 Upn = Annotated[str, Field(max_length=256), AfterValidator(check_upn)]
 
 
+CLIENT_TYPE = (
+    "How the connector's SMART client authenticates to this EHR: `public` (PKCE only), or "
+    "`confidential-asymmetric` (PKCE and a private_key_jwt assertion signed with the organisation's key; register "
+    "the organisation's JWKS URL, /api/.well-known/jwks/{tenant ID}, with the EHR for the client)."
+)
+
+
 class FhirEndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -92,6 +100,7 @@ class FhirEndpointCreate(BaseModel):
     )
     vendor: Vendor = Field(default="epic", description="epic, or smart for any other SMART on FHIR EHR.")
     client_id: str = Field(min_length=1, max_length=200, description="The SMART client ID registered with this EHR.")
+    client_type: ClientType = Field(default="public", description=CLIENT_TYPE)
     display_name: str | None = Field(default=None, max_length=200)
 
 
@@ -106,6 +115,7 @@ class FhirEndpointUpdate(BaseModel):
     time_zone: TimeZone | None = None
     vendor: Vendor | None = None
     client_id: str | None = Field(default=None, min_length=1, max_length=200)
+    client_type: ClientType | None = Field(default=None, description=CLIENT_TYPE)
     display_name: str | None = Field(default=None, max_length=200)
 
 
@@ -118,6 +128,7 @@ class FhirEndpoint(BaseModel):
     time_zone: str
     vendor: Vendor
     client_id: str
+    client_type: ClientType = "public"
     display_name: str | None = None
     status: EndpointStatus = EndpointStatus.DRAFT
     discovery: SmartConfiguration
@@ -140,6 +151,7 @@ class FhirEndpointPublic(BaseModel):
     time_zone: str
     vendor: Vendor
     client_id: str
+    client_type: ClientType
     display_name: str | None
     status: EndpointStatus
     discovery_source: str = Field(description="Where SMART discovery was found: smart-configuration or metadata.")

@@ -56,6 +56,7 @@ class SetupServices:
             audit=self.audit,
             clock=self.platform.clock,
             allow_http=self.platform.allow_http,
+            signing_keys=self.platform.signing_keys,
         )
 
     @cached_property

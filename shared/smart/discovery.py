@@ -29,6 +29,11 @@ class SmartConfiguration(BaseModel):
     grant_types_supported: list[str] = Field(default_factory=list)
     scopes_supported: list[str] = Field(default_factory=list)
 
+    @property
+    def authorize_post(self) -> bool:
+        """The EHR takes the authorize request as a form POST (SMART 2 capability `authorize-post`)."""
+        return "authorize-post" in self.capabilities
+
 
 class DiscoveryFailed(InvalidInput):
     """The base URL answers no usable SMART discovery; `detail` says what was tried and what answered."""

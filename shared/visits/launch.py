@@ -22,7 +22,7 @@ from shared.setup.endpoints import normalise_base_url
 from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation
 from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository, OrganisationRepository
 from shared.setup.url_owners import UrlOwners
-from shared.smart.client import AuthorizeRequest, SmartClient
+from shared.smart.client import AuthorizeRedirect, AuthorizeRequest, ClientIdentity, SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge
 from shared.smart.states import LaunchState, LaunchStates, StateRejected
@@ -40,13 +40,28 @@ LaunchKind = Literal["provider", "patient"]
 LAUNCH_SCOPE = "launch openid fhirUser"
 
 
-MAX_REDIRECT_URL = 2000
-
-
 LAST_SEEN_RESOLUTION = timedelta(hours=1)  # a clinician's row is rewritten at most hourly, not on every launch
 
 
 RECORD_PARAMETERS = {"sessionId": "session_id", "conferenceId": "conference_id", "departmentId": "department_id"}
+
+
+def authorize_error(error: str, description: str | None) -> str:
+    """What the person sees when the EHR's authorize step refused: its reason (RFC 6749 4.1.2.1), in its words."""
+    reasons = {
+        "access_denied": "You, or the EHR, did not allow the connector to start the visit",
+        "unauthorized_client": "The EHR does not allow the connector's client to start visits",
+        "invalid_scope": "The EHR refused the access the connector asks for",
+        "invalid_request": "The EHR refused the connector's request",
+        "server_error": "The EHR had a problem",
+        "temporarily_unavailable": "The EHR is busy",
+    }
+    reason = reasons.get(error, "The EHR refused the visit")
+    said = f": \u201c{description.strip()[:200]}\u201d" if description and description.strip() else ""
+    return (
+        f"{reason} (the EHR said {error[:60]}{said}). Select \u201cBegin virtual visit\u201d in the EHR again; if "
+        "this happens again, tell your EHR administrator what the EHR said."
+    )
 
 
 class LaunchRefused(DomainError):
@@ -66,16 +81,6 @@ class LaunchResult:
     url: str
     appointment_key: str
     visit_session: str | None = None
-
-
-@dataclass(frozen=True)
-class AuthorizeRedirect:
-    """Either a plain redirect, or (for long launch values) a form the browser posts to the EHR."""
-
-    url: str
-    form: dict[str, str] | None = None
-    state: str = ""
-    browser: str = ""  # the secret the starting browser keeps in a cookie, to present at the callback
 
 
 @dataclass(kw_only=True, eq=False)
@@ -153,11 +158,7 @@ class LaunchService:
             nonce=launch_state.nonce,
             launch=launch,  # opaque, passed through whole (Epic's can be a long JWT)
         )
-        url = request.url(configuration)
-        if len(url) <= MAX_REDIRECT_URL:
-            return AuthorizeRedirect(url, state=launch_state.state, browser=browser)
-        form = request.parameters()
-        return AuthorizeRedirect(configuration.authorization_endpoint, form, launch_state.state, browser)
+        return request.redirect(configuration, browser)
 
     def _consume(self, state: str | None, browser: str | None) -> LaunchState:
         again = "Close this window and select \u201cBegin virtual visit\u201d in the EHR again."
@@ -172,12 +173,19 @@ class LaunchService:
                 raise LaunchRefused(f"This visit was started in another browser. {again}") from None
             raise LaunchRefused(f"This visit link was already used or is not valid. {again}") from None
 
-    def complete(self, *, state: str | None, code: str | None, error: str | None, browser: str | None) -> LaunchResult:
+    def complete(
+        self,
+        *,
+        state: str | None,
+        code: str | None,
+        error: str | None,
+        browser: str | None,
+        error_description: str | None = None,
+    ) -> LaunchResult:
         """`browser`: the secret of the browser's state cookie (a callback in another browser is refused)."""
         launch = self._consume(state, browser)
         if error:
-            detail = "You did not allow the visit to start" if error == "access_denied" else "The EHR refused"
-            raise LaunchRefused(f"{detail} ({error[:60]}). Select \u201cBegin virtual visit\u201d again to retry.")
+            raise LaunchRefused(authorize_error(error, error_description))
         if not code:
             raise LaunchRefused(
                 "The EHR sent no sign-in code. Select \u201cBegin virtual visit\u201d in the EHR again."
@@ -187,12 +195,14 @@ class LaunchService:
         if endpoint is None or organisation is None or endpoint.status != EndpointStatus.APPROVED:
             raise LaunchRefused("This EHR is no longer connected to the virtual visit service.", status=403)
         configuration = self.discovery.discover(endpoint.base_url, endpoint.client_id)
+        client = ClientIdentity(organisation.tenant_id, endpoint.client_id, endpoint.client_type)
         try:
-            tokens, claims = self.smart.sign_in(
-                configuration, base_url=endpoint.base_url, client_id=endpoint.client_id, code=code, launch=launch
+            signed_in = self.smart.sign_in(
+                configuration, base_url=endpoint.base_url, client=client, code=code, launch=launch
             )
         except DomainError as failure:
             raise LaunchRefused(f"The EHR sign-in could not be verified: {failure.detail}") from None
+        tokens = signed_in.tokens
         try:
             cross_check(tokens.raw, launch.record)
         except ContextMismatch:
@@ -201,6 +211,12 @@ class LaunchService:
                 "select \u201cBegin virtual visit\u201d in the EHR again."
             ) from None
         reference = visit_reference(tokens.raw)
+        if reference is None and tokens.scopes is not None and "launch" not in tokens.scopes:
+            raise LaunchRefused(
+                "The EHR did not grant the connector the \u201claunch\u201d scope, so it did not say which "
+                "appointment this visit is for. Ask your EHR administrator to allow the launch scope for the "
+                "connector's client."
+            )
         if reference is None:
             raise LaunchRefused(
                 "The EHR did not say which appointment this visit is for. Start it from the appointment in the EHR."
@@ -210,7 +226,12 @@ class LaunchService:
         if launch.purpose == "patient":
             link = self.visits.resolve(organisation, endpoint.id, key, self.service_organizer, references)
             return LaunchResult(link.browser_join_url, key)
-        ehr_user = str(claims.get("fhirUser") or claims["sub"])
+        ehr_user = signed_in.user
+        if ehr_user is None:
+            # The EHR vouched for the visit but not for the clinician (no openid/fhirUser granted): they join
+            # the service organizer's meeting, without the participants view, which is per clinician.
+            link = self.visits.resolve(organisation, endpoint.id, key, self.service_organizer, references)
+            return LaunchResult(link.join_url, key)
         organizer = self._remember_user(organisation, endpoint, ehr_user)
         link = self.visits.resolve(organisation, endpoint.id, key, organizer, references)
         return LaunchResult(link.join_url, key, self.sessions.issue(organisation.tenant_id, key, ehr_user))

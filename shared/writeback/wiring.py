@@ -29,17 +29,12 @@ class WritebackServices:
     """An EHR client to use instead of the default one (tests hand in one whose backoff sleeps are recorded)."""
 
     @property
-    def jwks_base(self) -> str:
-        """Where EHRs read an organisation's public keys: this, then the tenant ID."""
-        return f"{self.platform.public_base}/api/.well-known/jwks"
-
-    @cached_property
     def signing_keys(self) -> SigningKeys:
-        return SigningKeys(self.platform.secrets)
+        return self.platform.signing_keys
 
-    @cached_property
+    @property
     def backend_services(self) -> BackendServices:
-        return BackendServices(self.platform.outbound, self.signing_keys, self.platform.clock, self.jwks_base)
+        return self.platform.backend_services
 
     @cached_property
     def ehr_client(self) -> EhrClient:

@@ -129,7 +129,7 @@ def test_callback_failures_get_friendly_pages(
     start = http.get(ehr.launch_url(FOLLOW_UP, "provider"))
     state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
     denied = http.get("/api/launch/callback", params={"state": state, "error": "access_denied"})
-    assert denied.status_code == 400 and "You did not allow the visit to start" in page_text(denied)
+    assert denied.status_code == 400 and "did not allow the connector to start the visit" in page_text(denied)
 
     ehr.forge_next_id_token = True
     forged, _ = launch(http, ehr, FOLLOW_UP, "provider")

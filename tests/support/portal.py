@@ -14,6 +14,7 @@ from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host.serving import ServerThread
 from tests.conftest import CLIENT_ID
+from tests.support.visits import to_ehr
 
 APPROVER = "analyst@northclinic.example"
 ADMIN_ROLES = ["Connector.Admin"]
@@ -59,6 +60,7 @@ def endpoint_body(sandbox: SandboxEhr, **overrides: Any) -> dict[str, Any]:
         "time_zone": "America/Chicago",
         "vendor": "epic",
         "client_id": CLIENT_ID,
+        "client_type": "confidential-asymmetric" if sandbox.profile.confidential else "public",
         **overrides,
     }
 
@@ -81,8 +83,7 @@ def ehr_sign_in(tenant: Tenant, endpoint_id: str) -> tuple[httpx.Response, str]:
     start = tenant.as_approver("POST", f"portal/endpoints/{endpoint_id}/sign-in")
     assert start.status_code == 200, start.text
     begin = tenant.http.get(start.json()["authorize_url"])  # our begin URL: binds the sign-in to this browser
-    assert begin.status_code == 302, begin.text
-    authorize = httpx.get(begin.headers["Location"], follow_redirects=False, timeout=10)
+    authorize = to_ehr(begin)
     assert authorize.status_code == 302, authorize.text
     callback_url = authorize.headers["Location"]
     return tenant.http.get(callback_url), callback_url

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -9,19 +11,29 @@ import pytest
 
 from dev.fakes.sandbox_ehr import SampleAppointment, SandboxEhr
 from dev.host.serving import ServerThread
-from tests.conftest import CLIENT_ID, ehr_host
+from tests.conftest import serve_ehr
 
 
 @pytest.fixture
-def ehr(app_host: ServerThread) -> Iterator[SandboxEhr]:
-    """An EHR of this test's own (its FHIR base URL belongs to this test's organisation only)."""
-    connector = app_host.url
-    ehr = SandboxEhr(connector_url=connector)
-    ehr.register_client(CLIENT_ID, f"{connector}/api/portal/approval/callback")
-    ehr.register_client(CLIENT_ID, f"{connector}/api/launch/callback")
-    with ServerThread(ehr.application(), host=ehr_host()) as server:
-        ehr.url = server.url
+def ehr(app_host: ServerThread, request: pytest.FixtureRequest) -> Iterator[SandboxEhr]:
+    """An EHR of this test's own (its FHIR base URL belongs to this test's organisation only); parametrise it
+    indirectly with a profile name (dev/fakes/ehr_profiles.py) to change how it behaves."""
+    with serve_ehr(app_host.url, getattr(request, "param", "epic")) as ehr:
         yield ehr
+
+
+def to_ehr(answer: httpx.Response) -> httpx.Response:
+    """The browser follows our answer to the EHR's authorize endpoint: a redirect, or a form it posts (the EHR
+    takes authorize by POST, or the request is too long for a URL). The EHR's answer."""
+    if answer.status_code == 302:
+        return httpx.get(answer.headers["Location"], follow_redirects=False, timeout=10)
+    assert answer.status_code == 200 and "<form method='post'" in answer.text, answer.text
+    action = html.unescape(re.search(r"<form method='post' action='([^']*)'", answer.text)[1])  # type: ignore[index]
+    fields = {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r"<input type='hidden' name='([^']*)' value='([^']*)'>", answer.text)
+    }
+    return httpx.post(action, data=fields, follow_redirects=False, timeout=10)
 
 
 def launch(
@@ -30,8 +42,7 @@ def launch(
     """The browser: the EHR opens our launch URL (with any extra URL parameters given), we send it to the EHR's
     authorize, the EHR sends it back to our callback. (the callback's answer, the callback URL)"""
     start = http.get(ehr.launch_url(appointment, kind, **url_parameters))
-    assert start.status_code == 302, start.text
-    authorize = httpx.get(start.headers["Location"], follow_redirects=False, timeout=10)
+    authorize = to_ehr(start)
     assert authorize.status_code == 302, authorize.text
     callback_url = authorize.headers["Location"]
     return http.get(callback_url), callback_url

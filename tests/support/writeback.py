@@ -116,7 +116,9 @@ def _start_visit(
     (subscription,) = set(graph.stub.subscriptions) - before
     cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("visit_session="))
     assert any("Max-Age=0" in c for c in answer.headers.get_list("set-cookie"))  # the used state's cookie goes
-    key = appointment_key(tenant.id, endpoint, f"csn:{FOLLOW_UP.csn}")
+    # Epic's token-response parameters name the visit by its CSN; other EHRs by SMART's fhirContext.
+    reference = f"csn:{FOLLOW_UP.csn}" if ehr.profile.epic_context else f"appointment:{FOLLOW_UP.id}"
+    key = appointment_key(tenant.id, endpoint, reference)
     assert f"Path=/api/visits/{key}/" in cookie and "HttpOnly" in cookie
     return Visit(tenant, ehr, endpoint, key, subscription, cookie.split(";")[0], graph, server)
 
