@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+EHR_PROFILE ?= epic
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
@@ -49,7 +50,7 @@ local.settings.json:
 	cp local.settings.sample.json $@
 
 run: deps local.settings.json
-	$(PY) -m dev
+	$(PY) -m dev --ehr-profile $(EHR_PROFILE)
 
 lint: deps
 	$(VENV)/bin/ruff check .

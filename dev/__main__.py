@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from dev.fakes.ehr_profiles import FAILING_PROFILES, PROFILES
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.meeting_room import MeetingRooms
 from dev.fakes.sandbox_ehr import SandboxEhr
@@ -42,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity-port", type=int, default=7073, help="port of the local sign-in issuer")
     parser.add_argument("--settings", type=Path, default=ROOT / "local.settings.json")
     parser.add_argument(
+        "--ehr-profile",
+        default="epic",
+        choices=[*PROFILES, *FAILING_PROFILES],
+        help="how the sandbox EHR behaves (dev/fakes/ehr_profiles.py): epic, oracle, strict, quirky, ...",
+    )
+    parser.add_argument(
         "--anonymous-rate", type=int, default=300, help="requests per minute per client address to anonymous triggers"
     )
     args = parser.parse_args(argv)
@@ -61,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     # The sandbox EHR and the local sign-in issuer (trusted only because ENVIRONMENT=local).
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://localhost:{args.port}")
     public = os.environ["PUBLIC_BASE_URL"].rstrip("/")
-    sandbox = SandboxEhr(connector_url=public)
+    profile = PROFILES.get(args.ehr_profile) or FAILING_PROFILES[args.ehr_profile]
+    sandbox = SandboxEhr(connector_url=public, profile=profile)
     sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/portal/approval/callback")
     sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/launch/callback")
+    sandbox.register_backend_client(LOCAL_CLIENT_ID, f"{public}/api/.well-known/jwks/")  # confidential clients
     sandbox.register_backend_client(LOCAL_BACKEND_CLIENT_ID, f"{public}/api/.well-known/jwks/")
     ehr_server = ServerThread(sandbox.application(), host=args.host, port=args.ehr_port).start()
     sandbox.url = f"http://localhost:{ehr_server.port}"
@@ -117,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"  API contract:  {base}/api/openapi.json",
                 f"  Local sign-in: {issuer.url}/  (tokens for the portal API)",
                 f"  Sandbox EHR:   {sandbox.fhir_base}  (SMART client ID: {LOCAL_CLIENT_ID})",
+                f"  EHR profile:   {profile.name}: {profile.summary}"
+                + ("  (client type: confidential-asymmetric)" if profile.confidential else ""),
                 f"  Visits:        {sandbox.url}/ehr  (after make demo: Begin virtual visit)",
                 f"  Writebacks:    {sandbox.url}/ehr/writebacks  (what the connector wrote back to the EHR)",
                 f"  Device test:   {base}/api/device-test",

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from dev.__main__ import LOCAL_BACKEND_CLIENT_ID, LOCAL_CLIENT_ID
+from dev.browser import to_ehr
 
 ADMIN = "admin@contoso.example"
 APPROVER = "analyst@contoso.example"
@@ -64,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     expect(step.call("POST", "organisation", *admin, json=organisation), 201, 409)
 
     print(f"2. {ADMIN} adds the FHIR base URL {fhir_base} and submits it for approval")
+    profile = expect(httpx.get(f"{args.ehr}/_sandbox/profile", timeout=10), 200)
+    client_type = "confidential-asymmetric" if profile["confidential"] else "public"
     endpoint = {"base_url": fhir_base, "environment": "test", "approver": APPROVER, "client_id": LOCAL_CLIENT_ID}
+    endpoint["client_type"] = client_type
+    print(f"   the sandbox EHR behaves as {profile['name']}: the connector's client is {client_type}")
     created = step.call("POST", "endpoints", *admin, json=endpoint)
     if created.status_code == 409:
         listed = expect(step.call("GET", "endpoints", *admin), 200)["items"]
@@ -80,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"3. {APPROVER} signs in to the EHR (SMART standalone launch with PKCE)")
         start = expect(step.call("POST", f"endpoints/{endpoint_id}/sign-in", *approver), 200)
         begin = step.http.get(start["authorize_url"], follow_redirects=False)  # binds the sign-in to this client
-        at_ehr = httpx.get(begin.headers["Location"], follow_redirects=False, timeout=10)
+        at_ehr = to_ehr(begin)  # a redirect, or a form posted where the EHR takes authorize by POST
         back = step.http.get(at_ehr.headers["Location"], follow_redirects=False)
         print(f"   back from the EHR, the connector answered {back.status_code} -> {back.headers.get('Location')}")
         validated = expect(step.call("GET", f"endpoints/{endpoint_id}", *approver), 200)

@@ -158,6 +158,7 @@ class SandboxEhr:
         app.router.add_post("/oauth2/token", self._token)
         app.router.add_post("/_sandbox/id-token-overrides", self._set_overrides)
         app.router.add_post("/_sandbox/clients", self._add_client)
+        app.router.add_get("/_sandbox/profile", self._profile)
         app.router.add_get("/", self._home)
         app.router.add_get("/ehr", self._begin_visit_page)
         app.router.add_get("/_sandbox/hl7/certificate", self._hl7_certificate)
@@ -431,6 +432,11 @@ class SandboxEhr:
     async def _set_overrides(self, request: web.Request) -> web.Response:
         self.id_token_overrides = dict(await request.json())
         return web.Response(status=204)
+
+    async def _profile(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"name": self.profile.name, "summary": self.profile.summary, "confidential": self.profile.confidential}
+        )
 
     async def _add_client(self, request: web.Request) -> web.Response:
         body = await request.json()

@@ -50,6 +50,11 @@ def _launch_record(
         ("Redirect URI", f"{api}/launch/callback"),
         ("FHIR base URL", endpoint.base_url),
     ]
+    if endpoint.client_type == "confidential-asymmetric":
+        values.append(("Client authentication", "private_key_jwt (confidential asymmetric client)"))
+        values.append(("JWKS URL", f"{api}/.well-known/jwks/{endpoint.tenant_id}"))
+    else:
+        values.append(("Client authentication", "none (public client with PKCE)"))
     if token_context:
         values.append(("Token response parameters", token_context))
     description = f'Behind the {whose} "Begin virtual visit" button.'

@@ -163,3 +163,12 @@ def test_a_confidential_client_publishes_the_organisations_key_at_once(
     assert tenant.call("POST", "portal/endpoints", json=endpoint_body(ehr)).status_code == 201
     (key,) = http.get(f"/api/.well-known/jwks/{tenant.id}").json()["keys"]
     assert key["kty"] == "RSA" and key["use"] == "sig" and "d" not in key
+
+
+@pytest.mark.parametrize("ehr", ["strict"], indirect=True)
+def test_the_launch_records_tell_the_analyst_to_register_the_jwks_url(tenant: Tenant, ehr: SandboxEhr) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    records = tenant.call("GET", f"portal/endpoints/{endpoint}/integration-records").json()["records"]
+    provider = {v["name"]: v["value"] for v in records[0]["values"]}
+    assert provider["Client authentication"] == "private_key_jwt (confidential asymmetric client)"
+    assert provider["JWKS URL"] == f"{str(tenant.http.base_url).rstrip('/')}/api/.well-known/jwks/{tenant.id}"

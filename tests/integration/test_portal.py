@@ -75,6 +75,7 @@ def test_whole_approval_flow(tenant: Tenant, sandbox: SandboxEhr) -> None:
     )
     assert by_kind["provider_launch"]["Client ID"] == CLIENT_ID
     assert by_kind["provider_launch"]["Redirect URI"] == f"{public}/api/launch/callback"
+    assert by_kind["provider_launch"]["Client authentication"] == "none (public client with PKCE)"
     assert by_kind["patient_launch"]["Launch URL"] == f"{public}/api/launch/patient"
     assert by_kind["patient_launch"]["Token response parameters"] == "csn=%CSN%; conferenceId=%CONFERENCEID%"
     assert by_kind["sms_configuration"]["HL7 endpoint"] == f"{public}/api/hl7/{endpoint_id}"

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from dev.browser import to_ehr
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host.serving import ServerThread
 from tests.conftest import CLIENT_ID
-from tests.support.visits import to_ehr
 
 APPROVER = "analyst@northclinic.example"
 ADMIN_ROLES = ["Connector.Admin"]

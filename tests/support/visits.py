@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from dev.browser import to_ehr
 from dev.fakes.sandbox_ehr import SampleAppointment, SandboxEhr
 from dev.host.serving import ServerThread
 from tests.conftest import serve_ehr
@@ -20,20 +19,6 @@ def ehr(app_host: ServerThread, request: pytest.FixtureRequest) -> Iterator[Sand
     indirectly with a profile name (dev/fakes/ehr_profiles.py) to change how it behaves."""
     with serve_ehr(app_host.url, getattr(request, "param", "epic")) as ehr:
         yield ehr
-
-
-def to_ehr(answer: httpx.Response) -> httpx.Response:
-    """The browser follows our answer to the EHR's authorize endpoint: a redirect, or a form it posts (the EHR
-    takes authorize by POST, or the request is too long for a URL). The EHR's answer."""
-    if answer.status_code == 302:
-        return httpx.get(answer.headers["Location"], follow_redirects=False, timeout=10)
-    assert answer.status_code == 200 and "<form method='post'" in answer.text, answer.text
-    action = html.unescape(re.search(r"<form method='post' action='([^']*)'", answer.text)[1])  # type: ignore[index]
-    fields = {
-        html.unescape(name): html.unescape(value)
-        for name, value in re.findall(r"<input type='hidden' name='([^']*)' value='([^']*)'>", answer.text)
-    }
-    return httpx.post(action, data=fields, follow_redirects=False, timeout=10)
 
 
 def launch(

@@ -10,6 +10,10 @@ import { smsSettingsPanel } from "./sms.js";
 
 const ENVIRONMENTS = [["test", "Test"], ["prod", "Production"]];
 const VENDORS = [["epic", "Epic"], ["smart", "Other SMART on FHIR EHR"]];
+const CLIENT_TYPES = [
+  ["public", "Public (PKCE only)"],
+  ["confidential-asymmetric", "Confidential, asymmetric (private_key_jwt)"],
+];
 
 export const endpointName = (e) => e.display_name || e.base_url;
 
@@ -23,6 +27,9 @@ function endpointFields(values = {}) {
       hint: "User principal name of the EHR analyst who approves this URL, e.g. analyst@contoso.org." }),
     field({ label: "SMART client ID", name: "client_id", value: values.client_id, required: true,
       hint: "The client ID registered for the connector in this EHR." }),
+    field({ label: "Client type", name: "client_type", type: "select", value: values.client_type || "public",
+      options: CLIENT_TYPES, hint: "As registered in the EHR. Confidential clients sign in with the organisation's "
+        + "key: register its JWKS URL (shown in the integration records) with the EHR." }),
     field({ label: "EHR", name: "vendor", type: "select", value: values.vendor || "epic", options: VENDORS }),
     field({ label: "Display name", name: "display_name", value: values.display_name,
       hint: "Optional: how the portal names this URL." }),
@@ -96,6 +103,7 @@ function details(endpoint) {
     ["Environment", endpoint.environment === "prod" ? "Production" : "Test"],
     ["Approver", endpoint.approver],
     ["SMART client ID", endpoint.client_id],
+    ["Client type", endpoint.client_type === "confidential-asymmetric" ? "Confidential, asymmetric" : "Public"],
     ["EHR", endpoint.vendor === "epic" ? "Epic" : "SMART on FHIR"],
     ["Time zone", endpoint.time_zone],
     ["SMART configuration from", endpoint.discovery_source],
