@@ -25,6 +25,7 @@ from shared.core.errors import (
     InvalidInput,
     NotFound,
     Unauthenticated,
+    Unprocessable,
     UpstreamError,
 )
 from shared.smart.client import AuthorizeRedirect
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 _STATUS: dict[type[DomainError], int] = {
+    Unprocessable: 422,
     InvalidInput: 400,
     Unauthenticated: 401,
     Forbidden: 403,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from dev.fakes.ehr_profiles import FAILING_PROFILES, PROFILES
 from dev.fakes.identity import LocalIssuer
@@ -38,6 +39,13 @@ pytest_plugins = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Hypothesis: `ci` (the default, what `make test` and CI run) derives each test's examples from the test itself, so
+# a run fails or passes the same way every time; `explore` draws new examples on every run. Either prints a failing
+# example, and a @reproduce_failure blob to paste above the test (see the README).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
+hypothesis_settings.register_profile("explore", print_blob=True, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 FUNCTION_KEY = secrets.token_urlsafe(16)
 MASTER_KEY = secrets.token_urlsafe(16)
 

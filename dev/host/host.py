@@ -304,7 +304,7 @@ class DevHost:
         """The host's HTTP app; `extra_routes` (dev-only pages) are matched before functions and web/."""
         application = web.Application(client_max_size=MAX_REQUEST_BYTES)
         application.router.add_routes(extra_routes or [])
-        application.router.add_route("*", "/{tail:.*}", self._handle_http)
+        application.router.add_route("*", "/{tail:(?s:.*)}", self._handle_http)  # any character, newlines too
         return application
 
     def close(self) -> None:

@@ -57,7 +57,7 @@ class RouteTemplate:
         self._params: dict[str, _Param] = {}
         self._group_names: dict[str, str] = {}
         pattern, self.rank = self._compile(self.template)
-        self._regex = re.compile(pattern, re.IGNORECASE)
+        self._regex = re.compile(pattern, re.IGNORECASE | re.DOTALL)  # a value may hold any character
 
     def _compile(self, template: str) -> tuple[str, tuple[int, ...]]:
         segments = template.split("/") if template else []
@@ -109,7 +109,7 @@ class RouteTemplate:
             else:
                 parts.append("/" + body)
                 rank.append(1 if constrained else 2)
-        return "^" + "".join(parts) + "/?$", tuple(rank)
+        return "^" + "".join(parts) + r"/?\Z", tuple(rank)
 
     def match(self, path: str) -> dict[str, str] | None:
         """Route parameters for a decoded path (without the route prefix), or None if it does not match."""

@@ -9,9 +9,12 @@ built from the same declarations.
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 import azure.functions as func
 
-from functions._http import json_response
+from functions._http import json_response, problem
 from functions.portal import (  # noqa: F401 - each module declares its routes on `api`
     approval,
     audit,
@@ -35,6 +38,46 @@ bp = api.blueprint
 def all_routes() -> list[ApiRoute]:
     """Every route of the portal API."""
     return list(api.routes)
+
+
+@cache
+def _templates() -> list[tuple[re.Pattern[str], str]]:
+    """Each route's path as a pattern (a parameter is one path segment), with its method."""
+    return [
+        (
+            re.compile(
+                "^" + _SEGMENT.sub("[^/]+", re.escape(route.route).replace(r"\{", "{").replace(r"\}", "}")) + "$",
+                re.IGNORECASE,
+            ),
+            route.method,
+        )
+        for route in api.routes
+    ]
+
+
+_SEGMENT = re.compile(r"\{[^}]+\}")
+
+
+def _unrouted(req: func.HttpRequest, prefix: str) -> func.HttpResponse:
+    """What the router answers when no route takes the request: 405 with Allow when the path is an API resource
+    but not for this method, else 404; both problem+json, like every other API error."""
+    path = f"{prefix}/{req.route_params.get('rest', '')}".rstrip("/")
+    allowed = sorted({method for pattern, method in _templates() if pattern.match(path)})
+    if allowed:
+        response = problem(405, f"{req.method} is not allowed here; use {', '.join(allowed)}.")
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    return problem(404, "There is no such API resource; see /api/openapi.json for the API's paths.")
+
+
+@bp.route(route="portal/{*rest}", methods=None, auth_level=func.AuthLevel.ANONYMOUS)
+def portal_unrouted(req: func.HttpRequest) -> func.HttpResponse:
+    return _unrouted(req, "portal")
+
+
+@bp.route(route="visits/{*rest}", methods=None, auth_level=func.AuthLevel.ANONYMOUS)
+def visits_unrouted(req: func.HttpRequest) -> func.HttpResponse:
+    return _unrouted(req, "visits")
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

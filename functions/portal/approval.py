@@ -12,6 +12,7 @@ from urllib.parse import quote
 import azure.functions as func
 
 from functions._http import authorize_response, browser_secret, forget_state_cookie, html_page, redirect, state_cookie
+from functions.portal.parameters import BeginQuery, CallbackQuery, EndpointPath
 from functions.portal.registry import Call, api
 from shared.core.errors import DomainError
 from shared.setup.models import FhirEndpoint, FhirEndpointPublic, RejectRequest, SignInStart
@@ -27,6 +28,7 @@ COOKIE_PATH = "/api/portal/approval/"  # the begin and callback routes: where th
     tag="approval",
     response=FhirEndpointPublic,
     errors=(409,),
+    parameters=EndpointPath,
 )
 def submit_endpoint(call: Call[None]) -> FhirEndpoint:
     return call.runtime.setup.endpoints.submit(call.principal, call.param("endpoint_id"))
@@ -41,6 +43,7 @@ def submit_endpoint(call: Call[None]) -> FhirEndpoint:
     tag="approval",
     response=SignInStart,
     errors=(409, 502),
+    parameters=EndpointPath,
 )
 def start_sign_in(call: Call[None]) -> SignInStart:
     return call.runtime.setup.approval.start_sign_in(call.principal, call.param("endpoint_id"))
@@ -56,7 +59,9 @@ def start_sign_in(call: Call[None]) -> SignInStart:
     auth="none",
     status=302,
     response_kind="redirect",
-    query=(("state", "The single-use state of the sign-in."),),
+    parameters=BeginQuery,
+    errors_as="html",
+    advice="Start the EHR sign-in again from the portal.",
 )
 def approval_begin(call: Call[None]) -> func.HttpResponse:
     runtime = call.runtime
@@ -65,7 +70,7 @@ def approval_begin(call: Call[None]) -> func.HttpResponse:
     try:
         authorize = runtime.setup.approval.begin(state, secret)
     except DomainError as failure:
-        return html_page("The EHR sign-in could not start", failure.detail, status=400)
+        return html_page("The EHR sign-in could not start", failure.detail, status=422)
     secure = runtime.settings.environment != "local"
     return authorize_response(authorize, state_cookie(state or "", secret, COOKIE_PATH, secure=secure))
 
@@ -80,12 +85,9 @@ def approval_begin(call: Call[None]) -> func.HttpResponse:
     auth="none",
     status=302,
     response_kind="redirect",
-    query=(
-        ("state", "The single-use state of the sign-in."),
-        ("code", "The EHR's authorization code."),
-        ("error", "The EHR's error code, when it refused."),
-        ("error_description", "The EHR's explanation of the error."),
-    ),
+    parameters=CallbackQuery,
+    errors_as="html",
+    advice="Start the EHR sign-in again from the portal.",
 )
 def approval_callback(call: Call[None]) -> func.HttpResponse:
     try:
@@ -98,7 +100,7 @@ def approval_callback(call: Call[None]) -> func.HttpResponse:
             browser=browser_secret(call.req, state),
         )
     except DomainError as failure:
-        page = html_page("The EHR sign-in did not complete", failure.detail, status=400)
+        page = html_page("The EHR sign-in did not complete", failure.detail, status=422)
         return forget_state_cookie(page, state, COOKIE_PATH)
     except Exception:
         log.exception("approval_callback failed unexpectedly")
@@ -119,6 +121,7 @@ def approval_callback(call: Call[None]) -> func.HttpResponse:
     tag="approval",
     response=FhirEndpointPublic,
     errors=(409,),
+    parameters=EndpointPath,
 )
 def approve_endpoint(call: Call[None]) -> FhirEndpoint:
     return call.runtime.setup.approval.approve(call.principal, call.param("endpoint_id"))
@@ -132,6 +135,7 @@ def approve_endpoint(call: Call[None]) -> FhirEndpoint:
     request=RejectRequest,
     response=FhirEndpointPublic,
     errors=(409,),
+    parameters=EndpointPath,
 )
 def reject_endpoint(call: Call[RejectRequest]) -> FhirEndpoint:
     return call.runtime.setup.approval.reject(call.principal, call.param("endpoint_id"), call.body.comment)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functions.portal.parameters import AuditQuery
 from functions.portal.registry import Call, api
 from shared.setup.models import AuditPage
 
@@ -13,6 +14,7 @@ from shared.setup.models import AuditPage
     tag="audit",
     response=AuditPage,
     query=(("continuation", "The `continuation` of the previous page."),),
+    parameters=AuditQuery,
 )
 def audit_log(call: Call[None]) -> AuditPage:
     return call.runtime.setup.audit.page(call.principal, call.query("continuation"))

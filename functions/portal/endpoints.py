@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functions.portal.parameters import EndpointPath
 from functions.portal.registry import Call, api
 from shared.setup.models import (
     EndpointList,
@@ -38,6 +39,7 @@ def create_endpoint(call: Call[FhirEndpointCreate]) -> FhirEndpoint:
     summary="Read a FHIR endpoint",
     tag="endpoints",
     response=FhirEndpointPublic,
+    parameters=EndpointPath,
 )
 def get_endpoint(call: Call[None]) -> FhirEndpoint:
     return call.runtime.setup.endpoints.get(call.principal, call.param("endpoint_id"))
@@ -53,6 +55,7 @@ def get_endpoint(call: Call[None]) -> FhirEndpoint:
     request=FhirEndpointUpdate,
     response=FhirEndpointPublic,
     errors=(409, 502),
+    parameters=EndpointPath,
 )
 def update_endpoint(call: Call[FhirEndpointUpdate]) -> FhirEndpoint:
     return call.runtime.setup.endpoints.update(call.principal, call.param("endpoint_id"), call.body)
@@ -65,6 +68,7 @@ def update_endpoint(call: Call[FhirEndpointUpdate]) -> FhirEndpoint:
     tag="endpoints",
     status=204,
     response_kind="empty",
+    parameters=EndpointPath,
 )
 def delete_endpoint(call: Call[None]) -> None:
     call.runtime.setup.endpoints.delete(call.principal, call.param("endpoint_id"))
@@ -77,6 +81,7 @@ def delete_endpoint(call: Call[None]) -> None:
     tag="integration",
     response=IntegrationRecords,
     errors=(409,),
+    parameters=EndpointPath,
 )
 def integration_records(call: Call[None]) -> IntegrationRecords:
     return call.runtime.setup.integration_records.records(call.principal, call.param("endpoint_id"))

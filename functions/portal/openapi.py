@@ -50,6 +50,13 @@ class ApiRoute:
     query: tuple[tuple[str, str], ...]
     description: str = ""
     response_kind: Literal["json", "empty", "redirect", "any"] = "json"
+    parameters: type[BaseModel] | None = None
+    """The path and query parameters with their constraints: a field named as a path parameter is that, every
+    other field a query parameter. The registry validates requests against it (400 on a mismatch)."""
+    also_csv: bool = False
+    """The route answers text/csv as well, when asked with format=csv."""
+    errors_as: Literal["problem", "html"] = "problem"
+    """problem+json for API callers; html for routes a browser follows (a page that says what to do)."""
 
     @property
     def openapi_path(self) -> str:
@@ -58,6 +65,43 @@ class ApiRoute:
     @property
     def path_parameters(self) -> list[str]:
         return _PARAM.findall(self.route)
+
+
+def _parameters(route: ApiRoute) -> list[dict[str, Any]]:
+    """The route's parameters: typed and constrained by its parameters model, else plain strings."""
+    schema = route.parameters.model_json_schema(ref_template="#/components/schemas/{model}") if route.parameters else {}
+    properties: dict[str, Any] = schema.get("properties", {})
+    required = set(schema.get("required", []))
+    described = dict(route.query)
+    parameters: list[dict[str, Any]] = []
+    for name in route.path_parameters:
+        field = dict(properties.get(name, {"type": "string"}))
+        description = field.pop("description", None)
+        parameters.append({"name": name, "in": "path", "required": True, "schema": _plain(field)})
+        if description:
+            parameters[-1]["description"] = description
+    names = [n for n in properties if n not in route.path_parameters] + [n for n in described if n not in properties]
+    for name in names:
+        field = dict(properties.get(name, {"type": "string"}))
+        description = field.pop("description", None) or described.get(name)
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": _plain(field)}
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
+
+
+def _plain(field: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without pydantic's `anyOf [X, null]` for optional values (absent means null)."""
+    field.pop("title", None)
+    field.pop("default", None)
+    options = field.get("anyOf")
+    if isinstance(options, list):
+        kept = [option for option in options if option != {"type": "null"}]
+        if len(kept) == 1:
+            field.pop("anyOf")
+            field.update(kept[0])
+    return field
 
 
 def build_document(routes: list[ApiRoute], *, title: str, version: str, server: str) -> dict[str, Any]:
@@ -69,26 +113,25 @@ def build_document(routes: list[ApiRoute], *, title: str, version: str, server: 
         [(model, "validation") for model in ordered], ref_template="#/components/schemas/{model}"
     )
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
+    page = {"text/html": {"schema": {"type": "string"}}}
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        parameters: list[dict[str, Any]] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in route.path_parameters
-        ]
-        parameters += [
-            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
-            for name, text in route.query
-        ]
+        parameters = _parameters(route)
         success: dict[str, Any] = {"description": HTTPStatus(route.status).phrase}
         if route.response is not None:
             success["content"] = {
                 "application/json": {"schema": {"$ref": f"#/components/schemas/{route.response.__name__}"}}
             }
+            if route.also_csv:
+                success["content"]["text/csv"] = {"schema": {"type": "string"}}
         elif route.response_kind == "redirect":
             success["headers"] = {"Location": {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(route.status): success}
+        if route.errors_as == "html" and route.response_kind == "redirect":
+            responses["200"] = {"description": "A page for the browser (it posts a form onward)", "content": page}
         for status in route.errors:
-            responses[str(status)] = {"description": HTTPStatus(status).phrase, "content": problem}
+            content = page if route.errors_as == "html" and status in (400, 422) else problem
+            responses[str(status)] = {"description": HTTPStatus(status).phrase, "content": content}
         operation: dict[str, Any] = {
             "operationId": route.function_name,
             "summary": route.summary,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from functions.portal.parameters import JobPath, NumberPath
 from functions.portal.registry import Call, Reply, api
 from shared.messaging.models import (
     PhoneNumberJob,
@@ -53,6 +54,7 @@ def order_phone_number(call: Call[PhoneNumberOrder]) -> Reply:
     summary="A job acquiring or releasing a phone number",
     tag="sms",
     response=PhoneNumberJobPublic,
+    parameters=JobPath,
 )
 def get_phone_number_job(call: Call[None]) -> PhoneNumberJob:
     return call.runtime.messaging.phone_numbers.job(call.principal, call.param("job_id"))
@@ -67,6 +69,7 @@ def get_phone_number_job(call: Call[None]) -> PhoneNumberJob:
     response=PhoneNumberJobPublic,
     status=202,
     errors=(409,),
+    parameters=NumberPath,
 )
 def release_phone_number(call: Call[None]) -> Reply:
     return _accepted(call.runtime.messaging.phone_numbers.release(call.principal, call.param("number")))
@@ -82,6 +85,7 @@ def release_phone_number(call: Call[None]) -> Reply:
     request=PhoneNumberLinks,
     response=PhoneNumberPublic,
     errors=(409,),
+    parameters=NumberPath,
 )
 def link_phone_number(call: Call[PhoneNumberLinks]) -> PhoneNumberPublic:
     return call.runtime.messaging.phone_numbers.link(call.principal, call.param("number"), call.body.endpoint_ids)

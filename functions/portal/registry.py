@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 import azure.functions as func
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from functions._http import api_errors, cookie, json_response, parse_json
+from functions._http import api_errors, cookie, html_page, invalid_input, json_response, parse_json
 from functions.portal.openapi import ApiRoute, Auth
 from shared.auth.principal import Principal
-from shared.core.errors import Unauthenticated
+from shared.core.errors import InvalidInput, Unauthenticated
 from shared.runtime import Runtime, get_runtime
 from shared.visits.sessions import COOKIE, VisitSession
 
@@ -101,9 +101,18 @@ class PortalApi:
         query: tuple[tuple[str, str], ...] = (),
         description: str = "",
         response_kind: ResponseKind = "json",
+        parameters: type[BaseModel] | None = None,
+        errors_as: Literal["problem", "html"] = "problem",
+        advice: str = "",
+        also_csv: bool = False,
     ) -> Callable[[Callable[[Call[Any]], Any]], Any]:
+        """`advice`: with errors_as="html", what the page for a bad address tells the person to do."""
+
         def register(handler: Callable[[Call[Any]], Any]) -> Any:
-            standard = (400,) if auth == "none" else (400, 401, 403, 404)
+            # 404 for every route: the router's answer to a path no route matches is problem+json as well.
+            standard: tuple[int, ...] = (400, 404) if auth == "none" else (400, 401, 403, 404)
+            if request is not None or parameters is not None:
+                standard += (422,)  # well formed, but not usable together or in substance
             declared = ApiRoute(
                 function_name=handler.__name__,
                 method=method.upper(),
@@ -118,9 +127,12 @@ class PortalApi:
                 query=query,
                 description=description,
                 response_kind=response_kind,
+                parameters=parameters,
+                errors_as=errors_as,
+                also_csv=also_csv,
             )
             self.routes.append(declared)
-            trigger = api_errors(_trigger(declared, handler))
+            trigger = api_errors(_trigger(declared, handler, advice))
             return self.blueprint.route(route=route, methods=[method.upper()], auth_level=func.AuthLevel.ANONYMOUS)(
                 trigger
             )
@@ -128,7 +140,9 @@ class PortalApi:
         return register
 
 
-def _trigger(route: ApiRoute, handler: Callable[[Call[Any]], Any]) -> Callable[[func.HttpRequest], func.HttpResponse]:
+def _trigger(
+    route: ApiRoute, handler: Callable[[Call[Any]], Any], advice: str = ""
+) -> Callable[[func.HttpRequest], func.HttpResponse]:
     def trigger(req: func.HttpRequest) -> func.HttpResponse:
         runtime = get_runtime()
         caller: Principal | None = None
@@ -137,6 +151,15 @@ def _trigger(route: ApiRoute, handler: Callable[[Call[Any]], Any]) -> Callable[[
             session = _visit_session(req, runtime)
         if route.auth != "none" and session is None:
             caller = runtime.platform.portal_auth.authenticate(req.headers)
+        if route.parameters is not None:
+            try:
+                check_parameters(req, route.parameters)
+            except InvalidInput as bad:
+                if route.errors_as != "html":
+                    raise
+                names = ", ".join(bad.fields)
+                detail = f"This address is incomplete or was changed ({names}). {advice}".strip()
+                return html_page("This link cannot be used", detail, status=400)
         body = parse_json(req, route.request) if route.request is not None else None
         answer = handler(Call(req=req, runtime=runtime, body=body, caller=caller, session=session))
         return _respond(route, answer)
@@ -145,6 +168,16 @@ def _trigger(route: ApiRoute, handler: Callable[[Call[Any]], Any]) -> Callable[[
     trigger.__name__ = trigger.__qualname__ = handler.__name__
     trigger.__doc__, trigger.__module__ = handler.__doc__, handler.__module__
     return trigger
+
+
+def check_parameters(req: func.HttpRequest, model: type[BaseModel]) -> BaseModel:
+    """The path and query parameters as the route declares them, or a 400 naming each bad one."""
+    values: dict[str, str] = {name: value for name, value in req.params.items() if name in model.model_fields}
+    values.update({name: value for name, value in req.route_params.items() if name in model.model_fields})
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise invalid_input(exc, "Some parameters are invalid; see errors.") from None
 
 
 def _respond(route: ApiRoute, answer: Any) -> func.HttpResponse:

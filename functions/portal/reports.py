@@ -10,24 +10,12 @@ import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from functions._http import csv_response, invalid_input
+from functions.portal.parameters import ReportQuery, VisitReportQuery
 from functions.portal.registry import Call, api
 from shared.auth.principal import Principal
 from shared.core.errors import InvalidInput
 from shared.reports.csv import call_quality_csv, sms_csv, visits_csv
 from shared.reports.models import CallQualityReport, ReportRange, SmsReport, VisitFilter, VisitReport
-
-QUERY = (
-    ("days", "7, 30 or 90: the days up to today (UTC); the default is 30."),
-    ("start", "First day of a custom range (YYYY-MM-DD), with end."),
-    ("end", "Last day of a custom range (YYYY-MM-DD, inclusive), with start."),
-    ("format", "json (default) or csv."),
-)
-VISIT_QUERY = (
-    *QUERY,
-    ("endpoint_id", "Only visits of this FHIR endpoint."),
-    ("department_id", "Only visits of this department (as the EHR names it)."),
-    ("status", "Only completed, no_show or in_progress visits."),
-)
 
 
 def _visit_filter(call: Call[None]) -> VisitFilter:
@@ -63,7 +51,8 @@ def _report(
     "no-shows.",
     tag="reports",
     response=VisitReport,
-    query=VISIT_QUERY,
+    parameters=VisitReportQuery,
+    also_csv=True,
 )
 def visits_report(call: Call[None]) -> BaseModel | func.HttpResponse:
     filters = _visit_filter(call)
@@ -77,7 +66,8 @@ def visits_report(call: Call[None]) -> BaseModel | func.HttpResponse:
     summary="Texts: sent, delivered, failed and opted out, by type",
     tag="reports",
     response=SmsReport,
-    query=QUERY,
+    parameters=ReportQuery,
+    also_csv=True,
 )
 def sms_report(call: Call[None]) -> BaseModel | func.HttpResponse:
     return _report(call, call.runtime.reports.reports.sms, sms_csv, "sms")
@@ -89,7 +79,8 @@ def sms_report(call: Call[None]) -> BaseModel | func.HttpResponse:
     summary="Call quality, where the meeting provider reports it",
     tag="reports",
     response=CallQualityReport,
-    query=QUERY,
+    parameters=ReportQuery,
+    also_csv=True,
 )
 def call_quality_report(call: Call[None]) -> BaseModel | func.HttpResponse:
     return _report(call, call.runtime.reports.reports.call_quality, call_quality_csv, "call-quality")

@@ -3,6 +3,7 @@ runs) the outbox of texts kept instead of sent. Phone numbers are in phone_numbe
 
 from __future__ import annotations
 
+from functions.portal.parameters import CertificatePath, ConsentPath, EndpointPath, FailedTextPath
 from functions.portal.registry import Call, api
 from shared.auth.principal import Role
 from shared.core.errors import InvalidInput, NotFound
@@ -28,6 +29,7 @@ from shared.setup.models import CertificateList, CertificateUpload, SigningCerti
     tag="sms",
     request=CertificateUpload,
     response=SigningCertificatePublic,
+    parameters=CertificatePath,
 )
 def upload_certificate(call: Call[CertificateUpload]) -> SigningCertificate:
     return call.runtime.setup.certificates.upload(call.principal, call.param("environment"), call.body.certificate)
@@ -51,6 +53,7 @@ def get_consents(call: Call[None]) -> ConsentList:
     summary="Give an SMS consent (sms_terms, patient_messaging)",
     tag="sms",
     response=ConsentList,
+    parameters=ConsentPath,
 )
 def give_consent(call: Call[None]) -> ConsentList:
     name = call.param("name")
@@ -66,6 +69,7 @@ def give_consent(call: Call[None]) -> ConsentList:
     summary="The endpoint's SMS settings",
     tag="sms",
     response=SmsSettingsPublic,
+    parameters=EndpointPath,
 )
 def get_sms_settings(call: Call[None]) -> SmsSettings:
     settings = call.runtime.messaging.sms_setup.settings(call.principal, call.param("endpoint_id"))
@@ -82,6 +86,7 @@ def get_sms_settings(call: Call[None]) -> SmsSettings:
     request=SmsSettingsUpdate,
     response=SmsSettingsPublic,
     errors=(409,),
+    parameters=EndpointPath,
 )
 def put_sms_settings(call: Call[SmsSettingsUpdate]) -> SmsSettings:
     return call.runtime.messaging.sms_setup.update_settings(call.principal, call.param("endpoint_id"), call.body)
@@ -127,6 +132,7 @@ def failed_texts(call: Call[None]) -> list[FailedText]:
     response=FailedText,
     status=202,
     errors=(409,),
+    parameters=FailedTextPath,
 )
 def resend_text(call: Call[None]) -> FailedText:
     return call.runtime.messaging.failed_texts.resend(call.principal, call.param("endpoint_id"), call.param("text_id"))

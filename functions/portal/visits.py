@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functions.portal.parameters import VisitPath
 from functions.portal.registry import Call, api
 from shared.writeback.models import ParticipantStatus
 
@@ -15,6 +16,7 @@ from shared.writeback.models import ParticipantStatus
     tag="visits",
     auth="visit",
     response=ParticipantStatus,
+    parameters=VisitPath,
 )
 def visit_participants(call: Call[None]) -> ParticipantStatus:
     events = call.runtime.writeback.participant_events

@@ -3,6 +3,7 @@ again once the EHR is back."""
 
 from __future__ import annotations
 
+from functions.portal.parameters import EndpointPath, FailedWritebackPath
 from functions.portal.registry import Call, api
 from shared.writeback.models import (
     WritebackFailure,
@@ -19,6 +20,7 @@ from shared.writeback.models import (
     summary="The endpoint's EHR writeback settings (admins)",
     tag="writeback",
     response=WritebackSettingsPublic,
+    parameters=EndpointPath,
 )
 def get_writeback_settings(call: Call[None]) -> WritebackSettingsPublic:
     setup = call.runtime.writeback.writeback_setup
@@ -34,6 +36,7 @@ def get_writeback_settings(call: Call[None]) -> WritebackSettingsPublic:
     tag="writeback",
     request=WritebackSettingsUpdate,
     response=WritebackSettingsPublic,
+    parameters=EndpointPath,
 )
 def put_writeback_settings(call: Call[WritebackSettingsUpdate]) -> WritebackSettingsPublic:
     setup = call.runtime.writeback.writeback_setup
@@ -60,6 +63,7 @@ def list_failed_writebacks(call: Call[None]) -> WritebackFailureList:
     response=WritebackFailurePublic,
     status=202,
     errors=(409,),
+    parameters=FailedWritebackPath,
 )
 def replay_writeback(call: Call[None]) -> WritebackFailure:
     return call.runtime.writeback.failures.replay(call.principal, call.param("event_id"))

@@ -25,6 +25,14 @@ class InvalidInput(DomainError):
         self.fields: dict[str, str] = dict(fields or {})
 
 
+class Unprocessable(InvalidInput):
+    """Each field is well formed (the API's schema accepts the request), but together or in substance they cannot
+    be used: a range whose end is before its start, a certificate that does not parse, a URL that is not a SMART
+    endpoint, a continuation token that is not ours. HTTP 422, where a request the schema refuses is a 400."""
+
+    title = "Unprocessable request"
+
+
 class NotFound(DomainError):
     title = "Not found"
 

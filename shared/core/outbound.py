@@ -108,8 +108,8 @@ class Outbound:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
             addresses = self._resolver(parts.hostname, port)
-        except OSError:
-            raise UpstreamError(f"{parts.hostname} could not be resolved.") from None
+        except (OSError, UnicodeError):  # UnicodeError: not a name IDNA can encode
+            raise UpstreamError(f"{parts.hostname!r} could not be resolved.") from None
         if not addresses or any(address_refused(a, allow_private=self._allow_private) for a in addresses):
             raise refused
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from shared.core.errors import InvalidInput
+from shared.core.errors import Unprocessable
 from shared.hl7 import Hl7Rejected
 
 if TYPE_CHECKING:
@@ -35,8 +35,8 @@ def load_certificate(upload: bytes, now: datetime) -> CertificateInfo:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    def refuse(reason: str) -> InvalidInput:
-        return InvalidInput(f"The certificate cannot be used: {reason}.", {"certificate": reason})
+    def refuse(reason: str) -> Unprocessable:
+        return Unprocessable(f"The certificate cannot be used: {reason}.", {"certificate": reason})
 
     if b"PRIVATE KEY" in upload:
         raise refuse("the file contains a private key; upload the public certificate (.cer) only")

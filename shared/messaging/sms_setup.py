@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
-from shared.core.errors import Conflict, InvalidInput
+from shared.core.errors import Conflict, Unprocessable
 from shared.messaging.models import (
     CONSENT_TEXT,
     Consent,
@@ -95,7 +95,7 @@ class SmsSetup:
         if update.sender_number:
             held = self._numbers.find(principal.tenant_id, update.sender_number)
             if held is None or held.status != "active":
-                raise InvalidInput(
+                raise Unprocessable(
                     "The sender number is not one of your organisation's active phone numbers.",
                     {"sender_number": "acquire it under Phone numbers first"},
                 )

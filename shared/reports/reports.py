@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
-from shared.core.errors import InvalidInput, NotFound
+from shared.core.errors import InvalidInput, NotFound, Unprocessable
 from shared.hl7.siu import AppointmentStatus
 from shared.messaging.models import SmsMessageStatus
 from shared.messaging.tables import SmsMessageRepository
@@ -64,17 +64,17 @@ class Reports:
         today = self.clock.now().astimezone(UTC).date()
         if start or end:
             if days:
-                raise InvalidInput("Give either days or start and end, not both.", {"days": "leave out"})
+                raise Unprocessable("Give either days or start and end, not both.", {"days": "leave out"})
             try:
                 first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
             except ValueError:
-                raise InvalidInput(
+                raise Unprocessable(
                     "start and end are both needed, as dates such as 2026-11-01.", {"start": "YYYY-MM-DD"}
                 ) from None
             if last < first:
-                raise InvalidInput("end is before start.", {"end": "on or after start"})
+                raise Unprocessable("end is before start.", {"end": "on or after start"})
             if (last - first).days + 1 > MAX_DAYS:
-                raise InvalidInput(f"A report covers at most {MAX_DAYS} days.", {"start": "a later date"})
+                raise Unprocessable(f"A report covers at most {MAX_DAYS} days.", {"start": "a later date"})
             return ReportRange(start=first, end=last)
         count = int(days) if days and days.isdigit() else (30 if not days else 0)
         if count not in PRESETS:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
-from shared.core.errors import Conflict, InvalidInput, NotFound
+from shared.core.errors import Conflict, NotFound, Unprocessable
 from shared.setup.audit import AuditLog
 from shared.setup.models import (
     EndpointStatus,
@@ -26,13 +27,20 @@ from shared.smart.discovery import SmartDiscovery
 COSMETIC_FIELDS = frozenset({"display_name"})
 
 
+_HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?)*\.?$")
+"""A DNS name (letters, digits, hyphens; internationalised names in their xn-- form) or an IPv4 address."""
+
+
 def normalise_base_url(value: str, *, allow_http: bool) -> str:
     """https (http only locally), no credentials, query or fragment, lower-case host, no trailing slash."""
 
-    def bad(reason: str) -> InvalidInput:
-        return InvalidInput(f"The FHIR base URL {reason}.", {"base_url": reason})
+    def bad(reason: str) -> Unprocessable:
+        return Unprocessable(f"The FHIR base URL {reason}.", {"base_url": reason})
 
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:  # e.g. an unbalanced [ of an IPv6 address
+        raise bad("is not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme not in ({"https", "http"} if allow_http else {"https"}):
         raise bad("must start with https://")
@@ -45,6 +53,8 @@ def normalise_base_url(value: str, *, allow_http: bool) -> str:
     host = parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"
+    elif not _HOST.match(host):
+        raise bad("has an invalid host name (international names in their xn-- form)")
     try:
         port = parts.port
     except ValueError:

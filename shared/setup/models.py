@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -27,7 +26,11 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())  # read from tzdata on first use, not at import
 
 
-TimeZone = Annotated[str, AfterValidator(check_time_zone)]
+def _zone_schema(schema: dict[str, Any]) -> None:
+    schema["enum"] = sorted(_zones())  # the API document lists them (only when it is built)
+
+
+TimeZone = Annotated[str, Field(json_schema_extra=_zone_schema), AfterValidator(check_time_zone)]
 
 
 class OrganisationCreate(BaseModel):
@@ -55,7 +58,9 @@ class OrganisationPublic(BaseModel):
     created_at: datetime
 
 
-_UPN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Entra ID's UPN characters (letters, digits, ' . - _ ! # ^ ~), then @ and a domain. Explicit classes, not \s:
+# JSON Schema patterns (ECMA-262) and pydantic's (Rust) disagree on what whitespace is.
+UPN_PATTERN = r"^[A-Za-z0-9'._!#^~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
 
 
 class EndpointStatus(StrEnum):
@@ -73,15 +78,17 @@ Vendor = Literal["epic", "smart"]
 
 
 def check_upn(value: str) -> str:
-    value = value.strip().lower()
-    if not _UPN.match(value):
-        raise ValueError("must be the approver's user principal name, such as analyst@contoso.org")
-    return value
+    return value.lower()  # UPNs compare case-insensitively
 
 
-Upn = Annotated[str, Field(max_length=256), AfterValidator(check_upn)]
+Upn = Annotated[
+    str,
+    Field(max_length=256, pattern=UPN_PATTERN, description="A user principal name, such as analyst@contoso.org."),
+    AfterValidator(check_upn),
+]
 
 
+BASE_URL_PATTERN = r"^https?://[^/?#]+"  # then a path; host checks and https outside local runs: 422
 CLIENT_TYPE = (
     "How the connector's SMART client authenticates to this EHR: `public` (PKCE only), or "
     "`confidential-asymmetric` (PKCE and a private_key_jwt assertion signed with the organisation's key; register "
@@ -92,7 +99,9 @@ CLIENT_TYPE = (
 class FhirEndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(min_length=1, max_length=2000, description="The FHIR base URL (the `iss` of launches).")
+    base_url: str = Field(
+        max_length=2000, pattern=BASE_URL_PATTERN, description="The FHIR base URL (the `iss` of launches)."
+    )
     environment: Environment = Field(description="test or prod; decides which certificate signs HL7 messages.")
     approver: Upn = Field(description="User principal name of the EHR analyst who approves it.")
     time_zone: TimeZone | None = Field(
@@ -109,7 +118,7 @@ class FhirEndpointUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str | None = Field(default=None, min_length=1, max_length=2000)
+    base_url: str | None = Field(default=None, max_length=2000, pattern=BASE_URL_PATTERN)
     environment: Environment | None = None
     approver: Upn | None = None
     time_zone: TimeZone | None = None

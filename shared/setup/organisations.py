@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
-from shared.core.errors import Conflict, InvalidInput, NotFound
+from shared.core.errors import Conflict, NotFound, Unprocessable
 from shared.core.settings import Geography
 from shared.setup.audit import AuditLog
 from shared.setup.models import Organisation, OrganisationCreate
@@ -24,7 +24,7 @@ class OrganisationService:
         principal.require(Role.ADMIN)
         if request.geography not in self.geographies:
             enabled = ", ".join(g.value for g in self.geographies)
-            raise InvalidInput(
+            raise Unprocessable(
                 f"This connector stores no data in {request.geography.value}; choose one of {enabled}.",
                 {"geography": f"not enabled on this connector (enabled: {enabled})"},
             )

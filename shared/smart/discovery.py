@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shared.core.clock import Clock
-from shared.core.errors import InvalidInput, UpstreamError
+from shared.core.errors import Unprocessable, UpstreamError
 from shared.core.outbound import Outbound
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class SmartConfiguration(BaseModel):
         return "authorize-post" in self.capabilities
 
 
-class DiscoveryFailed(InvalidInput):
+class DiscoveryFailed(Unprocessable):
     """The base URL answers no usable SMART discovery; `detail` says what was tried and what answered."""
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, get_
 
 from pydantic import BaseModel
 
-from shared.core.errors import Conflict, InvalidInput, NotFound
+from shared.core.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from shared.storage.entity import from_entity, to_properties
 from shared.storage.keys import encode_key
 
@@ -244,7 +244,7 @@ def _decode_continuation(value: str | None) -> Any:
     try:
         token = json.loads(base64.urlsafe_b64decode(value.encode()))
     except (binascii.Error, ValueError):
-        raise InvalidInput("The continuation token is not valid; start again from the first page.") from None
+        raise Unprocessable("The continuation token is not valid; start again from the first page.") from None
     if not isinstance(token, dict):
-        raise InvalidInput("The continuation token is not valid; start again from the first page.")
+        raise Unprocessable("The continuation token is not valid; start again from the first page.")
     return token

@@ -98,6 +98,7 @@ class WritebackSettingsUpdate(BaseModel):
     epic_path: str = Field(
         default=DEFAULT_EPIC_PATH,
         max_length=500,
+        pattern=r"^(/|https://|http://)",
         description="epic: the connection-status web service, a path under the EHR's server root (the FHIR base "
         "URL without its /api/FHIR/... part) or an https URL.",
     )
@@ -106,7 +107,6 @@ class WritebackSettingsUpdate(BaseModel):
     @field_validator("epic_path")
     @classmethod
     def _path(cls, value: str) -> str:
-        value = value.strip()
         if not (value.startswith("/") or value.startswith("https://") or value.startswith("http://")):
             raise ValueError("must be a path starting with / or an https URL")
         return value

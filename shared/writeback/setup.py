@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
-from shared.core.errors import InvalidInput, NotFound
+from shared.core.errors import NotFound, Unprocessable
 from shared.setup.audit import AuditLog
 from shared.setup.endpoints import EndpointService
 from shared.smart.backend import BackendServices, SigningKeys
@@ -61,9 +61,9 @@ class WritebackSetup:
         principal.require(Role.ADMIN)
         endpoint = self.endpoints.get(principal, endpoint_id)
         if update.epic_path.startswith("http://") and not self.allow_http:
-            raise InvalidInput("The web service must be reached over https.", {"epic_path": "use an https URL"})
+            raise Unprocessable("The web service must be reached over https.", {"epic_path": "use an https URL"})
         if "://" in update.epic_path and origin(update.epic_path) != origin(endpoint.base_url):
-            raise InvalidInput(
+            raise Unprocessable(
                 "The web service must be on the approved FHIR server's host.",
                 {"epic_path": f"use a path, or a URL on {origin(endpoint.base_url)[1]}"},
             )

@@ -139,7 +139,7 @@ def test_an_approval_sign_in_the_ehr_refuses_ends_on_a_page_with_its_reason(
 ) -> None:
     endpoint = pending_endpoint(tenant, ehr)
     callback, _ = ehr_sign_in(tenant, endpoint)
-    assert callback.status_code == 400
+    assert callback.status_code == 422
     assert says in text(callback)
     assert tenant.call("GET", f"portal/endpoints/{endpoint}").json()["status"] == "pending_approval"
 
@@ -151,7 +151,7 @@ def test_a_public_client_at_an_ehr_that_requires_a_confidential_one_is_told_to_c
     created = tenant.call("POST", "portal/endpoints", json=endpoint_body(ehr, client_type="public")).json()
     assert tenant.call("POST", f"portal/endpoints/{created['id']}/submit").status_code == 200
     callback, _ = ehr_sign_in(tenant, created["id"])
-    assert callback.status_code == 400
+    assert callback.status_code == 422
     assert "invalid_client" in text(callback)
 
 

@@ -89,12 +89,12 @@ def test_certificate_upload_shows_thumbprint_and_refuses_private_keys(tenant: Te
     private = KEY.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    body = problem(tenant.call("PUT", "portal/certificates/test", json={"certificate": private}), 400)
+    body = problem(tenant.call("PUT", "portal/certificates/test", json={"certificate": private}), 422)
     assert body["errors"][0]["field"] == "certificate" and "private key" in body["detail"]
     small = pem(certificate(rsa_key(1024))).decode()
     assert (
         "1024 bits"
-        in problem(tenant.call("PUT", "portal/certificates/test", json={"certificate": small}), 400)["detail"]
+        in problem(tenant.call("PUT", "portal/certificates/test", json={"certificate": small}), 422)["detail"]
     )
     listed = tenant.call("GET", "portal/certificates").json()["items"]
     assert [c["environment"] for c in listed] == ["prod"]  # nothing stored for the refused uploads

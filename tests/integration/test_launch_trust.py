@@ -121,7 +121,7 @@ def test_an_approval_callback_carried_to_another_browser_is_refused(tenant: Tena
     begin = tenant.http.get(start["authorize_url"])
     authorize = httpx.get(begin.headers["Location"], follow_redirects=False, timeout=10)
     elsewhere = httpx.get(authorize.headers["Location"], timeout=10)  # the callback URL, without the cookie
-    assert elsewhere.status_code == 400 and "started in another browser" in page_text(elsewhere)
+    assert elsewhere.status_code == 422 and "started in another browser" in page_text(elsewhere)
     assert tenant.call("GET", f"portal/endpoints/{endpoint}").json()["status"] == "pending_approval"
 
 

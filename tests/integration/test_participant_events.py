@@ -44,7 +44,7 @@ def message(org: Organisation, event_id: str, minutes: int, data: dict[str, obje
         subscription_id="s1",
         tenant_id=org.tenant_id,
         endpoint_id="e1",
-        appointment_key="k" * 40,
+        appointment_key="b" * 40,
         change_type="updated",
         resource="communications/onlineMeetings/x/meetingCallEvents",
         data={**data, "eventDateTime": (T0 + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")},
@@ -77,7 +77,7 @@ def test_a_scripted_visit_becomes_visit_events_with_roles(organisation: tuple[Ru
         runtime.writeback.participant_events.process(item)
     for item in script[2:4]:  # Graph delivers some again
         assert runtime.writeback.participant_events.process(item) == []
-    rows = sorted(runtime.platform.tables.data(org, VisitEventRepository).iterate("k" * 40), key=lambda e: (e.at, e.id))
+    rows = sorted(runtime.platform.tables.data(org, VisitEventRepository).iterate("b" * 40), key=lambda e: (e.at, e.id))
     summary = [(e.kind, e.role, int((e.at - T0).total_seconds() // 60)) for e in rows]
     assert summary == [
         ("call_started", None, 0),
@@ -92,7 +92,7 @@ def test_a_scripted_visit_becomes_visit_events_with_roles(organisation: tuple[Ru
     stored = " ".join(e.model_dump_json() for e in rows)
     assert "Pat" not in stored and "Dr Who" not in stored and "user-c1" not in stored
     # EU organisation: the rows are in the EU account, not the US one.
-    assert list(runtime.platform.tables.in_geography(Geography.US, VisitEventRepository).iterate("k" * 40)) == []
+    assert list(runtime.platform.tables.in_geography(Geography.US, VisitEventRepository).iterate("b" * 40)) == []
 
 
 def test_unknown_event_types_are_ignored(organisation: tuple[Runtime, Organisation]) -> None:
@@ -136,11 +136,11 @@ def test_the_participants_view_shows_who_is_connected_now(app: AppHost, tenant: 
         message(org, "v4", 9, roster(exited=[clinician])),
     ]:
         runtime.writeback.participant_events.process(item.model_copy(update={"endpoint_id": endpoint}))
-    answer = tenant.call("GET", f"visits/{'k' * 40}/participants")
+    answer = tenant.call("GET", f"visits/{'b' * 40}/participants")
     assert answer.status_code == 200, answer.text
     status = answer.json()
     assert status["call_active"] is True and status["counts"] == {"clinician": 0, "patient": 1, "guest": 0}
     assert [(p["role"], p["since"][:16]) for p in status["connected"]] == [("patient", "2026-11-23T15:04")]
-    problem(tenant.call("GET", f"visits/{'k' * 40}/participants", roles=APPROVER_ROLES), 403)
+    problem(tenant.call("GET", f"visits/{'b' * 40}/participants", roles=APPROVER_ROLES), 403)
     other = organisation_of(new_tenant(tenant.http, tenant.identity))
-    problem(other.call("GET", f"visits/{'k' * 40}/participants"), 404)
+    problem(other.call("GET", f"visits/{'b' * 40}/participants"), 404)

@@ -74,7 +74,7 @@ def test_settings_refuse_a_number_the_organisation_does_not_hold(
     endpoint = approved_endpoint(tenant, sandbox)
     acquire_number(tenant, app.pump)
     body = {"clinic_name": "North", "sender_number": "+18335550999"}
-    refused = problem(tenant.call("PUT", f"portal/endpoints/{endpoint}/sms-settings", json=body), 400)
+    refused = problem(tenant.call("PUT", f"portal/endpoints/{endpoint}/sms-settings", json=body), 422)
     assert [e["field"] for e in refused["errors"]] == ["sender_number"]
     problem(tenant.call("PUT", "portal/phone-numbers/+18335550999/endpoints", json={"endpoint_ids": [endpoint]}), 404)
     problem(tenant.call("DELETE", "portal/phone-numbers/not-a-number"), 400)

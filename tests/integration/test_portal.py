@@ -50,7 +50,7 @@ def test_whole_approval_flow(tenant: Tenant, sandbox: SandboxEhr) -> None:
     assert query["aud"] == [sandbox.fhir_base]
     assert query["scope"] == ["openid fhirUser"]
     assert len(query["state"][0]) >= 32 and query["nonce"]
-    assert tenant.http.get(start["authorize_url"]).status_code == 400  # a second browser cannot take it over
+    assert tenant.http.get(start["authorize_url"]).status_code == 422  # a second browser cannot take it over
     authorize = httpx.get(begin.headers["Location"], follow_redirects=False, timeout=10)
     callback = tenant.http.get(authorize.headers["Location"])
     assert callback.status_code == 302
@@ -162,11 +162,13 @@ def test_reused_state_is_rejected(tenant: Tenant, sandbox: SandboxEhr) -> None:
     first, callback_url = ehr_sign_in(tenant, endpoint_id)
     assert first.status_code == 302
     again = tenant.http.get(callback_url)
-    assert again.status_code == 400
+    assert again.status_code == 422
     assert again.headers["Content-Type"].startswith("text/html")
     assert "already used" in again.text
     unknown = tenant.http.get("/api/portal/approval/callback", params={"state": "forged", "code": "x"})
-    assert unknown.status_code == 400 and "start the EHR sign-in again" in unknown.text
+    assert unknown.status_code == 400 and "Start the EHR sign-in again" in unknown.text
+    forged = tenant.http.get("/api/portal/approval/callback", params={"state": "f" * 43, "code": "x"})
+    assert forged.status_code == 422 and "start the EHR sign-in again" in forged.text
 
 
 @pytest.mark.parametrize(
@@ -184,7 +186,7 @@ def test_id_token_with_wrong_audience_or_nonce_is_rejected(
     endpoint_id = pending_endpoint(tenant, sandbox)
     sandbox.id_token_overrides = override
     callback, _ = ehr_sign_in(tenant, endpoint_id)
-    assert callback.status_code == 400
+    assert callback.status_code == 422
     assert message in callback.text
     endpoint = tenant.call("GET", f"portal/endpoints/{endpoint_id}").json()
     assert endpoint["status"] == "pending_approval" and endpoint["validated_ehr_user"] is None
@@ -208,13 +210,13 @@ def test_ehr_refusal_is_explained(tenant: Tenant, sandbox: SandboxEhr) -> None:
     page = tenant.http.get(
         "/api/portal/approval/callback", params={"state": state, "error": "access_denied", "error_description": "<b>"}
     )
-    assert page.status_code == 400
+    assert page.status_code == 422
     assert "access_denied" in page.text and "<b>" not in page.text
 
 
-def test_base_url_without_discovery_is_a_clear_400(tenant: Tenant, sandbox: SandboxEhr) -> None:
+def test_base_url_without_discovery_is_a_clear_422(tenant: Tenant, sandbox: SandboxEhr) -> None:
     body = problem(
-        tenant.call("POST", "portal/endpoints", json=endpoint_body(sandbox, base_url=f"{sandbox.url}/nothing")), 400
+        tenant.call("POST", "portal/endpoints", json=endpoint_body(sandbox, base_url=f"{sandbox.url}/nothing")), 422
     )
     assert "not a SMART endpoint" in body["detail"] and "404" not in body["detail"]  # no port-scan oracle
     assert body["errors"] == [{"field": "base_url", "message": "not a SMART endpoint"}]
@@ -268,9 +270,10 @@ def test_bad_bodies_get_problem_details(tenant: Tenant, sandbox: SandboxEhr) -> 
         400,
     )
     fields = {e["field"]: e["message"] for e in body["errors"]}
-    assert set(fields) == {"approver", "time_zone", "extra"}
-    http_url = problem(tenant.call("POST", "portal/endpoints", json=endpoint_body(sandbox, base_url="ftp://x")), 400)
-    assert http_url["errors"] == [{"field": "base_url", "message": "must start with https://"}]
+    assert set(fields) == {"base_url", "approver", "time_zone", "extra"}
+    # The schema's pattern refuses ftp: a 400 (a well-formed URL the connector cannot use is a 422).
+    ftp = problem(tenant.call("POST", "portal/endpoints", json=endpoint_body(sandbox, base_url="ftp://x")), 400)
+    assert [e["field"] for e in ftp["errors"]] == ["base_url"]
     problem(tenant.call("POST", "portal/endpoints", content=b"{", headers={"Content-Type": "application/json"}), 400)
     problem(tenant.call("POST", "portal/endpoints", content=b"x=1", headers={"Content-Type": "text/plain"}), 415)
     huge = b'{"base_url": "' + b"a" * (1024 * 1024) + b'"}'
@@ -302,7 +305,8 @@ def test_every_portal_route_is_in_the_openapi_document(http: httpx.Client) -> No
         for builder in portal.bp._function_builders
         if getattr(builder._function.get_trigger(), "type", None) == "httpTrigger"
     }
-    declared_names = {r.function_name for r in portal.all_routes()} | {"openapi"}
+    # ... and the router's fallbacks, which answer problem+json 404 and 405 for what no route takes.
+    declared_names = {r.function_name for r in portal.all_routes()} | {"openapi", "portal_unrouted", "visits_unrouted"}
     assert registered == declared_names
     assert {"/api/portal/reports/visits", "/api/portal/writebacks/failed", "/api/portal/sign-in"} <= set(
         document["paths"]
@@ -318,7 +322,7 @@ def test_a_base_url_at_the_cloud_metadata_address_is_refused_without_a_request(
 ) -> None:
     """Even in a local run, where the sandbox EHR is on loopback: link-local and metadata are never called."""
     body = endpoint_body(sandbox, base_url="http://169.254.169.254/metadata/fhir")
-    answer = problem(tenant.call("POST", "portal/endpoints", json=body), 400)
+    answer = problem(tenant.call("POST", "portal/endpoints", json=body), 422)
     assert answer["errors"] == [{"field": "base_url", "message": "not a SMART endpoint"}]
 
 
@@ -332,7 +336,7 @@ def test_a_base_url_at_the_cloud_metadata_address_is_refused_without_a_request(
         [{"security": {"extension": [["nested"]]}}],
     ],
 )
-def test_a_malformed_capability_statement_is_a_400(tenant: Tenant, rest: object) -> None:
+def test_a_malformed_capability_statement_is_a_422(tenant: Tenant, rest: object) -> None:
     async def metadata(request: web.Request) -> web.Response:
         return web.json_response({"resourceType": "CapabilityStatement", "rest": rest})
 
@@ -344,5 +348,22 @@ def test_a_malformed_capability_statement_is_a_400(tenant: Tenant, rest: object)
     app.router.add_get("/fhir/.well-known/smart-configuration", nothing)
     with ServerThread(app) as odd:
         body = {"base_url": f"{odd.url}/fhir", "client_id": "x", "approver": "a@x.org", "environment": "test"}
-        answer = problem(tenant.call("POST", "portal/endpoints", json=body), 400)
+        answer = problem(tenant.call("POST", "portal/endpoints", json=body), 422)
     assert answer["errors"] == [{"field": "base_url", "message": "not a SMART endpoint"}]
+
+
+def test_the_router_answers_problem_json_404_and_405_with_allow(tenant: Tenant) -> None:
+    wrong_method = tenant.call("PUT", "portal/audit")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "GET"
+    assert wrong_method.headers["Content-Type"].startswith("application/problem+json")
+    both = tenant.call("POST", "portal/endpoints/0123456789abcdef")
+    assert both.status_code == 405 and both.headers["Allow"] == "DELETE, GET, PATCH"
+    for path in ("portal/nothing-here", "portal/endpoints/a%0Ab/nothing", "visits/x"):
+        missing = tenant.call("GET", path)
+        assert missing.status_code == 404, path
+        assert missing.json()["status"] == 404 and missing.headers["Content-Type"].startswith(
+            "application/problem+json"
+        )
+    bad_id = problem(tenant.call("GET", "portal/endpoints/not-an-id"), 400)
+    assert [e["field"] for e in bad_id["errors"]] == ["endpoint_id"]

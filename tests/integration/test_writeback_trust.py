@@ -45,7 +45,7 @@ def test_a_web_service_on_another_host_is_refused_when_saved(
     visit = start_visit("epic")
     body = {"adapter": "epic", "epic_path": f"{elsewhere.url}/steal"}
     answer = tenant.call("PUT", f"portal/endpoints/{visit.endpoint}/writeback", json=body)
-    assert "approved FHIR server's host" in problem(answer, 400)["detail"]
+    assert "approved FHIR server's host" in problem(answer, 422)["detail"]
 
 
 def test_a_stored_web_service_on_another_host_is_never_called(
