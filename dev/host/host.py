@@ -198,7 +198,10 @@ class DevHost:
                 queue_bindings.append(QueueBinding(name, self._resolve(trigger.queue_name), connection_string))
             else:
                 raise HostError(f"Function {name}: the dev host does not support {kind} triggers")
-        self._http.sort(key=lambda f: f.route.sort_key)
+        # The Functions host tries HTTP routes in the alphabetical order of their function names, not by how
+        # specific they are (azure-functions-host issues 3153 and 9876): the first whose template and methods
+        # match takes the request. Overlapping routes must be named accordingly (see functions/portal/__init__.py).
+        self._http.sort(key=lambda f: f.name.casefold())
         self.timers = TimerScheduler(timers, clock or SystemClock(), self._invoke_timer)
         self.queues = QueuePump(queue_bindings, self.config.queues, self._invoke_queue)
 

@@ -2,8 +2,8 @@
 
 Supported: literal segments (case-insensitive), `{name}`, `{name?}` (optional, last), `{*name}` (catch-all, last),
 constraints `int long bool guid alpha double float decimal datetime` and `min(n) max(n) length(n) regex(...)`,
-several parameters in one segment (`{name}.{ext}`). More specific routes win: literals before parameters
-before optional and catch-all ones.
+several parameters in one segment (`{name}.{ext}`). Which route is tried first is the host's business (host.py:
+by function name, as the Functions host does).
 """
 
 from __future__ import annotations
@@ -56,19 +56,17 @@ class RouteTemplate:
         self.template = template.strip("/")
         self._params: dict[str, _Param] = {}
         self._group_names: dict[str, str] = {}
-        pattern, self.rank = self._compile(self.template)
+        pattern = self._compile(self.template)
         self._regex = re.compile(pattern, re.IGNORECASE | re.DOTALL)  # a value may hold any character
 
-    def _compile(self, template: str) -> tuple[str, tuple[int, ...]]:
+    def _compile(self, template: str) -> str:
         segments = template.split("/") if template else []
         parts: list[str] = []
-        rank: list[int] = []
         for index, segment in enumerate(segments):
             last = index == len(segments) - 1
             matches = list(_PARAM.finditer(segment))
             if not matches:
                 parts.append("/" + re.escape(segment))
-                rank.append(0)
                 continue
             catch_all = any(m.group(1) for m in matches)
             optional = any(m.group(4) for m in matches)
@@ -76,7 +74,6 @@ class RouteTemplate:
                 raise RouteError(f"{self.template!r}: optional and catch-all parameters must be a whole last segment")
             body = ""
             cursor = 0
-            constrained = False
             for match in matches:
                 body += re.escape(segment[cursor : match.start()])
                 cursor = match.end()
@@ -86,7 +83,6 @@ class RouteTemplate:
                 param = _Param(name)
                 value_pattern = ".*" if catch_all else "[^/]+"
                 for kind, argument in _CONSTRAINT.findall(match.group(3)):
-                    constrained = True
                     if kind in _TYPE_PATTERNS:
                         value_pattern = _TYPE_PATTERNS[kind]
                     elif kind == "regex":
@@ -100,16 +96,8 @@ class RouteTemplate:
                 self._group_names[group] = name
                 body += f"(?P<{group}>{value_pattern})"
             body += re.escape(segment[cursor:])
-            if catch_all:
-                parts.append(f"(?:/{body})?")
-                rank.append(4)
-            elif optional:
-                parts.append(f"(?:/{body})?")
-                rank.append(3)
-            else:
-                parts.append("/" + body)
-                rank.append(1 if constrained else 2)
-        return "^" + "".join(parts) + r"/?\Z", tuple(rank)
+            parts.append(f"(?:/{body})?" if catch_all or optional else "/" + body)
+        return "^" + "".join(parts) + r"/?\Z"
 
     def match(self, path: str) -> dict[str, str] | None:
         """Route parameters for a decoded path (without the route prefix), or None if it does not match."""
@@ -125,11 +113,6 @@ class RouteTemplate:
                 return None
             values[name] = value
         return values
-
-    @property
-    def sort_key(self) -> tuple[tuple[int, ...], int]:
-        """Lower sorts first: more specific segments, then more segments."""
-        return self.rank, -len(self.rank)
 
 
 def decode_path(raw_path: str) -> str:

@@ -70,13 +70,16 @@ def _unrouted(req: func.HttpRequest, prefix: str) -> func.HttpResponse:
     return problem(404, "There is no such API resource; see /api/openapi.json for the API's paths.")
 
 
+# These catch-alls overlap every route of the API. The Functions host tries routes in the alphabetical order of their
+# function names, whatever their templates (azure-functions-host issues 3153 and 9876), and a route whose methods do
+# not match passes the request on: named zz_, they come last, and so take only what no route takes.
 @bp.route(route="portal/{*rest}", methods=None, auth_level=func.AuthLevel.ANONYMOUS)
-def portal_unrouted(req: func.HttpRequest) -> func.HttpResponse:
+def zz_portal_unrouted(req: func.HttpRequest) -> func.HttpResponse:
     return _unrouted(req, "portal")
 
 
 @bp.route(route="visits/{*rest}", methods=None, auth_level=func.AuthLevel.ANONYMOUS)
-def visits_unrouted(req: func.HttpRequest) -> func.HttpResponse:
+def zz_visits_unrouted(req: func.HttpRequest) -> func.HttpResponse:
     return _unrouted(req, "visits")
 
 

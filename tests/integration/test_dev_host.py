@@ -97,6 +97,10 @@ def test_literal_routes_win_and_constraints_are_enforced(running: Running) -> No
     assert call(f"{running.server.url}/api/nothing-here")[0] == 404
 
 
+def test_overlapping_routes_are_tried_by_function_name_as_the_functions_host_does(running: Running) -> None:
+    assert call(f"{running.server.url}/api/shadow/exact")[2] == b"any"  # not the more specific route
+
+
 def test_catch_all_route(running: Running) -> None:
     assert call(f"{running.server.url}/api/files/a/b%20c/d.txt")[2] == b"a/b c/d.txt"
 

@@ -43,6 +43,15 @@ def build_app(recorder: Recorder) -> func.FunctionApp:
     def files(req: func.HttpRequest) -> func.HttpResponse:
         return func.HttpResponse(req.route_params.get("path", ""))
 
+    # Overlapping routes: the Functions host tries them by function name, so the template first by name wins.
+    @app.route(route="shadow/{name}", auth_level=func.AuthLevel.ANONYMOUS)
+    def a_shadow_any(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("any")
+
+    @app.route(route="shadow/exact", auth_level=func.AuthLevel.ANONYMOUS)
+    def b_shadow_exact(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("exact")
+
     @app.route(route="secure")
     def secure(req: func.HttpRequest) -> func.HttpResponse:
         return func.HttpResponse("function level ok")

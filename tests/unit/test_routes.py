@@ -37,12 +37,6 @@ def test_several_parameters_in_one_segment_and_value_checks() -> None:
     assert RouteTemplate("page/{n:int:min(1)}").match("page/3") == {"n": "3"}
 
 
-def test_more_specific_routes_sort_first() -> None:
-    routes = [RouteTemplate(t) for t in ["items/{*rest}", "items/{id}", "items/{id:int}", "items/new"]]
-    ordered = [r.template for r in sorted(routes, key=lambda r: r.sort_key)]
-    assert ordered == ["items/new", "items/{id:int}", "items/{id}", "items/{*rest}"]
-
-
 def test_unsupported_templates_fail_at_start() -> None:
     with pytest.raises(RouteError):
         RouteTemplate("a/{*rest}/b")
