@@ -72,6 +72,9 @@ param maximumInstanceCount int = 40
 @description('Tags for every resource.')
 param tags object = {}
 
+@description('E-mail addresses of the operations team, told of every alert (poison queues, failed writebacks, failed texts, 5xx).')
+param alertEmails array = []
+
 var suffix = uniqueString(subscription().id, resourceGroup().id, environmentName)
 var baseName = '${namePrefix}-${environmentName}-${suffix}'
 var compactName = toLower('${namePrefix}${environmentName}${substring(suffix, 0, 6)}')
@@ -98,6 +101,7 @@ module appStorage 'modules/storage.bicep' = {
     principalId: identity.outputs.principalId
     containers: [deploymentContainer]
     hostStorage: true
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 
@@ -110,6 +114,7 @@ module dataStorage 'modules/storage.bicep' = [
       tags: union(allTags, { geography: geography.name })
       publicNetworkAccess: publicNetworkAccess
       principalId: identity.outputs.principalId
+      workspaceId: monitoring.outputs.workspaceId
     }
   }
 ]
@@ -124,6 +129,7 @@ module vault 'modules/keyvault.bicep' = {
     principalId: identity.outputs.principalId
     joinLinkKey: joinLinkKey
     optOutKey: optOutKey
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 
@@ -237,6 +243,18 @@ module functionApp 'modules/functionapp.bicep' = {
     appSettings: concat(staticSettings, geographySettings, geographyQueueUris, geographyQueueCredentials, geographyQueueClientIds)
     publicNetworkAccess: publicNetworkAccess
     maximumInstanceCount: maximumInstanceCount
+    workspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    name: baseName
+    location: location
+    tags: allTags
+    workspaceId: monitoring.outputs.workspaceId
+    alertEmails: alertEmails
   }
 }
 

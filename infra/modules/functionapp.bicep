@@ -4,6 +4,9 @@ param name string
 @description('Azure region.')
 param location string
 
+@description('Resource ID of the Log Analytics workspace that receives the function logs.')
+param workspaceId string
+
 @description('Tags for the resources; azd finds the app by its azd-service-name tag.')
 param tags object = {}
 
@@ -110,6 +113,21 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
         instanceMemoryMB: instanceMemoryMB
       }
     }
+  }
+}
+
+// The Functions host's logs (FunctionAppLogs) and the site's metrics (requests, 5xx, response time), to Log Analytics
+resource appDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: app
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      { category: 'FunctionAppLogs', enabled: true }
+    ]
+    metrics: [
+      { category: 'AllMetrics', enabled: true }
+    ]
   }
 }
 

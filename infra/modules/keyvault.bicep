@@ -16,6 +16,9 @@ param tags object = {}
 ])
 param publicNetworkAccess string = 'Enabled'
 
+@description('Resource ID of the Log Analytics workspace that receives the audit log.')
+param workspaceId string
+
 @description('Principal ID of the function app\'s managed identity, granted Key Vault Secrets Officer (it creates each organisation\'s writeback signing key).')
 param principalId string
 
@@ -52,6 +55,21 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
       bypass: 'AzureServices'
       defaultAction: publicNetworkAccess == 'Enabled' ? 'Allow' : 'Deny'
     }
+  }
+}
+
+// Every access to the vault (AuditEvent: who read or wrote which secret, never its value), to Log Analytics
+resource vaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: workspaceId
+    logs: [
+      { category: 'AuditEvent', enabled: true }
+    ]
+    metrics: [
+      { category: 'AllMetrics', enabled: true }
+    ]
   }
 }
 

@@ -148,3 +148,68 @@ def test_checkov_finds_no_parsing_error_and_no_unexplained_failure() -> None:
     for skipped in report["results"]["skipped_checks"]:
         reason = (skipped.get("check_result") or {}).get("suppress_comment", "")
         assert len(reason.strip()) > 20, f"{skipped['check_id']} in {skipped['file_path']} is skipped without a reason"
+
+
+def _diagnostics(file: BicepFile, scope: str) -> str:
+    settings = [
+        r.source
+        for r in file.of_kind("resource")
+        if "Microsoft.Insights/diagnosticSettings@" in r.source and f"scope: {scope}\n" in r.source
+    ]
+    assert len(settings) == 1, f"{file.path.name}: one diagnostic setting for {scope}"
+    assert "workspaceId: workspaceId" in settings[0]
+    return settings[0]
+
+
+def test_audit_data_and_function_logs_go_to_log_analytics() -> None:
+    vault = _diagnostics(BicepFile(INFRA / "modules" / "keyvault.bicep"), "vault")
+    assert "category: 'AuditEvent', enabled: true" in vault
+    for service in ("queueService", "tableService"):
+        logs = _diagnostics(STORAGE, service)
+        for category in ("StorageRead", "StorageWrite", "StorageDelete"):
+            assert f"category: '{category}', enabled: true" in logs
+    app = _diagnostics(BicepFile(INFRA / "modules" / "functionapp.bicep"), "app")
+    assert "category: 'FunctionAppLogs', enabled: true" in app
+    # Every storage account (the app's and each geography's), the vault and the app send to the one workspace.
+    for module in ("appStorage", "dataStorage", "vault", "functionApp", "alerts"):
+        assert "workspaceId: monitoring.outputs.workspaceId" in MAIN.get("module", module).source, module
+    # The checkov skip that says queue logging goes through diagnostic settings is true now.
+    assert "CKV_AZURE_33: Queue service logging is collected through diagnostic settings" in STORAGE.path.read_text()
+
+
+ALERT_LOG_LINES = {
+    # alert key: (where the app logs it, the log format, the alert query's match on it)
+    "poison-queues": (
+        "shared/storage/poison.py",
+        '"Poison queue %s: %d purged, %d waiting"',
+        'parse Message with "Poison queue " Queue ": " Purged:long " purged, " Waiting:long " waiting"',
+    ),
+    "failed-writebacks": (
+        "shared/writeback/failures.py",
+        '"Writeback of event %s for endpoint %s failed (attempt %d, %s)"',
+        'Message startswith "Writeback of event " and Message has " failed (attempt "',
+    ),
+    "failed-texts": (
+        "shared/messaging/dispatch.py",
+        '"SMS %s for endpoint %s failed: %s"',
+        'Message startswith "SMS " and Message has " failed: "',
+    ),
+}
+
+
+def test_alerts_cover_poison_queues_failed_writebacks_failed_texts_and_server_errors() -> None:
+    alerts = BicepFile(INFRA / "modules" / "alerts.bicep")
+    assert MAIN.module_path(MAIN.get("module", "alerts")) == alerts.path
+    assert "alertEmails: alertEmails" in MAIN.get("module", "alerts").source
+    rules = alerts.get("variable", "rules").source
+    keys = re.findall(r"key: '([a-z-]+)'", rules)
+    assert keys == ["poison-queues", "failed-writebacks", "failed-texts", "server-errors"]
+    for key, (module, log_format, match) in ALERT_LOG_LINES.items():
+        assert log_format in (ROOT / module).read_text(), f"{module} no longer logs {log_format}"
+        assert match in rules, key
+    assert "countif(toint(ResultCode) >= 500)" in rules and "${serverErrorPercent}" in rules
+    rule = alerts.get("resource", "alerts").source
+    assert "for rule in rules" in rule and "actionGroups: [actionGroup.id]" in rule
+    assert "kind: 'LogAlert'" in rule and "scopes: [workspaceId]" in rule
+    group = alerts.get("resource", "actionGroup").source
+    assert "for (address, index) in alertEmails" in group
