@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -71,6 +72,22 @@ def test_the_validation_token_is_echoed_as_plain_text(app: AppHost) -> None:
     answer = httpx.post(f"{app.server.url}/api/events/meetings", params={"validationToken": token})
     assert answer.status_code == 200 and answer.text == token
     assert answer.headers["Content-Type"].startswith("text/plain")
+
+
+def test_the_validation_handshake_is_answered_while_every_worker_thread_is_busy(app: AppHost) -> None:
+    """Under load, every worker thread can be a launch waiting for Graph to create a subscription, and Graph waits
+    for this handshake: it must not need a worker thread (before it did, 50 concurrent launches starved)."""
+    release = threading.Event()
+    busy = [app.host._executor.submit(release.wait, 30) for _ in range(app.host._executor._max_workers)]
+    try:
+        answer = httpx.post(
+            f"{app.server.url}/api/events/meetings", params={"validationToken": "Validation: busy"}, timeout=5
+        )
+        assert answer.status_code == 200 and answer.text == "Validation: busy"
+    finally:
+        release.set()
+        for waiting in busy:
+            waiting.result()
 
 
 def test_a_notification_is_queued_without_names(app: AppHost, subscription: MeetingSubscription) -> None:
