@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from bench.stubs import StubProcess
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host.azurite import Azurite, free_port
@@ -23,8 +24,13 @@ CLIENT_ID = "bench-client"
 
 class Harness:
     def __init__(
-        self, extra_environment: dict[str, str] | None = None, queue_options: QueueOptions | None = None
+        self,
+        extra_environment: dict[str, str] | None = None,
+        queue_options: QueueOptions | None = None,
+        *,
+        ehr_process: bool = False,
     ) -> None:
+        """`ehr_process`: the sandbox EHR runs in a process of its own (`remote_ehr`), not in this one (`ehr`)."""
         self.azurite = Azurite().start()
         self.issuer = LocalIssuer(audience="api://bench")
         self._servers = [ServerThread(self.issuer.application()).start()]
@@ -32,10 +38,16 @@ class Harness:
         port = free_port()
         self.public = f"http://127.0.0.1:{port}"
         self.ehr = SandboxEhr(connector_url=self.public)
-        self.ehr.register_client(CLIENT_ID, f"{self.public}/api/portal/approval/callback")
-        self.ehr.register_client(CLIENT_ID, f"{self.public}/api/launch/callback")
-        self._servers.append(ServerThread(self.ehr.application()).start())
-        self.ehr.url = self._servers[-1].url
+        self.remote_ehr: StubProcess | None = None
+        if ehr_process:
+            self.remote_ehr = StubProcess("ehr", self.public, CLIENT_ID)
+            self.fhir_base = f"{self.remote_ehr.url}/fhir"
+        else:
+            self.ehr.register_client(CLIENT_ID, f"{self.public}/api/portal/approval/callback")
+            self.ehr.register_client(CLIENT_ID, f"{self.public}/api/launch/callback")
+            self._servers.append(ServerThread(self.ehr.application()).start())
+            self.ehr.url = self._servers[-1].url
+            self.fhir_base = self.ehr.fhir_base
         os.environ.update(
             {
                 "ENVIRONMENT": "local",
@@ -83,7 +95,7 @@ class Harness:
     def approved_endpoint(self) -> str:
         self.portal("POST", "organisation", json={"display_name": "Bench", "geography": "EU"})
         body = {
-            "base_url": self.ehr.fhir_base,
+            "base_url": self.fhir_base,
             "environment": "test",
             "approver": "approver@bench.example",
             "client_id": CLIENT_ID,
@@ -120,6 +132,8 @@ class Harness:
     def close(self) -> None:
         for server in reversed(self._servers):
             server.stop()
+        if self.remote_ehr is not None:
+            self.remote_ehr.stop()
         self.host.close()
         self.azurite.stop()
 

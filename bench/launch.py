@@ -1,7 +1,8 @@
 """Server-side launch resolution: the time from the EHR's redirect arriving at /api/launch/callback to our
-redirect out (state, token exchange, id_token check, appointment key, meeting create-or-get, storage), at 1 and
-at 50 concurrent launches. The EHR and Graph are instant loopback stubs, so the figures are our own overhead
-(plus Azurite). Each launch is a new appointment, so each creates a meeting: the slower path.
+redirect out (state, token exchange, id_token check, appointment key, meeting create-or-get and its event
+subscription, storage), at 1 and at 50 concurrent launches. The sandbox EHR and the Graph stub are loopback stubs
+in processes of their own (bench/stubs.py), so the figures are our own overhead (plus Azurite). Each launch is a new
+appointment, so each creates a meeting: the slower path.
 
 Run: make bench   (or .venv/bin/python bench/launch.py [--launches 200])
 """
@@ -26,13 +27,13 @@ import httpx  # noqa: E402
 from azure.core.credentials import AccessToken  # noqa: E402
 
 from bench.harness import Harness  # noqa: E402
+from bench.stubs import BENCH_TOKEN, StubProcess  # noqa: E402
 from dev.fakes.sandbox_ehr import encode_launch  # noqa: E402
-from dev.host.serving import ServerThread  # noqa: E402
 
 
 class Token:
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        return AccessToken("bench-token", int((datetime.now(UTC) + timedelta(hours=1)).timestamp()))
+        return AccessToken(BENCH_TOKEN, int((datetime.now(UTC) + timedelta(hours=1)).timestamp()))
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -48,12 +49,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from tests.support.graph_stub import GraphStub
-
-    graph = GraphStub(token="bench-token")
-    graph_server = ServerThread(graph.application()).start()
-    graph.url = graph_server.url
-    harness = Harness({"MEETING_PROVIDER": "graph", "GRAPH_BASE_URL": f"{graph.url}/v1.0"})
+    graph = StubProcess("graph")
+    harness = Harness({"MEETING_PROVIDER": "graph", "GRAPH_BASE_URL": f"{graph.url}/v1.0"}, ehr_process=True)
     from shared.core.outbound import Outbound
     from shared.visits.providers.graph import GraphMeetingProvider
 
@@ -65,13 +62,14 @@ def main() -> None:
 
         harness.runtime.use(meetings=LocalMeetingProvider(harness.public))
     harness.approved_endpoint()
-    http, ehr = harness.http, harness.ehr
+    http, fhir_base = harness.http, harness.fhir_base
+    user = "Practitioner/E1001"  # the sandbox EHR's signed-in clinician
 
     def authorized_callback() -> str:
         """Everything before the measured part: our launch URL, then the EHR's authorize."""
         appointment = uuid.uuid4().hex[:10]
-        context = {"user": ehr.user.fhir_user, "appointment": appointment, "patient": "P1", "csn": appointment}
-        query = urlencode({"iss": ehr.fhir_base, "launch": encode_launch(context)})
+        context = {"user": user, "appointment": appointment, "patient": "P1", "csn": appointment}
+        query = urlencode({"iss": fhir_base, "launch": encode_launch(context)})
         authorize = http.get(f"/api/launch/provider?{query}").headers["Location"]
         return str(httpx.get(authorize).headers["Location"])
 
@@ -102,9 +100,8 @@ def main() -> None:
             f"  concurrency {concurrency:>2}: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  "
             f"(mean {statistics.mean(samples) * 1000:.1f} ms, {len(samples)} launches, {wall:.1f} s wall)"
         )
-    print(f"  Graph createOrGet calls: {sum(1 for m, p in graph.requests if p.endswith('createOrGet'))}")
     harness.close()
-    graph_server.stop()
+    print(f"  Graph createOrGet calls: {graph.stop()}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,62 @@
+"""The outside systems a benchmark talks to (the Graph stub, the sandbox EHR), each in a process of its own, so
+that they do not compete with the app for one interpreter: what a benchmark measures is the app."""
+
+from __future__ import annotations
+
+import multiprocessing
+from multiprocessing.connection import Connection
+from typing import Literal
+
+Kind = Literal["graph", "ehr"]
+BENCH_TOKEN = "bench-token"
+
+
+def _serve(kind: Kind, connector_url: str, client_id: str, connection: Connection) -> None:
+    from aiohttp import web
+
+    from dev.host.serving import ServerThread
+
+    count: int | None = None
+    application: web.Application
+    if kind == "graph":
+        from tests.support.graph_stub import GraphStub
+
+        graph = GraphStub(token=BENCH_TOKEN)
+        application = graph.application()
+    else:
+        from dev.fakes.sandbox_ehr import SandboxEhr
+
+        ehr = SandboxEhr(connector_url=connector_url)
+        for path in ("portal/approval/callback", "launch/callback"):
+            ehr.register_client(client_id, f"{connector_url}/api/{path}")
+        application = ehr.application()
+    with ServerThread(application) as server:
+        if kind == "graph":
+            graph.url = server.url
+        else:
+            ehr.url = server.url
+        connection.send(server.url)
+        connection.recv()  # until told to stop
+        if kind == "graph":
+            count = sum(1 for _, path in graph.requests if path.endswith("createOrGet"))
+    connection.send(count)
+
+
+class StubProcess:
+    """One stub served by a spawned process; `url` is where it listens."""
+
+    def __init__(self, kind: Kind, connector_url: str = "", client_id: str = "") -> None:
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(kind, connector_url, client_id, child), daemon=True)
+        self._process.start()
+        if not self._connection.poll(60):
+            raise RuntimeError(f"The {kind} stub did not start")
+        self.url: str = self._connection.recv()
+
+    def stop(self) -> int | None:
+        """Stop it; for the Graph stub, how many createOrGet calls it answered."""
+        self._connection.send("stop")
+        count: int | None = self._connection.recv() if self._connection.poll(30) else None
+        self._process.join(30)
+        return count
