@@ -41,6 +41,14 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def report(concurrency: int, samples: list[float], wall: float) -> None:
+    p50, p95, p99 = (percentile(samples, p) * 1000 for p in (50, 95, 99))
+    print(
+        f"  concurrency {concurrency:>2}: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  "
+        f"(mean {statistics.mean(samples) * 1000:.1f} ms, {len(samples)} requests, {wall:.1f} s wall)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--launches", type=int, default=200, help="launches per concurrency level")
@@ -94,12 +102,37 @@ def main() -> None:
                 batch = min(concurrency, args.launches - len(samples))
                 callbacks = [authorized_callback() for _ in range(batch)]
                 samples += list(pool.map(resolve, callbacks))
-        wall = time.perf_counter() - began
-        p50, p95, p99 = (percentile(samples, p) * 1000 for p in (50, 95, 99))
-        print(
-            f"  concurrency {concurrency:>2}: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  "
-            f"(mean {statistics.mean(samples) * 1000:.1f} ms, {len(samples)} launches, {wall:.1f} s wall)"
+        report(concurrency, samples, time.perf_counter() - began)
+    links = harness.runtime.visits.join_links
+    endpoint = harness.endpoint
+
+    def join_url() -> str:
+        """An SMS join link for a new appointment (its meeting is created at the first join: the slower path)."""
+        now = datetime.now(UTC)
+        key = uuid.uuid4().hex + uuid.uuid4().hex[:8]
+        return links.issue(
+            tenant_id=harness.tenant,
+            endpoint_id=endpoint,
+            appointment_key=key,
+            role="patient",
+            start=now,
+            end=now + timedelta(minutes=30),
         )
+
+    def join(url: str) -> float:
+        began = time.perf_counter()
+        answer = http.get(url.removeprefix(harness.public))
+        elapsed = time.perf_counter() - began
+        assert answer.status_code == 302, answer.text
+        return elapsed
+
+    print(f"join links (/api/join/{{token}} in -> redirect out), {args.launches} per level, new meeting each")
+    for concurrency in (1, 50):
+        urls = [join_url() for _ in range(args.launches)]
+        began = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            samples = list(pool.map(join, urls))
+        report(concurrency, samples, time.perf_counter() - began)
     harness.close()
     print(f"  Graph createOrGet calls: {graph.stop()}")
 
