@@ -7,10 +7,10 @@ import base64
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+
+from dev.fakes.signing import self_signed
 
 STATUS = {"S12": "Booked", "S13": "Booked", "S14": "Booked", "S15": "Cancelled", "S17": "Deleted", "S26": "Noshow"}
 
@@ -22,18 +22,7 @@ def stamp(moment: datetime) -> str:
 class Hl7Sender:
     def __init__(self) -> None:
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        now = datetime.now(UTC)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Sandbox EHR HL7 signing")])
-        self.certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=365))
-            .sign(self._key, hashes.SHA256())
-        )
+        self.certificate = self_signed(self._key, "Sandbox EHR HL7 signing")
         self._sequence = 0
 
     @property

@@ -96,6 +96,14 @@ def decode_launch(value: str) -> dict[str, Any]:
     return decoded
 
 
+class _Refused(Exception):
+    """A client assertion the token endpoint refuses, with the OAuth error it answers."""
+
+    def __init__(self, description: str, code: str = "invalid_client", status: int = 401) -> None:
+        super().__init__(description)
+        self.description, self.code, self.status = description, code, status
+
+
 @dataclass
 class SandboxEhr:
     clients: dict[str, set[str]] = field(default_factory=dict)
@@ -311,9 +319,10 @@ class SandboxEhr:
         if grant is None or time.time() - grant.issued > CODE_LIFETIME_SECONDS:
             return error("invalid_grant", "unknown, used or expired code")
         if "client_assertion" in form:
-            client_id, refusal = await self._client_assertion(form)
-            if refusal:
-                return error("invalid_client", refusal, 401)
+            try:
+                client_id = await self._client_assertion(form)
+            except _Refused as refused:
+                return error(refused.code, refused.description, refused.status)
         elif self.profile.confidential:
             return error("invalid_client", "this client must authenticate with a private_key_jwt assertion", 401)
         else:
@@ -368,36 +377,36 @@ class SandboxEhr:
             return self.profile.epic_context
         return True
 
-    async def _client_assertion(self, form: dict[str, str]) -> tuple[str, str | None]:
-        """(client ID, None) for a private_key_jwt assertion checked as SMART requires (registered JWKS URL,
-        RS384/ES384, typ JWT, kid, aud = the token URL, at most 5 minutes, a jti never seen), else (_, why not)."""
+    async def _client_assertion(self, form: dict[str, str]) -> str:
+        """The client ID of a private_key_jwt assertion checked as SMART requires (registered JWKS URL,
+        RS384/ES384, typ JWT, kid, aud = the token URL, at most 5 minutes, a jti never seen), else _Refused."""
         import aiohttp
         import jwt
 
         if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
-            return "", "client_assertion_type must be jwt-bearer"
+            raise _Refused("client_assertion_type must be jwt-bearer", "invalid_request", 400)
         assertion = form.get("client_assertion", "")
         try:
             header = jwt.get_unverified_header(assertion)
             unverified = jwt.decode(assertion, options={"verify_signature": False})
         except jwt.PyJWTError:
-            return "", "client_assertion is not a JWT"
+            raise _Refused("client_assertion is not a JWT", status=400) from None
         client_id = str(unverified.get("iss", ""))
         jwks_url = self.backend_clients.get(client_id)
         if jwks_url is None or unverified.get("sub") != client_id:
-            return client_id, "unknown client, or iss and sub differ"
+            raise _Refused("unknown client, or iss and sub differ")
         if header.get("alg") not in ("RS384", "ES384") or header.get("typ") != "JWT" or not header.get("kid"):
-            return client_id, "the assertion header needs alg RS384/ES384, typ JWT and kid"
+            raise _Refused("the assertion header needs alg RS384/ES384, typ JWT and kid")
         jku = str(header.get("jku") or "")
         if jwks_url.endswith("/") and jku.startswith(jwks_url) and len(jku) > len(jwks_url):
             jwks_url = jku  # a prefix registration (make run's one local client for every organisation)
         if header.get("jku") not in (None, jwks_url):
-            return client_id, "jku is not the registered JWKS URL"
+            raise _Refused("jku is not the registered JWKS URL")
         async with aiohttp.ClientSession() as session, session.get(jwks_url) as answer:
             keys = (await answer.json()).get("keys", []) if answer.status == 200 else []
         jwk = next((k for k in keys if k.get("kid") == header["kid"]), None)
         if jwk is None:
-            return client_id, "no key with this kid at the registered JWKS URL"
+            raise _Refused("no key with this kid at the registered JWKS URL")
         try:
             claims = jwt.decode(
                 assertion,
@@ -407,18 +416,18 @@ class SandboxEhr:
                 options={"require": ["iss", "sub", "aud", "exp", "jti"]},
             )
         except jwt.PyJWTError as failure:
-            return client_id, f"assertion refused: {failure}"
+            raise _Refused(f"assertion refused: {failure}") from None
         if claims["exp"] - int(claims.get("iat", time.time())) > 300 or claims["jti"] in self._seen_jti:
-            return client_id, "assertion lives over 5 minutes, or its jti was used before"
+            raise _Refused("assertion lives over 5 minutes, or its jti was used before")
         self._seen_jti.add(claims["jti"])
-        return client_id, None
+        return client_id
 
     async def _backend_token(self, form: dict[str, str], error: Callable[..., web.Response]) -> web.Response:
         """Client credentials with a private_key_jwt assertion, checked as SMART backend services require."""
-        client_id, refusal = await self._client_assertion(form)
-        if refusal:
-            status = 400 if refusal.startswith("client_assertion") else 401
-            return error("invalid_request" if status == 400 else "invalid_client", refusal, status)
+        try:
+            client_id = await self._client_assertion(form)
+        except _Refused as refused:
+            return error(refused.code, refused.description, refused.status)
         token = secrets.token_urlsafe(32)
         self.backend_tokens[token] = client_id
         body = {

@@ -6,10 +6,13 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 CURVES: dict[str, ec.EllipticCurve] = {"ES256": ec.SECP256R1(), "ES384": ec.SECP384R1()}
 
@@ -48,27 +51,34 @@ class SigningKey:
         return {"keys": [self.jwk()]}
 
     def _certificate(self) -> str:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.x509.oid import NameOID
+        from cryptography.hazmat.primitives import serialization
 
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Sandbox EHR id_token signing")])
-        now = datetime.now(UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=365))
-            .sign(self._key, hashes.SHA256())
-        )
+        certificate = self_signed(self._key, "Sandbox EHR id_token signing")
         return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
 
     def sign(self, claims: dict[str, Any], **headers: Any) -> str:
         header: dict[str, Any] = {"typ": "JWT", **({"kid": self.kid} if self.send_kid else {}), **headers}
         return jwt.encode(claims, self._key, algorithm=self.alg, headers=header)
+
+
+def self_signed(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, common_name: str) -> x509.Certificate:
+    """A certificate for `key`, issued by itself, valid from yesterday for a year (the sandbox's keys)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
 
 
 def new_private_key_pem(bits: int = 2048) -> str:

@@ -42,20 +42,8 @@ def all_routes() -> list[ApiRoute]:
 
 @cache
 def _templates() -> list[tuple[re.Pattern[str], str]]:
-    """Each route's path as a pattern (a parameter is one path segment), with its method."""
-    return [
-        (
-            re.compile(
-                "^" + _SEGMENT.sub("[^/]+", re.escape(route.route).replace(r"\{", "{").replace(r"\}", "}")) + "$",
-                re.IGNORECASE,
-            ),
-            route.method,
-        )
-        for route in api.routes
-    ]
-
-
-_SEGMENT = re.compile(r"\{[^}]+\}")
+    """Each route's path as a pattern, with its method."""
+    return [(route.path_pattern, route.method) for route in api.routes]
 
 
 def _unrouted(req: func.HttpRequest, prefix: str) -> func.HttpResponse:

@@ -13,8 +13,7 @@ from shared.setup.models import AuditPage
     summary="The audit log, newest first (admins)",
     tag="audit",
     response=AuditPage,
-    query=(("continuation", "The `continuation` of the previous page."),),
     parameters=AuditQuery,
 )
 def audit_log(call: Call[None]) -> AuditPage:
-    return call.runtime.setup.audit.page(call.principal, call.query("continuation"))
+    return call.runtime.setup.audit.page(call.principal, call.checked(AuditQuery).continuation)

@@ -47,7 +47,6 @@ class ApiRoute:
     response: type[BaseModel] | None
     status: int
     errors: tuple[int, ...]
-    query: tuple[tuple[str, str], ...]
     description: str = ""
     response_kind: Literal["json", "empty", "redirect", "any"] = "json"
     parameters: type[BaseModel] | None = None
@@ -66,29 +65,39 @@ class ApiRoute:
     def path_parameters(self) -> list[str]:
         return _PARAM.findall(self.route)
 
+    @property
+    def path_pattern(self) -> re.Pattern[str]:
+        """The route as the router matches it: literals case-insensitively, a parameter as one path segment."""
+        pieces: list[str] = []
+        last = 0
+        for parameter in _PARAM.finditer(self.route):
+            pieces += [re.escape(self.route[last : parameter.start()]), "[^/]+"]
+            last = parameter.end()
+        return re.compile("^" + "".join(pieces) + re.escape(self.route[last:]) + r"\Z", re.IGNORECASE)
+
 
 def _parameters(route: ApiRoute) -> list[dict[str, Any]]:
-    """The route's parameters: typed and constrained by its parameters model, else plain strings."""
+    """The route's parameters, typed and constrained by its parameters model (path ones are plain strings without
+    one)."""
     schema = route.parameters.model_json_schema(ref_template="#/components/schemas/{model}") if route.parameters else {}
     properties: dict[str, Any] = schema.get("properties", {})
     required = set(schema.get("required", []))
-    described = dict(route.query)
     parameters: list[dict[str, Any]] = []
     for name in route.path_parameters:
-        field = dict(properties.get(name, {"type": "string"}))
-        description = field.pop("description", None)
-        parameters.append({"name": name, "in": "path", "required": True, "schema": _plain(field)})
-        if description:
-            parameters[-1]["description"] = description
-    names = [n for n in properties if n not in route.path_parameters] + [n for n in described if n not in properties]
-    for name in names:
-        field = dict(properties.get(name, {"type": "string"}))
-        description = field.pop("description", None) or described.get(name)
-        parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": _plain(field)}
-        if description:
-            parameter["description"] = description
-        parameters.append(parameter)
+        parameters.append(_parameter(name, "path", True, properties.get(name, {"type": "string"})))
+    for name, field in properties.items():
+        if name not in route.path_parameters:
+            parameters.append(_parameter(name, "query", name in required, field))
     return parameters
+
+
+def _parameter(name: str, where: str, required: bool, field: dict[str, Any]) -> dict[str, Any]:
+    schema = dict(field)
+    description = schema.pop("description", None)
+    parameter: dict[str, Any] = {"name": name, "in": where, "required": required, "schema": _plain(schema)}
+    if description:
+        parameter["description"] = description
+    return parameter
 
 
 def _plain(field: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.messaging.models import E164, ConsentName
-from shared.reports.models import VisitOutcome
+from shared.reports.models import PRESETS, VisitOutcome
 from shared.setup.models import Environment
 
 EndpointId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$", description="The FHIR endpoint's ID.")]
@@ -22,17 +22,17 @@ OAuthState = Annotated[
 
 
 def _preset(value: int) -> int:
-    if value not in REPORT_PRESETS:
+    if value not in PRESETS:
         raise ValueError("must be 7, 30 or 90")
     return value
 
 
-REPORT_PRESETS = (7, 30, 90)
-Days = Annotated[int, Field(json_schema_extra={"enum": list(REPORT_PRESETS)}), AfterValidator(_preset)]
+Days = Annotated[int, Field(json_schema_extra={"enum": list(PRESETS)}), AfterValidator(_preset)]
 
 
 class _Parameters(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Built on first use, not when the host imports the app (cold start).
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class EndpointPath(_Parameters):

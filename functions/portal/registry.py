@@ -21,6 +21,7 @@ from shared.runtime import Runtime, get_runtime
 from shared.visits.sessions import COOKIE, VisitSession
 
 B = TypeVar("B")
+Q = TypeVar("Q", bound=BaseModel)
 ResponseKind = Literal["json", "empty", "redirect", "any"]
 
 
@@ -34,6 +35,14 @@ class Call(Generic[B]):
     caller: Principal | None = None
     session: VisitSession | None = None
     """With auth="visit": the clinician's visit session, when the cookie (and no bearer token) came."""
+    parameters: BaseModel | None = None
+    """The path and query parameters, checked against the route's `parameters` model."""
+
+    def checked(self, model: type[Q]) -> Q:
+        """The parameters as the route's model (checked before the handler runs)."""
+        if not isinstance(self.parameters, model):
+            raise TypeError(f"the route does not declare parameters={model.__name__}")
+        return self.parameters
 
     @property
     def principal(self) -> Principal:
@@ -98,7 +107,6 @@ class PortalApi:
         response: type[BaseModel] | None = None,
         status: int = 200,
         errors: tuple[int, ...] = (),
-        query: tuple[tuple[str, str], ...] = (),
         description: str = "",
         response_kind: ResponseKind = "json",
         parameters: type[BaseModel] | None = None,
@@ -124,7 +132,6 @@ class PortalApi:
                 response=response,
                 status=status,
                 errors=tuple(sorted(set(standard + errors + ((413, 415) if request else ())))),
-                query=query,
                 description=description,
                 response_kind=response_kind,
                 parameters=parameters,
@@ -151,9 +158,10 @@ def _trigger(
             session = _visit_session(req, runtime)
         if route.auth != "none" and session is None:
             caller = runtime.platform.portal_auth.authenticate(req.headers)
+        parameters: BaseModel | None = None
         if route.parameters is not None:
             try:
-                check_parameters(req, route.parameters)
+                parameters = check_parameters(req, route.parameters)
             except InvalidInput as bad:
                 if route.errors_as != "html":
                     raise
@@ -161,7 +169,9 @@ def _trigger(
                 detail = f"This address is incomplete or was changed ({names}). {advice}".strip()
                 return html_page("This link cannot be used", detail, status=400)
         body = parse_json(req, route.request) if route.request is not None else None
-        answer = handler(Call(req=req, runtime=runtime, body=body, caller=caller, session=session))
+        answer = handler(
+            Call(req=req, runtime=runtime, body=body, caller=caller, session=session, parameters=parameters)
+        )
         return _respond(route, answer)
 
     # The Functions host names the function after the handler and binds the request to `req`.

@@ -7,23 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from functions._http import csv_response, invalid_input
+from functions._http import csv_response
 from functions.portal.parameters import ReportQuery, VisitReportQuery
 from functions.portal.registry import Call, api
 from shared.auth.principal import Principal
-from shared.core.errors import InvalidInput
 from shared.reports.csv import call_quality_csv, sms_csv, visits_csv
 from shared.reports.models import CallQualityReport, ReportRange, SmsReport, VisitFilter, VisitReport
-
-
-def _visit_filter(call: Call[None]) -> VisitFilter:
-    values = {name: call.query(name) for name in ("endpoint_id", "department_id", "status") if call.query(name)}
-    try:
-        return VisitFilter.model_validate(values)
-    except ValidationError as exc:
-        raise invalid_input(exc, "Some filters are invalid; see errors.") from None
 
 
 def _report(
@@ -32,12 +23,10 @@ def _report(
     to_csv: Callable[[Any], str],
     name: str,
 ) -> BaseModel | func.HttpResponse:
-    kind = (call.query("format") or "json").lower()
-    if kind not in ("json", "csv"):
-        raise InvalidInput("format is json or csv.", {"format": "json or csv"})
-    span = call.runtime.reports.reports.range(call.query("days"), call.query("start"), call.query("end"))
+    query = call.checked(ReportQuery)
+    span = call.runtime.reports.reports.range(query.days, query.start, query.end)
     report = build(call.principal, span)
-    if kind == "csv":
+    if query.format == "csv":
         return csv_response(to_csv(report), f"{name}-{span.start}-{span.end}.csv")
     return report
 
@@ -55,7 +44,8 @@ def _report(
     also_csv=True,
 )
 def visits_report(call: Call[None]) -> BaseModel | func.HttpResponse:
-    filters = _visit_filter(call)
+    query = call.checked(VisitReportQuery)
+    filters = VisitFilter(endpoint_id=query.endpoint_id, department_id=query.department_id, status=query.status)
     reports = call.runtime.reports.reports
     return _report(call, lambda principal, span: reports.visits(principal, span, filters), visits_csv, "visits")
 

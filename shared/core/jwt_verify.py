@@ -38,6 +38,7 @@ ALGORITHMS: dict[str, tuple[str, str | None]] = {
     "ES384": ("EC", "P-384"),
 }
 MIN_RSA_BITS = 2048
+"""The smallest RSA key the connector trusts or makes (RFC 7518 3.3; NIST SP 800-131A)."""
 _CURVES = {"secp256r1": "P-256", "secp384r1": "P-384"}
 
 

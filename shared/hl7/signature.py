@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from shared.core.errors import Unprocessable
+from shared.core.jwt_verify import MIN_RSA_BITS
 from shared.hl7 import Hl7Rejected
 
 if TYPE_CHECKING:
     pass
 
-MIN_RSA_BITS = 2048
 ALGORITHM = "SHA512withRSA"
 
 

@@ -8,6 +8,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 VisitOutcome = Literal["completed", "no_show", "in_progress"]
+PRESETS = (7, 30, 90)
+"""The report periods offered: the days up to today."""
+MAX_DAYS = 366
+"""The longest custom range."""
 
 
 class VisitSummary(BaseModel):

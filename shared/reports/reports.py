@@ -19,6 +19,8 @@ from shared.hl7.siu import AppointmentStatus
 from shared.messaging.models import SmsMessageStatus
 from shared.messaging.tables import SmsMessageRepository
 from shared.reports.models import (
+    MAX_DAYS,
+    PRESETS,
     CallQualityReport,
     ReportRange,
     SmsCounts,
@@ -33,12 +35,6 @@ from shared.setup.models import Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
 from shared.storage.routing import Tables
 from shared.visits.tables import AppointmentRepository
-
-PRESETS = (7, 30, 90)
-
-
-MAX_DAYS = 366
-
 
 SMS_LOOKBACK = timedelta(days=60)  # confirmations go out days or weeks before the visit they are for
 
@@ -59,24 +55,23 @@ class Reports:
     clock: Clock
     meeting_provider: str
 
-    def range(self, days: str | None, start: str | None, end: str | None) -> ReportRange:
-        """`days` (7, 30 or 90, ending today), or `start` and `end` (ISO dates, inclusive); default 30 days."""
+    def range(self, days: int | None, start: date | None, end: date | None) -> ReportRange:
+        """`days` (7, 30 or 90, ending today), or `start` and `end` (inclusive); default 30 days. Each value is
+        well formed (the API checked it); what is refused here is how they go together."""
         today = self.clock.now().astimezone(UTC).date()
-        if start or end:
-            if days:
+        if start is not None or end is not None:
+            if days is not None:
                 raise Unprocessable("Give either days or start and end, not both.", {"days": "leave out"})
-            try:
-                first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
-            except ValueError:
+            if start is None or end is None:
                 raise Unprocessable(
-                    "start and end are both needed, as dates such as 2026-11-01.", {"start": "YYYY-MM-DD"}
-                ) from None
-            if last < first:
+                    "start and end are both needed, as dates such as 2026-11-01.", {"start": "with end, YYYY-MM-DD"}
+                )
+            if end < start:
                 raise Unprocessable("end is before start.", {"end": "on or after start"})
-            if (last - first).days + 1 > MAX_DAYS:
+            if (end - start).days + 1 > MAX_DAYS:
                 raise Unprocessable(f"A report covers at most {MAX_DAYS} days.", {"start": "a later date"})
-            return ReportRange(start=first, end=last)
-        count = int(days) if days and days.isdigit() else (30 if not days else 0)
+            return ReportRange(start=start, end=end)
+        count = 30 if days is None else days
         if count not in PRESETS:
             raise InvalidInput("days is 7, 30 or 90; or give start and end.", {"days": "7, 30 or 90"})
         return ReportRange(start=today - timedelta(days=count - 1), end=today)

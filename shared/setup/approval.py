@@ -18,7 +18,7 @@ from shared.setup.endpoints import EndpointService
 from shared.setup.models import EndpointStatus, FhirEndpoint, SignInStart
 from shared.setup.tables import FhirEndpointRepository
 from shared.setup.url_owners import UrlOwners
-from shared.smart.client import AuthorizeRedirect, AuthorizeRequest, ClientIdentity, SmartClient
+from shared.smart.client import AuthorizeRedirect, AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge
 from shared.smart.states import LaunchStates, StateRejected
@@ -135,10 +135,9 @@ class ApprovalService:
         if stored is None or stored.status not in SIGN_IN_STATUSES:
             raise SignInFailed("The endpoint changed while you signed in; open it in the portal and start again.")
         configuration = self.discovery.discover(stored.base_url, stored.client_id)
-        client = ClientIdentity(stored.tenant_id, stored.client_id, stored.client_type)
         try:
             signed_in = self.smart.sign_in(
-                configuration, base_url=stored.base_url, client=client, code=code, launch=launch
+                configuration, base_url=stored.base_url, client=stored.client, code=code, launch=launch
             )
         except DomainError as failure:
             raise SignInFailed(failure.detail) from None

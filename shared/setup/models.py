@@ -11,7 +11,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.core.settings import Geography
-from shared.smart.client import ClientType
+from shared.smart.client import ClientIdentity, ClientType
 from shared.smart.discovery import SmartConfiguration
 
 
@@ -150,6 +150,11 @@ class FhirEndpoint(BaseModel):
     created_by: str
     updated_at: datetime
     updated_by: str
+
+    @property
+    def client(self) -> ClientIdentity:
+        """The connector's SMART client at this endpoint, as the token exchange authenticates it."""
+        return ClientIdentity(self.tenant_id, self.client_id, self.client_type)
 
 
 class FhirEndpointPublic(BaseModel):

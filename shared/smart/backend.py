@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from shared.core.clock import Clock
 from shared.core.encoding import b64url
 from shared.core.errors import NotFound, Unauthenticated, UpstreamError
+from shared.core.jwt_verify import MIN_RSA_BITS
 from shared.core.outbound import Outbound
 from shared.secrets import SecretStore, check_secret_name
 
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 PREFIX = "writeback-key"
 ASSERTION_LIFETIME = timedelta(minutes=4)
 EXPIRY_MARGIN = timedelta(seconds=60)
-MIN_RSA_BITS = 2048
 
 
 def _b64_int(value: int) -> str:

@@ -22,7 +22,7 @@ from shared.setup.endpoints import normalise_base_url
 from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation
 from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository, OrganisationRepository
 from shared.setup.url_owners import UrlOwners
-from shared.smart.client import AuthorizeRedirect, AuthorizeRequest, ClientIdentity, SmartClient
+from shared.smart.client import AuthorizeRedirect, AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge
 from shared.smart.states import LaunchState, LaunchStates, StateRejected
@@ -195,10 +195,9 @@ class LaunchService:
         if endpoint is None or organisation is None or endpoint.status != EndpointStatus.APPROVED:
             raise LaunchRefused("This EHR is no longer connected to the virtual visit service.", status=403)
         configuration = self.discovery.discover(endpoint.base_url, endpoint.client_id)
-        client = ClientIdentity(organisation.tenant_id, endpoint.client_id, endpoint.client_type)
         try:
             signed_in = self.smart.sign_in(
-                configuration, base_url=endpoint.base_url, client=client, code=code, launch=launch
+                configuration, base_url=endpoint.base_url, client=endpoint.client, code=code, launch=launch
             )
         except DomainError as failure:
             raise LaunchRefused(f"The EHR sign-in could not be verified: {failure.detail}") from None
