@@ -1,14 +1,18 @@
 """Composition only: the FunctionApp and one blueprint per surface in functions/.
 
-Settings are validated here, so that a missing or invalid setting stops the app at start, naming the setting.
+Indexing the app stays light (bench/import_time.py): the trigger modules import their services, the SDKs and the
+settings models when a function first runs. A missing required setting stops the app here, naming the setting;
+the values of every setting are validated when a function first runs, and a bad one fails it naming the setting.
 """
 
 import azure.functions as func
 
 from functions import health, hl7, launch, meeting_events, phone_number_jobs, portal, reminders, sms_events, texts
-from shared.core.settings import get_settings
+from shared.core.geography import configured_geographies
+from shared.core.startup import check_required_settings
 
-geographies = get_settings().storage.enabled_geographies  # their queues' triggers: one per enabled geography
+check_required_settings()
+geographies = configured_geographies()  # their queues' triggers: one per enabled geography
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 app.register_functions(health.bp)

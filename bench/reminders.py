@@ -23,7 +23,7 @@ from shared.messaging.tables import OutboxRepository, SmsMessageRepository  # no
 from shared.scheduling.appointments import minute_of  # noqa: E402
 from shared.scheduling.models import DueReminders, ReminderCursor, ReminderDue  # noqa: E402
 from shared.scheduling.tables import ReminderCursorRepository, ReminderIndexRepository  # noqa: E402
-from shared.storage.queues import REMINDERS_DUE  # noqa: E402
+from shared.storage.queue_names import REMINDERS_DUE  # noqa: E402
 from shared.visits.models import Appointment  # noqa: E402
 from shared.visits.tables import AppointmentRepository  # noqa: E402
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import Harness  # noqa: E402
 from shared.setup.tables import OrganisationRepository  # noqa: E402
-from shared.storage.queues import PARTICIPANT_EVENTS  # noqa: E402
+from shared.storage.queue_names import PARTICIPANT_EVENTS  # noqa: E402
 from shared.visits.models import MeetingLink, VisitReferences  # noqa: E402
 from shared.visits.tables import MeetingLinkRepository  # noqa: E402
 from shared.writeback.models import MeetingEventMessage  # noqa: E402

@@ -8,17 +8,19 @@ from collections.abc import Callable, Iterable
 
 import azure.functions as func
 
-from shared.core.settings import Geography
-from shared.storage.queues import geography_connection
+from functions._telemetry import traced
+from shared.core.geography import Geography
+from shared.storage.queue_names import geography_connection
 
 Handle = Callable[[Geography, bytes], object]
 
 
-def _function(geography: Geography, handle: Handle) -> Callable[[func.QueueMessage], None]:
+def _function(name: str, geography: Geography, handle: Handle) -> Callable[[func.QueueMessage], None]:
     def run(message: func.QueueMessage) -> None:
         handle(geography, message.get_body())
 
-    return run
+    run.__name__ = run.__qualname__ = name
+    return traced(run)
 
 
 def geography_triggers(
@@ -28,5 +30,6 @@ def geography_triggers(
     bp = bp or func.Blueprint()
     for geography in geographies:
         trigger = bp.queue_trigger(arg_name="message", queue_name=queue, connection=geography_connection(geography))
-        bp.function_name(f"{name}_{geography.value.lower()}")(trigger(_function(geography, handle)))
+        function_name = f"{name}_{geography.value.lower()}"
+        bp.function_name(function_name)(trigger(_function(function_name, geography, handle)))
     return bp

@@ -12,10 +12,9 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import azure.functions as func
-from pydantic import BaseModel, ValidationError
 
 from shared.core.errors import (
     ConfigurationError,
@@ -28,7 +27,11 @@ from shared.core.errors import (
     Unprocessable,
     UpstreamError,
 )
-from shared.smart.client import AuthorizeRedirect
+
+if TYPE_CHECKING:  # pydantic and the SMART client load when a function first runs, not while the app is indexed
+    from pydantic import BaseModel, ValidationError
+
+    from shared.smart.client import AuthorizeRedirect
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ _NO_STORE = {"Cache-Control": "no-store"}
 def json_response(
     body: BaseModel | Mapping[str, Any] | list[Any], status: int = 200, headers: Mapping[str, str] | None = None
 ) -> func.HttpResponse:
+    from pydantic import BaseModel
+
     text = body.model_dump_json() if isinstance(body, BaseModel) else json.dumps(body, default=str)
     return func.HttpResponse(
         text, status_code=status, mimetype="application/json", headers={**_NO_STORE, **(headers or {})}
@@ -184,7 +189,7 @@ class RequestRejected(DomainError):
         self.title = HTTPStatus(status).phrase
 
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 
 def parse_json(req: func.HttpRequest, model: type[M]) -> M:
@@ -195,6 +200,8 @@ def parse_json(req: func.HttpRequest, model: type[M]) -> M:
     content_type = (req.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         raise RequestRejected(415, "Send the request body as JSON (Content-Type: application/json).")
+    from pydantic import ValidationError
+
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions._http import api_errors, json_response
+from functions._telemetry import traced
 from shared.runtime import get_runtime
 
 bp = func.Blueprint()
 
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
 @api_errors
 def health(req: func.HttpRequest) -> func.HttpResponse:
     report = get_runtime().platform.health.check()
@@ -26,5 +28,6 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.timer_trigger(schedule="0 7 * * * *", arg_name="timer", run_on_startup=False)
+@traced
 def purge_poison_queues(timer: func.TimerRequest) -> None:
     get_runtime().platform.poison_purge.run()

@@ -10,17 +10,18 @@ from collections.abc import Iterable
 import azure.functions as func
 
 from functions._geography import geography_triggers
-from shared.core.settings import Geography
+from functions._telemetry import traced
+from shared.core.geography import Geography
 from shared.hl7.framing import MAX_MESSAGE_BYTES
 from shared.runtime import get_runtime
-from shared.scheduling.models import AppointmentChange, InboundHl7
-from shared.storage.queues import HL7_APPOINTMENTS, HL7_INBOUND
+from shared.storage.queue_names import HL7_APPOINTMENTS, HL7_INBOUND
 
 bp = func.Blueprint()
 HL7_CONTENT_TYPE = "application/hl7-v2; charset=utf-8"
 
 
 @bp.route(route="hl7/{endpoint_id}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
 def receive_hl7(req: func.HttpRequest) -> func.HttpResponse:
     body = req.get_body() or b""
     if len(body) > MAX_MESSAGE_BYTES:
@@ -35,12 +36,17 @@ def receive_hl7(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.queue_trigger(arg_name="message", queue_name=HL7_INBOUND, connection="AzureWebJobsStorage")
+@traced
 def process_hl7(message: func.QueueMessage) -> None:
+    from shared.scheduling.models import InboundHl7
+
     inbound = InboundHl7.model_validate_json(message.get_body())
     get_runtime().scheduling.appointments.process(inbound)
 
 
 def _apply_change(geography: Geography, body: bytes) -> None:
+    from shared.scheduling.models import AppointmentChange
+
     get_runtime().scheduling.appointments.apply(AppointmentChange.model_validate_json(body))
 
 

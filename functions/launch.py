@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
@@ -17,13 +18,15 @@ from functions._http import (
     redirect,
     state_cookie,
 )
+from functions._telemetry import traced
 from shared.core.errors import DomainError
 from shared.runtime import get_runtime
-from shared.smart.client import AuthorizeRedirect
 from shared.visits.join_links import JoinLinkRefused
-from shared.visits.launch import RECORD_PARAMETERS, LaunchKind, LaunchRefused
-from shared.visits.providers import MeetingUnavailable
 from shared.visits.sessions import COOKIE, LIFETIME
+
+if TYPE_CHECKING:  # the launch service loads when a launch first runs, not while the app is indexed
+    from shared.smart.client import AuthorizeRedirect
+    from shared.visits.launch import LaunchKind
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -31,6 +34,9 @@ PAGES = Path(__file__).parent / "pages"
 
 
 def _failure(error: Exception, title: str = "The virtual visit could not start") -> func.HttpResponse:
+    from shared.visits.launch import LaunchRefused
+    from shared.visits.providers import MeetingUnavailable
+
     if isinstance(error, JoinLinkRefused):
         return html_page(error.title, error.detail, status=410 if error.reason in ("expired", "cancelled") else 400)
     if isinstance(error, LaunchRefused):
@@ -49,6 +55,8 @@ def _authorize(target: AuthorizeRedirect, secure: bool) -> func.HttpResponse:
 
 
 def _start(req: func.HttpRequest, kind: LaunchKind) -> func.HttpResponse:
+    from shared.visits.launch import RECORD_PARAMETERS
+
     record = {name: req.params.get(param, "") for param, name in RECORD_PARAMETERS.items()}
     runtime = get_runtime()
     try:
@@ -61,16 +69,19 @@ def _start(req: func.HttpRequest, kind: LaunchKind) -> func.HttpResponse:
 
 
 @bp.route(route="launch/provider", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
 def launch_provider(req: func.HttpRequest) -> func.HttpResponse:
     return _start(req, "provider")
 
 
 @bp.route(route="launch/patient", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
 def launch_patient(req: func.HttpRequest) -> func.HttpResponse:
     return _start(req, "patient")
 
 
 @bp.route(route="launch/callback", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
 def launch_callback(req: func.HttpRequest) -> func.HttpResponse:
     runtime = get_runtime()
     state = req.params.get("state")
@@ -97,6 +108,7 @@ def launch_callback(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="join/{token}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
 def join(req: func.HttpRequest) -> func.HttpResponse:
     try:
         target = get_runtime().visits.launch.join(req.route_params.get("token", ""))
@@ -111,6 +123,7 @@ def _device_test_page() -> str:
 
 
 @bp.route(route="device-test", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
 def device_test(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(
         _device_test_page(), mimetype="text/html", charset="utf-8", headers={"Cache-Control": "public, max-age=3600"}

@@ -12,19 +12,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import json
 
 import azure.functions as func
 
 from functions._http import api_errors, json_response, problem
+from functions._telemetry import traced
 from shared.runtime import get_runtime
-from shared.storage.queues import PARTICIPANT_EVENTS
-from shared.writeback.models import MeetingEventMessage
+from shared.storage.queue_names import PARTICIPANT_EVENTS
 
 bp = func.Blueprint()
 
 
 @bp.route(route=".well-known/jwks/{tenant_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
 @api_errors
 def jwks(req: func.HttpRequest) -> func.HttpResponse:
     keys = get_runtime().writeback.signing_keys.jwks(req.route_params["tenant_id"])
@@ -32,6 +35,7 @@ def jwks(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="events/meetings", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
 async def meeting_events(req: func.HttpRequest) -> func.HttpResponse:
     """Async on purpose: Graph's validation handshake arrives while a launch waits for Graph to create the
     subscription. Answered on the event loop, it never waits for a worker thread, all of which may be busy with
@@ -43,7 +47,9 @@ async def meeting_events(req: func.HttpRequest) -> func.HttpResponse:
         return func.HttpResponse(
             token, status_code=200, mimetype="text/plain", headers={"X-Content-Type-Options": "nosniff"}
         )
-    return await asyncio.get_running_loop().run_in_executor(None, _notifications, req)
+    # On a worker thread, in this run's context (its span and log fields).
+    run = functools.partial(contextvars.copy_context().run, _notifications, req)
+    return await asyncio.get_running_loop().run_in_executor(None, run)
 
 
 @api_errors
@@ -57,16 +63,23 @@ def _notifications(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.timer_trigger(schedule="0 */30 * * * *", arg_name="timer", run_on_startup=False)
+@traced
 def renew_meeting_subscriptions(timer: func.TimerRequest) -> None:
     get_runtime().writeback.subscriptions.renew_due()
 
 
 @bp.queue_trigger(arg_name="message", queue_name=PARTICIPANT_EVENTS, connection="AzureWebJobsStorage")
+@traced
 def process_participant_event(message: func.QueueMessage) -> None:
+    from shared.writeback.models import MeetingEventMessage
+
     event = MeetingEventMessage.model_validate_json(message.get_body())
     get_runtime().writeback.participant_events.process(event, attempt=message.dequeue_count or 1)
 
 
 @bp.queue_trigger(arg_name="message", queue_name=f"{PARTICIPANT_EVENTS}-poison", connection="AzureWebJobsStorage")
+@traced
 def participant_event_poisoned(message: func.QueueMessage) -> None:
+    from shared.writeback.models import MeetingEventMessage
+
     get_runtime().writeback.failures.poisoned(MeetingEventMessage.model_validate_json(message.get_body()))

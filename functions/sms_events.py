@@ -7,12 +7,14 @@ import json
 import azure.functions as func
 
 from functions._http import api_errors, json_response, problem
+from functions._telemetry import traced
 from shared.runtime import get_runtime
 
 bp = func.Blueprint()
 
 
 @bp.route(route="events/sms", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@traced
 @api_errors
 def sms_events(req: func.HttpRequest) -> func.HttpResponse:
     try:

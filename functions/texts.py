@@ -10,9 +10,9 @@ from collections.abc import Iterable
 import azure.functions as func
 
 from functions._geography import geography_triggers
-from shared.core.settings import Geography
+from shared.core.geography import Geography
 from shared.runtime import get_runtime
-from shared.storage.queues import SMS_OUTBOUND, SMS_WAITING
+from shared.storage.queue_names import SMS_OUTBOUND, SMS_WAITING
 
 
 def _send_text(geography: Geography, body: bytes) -> None:

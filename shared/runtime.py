@@ -11,9 +11,9 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from shared.core.clock import Clock, SystemClock
-from shared.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from shared.core.settings import Settings
     from shared.messaging.providers import SmsSender
     from shared.messaging.providers.numbers import PhoneNumberProvider
     from shared.messaging.wiring import MessagingServices
@@ -114,4 +114,7 @@ class Runtime:
 
 @lru_cache(maxsize=1)
 def get_runtime() -> Runtime:
+    """The worker's runtime, built (and every setting validated) when a function first runs."""
+    from shared.core.settings import get_settings
+
     return Runtime(get_settings())

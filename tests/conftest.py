@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from dev.fakes.ehr_profiles import FAILING_PROFILES, PROFILES
 from dev.fakes.identity import LocalIssuer
@@ -36,6 +40,7 @@ pytest_plugins = [
     "tests.support.reports",
     "tests.support.writeback",
     "tests.support.texts",
+    "tests.support.clinic",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,7 +219,18 @@ def sandbox(app_host: ServerThread, request: pytest.FixtureRequest) -> Iterator[
 
 
 @pytest.fixture(scope="session")
-def app(azurite: Azurite, identity: LocalIssuer, graph: GraphStub) -> Iterator[AppHost]:
+def spans() -> InMemorySpanExporter:
+    """Every span of the session, kept in memory: the tracer provider is set before the app first runs, as the
+    Functions worker sets its own when OpenTelemetry is on (the app then uses it as it is)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return exporter
+
+
+@pytest.fixture(scope="session")
+def app(azurite: Azurite, identity: LocalIssuer, graph: GraphStub, spans: InMemorySpanExporter) -> Iterator[AppHost]:
     """The real function_app, indexed once, served by the dev host on a free port, trusting the local issuer."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"

@@ -118,6 +118,7 @@ class SandboxEhr:
     backend_clients: dict[str, str] = field(default_factory=dict)  # client ID -> its registered JWKS URL
     backend_token_lifetime: int = 300
     backend_tokens: dict[str, str] = field(default_factory=dict)  # access token -> client ID
+    issued: list[str] = field(default_factory=list)  # every code and token given out (tests check none leaks)
     profile: EhrProfile = PROFILES["epic"]
 
     def __post_init__(self) -> None:
@@ -292,6 +293,7 @@ class SandboxEhr:
             if str(context.get("user", "")).startswith("Patient/"):
                 user = SandboxUser(context["user"].split("/", 1)[1], context["user"], "Patient")
         code = secrets.token_urlsafe(24)
+        self.issued.append(code)
         self._codes[code] = _Grant(
             client_id,
             redirect_uri,
@@ -368,6 +370,7 @@ class SandboxEhr:
                 signer, self.forge_next_id_token = SigningKey(self.profile.id_token_alg), False
                 signer.kid, signer.send_kid = self._key.kid, self._key.send_kid
             body["id_token"] = signer.sign(claims)
+        self.issued += [body["access_token"], *([body["id_token"]] if "id_token" in body else [])]
         return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     def _returns(self, name: str) -> bool:
@@ -429,6 +432,7 @@ class SandboxEhr:
         except _Refused as refused:
             return error(refused.code, refused.description, refused.status)
         token = secrets.token_urlsafe(32)
+        self.issued.append(token)
         self.backend_tokens[token] = client_id
         body = {
             "access_token": token,

@@ -67,13 +67,20 @@ class ApiRoute:
 
     @property
     def path_pattern(self) -> re.Pattern[str]:
-        """The route as the router matches it: literals case-insensitively, a parameter as one path segment."""
+        """The route as the router matches it: literals case-insensitively, a parameter as one path segment (a
+        group of its name)."""
         pieces: list[str] = []
         last = 0
         for parameter in _PARAM.finditer(self.route):
-            pieces += [re.escape(self.route[last : parameter.start()]), "[^/]+"]
+            pieces += [re.escape(self.route[last : parameter.start()]), f"(?P<{parameter.group(1)}>[^/]+)"]
             last = parameter.end()
-        return re.compile("^" + "".join(pieces) + re.escape(self.route[last:]) + r"\Z", re.IGNORECASE)
+        return re.compile("^" + "".join(pieces) + re.escape(self.route[last:]) + r"\Z", re.IGNORECASE | re.DOTALL)
+
+    @property
+    def precedence(self) -> tuple[int, ...]:
+        """Sorts a route before another whose segment at the first difference is a parameter where its own is
+        a literal (`portal/sms/outbox` before `portal/sms/{name}`)."""
+        return tuple(1 if _PARAM.search(segment) else 0 for segment in self.route.split("/"))
 
 
 def _parameters(route: ApiRoute) -> list[dict[str, Any]]:

@@ -92,8 +92,12 @@ def _visit_session(req: func.HttpRequest, runtime: Runtime) -> VisitSession | No
 
 class PortalApi:
     def __init__(self) -> None:
-        self.blueprint = func.Blueprint()
         self.routes: list[ApiRoute] = []
+        self._triggers: dict[str, Callable[[func.HttpRequest], func.HttpResponse]] = {}
+
+    def trigger(self, route: ApiRoute) -> Callable[[func.HttpRequest], func.HttpResponse]:
+        """What answers a request for `route` (its path parameters in `route_params`)."""
+        return self._triggers[route.function_name]
 
     def route(
         self,
@@ -138,11 +142,11 @@ class PortalApi:
                 errors_as=errors_as,
                 also_csv=also_csv,
             )
+            if declared.function_name in self._triggers:
+                raise ValueError(f"Two portal routes are named {declared.function_name}")
             self.routes.append(declared)
-            trigger = api_errors(_trigger(declared, handler, advice))
-            return self.blueprint.route(route=route, methods=[method.upper()], auth_level=func.AuthLevel.ANONYMOUS)(
-                trigger
-            )
+            self._triggers[declared.function_name] = api_errors(_trigger(declared, handler, advice))
+            return handler
 
         return register
 
@@ -174,7 +178,7 @@ def _trigger(
         )
         return _respond(route, answer)
 
-    # The Functions host names the function after the handler and binds the request to `req`.
+    # Logs of a failure (api_errors) name the handler.
     trigger.__name__ = trigger.__qualname__ = handler.__name__
     trigger.__doc__, trigger.__module__ = handler.__doc__, handler.__module__
     return trigger
@@ -203,4 +207,4 @@ def _respond(route: ApiRoute, answer: Any) -> func.HttpResponse:
 
 
 api = PortalApi()
-"""The portal API: every resource module declares its routes here, on one blueprint."""
+"""The portal API: every resource module declares its routes here."""

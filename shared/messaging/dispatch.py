@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from shared.core import telemetry
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, NotFound
 from shared.core.settings import Geography
@@ -37,7 +38,8 @@ from shared.messaging.tables import PhoneNumberRepository, SmsMessageRepository
 from shared.messaging.texts import Composed, SmsService, message_id, reminder_version
 from shared.setup.lookups import LOOKUP_TTL, ControlLookups
 from shared.setup.models import Organisation
-from shared.storage.queues import SMS_OUTBOUND, SMS_WAITING, GeographyQueues
+from shared.storage.queue_names import SMS_OUTBOUND, SMS_WAITING
+from shared.storage.queues import GeographyQueues
 from shared.storage.repository import Versioned
 from shared.storage.routing import Tables
 from shared.visits.models import Appointment
@@ -105,13 +107,19 @@ class TextDispatch:
         return delivery
 
     def deliver(self, message: SmsOutbound) -> Delivery:
+        record_id = message_id(message.appointment_key, message.version, message.kind)
+        telemetry.bind(
+            tenant_id=message.tenant_id,
+            endpoint_id=message.endpoint_id,
+            appointment_key=message.appointment_key,
+            sms_message_id=record_id,
+        )
         organisation = self.lookups.organisation(message.tenant_id)
         endpoint = self.lookups.endpoint(message.tenant_id, message.endpoint_id)
         if organisation is None or endpoint is None:
             log.info("SMS %s for endpoint %s: endpoint removed", message.kind, message.endpoint_id)
             return Delivery("skipped", reason="endpoint removed")
         records = self.tables.data(organisation, SmsMessageRepository)
-        record_id = message_id(message.appointment_key, message.version, message.kind)
         now = self.clock.now()
         try:
             stored: Versioned[SmsMessageStatus] | None = records.get_versioned(endpoint.id, record_id)

@@ -18,7 +18,8 @@ from shared.messaging.models import FINISHED, PhoneNumber, PhoneNumberJob, Phone
 from shared.messaging.providers.numbers import NumberSearch, PhoneNumberFailed, PhoneNumberProvider, StillRunning
 from shared.messaging.tables import PhoneNumberJobRepository, PhoneNumberRepository
 from shared.setup.audit import AuditLog
-from shared.storage.queues import PHONE_NUMBER_JOBS, QueueSender
+from shared.storage.queue_names import PHONE_NUMBER_JOBS
+from shared.storage.queues import QueueSender
 from shared.storage.routing import Tables
 
 log = logging.getLogger(__name__)

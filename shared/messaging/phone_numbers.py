@@ -31,7 +31,8 @@ from shared.messaging.sms_setup import SmsSetup
 from shared.messaging.tables import PhoneNumberJobRepository, PhoneNumberRepository, SmsSettingsRepository
 from shared.setup.audit import AuditLog
 from shared.setup.endpoints import EndpointService
-from shared.storage.queues import PHONE_NUMBER_JOBS, QueueSender
+from shared.storage.queue_names import PHONE_NUMBER_JOBS
+from shared.storage.queues import QueueSender
 from shared.storage.repository import Versioned
 from shared.storage.routing import Tables
 

@@ -25,7 +25,8 @@ from shared.messaging.tables import (
 )
 from shared.setup.audit import AuditLog
 from shared.setup.endpoints import EndpointService
-from shared.storage.queues import REMINDER_REINDEX, QueueSender
+from shared.storage.queue_names import REMINDER_REINDEX
+from shared.storage.queues import QueueSender
 from shared.storage.routing import Tables
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from shared.core import telemetry
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, NotFound
 from shared.hl7.siu import AppointmentEvent, AppointmentStatus, parse_siu
@@ -102,6 +103,12 @@ class AppointmentProcessor:
     def apply(self, change: AppointmentChange) -> Outcome:
         """Apply a queued change. The endpoint and organisation come from the per-worker cache (read at most once a
         minute); the appointment itself is read and written with its ETag, so parallel changes cannot collide."""
+        telemetry.bind(
+            tenant_id=change.tenant_id,
+            endpoint_id=change.endpoint_id,
+            appointment_key=change.appointment_key,
+            hl7_control_id=change.control_id,
+        )
         endpoint = self.lookups.endpoint(change.tenant_id, change.endpoint_id)
         organisation = self.lookups.organisation(change.tenant_id)
         if endpoint is None or organisation is None:

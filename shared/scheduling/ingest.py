@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.core import telemetry
 from shared.core.clock import Clock
 from shared.core.errors import NotFound
 from shared.core.ttl import TtlCache
@@ -32,7 +33,8 @@ from shared.setup.certificates import CertificateService
 from shared.setup.lookups import LOOKUP_TTL, ControlLookups
 from shared.setup.models import EndpointStatus, FhirEndpoint, SigningCertificate
 from shared.setup.tables import FhirEndpointRepository
-from shared.storage.queues import HL7_APPOINTMENTS, GeographyQueues
+from shared.storage.queue_names import HL7_APPOINTMENTS
+from shared.storage.queues import GeographyQueues
 from shared.storage.routing import Tables
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ class Hl7Ingest:
         now = self.clock.now()
         control_id: str | None = None
         text: str | None = None
+        telemetry.bind(endpoint_id=endpoint_id)
         try:
             endpoint = self._endpoint(endpoint_id)
             if endpoint is None or endpoint.status != EndpointStatus.APPROVED:
@@ -116,6 +119,7 @@ class Hl7Ingest:
                 raise Hl7Rejected("The message is too large for a scheduling message (48 KB at most).")
             event = parse_siu(text, ZoneInfo(endpoint.time_zone))
             control_id = event.message_id
+            telemetry.bind(tenant_id=endpoint.tenant_id, hl7_control_id=control_id)
             if event.message_time is None:
                 raise Hl7Rejected("MSH-7 (message time) is missing or not a valid time; it was not processed.")
             if now - event.message_time > self.max_age:

@@ -26,7 +26,8 @@ from shared.messaging.texts import reminder_version
 from shared.scheduling.appointments import minute_of
 from shared.scheduling.models import DueReminders, ReminderCursor, ReminderDue
 from shared.scheduling.tables import ReminderCursorRepository, ReminderIndexRepository
-from shared.storage.queues import REMINDERS_DUE, GeographyQueues
+from shared.storage.queue_names import REMINDERS_DUE
+from shared.storage.queues import GeographyQueues
 from shared.storage.repository import MAX_TRANSACTION_SIZE
 from shared.storage.routing import Tables
 

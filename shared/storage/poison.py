@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from shared.core.clock import Clock
 from shared.storage.accounts import StorageAccount, StorageAccounts
-from shared.storage.queues import APP_QUEUES, GEOGRAPHY_QUEUES
+from shared.storage.queue_names import APP_QUEUES, GEOGRAPHY_QUEUES
 from shared.storage.repository import TableRepository
 
 log = logging.getLogger(__name__)

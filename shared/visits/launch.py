@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from shared.core import telemetry
 from shared.core.clock import Clock
 from shared.core.errors import DomainError, InvalidInput
 from shared.hl7.siu import AppointmentStatus
@@ -138,6 +139,7 @@ class LaunchService:
                 "Start the virtual visit from the EHR: this address needs the EHR's launch details (iss and launch)."
             )
         organisation, endpoint = self._approved_endpoint(iss)
+        telemetry.bind(tenant_id=organisation.tenant_id, endpoint_id=endpoint.id)
         configuration = self.discovery.discover(endpoint.base_url, endpoint.client_id)
         browser = self.states.new_browser_secret()
         launch_state = self.states.begin(
@@ -184,6 +186,7 @@ class LaunchService:
     ) -> LaunchResult:
         """`browser`: the secret of the browser's state cookie (a callback in another browser is refused)."""
         launch = self._consume(state, browser)
+        telemetry.bind(tenant_id=launch.tenant_id, endpoint_id=launch.endpoint_id)
         if error:
             raise LaunchRefused(authorize_error(error, error_description))
         if not code:
@@ -221,6 +224,7 @@ class LaunchService:
                 "The EHR did not say which appointment this visit is for. Start it from the appointment in the EHR."
             )
         key = appointment_key(organisation.tenant_id, endpoint.id, reference)
+        telemetry.bind(appointment_key=key)
         references = self._references(organisation, endpoint, visit_references(tokens.raw))
         if launch.purpose == "patient":
             link = self.visits.resolve(organisation, endpoint.id, key, self.service_organizer, references)
@@ -258,6 +262,9 @@ class LaunchService:
 
     def join(self, token: str) -> str:
         claims = self.join_links.decode(token)
+        telemetry.bind(
+            tenant_id=claims.tenant_id, endpoint_id=claims.endpoint_id, appointment_key=claims.appointment_key
+        )
         organisation = self.tables.control(OrganisationRepository).find(claims.tenant_id, "organisation")
         endpoint = self.tables.control(FhirEndpointRepository).find(claims.tenant_id, claims.endpoint_id)
         if organisation is None or endpoint is None or endpoint.status != EndpointStatus.APPROVED:

@@ -11,7 +11,8 @@ from shared.core.errors import Conflict, NotFound
 from shared.setup.audit import AuditLog
 from shared.setup.models import Organisation
 from shared.setup.tables import OrganisationRepository
-from shared.storage.queues import PARTICIPANT_EVENTS, QueueSender
+from shared.storage.queue_names import PARTICIPANT_EVENTS
+from shared.storage.queues import QueueSender
 from shared.storage.routing import Tables
 from shared.writeback.delivery import MAX_ERROR
 from shared.writeback.ehr import WritebackError

@@ -17,7 +17,8 @@ from typing import Any
 
 from shared.core.clock import Clock
 from shared.core.errors import Forbidden, InvalidInput
-from shared.storage.queues import PARTICIPANT_EVENTS, QueueSender
+from shared.storage.queue_names import PARTICIPANT_EVENTS
+from shared.storage.queues import QueueSender
 from shared.storage.routing import Tables
 from shared.writeback.models import MeetingEventMessage, MeetingSubscription
 from shared.writeback.tables import MeetingSubscriptionRepository

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.auth.principal import Principal, Role
+from shared.core import telemetry
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, Forbidden, NotFound
 from shared.reports.summary import summarise
@@ -75,6 +76,9 @@ class ParticipantEvents:
     def process(self, message: MeetingEventMessage, attempt: int = 1) -> list[VisitEvent]:
         """Store the message's events (once), update the visit's report figures and write back to the EHR what
         was not written back yet; the new events. Raises WritebackError when a retry may succeed."""
+        telemetry.bind(
+            tenant_id=message.tenant_id, endpoint_id=message.endpoint_id, appointment_key=message.appointment_key
+        )
         organisation = self.tables.control(OrganisationRepository).find(message.tenant_id, "organisation")
         if organisation is None:
             raise NotFound("The organisation of this meeting no longer exists.")

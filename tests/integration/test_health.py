@@ -16,7 +16,7 @@ from shared import __version__
 from shared.core.settings import Geography, get_settings
 from shared.runtime import get_runtime
 from shared.storage.poison import PoisonPurge, PoisonQueueCountRepository
-from shared.storage.queues import SMS_OUTBOUND
+from shared.storage.queue_names import SMS_OUTBOUND
 from tests.support.clock import FakeClock
 
 

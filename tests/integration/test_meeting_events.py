@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from shared.runtime import get_runtime
-from shared.storage.queues import PARTICIPANT_EVENTS
+from shared.storage.queue_names import PARTICIPANT_EVENTS
 from shared.writeback.meeting_events import client_state_hash
 from shared.writeback.models import MeetingEventMessage, MeetingSubscription
 from shared.writeback.tables import MeetingSubscriptionRepository

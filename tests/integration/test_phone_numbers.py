@@ -21,7 +21,7 @@ from shared.messaging.models import PhoneNumberJobMessage, PhoneNumberOrder
 from shared.messaging.providers.acs_numbers import AcsPhoneNumbers
 from shared.runtime import Runtime
 from shared.setup.models import FhirEndpointCreate, OrganisationCreate
-from shared.storage.queues import PHONE_NUMBER_JOBS
+from shared.storage.queue_names import PHONE_NUMBER_JOBS
 from tests.conftest import CLIENT_ID, AppHost
 from tests.support.acs_stub import AcsStub
 from tests.support.portal import (

@@ -14,7 +14,7 @@ from shared.scheduling.appointments import minute_of
 from shared.scheduling.models import DueReminders, ReminderDue
 from shared.scheduling.reminders import ReminderService
 from shared.scheduling.tables import ReminderIndexRepository
-from shared.storage.queues import REMINDER_REINDEX, REMINDERS_DUE, SMS_OUTBOUND
+from shared.storage.queue_names import REMINDER_REINDEX, REMINDERS_DUE, SMS_OUTBOUND
 from shared.visits.tables import AppointmentRepository
 from tests.support.texts import NOW, Setup, book, send_queued
 

@@ -23,7 +23,7 @@ from shared.messaging.providers import OutgoingSms
 from shared.messaging.providers.acs import AcsSmsSender
 from shared.messaging.tables import SendSlotRepository, SmsMessageRepository
 from shared.messaging.texts import message_id
-from shared.storage.queues import SMS_OUTBOUND, SMS_WAITING
+from shared.storage.queue_names import SMS_OUTBOUND, SMS_WAITING
 from shared.visits.tables import AppointmentRepository
 from tests.support.acs_stub import AcsStub
 from tests.support.texts import NOW, Setup, book, send_queued

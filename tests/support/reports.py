@@ -14,7 +14,7 @@ from shared.auth.principal import Principal, Role
 from shared.messaging.models import SmsMessageStatus
 from shared.messaging.tables import SmsMessageRepository
 from shared.runtime import get_runtime
-from shared.storage.queues import PARTICIPANT_EVENTS
+from shared.storage.queue_names import PARTICIPANT_EVENTS
 from shared.visits.models import Appointment, MeetingLink, VisitReferences
 from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
 from shared.writeback.models import MeetingEventMessage

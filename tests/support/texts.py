@@ -19,7 +19,7 @@ from shared.messaging.models import PhoneNumberJobMessage, PhoneNumberOrder, Sms
 from shared.runtime import Runtime
 from shared.scheduling.models import DueReminders, InboundHl7
 from shared.setup.models import FhirEndpointCreate, Organisation, OrganisationCreate
-from shared.storage.queues import REMINDERS_DUE, SMS_OUTBOUND, SMS_WAITING
+from shared.storage.queue_names import REMINDERS_DUE, SMS_OUTBOUND, SMS_WAITING
 from shared.visits.models import appointment_key
 from tests.conftest import CLIENT_ID
 from tests.support.clock import FakeClock

@@ -13,7 +13,7 @@ from typing import get_type_hints
 
 from pydantic import ValidationError
 
-from shared.core.errors import ConfigurationError
+from shared.core.geography import Geography
 from shared.core.settings.base import Environment, SettingsGroup
 from shared.core.settings.groups import (
     DeploymentSettings,
@@ -24,7 +24,8 @@ from shared.core.settings.groups import (
     SignInSettings,
     VisitSettings,
 )
-from shared.core.settings.storage import Geography, StorageSettings
+from shared.core.settings.storage import StorageSettings
+from shared.core.startup import settings_error
 
 __all__ = [
     "DeploymentSettings",
@@ -103,9 +104,7 @@ def load_settings() -> Settings:
         except ValidationError as exc:
             problems += [problem for problem in _problems(exc) if problem not in problems]
     if problems:
-        raise ConfigurationError(
-            "; ".join(problems) + ". Set it in the app settings (local.settings.json when running locally)."
-        )
+        raise settings_error(problems)
     return Settings(**groups)  # type: ignore[arg-type]  # each name holds its own group
 
 

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from shared.core.geography import Geography, data_storage_setting
 from shared.core.settings.base import SettingsGroup
-
-
-class Geography(StrEnum):
-    """Where an organisation's data lives; each has its own storage account."""
-
-    US = "US"
-    EU = "EU"
-    APAC = "APAC"
-
+from shared.core.startup import NO_APP_STORAGE, NO_DATA_STORAGE
 
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -61,13 +53,19 @@ class StorageSettings(SettingsGroup):
         description="The app's storage account name, reached with the managed identity.",
     )
     data_storage_us: str | None = Field(
-        default=None, alias="DATA_STORAGE_US", description="Storage account for US organisations' data."
+        default=None,
+        alias=data_storage_setting(Geography.US),
+        description="Storage account for US organisations' data.",
     )
     data_storage_eu: str | None = Field(
-        default=None, alias="DATA_STORAGE_EU", description="Storage account for EU organisations' data."
+        default=None,
+        alias=data_storage_setting(Geography.EU),
+        description="Storage account for EU organisations' data.",
     )
     data_storage_apac: str | None = Field(
-        default=None, alias="DATA_STORAGE_APAC", description="Storage account for APAC organisations' data."
+        default=None,
+        alias=data_storage_setting(Geography.APAC),
+        description="Storage account for APAC organisations' data.",
     )
     storage_endpoint_suffix: str = Field(
         default="core.windows.net",
@@ -98,11 +96,9 @@ class StorageSettings(SettingsGroup):
     @model_validator(mode="after")
     def _accounts(self) -> StorageSettings:
         if not self.app_storage and not self.app_storage_account:
-            raise ValueError(
-                "Missing required setting AzureWebJobsStorage__accountName (or AzureWebJobsStorage for Azurite)"
-            )
+            raise ValueError(NO_APP_STORAGE)
         if not any(self.data_storage(g) for g in Geography):
-            raise ValueError("Set at least one of DATA_STORAGE_US, DATA_STORAGE_EU, DATA_STORAGE_APAC")
+            raise ValueError(NO_DATA_STORAGE)
         return self
 
     def data_storage(self, geography: Geography) -> str | None:

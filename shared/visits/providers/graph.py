@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
+from shared.core import telemetry
 from shared.core.errors import NotFound, UpstreamError
 from shared.core.outbound import DestinationRefused, Outbound
 from shared.core.retry import MAX_RETRY_AFTER, retry_delay
@@ -83,9 +84,11 @@ class GraphMeetingProvider:
                 self._client = asyncio.run_coroutine_threadsafe(self._build(), self._loop).result(self._timeout)
         loop, client = self._loop, self._client
         assert client is not None
+        carried = telemetry.carried()  # the caller's trace goes on on Graph's event loop
 
         async def call() -> T:
-            return await make(client)
+            with carried():
+                return await make(client)
 
         return asyncio.run_coroutine_threadsafe(call(), loop).result(self._timeout)
 
