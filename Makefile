@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 EHR_PROFILE ?= epic
+TELEMETRY ?=
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
@@ -50,7 +51,7 @@ local.settings.json:
 	cp local.settings.sample.json $@
 
 run: deps local.settings.json
-	$(PY) -m dev --ehr-profile $(EHR_PROFILE)
+	$(PY) -m dev --ehr-profile $(EHR_PROFILE) $(if $(TELEMETRY),--telemetry $(TELEMETRY))
 
 lint: deps
 	$(VENV)/bin/ruff check .

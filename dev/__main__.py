@@ -24,6 +24,7 @@ from dev.host.serving import ServerThread
 from shared.core.clock import SystemClock
 from shared.core.ratelimit import TokenBucket
 from shared.core.settings import Geography
+from shared.core.telemetry import console_on
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_CLIENT_ID = "connector-local"
@@ -33,6 +34,19 @@ ACCOUNTS = (
     | {f"DATA_STORAGE_{g.value}": f"connector{g.value.lower()}" for g in Geography}
     | {f"DATA_QUEUES_{g.value}": f"connector{g.value.lower()}" for g in Geography}
 )
+
+
+def _telemetry_destination() -> str:
+    """Where the app's spans go once it first runs (shared/core/telemetry.py reads the same settings)."""
+    where = [
+        *(["the console"] if console_on(os.environ) else []),
+        *(
+            [f"OTLP {os.environ['OTEL_EXPORTER_OTLP_ENDPOINT']}"]
+            if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            else []
+        ),
+    ]
+    return " and ".join(where) or "off (make run TELEMETRY=console, or TELEMETRY=<OTLP URL>)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,12 +65,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--anonymous-rate", type=int, default=300, help="requests per minute per client address to anonymous triggers"
     )
+    parser.add_argument(
+        "--telemetry",
+        default="",
+        help="where the app's spans go: console, or an OTLP/HTTP collector's URL (http://localhost:4318); "
+        "the settings TELEMETRY_CONSOLE and OTEL_EXPORTER_OTLP_ENDPOINT otherwise",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)  # as host.json's "Azure.Core": "Warning"
 
     settings_file = args.settings if args.settings.exists() else ROOT / "local.settings.sample.json"
     apply_values(load_values(settings_file), os.environ)
+    if args.telemetry == "console":
+        os.environ["TELEMETRY_CONSOLE"] = "true"
+    elif args.telemetry:
+        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = args.telemetry
 
     azurite: Azurite | None = None
     if not os.environ.get("AzureWebJobsStorage") and not os.environ.get("AzureWebJobsStorage__accountName"):
@@ -135,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"  Function key:  {keys.function_keys[0]}  (x-functions-key header or ?code=)",
                 f"  Storage:       {'Azurite (in memory)' if azurite else 'as configured'}",
                 f"  Functions:     {', '.join(host.function_names)}",
+                f"  Telemetry:     {_telemetry_destination()}",
                 "Press Ctrl+C to stop.",
                 "",
             ]

@@ -150,6 +150,10 @@ def configure(environ: Mapping[str, str] | None = None) -> str:
         return destination
 
 
+def console_on(environ: Mapping[str, str]) -> bool:
+    return environ.get("TELEMETRY_CONSOLE", "").strip().lower() in ("1", "true", "yes")
+
+
 def _set_up_exporter(environ: Mapping[str, str]) -> str:
     if _provider_is_set():
         return "the worker's provider"
@@ -170,7 +174,7 @@ def _set_up_exporter(environ: Mapping[str, str]) -> str:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
     endpoint = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-    console = environ.get("TELEMETRY_CONSOLE", "").strip().lower() in ("1", "true", "yes")
+    console = console_on(environ)
     if not endpoint and not console:
         return "none"
     provider = TracerProvider(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,9 @@ from shared.core import telemetry
 from tests.conftest import AppHost, GraphMeetings
 from tests.support.clinic import PHONE, Clinic, deliver
 from tests.support.hl7 import siu
+from tests.support.portal import Tenant
 from tests.support.visits import launch
+from tests.support.writeback import Visit, clinician, roster
 
 EHR = trace.get_tracer("the EHR")
 
@@ -83,6 +86,26 @@ def test_a_launch_traces_its_calls_to_the_ehr_and_graph(
     assert any(url.endswith("/onlineMeetings/createOrGet") for _, url in outbound), outbound
 
 
+def test_a_visit_event_is_one_trace_from_graph_to_the_ehr_writeback(
+    start_visit: Callable[[str], Visit], tenant: Tenant, ehr: SandboxEhr, app: AppHost, spans: InMemorySpanExporter
+) -> None:
+    visit = start_visit("epic")
+    spans.clear()
+    visit.notify(roster(1, joined=[clinician(tenant)]))
+    app.pump()
+    finished = spans.get_finished_spans()
+    [webhook] = [s for s in finished if s.name == "meeting_events" and s.kind == trace.SpanKind.SERVER]
+    assert webhook.context is not None
+    mine = trace_of(spans, webhook.context.trace_id)
+    [processed] = [s for s in mine if s.name == "process_participant_event"]
+    assert processed.kind == trace.SpanKind.CONSUMER
+    assert processed.attributes is not None and processed.attributes["connector.appointment_key"] == visit.key
+    # The writeback to the EHR (its backend token, then the connection status) in the same trace.
+    writes = [_url(s) for s in mine if s.kind == trace.SpanKind.CLIENT and _url(s).startswith(ehr.url)]
+    assert len(writes) >= 1, [_url(s) for s in mine]
+    assert [w.body["ConnectionStatus"] for w in ehr.writebacks.of_kind("connection_status")] == ["Connected"]
+
+
 def _url(span: ReadableSpan) -> str:
     """A client span's URL (the Azure SDK uses the stable attribute, httpx's instrumentation the older one)."""
     attributes = span.attributes or {}
@@ -90,7 +113,7 @@ def _url(span: ReadableSpan) -> str:
 
 
 def _said(record: logging.LogRecord) -> str:
-    standard = set(vars(logging.makeLogRecord({})))
+    standard = set(vars(logging.LogRecord("", 0, "", 0, "", (), None)))  # not the factory's: it adds the fields
     extras = [f"{k}={v}" for k, v in vars(record).items() if k not in standard]
     return " ".join([record.getMessage(), record.exc_text or "", *extras])
 
@@ -129,7 +152,7 @@ def test_no_record_or_span_names_a_patient_or_holds_a_phone_number_token_or_text
     # The test's own requests to the app (the browser's, the EHR's) are traced too, by the same instrumentation.
     shown = [_shown(s) for s in spans.get_finished_spans() if not _url(s).startswith(app.server.url)]
     assert records and shown
-    assert any("hl7_control_id=SCAN1" in r for r in records)  # the records carry their fields
+    assert any("hl7_control_id=SCAN1" in r for r in records), [r for r in records if "SCAN1" in r]  # fields
     secrets = {
         "the patient's phone number": [PHONE, PHONE[2:], "217555"],
         "the patient's name": ["Doe", "Jane", "jane.doe"],
