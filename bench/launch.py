@@ -1,8 +1,8 @@
 """Server-side launch resolution: the time from the EHR's redirect arriving at /api/launch/callback to our
 redirect out (state, token exchange, id_token check, appointment key, meeting create-or-get and its event
 subscription, storage), at 1 and at 50 concurrent launches. The sandbox EHR and the Graph stub are loopback stubs
-in processes of their own (bench/stubs.py), so the figures are our own overhead (plus Azurite). Each launch is a new
-appointment, so each creates a meeting: the slower path.
+in processes of their own (bench/stubs.py), and so does the client sending the measured requests, so the figures are
+our own overhead (plus Azurite). Each launch is a new appointment, so each creates a meeting: the slower path.
 
 Run: make bench   (or .venv/bin/python bench/launch.py [--launches 200])
 """
@@ -14,7 +14,6 @@ import statistics
 import sys
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import httpx  # noqa: E402
 from azure.core.credentials import AccessToken  # noqa: E402
 
 from bench.harness import Harness  # noqa: E402
-from bench.stubs import BENCH_TOKEN, StubProcess  # noqa: E402
+from bench.stubs import BENCH_TOKEN, LoadProcess, StubProcess  # noqa: E402
 from dev.fakes.sandbox_ehr import encode_launch  # noqa: E402
 
 
@@ -45,7 +44,8 @@ def report(concurrency: int, samples: list[float], wall: float) -> None:
     p50, p95, p99 = (percentile(samples, p) * 1000 for p in (50, 95, 99))
     print(
         f"  concurrency {concurrency:>2}: p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  "
-        f"(mean {statistics.mean(samples) * 1000:.1f} ms, {len(samples)} requests, {wall:.1f} s wall)"
+        f"{len(samples) / wall:5.1f}/s  (mean {statistics.mean(samples) * 1000:.1f} ms, {len(samples)} requests, "
+        f"{wall:.1f} s measured)"
     )
 
 
@@ -73,36 +73,39 @@ def main() -> None:
     http, fhir_base = harness.http, harness.fhir_base
     user = "Practitioner/E1001"  # the sandbox EHR's signed-in clinician
 
-    def authorized_callback() -> str:
-        """Everything before the measured part: our launch URL, then the EHR's authorize."""
+    def authorized_callback() -> tuple[str, dict[str, str]]:
+        """Everything before the measured part: our launch URL, then the EHR's authorize. The callback, with the
+        state cookie the browser got (the callback is refused without it)."""
         appointment = uuid.uuid4().hex[:10]
         context = {"user": user, "appointment": appointment, "patient": "P1", "csn": appointment}
         query = urlencode({"iss": fhir_base, "launch": encode_launch(context)})
-        authorize = http.get(f"/api/launch/provider?{query}").headers["Location"]
-        return str(httpx.get(authorize).headers["Location"])
+        start = http.get(f"/api/launch/provider?{query}")
+        http.cookies.clear()
+        cookie = start.headers["Set-Cookie"].split(";", 1)[0]
+        return str(httpx.get(start.headers["Location"]).headers["Location"]), {"Cookie": cookie}
 
-    def resolve(callback: str) -> float:
-        began = time.perf_counter()
-        answer = http.get(callback)
-        elapsed = time.perf_counter() - began
-        assert answer.status_code == 302, answer.text
-        return elapsed
+    load = LoadProcess(harness.public)
 
-    for _ in range(5):  # warm up: clients, tables, caches
-        resolve(authorized_callback())
+    def measured(requests: list[tuple[str, dict[str, str]]], concurrency: int) -> list[float]:
+        answers = load.get([(url.removeprefix(harness.public), headers) for url, headers in requests], concurrency)
+        assert all(status == 302 for _, status in answers), sorted({status for _, status in answers})
+        return [seconds for seconds, _ in answers]
+
+    measured([authorized_callback() for _ in range(5)], 1)  # warm up: clients, tables, caches
     print(
         f"launch resolution (callback in -> redirect out), {args.launches} launches per level, "
         f"new meeting each, {args.meetings} meetings"
     )
     for concurrency in (1, 50):
         samples: list[float] = []
-        began = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            while len(samples) < args.launches:
-                batch = min(concurrency, args.launches - len(samples))
-                callbacks = [authorized_callback() for _ in range(batch)]
-                samples += list(pool.map(resolve, callbacks))
-        report(concurrency, samples, time.perf_counter() - began)
+        busy = 0.0  # measured time only: preparing each batch (our launch URL, the EHR's authorize) is not
+        while len(samples) < args.launches:
+            batch = min(concurrency, args.launches - len(samples))
+            callbacks = [authorized_callback() for _ in range(batch)]
+            started = time.perf_counter()
+            samples += measured(callbacks, concurrency)
+            busy += time.perf_counter() - started
+        report(concurrency, samples, busy)
     links = harness.runtime.visits.join_links
     endpoint = harness.endpoint
 
@@ -119,20 +122,13 @@ def main() -> None:
             end=now + timedelta(minutes=30),
         )
 
-    def join(url: str) -> float:
-        began = time.perf_counter()
-        answer = http.get(url.removeprefix(harness.public))
-        elapsed = time.perf_counter() - began
-        assert answer.status_code == 302, answer.text
-        return elapsed
-
     print(f"join links (/api/join/{{token}} in -> redirect out), {args.launches} per level, new meeting each")
     for concurrency in (1, 50):
         urls = [join_url() for _ in range(args.launches)]
         began = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            samples = list(pool.map(join, urls))
+        samples = measured([(url, {}) for url in urls], concurrency)
         report(concurrency, samples, time.perf_counter() - began)
+    load.stop()
     harness.close()
     print(f"  Graph createOrGet calls: {graph.stop()}")
 

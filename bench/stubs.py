@@ -60,3 +60,45 @@ class StubProcess:
         count: int | None = self._connection.recv() if self._connection.poll(30) else None
         self._process.join(30)
         return count
+
+
+def _fire(base_url: str, connection: Connection) -> None:
+    """The load: each batch of (path, headers) GET at once, one thread each; their latencies and statuses."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=120, limits=httpx.Limits(max_connections=100)) as http:
+
+        def get(request: tuple[str, dict[str, str]]) -> tuple[float, int]:
+            path, headers = request
+            began = time.perf_counter()
+            status = http.get(path, headers=headers).status_code
+            return time.perf_counter() - began, status
+
+        while (batch := connection.recv()) is not None:
+            requests, concurrency = batch
+            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+                connection.send(list(pool.map(get, requests)))
+
+
+class LoadProcess:
+    """The requests a benchmark measures, sent from a process of their own: the client's own work (building
+    requests, reading answers, its threads) does not compete with the app's for one interpreter."""
+
+    def __init__(self, base_url: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=_fire, args=(base_url, child), daemon=True)
+        self._process.start()
+
+    def get(self, requests: list[tuple[str, dict[str, str]]], concurrency: int) -> list[tuple[float, int]]:
+        """GET each (path, headers), `concurrency` at a time: (seconds, status) each, in order."""
+        self._connection.send((requests, concurrency))
+        answer: list[tuple[float, int]] = self._connection.recv()
+        return answer
+
+    def stop(self) -> None:
+        self._connection.send(None)
+        self._process.join(30)
