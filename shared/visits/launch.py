@@ -20,8 +20,9 @@ from shared.core.clock import Clock
 from shared.core.errors import DomainError, InvalidInput
 from shared.hl7.siu import AppointmentStatus
 from shared.setup.endpoints import normalise_base_url
+from shared.setup.lookups import ControlLookups
 from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation
-from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository, OrganisationRepository
+from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository
 from shared.setup.url_owners import UrlOwners
 from shared.smart.client import AuthorizeRedirect, AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
@@ -100,6 +101,9 @@ class LaunchService:
     writes_back: Callable[[str, str], bool]
     """Whether an organisation's endpoint writes back to its EHR (asked of the writeback feature)."""
     owners: UrlOwners
+    lookups: ControlLookups
+    """Organisations and endpoints from the per-worker cache: a suspended or removed endpoint stops launching
+    within a minute, as it stops taking HL7 messages and sending texts."""
 
     def __post_init__(self) -> None:
         self._redirect_uri = f"{self.public_base.rstrip('/')}/api/launch/callback"
@@ -126,7 +130,7 @@ class LaunchService:
             if not approved:
                 raise not_connected
             endpoint = min(approved, key=lambda e: (e.decided_at or e.updated_at, e.tenant_id))
-        organisation = self.tables.control(OrganisationRepository).find(endpoint.tenant_id, "organisation")
+        organisation = self.lookups.organisation(endpoint.tenant_id)
         if organisation is None:
             raise not_connected
         return organisation, endpoint
@@ -193,8 +197,8 @@ class LaunchService:
             raise LaunchRefused(
                 "The EHR sent no sign-in code. Select \u201cBegin virtual visit\u201d in the EHR again."
             )
-        endpoint = self.tables.control(FhirEndpointRepository).find(launch.tenant_id, launch.endpoint_id)
-        organisation = self.tables.control(OrganisationRepository).find(launch.tenant_id, "organisation")
+        endpoint = self.lookups.endpoint(launch.tenant_id, launch.endpoint_id)
+        organisation = self.lookups.organisation(launch.tenant_id)
         if endpoint is None or organisation is None or endpoint.status != EndpointStatus.APPROVED:
             raise LaunchRefused("This EHR is no longer connected to the virtual visit service.", status=403)
         configuration = self.discovery.discover(endpoint.base_url, endpoint.client_id)
@@ -265,8 +269,8 @@ class LaunchService:
         telemetry.bind(
             tenant_id=claims.tenant_id, endpoint_id=claims.endpoint_id, appointment_key=claims.appointment_key
         )
-        organisation = self.tables.control(OrganisationRepository).find(claims.tenant_id, "organisation")
-        endpoint = self.tables.control(FhirEndpointRepository).find(claims.tenant_id, claims.endpoint_id)
+        organisation = self.lookups.organisation(claims.tenant_id)
+        endpoint = self.lookups.endpoint(claims.tenant_id, claims.endpoint_id)
         if organisation is None or endpoint is None or endpoint.status != EndpointStatus.APPROVED:
             raise JoinLinkRefused("invalid", "This link no longer works. Contact your clinic for a new one.")
         appointment = self.tables.data(organisation, AppointmentRepository).find(endpoint.id, claims.appointment_key)

@@ -86,4 +86,5 @@ class VisitServices:
             service_organizer=settings.meeting_organizer_id or "local-organizer",
             writes_back=self.writes_back,
             owners=self.setup.url_owners,
+            lookups=self.setup.lookups,
         )

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
 from shared.core.errors import NotFound, Unprocessable
+from shared.core.ttl import TtlCache
 from shared.setup.audit import AuditLog
 from shared.setup.endpoints import EndpointService
+from shared.setup.lookups import LOOKUP_TTL
 from shared.smart.backend import BackendServices, SigningKeys
 from shared.storage.routing import Tables
 from shared.writeback.delivery import EhrWriteback
@@ -37,6 +39,7 @@ class WritebackSetup:
 
     def __post_init__(self) -> None:
         self._settings = self.tables.control(WritebackSettingsRepository)
+        self._writes_back: TtlCache[tuple[str, str], bool] = TtlCache(self.clock, LOOKUP_TTL)
 
     def public(self, settings: WritebackSettings) -> WritebackSettingsPublic:
         return WritebackSettingsPublic(
@@ -45,9 +48,14 @@ class WritebackSetup:
         )
 
     def writes_back(self, tenant_id: str, endpoint_id: str) -> bool:
-        """Whether the endpoint has a writeback adapter (launches then keep the EHR's visit identifiers)."""
-        settings = self._settings.find(tenant_id, endpoint_id)
-        return settings is not None and settings.adapter != "none"
+        """Whether the endpoint has a writeback adapter (launches then keep the EHR's visit identifiers). Read
+        once a minute per worker, on every launch's path; this worker forgets it when the settings change."""
+
+        def load() -> bool:
+            settings = self._settings.find(tenant_id, endpoint_id)
+            return settings is not None and settings.adapter != "none"
+
+        return self._writes_back.get((tenant_id, endpoint_id), load)
 
     def get(self, principal: Principal, endpoint_id: str) -> WritebackSettings:
         principal.require(Role.ADMIN)
@@ -78,6 +86,7 @@ class WritebackSetup:
         )
         self._settings.upsert(settings)
         self.writeback.forget(principal.tenant_id, endpoint.id)
+        self._writes_back.forget((principal.tenant_id, endpoint.id))
         self.audit.by(
             principal,
             action="update",
