@@ -18,7 +18,7 @@ import binascii
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import azure.functions.queue as func_queue
 
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from azure.storage.queue import QueueClient, QueueMessage
 
 log = logging.getLogger(__name__)
+UNTRACED: dict[str, Any] = {"tracing_options": {"enabled": False}}
+"""The host's own polling is not the app's work: in Azure the Functions host does it, outside the app's traces."""
 
 Invoke = Callable[[str, func_queue.QueueMessage], Awaitable[None]]
 
@@ -69,7 +71,7 @@ class QueuePump:
             # No decode policy: we see the raw text, as the host does, and decode Base64 ourselves.
             client = QueueClient.from_connection_string(connection_string, queue_name, transport=storage_transport())
             try:
-                client.create_queue()
+                client.create_queue(**UNTRACED)
             except ResourceExistsError:
                 pass
             self._clients[key] = client
@@ -93,7 +95,7 @@ class QueuePump:
         batch = self._options.batch_size
         return list(
             client.receive_messages(
-                messages_per_page=batch, max_messages=batch, visibility_timeout=self._options.message_lease
+                messages_per_page=batch, max_messages=batch, visibility_timeout=self._options.message_lease, **UNTRACED
             )
         )
 
@@ -129,14 +131,15 @@ class QueuePump:
                     message.id,
                     message.pop_receipt,
                     visibility_timeout=int(self._options.visibility_timeout),
+                    **UNTRACED,
                 )
             return
-        await asyncio.to_thread(client.delete_message, message.id, message.pop_receipt)
+        await asyncio.to_thread(client.delete_message, message.id, message.pop_receipt, **UNTRACED)
 
     async def _poison(self, binding: QueueBinding, client: QueueClient, message: QueueMessage, raw: str) -> None:
         poison = self._client(binding.connection_string, f"{binding.queue_name}-poison")
-        await asyncio.to_thread(poison.send_message, raw)
-        await asyncio.to_thread(client.delete_message, message.id, message.pop_receipt)
+        await asyncio.to_thread(poison.send_message, raw, **UNTRACED)
+        await asyncio.to_thread(client.delete_message, message.id, message.pop_receipt, **UNTRACED)
         log.warning("Queue %s: message %s moved to %s", binding.queue_name, message.id, poison.queue_name)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
