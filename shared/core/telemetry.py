@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -40,7 +41,9 @@ _configured = False
 _lock = threading.Lock()
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    """The app's tracer (a proxy until a provider is set, which it then follows), made once."""
     return trace.get_tracer(TRACER)
 
 
