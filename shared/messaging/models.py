@@ -12,7 +12,8 @@ from shared.visits.models import SmsType
 
 DEFAULT_TEMPLATES: dict[str, str] = {
     "scheduled": "{clinic}: your video visit is booked for {date} at {time}. Join here: {link} Reply STOP to opt out.",
-    "rescheduled": "{clinic}: your video visit moved to {date} at {time}. Join here: {link} Reply STOP to opt out.",
+    "rescheduled": "{clinic}: your video visit changed; it is now on {date} at {time}. Join here: {link} "
+    "Reply STOP to opt out.",
     "cancelled": "{clinic}: your video visit on {date} at {time} was cancelled. Reply STOP to opt out.",
     "reminder": "{clinic}: reminder, your video visit is on {date} at {time}. Join here: {link}",
 }

@@ -151,6 +151,7 @@ class AppointmentProcessor:
             version=change.version,
             phone=phone if change.end > self.clock.now() else None,
             phone_problem=change.phone_problem,
+            provider_id=change.provider_id,
             reminder_due_at=due,
             pending_sms=kind,
         )
@@ -238,7 +239,10 @@ class AppointmentProcessor:
             return None
         if previous is None or previous.status not in ACTIVE:
             return "scheduled"
-        if previous.start != event.start:
+        # An update text when what the patient was told changes: the time (start or end) or the clinician.
+        if previous.start != event.start or previous.end != event.end:
+            return "rescheduled"
+        if previous.provider_id and event.provider_id and previous.provider_id != event.provider_id:
             return "rescheduled"
         return None
 

@@ -64,6 +64,9 @@ class Appointment(BaseModel):
     version: str = ""
     phone: str | None = None
     phone_problem: str | None = None
+    provider_id: str | None = Field(
+        default=None, description="The clinician's EHR user ID (AIP-3), the only thing kept about them."
+    )
     reminder_due_at: datetime | None = None
     pending_sms: SmsType | None = Field(default=None, description="The confirmation this version queued.")
 

@@ -85,6 +85,27 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
     assert page.status_code == 410 and "cancelled" in page.text  # even though its window is days away
 
 
+def test_an_update_text_goes_out_when_the_end_or_the_clinician_changes(app: AppHost, clinic: Clinic) -> None:
+    deliver(app, clinic, siu("S12", clinic.start, control="UPD1"))
+    assert texts(clinic) == [("scheduled", "sent")]
+    later = datetime.now(UTC)
+    # Longer: the same start, a later end.
+    deliver(app, clinic, siu("S14", clinic.start, sent=later + timedelta(seconds=5), control="UPD2", minutes=45))
+    assert texts(clinic) == [("rescheduled", "sent"), ("scheduled", "sent")]
+    # Another clinician (AIP-3): the patient is told.
+    deliver(app, clinic, siu("S14", clinic.start, later + timedelta(seconds=10), "UPD3", minutes=45, provider="5678"))
+    assert texts(clinic) == [("rescheduled", "sent"), ("rescheduled", "sent"), ("scheduled", "sent")]
+    stored = (
+        get_runtime()
+        .platform.tables.data(organisation(clinic), AppointmentRepository)
+        .get(clinic.endpoint, key(clinic))
+    )
+    assert (stored.end - stored.start, stored.provider_id) == (timedelta(minutes=45), "5678")
+    # Nothing the patient was told changed: no text.
+    deliver(app, clinic, siu("S14", clinic.start, later + timedelta(seconds=15), "UPD4", minutes=45, provider="5678"))
+    assert len(texts(clinic)) == 3
+
+
 def test_opt_out_is_honoured(app: AppHost, clinic: Clinic) -> None:
     runtime = get_runtime()
     number_hash = runtime.messaging.sms.number_hash(PHONE)

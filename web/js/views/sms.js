@@ -186,7 +186,7 @@ export function smsSettingsPanel(container, endpoint, known) {
           hint: active.length ? null : "Generate a phone number first." })),
       h("fieldset", {}, h("legend", {}, "Texts to send"),
         field({ label: "When an appointment is booked", name: "confirm_scheduled", type: "checkbox", value: s.confirm_scheduled }),
-        field({ label: "When it is moved", name: "confirm_rescheduled", type: "checkbox", value: s.confirm_rescheduled }),
+        field({ label: "When its time or clinician changes", name: "confirm_rescheduled", type: "checkbox", value: s.confirm_rescheduled }),
         field({ label: "When it is cancelled", name: "confirm_cancelled", type: "checkbox", value: s.confirm_cancelled }),
         field({ label: "A reminder before the visit", name: "reminder_enabled", type: "checkbox", value: s.reminder_enabled })),
       field({ label: "Reminder, minutes before the visit", name: "reminder_minutes_before", type: "number",
