@@ -20,7 +20,7 @@ from shared.hl7 import Hl7Rejected
 
 SiuEvent = Literal["S12", "S13", "S14", "S15", "S17", "S26"]
 EVENTS: frozenset[str] = frozenset(get_args(SiuEvent))
-PhoneProblem = Literal["missing", "invalid"]
+PhoneProblem = Literal["missing", "invalid", "unsupported country"]
 
 YEARS = range(1900, 2201)  # plausible scheduling times; anything else is not a time (and cannot overflow)
 _TIMESTAMP = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.(\d{1,4}))?(?:([+-])(\d{2})(\d{2}))?$")
@@ -142,7 +142,9 @@ def _minutes(amount: str, units: str) -> float | None:
 
 
 def mobile_number(pid: _Segment, region: str) -> tuple[str | None, PhoneProblem | None]:
-    """The patient's mobile number from PID-13 in E.164: a cell phone first, then any phone; never email."""
+    """The patient's mobile number from PID-13 in E.164: a cell phone first, then any phone; never email. A number
+    without a country code is read as one of `region` (the organisation's SMS country); a number of another country
+    is not used ("unsupported country")."""
     import phonenumbers
 
     candidates: list[tuple[int, str]] = []
@@ -159,6 +161,7 @@ def mobile_number(pid: _Segment, region: str) -> tuple[str | None, PhoneProblem 
             candidates.append((0 if equipment.upper() == "CP" else 1, number))
     if not candidates:
         return None, "missing"
+    foreign = False
     for _, number in sorted(candidates, key=lambda c: c[0]):
         try:
             parsed = phonenumbers.parse(number, region)
@@ -166,9 +169,12 @@ def mobile_number(pid: _Segment, region: str) -> tuple[str | None, PhoneProblem 
             continue
         # "Possible" (right length and form for its country), not "valid": numbering plans change faster than
         # the library, and a wrong number shows up as a failed delivery report rather than a silent skip.
-        if phonenumbers.is_possible_number(parsed) and phonenumbers.region_code_for_number(parsed):
+        possible = phonenumbers.is_possible_number(parsed)
+        of: str | None = phonenumbers.region_code_for_number(parsed) if possible else None
+        if of == region:
             return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), None
-    return None, "invalid"
+        foreign = foreign or of is not None
+    return None, "unsupported country" if foreign else "invalid"
 
 
 def _quiet() -> None:

@@ -208,7 +208,11 @@ class PhoneNumberOrder(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    country_code: str = Field(default="US", pattern=r"^[A-Z]{2}$", description="ISO 3166 country code.")
+    country_code: str = Field(
+        default="US",
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166 country code: the organisation's SMS country, which is also the default.",
+    )
     number_type: NumberType = "toll_free"
     area_code: str | None = Field(
         default=None, pattern=r"^[0-9]{3}$", description="Only numbers with this area code (optional)."

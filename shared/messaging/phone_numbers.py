@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
-from shared.core.errors import Conflict, InvalidInput, NotFound
+from shared.core.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from shared.messaging.models import (
     E164,
     FINISHED,
@@ -31,6 +31,7 @@ from shared.messaging.sms_setup import SmsSetup
 from shared.messaging.tables import PhoneNumberJobRepository, PhoneNumberRepository, SmsSettingsRepository
 from shared.setup.audit import AuditLog
 from shared.setup.endpoints import EndpointService
+from shared.setup.lookups import ControlLookups
 from shared.storage.queue_names import PHONE_NUMBER_JOBS
 from shared.storage.queues import QueueSender
 from shared.storage.repository import Versioned
@@ -50,6 +51,7 @@ class PhoneNumberService:
     endpoints: EndpointService
     audit: AuditLog
     clock: Clock
+    lookups: ControlLookups
 
     def __post_init__(self) -> None:
         self._numbers = self.tables.control(PhoneNumberRepository)
@@ -79,6 +81,7 @@ class PhoneNumberService:
         ]
         if running:
             raise Conflict(f"A phone number is already being acquired (job {running[0].id}); wait for it to finish.")
+        order = self._in_sms_country(principal, order)
         job = self._new_job(principal, "purchase", order=order)
         self.audit.by(
             principal,
@@ -88,6 +91,20 @@ class PhoneNumberService:
             fields=set(order.model_fields_set),
         )
         return job
+
+    def _in_sms_country(self, principal: Principal, order: PhoneNumberOrder) -> PhoneNumberOrder:
+        """Numbers are acquired in the organisation's SMS country (the country of the patients it texts)."""
+        organisation = self.lookups.organisation(principal.tenant_id)
+        if organisation is None:
+            raise NotFound("Set up your organisation first.")
+        if "country_code" not in order.model_fields_set:
+            return order.model_copy(update={"country_code": organisation.sms_country})
+        if order.country_code != organisation.sms_country:
+            raise Unprocessable(
+                f"Your organisation texts patients in {organisation.sms_country}; acquire a number of that country.",
+                {"country_code": f"not your organisation's SMS country ({organisation.sms_country})"},
+            )
+        return order
 
     def job(self, principal: Principal, job_id: str) -> PhoneNumberJob:
         principal.require(Role.ADMIN, Role.APPROVER)

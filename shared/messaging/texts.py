@@ -31,6 +31,14 @@ OPT_OUT_KEY_SECRET = "opt-out-key"
 SETTINGS_TTL = timedelta(seconds=30)
 
 
+NO_NUMBER = {
+    "missing": "no phone number",
+    "invalid": "the phone number is not usable",
+    "unsupported country": "the phone number is of another country than the organisation's SMS country",
+}
+"""Why a text was not sent, by the appointment's phone problem (the SMS report counts them)."""
+
+
 def message_id(appointment_key: str, version: str, kind: SmsType) -> str:
     return hashlib.sha256(f"{appointment_key}|{version}|{kind}".encode()).hexdigest()[:32]
 
@@ -123,7 +131,7 @@ class SmsService:
         if not self._consents.get(tenant, lambda: self.setup.has_consents(tenant)):
             return "the SMS consents are not given"
         if not appointment.phone:
-            return f"phone number {appointment.phone_problem or 'missing'}"
+            return NO_NUMBER.get(appointment.phone_problem or "missing", "no usable phone number")
         return None
 
     def _render(

@@ -78,6 +78,7 @@ class MessagingServices:
             endpoints=self.setup.endpoints,
             audit=self.setup.audit,
             clock=self.platform.clock,
+            lookups=self.setup.lookups,
         )
 
     @cached_property

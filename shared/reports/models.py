@@ -94,6 +94,7 @@ class SmsCounts(BaseModel):
     delivered: int = 0
     failed: int = 0
     opted_out: int = 0
+    skipped: int = Field(default=0, description="Not sent: no usable number, a number of another country, texts off.")
 
 
 class SmsReport(BaseModel):
@@ -102,6 +103,9 @@ class SmsReport(BaseModel):
     by_type: dict[str, SmsCounts] = Field(description="scheduled, rescheduled, cancelled, reminder.")
     failure_reasons: dict[str, int] = Field(
         default_factory=dict, description="Texts that failed, by reason (the provider's answer, or the carrier's)."
+    )
+    skip_reasons: dict[str, int] = Field(
+        default_factory=dict, description="Texts not sent, by reason (a number of another country among them)."
     )
 
 

@@ -171,18 +171,23 @@ class Reports:
         since, until = _moment(span.start), _moment(span.end + timedelta(days=1))
         by_type = {kind: SmsCounts() for kind in SMS_TYPES}
         reasons: Counter[str] = Counter()
+        skipped: Counter[str] = Counter()
         for message in self._messages(organisation, self._endpoint_ids(principal.tenant_id), since, until):
             counts = by_type.setdefault(message.type, SmsCounts())
             if message.status in SENT:
                 counts.sent += 1
-            if message.status in ("delivered", "failed", "opted_out"):
+            if message.status in ("delivered", "failed", "opted_out", "skipped"):
                 setattr(counts, message.status, getattr(counts, message.status) + 1)
             if message.status == "failed":
                 reasons[message.reason or "not given"] += 1
+            if message.status == "skipped":
+                skipped[message.reason or "not given"] += 1
         totals = SmsCounts(
             **{field: sum(getattr(c, field) for c in by_type.values()) for field in SmsCounts.model_fields}
         )
-        return SmsReport(range=span, totals=totals, by_type=by_type, failure_reasons=dict(reasons))
+        return SmsReport(
+            range=span, totals=totals, by_type=by_type, failure_reasons=dict(reasons), skip_reasons=dict(skipped)
+        )
 
     def call_quality(self, principal: Principal, span: ReportRange) -> CallQualityReport:
         self._organisation(principal)

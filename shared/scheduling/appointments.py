@@ -89,7 +89,9 @@ class AppointmentProcessor:
         endpoint = self.tables.control(FhirEndpointRepository).find(inbound.tenant_id, inbound.endpoint_id)
         if endpoint is None:
             raise NotFound(f"Endpoint {inbound.endpoint_id} no longer exists; the message cannot be applied.")
-        event = parse_siu(inbound.message, ZoneInfo(endpoint.time_zone))
+        organisation = self.lookups.organisation(inbound.tenant_id)
+        region = organisation.sms_country if organisation is not None else "US"
+        event = parse_siu(inbound.message, ZoneInfo(endpoint.time_zone), phone_region=region)
         return self.apply(
             change_from(
                 event,

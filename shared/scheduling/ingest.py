@@ -117,7 +117,7 @@ class Hl7Ingest:
             text = unframe(body, content_type)
             if len(text.encode()) > MAX_QUEUED_BYTES:
                 raise Hl7Rejected("The message is too large for a scheduling message (48 KB at most).")
-            event = parse_siu(text, ZoneInfo(endpoint.time_zone))
+            event = parse_siu(text, ZoneInfo(endpoint.time_zone), phone_region=organisation.sms_country)
             control_id = event.message_id
             telemetry.bind(tenant_id=endpoint.tenant_id, hl7_control_id=control_id)
             if event.message_time is None:

@@ -39,6 +39,7 @@ class OrganisationCreate(BaseModel):
     display_name: str = Field(min_length=1, max_length=200, description="The organisation's name, as staff know it.")
     geography: Geography = Field(description="Where the organisation's data is stored: US, EU or APAC.")
     time_zone: TimeZone = Field(default="UTC", description="Default IANA time zone for new FHIR endpoints.")
+    sms_country: str = Field(default="US", pattern=r"^[A-Z]{2}$", description="Where patients are texted (ISO 3166).")
 
 
 class Organisation(BaseModel):
@@ -46,6 +47,7 @@ class Organisation(BaseModel):
     display_name: str = Field(min_length=1, max_length=200)
     geography: Geography
     time_zone: str = Field(default="UTC", description="Default IANA time zone for new FHIR endpoints.")
+    sms_country: str = Field(default="US", description="Where its patients are texted (ISO 3166).")
     created_at: datetime
     created_by: str = Field(default="", description="User ID of the admin who created it.")
 
@@ -55,6 +57,7 @@ class OrganisationPublic(BaseModel):
     display_name: str
     geography: Geography
     time_zone: str
+    sms_country: str
     created_at: datetime
 
 

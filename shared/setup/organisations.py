@@ -19,6 +19,8 @@ class OrganisationService:
     audit: AuditLog
     clock: Clock
     geographies: list[Geography]
+    sms_countries: tuple[str, ...] = ("US",)
+    """The countries the deployment texts patients in (SMS_COUNTRIES)."""
 
     def create(self, principal: Principal, request: OrganisationCreate) -> Organisation:
         principal.require(Role.ADMIN)
@@ -27,6 +29,13 @@ class OrganisationService:
             raise Unprocessable(
                 f"This connector stores no data in {request.geography.value}; choose one of {enabled}.",
                 {"geography": f"not enabled on this connector (enabled: {enabled})"},
+            )
+        if request.sms_country not in self.sms_countries:
+            allowed = ", ".join(self.sms_countries)
+            raise Unprocessable(
+                f"This connector does not text patients in {request.sms_country}; it texts in {allowed}. Other "
+                "countries are turned on by the deployment's SMS_COUNTRIES setting.",
+                {"sms_country": f"not allowed on this connector (allowed: {allowed})"},
             )
         organisation = Organisation(
             tenant_id=principal.tenant_id,

@@ -43,6 +43,7 @@ class SetupServices:
             audit=self.audit,
             clock=self.platform.clock,
             geographies=self.platform.settings.storage.enabled_geographies,
+            sms_countries=self.platform.settings.messaging.allowed_sms_countries,
         )
 
     @cached_property

@@ -54,6 +54,7 @@ def test_reports_page_shows_the_scripted_visits(
         "Delivered": "0",
         "Failed": "1",
         "Opted out": "1",
+        "Not sent": "0",
     }
 
     table = page.get_by_role("table", name="Visits")

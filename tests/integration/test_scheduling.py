@@ -13,6 +13,7 @@ import httpx
 import pytest
 from azure.storage.queue import QueueClient
 
+from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.hl7.siu import AppointmentStatus
@@ -28,7 +29,7 @@ from tests.conftest import FUNCTION_KEY, AppHost, GraphMeetings
 from tests.support.certs import sign
 from tests.support.clinic import KEY, PHONE, Clinic, deliver
 from tests.support.hl7 import siu
-from tests.support.portal import Tenant, approved_endpoint
+from tests.support.portal import Tenant, approved_endpoint, new_tenant
 
 
 def organisation(clinic: Clinic) -> Organisation:
@@ -149,6 +150,41 @@ def test_event_grid_handshake_needs_the_function_key(app: AppHost) -> None:
     for data in ("a string", [1, 2], 7):  # an event whose data is not an object: 400, never 500
         for kind in ("Microsoft.Communication.SMSDeliveryReportReceived", "Microsoft.Communication.SMSReceived"):
             assert events(app, [{"id": "3", "eventType": kind, "data": data}]).status_code == 400
+
+
+def test_a_number_of_another_country_is_not_texted_and_counted_in_the_sms_report(app: AppHost, clinic: Clinic) -> None:
+    """The organisation texts in the US (the default): a UK mobile number in PID-13 is not texted."""
+    uk = siu("S12", clinic.start, control="GB1").replace(b"^PRN^CP^^1^217^5550123", b"^PRN^CP^^44^7400^123456")
+    deliver(app, clinic, uk)
+    stored = (
+        get_runtime()
+        .platform.tables.data(organisation(clinic), AppointmentRepository)
+        .get(clinic.endpoint, key(clinic))
+    )
+    assert (stored.phone, stored.phone_problem) == (None, "unsupported country")
+    assert texts(clinic) == [("scheduled", "skipped")]
+    report = clinic.tenant.call("GET", "portal/reports/sms?days=7").json()
+    assert report["totals"]["skipped"] == 1
+    assert report["skip_reasons"] == {"the phone number is of another country than the organisation's SMS country": 1}
+    exported = clinic.tenant.call("GET", "portal/reports/sms?days=7&format=csv").text.splitlines()
+    assert exported[0].endswith(",skipped") and exported[-1].endswith(",1")
+    # Numbers are acquired in the organisation's SMS country only.
+    refused = clinic.tenant.call("POST", "portal/phone-numbers", json={"country_code": "GB"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "country_code"
+
+
+def test_an_organisation_texts_in_the_us_unless_the_deployment_allows_its_country(
+    http: httpx.Client, identity: LocalIssuer
+) -> None:
+    tenant = new_tenant(http, identity)
+    body = {"display_name": "London Clinic", "geography": "EU", "sms_country": "GB"}
+    refused = tenant.call("POST", "portal/organisation", json=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [
+        {"field": "sms_country", "message": "not allowed on this connector (allowed: US)"}
+    ]
+    created = tenant.call("POST", "portal/organisation", json={**body, "sms_country": "US"})
+    assert created.status_code == 201 and created.json()["sms_country"] == "US"
 
 
 def test_delivery_reports_and_stop_start(app: AppHost, clinic: Clinic) -> None:

@@ -104,6 +104,24 @@ def test_unusable_phone_numbers_are_reported_not_fatal() -> None:
     assert parse(email_only.encode(), NEW_YORK).phone_problem == "missing"
 
 
+def test_patient_numbers_are_read_as_the_organisations_sms_country() -> None:
+    """US by default: a UK number is not texted; a UK organisation (SMS_COUNTRIES allowing GB) reads national
+    numbers as UK ones, and does not text a US number."""
+    uk = V23.replace("(919)555-0100", "+44 7400 123456")
+    assert (parse(uk.encode(), NEW_YORK).phone, parse(uk.encode(), NEW_YORK).phone_problem) == (
+        None,
+        "unsupported country",
+    )
+    national = V23.replace("(919)555-0100", "07400 123456")
+    in_gb = parse_siu(national.replace("\n", "\r"), NEW_YORK, phone_region="GB")
+    assert (in_gb.phone, in_gb.phone_problem) == ("+447400123456", None)
+    us_in_gb = parse_siu(V23.replace("(919)", "+1 (919)").replace("\n", "\r"), NEW_YORK, phone_region="GB")
+    assert (us_in_gb.phone, us_in_gb.phone_problem) == (None, "unsupported country")
+    # A foreign cell phone beside a home phone of the country: the home phone is texted.
+    both = V23.replace("(919)555-0100", "^PRN^CP^^44^7400^123456~(919)555-0100")
+    assert parse(both.encode(), NEW_YORK).phone == "+19195550100"
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

@@ -167,6 +167,23 @@ class VisitSettings(SettingsGroup):
 class MessagingSettings(SettingsGroup):
     """Texts and phone numbers."""
 
+    @field_validator("sms_countries")
+    @classmethod
+    def _countries(cls, value: str) -> str:
+        import phonenumbers
+
+        codes = [code.strip().upper() for code in value.split(",") if code.strip()]
+        unknown = [code for code in codes if not phonenumbers.country_code_for_region(code)]
+        if not codes:
+            raise ValueError("SMS_COUNTRIES lists no country; leave it unset for US")
+        if unknown:
+            raise ValueError(f"SMS_COUNTRIES holds {', '.join(unknown)}, not ISO 3166 country codes such as US")
+        return ",".join(codes)
+
+    @property
+    def allowed_sms_countries(self) -> tuple[str, ...]:
+        return tuple(self.sms_countries.split(","))
+
     sms_provider: Literal["acs", "outbox"] = Field(
         alias="SMS_PROVIDER", description="acs (Azure Communication Services) or outbox (stored, not sent)."
     )
@@ -174,6 +191,12 @@ class MessagingSettings(SettingsGroup):
         default=None,
         alias="ACS_ENDPOINT",
         description="Azure Communication Services endpoint, required with SMS_PROVIDER=acs.",
+    )
+    sms_countries: str = Field(
+        default="US",
+        alias="SMS_COUNTRIES",
+        description="Comma-separated ISO 3166 codes of the countries organisations may text patients in (default US, "
+        "where the connector's texts are supported; others only by this setting, once their sender rules are met).",
     )
     sms_rate_per_minute: int = Field(
         default=200,

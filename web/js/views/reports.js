@@ -53,14 +53,14 @@ function lobbyWaits(report) {
 }
 
 function smsOutcomes(sms) {
-  const names = [["sent", "Sent"], ["delivered", "Delivered"], ["failed", "Failed"], ["opted_out", "Opted out"]];
+  const names = [["sent", "Sent"], ["delivered", "Delivered"], ["failed", "Failed"], ["opted_out", "Opted out"], ["skipped", "Not sent"]];
   return barChart({
     title: "SMS delivery outcomes",
     label: "Texts",
     labels: names.map(([, text]) => text),
     values: names.map(([key]) => sms.totals[key]),
     color: "#1f7a5a",
-    summary: `${sms.totals.sent} texts sent, ${sms.totals.delivered} delivered, ${sms.totals.failed} failed, ${sms.totals.opted_out} opted out.`,
+    summary: `${sms.totals.sent} texts sent, ${sms.totals.delivered} delivered, ${sms.totals.failed} failed, ${sms.totals.opted_out} opted out, ${sms.totals.skipped} not sent.`,
   });
 }
 
@@ -100,7 +100,16 @@ function smsTable(sms) {
     ["Delivered", (r) => String(r.delivered)],
     ["Failed", (r) => String(r.failed)],
     ["Opted out", (r) => String(r.opted_out)],
+    ["Not sent", (r) => String(r.skipped)],
   ], rows, { caption: "Texts by type" });
+}
+
+function skipTable(sms) {
+  const rows = Object.entries(sms.skip_reasons || {}).map(([reason, count]) => ({ reason, count }));
+  return table([
+    ["Why not sent", (r) => r.reason],
+    ["Texts", (r) => String(r.count)],
+  ], rows, { caption: "Texts not sent, by reason" });
 }
 
 function filterForm(endpoints, onShow) {
@@ -163,7 +172,7 @@ export function reportsPage(main) {
         tiles(visits.totals),
         h("div", { class: "charts" }, visitsPerDay(visits), lobbyWaits(visits), smsOutcomes(sms)),
         section("Visits", h("div", { class: "actions" }, exportVisits, exportSms), exportAlert, visitsTable(visits, endpoints)),
-        section("Texts", smsTable(sms)),
+        section("Texts", smsTable(sms), skipTable(sms)),
         section("Call quality", h("p", {}, quality.reported ? "See the figures in the CSV export." : quality.detail)));
     };
     const controls = filterForm(endpoints, show);

@@ -178,6 +178,7 @@ export function smsSettingsPanel(container, endpoint, known) {
     const active = numbers.items.filter((n) => n.status === "active");
     const form = h("form", { novalidate: true, class: "sms-settings" }, alert,
       settings ? null : h("p", { class: "notice" }, "No SMS settings yet: no texts are sent for this URL."),
+      settings ? h("p", { class: "notice", role: "note" }, "Changing the number or these settings can interrupt texts already scheduled: a reminder due soon may go out late, from the new number, or not at all if its text is turned off.") : null,
       h("div", { class: "grid" },
         field({ label: "Clinic name in texts", name: "clinic_name", value: s.clinic_name, required: true,
           hint: "How texts name the sender, up to 60 characters." }),
