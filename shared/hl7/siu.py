@@ -65,6 +65,9 @@ class AppointmentEvent(BaseModel):
     phone_problem: PhoneProblem | None
     visit_id: str | None
     provider_id: str | None
+    group_id: str | None = None
+    """SCH-4, the Placer Group Number: the group visit every patient's appointment belongs to (the same identity as
+    the launches' group conference ID, Epic's %CONFERENCEID%)."""
 
 
 class _Segment:
@@ -266,6 +269,7 @@ def parse_siu(text: str, zone: ZoneInfo, phone_region: str = "US") -> Appointmen
         phone_problem=problem,
         visit_id=(pv1.value(19) or None) if pv1 else None,
         provider_id=(aip.value(3) or None) if aip else None,
+        group_id=sch.value(4)[:200] or None,
     )
 
 

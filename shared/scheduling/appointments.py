@@ -58,6 +58,7 @@ def change_from(
     """What the processor needs of a parsed message, and nothing that identifies the patient: the phone number
     only with a seal (the endpoint sends texts), and sealed."""
     key = appointment_key(tenant_id, endpoint_id, visit_reference(event))
+    group = appointment_key(tenant_id, endpoint_id, f"conference:{event.group_id}") if event.group_id else None
     return AppointmentChange(
         tenant_id=tenant_id,
         endpoint_id=endpoint_id,
@@ -72,6 +73,7 @@ def change_from(
         phone_sealed=seal.seal(event.phone, key) if seal and event.phone else None,
         phone_problem=event.phone_problem if seal else None,
         provider_id=event.provider_id,
+        meeting_key=group,
     )
 
 
@@ -154,6 +156,7 @@ class AppointmentProcessor:
             phone=phone if change.end > self.clock.now() else None,
             phone_problem=change.phone_problem,
             provider_id=change.provider_id,
+            meeting_key=change.meeting_key,
             reminder_due_at=due,
             pending_sms=kind,
         )

@@ -63,3 +63,4 @@ class AppointmentChange(BaseModel):
     phone_sealed: str | None = None
     phone_problem: PhoneProblem | None = None
     provider_id: str | None = None
+    meeting_key: str | None = None  # a group visit's: the key its launches use (conference), shared by its patients

@@ -279,5 +279,7 @@ class LaunchService:
                 "cancelled", "This appointment was cancelled, so the link no longer works. Contact your clinic."
             )
         self.join_links.check_window(claims, (appointment.start, appointment.end) if appointment else None)
-        link = self.visits.resolve(organisation, endpoint.id, claims.appointment_key, self.service_organizer)
+        # A patient of a group visit joins the group's meeting, the one its launches open (keyed by conference).
+        meeting = appointment.meeting_key if appointment is not None and appointment.meeting_key else None
+        link = self.visits.resolve(organisation, endpoint.id, meeting or claims.appointment_key, self.service_organizer)
         return link.browser_join_url

@@ -67,6 +67,9 @@ class Appointment(BaseModel):
     provider_id: str | None = Field(
         default=None, description="The clinician's EHR user ID (AIP-3), the only thing kept about them."
     )
+    meeting_key: str | None = Field(
+        default=None, description="A group visit's meeting (SCH-4), shared by its patients and its launches."
+    )
     reminder_due_at: datetime | None = None
     pending_sms: SmsType | None = Field(default=None, description="The confirmation this version queued.")
 

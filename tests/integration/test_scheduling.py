@@ -14,7 +14,7 @@ import pytest
 from azure.storage.queue import QueueClient
 
 from dev.fakes.identity import LocalIssuer
-from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.hl7.siu import AppointmentStatus
 from shared.messaging.models import OptOut
@@ -30,6 +30,7 @@ from tests.support.certs import sign
 from tests.support.clinic import KEY, PHONE, Clinic, deliver
 from tests.support.hl7 import siu
 from tests.support.portal import Tenant, approved_endpoint, new_tenant
+from tests.support.visits import launch
 
 
 def organisation(clinic: Clinic) -> Organisation:
@@ -273,3 +274,37 @@ def test_a_change_that_fails_for_good_leaves_nothing_identifying_in_the_poison_q
     for identifying in ("Doe", "Jane", "19800101", "E100200", "778899001", "5550123", "jane.doe"):
         assert identifying not in mine[0]  # no name, date of birth, MRN, visit number or phone number
     assert json.loads(mine[0])["phone_sealed"]  # the endpoint sends texts: its number travels sealed
+
+
+def test_each_patient_of_a_group_visit_joins_the_group_meeting_from_their_text(
+    app: AppHost, clinic: Clinic, sandbox: SandboxEhr, http: httpx.Client, graph_meetings: GraphMeetings
+) -> None:
+    """Two patients booked into one group visit (SCH-4, the Placer Group Number, names the group as the launches'
+    conference ID does): each gets a text of their own, and each text's link opens the group's meeting, the one
+    the clinician's launch of the group (Epic's %CONFERENCEID%) opens."""
+    soon = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    group = SAMPLE_APPOINTMENTS[2].conference_id  # "GRP42", as the sandbox EHR's group launches carry it
+    links: list[str] = []
+    for patient, (csn, digits) in enumerate((("778899003", b"5550131"), ("778899004", b"5550132"))):
+        body = (
+            siu("S12", soon, control=f"GRP{patient}")
+            .replace(b"FL90210^EPIC||||", b"FL9021" + str(patient).encode() + b"^EPIC||" + group.encode() + b"||")
+            .replace(b"778899001", csn.encode())
+            .replace(b"^217^5550123", b"^217^" + digits)
+        )
+        deliver(app, clinic, body)
+        outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+        [text] = [m for m in outbox if m["to_masked"].endswith(digits[-2:].decode()) and "booked" in m["body"]]
+        found = re.search(r"(/api/join/\S+)", text["body"])
+        assert found is not None
+        links.append(found.group(1))
+    assert links[0] != links[1]  # one link per patient, each bound to the patient's own appointment
+    before = len(graph_meetings.stub.requests)
+    joined = [http.get(link) for link in links]
+    assert [answer.status_code for answer in joined] == [302, 302], [a.text for a in joined]
+    meeting = joined[0].headers["Location"].split("?")[0]
+    assert joined[1].headers["Location"].split("?")[0] == meeting
+    answer, _ = launch(http, sandbox, SAMPLE_APPOINTMENTS[2], "provider")
+    assert answer.status_code == 302 and answer.headers["Location"].split("?")[0] == meeting
+    # One meeting, created once: at the first patient's join.
+    assert sum(1 for _, path in graph_meetings.stub.requests[before:] if path.endswith("createOrGet")) == 1
