@@ -64,6 +64,9 @@ class Runtime:
             on_meeting_created=lambda tenant_id, link, ends_at: self.writeback.subscriptions.subscribe(
                 tenant_id, link, ends_at
             ),
+            on_patient_sent=lambda organisation, endpoint_id, key: self.writeback.participant_events.patient_sent(
+                organisation, endpoint_id, key
+            ),
             provider=self._meetings,
         )
 

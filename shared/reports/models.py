@@ -27,6 +27,11 @@ class VisitSummary(BaseModel):
     start: datetime | None = Field(default=None, description="When a clinician and a patient were first both in.")
     end: datetime | None = Field(default=None, description="When the last one left, after the start.")
     lobby_wait_seconds: int | None = None
+    lobby_wait_estimated: bool = Field(
+        default=False,
+        description="From when the connector sent the patient to the meeting to their first appearance in its "
+        "roster, as meeting services that report no lobby events (Teams) allow.",
+    )
     attendees: int = 0
     clinicians: int = 0
     patients: int = 0
@@ -47,6 +52,7 @@ class VisitRow(BaseModel):
     start: datetime | None
     duration_seconds: int | None
     lobby_wait_seconds: int | None
+    lobby_wait_estimated: bool = Field(default=False, description="The lobby wait is an estimate (see VisitSummary).")
     attendees: int
     status: VisitOutcome
     sms_sent: int
@@ -59,6 +65,7 @@ class VisitTotals(BaseModel):
     in_progress: int
     average_duration_seconds: int | None
     average_lobby_wait_seconds: int | None
+    lobby_waits_estimated: int = Field(default=0, description="How many of the lobby waits averaged are estimates.")
     sms_sent: int
 
 

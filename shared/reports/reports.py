@@ -156,6 +156,7 @@ class Reports:
                 start=s.start,
                 duration_seconds=round((s.end - s.start).total_seconds()) if s.start and s.end else None,
                 lobby_wait_seconds=s.lobby_wait_seconds,
+                lobby_wait_estimated=s.lobby_wait_estimated,
                 attendees=s.attendees,
                 status=s.status,
                 sms_sent=0,
@@ -214,5 +215,6 @@ def _totals(items: list[VisitRow]) -> VisitTotals:
         in_progress=outcomes["in_progress"],
         average_duration_seconds=_average([r.duration_seconds for r in items if r.duration_seconds is not None]),
         average_lobby_wait_seconds=_average([r.lobby_wait_seconds for r in items if r.lobby_wait_seconds is not None]),
+        lobby_waits_estimated=sum(1 for r in items if r.lobby_wait_seconds is not None and r.lobby_wait_estimated),
         sms_sent=sum(r.sms_sent for r in items),
     )

@@ -22,7 +22,14 @@ def summarise(
     end: datetime | None = None
     lobby_entered: datetime | None = None
     lobby_wait: float | None = None
+    sent: datetime | None = None  # the last time the connector sent the patient to the meeting before they appeared
+    first_patient: datetime | None = None
     for event in ordered:
+        if event.kind == "patient_sent" and first_patient is None:
+            sent = event.at
+            continue
+        if event.kind == "participant_joined" and event.role == "patient" and first_patient is None:
+            first_patient = event.at
         if event.kind == "call_ended":
             if start is not None and present:
                 end = event.at
@@ -43,6 +50,10 @@ def summarise(
         elif event.kind == "participant_left" and present.pop(event.participant, None) is not None:
             if start is not None and not present:
                 end = event.at
+    estimated = False
+    if lobby_wait is None and sent is not None and first_patient is not None and first_patient >= sent:
+        # No lobby events (Teams reports none): from when we sent the patient to their first appearance.
+        lobby_wait, estimated = (first_patient - sent).total_seconds(), True
     roles = list(attended.values())
     status: VisitOutcome = "completed" if start is not None else ("in_progress" if present else "no_show")
     first = ordered[0]
@@ -56,6 +67,7 @@ def summarise(
         start=start,
         end=end,
         lobby_wait_seconds=round(lobby_wait) if lobby_wait is not None else None,
+        lobby_wait_estimated=estimated,
         attendees=len(attended),
         clinicians=roles.count("clinician"),
         patients=roles.count("patient"),

@@ -101,6 +101,8 @@ class LaunchService:
     writes_back: Callable[[str, str], bool]
     """Whether an organisation's endpoint writes back to its EHR (asked of the writeback feature)."""
     owners: UrlOwners
+    patient_sent: Callable[[Organisation, str, str], object]
+    """Record that a patient was sent to the meeting (organisation, endpoint ID, meeting key): lobby estimates."""
     lookups: ControlLookups
     """Organisations and endpoints from the per-worker cache: a suspended or removed endpoint stops launching
     within a minute, as it stops taking HL7 messages and sending texts."""
@@ -232,6 +234,7 @@ class LaunchService:
         references = self._references(organisation, endpoint, visit_references(tokens.raw))
         if launch.purpose == "patient":
             link = self.visits.resolve(organisation, endpoint.id, key, self.service_organizer, references)
+            self.patient_sent(organisation, endpoint.id, link.appointment_key)
             return LaunchResult(link.browser_join_url, key)
         ehr_user = signed_in.user
         if ehr_user is None:
@@ -282,4 +285,6 @@ class LaunchService:
         # A patient of a group visit joins the group's meeting, the one its launches open (keyed by conference).
         meeting = appointment.meeting_key if appointment is not None and appointment.meeting_key else None
         link = self.visits.resolve(organisation, endpoint.id, meeting or claims.appointment_key, self.service_organizer)
+        if claims.role == "patient":
+            self.patient_sent(organisation, endpoint.id, link.appointment_key)
         return link.browser_join_url

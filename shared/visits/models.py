@@ -82,7 +82,13 @@ class EhrUser(BaseModel):
 
 
 VisitEventKind = Literal[
-    "call_started", "call_ended", "participant_joined", "participant_left", "lobby_entered", "lobby_admitted"
+    "call_started",
+    "call_ended",
+    "participant_joined",
+    "participant_left",
+    "lobby_entered",
+    "lobby_admitted",
+    "patient_sent",  # the connector sent a patient to the meeting (patient launch, SMS link): lobby wait estimates
 ]
 
 

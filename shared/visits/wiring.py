@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from shared.platform import Platform
+from shared.setup.models import Organisation
 from shared.setup.wiring import SetupServices
 from shared.visits.join_links import JoinLinks
 from shared.visits.launch import LaunchService
@@ -39,6 +40,8 @@ class VisitServices:
     setup: SetupServices
     writes_back: Callable[[str, str], bool]
     on_meeting_created: Callable[[str, MeetingLink, datetime], object]
+    on_patient_sent: Callable[[Organisation, str, str], object]
+    """The connector sent a patient to a visit's meeting (organisation, endpoint ID, meeting key)."""
     provider: MeetingProvider | None = None
     """A meeting provider to use instead of the configured one (tests hand in the Graph stub's)."""
 
@@ -85,6 +88,7 @@ class VisitServices:
             allow_http=platform.allow_http,
             service_organizer=settings.meeting_organizer_id or "local-organizer",
             writes_back=self.writes_back,
+            patient_sent=self.on_patient_sent,
             owners=self.setup.url_owners,
             lookups=self.setup.lookups,
         )

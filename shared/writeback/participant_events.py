@@ -122,6 +122,22 @@ class ParticipantEvents:
         log.info("Meeting event for endpoint %s: %d visit events", message.endpoint_id, len(events))
         return created
 
+    def patient_sent(self, organisation: Organisation, endpoint_id: str, key: str) -> None:
+        """The connector sent a patient to the meeting (a patient launch, an SMS link): where an estimated lobby
+        wait starts when the meeting service reports no lobby events. Nothing is written back for it."""
+        now = self.clock.now()
+        self.tables.data(organisation, VisitEventRepository).upsert(
+            VisitEvent(
+                appointment_key=key,
+                id=f"sent|{now:%Y%m%dT%H%M%S%f}",
+                endpoint_id=endpoint_id,
+                kind="patient_sent",
+                at=now,
+                role="patient",
+                written_back=True,
+            )
+        )
+
     def _summarise(
         self,
         organisation: Organisation,

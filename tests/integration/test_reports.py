@@ -38,6 +38,7 @@ def test_visit_report_figures_match_the_script(tenant: Tenant, scripted: dict[st
         "in_progress": 0,
         "average_duration_seconds": 1560,
         "average_lobby_wait_seconds": 180,
+        "lobby_waits_estimated": 0,  # the local meeting page reports lobby events
         "sms_sent": 4,
     }
     assert report["range"] == {"start": "2026-11-20", "end": "2026-11-20"}

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from dev.fakes.sandbox_ehr import SandboxEhr
 from tests.conftest import AppHost
 from tests.support.portal import Tenant, approved_endpoint, new_tenant, organisation, problem
+from tests.support.visits import launch
 from tests.support.writeback import (
     BACKEND_CLIENT,
     FOLLOW_UP,
@@ -175,3 +177,31 @@ def test_writeback_settings_are_validated_and_for_admins(tenant: Tenant, ehr: Sa
     assert tenant.call("GET", f"portal/endpoints/{endpoint}/writeback").json()["adapter"] == "fhir"
     stranger = organisation(new_tenant(tenant.http, tenant.identity))
     problem(stranger.call("GET", f"portal/endpoints/{endpoint}/writeback"), 404)
+
+
+def test_with_teams_the_lobby_wait_is_estimated_from_when_the_patient_was_sent(
+    start_visit: Callable[[str], Visit], tenant: Tenant, ehr: SandboxEhr, app: AppHost, http: httpx.Client
+) -> None:
+    """Graph reports no lobby: the patient's launch sends them to the meeting, and their first appearance in the
+    roster two minutes later is the estimated wait; the report says it is an estimate."""
+    visit = start_visit("epic")
+    sent = datetime.now(UTC)
+    answer, _ = launch(http, ehr, FOLLOW_UP, "patient")
+    assert answer.status_code == 302, answer.text
+    appeared = sent + timedelta(minutes=2)
+    visit.notify({**roster(0, joined=[clinician(tenant)]), "eventDateTime": iso(sent - timedelta(minutes=1))})
+    visit.notify({**roster(0, joined=[PATIENT]), "eventDateTime": iso(appeared)})
+    app.pump()
+    answer = tenant.call("GET", "portal/reports/visits?days=7")
+    report = answer.json()
+    assert answer.status_code == 200, answer.text
+    [row] = [r for r in report["items"] if r["appointment_key"] == visit.key]
+    assert row["lobby_wait_estimated"] is True
+    assert 110 <= row["lobby_wait_seconds"] <= 120  # from the launch's redirect, a moment after `sent`
+    assert report["totals"]["lobby_waits_estimated"] >= 1
+    exported = tenant.call("GET", "portal/reports/visits?days=7&format=csv").text.splitlines()
+    assert "lobby_wait_estimated" in exported[0].split(",")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -66,3 +66,27 @@ def test_without_both_a_clinician_and_a_patient_it_is_a_no_show_or_in_progress()
 def test_the_day_is_the_first_event_s_utc_day() -> None:
     summary = summarise([event(15, "call_started"), event(5, "call_started")], tenant_id="t", department_id="D", now=T0)
     assert summary is not None and summary.day == "20261120" and summary.department_id == "D"
+
+
+def test_without_lobby_events_the_wait_is_estimated_from_when_the_patient_was_sent() -> None:
+    """Teams reports no lobby: from the last time the connector sent the patient (launch, text link) before they
+    first appear in the roster; lobby events, when the meeting service reports them, are measured instead."""
+    events = (
+        event(0, "patient_sent", role="patient"),
+        event(1, "participant_joined", "c", "clinician"),
+        event(2, "patient_sent", role="patient"),  # the patient followed the link again
+        event(5, "participant_joined", "p", "patient"),
+        event(9, "patient_sent", role="patient"),  # after they were in: not a wait
+        event(20, "participant_left", "p", "patient"),
+    )
+    summary = summarise(events, tenant_id="t", department_id=None, now=T0)
+    assert summary is not None and (summary.lobby_wait_seconds, summary.lobby_wait_estimated) == (180, True)
+    measured = summarise(
+        (*events, event(2.5, "lobby_entered", "p", "patient"), event(4, "lobby_admitted", "p", "patient")),
+        tenant_id="t",
+        department_id=None,
+        now=T0,
+    )
+    assert measured is not None and (measured.lobby_wait_seconds, measured.lobby_wait_estimated) == (90, False)
+    never_came = summarise(events[:3], tenant_id="t", department_id=None, now=T0)
+    assert never_came is not None and never_came.lobby_wait_seconds is None

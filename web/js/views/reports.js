@@ -70,7 +70,8 @@ function tiles(totals) {
     ["Completed", totals.completed],
     ["No-shows", totals.no_show],
     ["Average duration", duration(totals.average_duration_seconds)],
-    ["Average lobby wait", duration(totals.average_lobby_wait_seconds)],
+    [totals.lobby_waits_estimated ? `Average lobby wait (${totals.lobby_waits_estimated} estimated)` : "Average lobby wait",
+      duration(totals.average_lobby_wait_seconds)],
     ["Texts sent", totals.sms_sent],
   ];
   return h("dl", { class: "tiles" }, items.map(([name, value]) => h("div", { class: "tile" }, h("dt", {}, name), h("dd", {}, String(value)))));
@@ -85,11 +86,17 @@ function visitsTable(report, endpoints) {
     ["Scheduled", (r) => when(r.scheduled_start)],
     ["Start", (r) => when(r.start)],
     ["Duration", (r) => duration(r.duration_seconds)],
-    ["Lobby wait", (r) => duration(r.lobby_wait_seconds)],
+    ["Lobby wait", (r) => r.lobby_wait_seconds != null && r.lobby_wait_estimated ? `${duration(r.lobby_wait_seconds)} (estimated)` : duration(r.lobby_wait_seconds)],
     ["Attendees", (r) => String(r.attendees)],
     ["Status", (r) => h("span", { class: `badge badge-${r.status}` }, STATUS[r.status] || r.status)],
     ["Texts", (r) => String(r.sms_sent)],
   ], report.items, { caption: "Visits", empty: "No visits in this period with these filters." });
+}
+
+function estimateNote(report) {
+  return report.totals.lobby_waits_estimated
+    ? h("p", { class: "hint" }, "Estimated lobby waits run from when the connector sent the patient to the meeting (their launch or text link) to their first appearance in it: Teams reports no lobby events.")
+    : null;
 }
 
 function smsTable(sms) {
@@ -171,7 +178,7 @@ export function reportsPage(main) {
         h("p", { class: "range" }, `${visits.range.start} to ${visits.range.end}`),
         tiles(visits.totals),
         h("div", { class: "charts" }, visitsPerDay(visits), lobbyWaits(visits), smsOutcomes(sms)),
-        section("Visits", h("div", { class: "actions" }, exportVisits, exportSms), exportAlert, visitsTable(visits, endpoints)),
+        section("Visits", h("div", { class: "actions" }, exportVisits, exportSms), exportAlert, visitsTable(visits, endpoints), estimateNote(visits)),
         section("Texts", smsTable(sms), skipTable(sms)),
         section("Call quality", h("p", {}, quality.reported ? "See the figures in the CSV export." : quality.detail)));
     };
