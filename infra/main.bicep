@@ -66,6 +66,9 @@ param enableRateLimit bool = false
 @description('With enableRateLimit: requests per minute from one client address to the anonymous routes before 429.')
 param anonymousRequestsPerMinute int = 300
 
+@description('Countries (ISO 3166, comma-separated) organisations may text patients in. US unless their sender rules are met for others.')
+param smsCountries string = 'US'
+
 @description('Most function app instances.')
 param maximumInstanceCount int = 40
 
@@ -188,6 +191,7 @@ var staticSettings = [
   { name: 'HL7_MAX_AGE_HOURS', value: '24' }
   { name: 'REMINDER_MAX_LATE_MINUTES', value: '30' }
   { name: 'SMS_PROVIDER', value: 'acs' }
+  { name: 'SMS_COUNTRIES', value: smsCountries }
   { name: 'SMS_RATE_PER_MINUTE', value: '200' }
   { name: 'SMS_RATE_GEOGRAPHIC_PER_MINUTE', value: '60' }
   { name: 'SMS_MAX_ATTEMPTS', value: '6' }
