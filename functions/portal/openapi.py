@@ -15,9 +15,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 _PARAM = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)[^}]*\}")
-Auth = Literal["bearer", "visit", "none"]
+Auth = Literal["bearer", "visit", "session", "none"]
 """bearer: a portal access token; visit: the visit_session cookie of an EHR launch, or a portal access token;
-none: anonymous."""
+session: that cookie only (a page for the clinician's browser, which answers its own errors); none: anonymous."""
 
 
 class FieldError(BaseModel):
@@ -120,6 +120,11 @@ def _plain(field: dict[str, Any]) -> dict[str, Any]:
     return field
 
 
+def _security(auth: Auth) -> list[dict[str, list[str]]]:
+    schemes: dict[str, list[str]] = {"none": [], "bearer": ["bearer"], "session": ["visitSession"]}
+    return [{name: []} for name in schemes.get(auth, ["bearer", "visitSession"])]
+
+
 def build_document(routes: list[ApiRoute], *, title: str, version: str, server: str) -> dict[str, Any]:
     models: set[type[BaseModel]] = {ProblemDetails}
     for route in routes:
@@ -146,7 +151,8 @@ def build_document(routes: list[ApiRoute], *, title: str, version: str, server: 
         if route.errors_as == "html" and route.response_kind == "redirect":
             responses["200"] = {"description": "A page for the browser (it posts a form onward)", "content": page}
         for status in route.errors:
-            content = page if route.errors_as == "html" and status in (400, 422) else problem
+            as_page = route.errors_as == "html" and (status in (400, 422) or route.auth == "session")
+            content = page if as_page else problem
             responses[str(status)] = {"description": HTTPStatus(status).phrase, "content": content}
         operation: dict[str, Any] = {
             "operationId": route.function_name,
@@ -154,7 +160,7 @@ def build_document(routes: list[ApiRoute], *, title: str, version: str, server: 
             "tags": [route.tag],
             "parameters": parameters,
             "responses": responses,
-            "security": [] if route.auth == "none" else [{"bearer": []}],
+            "security": _security(route.auth),
         }
         if route.description:
             operation["description"] = route.description
@@ -178,7 +184,13 @@ def build_document(routes: list[ApiRoute], *, title: str, version: str, server: 
                     "bearerFormat": "JWT",
                     "description": "An Entra ID access token for the connector's API, with the Connector.Admin "
                     "or Connector.Approver app role.",
-                }
+                },
+                "visitSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "visit_session",
+                    "description": "The clinician's visit session, set by their EHR launch for that visit only.",
+                },
             },
         },
     }

@@ -82,9 +82,9 @@ def project(value: Any, model: type[BaseModel]) -> BaseModel:
     return model.model_validate(value, from_attributes=True)
 
 
-def _visit_session(req: func.HttpRequest, runtime: Runtime) -> VisitSession | None:
-    """The visit_session cookie's session, when there is no bearer token."""
-    if req.headers.get("authorization"):
+def _visit_session(req: func.HttpRequest, runtime: Runtime, *, cookie_only: bool = False) -> VisitSession | None:
+    """The visit_session cookie's session, when there is no bearer token (or whatever the headers, `cookie_only`)."""
+    if req.headers.get("authorization") and not cookie_only:
         return None
     token = cookie(req, COOKIE)
     return runtime.visits.sessions.verify(token) if token is not None else None
@@ -160,7 +160,12 @@ def _trigger(
         session: VisitSession | None = None
         if route.auth == "visit":
             session = _visit_session(req, runtime)
-        if route.auth != "none" and session is None:
+        elif route.auth == "session":  # a page: it answers a missing or stale session itself
+            try:
+                session = _visit_session(req, runtime, cookie_only=True)
+            except Unauthenticated:
+                session = None
+        if route.auth in ("bearer", "visit") and session is None:
             caller = runtime.platform.portal_auth.authenticate(req.headers)
         parameters: BaseModel | None = None
         if route.parameters is not None:

@@ -164,6 +164,7 @@ class ApprovalService:
             }
         )
         self.endpoint_rows.replace(endpoint, versioned.etag)
+        self.endpoints.changed(endpoint.tenant_id, endpoint.id)
         self.audit.record(
             tenant_id=launch.tenant_id,
             user_id=launch.user_id,
@@ -197,6 +198,7 @@ class ApprovalService:
             }
         )
         self.endpoint_rows.replace(endpoint, etag)
+        self.endpoints.changed(endpoint.tenant_id, endpoint.id)
         self.audit.by(
             principal,
             action="approve" if status == EndpointStatus.APPROVED else "reject",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,7 +25,7 @@ from shared.smart.backend import SigningKeys
 from shared.smart.discovery import SmartDiscovery
 
 # Changing only these leaves an approval in place.
-COSMETIC_FIELDS = frozenset({"display_name"})
+COSMETIC_FIELDS = frozenset({"display_name", "provider_landing"})
 
 
 _HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?)*\.?$")
@@ -75,6 +76,8 @@ class EndpointService:
     allow_http: bool
     signing_keys: SigningKeys
     """The organisation's assertion keys: created when an endpoint first uses a confidential asymmetric client."""
+    changed: Callable[[str, str], object] = lambda tenant_id, endpoint_id: None
+    """Told of every endpoint this service writes (the worker's lookups forget it)."""
 
     def _organisation(self, principal: Principal) -> Organisation:
         organisation = self.organisations.find(principal.tenant_id, "organisation")
@@ -130,6 +133,7 @@ class EndpointService:
             client_id=request.client_id,
             client_type=request.client_type,
             display_name=request.display_name,
+            provider_landing=request.provider_landing,
             discovery=discovery,
             created_at=now,
             created_by=principal.user_id,
@@ -177,6 +181,7 @@ class EndpointService:
             self._claim_url(principal, updated.base_url, endpoint_id)
         try:
             self.endpoints.replace(updated, etag)
+            self.changed(principal.tenant_id, endpoint_id)
         except Exception:
             if "base_url" in changed:
                 self.urls.delete(updated.base_url, principal.tenant_id)
@@ -200,6 +205,7 @@ class EndpointService:
             }
         )
         self.endpoints.replace(endpoint, etag)
+        self.changed(principal.tenant_id, endpoint_id)
         self._audit_change(principal, "submit", endpoint_id, {"status"})
         return endpoint
 
@@ -207,5 +213,6 @@ class EndpointService:
         principal.require(Role.ADMIN)
         endpoint, etag = self.get_versioned(principal, endpoint_id)
         self.endpoints.delete(principal.tenant_id, endpoint_id, etag=etag)
+        self.changed(principal.tenant_id, endpoint_id)
         self.urls.delete(endpoint.base_url, principal.tenant_id)
         self._audit_change(principal, "delete", endpoint_id, set())

@@ -27,3 +27,7 @@ class ControlLookups:
     def endpoint(self, tenant_id: str, endpoint_id: str) -> FhirEndpoint | None:
         key = (tenant_id, endpoint_id)
         return self._endpoints.get(key, lambda: self._endpoint_rows.find(tenant_id, endpoint_id))
+
+    def forget_endpoint(self, tenant_id: str, endpoint_id: str) -> None:
+        """This worker changed the endpoint: its next read is fresh (other workers' within the minute)."""
+        self._endpoints.forget((tenant_id, endpoint_id))

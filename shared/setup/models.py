@@ -93,10 +93,11 @@ Upn = Annotated[
 
 BASE_URL_PATTERN = r"^https?://[^/?#]+"  # then a path; host checks and https outside local runs: 422
 CLIENT_TYPE = (
-    "How the connector's SMART client authenticates to this EHR: `public` (PKCE only), or "
-    "`confidential-asymmetric` (PKCE and a private_key_jwt assertion signed with the organisation's key; register "
-    "the organisation's JWKS URL, /api/.well-known/jwks/{tenant ID}, with the EHR for the client)."
+    "How the connector's SMART client authenticates to this EHR: `public` (PKCE only), or `confidential-asymmetric` "
+    "(PKCE and a private_key_jwt assertion signed with the organisation's key; register the organisation's JWKS URL, "
+    "/api/.well-known/jwks/{tenant ID}, with the EHR for the client)."
 )
+LANDING = "Where a clinician's launch lands: teams (the meeting) or panel (who is connected, and a button to Teams)."
 
 
 class FhirEndpointCreate(BaseModel):
@@ -114,6 +115,7 @@ class FhirEndpointCreate(BaseModel):
     client_id: str = Field(min_length=1, max_length=200, description="The SMART client ID registered with this EHR.")
     client_type: ClientType = Field(default="public", description=CLIENT_TYPE)
     display_name: str | None = Field(default=None, max_length=200)
+    provider_landing: Literal["teams", "panel"] = Field(default="teams", description=LANDING)
 
 
 class FhirEndpointUpdate(BaseModel):
@@ -129,6 +131,7 @@ class FhirEndpointUpdate(BaseModel):
     client_id: str | None = Field(default=None, min_length=1, max_length=200)
     client_type: ClientType | None = Field(default=None, description=CLIENT_TYPE)
     display_name: str | None = Field(default=None, max_length=200)
+    provider_landing: Literal["teams", "panel"] | None = Field(default=None, description=LANDING)
 
 
 class FhirEndpoint(BaseModel):
@@ -142,6 +145,7 @@ class FhirEndpoint(BaseModel):
     client_id: str
     client_type: ClientType = "public"
     display_name: str | None = None
+    provider_landing: Literal["teams", "panel"] = "teams"
     status: EndpointStatus = EndpointStatus.DRAFT
     discovery: SmartConfiguration
     validated_ehr_user: str | None = Field(default=None, description="EHR user ID of the approver's EHR sign-in.")
@@ -170,6 +174,7 @@ class FhirEndpointPublic(BaseModel):
     client_id: str
     client_type: ClientType
     display_name: str | None
+    provider_landing: Literal["teams", "panel"] = Field(default="teams", description=LANDING)
     status: EndpointStatus
     discovery_source: str = Field(description="Where SMART discovery was found: smart-configuration or metadata.")
     authorization_endpoint: str
@@ -286,9 +291,7 @@ class AuditEntryPublic(BaseModel):
     fields: list[str] = []
 
 
-class AuditEntry(AuditEntryPublic):
-    """A stored entry: the public one and its organisation."""
-
+class AuditEntry(AuditEntryPublic):  # as stored: with its organisation
     tenant_id: str
 
 

@@ -244,7 +244,10 @@ class LaunchService:
             return LaunchResult(link.join_url, key)
         organizer = self._remember_user(organisation, endpoint, ehr_user)
         link = self.visits.resolve(organisation, endpoint.id, key, organizer, references)
-        return LaunchResult(link.join_url, key, self.sessions.issue(organisation.tenant_id, key, ehr_user))
+        session = self.sessions.issue(organisation.tenant_id, key, ehr_user, endpoint.id)
+        if endpoint.provider_landing == "panel":  # the connector's page: who is connected, and Teams a click away
+            return LaunchResult(f"{self.public_base.rstrip('/')}/api/visits/{key}/panel", key, session)
+        return LaunchResult(link.join_url, key, session)
 
     def _references(
         self, organisation: Organisation, endpoint: FhirEndpoint, references: VisitReferences

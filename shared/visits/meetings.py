@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.core.clock import Clock
-from shared.core.errors import Conflict
+from shared.core.errors import Conflict, Forbidden, NotFound
 from shared.setup.models import Organisation
+from shared.setup.tables import OrganisationRepository
 from shared.storage.routing import Tables
 from shared.visits.models import MeetingLink, VisitReferences
 from shared.visits.providers import MeetingProvider, MeetingRequest
+from shared.visits.sessions import VisitSession
 from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
 
 MEETING_SUBJECT = "Virtual visit"  # no patient or clinician details go to the meeting service
@@ -78,6 +80,17 @@ class VisitMeetings:
                 return updated
             except Conflict:
                 link = links.get(link.endpoint_id, link.appointment_key)
+        return link
+
+    def for_session(self, session: VisitSession, key: str) -> MeetingLink:
+        """The meeting of the visit a clinician's EHR launch opened, for their visit panel."""
+        if session.appointment_key != key:
+            raise Forbidden("Your visit session is for another visit; start this one from the EHR.")
+        organisation = self.tables.control(OrganisationRepository).find(session.tenant_id, "organisation")
+        links = self.tables.data(organisation, MeetingLinkRepository) if organisation is not None else None
+        link = links.find(session.endpoint_id, key) if links is not None and session.endpoint_id else None
+        if link is None:
+            raise NotFound("This visit's meeting is not known here; start the visit from the EHR again.")
         return link
 
     def _times(self, organisation: Organisation, endpoint_id: str, key: str) -> tuple[datetime, datetime]:

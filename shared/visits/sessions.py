@@ -29,6 +29,7 @@ class VisitSession:
     appointment_key: str
     ehr_user: str
     expires: datetime
+    endpoint_id: str | None = None  # absent from sessions issued before the visit panel
 
 
 @dataclass(kw_only=True, eq=False)
@@ -36,9 +37,11 @@ class VisitSessions:
     secrets: SecretStore
     clock: Clock
 
-    def issue(self, tenant_id: str, appointment_key: str, ehr_user: str) -> str:
+    def issue(self, tenant_id: str, appointment_key: str, ehr_user: str, endpoint_id: str | None = None) -> str:
         expires = int((self.clock.now() + LIFETIME).timestamp())
         payload = {"t": tenant_id, "a": appointment_key, "u": ehr_user, "exp": expires}
+        if endpoint_id:
+            payload["e"] = endpoint_id
         return seal(payload, join_link_key(self.secrets), label=_LABEL)
 
     def verify(self, token: str) -> VisitSession:
@@ -54,6 +57,7 @@ class VisitSessions:
                 appointment_key=str(claims["a"]),
                 ehr_user=str(claims["u"]),
                 expires=datetime.fromtimestamp(int(claims["exp"]), UTC),
+                endpoint_id=str(claims["e"]) if "e" in claims else None,
             )
         except (ValueError, KeyError, TypeError):
             raise refused from None

@@ -307,3 +307,27 @@ def test_a_new_meeting_subscribes_to_its_call_events(
     clock.set(row.meeting_ends_at + timedelta(days=1))
     assert renewals.renew_due().retired >= 1
     assert runtime.platform.tables.control(MeetingSubscriptionRepository).find("subscriptions", subscription_id) is None
+
+
+def test_the_visit_panel_is_for_the_launching_clinicians_visit_only(
+    tenant: Tenant, ehr: SandboxEhr, endpoint: str, http: httpx.Client
+) -> None:
+    follow_up = SAMPLE_APPOINTMENTS[0]
+    direct, _ = launch(http, ehr, follow_up, "provider")
+    assert direct.status_code == 302 and "/panel" not in direct.headers["Location"]  # teams: as before
+    assert tenant.call("PATCH", f"portal/endpoints/{endpoint}", json={"provider_landing": "panel"}).status_code == 200
+    answer, _ = launch(http, ehr, follow_up, "provider")
+    key = appointment_key(tenant.id, endpoint, f"csn:{follow_up.csn}")
+    assert answer.headers["Location"].endswith(f"/api/visits/{key}/panel")
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("visit_session=")).split(";")[0]
+    page = http.get(f"/api/visits/{key}/panel", headers={"Cookie": cookie})
+    assert page.status_code == 200 and "Open the meeting in Teams" in page.text
+    link = re.search(r'id="open" href="([^"]+)"', page.text)
+    assert link is not None and link.group(1).startswith("http")
+    other = http.get(f"/api/visits/{'0' * 40}/panel", headers={"Cookie": cookie})
+    assert other.status_code == 403 and other.headers["Content-Type"].startswith("text/html")
+    admin = {"Authorization": f"Bearer {tenant.token('a', ['Connector.Admin'])}"}
+    bearer = httpx.get(
+        f"{str(http.base_url).rstrip('/')}/api/visits/{key}/panel", headers=admin
+    )  # no cookie jar: an admin's token
+    assert bearer.status_code == 401 and "Start the visit from the EHR" in bearer.text  # the cookie only

@@ -14,6 +14,10 @@ const CLIENT_TYPES = [
   ["public", "Public (PKCE only)"],
   ["confidential-asymmetric", "Confidential, asymmetric (private_key_jwt)"],
 ];
+const LANDINGS = [
+  ["teams", "Straight to the Teams meeting"],
+  ["panel", "The visit panel: who is connected, and Teams"],
+];
 
 export const endpointName = (e) => e.display_name || e.base_url;
 
@@ -33,6 +37,9 @@ function endpointFields(values = {}) {
     field({ label: "EHR", name: "vendor", type: "select", value: values.vendor || "epic", options: VENDORS }),
     field({ label: "Display name", name: "display_name", value: values.display_name,
       hint: "Optional: how the portal names this URL." }),
+    field({ label: "After a clinician's launch", name: "provider_landing", type: "select",
+      value: values.provider_landing || "teams", options: LANDINGS,
+      hint: "The visit panel opens Teams too, and shows who is connected while the visit goes on." }),
     field({ label: "Time zone", name: "time_zone", value: values.time_zone,
       hint: "Optional: IANA time zone of the EHR's local times (default: the organisation's)." }),
   ];

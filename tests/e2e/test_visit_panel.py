@@ -1,0 +1,57 @@
+"""The clinician's visit panel in a phone-sized browser: their EHR launch lands on it (the endpoint says `panel`),
+it opens Teams at once and keeps a button for it, and shows who is connected within seconds of Graph saying so.
+Nobody else gets it: without the launch's cookie, a page says to start the visit from the EHR."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import Browser, expect
+
+from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.host.serving import ServerThread
+from tests.conftest import AppHost, GraphMeetings
+from tests.support.portal import Tenant, approved_endpoint
+from tests.support.writeback import FOLLOW_UP, PATIENT, clinician, roster
+
+
+def test_the_clinician_lands_on_the_panel_and_sees_who_joins(
+    browser: Browser,
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    app: AppHost,
+    graph_meetings: GraphMeetings,
+    server: ServerThread,
+    http: httpx.Client,
+) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    changed = tenant.call("PATCH", f"portal/endpoints/{endpoint}", json={"provider_landing": "panel"})
+    assert changed.status_code == 200 and changed.json()["status"] == "approved", changed.text  # no new approval
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    before = set(graph_meetings.stub.subscriptions)
+    with context.expect_page() as teams:  # Teams opens at once, in a tab of its own
+        page.goto(ehr.launch_url(FOLLOW_UP, "provider"))
+    assert teams.value is not None
+    expect(page.get_by_role("heading", name="Virtual visit")).to_be_visible()
+    assert "/panel" in page.url
+    button = page.get_by_role("link", name="Open the meeting in Teams")
+    expect(button).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("No one has joined yet.")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+
+    (subscription,) = set(graph_meetings.stub.subscriptions) - before
+    for joined in (clinician(tenant), PATIENT):
+        assert server.run(graph_meetings.stub.notify(subscription, roster(1, joined=[joined]))) == 202
+    app.pump()
+    expect(page.get_by_role("status")).to_have_text("1 clinician, 1 patient.")
+    connected = page.get_by_role("list", name="Connected now").get_by_role("listitem")
+    expect(connected).to_have_count(2)
+    expect(page.get_by_role("list", name="Connected now")).to_contain_text("Clinician")
+    expect(page.get_by_role("list", name="Connected now")).to_contain_text("Patient")
+    assert "Pat Doe" not in page.content() and "Dr Lee" not in page.content()  # roles, never names
+
+    # Another browser, without the launch's cookie: a page that says what to do, nothing of the visit.
+    stranger = browser.new_context(viewport={"width": 375, "height": 740}).new_page()
+    stranger.goto(page.url)
+    expect(stranger.get_by_role("heading", name="Start the visit from the EHR")).to_be_visible()
+    context.close()
