@@ -287,7 +287,12 @@ class LaunchService:
         self.join_links.check_window(claims, (appointment.start, appointment.end) if appointment else None)
         # A patient of a group visit joins the group's meeting, the one its launches open (keyed by conference).
         meeting = appointment.meeting_key if appointment is not None and appointment.meeting_key else None
-        link = self.visits.resolve(organisation, endpoint.id, meeting or claims.appointment_key, self.service_organizer)
+        times = (
+            (appointment.start, appointment.end) if meeting and appointment else None
+        )  # a group's: no row of its own
+        link = self.visits.resolve(
+            organisation, endpoint.id, meeting or claims.appointment_key, self.service_organizer, times=times
+        )
         if claims.role == "patient":
             self.patient_sent(organisation, endpoint.id, link.appointment_key)
         return link.browser_join_url

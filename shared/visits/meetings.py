@@ -37,14 +37,16 @@ class VisitMeetings:
         key: str,
         organizer_id: str,
         references: VisitReferences | None = None,
+        times: tuple[datetime, datetime] | None = None,
     ) -> MeetingLink:
         """The visit's meeting; `references` (the EHR's identifiers a launch brought) are added to its mapping,
-        so that writebacks can name the visit to the EHR."""
+        so that writebacks can name the visit to the EHR. `times`: the meeting's start and end, where the key has no
+        appointment of its own to read them from (a group's meeting, first opened from a patient's text)."""
         links = self.tables.data(organisation, MeetingLinkRepository)
         existing = links.find(endpoint_id, key)
         if existing is not None:
             return self._remember(links, existing, references)
-        start, end = self._times(organisation, endpoint_id, key)
+        start, end = times or self._times(organisation, endpoint_id, key)
         meeting = self.meetings.create_or_get(
             MeetingRequest(external_id=key, organizer_id=organizer_id, subject=MEETING_SUBJECT, start=start, end=end)
         )

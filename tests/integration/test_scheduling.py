@@ -308,3 +308,10 @@ def test_each_patient_of_a_group_visit_joins_the_group_meeting_from_their_text(
     assert answer.status_code == 302 and answer.headers["Location"].split("?")[0] == meeting
     # One meeting, created once: at the first patient's join.
     assert sum(1 for _, path in graph_meetings.stub.requests[before:] if path.endswith("createOrGet")) == 1
+    # ... for the appointment's times, although the group's meeting has no appointment of its own.
+    [meeting_times] = [
+        (m["startDateTime"], m["endDateTime"])
+        for m in graph_meetings.stub.meetings.values()
+        if m["joinWebUrl"].split("?")[0] == meeting
+    ]
+    assert datetime.fromisoformat(meeting_times[0].replace("Z", "+00:00")) == soon
