@@ -24,7 +24,7 @@ from dev.host.serving import ServerThread
 from shared.core.clock import SystemClock
 from shared.core.ratelimit import TokenBucket
 from shared.core.settings import Geography
-from shared.core.telemetry import console_on
+from shared.core.telemetry import destination
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_CLIENT_ID = "connector-local"
@@ -37,16 +37,9 @@ ACCOUNTS = (
 
 
 def _telemetry_destination() -> str:
-    """Where the app's spans go once it first runs (shared/core/telemetry.py reads the same settings)."""
-    where = [
-        *(["the console"] if console_on(os.environ) else []),
-        *(
-            [f"OTLP {os.environ['OTEL_EXPORTER_OTLP_ENDPOINT']}"]
-            if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-            else []
-        ),
-    ]
-    return " and ".join(where) or "off (make run TELEMETRY=console, or TELEMETRY=<OTLP URL>)"
+    """Where the app's spans go once it first runs."""
+    where = destination(os.environ)
+    return "off (make run TELEMETRY=console, or TELEMETRY=<OTLP URL>)" if where == "none" else where
 
 
 def main(argv: list[str] | None = None) -> int:

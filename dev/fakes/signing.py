@@ -61,8 +61,15 @@ class SigningKey:
         return jwt.encode(claims, self._key, algorithm=self.alg, headers=header)
 
 
-def self_signed(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, common_name: str) -> x509.Certificate:
-    """A certificate for `key`, issued by itself, valid from yesterday for a year (the sandbox's keys)."""
+def self_signed(
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    common_name: str,
+    *,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> x509.Certificate:
+    """A certificate for `key`, issued by itself, valid from yesterday for a year unless told otherwise (the
+    sandbox's keys, the tests' HL7 signing certificates)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import NameOID
@@ -75,8 +82,8 @@ def self_signed(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, common_name
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
+        .not_valid_before(not_before or now - timedelta(days=1))
+        .not_valid_after(not_after or now + timedelta(days=365))
         .sign(key, hashes.SHA256())
     )
 

@@ -56,7 +56,7 @@ def visit_panel(call: Call[None]) -> func.HttpResponse:
             status=401,
         )
     try:
-        link = call.runtime.visits.launch.visits.for_session(call.session, call.param("appointment_key"))
+        link = call.runtime.visits.visit_meetings.for_session(call.session, call.param("appointment_key"))
     except DomainError as error:
         return html_page("This visit panel cannot be shown", error.detail, status=status_of(error))
     page = _panel_template().replace("{{JOIN_URL}}", html.escape(link.join_url, quote=True))

@@ -37,7 +37,7 @@ CARRIER = "_trace"
 TRACER = "ehr_connector"
 
 _fields: ContextVar[Mapping[str, str]] = ContextVar("telemetry_fields", default=MappingProxyType({}))
-_configured = False
+_configured = threading.Event()
 _lock = threading.Lock()
 
 
@@ -59,10 +59,6 @@ def bind(**fields: str | None) -> None:
     trace.get_current_span().set_attributes({f"connector.{name}": value for name, value in values.items()})
 
 
-def bound() -> Mapping[str, str]:
-    return _fields.get()
-
-
 @contextlib.contextmanager
 def fresh_fields() -> Iterator[None]:
     """A piece of work's own fields (a trigger's run), forgotten when it ends."""
@@ -78,16 +74,6 @@ def carrier() -> dict[str, str]:
     values: dict[str, str] = {}
     propagate.inject(values)
     return values
-
-
-def with_carrier(payload: str) -> str:
-    """A JSON object message with the current trace context added (as it is when nothing is traced)."""
-    values = carrier()
-    if not values:
-        return payload
-    data = json.loads(payload)
-    data[CARRIER] = values
-    return json.dumps(data, separators=(",", ":"))
 
 
 def context_of(body: bytes | str) -> otel_context.Context | None:
@@ -139,28 +125,39 @@ def _provider_is_set() -> bool:
 
 def configure(environ: Mapping[str, str] | None = None) -> str:
     """Set up tracing and log fields once per process; returns where spans go."""
-    global _configured
+    if _configured.is_set():  # every trigger run asks: no lock once it is done
+        return "already"
     environ = os.environ if environ is None else environ
     with _lock:
-        if _configured:
+        if _configured.is_set():
             return "already"
-        _configured = True
+        _configured.set()
         _add_fields_to_records()
-        destination = _set_up_exporter(environ)
-        if destination != "none":
+        where = _set_up_exporter(environ)
+        if where != "none":
             _instrument_clients()
-        log.info("Telemetry: spans go to %s", destination)
-        return destination
+        log.info("Telemetry: spans go to %s", where)
+        return where
 
 
 def console_on(environ: Mapping[str, str]) -> bool:
     return environ.get("TELEMETRY_CONSOLE", "").strip().lower() in ("1", "true", "yes")
 
 
+def destination(environ: Mapping[str, str]) -> str:
+    """Where the settings send spans ("none" when nowhere), as `configure` sets it up and `make run` says."""
+    if environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
+        return "Azure Monitor"
+    endpoint = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    where = [f"OTLP {endpoint}"] * bool(endpoint) + ["the console"] * console_on(environ)
+    return " and ".join(where) or "none"
+
+
 def _set_up_exporter(environ: Mapping[str, str]) -> str:
     if _provider_is_set():
         return "the worker's provider"
-    if environ.get("APPLICATIONINSIGHTS_CONNECTION_STRING"):
+    where = destination(environ)
+    if where == "Azure Monitor":
         from azure.monitor.opentelemetry import configure_azure_monitor
 
         # Only what this app uses is instrumented (the Azure SDKs; httpx below): the SDKs' own HTTP spans, not
@@ -171,26 +168,24 @@ def _set_up_exporter(environ: Mapping[str, str]) -> str:
             logger_name="",  # every logger: the app's, the SDKs'
             **_entra_credential(environ),
         )
-        return "Azure Monitor"
+        return where
+    if where == "none":
+        return where
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
-    endpoint = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-    console = console_on(environ)
-    if not endpoint and not console:
-        return "none"
     provider = TracerProvider(
         resource=Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME", "ehr-virtual-visits-connector")})
     )
-    if endpoint:
+    if environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip():
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))  # reads the OTEL_EXPORTER_OTLP_* settings
-    if console:
+    if console_on(environ):
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     trace.set_tracer_provider(provider)
-    return " and ".join(name for name, on in (("OTLP " + endpoint, bool(endpoint)), ("the console", console)) if on)
+    return where
 
 
 def _entra_credential(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from pydantic import BaseModel
 
+from shared.core import telemetry
 from shared.core.geography import Geography
-from shared.core.telemetry import with_carrier
 from shared.storage.accounts import StorageAccount, StorageAccounts
 
 
@@ -15,7 +17,13 @@ class QueueSender:
 
     def send(self, queue: str, message: BaseModel, *, delay_seconds: int = 0) -> str:
         """Enqueue a message; returns its queue message ID. Raises if the queue service did not accept it."""
-        payload = with_carrier(message.model_dump_json()).encode("utf-8")  # the trace goes on with the message
+        trace = telemetry.carrier()  # the trace goes on with the message
+        text = (
+            json.dumps({**message.model_dump(mode="json"), telemetry.CARRIER: trace}, separators=(",", ":"))
+            if trace
+            else message.model_dump_json()
+        )
+        payload = text.encode("utf-8")
         sent = self._account.queue(queue).send_message(payload, visibility_timeout=delay_seconds or None)
         return str(sent.id)
 

@@ -65,22 +65,26 @@ class VisitServices:
         return VisitSessions(secrets=self.platform.secrets, clock=self.platform.clock)
 
     @cached_property
+    def visit_meetings(self) -> VisitMeetings:
+        """One meeting per visit: the launches', the join links' and the clinician's panel."""
+        return VisitMeetings(
+            tables=self.platform.tables,
+            meetings=self.meetings,
+            clock=self.platform.clock,
+            visit_length=timedelta(minutes=self.platform.settings.visits.visit_length_minutes),
+            on_created=self.on_meeting_created,
+        )
+
+    @cached_property
     def launch(self) -> LaunchService:
         platform = self.platform
         settings = platform.settings.visits
-        visits = VisitMeetings(
-            tables=platform.tables,
-            meetings=self.meetings,
-            clock=platform.clock,
-            visit_length=timedelta(minutes=settings.visit_length_minutes),
-            on_created=self.on_meeting_created,
-        )
         return LaunchService(
             tables=platform.tables,
             states=platform.launch_states,
             discovery=platform.discovery,
             smart=platform.smart,
-            visits=visits,
+            visits=self.visit_meetings,
             join_links=self.join_links,
             sessions=self.sessions,
             clock=platform.clock,

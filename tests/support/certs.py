@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
+
+from dev.fakes.signing import self_signed
 
 
 def rsa_key(bits: int = 2048) -> rsa.RSAPrivateKey:
@@ -22,18 +23,7 @@ def certificate(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
 ) -> x509.Certificate:
-    now = datetime.now(UTC)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or now - timedelta(days=1))
-        .not_valid_after(not_after or now + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
+    return self_signed(key, name, not_before=not_before, not_after=not_after)
 
 
 def der(cert: x509.Certificate) -> bytes:
