@@ -29,6 +29,7 @@ from shared.core.telemetry import destination
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_CLIENT_ID = "connector-local"
 LOCAL_BACKEND_CLIENT_ID = "connector-local-backend"  # EHR writeback (SMART backend services)
+LOCAL_CLINICIAN_CLIENT_ID = "connector-local-clinicians"  # the clinicians' Microsoft 365 sign-in (local issuer)
 ACCOUNTS = (
     {"AzureWebJobsStorage": "connectorapp"}
     | {f"DATA_STORAGE_{g.value}": f"connector{g.value.lower()}" for g in Geography}
@@ -102,6 +103,16 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("SECRETS_PROVIDER") == "env":
         for name in ("SECRET_JOIN_LINK_KEY", "SECRET_OPT_OUT_KEY"):  # this run's join-link and opt-out keys
             os.environ[name] = os.environ.get(name) or secrets.token_urlsafe(32)
+        if os.environ.get("LOCAL_ISSUER_URL") == issuer.url and not os.environ.get("CLINICIAN_SIGN_IN_CLIENT_ID"):
+            # No app registration of your own for the clinicians' sign-in: the local issuer plays Entra ID for it.
+            os.environ["ENTRA_AUTHORITY"] = issuer.authority
+            os.environ["CLINICIAN_SIGN_IN_CLIENT_ID"] = LOCAL_CLINICIAN_CLIENT_ID
+            os.environ["SECRET_CLINICIAN_SIGN_IN_SECRET"] = secrets.token_urlsafe(32)
+            issuer.codes.register(
+                os.environ["CLINICIAN_SIGN_IN_CLIENT_ID"],
+                os.environ["SECRET_CLINICIAN_SIGN_IN_SECRET"],
+                f"{public}/api/launch/microsoft",
+            )
 
     keys = HostKeys(
         function_keys=(os.environ.get("DEV_HOST_FUNCTION_KEY") or secrets.token_urlsafe(24),),

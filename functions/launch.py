@@ -26,7 +26,7 @@ from shared.visits.sessions import COOKIE, LIFETIME
 
 if TYPE_CHECKING:  # the launch service loads when a launch first runs, not while the app is indexed
     from shared.smart.client import AuthorizeRedirect
-    from shared.visits.launch import LaunchKind
+    from shared.visits.launch import LaunchKind, LaunchResult
 
 log = logging.getLogger(__name__)
 bp = func.Blueprint()
@@ -34,8 +34,8 @@ PAGES = Path(__file__).parent / "pages"
 
 
 def _failure(error: Exception, title: str = "The virtual visit could not start") -> func.HttpResponse:
-    from shared.visits.launch import LaunchRefused
     from shared.visits.providers import MeetingUnavailable
+    from shared.visits.refusals import LaunchRefused
 
     if isinstance(error, JoinLinkRefused):
         return html_page(error.title, error.detail, status=410 if error.reason in ("expired", "cancelled") else 400)
@@ -95,14 +95,35 @@ def launch_callback(req: func.HttpRequest) -> func.HttpResponse:
         )
     except Exception as error:
         return forget_state_cookie(_failure(error), state, "/api/launch/")
+    return _visit(result, state, secure=runtime.settings.environment != "local")
+
+
+@bp.route(route="launch/microsoft", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
+def launch_microsoft(req: func.HttpRequest) -> func.HttpResponse:
+    """Back from a clinician's one-time Microsoft 365 sign-in: their visit goes on, linked or not."""
+    runtime = get_runtime()
+    state = req.params.get("state")
+    try:
+        result = runtime.visits.launch.complete_sign_in(
+            state=state, code=req.params.get("code"), error=req.params.get("error"), browser=browser_secret(req, state)
+        )
+    except Exception as error:
+        return forget_state_cookie(_failure(error), state, "/api/launch/")
+    return _visit(result, state, secure=runtime.settings.environment != "local")
+
+
+def _visit(result: LaunchResult, state: str | None, *, secure: bool) -> func.HttpResponse:
+    """The browser goes to the clinician's Microsoft 365 sign-in first, or on to the visit."""
+    if result.sign_in is not None:
+        return forget_state_cookie(_authorize(result.sign_in, secure), state, "/api/launch/")
     response = forget_state_cookie(redirect(result.url), state, "/api/launch/")
     if result.visit_session is not None:
         # Only this visit's participants view gets it; never readable by scripts.
-        secure = "" if runtime.settings.environment == "local" else "; Secure"
         response.headers.add(
             "Set-Cookie",
             f"{COOKIE}={result.visit_session}; Path=/api/visits/{result.appointment_key}/; "
-            f"Max-Age={int(LIFETIME.total_seconds())}; HttpOnly; SameSite=Lax{secure}",
+            f"Max-Age={int(LIFETIME.total_seconds())}; HttpOnly; SameSite=Lax{'; Secure' if secure else ''}",
         )
     return response
 

@@ -46,6 +46,9 @@ param portalAllowedTenants string = tenant().tenantId
 @description('Microsoft 365 user (object) ID that organizes meetings for clinicians without a mapped user. It needs a Teams application access policy.')
 param meetingOrganizerId string
 
+@description('Client ID of the Entra ID app registration (web platform, multitenant) that clinicians sign in through once, so that they organise their own meetings; its client secret is the Key Vault secret clinician-sign-in-secret. Empty: every meeting has the service organizer.')
+param clinicianSignInClientId string = ''
+
 @description('The connector\'s public URL when it has a custom domain; empty uses the Static Web App\'s address.')
 param publicBaseUrl string = ''
 
@@ -184,6 +187,7 @@ var staticSettings = [
   { name: 'SMART_CACHE_SECONDS', value: '3600' }
   { name: 'MEETING_PROVIDER', value: 'graph' }
   { name: 'MEETING_ORGANIZER_ID', value: meetingOrganizerId }
+  { name: 'CLINICIAN_SIGN_IN_CLIENT_ID', value: clinicianSignInClientId }
   { name: 'GRAPH_BASE_URL', value: '${environment().graph}v1.0' }
   { name: 'JOIN_LINK_OPENS_MINUTES', value: '30' }
   { name: 'JOIN_LINK_CLOSES_MINUTES', value: '60' }

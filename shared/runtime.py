@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from shared.reports.wiring import ReportServices
     from shared.scheduling.wiring import SchedulingServices
     from shared.setup.wiring import SetupServices
+    from shared.visits.microsoft_sign_in import MicrosoftSignIn
     from shared.visits.providers import MeetingProvider
     from shared.visits.wiring import VisitServices
     from shared.writeback.ehr.client import EhrClient
@@ -36,6 +37,7 @@ class Runtime:
         self._ehr_client: EhrClient | None = None
         self._phone_numbers: PhoneNumberProvider | None = None
         self._sms_sender: SmsSender | None = None
+        self._clinician_sign_in: MicrosoftSignIn | None = None
 
     @property
     def settings(self) -> Settings:
@@ -68,6 +70,7 @@ class Runtime:
                 organisation, endpoint_id, key
             ),
             provider=self._meetings,
+            sign_in=self._clinician_sign_in,
         )
 
     @cached_property
@@ -103,6 +106,7 @@ class Runtime:
         ehr_client: EhrClient | None = None,
         phone_numbers: PhoneNumberProvider | None = None,
         sms_sender: SmsSender | None = None,
+        clinician_sign_in: MicrosoftSignIn | None = None,
     ) -> None:
         """Talk to an outside system through the given client instead of the configured one (the composition
         root's seam: tests hand in clients of their stubs). The features are built again on next use."""
@@ -110,6 +114,7 @@ class Runtime:
         self._ehr_client = ehr_client or self._ehr_client
         self._phone_numbers = phone_numbers or self._phone_numbers
         self._sms_sender = sms_sender or self._sms_sender
+        self._clinician_sign_in = clinician_sign_in or self._clinician_sign_in
         for name, member in vars(Runtime).items():
             if isinstance(member, cached_property):  # every feature
                 self.__dict__.pop(name, None)

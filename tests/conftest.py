@@ -30,6 +30,7 @@ from shared.core.settings import Settings, get_settings, load_settings
 from shared.runtime import Runtime, get_runtime
 from shared.visits.providers.graph import GraphMeetingProvider
 from tests.support.credentials import StaticCredential
+from tests.support.entra_stub import EntraStub
 from tests.support.graph_stub import GraphStub
 
 # Fixtures: http and tenant; ehr; scripted (a visit for the reports); start_visit (a visit with writeback on);
@@ -78,6 +79,20 @@ def identity() -> Iterator[LocalIssuer]:
 def graph() -> Iterator[GraphStub]:
     """The Graph online-meetings stub, on a free port."""
     stub = GraphStub(token=secrets.token_urlsafe(16))
+    with ServerThread(stub.application()) as server:
+        stub.url = server.url
+        yield stub
+
+
+CLINICIAN_CLIENT_ID = "connector-test-clinicians"
+CLINICIAN_SECRET = secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="session")
+def entra_id() -> Iterator[EntraStub]:
+    """Entra ID's stand-in, on a free port: the clinicians' Microsoft 365 sign-in goes to it (it knows the app's
+    clinician client, its secret and its redirect URI, once the app has a port)."""
+    stub = EntraStub()
     with ServerThread(stub.application()) as server:
         stub.url = server.url
         yield stub
@@ -230,15 +245,22 @@ def spans() -> InMemorySpanExporter:
 
 
 @pytest.fixture(scope="session")
-def app(azurite: Azurite, identity: LocalIssuer, graph: GraphStub, spans: InMemorySpanExporter) -> Iterator[AppHost]:
-    """The real function_app, indexed once, served by the dev host on a free port, trusting the local issuer."""
+def app(
+    azurite: Azurite, identity: LocalIssuer, graph: GraphStub, entra_id: EntraStub, spans: InMemorySpanExporter
+) -> Iterator[AppHost]:
+    """The real function_app, indexed once, served by the dev host on a free port, trusting the local issuer, with
+    meetings at the Graph stub and the clinicians' Microsoft 365 sign-in at the Entra stub."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"
+    entra_id.codes.register(CLINICIAN_CLIENT_ID, CLINICIAN_SECRET, f"{public}/api/launch/microsoft")
     with pytest.MonkeyPatch.context() as patch:
         values = base_environment(azurite, "t" + secrets.token_hex(5), public)
         values["LOCAL_ISSUER_URL"] = identity.url
         values["MEETING_PROVIDER"] = "graph"
         values["GRAPH_BASE_URL"] = f"{graph.url}/v1.0"
+        values["ENTRA_AUTHORITY"] = entra_id.url
+        values["CLINICIAN_SIGN_IN_CLIENT_ID"] = CLINICIAN_CLIENT_ID
+        values["SECRET_CLINICIAN_SIGN_IN_SECRET"] = CLINICIAN_SECRET
         for key, value in values.items():
             patch.setenv(key, value)
         get_settings.cache_clear()

@@ -76,6 +76,12 @@ class AuditQuery(_Parameters):
     )
 
 
+class ClinicianQuery(EndpointPath):
+    continuation: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_=-]{1,4000}$", description="The `continuation` of the previous page."
+    )
+
+
 class ReportQuery(_Parameters):
     days: Days | None = Field(default=None, description="The days up to today (UTC); default 30.")
     start: date | None = Field(default=None, description="First day of a custom range, with end.")

@@ -12,6 +12,7 @@ from functions._http import json_response, problem
 from functions.portal import (  # noqa: F401 - each module declares its routes on `api`
     approval,
     audit,
+    clinicians,
     endpoints,
     organisation,
     phone_numbers,

@@ -268,7 +268,7 @@ def parse_siu(text: str, zone: ZoneInfo, phone_region: str = "US") -> Appointmen
         phone=phone,
         phone_problem=problem,
         visit_id=(pv1.value(19) or None) if pv1 else None,
-        provider_id=(aip.value(3) or None) if aip else None,
+        provider_id=((aip.value(3) if aip else "") or (pv1.value(7) if pv1 else "") or None),  # AIP-3, else PV1-7
         group_id=sch.value(4)[:200] or None,
     )
 

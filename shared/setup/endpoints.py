@@ -12,6 +12,7 @@ from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, NotFound, Unprocessable
 from shared.setup.audit import AuditLog
+from shared.setup.launch_options import LAUNCH_FIELDS
 from shared.setup.models import (
     EndpointStatus,
     EndpointUrl,
@@ -25,7 +26,7 @@ from shared.smart.backend import SigningKeys
 from shared.smart.discovery import SmartDiscovery
 
 # Changing only these leaves an approval in place.
-COSMETIC_FIELDS = frozenset({"display_name", "provider_landing"})
+COSMETIC_FIELDS = frozenset({"display_name"}) | LAUNCH_FIELDS
 
 
 _HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,62}[a-z0-9_])?)*\.?$")
@@ -134,6 +135,7 @@ class EndpointService:
             client_type=request.client_type,
             display_name=request.display_name,
             provider_landing=request.provider_landing,
+            clinician_sign_in=request.clinician_sign_in,
             discovery=discovery,
             created_at=now,
             created_by=principal.user_id,

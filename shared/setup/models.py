@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from shared.core.settings import Geography
+from shared.setup.launch_options import LaunchOptions, LaunchOptionsUpdate
 from shared.smart.client import ClientIdentity, ClientType
 from shared.smart.discovery import SmartConfiguration
 
@@ -97,10 +98,9 @@ CLIENT_TYPE = (
     "(PKCE and a private_key_jwt assertion signed with the organisation's key; register the organisation's JWKS URL, "
     "/api/.well-known/jwks/{tenant ID}, with the EHR for the client)."
 )
-LANDING = "Where a clinician's launch lands: teams (the meeting) or panel (who is connected, and a button to Teams)."
 
 
-class FhirEndpointCreate(BaseModel):
+class FhirEndpointCreate(LaunchOptions):
     model_config = ConfigDict(extra="forbid")
 
     base_url: str = Field(
@@ -115,10 +115,9 @@ class FhirEndpointCreate(BaseModel):
     client_id: str = Field(min_length=1, max_length=200, description="The SMART client ID registered with this EHR.")
     client_type: ClientType = Field(default="public", description=CLIENT_TYPE)
     display_name: str | None = Field(default=None, max_length=200)
-    provider_landing: Literal["teams", "panel"] = Field(default="teams", description=LANDING)
 
 
-class FhirEndpointUpdate(BaseModel):
+class FhirEndpointUpdate(LaunchOptionsUpdate):
     """Only the fields given change. Changing anything but the display name needs a new approval."""
 
     model_config = ConfigDict(extra="forbid")
@@ -131,10 +130,9 @@ class FhirEndpointUpdate(BaseModel):
     client_id: str | None = Field(default=None, min_length=1, max_length=200)
     client_type: ClientType | None = Field(default=None, description=CLIENT_TYPE)
     display_name: str | None = Field(default=None, max_length=200)
-    provider_landing: Literal["teams", "panel"] | None = Field(default=None, description=LANDING)
 
 
-class FhirEndpoint(BaseModel):
+class FhirEndpoint(LaunchOptions):
     tenant_id: str
     id: str
     base_url: str
@@ -145,7 +143,6 @@ class FhirEndpoint(BaseModel):
     client_id: str
     client_type: ClientType = "public"
     display_name: str | None = None
-    provider_landing: Literal["teams", "panel"] = "teams"
     status: EndpointStatus = EndpointStatus.DRAFT
     discovery: SmartConfiguration
     validated_ehr_user: str | None = Field(default=None, description="EHR user ID of the approver's EHR sign-in.")
@@ -164,7 +161,7 @@ class FhirEndpoint(BaseModel):
         return ClientIdentity(self.tenant_id, self.client_id, self.client_type)
 
 
-class FhirEndpointPublic(BaseModel):
+class FhirEndpointPublic(LaunchOptions):
     id: str
     base_url: str
     environment: Environment
@@ -174,7 +171,6 @@ class FhirEndpointPublic(BaseModel):
     client_id: str
     client_type: ClientType
     display_name: str | None
-    provider_landing: Literal["teams", "panel"] = Field(default="teams", description=LANDING)
     status: EndpointStatus
     discovery_source: str = Field(description="Where SMART discovery was found: smart-configuration or metadata.")
     authorization_endpoint: str

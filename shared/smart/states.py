@@ -23,7 +23,7 @@ from shared.core.errors import Conflict, NotFound
 from shared.smart.pkce import new_nonce, new_state, new_verifier
 from shared.storage.repository import TableRepository
 
-Purpose = Literal["approval", "provider", "patient"]
+Purpose = Literal["approval", "provider", "patient", "clinician"]  # clinician: the Microsoft 365 sign-in
 LIFETIME = timedelta(minutes=10)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Literal
 
 from shared.core import telemetry
@@ -27,14 +26,16 @@ from shared.setup.url_owners import UrlOwners
 from shared.smart.client import AuthorizeRedirect, AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge
-from shared.smart.states import LaunchState, LaunchStates, StateRejected
+from shared.smart.states import LaunchState, LaunchStates, Purpose, StateRejected
 from shared.storage.routing import Tables
+from shared.visits.clinicians import ClinicianLinks
 from shared.visits.context import ContextMismatch, cross_check, visit_reference, visit_references
 from shared.visits.join_links import JoinLinkRefused, JoinLinks
 from shared.visits.meetings import VisitMeetings
-from shared.visits.models import EhrUser, VisitReferences, appointment_key
+from shared.visits.models import VisitReferences, appointment_key
+from shared.visits.refusals import LaunchRefused, authorize_error
 from shared.visits.sessions import VisitSessions
-from shared.visits.tables import AppointmentRepository, EhrUserRepository
+from shared.visits.tables import AppointmentRepository
 
 LaunchKind = Literal["provider", "patient"]
 
@@ -42,38 +43,7 @@ LaunchKind = Literal["provider", "patient"]
 LAUNCH_SCOPE = "launch openid fhirUser"
 
 
-LAST_SEEN_RESOLUTION = timedelta(hours=1)  # a clinician's row is rewritten at most hourly, not on every launch
-
-
 RECORD_PARAMETERS = {"sessionId": "session_id", "conferenceId": "conference_id", "departmentId": "department_id"}
-
-
-def authorize_error(error: str, description: str | None) -> str:
-    """What the person sees when the EHR's authorize step refused: its reason (RFC 6749 4.1.2.1), in its words."""
-    reasons = {
-        "access_denied": "You, or the EHR, did not allow the connector to start the visit",
-        "unauthorized_client": "The EHR does not allow the connector's client to start visits",
-        "invalid_scope": "The EHR refused the access the connector asks for",
-        "invalid_request": "The EHR refused the connector's request",
-        "server_error": "The EHR had a problem",
-        "temporarily_unavailable": "The EHR is busy",
-    }
-    reason = reasons.get(error, "The EHR refused the visit")
-    said = f": \u201c{description.strip()[:200]}\u201d" if description and description.strip() else ""
-    return (
-        f"{reason} (the EHR said {error[:60]}{said}). Select \u201cBegin virtual visit\u201d in the EHR again; if "
-        "this happens again, tell your EHR administrator what the EHR said."
-    )
-
-
-class LaunchRefused(DomainError):
-    """The visit cannot start; `detail` tells the clinician or patient what to do. `status` is the HTTP status."""
-
-    title = "The virtual visit could not start"
-
-    def __init__(self, detail: str, status: int = 400) -> None:
-        super().__init__(detail)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -83,6 +53,8 @@ class LaunchResult:
     url: str
     appointment_key: str
     visit_session: str | None = None
+    sign_in: AuthorizeRedirect | None = None
+    """The clinician's Microsoft 365 sign-in, which comes first (then `url` is empty)."""
 
 
 @dataclass(kw_only=True, eq=False)
@@ -97,12 +69,12 @@ class LaunchService:
     clock: Clock
     public_base: str
     allow_http: bool
-    service_organizer: str
     writes_back: Callable[[str, str], bool]
     """Whether an organisation's endpoint writes back to its EHR (asked of the writeback feature)."""
     owners: UrlOwners
     patient_sent: Callable[[Organisation, str, str], object]
     """Record that a patient was sent to the meeting (organisation, endpoint ID, meeting key): lobby estimates."""
+    clinicians: ClinicianLinks
     lookups: ControlLookups
     """Organisations and endpoints from the per-worker cache: a suspended or removed endpoint stops launching
     within a minute, as it stops taking HL7 messages and sending texts."""
@@ -168,12 +140,13 @@ class LaunchService:
         )
         return request.redirect(configuration, browser)
 
-    def _consume(self, state: str | None, browser: str | None) -> LaunchState:
+    def _consume(self, state: str | None, browser: str | None, purpose: str = "launch") -> LaunchState:
         again = "Close this window and select \u201cBegin virtual visit\u201d in the EHR again."
         if not state:
-            raise LaunchRefused(f"The EHR's answer is missing its sign-in state. {again}")
+            raise LaunchRefused(f"The sign-in's answer is missing its state. {again}")
         try:
-            return self.states.consume(state, {"provider", "patient"}, browser)
+            purposes: set[Purpose] = {"clinician"} if purpose == "clinician" else {"provider", "patient"}
+            return self.states.consume(state, purposes, browser)
         except StateRejected as rejected:
             if rejected.reason == "expired":
                 raise LaunchRefused(f"Starting the visit took too long. {again}") from None
@@ -233,16 +206,47 @@ class LaunchService:
         telemetry.bind(appointment_key=key)
         references = self._references(organisation, endpoint, visit_references(tokens.raw))
         if launch.purpose == "patient":
-            link = self.visits.resolve(organisation, endpoint.id, key, self.service_organizer, references)
+            link = self.visits.resolve(organisation, endpoint.id, key, None, references)
             self.patient_sent(organisation, endpoint.id, link.appointment_key)
             return LaunchResult(link.browser_join_url, key)
         ehr_user = signed_in.user
         if ehr_user is None:
             # The EHR vouched for the visit but not for the clinician (no openid/fhirUser granted): they join
             # the service organizer's meeting, without the participants view, which is per clinician.
-            link = self.visits.resolve(organisation, endpoint.id, key, self.service_organizer, references)
+            link = self.visits.resolve(organisation, endpoint.id, key, None, references)
             return LaunchResult(link.join_url, key)
-        organizer = self._remember_user(organisation, endpoint, ehr_user)
+        organizer = self.clinicians.remember(organisation, endpoint, ehr_user)
+        if self.clinicians.wanted(endpoint, organizer):  # their Microsoft 365 sign-in first, once
+            sign_in = self.clinicians.begin(organisation, endpoint, ehr_user, key, references)
+            return LaunchResult("", key, sign_in=sign_in)
+        return self._clinician_visit(organisation, endpoint, key, ehr_user, organizer, references)
+
+    def complete_sign_in(
+        self, *, state: str | None, code: str | None, error: str | None, browser: str | None
+    ) -> LaunchResult:
+        """Back from the clinician's Microsoft 365 sign-in: link them if it vouched for them, then their visit."""
+        signed_in = self.clinicians.finish(self._consume(state, browser, "clinician"), code=code, error=error)
+        if signed_in is None or signed_in.endpoint.status != EndpointStatus.APPROVED:
+            raise LaunchRefused("This EHR is no longer connected to the virtual visit service.", status=403)
+        telemetry.bind(appointment_key=signed_in.appointment_key)
+        return self._clinician_visit(
+            signed_in.organisation,
+            signed_in.endpoint,
+            signed_in.appointment_key,
+            signed_in.ehr_user_id,
+            signed_in.organizer_id,
+            signed_in.references,
+        )
+
+    def _clinician_visit(
+        self,
+        organisation: Organisation,
+        endpoint: FhirEndpoint,
+        key: str,
+        ehr_user: str,
+        organizer: str | None,
+        references: VisitReferences,
+    ) -> LaunchResult:
         link = self.visits.resolve(organisation, endpoint.id, key, organizer, references)
         session = self.sessions.issue(organisation.tenant_id, key, ehr_user, endpoint.id)
         if endpoint.provider_landing == "panel":  # the connector's page: who is connected, and Teams a click away
@@ -257,18 +261,6 @@ class LaunchService:
         if self.writes_back(organisation.tenant_id, endpoint.id):
             return references
         return VisitReferences(department_id=references.department_id)
-
-    def _remember_user(self, organisation: Organisation, endpoint: FhirEndpoint, ehr_user_id: str) -> str:
-        """Store the clinician's EHR user ID (the only thing kept about them); their meeting organizer."""
-        users = self.tables.data(organisation, EhrUserRepository)
-        known = users.find(endpoint.id, ehr_user_id)
-        organizer = known.organizer_id if known and known.organizer_id else None
-        now = self.clock.now()
-        if known is None or now - known.last_seen_at > LAST_SEEN_RESOLUTION:
-            users.upsert(
-                EhrUser(endpoint_id=endpoint.id, ehr_user_id=ehr_user_id, organizer_id=organizer, last_seen_at=now)
-            )
-        return organizer or self.service_organizer
 
     def join(self, token: str) -> str:
         claims = self.join_links.decode(token)
@@ -285,13 +277,11 @@ class LaunchService:
                 "cancelled", "This appointment was cancelled, so the link no longer works. Contact your clinic."
             )
         self.join_links.check_window(claims, (appointment.start, appointment.end) if appointment else None)
-        # A patient of a group visit joins the group's meeting, the one its launches open (keyed by conference).
+        # A patient of a group visit joins the group's meeting, the one its launches open (keyed by conference),
+        # which has no appointment row of its own: this patient's gives its times and clinician.
         meeting = appointment.meeting_key if appointment is not None and appointment.meeting_key else None
-        times = (
-            (appointment.start, appointment.end) if meeting and appointment else None
-        )  # a group's: no row of its own
         link = self.visits.resolve(
-            organisation, endpoint.id, meeting or claims.appointment_key, self.service_organizer, times=times
+            organisation, endpoint.id, meeting or claims.appointment_key, appointment=appointment if meeting else None
         )
         if claims.role == "patient":
             self.patient_sent(organisation, endpoint.id, link.appointment_key)

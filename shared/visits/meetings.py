@@ -4,8 +4,9 @@ Concurrent first launches converge on one mapping (and only the launch that stor
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from shared.core.clock import Clock
@@ -13,10 +14,12 @@ from shared.core.errors import Conflict, Forbidden, NotFound
 from shared.setup.models import Organisation
 from shared.setup.tables import OrganisationRepository
 from shared.storage.routing import Tables
-from shared.visits.models import MeetingLink, VisitReferences
-from shared.visits.providers import MeetingProvider, MeetingRequest
+from shared.visits.models import Appointment, MeetingLink, VisitReferences
+from shared.visits.providers import Meeting, MeetingProvider, MeetingRequest, OrganizerRefused
 from shared.visits.sessions import VisitSession
 from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
+
+log = logging.getLogger(__name__)
 
 MEETING_SUBJECT = "Virtual visit"  # no patient or clinician details go to the meeting service
 
@@ -27,6 +30,9 @@ class VisitMeetings:
     meetings: MeetingProvider
     clock: Clock
     visit_length: timedelta
+    service_organizer: str
+    linked_organizer: Callable[[Organisation, str, str | None], str | None]
+    """The linked organizer of an EHR user (organisation, endpoint ID, the appointment's provider ID), if any."""
     on_created: Callable[[str, MeetingLink, datetime], object] | None = None
     """Called with the tenant, the new mapping and the meeting's end (writeback subscribes to its events)."""
 
@@ -35,21 +41,25 @@ class VisitMeetings:
         organisation: Organisation,
         endpoint_id: str,
         key: str,
-        organizer_id: str,
+        organizer_id: str | None = None,
         references: VisitReferences | None = None,
-        times: tuple[datetime, datetime] | None = None,
+        appointment: Appointment | None = None,
     ) -> MeetingLink:
         """The visit's meeting; `references` (the EHR's identifiers a launch brought) are added to its mapping,
-        so that writebacks can name the visit to the EHR. `times`: the meeting's start and end, where the key has no
-        appointment of its own to read them from (a group's meeting, first opened from a patient's text)."""
+        so that writebacks can name the visit to the EHR. `organizer_id`: the launching clinician's; None (a
+        patient, a text's link) for the appointment's clinician when they are linked, else the service organizer.
+        `appointment`: where the key has no appointment of its own to read times and clinician from (a group's
+        meeting, first opened from a patient's text)."""
         links = self.tables.data(organisation, MeetingLinkRepository)
         existing = links.find(endpoint_id, key)
         if existing is not None:
             return self._remember(links, existing, references)
-        start, end = times or self._times(organisation, endpoint_id, key)
-        meeting = self.meetings.create_or_get(
-            MeetingRequest(external_id=key, organizer_id=organizer_id, subject=MEETING_SUBJECT, start=start, end=end)
-        )
+        appointment = appointment or self.tables.data(organisation, AppointmentRepository).find(endpoint_id, key)
+        now = self.clock.now()
+        start, end = (appointment.start, appointment.end) if appointment else (now, now + self.visit_length)
+        if organizer_id is None and appointment is not None:
+            organizer_id = self.linked_organizer(organisation, endpoint_id, appointment.provider_id)
+        meeting = self._create(key, organizer_id or self.service_organizer, start, end)
         link = MeetingLink(
             endpoint_id=endpoint_id,
             appointment_key=key,
@@ -95,9 +105,14 @@ class VisitMeetings:
             raise NotFound("This visit's meeting is not known here; start the visit from the EHR again.")
         return link
 
-    def _times(self, organisation: Organisation, endpoint_id: str, key: str) -> tuple[datetime, datetime]:
-        appointment = self.tables.data(organisation, AppointmentRepository).find(endpoint_id, key)
-        if appointment is not None:
-            return appointment.start, appointment.end
-        now = self.clock.now()
-        return now, now + self.visit_length
+    def _create(self, key: str, organizer: str, start: datetime, end: datetime) -> Meeting:
+        request = MeetingRequest(external_id=key, organizer_id=organizer, subject=MEETING_SUBJECT, start=start, end=end)
+        try:
+            return self.meetings.create_or_get(request)
+        except OrganizerRefused:
+            if organizer == self.service_organizer:
+                raise
+            # A linked clinician the Teams application access policy does not cover (or who left): the visit
+            # still happens, organised by the service organizer.
+            log.warning("The meeting service refused a linked clinician as organizer; using the service organizer")
+            return self.meetings.create_or_get(replace(request, organizer_id=self.service_organizer))

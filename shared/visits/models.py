@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.hl7.siu import AppointmentStatus
 
@@ -77,8 +77,32 @@ class Appointment(BaseModel):
 class EhrUser(BaseModel):
     endpoint_id: str = Field(description="The FHIR endpoint the user signed in through.")
     ehr_user_id: str = Field(description="The EHR's unique ID of the user (fhirUser reference or user ID).")
-    organizer_id: str | None = Field(default=None, description="Meeting organizer the user maps to, if any.")
+    organizer_id: str | None = Field(
+        default=None, description="The clinician's Entra ID object ID, once they have signed in to Microsoft 365."
+    )
+    linked_at: datetime | None = None
     last_seen_at: datetime
+
+
+class ClinicianLink(BaseModel):
+    """A clinician who has launched visits through an endpoint, and whether their meetings are their own."""
+
+    ehr_user_id: str = Field(description="The EHR's ID of the clinician (the launch's fhirUser).")
+    linked: bool = Field(description="Whether they signed in to Microsoft 365, so that they organise their meetings.")
+    organizer_id: str | None = Field(description="Their Entra ID object ID, when linked.")
+    linked_at: datetime | None
+    last_seen_at: datetime
+
+
+class ClinicianPage(BaseModel):
+    items: list[ClinicianLink]
+    continuation: str | None = None
+
+
+class ClinicianUnlink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ehr_user_id: str = Field(min_length=1, max_length=500, description="The clinician to unlink.")
 
 
 VisitEventKind = Literal[

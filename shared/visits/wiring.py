@@ -14,9 +14,11 @@ from functools import cached_property
 from shared.platform import Platform
 from shared.setup.models import Organisation
 from shared.setup.wiring import SetupServices
+from shared.visits.clinicians import ClinicianLinks
 from shared.visits.join_links import JoinLinks
 from shared.visits.launch import LaunchService
 from shared.visits.meetings import VisitMeetings
+from shared.visits.microsoft_sign_in import SECRET_NAME, MicrosoftSignIn
 from shared.visits.models import MeetingLink
 from shared.visits.providers import MeetingProvider
 from shared.visits.sessions import VisitSessions
@@ -44,6 +46,8 @@ class VisitServices:
     """The connector sent a patient to a visit's meeting (organisation, endpoint ID, meeting key)."""
     provider: MeetingProvider | None = None
     """A meeting provider to use instead of the configured one (tests hand in the Graph stub's)."""
+    sign_in: MicrosoftSignIn | None = None
+    """A clinician sign-in to use instead of the configured one (tests hand in one at the Entra stub)."""
 
     @cached_property
     def meetings(self) -> MeetingProvider:
@@ -65,6 +69,37 @@ class VisitServices:
         return VisitSessions(secrets=self.platform.secrets, clock=self.platform.clock)
 
     @cached_property
+    def microsoft_sign_in(self) -> MicrosoftSignIn | None:
+        """The clinicians' Microsoft 365 sign-in, when the connector has an app registration for it."""
+        if self.sign_in is not None:
+            return self.sign_in
+        platform = self.platform
+        client_id = platform.settings.visits.clinician_sign_in_client_id
+        if client_id is None:
+            return None
+        secrets = platform.secrets
+        return MicrosoftSignIn(
+            client_id=client_id,
+            authority=platform.settings.sign_in.entra_authority,
+            client_secret=lambda: secrets.get(SECRET_NAME),
+            redirect_uri=f"{platform.public_base}/api/launch/microsoft",
+            jwks=platform.jwks,
+            outbound=platform.outbound,
+            clock=platform.clock,
+        )
+
+    @cached_property
+    def clinicians(self) -> ClinicianLinks:
+        return ClinicianLinks(
+            tables=self.platform.tables,
+            states=self.platform.launch_states,
+            sign_in=self.microsoft_sign_in,
+            audit=self.setup.audit,
+            clock=self.platform.clock,
+            lookups=self.setup.lookups,
+        )
+
+    @cached_property
     def visit_meetings(self) -> VisitMeetings:
         """One meeting per visit: the launches', the join links' and the clinician's panel."""
         return VisitMeetings(
@@ -72,13 +107,14 @@ class VisitServices:
             meetings=self.meetings,
             clock=self.platform.clock,
             visit_length=timedelta(minutes=self.platform.settings.visits.visit_length_minutes),
+            service_organizer=self.platform.settings.visits.meeting_organizer_id or "local-organizer",
+            linked_organizer=self.clinicians.organizer,
             on_created=self.on_meeting_created,
         )
 
     @cached_property
     def launch(self) -> LaunchService:
         platform = self.platform
-        settings = platform.settings.visits
         return LaunchService(
             tables=platform.tables,
             states=platform.launch_states,
@@ -90,7 +126,7 @@ class VisitServices:
             clock=platform.clock,
             public_base=platform.public_base,
             allow_http=platform.allow_http,
-            service_organizer=settings.meeting_organizer_id or "local-organizer",
+            clinicians=self.clinicians,
             writes_back=self.writes_back,
             patient_sent=self.on_patient_sent,
             owners=self.setup.url_owners,

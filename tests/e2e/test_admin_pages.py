@@ -1,5 +1,6 @@
 """What an admin looks after in the browser once visits run: a writeback that failed through an EHR outage,
-replayed from the portal; the audit log; a text that could not be sent, sent again; the local SMS outbox."""
+replayed from the portal; the audit log; a text that could not be sent, sent again; the local SMS outbox; a
+clinician's Microsoft 365 link, and unlinking it."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ import re
 import uuid
 from collections.abc import Callable
 
+import httpx
 from playwright.sync_api import expect
 
-from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.messaging.providers import OutgoingSms
 from shared.messaging.tables import SmsMessageRepository
 from shared.runtime import get_runtime
-from tests.conftest import AppHost
+from tests.conftest import AppHost, GraphMeetings
 from tests.e2e.conftest import OpenPortal
+from tests.support.entra_stub import EntraStub
 from tests.support.portal import Tenant, approved_endpoint
+from tests.support.visits import signed_in_launch
 from tests.support.writeback import Visit, poison_a_writeback
 
 
@@ -93,3 +97,25 @@ def test_a_failed_text_is_listed_with_its_reason_and_sent_again(
     expect(admin.page.get_by_text("No failed texts.")).to_be_visible()
     stored = runtime.platform.tables.data(organisation, SmsMessageRepository).get(endpoint, failed.id)
     assert (stored.status, stored.attempts) == ("queued", 0)
+
+
+def test_an_admin_sees_a_linked_clinician_and_unlinks_them(
+    portal_for: OpenPortal, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings, entra_id: EntraStub
+) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    assert tenant.call("PATCH", f"portal/endpoints/{endpoint}", json={"clinician_sign_in": True}).status_code == 200
+    entra_id.user = {"tid": tenant.id, "oid": str(uuid.uuid4())}
+    with httpx.Client(base_url=str(tenant.http.base_url)) as browser:
+        assert signed_in_launch(browser, ehr, SAMPLE_APPOINTMENTS[0]).status_code == 302
+
+    admin = portal_for(tenant, width=375)
+    admin.sign_in()
+    admin.go(f"endpoints/{endpoint}")
+    row = admin.page.get_by_role("row").filter(has_text="Practitioner/E1001")
+    expect(row).to_contain_text("Linked")
+    admin.assert_usable()
+    admin.page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name=re.compile("^Unlink ")).click()
+    expect(row).to_contain_text("Not linked")
+    admin.page.get_by_role("link", name="Audit log").click()
+    expect(admin.page.get_by_role("row").filter(has_text="unlink").first).to_contain_text("clinician")

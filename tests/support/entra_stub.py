@@ -1,5 +1,7 @@
-"""A loopback stand-in for Entra ID's token-signing side: per-tenant v2.0 OpenID configuration and the shared
-JWKS, with key rotation. Tokens it mints carry Entra's v2 access-token claims."""
+"""A loopback stand-in for Entra ID: per-tenant v2.0 OpenID configuration and the shared JWKS, with key rotation;
+tokens it mints carry Entra's v2 access-token claims. Its authorize and token endpoints play a user's sign-in
+(OpenID Connect code flow with PKCE, checked as Entra checks it: dev/fakes/oidc.py) for whoever `user` is, as
+when the browser already has a Microsoft session; with no `user`, the sign-in is cancelled (access_denied)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from dev.fakes.oidc import AuthorizationCodes, id_token_claims
+
 
 @dataclass
 class EntraStub:
@@ -21,6 +25,10 @@ class EntraStub:
     failing: bool = False  # every answer a 500, as during an outage
     keys: dict[str, rsa.RSAPrivateKey] = field(default_factory=dict)
     current: str = ""
+    codes: AuthorizationCodes = field(default_factory=AuthorizationCodes)
+    user: dict[str, str] | None = None
+    """Who signs in at the authorize endpoint: their id_token claims (tid, oid, ...)."""
+    authorize_requests: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.rotate()
@@ -35,7 +43,27 @@ class EntraStub:
         app = web.Application()
         app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._configuration)
         app.router.add_get("/common/discovery/v2.0/keys", self._keys)
+        app.router.add_get("/{tenant}/oauth2/v2.0/authorize", self._authorize)
+        app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         return app
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        query = {k: str(v) for k, v in request.query.items()}
+        self.authorize_requests.append(query)
+        refusal = self.codes.refusal(query)
+        if refusal:
+            return web.Response(text=refusal, status=400)
+        if self.user is None:
+            back = query["redirect_uri"]
+            raise web.HTTPFound(f"{back}?error=access_denied&state={query.get('state', '')}")
+        raise web.HTTPFound(self.codes.issue(query, dict(self.user)))
+
+    async def _token(self, request: web.Request) -> web.Response:
+        def sign(client_id: str, code: Any) -> str:
+            claims = id_token_claims(f"{self.url}/{code.subject['tid']}/v2.0", client_id, code)
+            return jwt.encode(claims, self.keys[self.current], algorithm="RS256", headers={"kid": self.current})
+
+        return await self.codes.token(request, sign)
 
     async def _configuration(self, request: web.Request) -> web.Response:
         self.configuration_requests += 1
@@ -43,7 +71,12 @@ class EntraStub:
             return web.json_response({"error": "unavailable"}, status=500)
         tenant = request.match_info["tenant"]
         return web.json_response(
-            {"issuer": f"{self.url}/{tenant}/v2.0", "jwks_uri": f"{self.url}/common/discovery/v2.0/keys"}
+            {
+                "issuer": f"{self.url}/{tenant}/v2.0",
+                "jwks_uri": f"{self.url}/common/discovery/v2.0/keys",
+                "authorization_endpoint": f"{self.url}/{tenant}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{self.url}/{tenant}/oauth2/v2.0/token",
+            }
         )
 
     async def _keys(self, request: web.Request) -> web.Response:

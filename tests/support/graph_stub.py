@@ -1,5 +1,6 @@
 """A loopback stand-in for the Microsoft Graph online-meetings API that checks what Graph checks: the bearer
-token, createOrGet's required fields (externalId, startDateTime, endDateTime), idempotency per organizer and
+token, the organizer in the path (403 for a user outside the application access policy, when one is set),
+createOrGet's required fields (externalId, startDateTime, endDateTime), idempotency per organizer and
 externalId (201 then 200), and the lobby PATCH body. Failures can be scripted (e.g. 429 with Retry-After)."""
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ class GraphStub:
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access_policy: set[str] | None = None
+    """The users a Teams application access policy lets the app organise meetings for; None: everyone."""
 
     def application(self) -> web.Application:
         app = web.Application()
@@ -122,6 +125,17 @@ class GraphStub:
         refused = self._refuse(request)
         if refused:
             return refused
+        if self.access_policy is not None and request.match_info["user"] not in self.access_policy:
+            return web.json_response(
+                {
+                    "error": {
+                        "code": "Forbidden",
+                        "message": "Application is not allowed to perform operations on the user, neither is "
+                        "allowed access through RSC permission evaluation.",
+                    }
+                },
+                status=403,
+            )
         body = await request.json()
         missing = [name for name in ("externalId", "startDateTime", "endDateTime") if not body.get(name)]
         if missing:

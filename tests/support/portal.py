@@ -61,6 +61,7 @@ def endpoint_body(sandbox: SandboxEhr, **overrides: Any) -> dict[str, Any]:
         "vendor": "epic",
         "client_id": CLIENT_ID,
         "client_type": "confidential-asymmetric" if sandbox.profile.confidential else "public",
+        "clinician_sign_in": False,  # on by default; tests of the clinicians' Microsoft 365 sign-in turn it on
         **overrides,
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -31,3 +32,15 @@ def launch(
     assert authorize.status_code == 302, authorize.text
     callback_url = authorize.headers["Location"]
     return http.get(callback_url), callback_url
+
+
+def signed_in_launch(http: httpx.Client, ehr: SandboxEhr, appointment: SampleAppointment) -> httpx.Response:
+    """A clinician's launch that goes through their Microsoft 365 sign-in (at the Entra stub) first: the
+    connector's last answer (the visit)."""
+    callback, _ = launch(http, ehr, appointment, "provider")
+    assert callback.status_code == 302, callback.text
+    microsoft = http.get(callback.headers["Location"])
+    assert microsoft.status_code == 302, microsoft.text
+    back = microsoft.headers["Location"]
+    assert urlsplit(back).path == "/api/launch/microsoft"
+    return http.get(back)

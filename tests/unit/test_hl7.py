@@ -56,6 +56,15 @@ def test_every_sample_parses(name: str, status: AppointmentStatus) -> None:
     assert event.start.tzinfo == UTC and event.end - event.start == timedelta(minutes=30)
 
 
+def test_the_clinician_comes_from_aip_3_else_pv1_7() -> None:
+    """Epic sends the provider's ID in AIP-3; a system without AIP resources names the attending doctor in PV1-7."""
+    body = sample("S12")
+    without_aip = "\r".join(s for s in body.decode().split("\r") if not s.startswith("AIP")).encode()
+    assert parse(without_aip).provider_id == "1234"
+    neither = without_aip.replace(b"|1234^Clinician^Casey^^^Dr|", b"||")
+    assert parse(neither).provider_id is None
+
+
 def test_offsets_are_honoured_and_reschedule_moves_the_time() -> None:
     assert parse(sample("S12")).start == datetime(2025, 3, 18, 19, 0, tzinfo=UTC)  # 14:00 at -0500
     assert parse(sample("S13")).start != parse(sample("S12")).start

@@ -31,6 +31,7 @@ def settings(monkeypatch: pytest.MonkeyPatch, **values: str) -> SignInSettings:
         "PORTAL_ALLOWED_TENANTS": "",
         "PORTAL_CLIENT_ID": "",
         "LOCAL_ISSUER_URL": "",
+        "ENTRA_AUTHORITY": "https://login.microsoftonline.com",  # the default, whatever the session's app uses
     }
     for name, value in {**base, **values}.items():
         monkeypatch.setenv(name, value)

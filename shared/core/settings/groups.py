@@ -129,6 +129,14 @@ class VisitSettings(SettingsGroup):
         description="Microsoft 365 user ID of the service organizer of meetings whose clinician has no mapped "
         "user (required with MEETING_PROVIDER=graph; it needs a Teams application access policy).",
     )
+    clinician_sign_in_client_id: str | None = Field(
+        default=None,
+        alias="CLINICIAN_SIGN_IN_CLIENT_ID",
+        description="Client ID of the Entra ID app registration (web, multitenant, redirect URI "
+        "{PUBLIC_BASE_URL}/api/launch/microsoft) clinicians sign in through once, so that their meetings are their "
+        "own; its client secret is the secret clinician-sign-in-secret. Empty: every meeting has the service "
+        "organizer.",
+    )
     graph_base_url: str = Field(
         default="https://graph.microsoft.com/v1.0",
         alias="GRAPH_BASE_URL",
@@ -155,6 +163,8 @@ class VisitSettings(SettingsGroup):
         le=720,
         description="Meeting length when the appointment's times are not known.",
     )
+
+    _blank = field_validator("clinician_sign_in_client_id", mode="before")(blank_is_none)
 
     @model_validator(mode="after")
     def _provider(self) -> VisitSettings:

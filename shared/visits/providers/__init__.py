@@ -36,11 +36,17 @@ class MeetingUnavailable(UpstreamError):
     title = "The meeting service is unavailable"
 
 
+class OrganizerRefused(MeetingUnavailable):
+    """The service will not create meetings for this organizer (not covered by the application access policy,
+    or no longer a user)."""
+
+
 class MeetingProvider(Protocol):
     def create_or_get(self, request: MeetingRequest) -> Meeting:
         """The meeting for `request.external_id` and organizer, created if it does not exist yet.
 
-        Raises MeetingUnavailable when the service keeps failing.
+        Raises OrganizerRefused when the organizer may not have meetings made for them, MeetingUnavailable when
+        the service keeps failing.
         """
         ...
 

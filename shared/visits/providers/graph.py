@@ -28,7 +28,7 @@ from shared.core import telemetry
 from shared.core.errors import NotFound, UpstreamError
 from shared.core.outbound import DestinationRefused, Outbound
 from shared.core.retry import MAX_RETRY_AFTER, retry_delay
-from shared.visits.providers import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
+from shared.visits.providers import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable, OrganizerRefused
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -125,7 +125,10 @@ class GraphMeetingProvider:
                 self._sleep(transient.delay)
         raise MeetingUnavailable(gave_up)
 
-    def _with_retries(self, what: str, make: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
+    def _with_retries(
+        self, what: str, make: Callable[[GraphServiceClient], Awaitable[T]], *, per_organizer: bool = False
+    ) -> T:
+        """`per_organizer`: a 403 or 404 means the organizer may not have meetings made for them (OrganizerRefused)."""
         import httpx
         from kiota_abstractions.api_error import APIError
 
@@ -136,7 +139,8 @@ class GraphMeetingProvider:
                 status = int(error.response_status_code or 0)
                 if status != 429 and status < 500:
                     log.error("Graph %s failed with HTTP %s", what, status)
-                    raise MeetingUnavailable(
+                    refusal = OrganizerRefused if per_organizer and status in (403, 404) else MeetingUnavailable
+                    raise refusal(
                         f"Microsoft Teams refused to {what} (HTTP {status}); ask your administrator to check the "
                         "connector's Graph permissions and application access policy."
                     ) from None
@@ -177,7 +181,7 @@ class GraphMeetingProvider:
             raw: bytes | None = await builder.request_adapter.send_primitive_async(information, "bytes", _errors())
             return raw
 
-        raw = self._with_retries("create the meeting", create)
+        raw = self._with_retries("create the meeting", create, per_organizer=True)
         created = json.loads(raw) if raw else {}
         meeting_id, join_url = created.get("id"), created.get("joinWebUrl")
         if not isinstance(meeting_id, str) or not isinstance(join_url, str) or not meeting_id or not join_url:

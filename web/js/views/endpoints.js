@@ -1,11 +1,12 @@
 // FHIR endpoints: the list with its add form (the wizard's first step), and one endpoint's page: its details,
-// approval, edits, SMS settings and EHR writeback settings.
+// approval, edits, SMS settings, EHR writeback settings and clinicians.
 
 import { get, patch, post, put, remove } from "../api.js";
 import {
   act, alertBox, announce, badge, copyButton, field, formValues, h, load, section, table, when,
 } from "../ui.js";
 import { approvalPanel } from "./approval.js";
+import { cliniciansPanel } from "./clinicians.js";
 import { smsSettingsPanel } from "./sms.js";
 
 const ENVIRONMENTS = [["test", "Test"], ["prod", "Production"]];
@@ -40,6 +41,9 @@ function endpointFields(values = {}) {
     field({ label: "After a clinician's launch", name: "provider_landing", type: "select",
       value: values.provider_landing || "teams", options: LANDINGS,
       hint: "The visit panel opens Teams too, and shows who is connected while the visit goes on." }),
+    field({ label: "Clinicians sign in to Microsoft 365 once", name: "clinician_sign_in", type: "checkbox",
+      value: values.clinician_sign_in ?? true,
+      hint: "On their first launch, so that their visits are their own Teams meetings (calendar, chat, policies)." }),
     field({ label: "Time zone", name: "time_zone", value: values.time_zone,
       hint: "Optional: IANA time zone of the EHR's local times (default: the organisation's)." }),
   ];
@@ -200,7 +204,7 @@ export async function endpointPage(main, ctx, id, query) {
       main.append(section("Change", editForm(endpoint, render)));
       const sms = h("div");
       smsSettingsPanel(sms, endpoint);
-      main.append(section("SMS settings", sms), writebackPanel(endpoint, ctx.caller.tenant_id));
+      main.append(section("SMS settings", sms), writebackPanel(endpoint, ctx.caller.tenant_id), cliniciansPanel(endpoint));
       const alert = alertBox();
       const button = h("button", { type: "button", class: "danger" }, "Remove this FHIR base URL");
       button.addEventListener("click", () => {
