@@ -5,6 +5,8 @@
   (visit events, stored once per event);
 - a timer renewing meetings' event subscriptions before they expire;
 - `participant-events-poison`: a writeback the queue gave up on is marked failed, for an admin to send again;
+- `POST /api/events/callrecords`: Teams call records (the same handshake and clientState check), queued by ID on
+  `call-records`, whose processor keeps each visit's call quality; the timer also keeps that subscription;
 - `GET /api/.well-known/jwks/{tenant_id}`: an organisation's public keys for its writeback client assertions
   (SMART backend services), the URL its EHR registers for its backend client.
 """
@@ -21,7 +23,7 @@ import azure.functions as func
 from functions._http import api_errors, json_response, problem
 from functions._telemetry import traced
 from shared.runtime import get_runtime
-from shared.storage.queue_names import PARTICIPANT_EVENTS
+from shared.storage.queue_names import CALL_RECORDS, PARTICIPANT_EVENTS
 
 bp = func.Blueprint()
 
@@ -62,10 +64,45 @@ def _notifications(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(status_code=202)
 
 
+@bp.route(route="events/callrecords", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
+async def call_record_events(req: func.HttpRequest) -> func.HttpResponse:
+    token = req.params.get("validationToken")
+    if token is not None:  # the subscription's validation, as for meeting events
+        if not token or len(token) > 2048:
+            return problem(400, "The validation token is empty or too long.")
+        return func.HttpResponse(
+            token, status_code=200, mimetype="text/plain", headers={"X-Content-Type-Options": "nosniff"}
+        )
+    run = functools.partial(contextvars.copy_context().run, _call_records, req)
+    return await asyncio.get_running_loop().run_in_executor(None, run)
+
+
+@api_errors
+def _call_records(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        payload = json.loads(req.get_body() or b"null")
+    except ValueError:
+        return problem(400, "The body is not JSON.")
+    get_runtime().writeback.call_records.receive(payload)
+    return func.HttpResponse(status_code=202)
+
+
+@bp.queue_trigger(arg_name="message", queue_name=CALL_RECORDS, connection="AzureWebJobsStorage")
+@traced
+def process_call_record(message: func.QueueMessage) -> None:
+    from shared.writeback.models import CallRecordMessage
+
+    get_runtime().writeback.call_records.process(CallRecordMessage.model_validate_json(message.get_body()))
+
+
 @bp.timer_trigger(schedule="0 */30 * * * *", arg_name="timer", run_on_startup=False)
 @traced
 def renew_meeting_subscriptions(timer: func.TimerRequest) -> None:
-    get_runtime().writeback.subscriptions.renew_due()
+    writeback = get_runtime().writeback
+    writeback.subscriptions.renew_due()
+    writeback.call_records.ensure_subscription()
+    writeback.call_records.forget_old_meetings()
 
 
 @bp.queue_trigger(arg_name="message", queue_name=PARTICIPANT_EVENTS, connection="AzureWebJobsStorage")

@@ -63,7 +63,7 @@ class Runtime:
             writes_back=lambda tenant_id, endpoint_id: self.writeback.writeback_setup.writes_back(
                 tenant_id, endpoint_id
             ),
-            on_meeting_created=lambda tenant_id, link, ends_at: self.writeback.subscriptions.subscribe(
+            on_meeting_created=lambda tenant_id, link, ends_at: self.writeback.meeting_created(
                 tenant_id, link, ends_at
             ),
             on_patient_sent=lambda organisation, endpoint_id, key: self.writeback.participant_events.patient_sent(

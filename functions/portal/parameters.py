@@ -89,11 +89,14 @@ class ReportQuery(_Parameters):
     format: Literal["json", "csv"] | None = Field(default=None, description="json (default) or csv.")
 
 
-class VisitReportQuery(ReportQuery):
+class CallQualityQuery(ReportQuery):
     endpoint_id: EndpointId | None = Field(default=None, description="Only visits of this FHIR endpoint.")
     department_id: str | None = Field(
         default=None, min_length=1, max_length=200, description="Only visits of this department (as the EHR names it)."
     )
+
+
+class VisitReportQuery(CallQualityQuery):
     status: VisitOutcome | None = Field(default=None, description="Only completed, no_show or in_progress visits.")
 
 

@@ -10,7 +10,7 @@ import azure.functions as func
 from pydantic import BaseModel
 
 from functions._http import csv_response
-from functions.portal.parameters import ReportQuery, VisitReportQuery
+from functions.portal.parameters import CallQualityQuery, ReportQuery, VisitReportQuery
 from functions.portal.registry import Call, api
 from shared.auth.principal import Principal
 from shared.reports.csv import call_quality_csv, sms_csv, visits_csv
@@ -66,11 +66,19 @@ def sms_report(call: Call[None]) -> BaseModel | func.HttpResponse:
 @api.route(
     "GET",
     "portal/reports/call-quality",
-    summary="Call quality, where the meeting provider reports it",
+    summary="Call quality per visit and role: jitter, packet loss, round trip, audio degradation, poor streams",
+    description="From Microsoft Teams call records: averages and worst values per visit and role (clinician, "
+    "patient, guest), whether any stream was poor by the Call Quality Dashboard's thresholds, totals per role and "
+    "calls per day. No names, addresses or devices. With the local meeting provider, reported is false.",
     tag="reports",
     response=CallQualityReport,
-    parameters=ReportQuery,
+    parameters=CallQualityQuery,
     also_csv=True,
 )
 def call_quality_report(call: Call[None]) -> BaseModel | func.HttpResponse:
-    return _report(call, call.runtime.reports.reports.call_quality, call_quality_csv, "call-quality")
+    query = call.checked(CallQualityQuery)
+    filters = VisitFilter(endpoint_id=query.endpoint_id, department_id=query.department_id)
+    reports = call.runtime.reports.reports
+    return _report(
+        call, lambda principal, span: reports.call_quality(principal, span, filters), call_quality_csv, "call-quality"
+    )

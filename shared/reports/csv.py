@@ -9,6 +9,7 @@ from datetime import datetime
 
 from shared.reports.models import (
     CallQualityReport,
+    QualityFigures,
     SmsReport,
     VisitReport,
 )
@@ -73,6 +74,22 @@ def sms_csv(report: SmsReport) -> str:
 
 
 def call_quality_csv(report: CallQualityReport) -> str:
+    """One row per visit and role; a report the provider does not fill says why in its one row."""
+    figures = list(QualityFigures.model_fields)
+    if not report.reported:
+        return csv_text(("provider", "reported", "detail"), [(report.provider, report.reported, report.detail)])
     return csv_text(
-        ("provider", "reported", "calls", "detail"), [(report.provider, report.reported, report.calls, report.detail)]
+        ("day", "appointment_key", "endpoint_id", "department_id", "role", "poor", *figures),
+        (
+            (
+                r.day,
+                r.appointment_key,
+                r.endpoint_id,
+                r.department_id,
+                r.role,
+                r.poor,
+                *(getattr(r, f) for f in figures),
+            )
+            for r in report.items
+        ),
     )

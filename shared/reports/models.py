@@ -116,9 +116,61 @@ class SmsReport(BaseModel):
     )
 
 
+QualityRole = Literal["clinician", "patient", "guest"]
+
+
+class QualityFigures(BaseModel):
+    """Numbers of a call's streams (both directions): averages of the streams' averages, worst of their worst."""
+
+    streams: int = 0
+    poor_streams: int = Field(default=0, description="Streams poor by the Call Quality Dashboard's thresholds.")
+    average_jitter_ms: float | None = None
+    worst_jitter_ms: float | None = None
+    average_packet_loss_percent: float | None = None
+    worst_packet_loss_percent: float | None = None
+    average_round_trip_ms: float | None = None
+    worst_round_trip_ms: float | None = None
+    average_audio_degradation: float | None = Field(
+        default=None, description="Network MOS degradation of audio (0 to 5; lower is better)."
+    )
+
+
+class CallQuality(QualityFigures):
+    """One role's figures in one Teams call record of a visit (data plane), keyed by the call's UTC day."""
+
+    tenant_id: str
+    day: str  # YYYYMMDD
+    appointment_key: str
+    role: QualityRole
+    record_id: str
+    endpoint_id: str
+    call_start: datetime
+    updated_at: datetime
+
+
+class CallQualityRow(QualityFigures):
+    appointment_key: str
+    day: date
+    endpoint_id: str
+    department_id: str | None
+    role: QualityRole
+    poor: bool = Field(description="Whether any of this role's streams was poor.")
+
+
+class CallQualityDay(BaseModel):
+    day: date
+    calls: int
+    poor_calls: int
+
+
 class CallQualityReport(BaseModel):
     range: ReportRange
+    filters: VisitFilter = Field(default_factory=VisitFilter)
     provider: str
     reported: bool = Field(description="Whether the meeting provider reports call quality here.")
     detail: str
-    calls: int = 0
+    calls: int = Field(default=0, description="Visits with a call record in the range.")
+    poor_calls: int = Field(default=0, description="Of those, visits with a poor stream in any role.")
+    by_role: dict[str, QualityFigures] = Field(default_factory=dict, description="clinician, patient, guest.")
+    by_day: list[CallQualityDay] = Field(default_factory=list)
+    items: list[CallQualityRow] = Field(default_factory=list, description="One row per visit and role.")

@@ -18,6 +18,7 @@ from shared.core.errors import InvalidInput, NotFound, Unprocessable
 from shared.hl7.siu import AppointmentStatus
 from shared.messaging.models import SmsMessageStatus
 from shared.messaging.tables import SmsMessageRepository
+from shared.reports.call_quality import call_quality_report
 from shared.reports.models import (
     MAX_DAYS,
     PRESETS,
@@ -190,16 +191,11 @@ class Reports:
             range=span, totals=totals, by_type=by_type, failure_reasons=dict(reasons), skip_reasons=dict(skipped)
         )
 
-    def call_quality(self, principal: Principal, span: ReportRange) -> CallQualityReport:
-        self._organisation(principal)
-        if self.meeting_provider == "local":
-            detail = "The local meeting provider does not measure call quality."
-        else:
-            detail = (
-                "Microsoft Teams reports call quality in its call records (CallRecords.Read.All); the connector does "
-                "not read them yet. See the Teams admin center's call quality dashboard."
-            )
-        return CallQualityReport(range=span, provider=self.meeting_provider, reported=False, detail=detail)
+    def call_quality(
+        self, principal: Principal, span: ReportRange, filters: VisitFilter | None = None
+    ) -> CallQualityReport:
+        organisation = self._organisation(principal)
+        return call_quality_report(self.tables, organisation, span, filters or VisitFilter(), self.meeting_provider)
 
 
 def _average(values: list[int]) -> int | None:

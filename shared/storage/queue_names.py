@@ -9,6 +9,7 @@ HL7_INBOUND = "hl7-inbound"
 PHONE_NUMBER_JOBS = "phone-number-jobs"
 REMINDER_REINDEX = "reminder-reindex"
 PARTICIPANT_EVENTS = "participant-events"
+CALL_RECORDS = "call-records"  # Teams call records to read: only their IDs
 # In each geography's own account (the data stays in the organisation's geography), one trigger per geography:
 SMS_OUTBOUND = "sms-outbound"
 # Texts put back to wait (for their send slot, a 429's Retry-After, a backoff): a queue of their own, so that a
@@ -17,7 +18,7 @@ SMS_WAITING = "sms-waiting"
 HL7_APPOINTMENTS = "hl7-appointments"
 REMINDERS_DUE = "reminders-due"  # a reminder tick's batches, each fanned out into texts by its own trigger
 GEOGRAPHY_QUEUES = (SMS_OUTBOUND, SMS_WAITING, HL7_APPOINTMENTS, REMINDERS_DUE)
-APP_QUEUES = (HL7_INBOUND, PHONE_NUMBER_JOBS, REMINDER_REINDEX, PARTICIPANT_EVENTS)
+APP_QUEUES = (HL7_INBOUND, PHONE_NUMBER_JOBS, REMINDER_REINDEX, PARTICIPANT_EVENTS, CALL_RECORDS)
 
 
 def geography_connection(geography: Geography) -> str:

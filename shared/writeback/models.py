@@ -26,6 +26,33 @@ class MeetingSubscription(BaseModel):
     created_at: datetime
 
 
+class MeetingJoin(BaseModel):
+    """A meeting's join URL (as a SHA-256 hash) -> its visit (control plane): how a call record, which names only
+    its meeting's join URL, finds its visit and organisation. Kept for 30 days after the meeting's end."""
+
+    join_hash: str
+    tenant_id: str
+    endpoint_id: str
+    appointment_key: str
+    meeting_ends_at: datetime
+
+
+class CallRecordSubscription(BaseModel):
+    """The subscription to the tenant's Teams call records (control plane, one); its clientState as a hash."""
+
+    id: str
+    client_state_hash: str
+    expires_at: datetime
+    created_at: datetime
+
+
+class CallRecordMessage(BaseModel):
+    """A call record to read (the `call-records` queue): its ID only."""
+
+    record_id: str
+    received_at: datetime
+
+
 class MeetingEventMessage(BaseModel):
     """One notification, as queued for the processor: where it belongs and what happened, never a name."""
 

@@ -4,7 +4,13 @@ geography."""
 from __future__ import annotations
 
 from shared.storage.repository import TableRepository
-from shared.writeback.models import MeetingSubscription, WritebackFailure, WritebackSettings
+from shared.writeback.models import (
+    CallRecordSubscription,
+    MeetingJoin,
+    MeetingSubscription,
+    WritebackFailure,
+    WritebackSettings,
+)
 
 
 class MeetingSubscriptionRepository(
@@ -23,3 +29,13 @@ class WritebackFailureRepository(
     TableRepository[WritebackFailure], table="writebackfailures", keys=("{tenant_id}", "{id}")
 ):
     """Failed writebacks of an organisation, by event ID (data plane)."""
+
+
+class MeetingJoinRepository(TableRepository[MeetingJoin], table="meetingjoins", keys=("{join_hash:.2}", "{join_hash}")):
+    """Join URL hash -> visit (control plane), spread over partitions by the hash's first characters."""
+
+
+class CallRecordSubscriptionRepository(
+    TableRepository[CallRecordSubscription], table="callrecordsubscriptions", keys=("callrecords", "{id}")
+):
+    """The call-records subscription (control plane)."""

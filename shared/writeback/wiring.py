@@ -4,12 +4,15 @@ and disconnects, the meeting event subscriptions and the participant events they
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 from shared.platform import Platform
 from shared.setup.wiring import SetupServices
 from shared.smart.backend import BackendServices, SigningKeys
+from shared.visits.models import MeetingLink
 from shared.visits.wiring import VisitServices
+from shared.writeback.call_records import CallRecords
 from shared.writeback.delivery import EhrWriteback
 from shared.writeback.ehr import WritebackAdapter
 from shared.writeback.ehr.client import EhrClient
@@ -88,3 +91,22 @@ class WritebackServices:
             clock=self.platform.clock,
             notification_url=f"{self.platform.public_base}/api/events/meetings",
         )
+
+    @cached_property
+    def call_records(self) -> CallRecords:
+        from shared.visits.providers.graph import GraphMeetingProvider
+        from shared.visits.providers.graph_records import GraphCallRecords
+
+        meetings = self.visits.meetings
+        return CallRecords(
+            tables=self.platform.tables,
+            queues=self.platform.queues,
+            clock=self.platform.clock,
+            source=GraphCallRecords(meetings) if isinstance(meetings, GraphMeetingProvider) else None,
+            notification_url=f"{self.platform.public_base}/api/events/callrecords",
+        )
+
+    def meeting_created(self, tenant_id: str, link: MeetingLink, ends_at: datetime) -> None:
+        """A visit's new meeting: remember it for its call records, and subscribe to its call events."""
+        self.call_records.remember(tenant_id, link, ends_at)
+        self.subscriptions.subscribe(tenant_id, link, ends_at)

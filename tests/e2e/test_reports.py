@@ -57,7 +57,15 @@ def test_reports_page_shows_the_scripted_visits(
         "Not sent": "0",
     }
 
-    table = page.get_by_role("table", name="Visits")
+    # Call quality from the visit's Teams call record: the patient's audio had poor jitter.
+    assert tile(page, "With a poor stream") == "1"
+    assert chart_figures(page, "Visits with a poor stream, per day (UTC)") == {"Nov 20": "1"}
+    quality = page.get_by_role("table", name="Call quality by visit and role")
+    expect(quality.locator("tbody tr")).to_have_count(3)
+    expect(quality.get_by_role("row").filter(has_text="Patient")).to_contain_text("Poor (2 of 2 streams)")
+    expect(quality.get_by_role("row").filter(has_text="Clinician")).to_contain_text("Good")
+
+    table = page.get_by_role("table", name="Visits", exact=True)
     expect(table.locator("tbody tr")).to_have_count(3)
     completed = table.get_by_role("row").filter(has_text=scripted["A"])
     expect(completed).to_contain_text("DEP-7")
@@ -87,7 +95,7 @@ def test_reports_page_shows_the_scripted_visits(
     phone.sign_in()
     phone.go("reports")
     show_day(phone.page)
-    expect(phone.page.get_by_role("table", name="Visits").locator("tbody tr")).to_have_count(3)
+    expect(phone.page.get_by_role("table", name="Visits", exact=True).locator("tbody tr")).to_have_count(3)
     phone.assert_usable()
     phone.shot("reports-375px")
 

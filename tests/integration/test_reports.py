@@ -64,8 +64,17 @@ def test_sms_report_counts_by_type(tenant: Tenant, scripted: dict[str, str]) -> 
     exported = tenant.call("GET", "portal/reports/sms?start=2026-11-19&end=2026-11-20&format=csv").text
     assert exported.splitlines()[0] == "type,sent,delivered,failed,opted_out,skipped"
     assert "total,3,1,1,1,0" in exported.splitlines()
-    quality = tenant.call("GET", "portal/reports/call-quality?days=7").json()
-    assert quality["reported"] is False and quality["detail"]
+
+
+def test_call_quality_report_of_the_scripted_visit(tenant: Tenant, scripted: dict[str, str]) -> None:
+    quality = tenant.call("GET", f"portal/reports/call-quality?{DAY}").json()
+    assert quality["reported"] is True and quality["calls"] == 1 and quality["poor_calls"] == 1
+    roles = {row["role"]: row for row in quality["items"]}
+    assert {row["appointment_key"] for row in quality["items"]} == {scripted["A"]}
+    assert (roles["clinician"]["poor"], roles["patient"]["poor"], roles["guest"]["poor"]) == (False, True, False)
+    assert roles["patient"]["average_jitter_ms"] == 42.0 and roles["patient"]["department_id"] == "DEP-7"
+    narrowed = tenant.call("GET", f"portal/reports/call-quality?{DAY}&department_id=DEP-9").json()
+    assert narrowed["items"] == [] and narrowed["calls"] == 0
 
 
 def test_reports_are_scoped_to_the_organisation_and_its_admins(tenant: Tenant, scripted: dict[str, str]) -> None:

@@ -1,7 +1,9 @@
 """A loopback stand-in for the Microsoft Graph online-meetings API that checks what Graph checks: the bearer
 token, the organizer in the path (403 for a user outside the application access policy, when one is set),
 createOrGet's required fields (externalId, startDateTime, endDateTime), idempotency per organizer and
-externalId (201 then 200), and the lobby PATCH body. Failures can be scripted (e.g. 429 with Retry-After)."""
+externalId (201 then 200), the lobby PATCH body, subscriptions (meeting call events on beta, call records on
+v1.0) with their validation handshake, and call records read with $select or with their sessions and segments,
+paged with next links. Failures can be scripted (e.g. 429 with Retry-After)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,9 @@ class GraphStub:
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    call_records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    record_reads: list[str] = field(default_factory=list)
+    sessions_page: int = 2  # sessions per page of a call record, as Graph pages them (at 60)
     access_policy: set[str] | None = None
     """The users a Teams application access policy lets the app organise meetings for; None: everyone."""
 
@@ -32,6 +37,9 @@ class GraphStub:
         app.router.add_post("/v1.0/users/{user}/onlineMeetings/createOrGet", self._create_or_get)
         app.router.add_patch("/v1.0/users/{user}/onlineMeetings/{meeting}", self._patch)
         app.router.add_post("/beta/subscriptions", self._subscribe)
+        app.router.add_post("/v1.0/subscriptions", self._subscribe)
+        app.router.add_get("/v1.0/communications/callRecords/{id}", self._call_record)
+        app.router.add_get("/v1.0/communications/callRecords/{id}/sessions", self._sessions)
         app.router.add_patch("/beta/subscriptions/{id}", self._renew)
         return app
 
@@ -43,7 +51,14 @@ class GraphStub:
             return refused
         body = await request.json()
         missing = [k for k in ("changeType", "notificationUrl", "resource", "expirationDateTime") if not body.get(k)]
-        if missing or len(body.get("clientState") or "") > 128 or not body["resource"].endswith("/meetingCallEvents"):
+        beta = request.path.startswith("/beta/")
+        resource = str(body.get("resource") or "")
+        known = (
+            resource.endswith("/meetingCallEvents")
+            if beta
+            else resource.strip("/") == "communications/callRecords" and body.get("changeType") == "created"
+        )
+        if missing or len(body.get("clientState") or "") > 128 or not known:
             return self._bad(f"invalid subscription ({', '.join(missing) or 'clientState or resource'})")
         try:
             expires = datetime.fromisoformat(str(body["expirationDateTime"]).replace("Z", "+00:00"))
@@ -102,6 +117,43 @@ class GraphStub:
             session.post(subscription["notificationUrl"], json={"value": [notification]}) as answer,
         ):
             return answer.status
+
+    async def _call_record(self, request: web.Request) -> web.Response:
+        """As Graph answers: $select narrows the record; $expand=sessions($expand=segments) adds its sessions, a
+        page of them with a next link when there are more."""
+        refused = self._refuse(request)
+        if refused:
+            return refused
+        record_id = request.match_info["id"]
+        self.record_reads.append(f"{record_id}?{request.query_string}")
+        record = self.call_records.get(record_id)
+        if record is None:
+            return web.json_response({"error": {"code": "NotFound", "message": "callRecord"}}, status=404)
+        answer = {k: v for k, v in record.items() if k != "sessions"}
+        if "$select" in request.query:
+            chosen = set(request.query["$select"].split(","))
+            answer = {k: v for k, v in answer.items() if k in chosen}
+        if request.query.get("$expand") == "sessions($expand=segments)":
+            answer["sessions"] = record["sessions"][: self.sessions_page]
+            if len(record["sessions"]) > self.sessions_page:
+                answer["sessions@odata.nextLink"] = self._sessions_link(record_id, self.sessions_page)
+        return web.json_response(answer)
+
+    def _sessions_link(self, record_id: str, skip: int) -> str:
+        return f"{self.url}/v1.0/communications/callRecords/{record_id}/sessions?$expand=segments&$skiptoken={skip}"
+
+    async def _sessions(self, request: web.Request) -> web.Response:
+        refused = self._refuse(request)
+        if refused:
+            return refused
+        record = self.call_records.get(request.match_info["id"])
+        if record is None:
+            return web.json_response({"error": {"code": "NotFound", "message": "callRecord"}}, status=404)
+        skip = int(request.query.get("$skiptoken", "0"))
+        page: dict[str, Any] = {"value": record["sessions"][skip : skip + self.sessions_page]}
+        if len(record["sessions"]) > skip + self.sessions_page:
+            page["@odata.nextLink"] = self._sessions_link(request.match_info["id"], skip + self.sessions_page)
+        return web.json_response(page)
 
     @staticmethod
     def _bad(message: str) -> web.Response:

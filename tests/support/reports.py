@@ -14,11 +14,11 @@ from shared.auth.principal import Principal, Role
 from shared.messaging.models import SmsMessageStatus
 from shared.messaging.tables import SmsMessageRepository
 from shared.runtime import get_runtime
-from shared.storage.queue_names import PARTICIPANT_EVENTS
+from shared.storage.queue_names import CALL_RECORDS, PARTICIPANT_EVENTS
 from shared.visits.models import Appointment, MeetingLink, VisitReferences
 from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
-from shared.writeback.models import MeetingEventMessage
-from tests.conftest import AppHost
+from shared.writeback.models import CallRecordMessage, MeetingEventMessage
+from tests.conftest import AppHost, GraphMeetings
 from tests.support.portal import Tenant, create_endpoint
 
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -69,12 +69,13 @@ def seed(tenant: Tenant, endpoint: str, key: str, department: str, start: dateti
         appointment_key=key,
         meeting_id="m",
         organizer_id="o",
-        join_url="https://x/j",
+        join_url=f"https://teams.example/j/{key}",
         browser_join_url="https://x/b",
         created_at=T0,
         references=VisitReferences(department_id=department),
     )
     runtime.platform.tables.data(org, MeetingLinkRepository).upsert(link)
+    runtime.writeback.call_records.remember(tenant.id, link, T0 + timedelta(hours=1))
     if start is not None:
         runtime.platform.tables.data(org, AppointmentRepository).upsert(
             Appointment(endpoint_id=endpoint, appointment_key=key, start=start, end=start + timedelta(minutes=30))
@@ -99,10 +100,33 @@ def text(tenant: Tenant, endpoint: str, key: str, kind: str, status: str, day: i
     )
 
 
+def call_record(graph: GraphMeetings, key: str, sessions: list[tuple[str, str | None, str]]) -> None:
+    """Teams' call record of visit `key`'s meeting: a session per (participant, their tenant, average jitter), each
+    an audio stream both ways; then the `call-records` queue reads it (as a notification would have it)."""
+
+    def session(participant: str, tenant: str | None, jitter: str) -> dict[str, Any]:
+        identity = {"user": {"id": participant, "tenantId": tenant}} if tenant else {"guest": {"id": participant}}
+        audio = {"averageJitter": jitter, "maxJitter": jitter, "averagePacketLossRate": 0.01}
+        audio |= {"averageRoundTripTime": "PT0.08S", "averageAudioDegradation": 0.3, "packetUtilization": 9000}
+        caller = {"@odata.type": "#microsoft.graph.callRecords.participantEndpoint", "identity": identity}
+        media = [{"label": "main-audio", "streams": [audio, audio]}]
+        return {"id": str(uuid.uuid4()), "segments": [{"caller": caller, "callee": {}, "media": media}]}
+
+    record_id = str(uuid.uuid4())
+    graph.stub.call_records[record_id] = {
+        "id": record_id,
+        "joinWebUrl": f"https://teams.example/j/{key}",
+        "startDateTime": _iso(T0),
+        "sessions": [session(*s) for s in sessions],
+    }
+    get_runtime().platform.queues.send(CALL_RECORDS, CallRecordMessage(record_id=record_id, received_at=T0))
+
+
 @pytest.fixture
-def scripted(tenant: Tenant, ehr: SandboxEhr, app: AppHost) -> dict[str, str]:
-    """Visit A: completed with a patient lobby wait and an interpreter; visit B: the patient never came;
-    appointment C: booked by scheduling, nobody launched it."""
+def scripted(tenant: Tenant, ehr: SandboxEhr, app: AppHost, graph_meetings: GraphMeetings) -> dict[str, str]:
+    """Visit A: completed with a patient lobby wait and an interpreter, and its Teams call record (the patient's
+    audio had poor jitter); visit B: the patient never came; appointment C: booked by scheduling, nobody launched
+    it."""
     endpoint = str(create_endpoint(tenant, ehr)["id"])
     keys = {name: uuid.uuid4().hex + uuid.uuid4().hex[:8] for name in "ABC"}
     seed(tenant, endpoint, keys["A"], "DEP-7", start=T0)
@@ -124,6 +148,10 @@ def scripted(tenant: Tenant, ehr: SandboxEhr, app: AppHost) -> dict[str, str]:
     b.joined(60, person(tenant, "c2"))
     b.left(75, person(tenant, "c2"))
     b.send(75, "CallEnded")
+    app.pump()
+    call_record(
+        graph_meetings, keys["A"], [("c1", tenant.id, "PT0.012S"), ("g1", None, "PT0.042S"), ("g2", None, "PT0.01S")]
+    )
     app.pump()
     text(tenant, endpoint, keys["A"], "scheduled", "delivered")
     text(tenant, endpoint, keys["A"], "reminder", "sent", day=20)

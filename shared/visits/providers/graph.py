@@ -77,6 +77,10 @@ class GraphMeetingProvider:
         self._beta = self._base_url.removesuffix("/v1.0") + "/beta"
         self._outbound = outbound or Outbound(timeout)
 
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
     def _run(self, make: Callable[[GraphServiceClient], Awaitable[T]]) -> T:
         with self._lock:
             if self._loop is None:
@@ -212,26 +216,33 @@ class GraphMeetingProvider:
             "changeType": "updated",
             "notificationUrl": notification_url,
             "resource": meeting_events_resource(meeting.join_url),
-            "expirationDateTime": _iso(expires_at),
+            "expirationDateTime": iso(expires_at),
             "clientState": client_state,
         }
-        answer = self._subscription_call("POST", "/subscriptions", body, "subscribe to the meeting's events")
+        answer = self.json_call("POST", "/subscriptions", body, "subscribe to the meeting's events")
         return EventSubscription(str(answer["id"]), datetime.fromisoformat(answer["expirationDateTime"]))
 
     def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
-        body = {"expirationDateTime": _iso(expires_at)}
-        answer = self._subscription_call(
+        body = {"expirationDateTime": iso(expires_at)}
+        answer = self.json_call(
             "PATCH", f"/subscriptions/{subscription_id}", body, "renew the meeting's event subscription"
         )
         return datetime.fromisoformat(answer["expirationDateTime"])
 
-    def _subscription_call(self, method: str, path: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+    def json_call(
+        self, method: str, path: str, body: dict[str, Any] | None, what: str, *, base: str | None = None
+    ) -> dict[str, Any]:
+        """Graph as plain JSON over the provider's credential, retried as its SDK calls are; `base`: v1.0 or
+        another (default: beta)."""
 
         def attempt(number: int) -> dict[str, Any]:
             token = self._credential.get_token(GRAPH_SCOPE).token
             try:
                 response = self._outbound.request(
-                    method, self._beta + path, json=body, headers={"Authorization": f"Bearer {token}"}
+                    method,
+                    (self._beta if base is None else base) + path,
+                    json=body,
+                    headers={"Authorization": f"Bearer {token}"},
                 )
             except DestinationRefused:
                 raise
@@ -272,7 +283,7 @@ def meeting_events_resource(join_url: str) -> str:
     return f"communications/onlineMeetings(joinWebUrl='{quote(join_url, safe='')}')/meetingCallEvents"
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

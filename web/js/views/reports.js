@@ -119,6 +119,52 @@ function skipTable(sms) {
   ], rows, { caption: "Texts not sent, by reason" });
 }
 
+const ROLE = { clinician: "Clinician", patient: "Patient", guest: "Guest" };
+const num = (v, unit = "") => (v === null || v === undefined ? "—" : `${Math.round(v * 10) / 10}${unit}`);
+
+function poorCallsPerDay(quality) {
+  const days = daysOf(quality.range);
+  const poor = new Map(quality.by_day.map((d) => [d.day, d.poor_calls]));
+  const values = days.map((d) => poor.get(d) || 0);
+  return barChart({
+    title: "Visits with a poor stream, per day (UTC)",
+    label: "Visits",
+    labels: days.map((d) => dayLabel.format(new Date(`${d}T00:00:00Z`))),
+    values,
+    color: "#b3261e",
+    summary: `${quality.poor_calls} of ${quality.calls} visits with a call record had a poor stream.`,
+  });
+}
+
+function qualityTable(quality, endpoints) {
+  return table([
+    ["Appointment", (r) => r.appointment_key],
+    ["FHIR endpoint", (r) => endpoints.get(r.endpoint_id) || r.endpoint_id],
+    ["Day", (r) => r.day],
+    ["Role", (r) => ROLE[r.role] || r.role],
+    ["Jitter (avg / worst)", (r) => `${num(r.average_jitter_ms, " ms")} / ${num(r.worst_jitter_ms, " ms")}`],
+    ["Packet loss (avg / worst)", (r) => `${num(r.average_packet_loss_percent, " %")} / ${num(r.worst_packet_loss_percent, " %")}`],
+    ["Round trip (avg / worst)", (r) => `${num(r.average_round_trip_ms, " ms")} / ${num(r.worst_round_trip_ms, " ms")}`],
+    ["Audio degradation", (r) => num(r.average_audio_degradation)],
+    ["Quality", (r) => h("span", { class: `badge badge-${r.poor ? "failed" : "completed"}` },
+      r.poor ? `Poor (${r.poor_streams} of ${r.streams} streams)` : "Good")],
+  ], quality.items, { caption: "Call quality by visit and role", empty: "No call records in this period with these filters." });
+}
+
+function qualitySection(quality, endpoints, exportButton) {
+  if (!quality.reported) return section("Call quality", h("p", {}, quality.detail));
+  const roles = Object.entries(quality.by_role).map(([role, f]) =>
+    h("div", { class: "tile" }, h("dt", {}, `${ROLE[role] || role}: jitter, loss, round trip`),
+      h("dd", {}, `${num(f.average_jitter_ms, " ms")}, ${num(f.average_packet_loss_percent, " %")}, ${num(f.average_round_trip_ms, " ms")}`)));
+  return section("Call quality",
+    h("p", { class: "hint" }, quality.detail),
+    h("dl", { class: "tiles" },
+      h("div", { class: "tile" }, h("dt", {}, "Visits with call records"), h("dd", {}, String(quality.calls))),
+      h("div", { class: "tile" }, h("dt", {}, "With a poor stream"), h("dd", {}, String(quality.poor_calls))), ...roles),
+    h("div", { class: "charts" }, poorCallsPerDay(quality)),
+    h("div", { class: "actions" }, exportButton), qualityTable(quality, endpoints));
+}
+
 function filterForm(endpoints, onShow) {
   const alert = alertBox();
   const days = field({ label: "Period", name: "days", type: "select", value: "30",
@@ -164,7 +210,7 @@ export function reportsPage(main) {
       const [visits, sms, quality] = await Promise.all([
         get("portal/reports/visits", { ...range, ...filters }),
         get("portal/reports/sms", range),
-        get("portal/reports/call-quality", range),
+        get("portal/reports/call-quality", { ...range, endpoint_id: filters.endpoint_id, department_id: filters.department_id }),
       ]);
       clearProblem(scope);
       for (const row of visits.items) if (row.department_id) seen.add(row.department_id);
@@ -173,6 +219,9 @@ export function reportsPage(main) {
       const exportSms = h("button", { type: "button" }, "Export texts (CSV)");
       const exportAlert = alertBox();
       exportVisits.addEventListener("click", () => act(exportVisits, exportAlert.parentElement, () => download("portal/reports/visits", { ...range, ...filters }, "visits.csv")));
+      const exportQuality = h("button", { type: "button" }, "Export call quality (CSV)");
+      const qualityFilters = { ...range, endpoint_id: filters.endpoint_id, department_id: filters.department_id };
+      exportQuality.addEventListener("click", () => act(exportQuality, exportQuality.parentElement, () => download("portal/reports/call-quality", qualityFilters, "call-quality.csv")));
       exportSms.addEventListener("click", () => act(exportSms, exportAlert.parentElement, () => download("portal/reports/sms", range, "sms.csv")));
       results.replaceChildren(
         h("p", { class: "range" }, `${visits.range.start} to ${visits.range.end}`),
@@ -180,7 +229,7 @@ export function reportsPage(main) {
         h("div", { class: "charts" }, visitsPerDay(visits), lobbyWaits(visits), smsOutcomes(sms)),
         section("Visits", h("div", { class: "actions" }, exportVisits, exportSms), exportAlert, visitsTable(visits, endpoints), estimateNote(visits)),
         section("Texts", smsTable(sms), skipTable(sms)),
-        section("Call quality", h("p", {}, quality.reported ? "See the figures in the CSV export." : quality.detail)));
+        qualitySection(quality, endpoints, exportQuality));
     };
     const controls = filterForm(endpoints, show);
     holder.append(controls.form, results);

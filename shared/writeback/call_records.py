@@ -1,0 +1,230 @@
+"""Call quality from Teams call records (`CallRecords.Read.All`).
+
+- One subscription to the tenant's call records (`/communications/callRecords`, created), made and renewed by the
+  meeting-subscription timer; its clientState is a random secret kept only as a hash.
+- `POST /api/events/callrecords`: the validation handshake, then each notification of our subscription with the
+  right clientState queues the record's ID on `call-records` (a wrong clientState refuses the delivery).
+- The processor reads the record's meeting first (most of a tenant's calls are not visits: they stop there),
+  finds the visit by its meeting's join URL (every meeting the connector creates is remembered by the URL's
+  hash), then reads the sessions and segments and keeps, per role, only numbers (shared/writeback/call_quality.py)
+  in the organisation's geography. Reading a record again writes the same rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from shared.core.clock import Clock
+from shared.core.errors import Forbidden, InvalidInput, NotFound
+from shared.reports.models import CallQuality
+from shared.reports.tables import CallQualityRepository
+from shared.setup.tables import OrganisationRepository
+from shared.storage.queue_names import CALL_RECORDS
+from shared.storage.queues import QueueSender
+from shared.storage.routing import Tables
+from shared.visits.models import MeetingLink, ParticipantRole
+from shared.visits.providers import EventSubscription, MeetingUnavailable
+from shared.visits.tables import VisitEventRepository
+from shared.writeback.call_quality import RoleQuality, by_role
+from shared.writeback.meeting_events import client_state_hash
+from shared.writeback.models import CallRecordMessage, CallRecordSubscription, MeetingJoin
+from shared.writeback.participant_events import participant_key
+from shared.writeback.tables import CallRecordSubscriptionRepository, MeetingJoinRepository
+
+log = logging.getLogger(__name__)
+
+JOIN_RETENTION = timedelta(days=30)  # call records come within hours of a call; a late one after a month is dropped
+
+
+class CallRecordSource(Protocol):
+    def subscribe_call_records(
+        self, notification_url: str, client_state: str, expires_at: datetime
+    ) -> EventSubscription: ...
+
+    def renew(self, subscription_id: str, expires_at: datetime) -> datetime: ...
+
+    def call_record(self, record_id: str, *, full: bool) -> dict[str, Any]: ...
+
+
+def join_hash(join_url: str) -> str:
+    return hashlib.sha256(join_url.encode()).hexdigest()
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+@dataclass(kw_only=True, eq=False)
+class CallRecords:
+    tables: Tables
+    queues: QueueSender
+    clock: Clock
+    source: CallRecordSource | None
+    """None: the meeting provider keeps no call records (the local one)."""
+    notification_url: str
+    lifetime: timedelta = timedelta(days=2)
+    renew_before: timedelta = timedelta(hours=24)
+
+    def __post_init__(self) -> None:
+        self._joins = self.tables.control(MeetingJoinRepository)
+        self._subscriptions = self.tables.control(CallRecordSubscriptionRepository)
+
+    def remember(self, tenant_id: str, link: MeetingLink, ends_at: datetime) -> None:
+        """A new meeting: its call records will name it by its join URL."""
+        self._joins.upsert(
+            MeetingJoin(
+                join_hash=join_hash(link.join_url),
+                tenant_id=tenant_id,
+                endpoint_id=link.endpoint_id,
+                appointment_key=link.appointment_key,
+                meeting_ends_at=ends_at,
+            )
+        )
+
+    def ensure_subscription(self) -> str:
+        """Create the subscription, or renew it when it expires within `renew_before`: what was done."""
+        if self.source is None:
+            return "off"
+        now = self.clock.now()
+        current = next(iter(self._subscriptions.iterate("callrecords")), None)
+        if current is not None and current.expires_at > now + self.renew_before:
+            return "current"
+        if current is not None:
+            try:
+                expires = self.source.renew(current.id, now + self.lifetime)
+                self._subscriptions.upsert(current.model_copy(update={"expires_at": expires}))
+                return "renewed"
+            except NotFound:
+                self._subscriptions.delete("callrecords", current.id)
+            except MeetingUnavailable as failure:
+                log.error("The call records subscription could not be renewed: %s", failure.detail)
+                return "failed"
+        client_state = secrets.token_urlsafe(32)
+        try:
+            created = self.source.subscribe_call_records(self.notification_url, client_state, now + self.lifetime)
+        except MeetingUnavailable as failure:
+            log.error("No call records subscription: %s", failure.detail)
+            return "failed"
+        self._subscriptions.upsert(
+            CallRecordSubscription(
+                id=created.id,
+                client_state_hash=client_state_hash(client_state),
+                expires_at=created.expires_at,
+                created_at=now,
+            )
+        )
+        return "created"
+
+    def forget_old_meetings(self) -> int:
+        old = self._joins.iterate(
+            query="meeting_ends_at lt @old", parameters={"old": self.clock.now() - JOIN_RETENTION}
+        )
+        count = 0
+        for join in old:
+            self._joins.delete(join.join_hash[:2], join.join_hash)
+            count += 1
+        return count
+
+    def receive(self, payload: Any) -> int:
+        """Queue each notification of our subscription; how many were queued."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("value"), list):
+            raise InvalidInput('Expected a change-notification collection: {"value": [...]}.')
+        messages: list[CallRecordMessage] = []
+        for notification in payload["value"]:
+            if not isinstance(notification, dict):
+                raise InvalidInput("Every notification is a JSON object.")
+            subscription = self._subscriptions.find("callrecords", str(notification.get("subscriptionId") or ""))
+            if subscription is None:
+                log.info("Call record notification for an unknown subscription ignored")
+                continue
+            state = notification.get("clientState")
+            given = client_state_hash(state) if isinstance(state, str) else ""
+            if not hmac.compare_digest(given, subscription.client_state_hash):
+                raise Forbidden("The notification's clientState does not match its subscription.")
+            data = notification.get("resourceData")
+            record_id = data.get("id") if isinstance(data, dict) else None
+            if isinstance(record_id, str) and 0 < len(record_id) <= 200:
+                messages.append(CallRecordMessage(record_id=record_id, received_at=self.clock.now()))
+        for message in messages:
+            self.queues.send(CALL_RECORDS, message)
+        return len(messages)
+
+    def process(self, message: CallRecordMessage) -> int:
+        """Keep a record's figures per role, if it is a visit's; how many rows were written."""
+        if self.source is None:
+            return 0
+        summary = self.source.call_record(message.record_id, full=False)
+        url = summary.get("joinWebUrl")
+        if not isinstance(url, str) or not url:
+            return 0
+        digest = join_hash(url)
+        join = self._joins.find(digest[:2], digest)
+        organisation = (
+            self.tables.control(OrganisationRepository).find(join.tenant_id, "organisation") if join else None
+        )
+        if join is None or organisation is None:
+            return 0  # a call that is not one of our visits
+        record = self.source.call_record(message.record_id, full=True)
+        start = _moment(record.get("startDateTime")) or self.clock.now()
+        known = {
+            e.participant: e.role
+            for e in self.tables.data(organisation, VisitEventRepository).iterate(join.appointment_key)
+            if e.participant and e.role
+        }
+
+        def role(participant: str, tenant: str | None) -> ParticipantRole:
+            found = known.get(participant_key(join.tenant_id, participant))
+            if found is not None:
+                return found
+            if tenant is not None and tenant.lower() == join.tenant_id.lower():
+                return "clinician"
+            return "guest" if "patient" in known.values() else "patient"
+
+        rows = self.tables.data(organisation, CallQualityRepository)
+        figures = by_role(record, role)
+        now = self.clock.now()
+        for participant_role, quality in figures.items():
+            rows.upsert(
+                CallQuality(
+                    tenant_id=join.tenant_id,
+                    day=f"{start:%Y%m%d}",
+                    appointment_key=join.appointment_key,
+                    role=participant_role,
+                    record_id=message.record_id,
+                    endpoint_id=join.endpoint_id,
+                    call_start=start,
+                    updated_at=now,
+                    **_figures(quality),
+                )
+            )
+        return len(figures)
+
+
+def _figures(quality: RoleQuality) -> dict[str, Any]:
+    def average(values: list[float], scale: float = 1.0) -> float | None:
+        return round(scale * sum(values) / len(values), 3) if values else None
+
+    def worst(values: list[float], scale: float = 1.0) -> float | None:
+        return round(scale * max(values), 3) if values else None
+
+    return {
+        "streams": quality.streams,
+        "poor_streams": quality.poor_streams,
+        "average_jitter_ms": average(quality.jitter),
+        "worst_jitter_ms": worst(quality.worst_jitter or quality.jitter),
+        "average_packet_loss_percent": average(quality.loss, 100),
+        "worst_packet_loss_percent": worst(quality.worst_loss or quality.loss, 100),
+        "average_round_trip_ms": average(quality.rtt),
+        "worst_round_trip_ms": worst(quality.worst_rtt or quality.rtt),
+        "average_audio_degradation": average(quality.degradation),
+    }

@@ -1,0 +1,159 @@
+"""Call quality from Teams call records, through the real app: the subscription (with Graph's validation
+handshake), the webhook, the `call-records` queue, the Graph stub's records (read with $select first, then with
+their sessions and segments over paged next links), and the report, its CSV and its filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
+from shared.runtime import get_runtime
+from shared.visits.models import appointment_key
+from shared.writeback.call_quality import milliseconds, poor
+from tests.conftest import AppHost, GraphMeetings
+from tests.support.portal import Tenant, approved_endpoint, problem
+from tests.support.visits import launch
+
+FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
+
+
+def stream(
+    jitter: str, loss: float, rtt: str, *, degradation: float | None = None, packets: int = 5000
+) -> dict[str, Any]:
+    return {
+        "streamDirection": "callerToCallee",
+        "averageJitter": jitter,
+        "maxJitter": jitter.replace("PT0.0", "PT0.1"),
+        "averagePacketLossRate": loss,
+        "maxPacketLossRate": min(1.0, loss * 2),
+        "averageRoundTripTime": rtt,
+        "maxRoundTripTime": rtt,
+        "averageAudioDegradation": degradation,
+        "packetUtilization": packets,
+    }
+
+
+def session(identity: dict[str, Any], audio: dict[str, Any], video: dict[str, Any] | None = None) -> dict[str, Any]:
+    media = [{"label": "main-audio", "streams": [audio, {**audio, "streamDirection": "calleeToCaller"}]}]
+    if video is not None:
+        media.append({"label": "main-video", "streams": [video]})
+    caller = {
+        "@odata.type": "#microsoft.graph.callRecords.participantEndpoint",
+        "identity": identity,
+        "userAgent": {"headerValue": "Teams", "platform": "windows"},
+    }
+    callee = {"@odata.type": "#microsoft.graph.callRecords.serviceEndpoint", "userAgent": {"role": "conferencing"}}
+    segment = {"id": str(uuid.uuid4()), "caller": caller, "callee": callee, "media": media}
+    return {"id": str(uuid.uuid4()), "caller": caller, "callee": callee, "segments": [segment]}
+
+
+@pytest.fixture
+def visit(http: httpx.Client, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings) -> tuple[str, str, str]:
+    """A visit whose meeting the clinician opened: (endpoint, appointment key, the meeting's join URL)."""
+    endpoint = approved_endpoint(tenant, ehr)
+    launch(http, ehr, FOLLOW_UP, "provider")
+    key = appointment_key(tenant.id, endpoint, f"csn:{FOLLOW_UP.csn}")
+    meeting = next(m for (_, external), m in graph_meetings.stub.meetings.items() if external == key)
+    return endpoint, key, str(meeting["joinWebUrl"])
+
+
+def test_poor_streams_follow_the_call_quality_dashboards_thresholds() -> None:
+    assert milliseconds("PT0.045S") == pytest.approx(45.0) and milliseconds("PT1M0.5S") == pytest.approx(60500.0)
+    assert milliseconds("nonsense") is None and milliseconds(None) is None
+    assert poor(stream("PT0.031S", 0.0, "PT0.1S"), audio=True)  # jitter over 30 ms
+    assert poor(stream("PT0.01S", 0.11, "PT0.1S"), audio=True)  # loss over 10 %
+    assert poor(stream("PT0.01S", 0.0, "PT0.501S"), audio=True)  # round trip over 500 ms
+    assert not poor(stream("PT0.03S", 0.1, "PT0.5S"), audio=True)  # at the thresholds: not poor
+    assert not poor(stream("PT0.09S", 0.3, "PT0.9S", packets=400), audio=True)  # too few packets to say
+    assert poor({"averageVideoFrameLossPercentage": 51.0}, audio=False)
+    assert poor({"averageVideoFrameRate": 5.0}, audio=False)
+    assert not poor({"averageVideoFrameRate": 24.0, "averageVideoPacketLossRate": 0.02}, audio=False)
+
+
+def test_a_visits_call_record_becomes_call_quality_per_role(
+    app: AppHost, tenant: Tenant, visit: tuple[str, str, str], graph_meetings: GraphMeetings
+) -> None:
+    endpoint, key, join_url = visit
+    stub = graph_meetings.stub
+    call_records = get_runtime().writeback.call_records
+    before = set(stub.subscriptions)
+    assert call_records.ensure_subscription() == "created"  # Graph validated /api/events/callrecords first
+    assert call_records.ensure_subscription() == "current"
+    (subscription,) = set(stub.subscriptions) - before
+    assert stub.subscriptions[subscription]["resource"] == "/communications/callRecords"
+
+    clinician = {"user": {"id": str(uuid.uuid4()), "tenantId": tenant.id, "displayName": "Dr Avery"}}
+    patient = {"guest": {"id": str(uuid.uuid4()), "displayName": "Jane Doe"}}
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    record_id, other_id = str(uuid.uuid4()), str(uuid.uuid4())
+    good = stream("PT0.004S", 0.001, "PT0.05S", degradation=0.2)
+    stub.call_records[record_id] = {
+        "id": record_id,
+        "type": "groupCall",
+        "joinWebUrl": join_url,
+        "startDateTime": start.isoformat().replace("+00:00", "Z"),
+        "endDateTime": (start + timedelta(minutes=20)).isoformat().replace("+00:00", "Z"),
+        "sessions": [
+            session(clinician, good, {"averageVideoFrameRate": 29.0, "averageVideoPacketLossRate": 0.01}),
+            session(patient, stream("PT0.045S", 0.02, "PT0.12S", degradation=1.4)),  # jitter: poor
+            session(patient, stream("PT0.015S", 0.04, "PT0.08S", degradation=0.6)),  # rejoined: fine
+        ],
+    }
+    stub.call_records[other_id] = {**stub.call_records[record_id], "id": other_id, "joinWebUrl": "https://x/other"}
+    for record in (record_id, other_id, record_id):  # the last one: a redelivery
+        assert (
+            app.server.run(stub.notify(subscription, {"id": record, "@odata.type": "#microsoft.graph.callrecord"}))
+            == 202
+        )
+    app.pump()
+    # Another call of the tenant: only its meeting was read, never its sessions.
+    assert [r for r in stub.record_reads if r.startswith(other_id)] == [
+        f"{other_id}?$select=id,joinWebUrl,startDateTime,endDateTime"
+    ]
+
+    report = tenant.call("GET", "portal/reports/call-quality?days=7").json()
+    assert report["reported"] is True and report["calls"] == 1 and report["poor_calls"] == 1
+    rows = {row["role"]: row for row in report["items"]}
+    assert set(rows) == {"clinician", "patient"} and {r["appointment_key"] for r in rows.values()} == {key}
+    assert rows["clinician"]["poor"] is False and rows["clinician"]["streams"] == 3
+    assert rows["clinician"]["average_jitter_ms"] == pytest.approx(4.0)
+    patient_row = rows["patient"]
+    assert patient_row["poor"] is True and patient_row["streams"] == 4 and patient_row["poor_streams"] == 2
+    assert patient_row["average_jitter_ms"] == pytest.approx(30.0)  # of 45 and 15 ms, two streams each
+    assert patient_row["worst_jitter_ms"] == pytest.approx(145.0)
+    assert patient_row["average_packet_loss_percent"] == pytest.approx(3.0)
+    assert patient_row["average_round_trip_ms"] == pytest.approx(100.0)
+    assert patient_row["average_audio_degradation"] == pytest.approx(1.0)
+    assert report["by_day"] == [{"day": f"{start:%Y-%m-%d}", "calls": 1, "poor_calls": 1}]
+    assert "Jane" not in str(report) and "Avery" not in str(report)
+
+    exported = tenant.call("GET", "portal/reports/call-quality?days=7&format=csv")
+    lines = list(csv.DictReader(io.StringIO(exported.text)))
+    assert sorted(line["role"] for line in lines) == ["clinician", "patient"]
+    assert {line["poor"] for line in lines} == {"True", "False"}
+    other = tenant.call("GET", f"portal/reports/call-quality?days=7&endpoint_id={'f' * 16}").json()
+    assert other["items"] == [] and other["calls"] == 0 and endpoint != "f" * 16
+
+
+def test_call_record_notifications_are_checked(
+    app: AppHost, http: httpx.Client, tenant: Tenant, visit: tuple[str, str, str], graph_meetings: GraphMeetings
+) -> None:
+    stub = graph_meetings.stub
+    call_records = get_runtime().writeback.call_records
+    call_records.ensure_subscription()
+    subscription = next(s for s, v in stub.subscriptions.items() if v["resource"] == "/communications/callRecords")
+    wrong = app.server.run(stub.notify(subscription, {"id": str(uuid.uuid4())}, client_state="not-the-secret"))
+    assert wrong == 403
+    problem(http.post("/api/events/callrecords", content=b"not json"), 400)
+    unknown = {"value": [{"subscriptionId": str(uuid.uuid4()), "clientState": "x", "resourceData": {"id": "r"}}]}
+    assert http.post("/api/events/callrecords", json=unknown).status_code == 202  # ignored
+    handshake = http.post("/api/events/callrecords", params={"validationToken": "Validation: abc"})
+    assert handshake.status_code == 200 and handshake.text == "Validation: abc"
+    assert handshake.headers["Content-Type"].startswith("text/plain")
