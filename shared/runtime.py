@@ -69,6 +69,7 @@ class Runtime:
             on_patient_sent=lambda organisation, endpoint_id, key: self.writeback.participant_events.patient_sent(
                 organisation, endpoint_id, key
             ),
+            text_invite=lambda organisation, invite: self.messaging.invite_texts.queue(organisation, invite),
             provider=self._meetings,
             sign_in=self._clinician_sign_in,
         )

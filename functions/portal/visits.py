@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import azure.functions as func
 
@@ -13,6 +14,8 @@ from functions._http import html_page, status_of
 from functions.portal.parameters import VisitPath
 from functions.portal.registry import Call, api
 from shared.core.errors import DomainError
+from shared.visits.invites import Inviter
+from shared.visits.models import InviteCreate, InviteList, InvitePublic
 from shared.writeback.models import ParticipantStatus
 
 
@@ -32,6 +35,45 @@ def visit_participants(call: Call[None]) -> ParticipantStatus:
     if call.session is not None:
         return events.status_for_session(call.session, call.param("appointment_key"))
     return events.status(call.principal, call.param("appointment_key"))
+
+
+@api.route(
+    "POST",
+    "visits/{appointment_key}/invites",
+    summary="Invite a guest or an interpreter to a visit, by a text or a link to copy",
+    description="A join link of the role, texted to the number given (kept only until the link stops working, as "
+    "patients' numbers are; it must be a mobile number of the organisation's SMS country) or, without one, "
+    "answered for the caller to copy. The invitee joins from a browser and waits in the lobby until admitted. "
+    "For your organisation's admins (bearer token) or the clinician whose EHR launch opened the visit (its "
+    "visit_session cookie). Audited, without the number. 404 before the visit's meeting exists; 409 when the "
+    "text cannot go (texts not set up, the number texted STOP).",
+    tag="visits",
+    auth="visit",
+    request=InviteCreate,
+    response=InvitePublic,
+    status=201,
+    errors=(404, 409, 422),
+    parameters=VisitPath,
+)
+def invite_to_visit(call: Call[InviteCreate]) -> InvitePublic:
+    return call.runtime.visits.invites.invite(_inviter(call), call.param("appointment_key"), call.body)
+
+
+@api.route(
+    "GET",
+    "visits/{appointment_key}/invites",
+    summary="A visit's guest and interpreter invites",
+    tag="visits",
+    auth="visit",
+    response=InviteList,
+    parameters=VisitPath,
+)
+def visit_invites(call: Call[None]) -> InviteList:
+    return call.runtime.visits.invites.list(_inviter(call), call.param("appointment_key"))
+
+
+def _inviter(call: Call[Any]) -> Inviter:
+    return Inviter(session=call.session) if call.session is not None else Inviter(principal=call.principal)
 
 
 @api.route(

@@ -19,7 +19,7 @@ import logging
 import math
 import random
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,9 +35,9 @@ from shared.messaging.limiter import SenderLimiter, SmsLimits
 from shared.messaging.models import FINAL_STATUSES, SmsMessageStatus, SmsOutbound, SmsSettings
 from shared.messaging.providers import OutgoingSms, SmsFailed, SmsRetryable, SmsSender, SmsThrottled
 from shared.messaging.tables import PhoneNumberRepository, SmsMessageRepository
-from shared.messaging.texts import Composed, SmsService, message_id, reminder_version
+from shared.messaging.texts import Composed, NotSent, SmsService, message_id, reminder_version
 from shared.setup.lookups import LOOKUP_TTL, ControlLookups
-from shared.setup.models import Organisation
+from shared.setup.models import FhirEndpoint, Organisation
 from shared.storage.queue_names import SMS_OUTBOUND, SMS_WAITING
 from shared.storage.queues import GeographyQueues
 from shared.storage.repository import Versioned
@@ -51,6 +51,7 @@ SENDING_LEASE = timedelta(seconds=60)  # longer than a send can take (connect 5 
 MAX_BACKOFF_SECONDS = 300.0
 ENQUEUE_THREADS = 16
 SUPERSEDED = ("moved or already sent", "booked again")
+InviteComposer = Callable[[Organisation, FhirEndpoint, SmsOutbound, SmsSettings | None, datetime], Composed | NotSent]
 # A copy holding a slot may use it this long after it: queue delivery lags, more so when the instances are busy,
 # and a late copy sent to the back of the line would come late again. Copies held up together for longer (a host
 # restart) claim new slots, so they do not all go at once; ACS's own 429 is the backstop.
@@ -78,6 +79,8 @@ class TextDispatch:
     clock: Clock
     limits: SmsLimits
     rng: random.Random = field(default_factory=random.Random)
+    invites: InviteComposer | None = None
+    """What a guest's or interpreter's invite text says, or why it does not go (invite_texts.py)."""
 
     def __post_init__(self) -> None:
         self._puts = ThreadPoolExecutor(max_workers=ENQUEUE_THREADS, thread_name_prefix="sms-enqueue")
@@ -140,6 +143,12 @@ class TextDispatch:
             if stored
             else self.sms.new_record(endpoint.id, message.appointment_key, message.version, message.kind)
         )
+        if message.kind == "invite" and self.invites is not None:  # a guest's or interpreter's: not the patient's
+            invited = self.invites(organisation, endpoint, message, settings, now)
+            if isinstance(invited, Composed):
+                return self._send(organisation, records, stored, record, invited)
+            self._settle(records, stored, record, status=invited.status, reason=invited.reason)
+            return Delivery("opted_out" if invited.status == "opted_out" else "skipped", reason=invited.reason)
         appointment = self.tables.data(organisation, AppointmentRepository).find(endpoint.id, message.appointment_key)
         reason = self._reason_not_to_send(appointment, message, now)
         if reason is None:

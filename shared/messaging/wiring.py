@@ -10,6 +10,7 @@ from functools import cached_property
 from shared.messaging.delivery import SmsEvents
 from shared.messaging.dispatch import TextDispatch
 from shared.messaging.failed_texts import FailedTexts
+from shared.messaging.invite_texts import InviteTexts
 from shared.messaging.limiter import SenderLimiter, SmsLimits
 from shared.messaging.number_jobs import PhoneNumberJobs
 from shared.messaging.phone_numbers import PhoneNumberService
@@ -125,6 +126,17 @@ class MessagingServices:
                 max_attempts=settings.messaging.sms_max_attempts,
                 reminder_max_late=timedelta(minutes=settings.scheduling.reminder_max_late_minutes),
             ),
+            invites=self.invite_texts.compose,
+        )
+
+    @cached_property
+    def invite_texts(self) -> InviteTexts:
+        return InviteTexts(
+            tables=self.platform.tables,
+            sms=self.sms,
+            setup=self.sms_setup,
+            enqueue=lambda geography, message: self.dispatch.enqueue(geography, message),
+            join_links=self.visits.join_links,
         )
 
     @cached_property

@@ -1,4 +1,5 @@
-"""Retention: an appointment's phone number is deleted once the appointment has taken place."""
+"""Retention: an appointment's phone number is deleted once the appointment has taken place, and an invite's once
+its link has stopped working."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from shared.core.clock import Clock
 from shared.core.errors import Conflict, NotFound
 from shared.core.settings import Geography
 from shared.storage.routing import Tables
-from shared.visits.tables import AppointmentRepository
+from shared.visits.tables import AppointmentRepository, VisitInviteRepository
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,12 @@ class PhoneRetention:
                 deleted += 1
             except (Conflict, NotFound):
                 continue  # changed meanwhile: the next run looks again
+        invites = self.tables.in_geography(geography, VisitInviteRepository)
+        for invite in invites.iterate(
+            query="ends_at lt @now and phone gt @empty", parameters={"now": self.clock.now(), "empty": ""}
+        ):
+            invites.upsert(invite.model_copy(update={"phone": None}))
+            deleted += 1
         if deleted:
-            log.info("Deleted %d phone numbers of ended appointments in %s", deleted, geography.value)
+            log.info("Deleted %d phone numbers of ended appointments and invites in %s", deleted, geography.value)
         return deleted

@@ -49,7 +49,7 @@ class MeetingLink(BaseModel):
     references: VisitReferences = Field(default_factory=VisitReferences)
 
 
-SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder"]
+SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "invite"]
 
 
 class Appointment(BaseModel):
@@ -131,3 +131,49 @@ class VisitEvent(BaseModel):
     participant: str | None = None
     role: ParticipantRole | None = None
     written_back: bool = False
+
+
+InviteRole = Literal["guest", "interpreter"]
+PHONE_PATTERN = r"^\+?[0-9]{6,15}$"  # E.164, or a national number of the organisation's SMS country
+
+
+class VisitInvite(BaseModel):
+    """A guest or interpreter invited to one visit (data plane): the number the link was texted to is kept only
+    until the visit's links stop working, as patients' numbers are."""
+
+    appointment_key: str
+    id: str
+    endpoint_id: str
+    role: InviteRole
+    phone: str | None = None
+    texted: bool = False
+    created_at: datetime
+    ends_at: datetime = Field(description="When the invite's link stops working; its number is deleted then.")
+
+
+class InviteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: InviteRole = Field(description="guest (family, a carer, another clinician) or interpreter.")
+    phone: str | None = Field(
+        default=None,
+        pattern=PHONE_PATTERN,
+        description="A mobile number to text the link to (E.164, or without its country code for the "
+        "organisation's SMS country); leave it out to copy the link instead.",
+    )
+
+
+class InvitePublic(BaseModel):
+    id: str
+    role: InviteRole
+    texted: bool = Field(description="Whether the link was queued as a text to the number given.")
+    phone_masked: str | None = Field(description="The number's last digits, while it is kept.")
+    created_at: datetime
+    ends_at: datetime
+    join_url: str | None = Field(
+        default=None, description="The invite's join link (only in the answer that creates it): they wait in the lobby."
+    )
+
+
+class InviteList(BaseModel):
+    items: list[InvitePublic]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.storage.repository import TableRepository
-from shared.visits.models import Appointment, EhrUser, MeetingLink, VisitEvent
+from shared.visits.models import Appointment, EhrUser, MeetingLink, VisitEvent, VisitInvite
 
 
 class AppointmentRepository(
@@ -24,3 +24,7 @@ class EhrUserRepository(TableRepository[EhrUser], table="ehrusers", keys=("{endp
 
 class VisitEventRepository(TableRepository[VisitEvent], table="visitevents", keys=("{appointment_key}", "{id}")):
     """A visit's events in one partition (data plane)."""
+
+
+class VisitInviteRepository(TableRepository[VisitInvite], table="visitinvites", keys=("{appointment_key}", "{id}")):
+    """A visit's guest and interpreter invites (data plane)."""

@@ -15,11 +15,12 @@ from shared.platform import Platform
 from shared.setup.models import Organisation
 from shared.setup.wiring import SetupServices
 from shared.visits.clinicians import ClinicianLinks
+from shared.visits.invites import VisitInvites
 from shared.visits.join_links import JoinLinks
 from shared.visits.launch import LaunchService
 from shared.visits.meetings import VisitMeetings
 from shared.visits.microsoft_sign_in import SECRET_NAME, MicrosoftSignIn
-from shared.visits.models import MeetingLink
+from shared.visits.models import MeetingLink, VisitInvite
 from shared.visits.providers import MeetingProvider
 from shared.visits.sessions import VisitSessions
 
@@ -44,6 +45,8 @@ class VisitServices:
     on_meeting_created: Callable[[str, MeetingLink, datetime], object]
     on_patient_sent: Callable[[Organisation, str, str], object]
     """The connector sent a patient to a visit's meeting (organisation, endpoint ID, meeting key)."""
+    text_invite: Callable[[Organisation, VisitInvite], str | None]
+    """Queue an invite's text (asked of the messaging feature); why it cannot go, or None."""
     provider: MeetingProvider | None = None
     """A meeting provider to use instead of the configured one (tests hand in the Graph stub's)."""
     sign_in: MicrosoftSignIn | None = None
@@ -131,4 +134,16 @@ class VisitServices:
             patient_sent=self.on_patient_sent,
             owners=self.setup.url_owners,
             lookups=self.setup.lookups,
+        )
+
+    @cached_property
+    def invites(self) -> VisitInvites:
+        return VisitInvites(
+            tables=self.platform.tables,
+            join_links=self.join_links,
+            audit=self.setup.audit,
+            clock=self.platform.clock,
+            visit_length=timedelta(minutes=self.platform.settings.visits.visit_length_minutes),
+            phone_region=lambda organisation: organisation.sms_country,
+            text=self.text_invite,
         )

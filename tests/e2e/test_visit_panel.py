@@ -1,5 +1,6 @@
 """The clinician's visit panel in a phone-sized browser: their EHR launch lands on it (the endpoint says `panel`),
-it opens Teams at once and keeps a button for it, and shows who is connected within seconds of Graph saying so.
+it opens Teams at once and keeps a button for it, shows who is connected within seconds of Graph saying so, and
+invites an interpreter by a link to copy.
 Nobody else gets it: without the launch's cookie, a page says to start the visit from the EHR."""
 
 from __future__ import annotations
@@ -49,6 +50,18 @@ def test_the_clinician_lands_on_the_panel_and_sees_who_joins(
     expect(page.get_by_role("list", name="Connected now")).to_contain_text("Clinician")
     expect(page.get_by_role("list", name="Connected now")).to_contain_text("Patient")
     assert "Pat Doe" not in page.content() and "Dr Lee" not in page.content()  # roles, never names
+
+    # An interpreter is invited with a link to copy (no number); they will wait in the lobby.
+    page.get_by_label("Who").select_option("interpreter")
+    page.get_by_role("button", name="Copy a link").click()
+    link = page.get_by_label("Invite link")
+    expect(link).to_be_visible()
+    assert "/api/join/" in link.input_value()
+    expect(page.get_by_role("list", name="Invited")).to_contain_text("Interpreter")
+    page.get_by_role("button", name="Text the link").click()  # no number typed: said, nothing sent
+    expect(page.locator("#invite-result")).to_contain_text("Type the mobile number")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert httpx.get(link.input_value()).status_code == 302
 
     # Another browser, without the launch's cookie: a page that says what to do, nothing of the visit.
     stranger = browser.new_context(viewport={"width": 375, "height": 740}).new_page()
