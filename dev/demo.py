@@ -1,6 +1,7 @@
 """Walk the configuration flow against a running `make run`, as an admin and an approver would:
 sign in locally, set up the organisation, add the sandbox EHR's FHIR base URL, submit it, sign in to the EHR as
-the approver, approve, print the integration records, then set up SMS and let the sandbox EHR book a visit.
+the approver, approve, print the integration records, set up SMS and let the sandbox EHR book a visit, then walk
+a visit (dev/demo_visit.py): the clinician's one-time Microsoft 365 sign-in, the lobby, the call, the reports.
 
     python -m dev.demo [--api http://localhost:7071] [--identity http://localhost:7073] [--ehr http://localhost:7072]
 """
@@ -17,6 +18,7 @@ import httpx
 
 from dev.__main__ import LOCAL_BACKEND_CLIENT_ID, LOCAL_CLIENT_ID
 from dev.browser import to_ehr
+from dev.demo_visit import walk_visit
 
 ADMIN = "admin@contoso.example"
 APPROVER = "analyst@contoso.example"
@@ -144,10 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     writeback = {"adapter": "fhir", "client_id": LOCAL_BACKEND_CLIENT_ID}
     saved = expect(step.call("PUT", f"endpoints/{endpoint_id}/writeback", *admin, json=writeback), 200)
     print(f"   adapter {saved['adapter']}, backend client {saved['client_id']}, JWKS {saved['jwks_url']}")
-    print(f"   Begin a visit at {args.ehr}/ehr as the clinician and the patient; admit the patient, then leave.")
-    print(f"   The EHR's record of writebacks: {args.ehr}/ehr/writebacks; the figures: GET /api/portal/reports/visits")
+    print(f"   The EHR's record of writebacks: {args.ehr}/ehr/writebacks")
 
-    print("9. The audit log, newest first:")
+    print("9. A visit: the clinician launches from the EHR, the patient from the portal; the lobby, then the call")
+    walk_visit(args.api, args.ehr, lambda method, path, **kw: step.call(method, path, *admin, **kw), endpoint_id)
+    print(f"   The reports page: {args.api}/#/reports (lobby wait, call quality); more visits: {args.ehr}/ehr")
+
+    print("10. The audit log, newest first:")
     for entry in expect(step.call("GET", "audit", *admin), 200)["items"]:
         print(f"   {entry['at']}  {entry['action']:<8} {entry['entity']:<13} {', '.join(entry['fields'])}")
     return 0

@@ -3,7 +3,8 @@ once; guests (patients, interpreters) wait in the lobby until a clinician admits
 
 Like Teams through Graph, the page posts change notifications to each subscription of the meeting (with its
 clientState): call started and ended, roster updates (clinicians as users of the organisation's tenant, guests
-as guests), and the lobby events Teams does not send (entered, admitted).
+as guests), and the lobby events Teams does not send (entered, admitted). When a call ends it keeps a call record
+(loopback figures: no media flows here) and notifies the call-records subscription, as Teams does.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from shared.visits.providers.local import LOCAL_SUBSCRIPTIONS, LocalSubscription, LocalSubscriptions
+from shared.visits.providers.local import (
+    LOCAL_CALL_RECORDS,
+    LOCAL_SUBSCRIPTIONS,
+    LocalCallRecords,
+    LocalSubscription,
+    LocalSubscriptions,
+)
 
 log = logging.getLogger(__name__)
 ROLES = ("clinician", "guest")
@@ -37,6 +44,25 @@ class _Participant:
 class _Room:
     participants: dict[str, _Participant] = field(default_factory=dict)
     call_active: bool = False
+    call_started: datetime | None = None
+    attended: dict[str, _Participant] = field(default_factory=dict)  # this call's, for its call record
+
+
+# The loopback's stream figures: no media flows through the dev meeting page, so its call records say so.
+LOOPBACK_STREAM = {
+    "averageJitter": "PT0.001S",
+    "maxJitter": "PT0.002S",
+    "averagePacketLossRate": 0.0,
+    "maxPacketLossRate": 0.0,
+    "averageRoundTripTime": "PT0.001S",
+    "maxRoundTripTime": "PT0.002S",
+    "averageAudioDegradation": 0.0,
+    "packetUtilization": 1000,
+}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _identity(participant: _Participant, subscription: LocalSubscription) -> dict[str, Any]:
@@ -48,9 +74,59 @@ def _identity(participant: _Participant, subscription: LocalSubscription) -> dic
 
 
 class MeetingRooms:
-    def __init__(self, subscriptions: LocalSubscriptions = LOCAL_SUBSCRIPTIONS) -> None:
+    def __init__(
+        self, subscriptions: LocalSubscriptions = LOCAL_SUBSCRIPTIONS, records: LocalCallRecords = LOCAL_CALL_RECORDS
+    ) -> None:
         self._rooms: dict[str, _Room] = {}
         self._subscriptions = subscriptions
+        self._records = records
+
+    async def _record_call(self, room_id: str, room: _Room) -> None:
+        """The ended call's record, as Teams keeps one, and its notification to the call-records subscription."""
+        meeting = self._records.meetings.get(room_id)
+        subscription = self._records.subscription
+        if meeting is None or room.call_started is None:
+            return
+        record_id = str(uuid.uuid4())
+        tenant = next(iter(s.tenant_id for s in self._subscriptions.for_meeting(room_id)), "")
+        sessions = []
+        for participant in room.attended.values():
+            caller = {
+                "@odata.type": "#microsoft.graph.callRecords.participantEndpoint",
+                "identity": {"user": {"id": participant.id, "tenantId": tenant}}
+                if participant.role == "clinician"
+                else {"guest": {"id": participant.id}},
+            }
+            media = [{"label": "main-audio", "streams": [LOOPBACK_STREAM, LOOPBACK_STREAM]}]
+            segment = {"id": str(uuid.uuid4()), "caller": caller, "callee": {}, "media": media}
+            sessions.append({"id": str(uuid.uuid4()), "caller": caller, "segments": [segment]})
+        self._records.records[record_id] = {
+            "id": record_id,
+            "type": "groupCall",
+            "joinWebUrl": meeting[0],
+            "startDateTime": _iso(room.call_started),
+            "endDateTime": _iso(datetime.now(UTC)),
+            "sessions": sessions,
+        }
+        room.attended.clear()
+        if subscription is None:
+            return
+        notification = {
+            "subscriptionId": subscription.id,
+            "clientState": subscription.client_state,
+            "changeType": "created",
+            "resource": f"communications/callRecords/{record_id}",
+            "resourceData": {"id": record_id, "@odata.type": "#microsoft.graph.callrecord"},
+        }
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+                session.post(subscription.notification_url, json={"value": [notification]}) as answer,
+            ):
+                if answer.status >= 300:
+                    log.warning("Call record of room %s answered %d", room_id, answer.status)
+        except aiohttp.ClientError as failure:
+            log.warning("Call record of room %s not delivered: %s", room_id, failure)
 
     async def _emit(
         self,
@@ -89,8 +165,10 @@ class MeetingRooms:
                     log.warning("Meeting event %s for room %s not delivered: %s", event, room, failure)
 
     async def _enter(self, room_id: str, room: _Room, participant: _Participant) -> None:
+        room.attended[participant.id] = participant
         if not room.call_active:
             room.call_active = True
+            room.call_started = datetime.now(UTC)
             await self._emit(room_id, "CallStarted")
         await self._emit(room_id, "CallRosterUpdate", joined=[participant])
 
@@ -141,6 +219,7 @@ class MeetingRooms:
             if room.call_active and not any(p.admitted for p in room.participants.values()):
                 room.call_active = False
                 await self._emit(request.match_info["room"], "CallEnded")
+                await self._record_call(request.match_info["room"], room)
         return web.Response(status=204)
 
     async def _state(self, request: web.Request) -> web.Response:
@@ -149,6 +228,7 @@ class MeetingRooms:
             {
                 "in_meeting": [{"id": p.id, "role": p.role} for p in room.participants.values() if p.admitted],
                 "lobby": [{"id": p.id, "role": p.role} for p in room.participants.values() if not p.admitted],
+                "organizer": (self._records.meetings.get(request.match_info["room"]) or ("", None))[1],
             }
         )
 

@@ -1,7 +1,8 @@
 """Call quality from Teams call records (`CallRecords.Read.All`).
 
 - One subscription to the tenant's call records (`/communications/callRecords`, created), made and renewed by the
-  meeting-subscription timer; its clientState is a random secret kept only as a hash.
+  meeting-subscription timer (and checked when a worker creates its first meeting, so that the first visits are
+  not missed); its clientState is a random secret kept only as a hash.
 - `POST /api/events/callrecords`: the validation handshake, then each notification of our subscription with the
   right clientState queues the record's ID on `call-records` (a wrong clientState refuses the delivery).
 - The processor reads the record's meeting first (most of a tenant's calls are not visits: they stop there),
@@ -39,6 +40,7 @@ from shared.writeback.tables import CallRecordSubscriptionRepository, MeetingJoi
 
 log = logging.getLogger(__name__)
 
+CHECK_EVERY = timedelta(minutes=30)
 JOIN_RETENTION = timedelta(days=30)  # call records come within hours of a call; a late one after a month is dropped
 
 
@@ -78,6 +80,19 @@ class CallRecords:
     def __post_init__(self) -> None:
         self._joins = self.tables.control(MeetingJoinRepository)
         self._subscriptions = self.tables.control(CallRecordSubscriptionRepository)
+        self._next_check: datetime | None = None
+
+    def ensure_soon(self) -> None:
+        """With a new meeting: make sure the subscription exists (at most every `CHECK_EVERY` per worker), so that
+        a first visit's record is not missed while the timer has not run yet. A failure is logged, never raised."""
+        now = self.clock.now()
+        if self.source is None or (self._next_check is not None and now < self._next_check):
+            return
+        self._next_check = now + CHECK_EVERY
+        try:
+            self.ensure_subscription()
+        except Exception:
+            log.exception("The call records subscription could not be checked")
 
     def remember(self, tenant_id: str, link: MeetingLink, ends_at: datetime) -> None:
         """A new meeting: its call records will name it by its join URL."""

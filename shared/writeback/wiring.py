@@ -12,7 +12,7 @@ from shared.setup.wiring import SetupServices
 from shared.smart.backend import BackendServices, SigningKeys
 from shared.visits.models import MeetingLink
 from shared.visits.wiring import VisitServices
-from shared.writeback.call_records import CallRecords
+from shared.writeback.call_records import CallRecords, CallRecordSource
 from shared.writeback.delivery import EhrWriteback
 from shared.writeback.ehr import WritebackAdapter
 from shared.writeback.ehr.client import EhrClient
@@ -96,17 +96,24 @@ class WritebackServices:
     def call_records(self) -> CallRecords:
         from shared.visits.providers.graph import GraphMeetingProvider
         from shared.visits.providers.graph_records import GraphCallRecords
+        from shared.visits.providers.local import LocalMeetingProvider
 
         meetings = self.visits.meetings
+        source: CallRecordSource | None = None
+        if isinstance(meetings, GraphMeetingProvider):
+            source = GraphCallRecords(meetings)
+        elif isinstance(meetings, LocalMeetingProvider):
+            source = meetings  # the dev meeting page's records
         return CallRecords(
             tables=self.platform.tables,
             queues=self.platform.queues,
             clock=self.platform.clock,
-            source=GraphCallRecords(meetings) if isinstance(meetings, GraphMeetingProvider) else None,
+            source=source,
             notification_url=f"{self.platform.public_base}/api/events/callrecords",
         )
 
     def meeting_created(self, tenant_id: str, link: MeetingLink, ends_at: datetime) -> None:
         """A visit's new meeting: remember it for its call records, and subscribe to its call events."""
         self.call_records.remember(tenant_id, link, ends_at)
+        self.call_records.ensure_soon()
         self.subscriptions.subscribe(tenant_id, link, ends_at)

@@ -5,6 +5,7 @@ their sessions and segments over paged next links), and the report, its CSV and 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from shared.runtime import get_runtime
 from shared.visits.models import appointment_key
 from shared.writeback.call_quality import milliseconds, poor
 from tests.conftest import AppHost, GraphMeetings
+from tests.support.clock import FakeClock
 from tests.support.portal import Tenant, approved_endpoint, problem
 from tests.support.visits import launch
 
@@ -83,11 +85,11 @@ def test_a_visits_call_record_becomes_call_quality_per_role(
     endpoint, key, join_url = visit
     stub = graph_meetings.stub
     call_records = get_runtime().writeback.call_records
-    before = set(stub.subscriptions)
-    assert call_records.ensure_subscription() == "created"  # Graph validated /api/events/callrecords first
+    # Made with the worker's first meeting (the stub keeps it only once /api/events/callrecords passed Graph's
+    # validation handshake); the timer then finds it current.
+    (subscription,) = [s for s, v in stub.subscriptions.items() if v["resource"] == "/communications/callRecords"]
+    assert stub.subscriptions[subscription]["changeType"] == "created"
     assert call_records.ensure_subscription() == "current"
-    (subscription,) = set(stub.subscriptions) - before
-    assert stub.subscriptions[subscription]["resource"] == "/communications/callRecords"
 
     clinician = {"user": {"id": str(uuid.uuid4()), "tenantId": tenant.id, "displayName": "Dr Avery"}}
     patient = {"guest": {"id": str(uuid.uuid4()), "displayName": "Jane Doe"}}
@@ -157,3 +159,19 @@ def test_call_record_notifications_are_checked(
     handshake = http.post("/api/events/callrecords", params={"validationToken": "Validation: abc"})
     assert handshake.status_code == 200 and handshake.text == "Validation: abc"
     assert handshake.headers["Content-Type"].startswith("text/plain")
+
+
+def test_the_call_records_subscription_is_renewed_and_made_again_when_gone(
+    app: AppHost, visit: tuple[str, str, str], graph_meetings: GraphMeetings
+) -> None:
+    stub = graph_meetings.stub
+    call_records = get_runtime().writeback.call_records
+    assert call_records.ensure_subscription() == "current"  # expires in two days: nothing to do yet
+    # The timer's view when it is due (renewed when it expires within renew_before), on a clock of ours.
+    due = dataclasses.replace(call_records, clock=FakeClock(datetime.now(UTC)), renew_before=timedelta(days=3))
+    assert due.ensure_subscription() == "renewed"
+    (subscription,) = [s for s, v in stub.subscriptions.items() if v["resource"] == "/communications/callRecords"]
+    del stub.subscriptions[subscription]  # Graph let it go (an outage longer than its life)
+    assert due.ensure_subscription() == "created"  # the renewal's 404: made again, validated again
+    (again,) = [s for s, v in stub.subscriptions.items() if v["resource"] == "/communications/callRecords"]
+    assert again != subscription

@@ -102,3 +102,46 @@ def test_the_meeting_page_notifies_its_subscriptions_as_graph_would() -> None:
     ]
     assert data[2]["participant"] == {"Id": patient["id"], "Identity": {"Guest": {"Id": patient["id"]}}}  # type: ignore[index]
     assert [p["Id"] for p in data[5]["activeParticipants@exited"]] == [patient["id"]]  # type: ignore[index]
+
+
+def test_a_local_call_leaves_a_call_record_as_teams_does() -> None:
+    """make run's call quality: the meeting page keeps the ended call's record (loopback figures) and notifies the
+    call-records subscription; the provider reads it as Graph would, first without its sessions."""
+    from aiohttp import web
+
+    from shared.visits.providers.local import LocalCallRecords, LocalSubscription, LocalSubscriptions
+
+    received: list[dict[str, object]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        received.extend((await request.json())["value"])
+        return web.Response(status=202)
+
+    hook = web.Application()
+    hook.router.add_post("/api/events/callrecords", webhook)
+    subscriptions, records = LocalSubscriptions(), LocalCallRecords()
+    meeting_app = web.Application()
+    meeting_app.router.add_routes(MeetingRooms(subscriptions, records).routes())
+    with ServerThread(hook) as receiver, ServerThread(meeting_app) as server:
+        provider = LocalMeetingProvider(server.url, subscriptions, records)
+        meeting = provider.create_or_get(request("key-9", organizer="dr-object-id"))
+        subscriptions.add(LocalSubscription("sub-9", meeting.meeting_id, f"{receiver.url}/x", "s", "tenant-9"))
+        subscribed = provider.subscribe_call_records(f"{receiver.url}/api/events/callrecords", "cr-secret", START)
+        with httpx.Client(base_url=f"{server.url}/dev/meetings/{meeting.meeting_id}") as room:
+            clinician = room.post("/join", json={"role": "clinician"}).json()
+            assert room.get("/state").json()["organizer"] == "dr-object-id"
+            patient = room.post("/join", json={"role": "guest"}).json()
+            room.post("/admit", json={"by": clinician["id"], "participant": patient["id"]})
+            room.post("/leave", json={"id": patient["id"]})
+            room.post("/leave", json={"id": clinician["id"]})
+    ((notification),) = received
+    assert (notification["subscriptionId"], notification["clientState"]) == (subscribed.id, "cr-secret")
+    record_id = str(notification["resourceData"]["id"])  # type: ignore[index]
+    assert provider.call_record(record_id, full=False)["joinWebUrl"] == meeting.join_url
+    assert "sessions" not in provider.call_record(record_id, full=False)
+    sessions = provider.call_record(record_id, full=True)["sessions"]
+    identities = [s["segments"][0]["caller"]["identity"] for s in sessions]
+    assert identities == [
+        {"user": {"id": clinician["id"], "tenantId": "tenant-9"}},
+        {"guest": {"id": patient["id"]}},
+    ]
