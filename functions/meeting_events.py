@@ -17,6 +17,8 @@ import asyncio
 import contextvars
 import functools
 import json
+from collections.abc import Callable
+from typing import Any
 
 import azure.functions as func
 
@@ -39,9 +41,20 @@ def jwks(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="events/meetings", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @traced
 async def meeting_events(req: func.HttpRequest) -> func.HttpResponse:
-    """Async on purpose: Graph's validation handshake arrives while a launch waits for Graph to create the
-    subscription. Answered on the event loop, it never waits for a worker thread, all of which may be busy with
-    such launches (under load, waiting for one would starve every launch until Graph gives up)."""
+    return await _webhook(req, lambda payload: get_runtime().writeback.meeting_events.receive(payload))
+
+
+@bp.route(route="events/callrecords", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
+async def call_record_events(req: func.HttpRequest) -> func.HttpResponse:
+    return await _webhook(req, lambda payload: get_runtime().writeback.call_records.receive(payload))
+
+
+async def _webhook(req: func.HttpRequest, receive: Callable[[Any], object]) -> func.HttpResponse:
+    """A Graph change-notification URL. Async on purpose: Graph's validation handshake arrives while a launch
+    waits for Graph to create the subscription. Answered on the event loop, it never waits for a worker thread, all
+    of which may be busy with such launches (under load, waiting for one would starve every launch until Graph
+    gives up)."""
     token = req.params.get("validationToken")
     if token is not None:  # the subscription's validation: echo the token, as plain text, at once
         if not token or len(token) > 2048:
@@ -50,41 +63,17 @@ async def meeting_events(req: func.HttpRequest) -> func.HttpResponse:
             token, status_code=200, mimetype="text/plain", headers={"X-Content-Type-Options": "nosniff"}
         )
     # On a worker thread, in this run's context (its span and log fields).
-    run = functools.partial(contextvars.copy_context().run, _notifications, req)
+    run = functools.partial(contextvars.copy_context().run, _notifications, req, receive)
     return await asyncio.get_running_loop().run_in_executor(None, run)
 
 
 @api_errors
-def _notifications(req: func.HttpRequest) -> func.HttpResponse:
+def _notifications(req: func.HttpRequest, receive: Callable[[Any], object]) -> func.HttpResponse:
     try:
         payload = json.loads(req.get_body() or b"null")
     except ValueError:
         return problem(400, "The body is not JSON.")
-    get_runtime().writeback.meeting_events.receive(payload)
-    return func.HttpResponse(status_code=202)
-
-
-@bp.route(route="events/callrecords", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@traced
-async def call_record_events(req: func.HttpRequest) -> func.HttpResponse:
-    token = req.params.get("validationToken")
-    if token is not None:  # the subscription's validation, as for meeting events
-        if not token or len(token) > 2048:
-            return problem(400, "The validation token is empty or too long.")
-        return func.HttpResponse(
-            token, status_code=200, mimetype="text/plain", headers={"X-Content-Type-Options": "nosniff"}
-        )
-    run = functools.partial(contextvars.copy_context().run, _call_records, req)
-    return await asyncio.get_running_loop().run_in_executor(None, run)
-
-
-@api_errors
-def _call_records(req: func.HttpRequest) -> func.HttpResponse:
-    try:
-        payload = json.loads(req.get_body() or b"null")
-    except ValueError:
-        return problem(400, "The body is not JSON.")
-    get_runtime().writeback.call_records.receive(payload)
+    receive(payload)
     return func.HttpResponse(status_code=202)
 
 

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from shared.core.clock import Clock
-from shared.core.errors import Forbidden, InvalidInput, NotFound
+from shared.core.errors import NotFound
 from shared.reports.models import CallQuality
 from shared.reports.tables import CallQualityRepository
 from shared.setup.tables import OrganisationRepository
@@ -33,7 +32,7 @@ from shared.visits.models import MeetingLink, ParticipantRole
 from shared.visits.providers import EventSubscription, MeetingUnavailable
 from shared.visits.tables import VisitEventRepository
 from shared.writeback.call_quality import RoleQuality, by_role
-from shared.writeback.meeting_events import client_state_hash
+from shared.writeback.meeting_events import check_client_state, client_state_hash, notifications
 from shared.writeback.models import CallRecordMessage, CallRecordSubscription, MeetingJoin
 from shared.writeback.participant_events import participant_key
 from shared.writeback.tables import CallRecordSubscriptionRepository, MeetingJoinRepository
@@ -152,20 +151,13 @@ class CallRecords:
 
     def receive(self, payload: Any) -> int:
         """Queue each notification of our subscription; how many were queued."""
-        if not isinstance(payload, dict) or not isinstance(payload.get("value"), list):
-            raise InvalidInput('Expected a change-notification collection: {"value": [...]}.')
         messages: list[CallRecordMessage] = []
-        for notification in payload["value"]:
-            if not isinstance(notification, dict):
-                raise InvalidInput("Every notification is a JSON object.")
+        for notification in notifications(payload):
             subscription = self._subscriptions.find("callrecords", str(notification.get("subscriptionId") or ""))
             if subscription is None:
                 log.info("Call record notification for an unknown subscription ignored")
                 continue
-            state = notification.get("clientState")
-            given = client_state_hash(state) if isinstance(state, str) else ""
-            if not hmac.compare_digest(given, subscription.client_state_hash):
-                raise Forbidden("The notification's clientState does not match its subscription.")
+            check_client_state(subscription.client_state_hash, notification)
             data = notification.get("resourceData")
             record_id = data.get("id") if isinstance(data, dict) else None
             if isinstance(record_id, str) and 0 < len(record_id) <= 200:

@@ -33,6 +33,28 @@ def client_state_hash(client_state: str) -> str:
     return hashlib.sha256(client_state.encode()).hexdigest()
 
 
+def notifications(payload: Any) -> list[dict[str, Any]]:
+    """A change-notification collection's notifications; InvalidInput for anything else."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("value"), list):
+        raise InvalidInput('Expected a change-notification collection: {"value": [...]}.')
+    found: list[dict[str, Any]] = []
+    for notification in payload["value"]:
+        if not isinstance(notification, dict):
+            raise InvalidInput("Every notification is a JSON object.")
+        found.append(notification)
+    return found
+
+
+def check_client_state(stored_hash: str, notification: dict[str, Any]) -> None:
+    """A notification carries its subscription's clientState, which only Graph and we know; Forbidden otherwise."""
+    given = notification.get("clientState")
+    if not hmac.compare_digest(client_state_hash(given) if isinstance(given, str) else "", stored_hash):
+        log.warning(
+            "Notification for subscription %.40s with a wrong clientState refused", notification["subscriptionId"]
+        )
+        raise Forbidden("The notification's clientState does not match its subscription.")
+
+
 def without_names(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: without_names(v) for k, v in value.items() if k.lower() not in NAME_KEYS}
@@ -52,28 +74,17 @@ class MeetingEvents:
 
     def receive(self, payload: Any) -> int:
         """Queue every notification of a known subscription; how many were queued."""
-        if not isinstance(payload, dict) or not isinstance(payload.get("value"), list):
-            raise InvalidInput('Expected a change-notification collection: {"value": [...]}.')
         accepted: list[MeetingEventMessage] = []
-        for notification in payload["value"]:
-            if not isinstance(notification, dict):
-                raise InvalidInput("Every notification is a JSON object.")
+        for notification in notifications(payload):
             subscription = self._subscriptions.find("subscriptions", str(notification.get("subscriptionId") or ""))
             if subscription is None:
                 log.info("Notification for an unknown subscription ignored")
                 continue
-            self._check_client_state(subscription, notification.get("clientState"))
+            check_client_state(subscription.client_state_hash, notification)
             accepted.append(self._message(subscription, notification))
         for message in accepted:
             self.queues.send(PARTICIPANT_EVENTS, message)
         return len(accepted)
-
-    @staticmethod
-    def _check_client_state(subscription: MeetingSubscription, client_state: Any) -> None:
-        given = client_state_hash(client_state) if isinstance(client_state, str) else ""
-        if not hmac.compare_digest(given, subscription.client_state_hash):
-            log.warning("Notification for subscription %s with a wrong clientState refused", subscription.id)
-            raise Forbidden("The notification's clientState does not match its subscription.")
 
     def _message(self, subscription: MeetingSubscription, notification: dict[str, Any]) -> MeetingEventMessage:
         data = notification.get("resourceData")

@@ -40,7 +40,7 @@ def test_the_clinician_lands_on_the_panel_and_sees_who_joins(
     expect(page.get_by_role("status")).to_have_text("No one has joined yet.")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
 
-    (subscription,) = set(graph_meetings.stub.subscriptions) - before
+    (subscription,) = graph_meetings.stub.meeting_subscriptions() - before
     for joined in (clinician(tenant), PATIENT):
         assert server.run(graph_meetings.stub.notify(subscription, roster(1, joined=[joined]))) == 202
     app.pump()

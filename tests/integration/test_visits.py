@@ -272,7 +272,7 @@ def test_a_new_meeting_subscribes_to_its_call_events(
     stub = graph_meetings.stub
     before = set(stub.subscriptions)
     clinician, _ = launch(http, ehr, NEW_PATIENT, "provider")
-    (subscription_id,) = set(stub.subscriptions) - before  # Graph validated our URL before creating it
+    (subscription_id,) = stub.meeting_subscriptions() - before  # Graph validated our URL before creating it
     created = stub.subscriptions[subscription_id]
     join_url = clinician.headers["Location"]
     encoded = quote(join_url, safe="")
@@ -282,7 +282,7 @@ def test_a_new_meeting_subscribes_to_its_call_events(
     row = runtime.platform.tables.control(MeetingSubscriptionRepository).get("subscriptions", subscription_id)
     assert created["clientState"] not in row.model_dump_json()  # only its hash is kept
     launch(http, ehr, NEW_PATIENT, "patient")
-    assert set(stub.subscriptions) - before == {subscription_id}  # one per meeting
+    assert stub.meeting_subscriptions() - before == {subscription_id}  # one per meeting
 
     # Graph's notifications arrive with the subscription's clientState and are taken.
     server = ServerThread(web.Application())  # any loop will do to run the stub's client

@@ -43,6 +43,10 @@ class GraphStub:
         app.router.add_patch("/beta/subscriptions/{id}", self._renew)
         return app
 
+    def meeting_subscriptions(self) -> set[str]:
+        """The IDs of the meetings' call-event subscriptions (not the tenant's call-records one)."""
+        return {k for k, v in self.subscriptions.items() if str(v["resource"]).endswith("/meetingCallEvents")}
+
     async def _subscribe(self, request: web.Request) -> web.Response:
         """As Graph does: required fields, an expiry within the resource's limit, then the validation handshake
         (the notification URL must echo the token as text/plain with 200) before the subscription exists."""

@@ -113,7 +113,7 @@ def _start_visit(
     before = set(graph.stub.subscriptions)
     answer, _ = launch(http, ehr, FOLLOW_UP, "provider")
     assert answer.status_code == 302, answer.text
-    (subscription,) = set(graph.stub.subscriptions) - before
+    (subscription,) = graph.stub.meeting_subscriptions() - before
     cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("visit_session="))
     assert any("Max-Age=0" in c for c in answer.headers.get_list("set-cookie"))  # the used state's cookie goes
     # Epic's token-response parameters name the visit by its CSN; other EHRs by SMART's fhirContext.
