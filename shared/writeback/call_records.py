@@ -6,9 +6,10 @@
 - `POST /api/events/callrecords`: the validation handshake, then each notification of our subscription with the
   right clientState queues the record's ID on `call-records` (a wrong clientState refuses the delivery).
 - The processor reads the record's meeting first (most of a tenant's calls are not visits: they stop there),
-  finds the visit by its meeting's join URL (every meeting the connector creates is remembered by the URL's
-  hash), then reads the sessions and segments and keeps, per role, only numbers (shared/writeback/call_quality.py)
-  in the organisation's geography. Reading a record again writes the same rows.
+  finds the visit by its meeting's join URL (every meeting in use is remembered by the URL's hash, when the
+  participant-events processor hears of it first), then reads the sessions and segments and keeps, per role, only
+  numbers (shared/writeback/call_quality.py) in the organisation's geography. Reading a record again writes the
+  same rows.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from shared.core.clock import Clock
 from shared.core.errors import NotFound
 from shared.reports.models import CallQuality
 from shared.reports.tables import CallQualityRepository
+from shared.setup.models import Organisation
 from shared.setup.tables import OrganisationRepository
 from shared.storage.queue_names import CALL_RECORDS
 from shared.storage.queues import QueueSender
@@ -93,15 +95,16 @@ class CallRecords:
         except Exception:
             log.exception("The call records subscription could not be checked")
 
-    def remember(self, tenant_id: str, link: MeetingLink, ends_at: datetime) -> None:
-        """A new meeting: its call records will name it by its join URL."""
+    def remember(self, organisation: Organisation, link: MeetingLink) -> None:
+        """A meeting in use (its first call event): its call records will name it by its join URL. Here, off the
+        launch's path, rather than when the meeting is created: a launch waits for nothing it does not need."""
         self._joins.upsert(
             MeetingJoin(
                 join_hash=join_hash(link.join_url),
-                tenant_id=tenant_id,
+                tenant_id=organisation.tenant_id,
                 endpoint_id=link.endpoint_id,
                 appointment_key=link.appointment_key,
-                meeting_ends_at=ends_at,
+                first_used_at=self.clock.now(),
             )
         )
 
@@ -140,9 +143,7 @@ class CallRecords:
         return "created"
 
     def forget_old_meetings(self) -> int:
-        old = self._joins.iterate(
-            query="meeting_ends_at lt @old", parameters={"old": self.clock.now() - JOIN_RETENTION}
-        )
+        old = self._joins.iterate(query="first_used_at lt @old", parameters={"old": self.clock.now() - JOIN_RETENTION})
         count = 0
         for join in old:
             self._joins.delete(join.join_hash[:2], join.join_hash)

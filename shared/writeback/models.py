@@ -28,13 +28,13 @@ class MeetingSubscription(BaseModel):
 
 class MeetingJoin(BaseModel):
     """A meeting's join URL (as a SHA-256 hash) -> its visit (control plane): how a call record, which names only
-    its meeting's join URL, finds its visit and organisation. Kept for 30 days after the meeting's end."""
+    its meeting's join URL, finds its visit and organisation. Kept for 30 days after the meeting was first in use."""
 
     join_hash: str
     tenant_id: str
     endpoint_id: str
     appointment_key: str
-    meeting_ends_at: datetime
+    first_used_at: datetime = Field(description="When its first call event came (retention counts from it).")
 
 
 class CallRecordSubscription(BaseModel):

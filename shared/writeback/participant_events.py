@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,7 +32,7 @@ from shared.reports.tables import VisitSummaryRepository
 from shared.setup.models import Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
 from shared.storage.routing import Tables
-from shared.visits.models import ParticipantRole, VisitEvent, VisitEventKind, VisitReferences
+from shared.visits.models import MeetingLink, ParticipantRole, VisitEvent, VisitEventKind, VisitReferences
 from shared.visits.sessions import VisitSession
 from shared.visits.tables import MeetingLinkRepository, VisitEventRepository
 from shared.writeback.delivery import EhrWriteback
@@ -72,6 +73,8 @@ class ParticipantEvents:
     clock: Clock
     writeback: EhrWriteback | None = None
     failures: WritebackFailures | None = None
+    on_first_event: Callable[[Organisation, MeetingLink], object] | None = None
+    """The meeting service's first word about a visit's meeting (call records then look for it)."""
 
     def process(self, message: MeetingEventMessage, attempt: int = 1) -> list[VisitEvent]:
         """Store the message's events (once), update the visit's report figures and write back to the EHR what
@@ -85,6 +88,7 @@ class ParticipantEvents:
         rows = self.tables.data(organisation, VisitEventRepository)
         known = {e.id: e for e in rows.iterate(message.appointment_key)}
         first_before = min((e.at for e in known.values()), default=None)
+        heard_before = any(e.kind != "patient_sent" for e in known.values())  # from the meeting service
         target = self.writeback.target(organisation, message.endpoint_id) if self.writeback else None
         events = self._translate(message, list(known.values()))
         created: list[VisitEvent] = []
@@ -103,6 +107,8 @@ class ParticipantEvents:
         history = list(known.values())
         if created:
             self._summarise(organisation, history, references, first_before)
+        if created and not heard_before and link is not None and self.on_first_event is not None:
+            self.on_first_event(organisation, link)  # the meeting is in use: its call records will come
         pending = [known[e.id] for e in events if not known[e.id].written_back]
         if pending and target is not None and self.writeback is not None:
 

@@ -76,7 +76,11 @@ class WritebackServices:
     @cached_property
     def participant_events(self) -> ParticipantEvents:
         return ParticipantEvents(
-            tables=self.platform.tables, clock=self.platform.clock, writeback=self.delivery, failures=self.failures
+            tables=self.platform.tables,
+            clock=self.platform.clock,
+            writeback=self.delivery,
+            failures=self.failures,
+            on_first_event=self.call_records.remember,
         )
 
     @cached_property
@@ -113,7 +117,7 @@ class WritebackServices:
         )
 
     def meeting_created(self, tenant_id: str, link: MeetingLink, ends_at: datetime) -> None:
-        """A visit's new meeting: remember it for its call records, and subscribe to its call events."""
-        self.call_records.remember(tenant_id, link, ends_at)
+        """A visit's new meeting: subscribe to its call events (and, once per worker now and then, check the call
+        records subscription)."""
         self.call_records.ensure_soon()
         self.subscriptions.subscribe(tenant_id, link, ends_at)

@@ -22,6 +22,7 @@ from tests.conftest import AppHost, GraphMeetings
 from tests.support.clock import FakeClock
 from tests.support.portal import Tenant, approved_endpoint, problem
 from tests.support.visits import launch
+from tests.support.writeback import PATIENT, clinician, roster
 
 FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
 
@@ -57,12 +58,20 @@ def session(identity: dict[str, Any], audio: dict[str, Any], video: dict[str, An
 
 
 @pytest.fixture
-def visit(http: httpx.Client, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings) -> tuple[str, str, str]:
-    """A visit whose meeting the clinician opened: (endpoint, appointment key, the meeting's join URL)."""
+def visit(
+    app: AppHost, http: httpx.Client, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
+) -> tuple[str, str, str]:
+    """A visit whose meeting the clinician opened and the patient joined (as Graph's call events say): (endpoint,
+    appointment key, the meeting's join URL)."""
     endpoint = approved_endpoint(tenant, ehr)
+    stub = graph_meetings.stub
+    before = set(stub.subscriptions)
     launch(http, ehr, FOLLOW_UP, "provider")
     key = appointment_key(tenant.id, endpoint, f"csn:{FOLLOW_UP.csn}")
-    meeting = next(m for (_, external), m in graph_meetings.stub.meetings.items() if external == key)
+    meeting = next(m for (_, external), m in stub.meetings.items() if external == key)
+    (events,) = stub.meeting_subscriptions() - before
+    assert app.server.run(stub.notify(events, roster(1, joined=[clinician(tenant), PATIENT]))) == 202
+    app.pump()
     return endpoint, key, str(meeting["joinWebUrl"])
 
 
@@ -91,8 +100,8 @@ def test_a_visits_call_record_becomes_call_quality_per_role(
     assert stub.subscriptions[subscription]["changeType"] == "created"
     assert call_records.ensure_subscription() == "current"
 
-    clinician = {"user": {"id": str(uuid.uuid4()), "tenantId": tenant.id, "displayName": "Dr Avery"}}
-    patient = {"guest": {"id": str(uuid.uuid4()), "displayName": "Jane Doe"}}
+    doctor = {"user": {"id": "aad-c", "tenantId": tenant.id, "displayName": "Dr Avery"}}  # as the events named them
+    patient = {"guest": {"id": "guest-p", "displayName": "Jane Doe"}}
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     record_id, other_id = str(uuid.uuid4()), str(uuid.uuid4())
     good = stream("PT0.004S", 0.001, "PT0.05S", degradation=0.2)
@@ -103,7 +112,7 @@ def test_a_visits_call_record_becomes_call_quality_per_role(
         "startDateTime": start.isoformat().replace("+00:00", "Z"),
         "endDateTime": (start + timedelta(minutes=20)).isoformat().replace("+00:00", "Z"),
         "sessions": [
-            session(clinician, good, {"averageVideoFrameRate": 29.0, "averageVideoPacketLossRate": 0.01}),
+            session(doctor, good, {"averageVideoFrameRate": 29.0, "averageVideoPacketLossRate": 0.01}),
             session(patient, stream("PT0.045S", 0.02, "PT0.12S", degradation=1.4)),  # jitter: poor
             session(patient, stream("PT0.015S", 0.04, "PT0.08S", degradation=0.6)),  # rejoined: fine
         ],

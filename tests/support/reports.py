@@ -75,7 +75,6 @@ def seed(tenant: Tenant, endpoint: str, key: str, department: str, start: dateti
         references=VisitReferences(department_id=department),
     )
     runtime.platform.tables.data(org, MeetingLinkRepository).upsert(link)
-    runtime.writeback.call_records.remember(tenant.id, link, T0 + timedelta(hours=1))
     if start is not None:
         runtime.platform.tables.data(org, AppointmentRepository).upsert(
             Appointment(endpoint_id=endpoint, appointment_key=key, start=start, end=start + timedelta(minutes=30))
