@@ -91,6 +91,11 @@ class ParticipantEvents:
         heard_before = any(e.kind != "patient_sent" for e in known.values())  # from the meeting service
         target = self.writeback.target(organisation, message.endpoint_id) if self.writeback else None
         events = self._translate(message, list(known.values()))
+        link = self.tables.data(organisation, MeetingLinkRepository).find(message.endpoint_id, message.appointment_key)
+        if events and not heard_before and link is not None and self.on_first_event is not None:
+            # The meeting is in use: its call records will come. Before the events are stored, so that when this
+            # fails the redelivery (which finds no events stored) does it again.
+            self.on_first_event(organisation, link)
         created: list[VisitEvent] = []
         for event in events:
             if event.id in known:
@@ -102,13 +107,10 @@ class ParticipantEvents:
                 known[event.id] = event
             except Conflict:
                 known[event.id] = rows.get(event.appointment_key, event.id)  # a concurrent delivery stored it
-        link = self.tables.data(organisation, MeetingLinkRepository).find(message.endpoint_id, message.appointment_key)
         references = link.references if link is not None else VisitReferences()
         history = list(known.values())
         if created:
             self._summarise(organisation, history, references, first_before)
-        if created and not heard_before and link is not None and self.on_first_event is not None:
-            self.on_first_event(organisation, link)  # the meeting is in use: its call records will come
         pending = [known[e.id] for e in events if not known[e.id].written_back]
         if pending and target is not None and self.writeback is not None:
 
