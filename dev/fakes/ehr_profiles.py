@@ -13,7 +13,7 @@ choose, or an error it may give:
 - `id_token`: whether an id_token comes with `openid`; `fhir_user_in_token`: the user's `fhirUser` returned as a
   token-response parameter instead.
 - `patient_context`: whether `patient` and `encounter` come with the token; `epic_context`: Epic's
-  token-response parameters (CSN, conference ID, department).
+  token-response parameters (CSN, conference ID, department, and the launch record: `launchRecord`).
 - `authorize_error`: every authorize answers this (error, error_description) instead of a code.
 - `authorize_post`: advertises `authorize-post`; `refuse_get`: and refuses a GET authorize.
 - `confidential`: the client must authenticate with a private_key_jwt assertion (client-confidential-asymmetric).
@@ -46,6 +46,14 @@ class EhrProfile:
     authorize_post: bool = False
     refuse_get: bool = False
     confidential: bool = False
+
+    @property
+    def vouches_for_clinicians(self) -> bool:
+        """Whether a launch says who the user is (a typed fhirUser), or which launch record it came from (Epic's
+        token-response parameters): where it says neither, no launch starts as a clinician."""
+        granted = {"openid", "fhirUser", "launch"} - self.withheld_scopes
+        typed = "fhirUser" in granted and (self.fhir_user_in_token or ("openid" in granted and self.id_token))
+        return typed or (self.epic_context and "launch" in granted)
 
 
 _PROFILES = (

@@ -82,7 +82,7 @@ SAMPLE_APPOINTMENTS = (
 
 # What the token response returns of a launch's context: SMART's, then the FDI record's token-response parameters.
 TOKEN_CONTEXT: tuple[str, ...] = ("patient", "encounter", "appointment", "fhirContext", "need_patient_banner")
-TOKEN_CONTEXT += ("csn", "conferenceId", "departmentId")
+TOKEN_CONTEXT += ("csn", "conferenceId", "departmentId", "launchRecord")
 
 
 def encode_launch(context: dict[str, Any]) -> str:
@@ -376,7 +376,7 @@ class SandboxEhr:
     def _returns(self, name: str) -> bool:
         if name in ("patient", "encounter"):
             return self.profile.patient_context
-        if name in ("csn", "conferenceId", "departmentId"):
+        if name in ("csn", "conferenceId", "departmentId", "launchRecord"):
             return self.profile.epic_context
         return True
 
@@ -471,16 +471,24 @@ class SandboxEhr:
         }
         return {name: value for name, value in context.items() if value}
 
-    def launch_url(self, appointment: SampleAppointment, kind: str, **url_parameters: str) -> str:
-        """The URL the EHR opens for a launch record: iss and launch, and any extra URL parameters given (a
-        record configured with URL parameters, or an edited address)."""
-        user = self.user.fhir_user if kind == "provider" else f"Patient/{appointment.patient}"
-        params = {
-            **url_parameters,
-            "iss": self.fhir_base,
-            "launch": encode_launch(self.launch_context(appointment, user)),
-        }
-        return f"{self.connector_url}/api/launch/{kind}?" + urlencode({k: v for k, v in params.items() if v})
+    def launch_url(
+        self,
+        appointment: SampleAppointment,
+        kind: str,
+        *,
+        user: str | None = None,
+        route: str | None = None,
+        **url_parameters: str,
+    ) -> str:
+        """The URL the EHR opens for a launch record (`kind`: provider or patient): iss and launch, and any extra
+        URL parameters given (a record configured with URL parameters, or an edited address). `user` signs in
+        someone else than the record's usual user; `route` is an edited path (a patient's launch sent to the
+        clinicians' address, say). The launch remembers its record, which comes back as `launchRecord`."""
+        if user is None:
+            user = self.user.fhir_user if kind == "provider" else f"Patient/{appointment.patient}"
+        context = {**self.launch_context(appointment, user), "launchRecord": kind}
+        params = {**url_parameters, "iss": self.fhir_base, "launch": encode_launch(context)}
+        return f"{self.connector_url}/api/launch/{route or kind}?" + urlencode({k: v for k, v in params.items() if v})
 
     async def _begin_visit_page(self, request: web.Request) -> web.Response:
         rows = "".join(

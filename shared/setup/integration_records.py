@@ -13,11 +13,14 @@ from shared.setup.endpoints import EndpointService
 from shared.setup.models import EndpointStatus, FhirEndpoint, IntegrationRecord, IntegrationRecords, IntegrationValue
 
 # Epic context tokens the launch records return in the token response (never in the launch URL, which anyone can
-# edit): visit CSN, group-visit conference ID, and the performing department for reports.
-EPIC_PROVIDER_CONTEXT = "csn=%CSN%; conferenceId=%CONFERENCEID%; departmentId=%PERFDEPID;;; ; ;;NONE;%"
+# edit): visit CSN, group-visit conference ID, the performing department for reports, and which record it is
+# (who the user is, where the EHR's fhirUser does not say: shared/visits/roles.py).
+EPIC_PROVIDER_CONTEXT = (
+    "csn=%CSN%; conferenceId=%CONFERENCEID%; departmentId=%PERFDEPID;;; ; ;;NONE;%; launchRecord=provider"
+)
 
 
-EPIC_PATIENT_CONTEXT = "csn=%CSN%; conferenceId=%CONFERENCEID%"
+EPIC_PATIENT_CONTEXT = "csn=%CSN%; conferenceId=%CONFERENCEID%; launchRecord=patient"
 
 
 TOKEN_CONTEXT_NOTE = (

@@ -107,6 +107,23 @@ class SignIn:
     tokens: TokenResponse
     user: str | None
     """Who signed in (a FHIR reference or user ID), or None when the EHR did not say."""
+    user_type: str | None = None
+    """The FHIR resource type the EHR names the user by (`Practitioner`, `Patient`, ...), when it does: the type in
+    `fhirUser` (or SMART v1's `profile`) of the id_token, else of a `fhirUser` in the token response."""
+
+
+def resource_type(reference: object) -> str | None:
+    """The resource type of a FHIR reference, relative (`Practitioner/123`) or absolute (`https://.../Patient/9`);
+    None for anything else (a bare user ID says nothing about who the user is)."""
+    if not isinstance(reference, str):
+        return None
+    parts = reference.split("?", 1)[0].split("#", 1)[0].rstrip("/").split("/")
+    if len(parts) < 2 or not parts[-1]:
+        return None
+    if len(parts) >= 4 and parts[-2] == "_history":  # a versioned reference: Type/id/_history/vid
+        parts = parts[:-2]
+    kind = parts[-2]
+    return kind if kind[:1].isupper() and kind.isalpha() else None
 
 
 class SmartClient:
@@ -200,6 +217,9 @@ class SmartClient:
             claims = self.validate_id_token(
                 tokens.id_token, configuration, base_url=base_url, client_id=client.client_id, nonce=launch.nonce
             )
-            return SignIn(tokens, str(claims.get("fhirUser") or claims["sub"]))
+            typed = claims.get("fhirUser") or claims.get("profile") or tokens.raw.get("fhirUser")
+            return SignIn(tokens, str(claims.get("fhirUser") or claims["sub"]), resource_type(typed))
         user = tokens.raw.get("fhirUser")
-        return SignIn(tokens, user[:500] if isinstance(user, str) and user.strip() else None)
+        if isinstance(user, str) and user.strip():
+            return SignIn(tokens, user[:500], resource_type(user))
+        return SignIn(tokens, None)

@@ -29,6 +29,7 @@ from shared.smart.states import LaunchState, LaunchStates
 from shared.storage.routing import Tables
 from shared.visits.microsoft_sign_in import MicrosoftSignIn, SignInFailed
 from shared.visits.models import ClinicianLink, ClinicianPage, EhrUser, VisitReferences
+from shared.visits.roles import is_patient_reference
 from shared.visits.tables import EhrUserRepository
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,8 @@ class ClinicianLinks:
     def page(self, principal: Principal, endpoint_id: str, continuation: str | None) -> ClinicianPage:
         """The clinicians who launched visits through an endpoint, and whether each is linked."""
         page = self._users(principal, endpoint_id).page(endpoint_id, page_size=100, continuation=continuation)
-        return ClinicianPage(items=[public(user) for user in page.items], continuation=page.continuation)
+        clinicians = [public(user) for user in page.items if not is_patient_reference(user.ehr_user_id)]
+        return ClinicianPage(items=clinicians, continuation=page.continuation)
 
     def unlink(self, principal: Principal, endpoint_id: str, ehr_user_id: str) -> ClinicianLink:
         """Their next meetings have the service organizer again (until they sign in on a later launch)."""

@@ -2,14 +2,16 @@
 
 start:    iss must be an approved FHIR endpoint (checked before any outbound request) -> discovery (cached) ->
           authorize (PKCE S256, single-use state, nonce, aud = iss, the EHR's launch value passed through)
-complete: state (once) -> token exchange -> id_token -> visit reference from the token response only (context.py)
-          -> appointment key -> meeting ->
+complete: state (once) -> token exchange -> id_token -> who the user is, by the EHR's word (roles.py; a provider
+          launch by anyone the EHR does not vouch for as a clinician is refused) -> visit reference from the token
+          response only (context.py) -> appointment key -> meeting ->
           clinician join URL, or the patient's anonymous browser join URL (lobby)
 join:     signed link -> window and cancellation -> meeting -> browser join URL
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -33,10 +35,12 @@ from shared.visits.context import ContextMismatch, cross_check, visit_reference,
 from shared.visits.join_links import JoinLinkRefused, JoinLinks
 from shared.visits.meetings import VisitMeetings
 from shared.visits.models import VisitReferences, appointment_key
-from shared.visits.refusals import LaunchRefused, authorize_error
+from shared.visits.refusals import LaunchRefused, authorize_error, not_a_clinician
+from shared.visits.roles import is_patient_reference, launch_role
 from shared.visits.sessions import VisitSessions
 from shared.visits.tables import AppointmentRepository
 
+log = logging.getLogger(__name__)
 LaunchKind = Literal["provider", "patient"]
 
 
@@ -204,15 +208,20 @@ class LaunchService:
             )
         key = appointment_key(organisation.tenant_id, endpoint.id, reference)
         telemetry.bind(appointment_key=key)
+        role = launch_role(signed_in.user_type, tokens.raw)
+        if launch.purpose == "provider" and role != "clinician":
+            log.warning("Provider launch refused: the EHR vouched for a %s", signed_in.user_type or "user of no type")
+            raise not_a_clinician(signed_in.user_type)
         references = self._references(organisation, endpoint, visit_references(tokens.raw))
-        if launch.purpose == "patient":
+        if role != "clinician":  # a patient (or someone the EHR vouched for as nothing more) waits in the lobby
             link = self.visits.resolve(organisation, endpoint.id, key, None, references)
             self.patient_sent(organisation, endpoint.id, link.appointment_key)
             return LaunchResult(link.browser_join_url, key)
         ehr_user = signed_in.user
         if ehr_user is None:
-            # The EHR vouched for the visit but not for the clinician (no openid/fhirUser granted): they join
-            # the service organizer's meeting, without the participants view, which is per clinician.
+            # The launch record vouched for a clinician but the EHR did not say which (no openid/fhirUser
+            # granted): they join the service organizer's meeting, without the visit session, which is per
+            # clinician.
             link = self.visits.resolve(organisation, endpoint.id, key, None, references)
             return LaunchResult(link.join_url, key)
         organizer = self.clinicians.remember(organisation, endpoint, ehr_user)
@@ -228,6 +237,8 @@ class LaunchService:
         signed_in = self.clinicians.finish(self._consume(state, browser, "clinician"), code=code, error=error)
         if signed_in is None or signed_in.endpoint.status != EndpointStatus.APPROVED:
             raise LaunchRefused("This EHR is no longer connected to the virtual visit service.", status=403)
+        if is_patient_reference(signed_in.ehr_user_id):  # only a clinician's launch starts this sign-in
+            raise not_a_clinician("Patient")
         telemetry.bind(appointment_key=signed_in.appointment_key)
         return self._clinician_visit(
             signed_in.organisation,

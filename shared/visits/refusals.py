@@ -31,3 +31,19 @@ class LaunchRefused(DomainError):
     def __init__(self, detail: str, status: int = 400) -> None:
         super().__init__(detail)
         self.status = status
+
+
+def not_a_clinician(user_type: str | None) -> LaunchRefused:
+    """A provider launch by someone the EHR did not vouch for as a clinician."""
+    if user_type in ("Patient", "RelatedPerson", "Person"):
+        return LaunchRefused(
+            "This button starts visits for clinicians, and you signed in to the EHR as a patient. Join your visit "
+            "from the \u201cBegin virtual visit\u201d button in your patient portal, or from the link in your text "
+            "message.",
+            status=403,
+        )
+    return LaunchRefused(
+        "The EHR did not say that you are a clinician, so the visit cannot start for a clinician. Ask your EHR "
+        "administrator to let the connector's client read who signed in (the fhirUser scope).",
+        status=403,
+    )

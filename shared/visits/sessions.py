@@ -13,6 +13,7 @@ from shared.core.encoding import seal, unseal
 from shared.core.errors import Unauthenticated
 from shared.secrets import SecretStore
 from shared.visits.join_links import join_link_key
+from shared.visits.roles import is_patient_reference
 
 COOKIE = "visit_session"
 
@@ -61,6 +62,6 @@ class VisitSessions:
             )
         except (ValueError, KeyError, TypeError):
             raise refused from None
-        if self.clock.now() >= session.expires:
-            raise refused
+        if self.clock.now() >= session.expires or is_patient_reference(session.ehr_user):
+            raise refused  # (sessions were once issued to patients who launched through the clinicians' record)
         return session

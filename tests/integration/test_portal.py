@@ -71,13 +71,15 @@ def test_whole_approval_flow(tenant: Tenant, sandbox: SandboxEhr) -> None:
     # The visit's identifiers come back with the token (the URL carries none: anyone can edit it).
     assert by_kind["provider_launch"]["Launch URL"] == f"{public}/api/launch/provider"
     assert by_kind["provider_launch"]["Token response parameters"] == (
-        "csn=%CSN%; conferenceId=%CONFERENCEID%; departmentId=%PERFDEPID;;; ; ;;NONE;%"
+        "csn=%CSN%; conferenceId=%CONFERENCEID%; departmentId=%PERFDEPID;;; ; ;;NONE;%; launchRecord=provider"
     )
     assert by_kind["provider_launch"]["Client ID"] == CLIENT_ID
     assert by_kind["provider_launch"]["Redirect URI"] == f"{public}/api/launch/callback"
     assert by_kind["provider_launch"]["Client authentication"] == "none (public client with PKCE)"
     assert by_kind["patient_launch"]["Launch URL"] == f"{public}/api/launch/patient"
-    assert by_kind["patient_launch"]["Token response parameters"] == "csn=%CSN%; conferenceId=%CONFERENCEID%"
+    assert by_kind["patient_launch"]["Token response parameters"] == (
+        "csn=%CSN%; conferenceId=%CONFERENCEID%; launchRecord=patient"
+    )
     assert by_kind["sms_configuration"]["HL7 endpoint"] == f"{public}/api/hl7/{endpoint_id}"
     assert by_kind["sms_configuration"]["Certificate environment"] == "test"
     assert by_kind["device_test"]["Launch URL"] == f"{public}/api/device-test"
