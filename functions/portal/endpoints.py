@@ -75,6 +75,22 @@ def delete_endpoint(call: Call[None]) -> None:
 
 
 @api.route(
+    "POST",
+    "portal/endpoints/{endpoint_id}/release-url",
+    summary="Give up the endpoint's FHIR base URL, so that another organisation can approve it",
+    description="Admins of the organisation that approved the URL first. The URL stays the organisation's while "
+    "its endpoint waits for a new approval; releasing it is the only way to hand it over without deleting the "
+    "endpoint. Refused (409) while the endpoint is approved. Audited.",
+    tag="endpoints",
+    response=FhirEndpointPublic,
+    errors=(409,),
+    parameters=EndpointPath,
+)
+def release_endpoint_url(call: Call[None]) -> FhirEndpoint:
+    return call.runtime.setup.endpoints.release_url(call.principal, call.param("endpoint_id"))
+
+
+@api.route(
     "GET",
     "portal/endpoints/{endpoint_id}/integration-records",
     summary="The records an EHR analyst enters into the EHR (approved endpoints only)",

@@ -22,6 +22,7 @@ from shared.setup.models import (
     Organisation,
 )
 from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository, OrganisationRepository
+from shared.setup.url_owners import UrlOwners
 from shared.smart.backend import SigningKeys
 from shared.smart.discovery import SmartDiscovery
 
@@ -77,6 +78,8 @@ class EndpointService:
     allow_http: bool
     signing_keys: SigningKeys
     """The organisation's assertion keys: created when an endpoint first uses a confidential asymmetric client."""
+    owners: UrlOwners
+    """Who holds each FHIR base URL: another organisation's URL is refused when it is added, not at approval."""
     changed: Callable[[str, str], object] = lambda tenant_id, endpoint_id: None
     """Told of every endpoint this service writes (the worker's lookups forget it)."""
 
@@ -111,6 +114,7 @@ class EndpointService:
         return stored.item, stored.etag
 
     def _claim_url(self, principal: Principal, base_url: str, endpoint_id: str) -> None:
+        self.owners.check_free_for(principal.tenant_id, base_url)
         try:
             self.urls.create(EndpointUrl(tenant_id=principal.tenant_id, base_url=base_url, endpoint_id=endpoint_id))
         except Conflict:
@@ -218,3 +222,11 @@ class EndpointService:
         self.changed(principal.tenant_id, endpoint_id)
         self.urls.delete(endpoint.base_url, principal.tenant_id)
         self._audit_change(principal, "delete", endpoint_id, set())
+
+    def release_url(self, principal: Principal, endpoint_id: str) -> FhirEndpoint:
+        """An admin of the URL's owner gives it up (audited), so that another organisation can approve it."""
+        principal.require(Role.ADMIN)
+        endpoint = self.get(principal, endpoint_id)
+        if self.owners.release(endpoint):
+            self._audit_change(principal, "release_url", endpoint_id, {"base_url"})
+        return endpoint

@@ -58,6 +58,7 @@ class SetupServices:
             clock=self.platform.clock,
             allow_http=self.platform.allow_http,
             signing_keys=self.platform.signing_keys,
+            owners=self.url_owners,
             changed=self.lookups.forget_endpoint,
         )
 

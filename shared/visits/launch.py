@@ -96,7 +96,7 @@ class LaunchService:
             base_url = normalise_base_url(iss, allow_http=self.allow_http)
         except InvalidInput:
             raise not_connected from None
-        endpoint = self.owners.owner(base_url)
+        endpoint = self.owners.holder(base_url)  # its owner's, even while it waits for a new approval
         if endpoint is None:  # approved before URLs had owners: the first organisation that approved it
             endpoints = self.tables.control(FhirEndpointRepository)
             approved = [
@@ -109,7 +109,7 @@ class LaunchService:
                 raise not_connected
             endpoint = min(approved, key=lambda e: (e.decided_at or e.updated_at, e.tenant_id))
         organisation = self.lookups.organisation(endpoint.tenant_id)
-        if organisation is None:
+        if organisation is None or endpoint.status != EndpointStatus.APPROVED:
             raise not_connected
         return organisation, endpoint
 

@@ -13,6 +13,7 @@ from tests.support.portal import (
     Tenant,
     approved_endpoint,
     ehr_sign_in,
+    endpoint_body,
     new_tenant,
     organisation,
     pending_endpoint,
@@ -39,9 +40,8 @@ def test_a_second_organisation_cannot_sign_in_to_an_approved_url(
 ) -> None:
     approved_endpoint(tenant, sandbox)
     before = launches_into(tenant, http, sandbox)
-    endpoint = pending_endpoint(intruder, sandbox)  # configuring it is allowed; it goes nowhere
-    refused = intruder.as_approver("POST", f"portal/endpoints/{endpoint}/sign-in")
-    assert "already approved by another organisation" in problem(refused, 409)["detail"]
+    refused = intruder.call("POST", "portal/endpoints", json=endpoint_body(sandbox))  # refused when it is added
+    assert "belongs to another organisation" in problem(refused, 409)["detail"]
     assert launches_into(tenant, http, sandbox) == before
 
 
@@ -53,7 +53,7 @@ def test_a_second_approval_of_the_same_url_is_refused_and_the_first_keeps_workin
     assert ehr_sign_in(intruder, theirs)[0].status_code == 302
     approved_endpoint(tenant, sandbox)
     refused = intruder.as_approver("POST", f"portal/endpoints/{theirs}/approve")
-    assert "already approved by another organisation" in problem(refused, 409)["detail"]
+    assert "belongs to another organisation" in problem(refused, 409)["detail"]
     assert intruder.call("GET", f"portal/endpoints/{theirs}").json()["status"] == "validated"
     assert launches_into(tenant, http, sandbox)
 
