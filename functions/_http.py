@@ -119,7 +119,7 @@ def redirect(location: str, cookie: str | None = None) -> func.HttpResponse:
     return func.HttpResponse(status_code=302, headers=headers)
 
 
-def authorize_response(target: AuthorizeRedirect, cookie: str) -> func.HttpResponse:
+def authorize_response(target: AuthorizeRedirect, cookie: str | None) -> func.HttpResponse:
     """Send the browser to the EHR's authorize endpoint: a redirect, or a page that posts the request as a form
     (the EHR advertises `authorize-post`, or the URL would be too long)."""
     if target.form is None:
@@ -134,7 +134,7 @@ def authorize_response(target: AuthorizeRedirect, cookie: str) -> func.HttpRespo
         f"<form method='post' action='{html.escape(target.url)}'>{fields}"
         "<noscript><button type='submit'>Continue to the EHR</button></noscript></form></body></html>"
     )
-    headers = {"Cache-Control": "no-store", "Set-Cookie": cookie}
+    headers = {"Cache-Control": "no-store", **({"Set-Cookie": cookie} if cookie else {})}
     return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=headers)
 
 

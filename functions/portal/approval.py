@@ -13,7 +13,7 @@ import azure.functions as func
 
 from functions._http import authorize_response, browser_secret, forget_state_cookie, html_page, redirect, state_cookie
 from functions.portal.parameters import BeginQuery, CallbackQuery, EndpointPath
-from functions.portal.registry import Call, api
+from functions.portal.registry import Call, Reply, api
 from shared.core.errors import DomainError
 from shared.setup.models import FhirEndpoint, FhirEndpointPublic, RejectRequest, SignInStart
 
@@ -38,23 +38,26 @@ def submit_endpoint(call: Call[None]) -> FhirEndpoint:
     "POST",
     "portal/endpoints/{endpoint_id}/sign-in",
     summary="Start the approver's EHR sign-in (SMART standalone launch)",
-    description="Only the named approver. Open `authorize_url` in the browser; the EHR redirects back to "
+    description="Only the named approver. The answer's short-lived HttpOnly cookie binds the sign-in to this "
+    "browser: open `authorize_url` in it (the link works in no other browser); the EHR redirects back to "
     "/api/portal/approval/callback, which validates the sign-in and returns to the portal.",
     tag="approval",
     response=SignInStart,
     errors=(409, 502),
     parameters=EndpointPath,
 )
-def start_sign_in(call: Call[None]) -> SignInStart:
-    return call.runtime.setup.approval.start_sign_in(call.principal, call.param("endpoint_id"))
+def start_sign_in(call: Call[None]) -> Reply:
+    begun = call.runtime.setup.approval.start_sign_in(call.principal, call.param("endpoint_id"))
+    secure = call.runtime.settings.environment != "local"
+    return Reply(begun.start, {"Set-Cookie": state_cookie(begun.state, begun.browser, COOKIE_PATH, secure=secure)})
 
 
 @api.route(
     "GET",
     "portal/approval/begin",
     summary="Where the approver's browser starts the EHR sign-in (the `authorize_url` of the sign-in)",
-    description="Followed by the browser, not called by the portal. Binds the sign-in to this browser with a "
-    "short-lived cookie, then redirects to the EHR; the callback accepts the sign-in only from this browser.",
+    description="Followed by the browser, not called by the portal. Only the browser holding the cookie of the "
+    "sign-in's start goes on to the EHR; the callback accepts the sign-in only from that browser too.",
     tag="approval",
     auth="none",
     status=302,
@@ -64,15 +67,12 @@ def start_sign_in(call: Call[None]) -> SignInStart:
     advice="Start the EHR sign-in again from the portal.",
 )
 def approval_begin(call: Call[None]) -> func.HttpResponse:
-    runtime = call.runtime
-    secret = runtime.platform.launch_states.new_browser_secret()
     state = call.query("state")
     try:
-        authorize = runtime.setup.approval.begin(state, secret)
+        authorize = call.runtime.setup.approval.begin(state, browser_secret(call.req, state))
     except DomainError as failure:
         return html_page("The EHR sign-in could not start", failure.detail, status=422)
-    secure = runtime.settings.environment != "local"
-    return authorize_response(authorize, state_cookie(state or "", secret, COOKIE_PATH, secure=secure))
+    return authorize_response(authorize, None)
 
 
 @api.route(

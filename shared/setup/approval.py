@@ -36,6 +36,15 @@ class SignInFailed(DomainError):
 
 
 @dataclass(frozen=True)
+class SignInBegun:
+    """The portal's answer, and the secret its browser keeps in a cookie (the only browser the sign-in works in)."""
+
+    start: SignInStart
+    state: str
+    browser: str
+
+
+@dataclass(frozen=True)
 class SignInResult:
     tenant_id: str
     endpoint_id: str
@@ -59,7 +68,7 @@ class ApprovalService:
         if principal.username != endpoint.approver:
             raise Forbidden(f"Only the named approver ({endpoint.approver}) can sign in to the EHR and decide.")
 
-    def start_sign_in(self, principal: Principal, endpoint_id: str) -> SignInStart:
+    def start_sign_in(self, principal: Principal, endpoint_id: str) -> SignInBegun:
         endpoint = self.endpoints.get(principal, endpoint_id)
         self._as_approver(principal, endpoint)
         if endpoint.status not in SIGN_IN_STATUSES:
@@ -69,26 +78,34 @@ class ApprovalService:
             )
         self.owners.check_free(endpoint)
         self.discovery.discover(endpoint.base_url, endpoint.client_id)  # fails now, not in the approver's browser
+        # Bound at once to the portal's browser (the answer's cookie), so that the link is useless anywhere else: a
+        # phished `authorize_url` opened in another browser, signed in to the EHR as someone else, is refused.
+        browser = self.states.new_browser_secret()
         launch = self.states.begin(
             "approval",
             tenant_id=principal.tenant_id,
             endpoint_id=endpoint.id,
             redirect_uri=self.redirect_uri,
             user_id=principal.user_id,
+            browser=browser,
         )
-        # The browser opens our begin URL first, which binds the state to it and forwards it to the EHR.
         begin = self.redirect_uri.removesuffix("/callback") + "/begin?" + urlencode({"state": launch.state})
-        return SignInStart(authorize_url=begin, expires_at=launch.expires_at)
+        return SignInBegun(SignInStart(authorize_url=begin, expires_at=launch.expires_at), launch.state, browser)
 
-    def begin(self, state: str | None, browser: str) -> AuthorizeRedirect:
-        """The EHR's authorize request for an approver's sign-in, once the state is bound to this browser."""
+    def begin(self, state: str | None, browser: str | None) -> AuthorizeRedirect:
+        """The EHR's authorize request for an approver's sign-in, from the browser that started it only."""
+        again = "start the EHR sign-in again from the portal, in this browser."
         try:
-            launch = self.states.bind(state or "", browser)
+            launch = self.states.peek(state or "", {"approval"}, browser)
         except StateRejected as rejected:
-            again = "start the EHR sign-in again from the portal."
             if rejected.reason == "expired":
                 raise SignInFailed(f"This sign-in took longer than 10 minutes; {again}") from None
-            raise SignInFailed(f"This sign-in was already opened, or is unknown; {again}") from None
+            if rejected.reason == "browser":
+                raise SignInFailed(
+                    "This sign-in link works only in the browser where the approver started it from the portal; "
+                    f"{again}"
+                ) from None
+            raise SignInFailed(f"This sign-in was already used, or is unknown; {again}") from None
         endpoint = self.endpoint_rows.find(launch.tenant_id, launch.endpoint_id)
         if endpoint is None or endpoint.status not in SIGN_IN_STATUSES:
             raise SignInFailed("The endpoint changed; open it in the portal and start the EHR sign-in again.")
@@ -101,7 +118,7 @@ class ApprovalService:
             code_challenge=challenge(launch.verifier),
             nonce=launch.nonce,
         )
-        return request.redirect(self.discovery.discover(endpoint.base_url, endpoint.client_id), browser)
+        return request.redirect(self.discovery.discover(endpoint.base_url, endpoint.client_id), browser or "")
 
     def complete_sign_in(
         self,

@@ -110,25 +110,18 @@ class LaunchStates:
     def new_browser_secret() -> str:
         return secrets.token_urlsafe(32)
 
-    def bind(self, state: str, browser: str) -> LaunchState:
-        """Bind a state made without a browser (an approver's sign-in, started by the portal's API call) to the
-        browser that opens it first; any other browser is refused."""
+    def peek(self, state: str, purposes: Collection[Purpose], browser: str | None) -> LaunchState:
+        """The state, unused, when it is current and `browser` holds its secret (it stays for the callback)."""
         if not _STATE.match(state or ""):
             raise StateRejected("unknown")
-        try:
-            stored = self.states.get_versioned(state_partition(state), state)
-        except NotFound:
-            raise StateRejected("unknown") from None
-        if stored.item.expires_at <= self.clock.now():
+        stored = self.states.find(state_partition(state), state)
+        if stored is None or stored.purpose not in purposes:
+            raise StateRejected("unknown")
+        if stored.expires_at <= self.clock.now():
             raise StateRejected("expired")
-        if stored.item.binding:
+        if not stored.binding or not browser or not secrets.compare_digest(_digest(browser), stored.binding):
             raise StateRejected("browser")
-        bound = stored.item.model_copy(update={"binding": _digest(browser)})
-        try:
-            self.states.replace(bound, stored.etag)
-        except Conflict:
-            raise StateRejected("browser") from None
-        return bound
+        return stored
 
     def consume(self, state: str, purposes: Collection[Purpose], browser: str | None) -> LaunchState:
         """Delete the state (conditionally on its ETag, so two racing callbacks cannot both win), then check it

@@ -35,11 +35,13 @@ def test_state_expires_after_ten_minutes_and_is_single_use(settings: Settings, s
     )
     runtime.setup.endpoints.submit(admin, endpoint.id)
 
-    browser = "this browser's secret"
+    browser = ""
 
     def sign_in() -> dict[str, str]:
-        start = runtime.setup.approval.start_sign_in(approver, endpoint.id)
-        state = parse_qs(urlsplit(start.authorize_url).query)["state"][0]
+        nonlocal browser
+        begun = runtime.setup.approval.start_sign_in(approver, endpoint.id)
+        browser = begun.browser  # the portal's browser keeps it in a cookie
+        state = parse_qs(urlsplit(begun.start.authorize_url).query)["state"][0]
         authorize = runtime.setup.approval.begin(state, browser)  # the browser opened our begin URL
         location = httpx.get(authorize.url, follow_redirects=False, timeout=10).headers["Location"]
         return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
