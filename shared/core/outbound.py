@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -22,6 +23,8 @@ from shared.core.errors import UpstreamError
 
 if TYPE_CHECKING:
     import httpx
+
+    from shared.core.guarded_network import GuardedNetwork
 
 MAX_RESPONSE_BYTES = 1024 * 1024
 Resolver = Callable[[str, int], list[str]]
@@ -37,6 +40,13 @@ _ALWAYS_REFUSED = (
 )
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
 _DECODED = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+def _host(url: str) -> str:
+    """The URL's host as the connection pool names it (IDNA-encoded, no IPv6 brackets)."""
+    import httpx
+
+    return httpx.URL(url).raw_host.decode("ascii")
 
 
 class DestinationRefused(UpstreamError):
@@ -80,6 +90,7 @@ class Outbound:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._client: httpx.Client | None = None
+        self._network: GuardedNetwork | None = None
 
     @property
     def client(self) -> httpx.Client:
@@ -91,12 +102,29 @@ class Outbound:
                     timeout=httpx.Timeout(self._timeout),
                     follow_redirects=False,
                     headers={"User-Agent": "ehr-virtual-visits-connector"},
-                    transport=self._transport,
+                    transport=self._transport or self._guarded_transport(),
+                    trust_env=False,  # no proxy from the environment: the connection must go where it was checked
                 )
             return self._client
 
-    def check(self, url: str) -> None:
-        """Refuse a destination the connector may not call (before any connection is made)."""
+    def _guarded_transport(self) -> httpx.HTTPTransport:
+        """httpx's transport over sockets that connect only to checked addresses, within the call's deadline."""
+        import httpcore
+        import httpx
+
+        from shared.core.guarded_network import GuardedNetwork
+
+        self._network = GuardedNetwork(self._monotonic)
+        transport = httpx.HTTPTransport()
+        pool = transport._pool
+        if not isinstance(pool, httpcore.ConnectionPool):  # pragma: no cover - httpx without a proxy makes one
+            raise TypeError("httpx's transport has no connection pool")
+        pool._network_backend = self._network
+        return transport
+
+    def check(self, url: str) -> list[str]:
+        """Refuse a destination the connector may not call (before any connection is made); the checked addresses,
+        the only ones a connection to it may go to."""
         parts = urlsplit(url)
         refused = DestinationRefused(
             f"{parts.scheme}://{parts.hostname or ''} is not a destination the connector calls."
@@ -112,17 +140,20 @@ class Outbound:
             raise UpstreamError(f"{parts.hostname!r} could not be resolved.") from None
         if not addresses or any(address_refused(a, allow_private=self._allow_private) for a in addresses):
             raise refused
+        return addresses
 
     def request(self, method: str, url: str, *, max_bytes: int | None = None, **kwargs: Any) -> httpx.Response:
         """The answer, read whole within the size cap and the overall deadline. Network failures, a refused
         destination, an answer too large or too slow raise UpstreamError."""
         import httpx
 
-        self.check(url)
+        addresses = self.check(url)
         limit = max_bytes or self._max_bytes
         deadline = self._monotonic() + self._timeout
+        client = self.client
+        pinned = self._network.call(deadline=deadline, host=_host(url), addresses=addresses) if self._network else None
         try:
-            with self.client.stream(method, url, **kwargs) as response:
+            with pinned or nullcontext(), client.stream(method, url, **kwargs) as response:
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > limit:
                     raise UpstreamError(f"{urlsplit(url).hostname} answered more than {limit} bytes.")
@@ -133,6 +164,8 @@ class Outbound:
                         raise UpstreamError(f"{urlsplit(url).hostname} answered more than {limit} bytes.")
                     if self._monotonic() > deadline:
                         raise UpstreamError(f"{urlsplit(url).hostname} took too long to answer.")
+        except httpx.TimeoutException:
+            raise UpstreamError(f"{urlsplit(url).hostname} took too long to answer.") from None
         except httpx.HTTPError as exc:
             raise UpstreamError(f"{url} could not be reached ({type(exc).__name__}).") from None
         headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DECODED]

@@ -7,12 +7,13 @@ import logging
 import threading
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
 from shared.core.clock import Clock
 from shared.core.errors import Unprocessable, UpstreamError
-from shared.core.outbound import Outbound
+from shared.core.outbound import DestinationRefused, Outbound
 
 log = logging.getLogger(__name__)
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
@@ -123,9 +124,19 @@ class SmartDiscovery:
             url = base_url + suffix
             try:
                 status, body = self._outbound.get_json(url, headers=headers)
-            except UpstreamError:
-                attempts.append(f"{url} could not be reached")
-                continue
+            except DestinationRefused:
+                attempts.append(f"{url} is not a destination the connector calls")
+                break  # one generic sentence below: no oracle of what answers where
+            except UpstreamError as failure:
+                # The server itself cannot be reached (refused, reset, or too slow): asking it again at another
+                # path would only double the wait (the portal's answer stays within one call's deadline).
+                log.info("SMART discovery failed for %s: %s", base_url, failure.detail)
+                raise DiscoveryFailed(
+                    f"The FHIR server at {urlsplit(base_url).hostname} could not be reached: it refused the connection "
+                    "or did not answer in time. Check the URL, and that the server accepts connections from the "
+                    "connector.",
+                    {"base_url": "could not be reached"},
+                ) from None
             if status != 200:
                 attempts.append(f"{url} answered HTTP {status}")
                 continue

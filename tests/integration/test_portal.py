@@ -41,16 +41,19 @@ def test_whole_approval_flow(tenant: Tenant, sandbox: SandboxEhr) -> None:
     assert submitted.json()["status"] == "pending_approval"
     problem(tenant.as_approver("POST", f"portal/endpoints/{endpoint_id}/approve"), 409)  # no EHR sign-in yet
 
-    start = tenant.as_approver("POST", f"portal/endpoints/{endpoint_id}/sign-in").json()
-    begin = tenant.http.get(start["authorize_url"])  # the approver's browser: bound to the sign-in by a cookie
+    started = tenant.as_approver("POST", f"portal/endpoints/{endpoint_id}/sign-in")
+    # The approver's browser: bound to the sign-in by the start's cookie.
+    assert "HttpOnly" in started.headers["Set-Cookie"] and "SameSite=Lax" in started.headers["Set-Cookie"]
+    start = started.json()
+    begin = tenant.http.get(start["authorize_url"])
     assert begin.status_code == 302
-    assert "HttpOnly" in begin.headers["Set-Cookie"] and "SameSite=Lax" in begin.headers["Set-Cookie"]
     query = parse_qs(urlsplit(begin.headers["Location"]).query)
     assert query["code_challenge_method"] == ["S256"]
     assert query["aud"] == [sandbox.fhir_base]
     assert query["scope"] == ["openid fhirUser"]
     assert len(query["state"][0]) >= 32 and query["nonce"]
-    assert tenant.http.get(start["authorize_url"]).status_code == 422  # a second browser cannot take it over
+    with httpx.Client(base_url=str(tenant.http.base_url)) as elsewhere:  # a second browser cannot take it over
+        assert elsewhere.get(start["authorize_url"]).status_code == 422
     authorize = httpx.get(begin.headers["Location"], follow_redirects=False, timeout=10)
     callback = tenant.http.get(authorize.headers["Location"])
     assert callback.status_code == 302
