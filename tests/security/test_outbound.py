@@ -16,7 +16,8 @@ import pytest
 from shared.core.errors import UpstreamError
 from shared.core.outbound import Outbound
 from shared.runtime import get_runtime
-from tests.support.portal import ADMIN_ROLES, APPROVER, CLIENT_ID, Tenant, problem
+from tests.conftest import CLIENT_ID
+from tests.support.portal import ADMIN_ROLES, APPROVER, Tenant, problem
 
 
 class Listener:
