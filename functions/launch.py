@@ -41,8 +41,14 @@ def _failure(error: Exception, title: str = "The virtual visit could not start")
         return html_page(error.title, error.detail, status=410 if error.reason in ("expired", "cancelled") else 400)
     if isinstance(error, LaunchRefused):
         return html_page(title, error.detail, status=error.status)
-    if isinstance(error, MeetingUnavailable):
-        return html_page("The video service is not answering", error.detail, status=503)
+    if isinstance(error, MeetingUnavailable):  # its detail names Graph's answer: the log's, not the person's
+        log.warning("Launch failed: the meeting service: %s", error.detail)
+        return html_page(
+            "The video service is not answering",
+            "Microsoft Teams is not answering right now, so the visit cannot open yet: wait a minute and start the "
+            "visit again.",
+            status=503,
+        )
     if isinstance(error, DomainError):
         log.warning("Launch failed: %s", type(error).__name__)
         return html_page(title, "Something went wrong while starting the visit; try again in a minute.", status=502)

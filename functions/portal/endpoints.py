@@ -12,6 +12,7 @@ from shared.setup.models import (
     FhirEndpointUpdate,
     IntegrationRecords,
 )
+from shared.visits.launch_problems import LaunchProblem
 
 
 @api.route("GET", "portal/endpoints", summary="List FHIR endpoints", tag="endpoints", response=EndpointList)
@@ -101,3 +102,18 @@ def release_endpoint_url(call: Call[None]) -> FhirEndpoint:
 )
 def integration_records(call: Call[None]) -> IntegrationRecords:
     return call.runtime.setup.integration_records.records(call.principal, call.param("endpoint_id"))
+
+
+@api.route(
+    "GET",
+    "portal/endpoints/{endpoint_id}/launch-problem",
+    summary="Why the endpoint's last failed launch failed",
+    description="Clinicians and patients read one plain sentence when a launch fails; this is the detail (the EHR's "
+    "URLs and HTTP statuses) for the admin and the EHR analyst. 404 when no launch has failed.",
+    tag="endpoints",
+    response=LaunchProblem,
+    errors=(404,),
+    parameters=EndpointPath,
+)
+def endpoint_launch_problem(call: Call[None]) -> LaunchProblem:
+    return call.runtime.visits.launch_problems.last(call.principal, call.param("endpoint_id"))

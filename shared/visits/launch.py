@@ -4,8 +4,7 @@ start:    iss must be an approved FHIR endpoint (checked before any outbound req
           authorize (PKCE S256, single-use state, nonce, aud = iss, the EHR's launch value passed through)
 complete: state (once) -> token exchange -> id_token -> who the user is, by the EHR's word (roles.py; a provider
           launch by anyone the EHR does not vouch for as a clinician is refused) -> visit reference from the token
-          response only (context.py) -> appointment key -> meeting ->
-          clinician join URL, or the patient's anonymous browser join URL (lobby)
+          response only (context.py) -> appointment key -> meeting -> the clinician's or the patient's join URL
 join:     signed link -> window and cancellation -> meeting -> browser join URL
 """
 
@@ -33,9 +32,10 @@ from shared.storage.routing import Tables
 from shared.visits.clinicians import ClinicianLinks
 from shared.visits.context import ContextMismatch, cross_check, visit_reference, visit_references
 from shared.visits.join_links import JoinLinkRefused, JoinLinks
+from shared.visits.launch_problems import LaunchProblems
 from shared.visits.meetings import VisitMeetings
 from shared.visits.models import VisitReferences, appointment_key
-from shared.visits.refusals import LaunchRefused, authorize_error, not_a_clinician
+from shared.visits.refusals import SIGN_IN_UNVERIFIED, LaunchRefused, authorize_error, not_a_clinician
 from shared.visits.roles import is_patient_reference, launch_role
 from shared.visits.sessions import VisitSessions
 from shared.visits.tables import AppointmentRepository
@@ -45,8 +45,6 @@ LaunchKind = Literal["provider", "patient"]
 
 
 LAUNCH_SCOPE = "launch openid fhirUser"
-
-
 RECORD_PARAMETERS = {"sessionId": "session_id", "conferenceId": "conference_id", "departmentId": "department_id"}
 
 
@@ -79,6 +77,7 @@ class LaunchService:
     patient_sent: Callable[[Organisation, str, str], object]
     """Record that a patient was sent to the meeting (organisation, endpoint ID, meeting key): lobby estimates."""
     clinicians: ClinicianLinks
+    problems: LaunchProblems
     lookups: ControlLookups
     """Organisations and endpoints from the per-worker cache: a suspended or removed endpoint stops launching
     within a minute, as it stops taking HL7 messages and sending texts."""
@@ -185,8 +184,9 @@ class LaunchService:
             signed_in = self.smart.sign_in(
                 configuration, base_url=endpoint.base_url, client=endpoint.client, code=code, launch=launch
             )
-        except DomainError as failure:
-            raise LaunchRefused(f"The EHR sign-in could not be verified: {failure.detail}") from None
+        except DomainError as failure:  # its detail (URLs, statuses) is for the admins: the log and the portal
+            self.problems.record(organisation.tenant_id, endpoint.id, "ehr_sign_in", failure.detail)
+            raise LaunchRefused(SIGN_IN_UNVERIFIED) from None
         tokens = signed_in.tokens
         try:
             cross_check(tokens.raw, launch.record)

@@ -23,6 +23,12 @@ def authorize_error(error: str, description: str | None) -> str:
     )
 
 
+SIGN_IN_UNVERIFIED = (
+    "The EHR's sign-in could not be checked, so the visit cannot start. Select \u201cBegin virtual visit\u201d in "
+    "the EHR again; if this happens again, tell your EHR administrator (the connector's portal shows them why)."
+)
+
+
 class LaunchRefused(DomainError):
     """The visit cannot start; `detail` tells the clinician or patient what to do. `status` is the HTTP status."""
 

@@ -18,6 +18,7 @@ from shared.visits.clinicians import ClinicianLinks
 from shared.visits.invites import VisitInvites
 from shared.visits.join_links import JoinLinks
 from shared.visits.launch import LaunchService
+from shared.visits.launch_problems import LaunchProblems
 from shared.visits.meetings import VisitMeetings
 from shared.visits.microsoft_sign_in import SECRET_NAME, MicrosoftSignIn
 from shared.visits.models import MeetingLink, VisitInvite
@@ -134,7 +135,12 @@ class VisitServices:
             patient_sent=self.on_patient_sent,
             owners=self.setup.url_owners,
             lookups=self.setup.lookups,
+            problems=self.launch_problems,
         )
+
+    @cached_property
+    def launch_problems(self) -> LaunchProblems:
+        return LaunchProblems(tables=self.platform.tables, clock=self.platform.clock)
 
     @cached_property
     def invites(self) -> VisitInvites:

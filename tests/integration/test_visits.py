@@ -134,7 +134,7 @@ def test_callback_failures_get_friendly_pages(
     ehr.forge_next_id_token = True
     forged, _ = launch(http, ehr, FOLLOW_UP, "provider")
     assert forged.status_code == 400
-    assert "could not be verified" in page_text(forged)
+    assert "could not be checked" in page_text(forged)
 
 
 def test_long_launch_values_are_posted(
