@@ -51,7 +51,14 @@ class Runtime:
     def setup(self) -> SetupServices:
         from shared.setup.wiring import SetupServices
 
-        return SetupServices(self.platform)
+        return SetupServices(self.platform, endpoint_changed=self._endpoint_changed)
+
+    def _endpoint_changed(self, tenant_id: str, endpoint_id: str) -> None:
+        """An endpoint's URL, settings or status changed here: writebacks go by the new ones at once (a worker
+        that has not built the writeback feature has nothing of it cached)."""
+        writeback = self.__dict__.get("writeback")
+        if writeback is not None:
+            writeback.delivery.forget(tenant_id, endpoint_id)
 
     @cached_property
     def visits(self) -> VisitServices:
