@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from shared.platform import Platform
     from shared.reports.wiring import ReportServices
     from shared.scheduling.wiring import SchedulingServices
+    from shared.secrets import SecretStore
     from shared.setup.wiring import SetupServices
     from shared.visits.microsoft_sign_in import MicrosoftSignIn
     from shared.visits.providers import MeetingProvider
@@ -115,9 +116,14 @@ class Runtime:
         phone_numbers: PhoneNumberProvider | None = None,
         sms_sender: SmsSender | None = None,
         clinician_sign_in: MicrosoftSignIn | None = None,
+        secret_store: SecretStore | None = None,
     ) -> None:
         """Talk to an outside system through the given client instead of the configured one (the composition
         root's seam: tests hand in clients of their stubs). The features are built again on next use."""
+        if secret_store is not None:  # what holds secrets or keys derived from them is built again too
+            self.platform.secret_store = secret_store
+            for name in ("secrets", "signing_keys", "backend_services", "smart"):
+                self.platform.__dict__.pop(name, None)
         self._meetings = meetings or self._meetings
         self._ehr_client = ehr_client or self._ehr_client
         self._phone_numbers = phone_numbers or self._phone_numbers
