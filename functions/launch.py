@@ -3,10 +3,13 @@ SMS join links and the device test page. Every failure is a plain page that says
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 import azure.functions as func
 
@@ -134,14 +137,48 @@ def _visit(result: LaunchResult, state: str | None, *, secure: bool) -> func.Htt
     return response
 
 
-@bp.route(route="join/{token}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@traced
-def join(req: func.HttpRequest) -> func.HttpResponse:
+def _join(token: str) -> func.HttpResponse:
     try:
-        target = get_runtime().visits.launch.join(req.route_params.get("token", ""))
+        target = get_runtime().visits.launch.join(token)
     except Exception as error:
         return _failure(error, title="This link cannot be used")
     return redirect(target)
+
+
+@bp.route(route="join/{token}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
+def join(req: func.HttpRequest) -> func.HttpResponse:
+    """Links sent before the token moved to the fragment: they work until they close."""
+    return _join(req.route_params.get("token", ""))
+
+
+@cache
+def _join_page() -> tuple[str, str]:
+    """The join page and its Content-Security-Policy, which allows its own script and style by hash, nothing else."""
+    page = (PAGES / "join.html").read_text(encoding="utf-8")
+
+    def digest(tag: str) -> str:
+        inline = page.split(f"<{tag}>", 1)[1].split(f"</{tag}>", 1)[0]
+        return "'sha256-" + base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode() + "'"
+
+    policy = (
+        f"default-src 'none'; script-src {digest('script')}; style-src {digest('style')}; "
+        "base-uri 'none'; frame-ancestors 'none'"  # no form-action: the post ends in a redirect to the meeting
+    )
+    return page, policy
+
+
+@bp.route(route="join", methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
+def join_page(req: func.HttpRequest) -> func.HttpResponse:
+    """GET: the page a join link opens (`/api/join#{token}`); it posts the fragment's token here."""
+    if req.method == "POST":
+        body = req.get_body() or b""
+        token = parse_qs(body.decode("utf-8", "replace")).get("token", [""])[0] if len(body) <= 4096 else ""
+        return _join(token)
+    page, policy = _join_page()
+    headers = {"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=headers)
 
 
 @cache

@@ -63,7 +63,7 @@ param optOutKey string = ''
 @description('Deliver SMS delivery reports and inbound SMS to the function app. Turn on after the first code deployment: Event Grid validates the endpoint when the subscription is created.')
 param enableSmsEvents bool = false
 
-@description('Put Azure Front Door with a per-client rate limit on the anonymous routes (launch, join links, HL7, webhooks) in front of the public origin; then set publicBaseUrl to its RATE_LIMITED_URL.')
+@description('Put Azure Front Door with a per-client rate limit on the anonymous routes (launch, join links, visit panel, HL7, webhooks, JWKS) in front of the public origin, and let the function app answer only it; then set publicBaseUrl to its RATE_LIMITED_URL.')
 param enableRateLimit bool = false
 
 @description('With enableRateLimit: requests per minute from one client address to the anonymous routes before 429.')
@@ -280,8 +280,18 @@ module rateLimit 'modules/ratelimit.bicep' = if (enableRateLimit) {
   params: {
     name: baseName
     originHostName: portal.outputs.defaultHostname
+    apiHostName: functionApp.outputs.defaultHostname
     requestsPerMinute: anonymousRequestsPerMinute
     tags: allTags
+  }
+}
+
+// With Front Door in front, the function app answers only through it (and Event Grid's SMS events).
+module frontDoorAccess 'modules/frontdooraccess.bicep' = if (enableRateLimit) {
+  name: 'front-door-access'
+  params: {
+    functionAppName: functionApp.outputs.name
+    frontDoorId: rateLimit!.outputs.frontDoorId
   }
 }
 

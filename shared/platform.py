@@ -32,6 +32,8 @@ from shared.storage.routing import Tables
 class Platform:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
+    secret_store: SecretStore | None = None
+    """The secret store to read through the cache instead of the configured one (tests: a Key Vault stub)."""
 
     @property
     def public_base(self) -> str:
@@ -66,7 +68,9 @@ class Platform:
     def secrets(self) -> SecretStore:
         settings = self.settings.secrets
         store: SecretStore
-        if settings.secrets_provider == "env":
+        if self.secret_store is not None:
+            store = self.secret_store
+        elif settings.secrets_provider == "env":
             from shared.secrets.env import EnvSecretStore
 
             store = EnvSecretStore(os.environ)

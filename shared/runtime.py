@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from shared.platform import Platform
     from shared.reports.wiring import ReportServices
     from shared.scheduling.wiring import SchedulingServices
+    from shared.secrets import SecretStore
     from shared.setup.wiring import SetupServices
     from shared.visits.microsoft_sign_in import MicrosoftSignIn
     from shared.visits.providers import MeetingProvider
@@ -51,7 +52,14 @@ class Runtime:
     def setup(self) -> SetupServices:
         from shared.setup.wiring import SetupServices
 
-        return SetupServices(self.platform)
+        return SetupServices(self.platform, endpoint_changed=self._endpoint_changed)
+
+    def _endpoint_changed(self, tenant_id: str, endpoint_id: str) -> None:
+        """An endpoint's URL, settings or status changed here: writebacks go by the new ones at once (a worker
+        that has not built the writeback feature has nothing of it cached)."""
+        writeback = self.__dict__.get("writeback")
+        if writeback is not None:
+            writeback.delivery.forget(tenant_id, endpoint_id)
 
     @cached_property
     def visits(self) -> VisitServices:
@@ -108,9 +116,14 @@ class Runtime:
         phone_numbers: PhoneNumberProvider | None = None,
         sms_sender: SmsSender | None = None,
         clinician_sign_in: MicrosoftSignIn | None = None,
+        secret_store: SecretStore | None = None,
     ) -> None:
         """Talk to an outside system through the given client instead of the configured one (the composition
         root's seam: tests hand in clients of their stubs). The features are built again on next use."""
+        if secret_store is not None:  # what holds secrets or keys derived from them is built again too
+            self.platform.secret_store = secret_store
+            for name in ("secrets", "signing_keys", "backend_services", "smart"):
+                self.platform.__dict__.pop(name, None)
         self._meetings = meetings or self._meetings
         self._ehr_client = ehr_client or self._ehr_client
         self._phone_numbers = phone_numbers or self._phone_numbers

@@ -1,12 +1,17 @@
-// Azure Front Door (Standard) in front of the connector's public origin, with a WAF rate-limit rule per client
-// address on the anonymous routes (EHR launches, SMS join links, HL7, event webhooks). The dev host's
-// equivalent is the dev host's anonymous_limit (dev/host/host.py). Off by default (enableRateLimit in main.bicep).
+// Azure Front Door (Standard) in front of the connector: /api/* goes straight to the function app (which then takes
+// requests from this profile only: frontdooraccess.bicep), everything else to the Static Web App. A WAF rate-limit
+// rule per client address covers the anonymous routes (EHR launches, join links, the visit panel's API, HL7, event
+// webhooks, the JWKS). The dev host's equivalent is its anonymous_limit (dev/host/host.py). Off by default
+// (enableRateLimit in main.bicep).
 
 @description('Name prefix of the Front Door profile, endpoint and WAF policy.')
 param name string
 
 @description('Host name of the origin Front Door forwards to: the connector\'s public host (the Static Web App).')
 param originHostName string
+
+@description('Default host name of the function app, which Front Door sends /api/* to.')
+param apiHostName string
 
 @description('Requests per minute from one client address to the anonymous routes before Front Door answers 429.')
 @minValue(10)
@@ -43,10 +48,12 @@ resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2022-05-
               operator: 'Contains'
               matchValue: [
                 '/api/launch/'
-                '/api/join/'
+                '/api/join' // the join page and its post (/api/join), and links sent as /api/join/{token}
+                '/api/visits/'
                 '/api/hl7/'
                 '/api/events/'
                 '/api/portal/approval/'
+                '/api/.well-known/'
               ]
             }
           ]
@@ -107,6 +114,60 @@ resource origin 'Microsoft.Cdn/profiles/originGroups/origins@2023-05-01' = {
   }
 }
 
+resource apiOriginGroup 'Microsoft.Cdn/profiles/originGroups@2023-05-01' = {
+  parent: profile
+  name: 'api'
+  properties: {
+    loadBalancingSettings: {
+      sampleSize: 4
+      successfulSamplesRequired: 3
+    }
+    healthProbeSettings: {
+      probePath: '/api/health'
+      probeRequestType: 'GET'
+      probeProtocol: 'Https'
+      probeIntervalInSeconds: 120
+    }
+  }
+}
+
+resource apiOrigin 'Microsoft.Cdn/profiles/originGroups/origins@2023-05-01' = {
+  parent: apiOriginGroup
+  name: 'function-app'
+  properties: {
+    hostName: apiHostName
+    originHostHeader: apiHostName
+    httpsPort: 443
+    httpPort: 80
+    priority: 1
+    weight: 1000
+    enforceCertificateNameCheck: true
+  }
+}
+
+// The more specific pattern wins: the API's requests reach the function app from this profile, with its ID.
+resource apiRoute 'Microsoft.Cdn/profiles/afdEndpoints/routes@2023-05-01' = {
+  parent: endpoint
+  name: 'api'
+  dependsOn: [
+    apiOrigin
+  ]
+  properties: {
+    originGroup: {
+      id: apiOriginGroup.id
+    }
+    supportedProtocols: [
+      'Https'
+    ]
+    patternsToMatch: [
+      '/api/*'
+    ]
+    forwardingProtocol: 'HttpsOnly'
+    linkToDefaultDomain: 'Enabled'
+    httpsRedirect: 'Enabled'
+  }
+}
+
 resource route 'Microsoft.Cdn/profiles/afdEndpoints/routes@2023-05-01' = {
   parent: endpoint
   name: 'everything'
@@ -156,3 +217,6 @@ resource securityPolicy 'Microsoft.Cdn/profiles/securityPolicies@2023-05-01' = {
 
 @description('Host name of the Front Door endpoint: use https://{it} as publicBaseUrl, and in the EHR\'s records.')
 output hostName string = endpoint.properties.hostName
+
+@description('The profile\'s ID, which Front Door sends as X-Azure-FDID: the function app takes requests carrying it only.')
+output frontDoorId string = profile.properties.frontDoorId

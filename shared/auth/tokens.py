@@ -11,7 +11,8 @@ from shared.core.clock import Clock
 from shared.core.errors import Forbidden, Unauthenticated, UpstreamError
 from shared.core.jwt_verify import JwksCache, unverified_claims, verify
 
-_TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+TENANT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+"""An Entra ID tenant ID as tokens carry it (`tid`): a GUID in lowercase."""
 
 
 class PortalAuthenticator:
@@ -51,7 +52,7 @@ class PortalAuthenticator:
             if self._environment != "local":
                 raise Unauthenticated("Tokens of the local dev issuer are refused outside ENVIRONMENT=local.")
             expected_issuer = self._local_issuer
-        elif _TENANT.match(tenant) and issuer == f"{self._authority}/{tenant}/v2.0":
+        elif TENANT_ID.match(tenant) and issuer == f"{self._authority}/{tenant}/v2.0":
             expected_issuer = issuer
             if self._allowed_tenants and tenant not in self._allowed_tenants:  # before fetching anything
                 raise Forbidden("Your organisation's tenant is not enabled on this connector; ask its operator.")

@@ -4,7 +4,8 @@
   also traces the Azure SDKs), to an OTLP/HTTP collector with `OTEL_EXPORTER_OTLP_ENDPOINT`, to the console with
   `TELEMETRY_CONSOLE=true` (local runs); nowhere otherwise. When the Functions worker has set up OpenTelemetry
   itself (`PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY`), or a test has, that is used as it is.
-- Outbound HTTP (httpx: EHRs, identity providers, Graph) and the Azure SDKs get client spans.
+- Outbound HTTP (httpx: EHRs, identity providers, Graph) and the Azure SDKs get client spans, whose URLs keep no
+  table row keys and no query values (`span_urls`).
 - Trace context crosses queues inside each message (`_trace`), so one HL7 message, its appointment's texts and
   one visit's events each make one trace.
 - Log records carry fields that say what the work is about (`bind`): organisation, endpoint, appointment key,
@@ -160,11 +161,11 @@ def _set_up_exporter(environ: Mapping[str, str]) -> str:
     if where == "Azure Monitor":
         from azure.monitor.opentelemetry import configure_azure_monitor
 
-        # Only what this app uses is instrumented (the Azure SDKs; httpx below): the SDKs' own HTTP spans, not
-        # requests' and urllib3's underneath them.
-        unused = ("django", "fastapi", "flask", "psycopg2", "requests", "urllib", "urllib3")
+        # Only what this app uses is instrumented (the Azure SDKs; httpx below, with its URLs redacted): the SDKs'
+        # own HTTP spans, not requests' and urllib3's underneath them.
+        not_here = ("django", "fastapi", "flask", "httpx", "psycopg2", "requests", "urllib", "urllib3")
         configure_azure_monitor(
-            instrumentation_options={name: {"enabled": False} for name in unused},
+            instrumentation_options={name: {"enabled": False} for name in not_here},
             logger_name="",  # every logger: the app's, the SDKs'
             **_entra_credential(environ),
         )
@@ -209,9 +210,13 @@ def _instrument_clients() -> None:
     from azure.core.settings import settings
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
+    from shared.core import span_urls
+
     if not HTTPXClientInstrumentor().is_instrumented_by_opentelemetry:
-        HTTPXClientInstrumentor().instrument()
-    settings.tracing_implementation = "opentelemetry"
+        HTTPXClientInstrumentor().instrument(
+            request_hook=span_urls.httpx_request_hook, async_request_hook=span_urls.httpx_async_request_hook
+        )
+    settings.tracing_implementation = span_urls.azure_span_class()  # its URLs without row keys or query values
 
 
 @contextlib.contextmanager

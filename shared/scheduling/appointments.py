@@ -2,10 +2,10 @@
 geography) becomes the appointment's latest state, its reminder index entry, and (per the endpoint's settings) a
 confirmation on the `sms-outbound` queue.
 
-Idempotent: the appointment's version is the message's MSH-7 time and control ID, so a duplicate or an older
-message changes nothing, and out-of-order messages settle on the latest. A confirmation is written into the
-appointment together with the new state (`pending_sms`) and then queued, so a crash in between queues it on the
-queue's retry; the dispatcher sends one text however many copies are queued.
+Idempotent: the appointment's version is the message's MSH-7 time (its receipt time when MSH-7 is later) and
+control ID, so a duplicate or an older message changes nothing, and out-of-order messages settle on the latest.
+A confirmation is written into the appointment together with the new state (`pending_sms`) and then queued, so a
+crash in between queues it on the queue's retry; the dispatcher sends one text however many copies are queued.
 """
 
 from __future__ import annotations
@@ -59,13 +59,16 @@ def change_from(
     only with a seal (the endpoint sends texts), and sealed."""
     key = appointment_key(tenant_id, endpoint_id, visit_reference(event))
     group = appointment_key(tenant_id, endpoint_id, f"conference:{event.group_id}") if event.group_id else None
+    # A message dated after its receipt (a sender's clock running ahead, within the skew ingest accepts) orders as
+    # received: dated as sent, it would outrank every message of the next minutes and freeze the appointment.
+    ordered_at = min(event.message_time or received_at, received_at)
     return AppointmentChange(
         tenant_id=tenant_id,
         endpoint_id=endpoint_id,
         control_id=event.message_id,
         received_at=received_at,
         appointment_key=key,
-        version=f"{(event.message_time or received_at):%Y%m%d%H%M%S%f}|{event.message_id}",
+        version=f"{ordered_at:%Y%m%d%H%M%S%f}|{event.message_id}",
         event=event.event,
         start=event.start,
         end=event.end,

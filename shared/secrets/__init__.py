@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.core.clock import Clock
-from shared.core.errors import InvalidInput
+from shared.core.errors import InvalidInput, NotFound
 
 # Key Vault's rule for secret names; the env store follows it too so that names are portable.
 _NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
@@ -32,26 +33,48 @@ class SecretStore(Protocol):
         ...
 
 
-class CachedSecretStore:
-    """Wraps a store so that each secret is fetched at most once per `ttl`."""
+MISS_TTL = timedelta(minutes=1)
+MAX_CACHED = 4096
 
-    def __init__(self, inner: SecretStore, ttl: timedelta, clock: Clock) -> None:
+
+class CachedSecretStore:
+    """Wraps a store so that each secret is fetched at most once per `ttl`, and a missing one at most once a minute
+    (names can come from requests: `/api/.well-known/jwks/{tenant}`). The least recently used of more than
+    `max_entries` names are forgotten, so no stream of names grows the cache."""
+
+    def __init__(self, inner: SecretStore, ttl: timedelta, clock: Clock, *, max_entries: int = MAX_CACHED) -> None:
         self._inner = inner
         self._ttl = ttl
+        self._miss_ttl = min(ttl, MISS_TTL)  # no caching (ttl 0) caches no misses either
         self._clock = clock
+        self._max_entries = max_entries
         self._lock = threading.Lock()
-        self._values: dict[str, tuple[str, datetime]] = {}
+        self._values: OrderedDict[str, tuple[str | None, datetime]] = OrderedDict()
 
     def get(self, name: str) -> str:
         now = self._clock.now()
         with self._lock:
             cached = self._values.get(name)
+            if cached and cached[1] > now:
+                self._values.move_to_end(name)
         if cached and cached[1] > now:
+            if cached[0] is None:
+                raise NotFound(f"The secret {name} does not exist.")
             return cached[0]
-        value = self._inner.get(name)
-        with self._lock:
-            self._values[name] = (value, now + self._ttl)
+        try:
+            value = self._inner.get(name)
+        except NotFound:
+            self._remember(name, None, now + self._miss_ttl)
+            raise
+        self._remember(name, value, now + self._ttl)
         return value
+
+    def _remember(self, name: str, value: str | None, until: datetime) -> None:
+        with self._lock:
+            self._values[name] = (value, until)
+            self._values.move_to_end(name)
+            while len(self._values) > self._max_entries:
+                self._values.popitem(last=False)
 
     def set(self, name: str, value: str) -> None:
         self._inner.set(name, value)

@@ -81,7 +81,7 @@ def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecord
             kind="sms_direct",
             title="SMS direct record",
             description="The link patients receive by SMS; the connector signs one token per appointment and role.",
-            values=_values(("Join link", f"{api}/join/{{token}}"), ("Sign-in needed", "No")),
+            values=_values(("Join link", f"{api}/join#{{token}}"), ("Sign-in needed", "No")),
         ),
         IntegrationRecord(
             kind="sms_configuration",

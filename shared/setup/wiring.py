@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -27,6 +28,8 @@ from shared.setup.url_owners import UrlOwners
 @dataclass(eq=False)
 class SetupServices:
     platform: Platform
+    endpoint_changed: Callable[[str, str], object] = lambda tenant_id, endpoint_id: None
+    """Told of every endpoint change, after the lookups forget it (higher features forget what they cached)."""
 
     @cached_property
     def audit(self) -> AuditLog:
@@ -59,8 +62,12 @@ class SetupServices:
             allow_http=self.platform.allow_http,
             signing_keys=self.platform.signing_keys,
             owners=self.url_owners,
-            changed=self.lookups.forget_endpoint,
+            changed=self._forget_endpoint,
         )
+
+    def _forget_endpoint(self, tenant_id: str, endpoint_id: str) -> None:
+        self.lookups.forget_endpoint(tenant_id, endpoint_id)
+        self.endpoint_changed(tenant_id, endpoint_id)
 
     @cached_property
     def approval(self) -> ApprovalService:

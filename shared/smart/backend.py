@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from shared.auth.tokens import TENANT_ID
 from shared.core.clock import Clock
 from shared.core.encoding import b64url
-from shared.core.errors import NotFound, Unauthenticated, UpstreamError
+from shared.core.errors import InvalidInput, NotFound, Unauthenticated, UpstreamError
 from shared.core.jwt_verify import MIN_RSA_BITS
 from shared.core.outbound import Outbound
 from shared.secrets import SecretStore, check_secret_name
@@ -123,7 +124,10 @@ class SigningKeys:
         return key
 
     def jwks(self, tenant_id: str) -> dict[str, list[dict[str, str]]]:
-        """The organisation's published keys: the current one first, then the next and the previous."""
+        """The organisation's published keys: the current one first, then the next and the previous. Only an Entra
+        ID tenant ID is looked up (the secret store remembers a missing key for a minute)."""
+        if not TENANT_ID.match(tenant_id):
+            raise InvalidInput("Ask for an organisation's keys by its Entra ID tenant ID (a GUID in lowercase).")
         keys: list[dict[str, str]] = []
         for name in key_names(tenant_id):
             key = self._key(name)

@@ -1,4 +1,4 @@
-"""Join links for SMS: `{public}/api/join/{token}`, where the token is signed (HMAC-SHA256 with a key from the
+"""Join links for SMS: `{public}/api/join#{token}`, where the token is signed (HMAC-SHA256 with a key from the
 secret store), bound to one appointment and one role, and valid from some minutes before the appointment's start
 to some minutes after its end. The token carries the opaque appointment key, never the EHR's identifiers.
 
@@ -6,6 +6,10 @@ Texts are billed per segment (153 GSM-7 characters once a text has more than one
 packed binary form (version, tenant GUID, endpoint ID, appointment key, role, window) and a 128-bit HMAC, 94
 characters in all. Identifiers that do not fit the packed form fall back to signed JSON (`body.signature`),
 which is also how the first links were written; both are accepted.
+
+The token is the URL's fragment, which browsers never send: no server, proxy or request log (the Functions host's
+request telemetry keeps URLs for 90 days) sees it. The join page reads it and posts it. Links sent before that,
+`{public}/api/join/{token}`, still work until they close.
 """
 
 from __future__ import annotations
@@ -127,7 +131,7 @@ class JoinLinks:
         exp = int((end + self.closes_after).timestamp())
         packed = _pack(tenant_id, endpoint_id, appointment_key, role, nb, exp)
         if packed is not None:
-            return f"{self._base}/api/join/{b64url(packed + self._packed_mac(packed))}"
+            return self.url_of(b64url(packed + self._packed_mac(packed)))
         payload = {
             "t": tenant_id,
             "e": endpoint_id,
@@ -136,7 +140,11 @@ class JoinLinks:
             "nb": nb,
             "exp": exp,
         }
-        return f"{self._base}/api/join/{seal(payload, self._key())}"
+        return self.url_of(seal(payload, self._key()))
+
+    def url_of(self, token: str) -> str:
+        """The link people get: the token in the fragment, for the join page to post."""
+        return f"{self._base}/api/join#{token}"
 
     def decode(self, token: str) -> JoinClaims:
         """The claims of a genuine token (signature checked), whatever the time."""

@@ -28,8 +28,9 @@ Target = tuple[FhirEndpoint, WritebackSettings]
 class EhrWriteback:
     """Writes visit events back through the endpoint's adapter, marking each as it succeeds.
 
-    Each endpoint's settings are reused for `cache_for` (every meeting event needs them); a change made through
-    this worker applies at once, one made through another worker within that time.
+    Each endpoint and its settings are reused for `cache_for` (every meeting event needs them); a change made
+    through this worker (the settings, the endpoint's URL or approval: `forget`) applies at once, one made through
+    another worker within that time.
     """
 
     tables: Tables

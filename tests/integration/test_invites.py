@@ -20,7 +20,7 @@ from tests.conftest import AppHost, GraphMeetings
 from tests.support.clinic import Clinic
 from tests.support.clock import FakeClock
 from tests.support.portal import problem
-from tests.support.visits import launch
+from tests.support.visits import JOIN_LINK, follow_join_link, launch
 
 FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
 
@@ -44,14 +44,14 @@ def test_a_clinician_texts_an_interpreter_a_link_into_the_lobby(
     outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
     text = next(m for m in outbox if "interpreter" in m["body"])
     assert text["to_masked"].endswith("99") and "2175550199" not in text["to_masked"]
-    link = re.search(r"(/api/join/\S+)", text["body"])
+    link = re.search(JOIN_LINK, text["body"])
     assert link is not None and "North Clinic" in text["body"]
-    joined = httpx.get(f"{app.server.url}{link.group(1)}")  # the interpreter's phone: no cookies
+    joined = follow_join_link(httpx.Client(), app.server.url + link.group(0))  # the interpreter's phone: no cookies
     assert joined.status_code == 302 and "anon=true" in joined.headers["Location"]  # anonymous: the lobby
 
     copied = browser.post(f"/api/visits/{key}/invites", json={"role": "guest"})
     assert copied.status_code == 201 and copied.json()["texted"] is False
-    assert httpx.get(copied.json()["join_url"]).status_code == 302
+    assert follow_join_link(httpx.Client(), copied.json()["join_url"]).status_code == 302
     listed = browser.get(f"/api/visits/{key}/invites").json()["items"]
     assert [(i["role"], i["texted"]) for i in listed] == [("interpreter", True), ("guest", False)]
     assert all(i["join_url"] is None for i in listed)  # a link is shown once, to whoever made it

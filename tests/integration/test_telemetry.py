@@ -22,7 +22,7 @@ from tests.conftest import AppHost, GraphMeetings
 from tests.support.clinic import PHONE, Clinic, deliver
 from tests.support.hl7 import siu
 from tests.support.portal import Tenant
-from tests.support.visits import launch
+from tests.support.visits import JOIN_LINK, follow_join_link, launch
 from tests.support.writeback import Visit, clinician, roster
 
 EHR = trace.get_tracer("the EHR")
@@ -139,9 +139,9 @@ def test_no_record_or_span_names_a_patient_or_holds_a_phone_number_token_or_text
         soon = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
         deliver(app, clinic, siu("S12", soon, control="SCAN1"))  # booked: a text with a join link
         [text] = [m for m in clinic.tenant.call("GET", "portal/sms/outbox").json()["items"] if "booked" in m["body"]]
-        link = re.search(r"/api/join/(\S+)", text["body"])
+        link = re.search(JOIN_LINK, text["body"])
         assert link is not None
-        joined = http.get(f"/api/join/{link.group(1)}")  # the patient follows it: the meeting is created
+        joined = follow_join_link(http, link.group(0))  # the patient follows it: the meeting is created
         assert joined.status_code == 302, joined.text
         answer, callback = launch(http, sandbox, SAMPLE_APPOINTMENTS[0], "provider")
         assert answer.status_code == 302, answer.text

@@ -44,3 +44,18 @@ def signed_in_launch(http: httpx.Client, ehr: SandboxEhr, appointment: SampleApp
     back = microsoft.headers["Location"]
     assert urlsplit(back).path == "/api/launch/microsoft"
     return http.get(back)
+
+
+JOIN_LINK = r"/api/join#(\S+)"
+"""A join link in a text: its token is the fragment."""
+
+
+def follow_join_link(http: httpx.Client, link: str) -> httpx.Response:
+    """The patient's browser on a join link: the page at `/api/join` posts the fragment's token (the browser sends
+    no fragment, so this does what the page's script does); the connector's answer."""
+    parts = urlsplit(link)
+    assert parts.path == "/api/join" and parts.fragment, link
+    page_url = parts._replace(fragment="").geturl()
+    page = http.get(page_url)
+    assert page.status_code == 200 and "Join your video visit" in page.text, page.text
+    return http.post(page_url, data={"token": parts.fragment})

@@ -1,0 +1,96 @@
+"""The join page a patient's text opens, in a phone-sized browser: the link's token stays in the fragment (no
+request the browser makes carries it), the page posts it and the patient lands in the meeting; an incomplete link
+or a visit not open yet gets a plain sentence; the page runs under its strict Content-Security-Policy with no
+violation, fits 375 px and works by keyboard."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, Page, Request, expect
+
+from dev.fakes.sandbox_ehr import SandboxEhr
+from shared.runtime import get_runtime
+from shared.visits.models import appointment_key
+from tests.conftest import GraphMeetings
+from tests.support.portal import Tenant, approved_endpoint
+
+TEAMS = "https://teams.microsoft.com/"
+
+
+def _link(tenant: Tenant, endpoint: str, start: datetime) -> str:
+    return get_runtime().visits.join_links.issue(
+        tenant_id=tenant.id,
+        endpoint_id=endpoint,
+        appointment_key=appointment_key(tenant.id, endpoint, uuid.uuid4().hex),
+        role="patient",
+        start=start,
+        end=start + timedelta(minutes=30),
+    )
+
+
+def _phone(browser: Browser) -> tuple[Page, list[str]]:
+    """A 375 px browser tab that never leaves for Teams (the meeting answers with a stand-in page), and what went
+    wrong in it: script errors and console errors (a CSP violation is one)."""
+    page = browser.new_context(viewport={"width": 375, "height": 740}).new_page()
+    page.route(f"{TEAMS}**", lambda route: route.fulfill(body="<title>Teams</title>", content_type="text/html"))
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    return page, problems
+
+
+def _fits_and_is_labelled(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('a, button, input:not([type=hidden])')]
+            .filter((el) => el.offsetParent !== null && !el.textContent.trim() && !el.getAttribute('aria-label'))
+            .map((el) => el.outerHTML)"""
+    )
+    assert unlabelled == []
+
+
+def test_a_patient_follows_a_texted_link_into_the_meeting(
+    browser: Browser, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
+) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    link = _link(tenant, endpoint, datetime.now(UTC) + timedelta(minutes=5))
+    token = urlsplit(link).fragment
+    page, problems = _phone(browser)
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(link)
+    page.wait_for_url(f"{TEAMS}**")
+    assert "anon=true" in page.url
+    ours = [r for r in requests if r.url.startswith(link.split("/api/", 1)[0])]
+    assert [(r.method, urlsplit(r.url).path) for r in ours] == [("GET", "/api/join"), ("POST", "/api/join")]
+    assert all(token not in r.url and token not in (r.headers.get("referer") or "") for r in requests)
+    assert problems == []
+
+
+def test_an_incomplete_link_says_what_to_do_and_works_by_keyboard(browser: Browser, tenant: Tenant) -> None:
+    page, problems = _phone(browser)
+    page.goto(_link(tenant, "0" * 16, datetime.now(UTC)).split("#", 1)[0])  # the fragment lost on the way
+    expect(page.get_by_role("heading", name="Join your video visit")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("This link is incomplete")
+    _fits_and_is_labelled(page)
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "test your camera, microphone and speaker"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Test your camera, microphone and speaker")).to_be_visible()
+    assert problems == []
+
+
+def test_a_visit_not_open_yet_gets_a_plain_sentence(
+    browser: Browser, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
+) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    page, problems = _phone(browser)
+    page.goto(_link(tenant, endpoint, datetime.now(UTC) + timedelta(hours=3)))
+    expect(page.get_by_role("heading", name="This link cannot be used")).to_be_visible()
+    expect(page.get_by_text("Your visit is not open yet.")).to_be_visible()
+    _fits_and_is_labelled(page)
+    assert [p for p in problems if "400" not in p] == []  # the browser notes the page's status; nothing else
