@@ -83,6 +83,24 @@ class Portal:
         assert unlabelled == []
         overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow} px wider than the window"
+        assert_accessible(self.page)
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core's WCAG 2.1 A and AA rules find nothing on the page as it is now (npm axe-core, run in the page)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated, not a <script>: pages' CSPs allow no new script
+    violations = page.evaluate(
+        """async (tags) => (await axe.run(document, { runOnly: { type: 'tag', values: tags } })).violations
+            .map((v) => `${v.id} (${v.impact}): ${v.help} at `
+                + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '))""",
+        WCAG_21_AA,
+    )
+    assert violations == [], "\n".join(violations)
 
 
 OpenPortal = Callable[..., Portal]

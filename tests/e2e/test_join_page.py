@@ -15,6 +15,7 @@ from dev.fakes.sandbox_ehr import SandboxEhr
 from shared.runtime import get_runtime
 from shared.visits.models import appointment_key
 from tests.conftest import GraphMeetings
+from tests.e2e.conftest import assert_accessible
 from tests.support.portal import Tenant, approved_endpoint
 
 TEAMS = "https://teams.microsoft.com/"
@@ -50,6 +51,7 @@ def _fits_and_is_labelled(page: Page) -> None:
             .map((el) => el.outerHTML)"""
     )
     assert unlabelled == []
+    assert_accessible(page)
 
 
 def test_a_patient_follows_a_texted_link_into_the_meeting(
@@ -81,6 +83,7 @@ def test_an_incomplete_link_says_what_to_do_and_works_by_keyboard(browser: Brows
     assert focused == "test your camera, microphone and speaker"
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Test your camera, microphone and speaker")).to_be_visible()
+    assert_accessible(page)  # the device test page too
     assert problems == []
 
 

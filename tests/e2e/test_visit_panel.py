@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, expect
 from dev.fakes.sandbox_ehr import SandboxEhr
 from dev.host.serving import ServerThread
 from tests.conftest import AppHost, GraphMeetings
+from tests.e2e.conftest import assert_accessible
 from tests.support.portal import Tenant, approved_endpoint
 from tests.support.visits import follow_join_link
 from tests.support.writeback import FOLLOW_UP, PATIENT, clinician, roster
@@ -40,6 +41,7 @@ def test_the_clinician_lands_on_the_panel_and_sees_who_joins(
     expect(button).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("No one has joined yet.")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    assert_accessible(page)
 
     (subscription,) = graph_meetings.stub.meeting_subscriptions() - before
     for joined in (clinician(tenant), PATIENT):
@@ -62,10 +64,12 @@ def test_the_clinician_lands_on_the_panel_and_sees_who_joins(
     page.get_by_role("button", name="Text the link").click()  # no number typed: said, nothing sent
     expect(page.locator("#invite-result")).to_contain_text("Type the mobile number")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page)
     assert follow_join_link(httpx.Client(), link.input_value()).status_code == 302
 
     # Another browser, without the launch's cookie: a page that says what to do, nothing of the visit.
     stranger = browser.new_context(viewport={"width": 375, "height": 740}).new_page()
     stranger.goto(page.url)
     expect(stranger.get_by_role("heading", name="Start the visit from the EHR")).to_be_visible()
+    assert_accessible(stranger)
     context.close()

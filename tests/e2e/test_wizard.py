@@ -146,7 +146,8 @@ def test_whole_wizard_from_sign_in_to_copying_the_integration_records(
         for value in record["values"]:
             button = card.get_by_role("button", name=f"Copy {record['title']}: {value['name']} (", exact=False)
             button.click()
-            expect(button).to_have_text("Copied")
+            copied = card.get_by_role("button", name=f"Copied {record['title']}: {value['name']} (", exact=False)
+            expect(copied).to_have_text("Copied")
             assert page.evaluate("navigator.clipboard.readText()") == value["value"]
     portal.assert_usable()
     portal.shot("07-review-and-finish")

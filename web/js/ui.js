@@ -155,9 +155,14 @@ export function copyButton(value, label) {
   const button = h("button", { type: "button", class: "copy", "aria-label": `Copy ${label}` }, "Copy");
   button.addEventListener("click", async () => {
     await copyText(value);
+    // The accessible name keeps the visible word (WCAG 2.5.3, label in name) in both states.
     button.textContent = "Copied";
+    button.setAttribute("aria-label", `Copied ${label}`);
     announce(`${label} copied`);
-    setTimeout(() => { button.textContent = "Copy"; }, 2000);
+    setTimeout(() => {
+      button.textContent = "Copy";
+      button.setAttribute("aria-label", `Copy ${label}`);
+    }, 2000);
   });
   return button;
 }
