@@ -12,7 +12,7 @@ VENDOR_STAMP := web/vendor/.installed
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck pytest deps chromium bench demo screenshots clean
+.PHONY: run test lint typecheck pytest deps chromium bench demo screenshots clean rotate-join-link-key
 
 deps: $(PIP_STAMP) $(NPM_STAMP) $(VENDOR_STAMP)
 
@@ -67,6 +67,11 @@ test: lint typecheck pytest
 
 demo: deps
 	$(PY) -m dev.demo
+
+# Operator commands against a deployment, signed in as you (az login or azd auth login); see README, Deploy.
+rotate-join-link-key: deps
+	@test -n "$(VAULT)" || { echo 'Name the key vault: make rotate-join-link-key VAULT=$$(azd env get-value KEY_VAULT_NAME)'; exit 2; }
+	$(PY) -m ops rotate-join-link-key --vault $(VAULT)
 
 bench: deps
 	$(PY) bench/import_time.py

@@ -61,8 +61,7 @@ def test_every_variable_of_the_parameters_file_has_a_source() -> None:
 
 
 def resolve(env: dict[str, str], vault: dict[str, str]) -> dict[str, Any]:
-    """The parameters azd hands ARM, with this .env and the vault as it stands (`vault` is None before the first
-    provision made it)."""
+    """The parameters azd hands ARM, with this .env and the vault's secrets as they stand."""
 
     def variable(match: re.Match[str]) -> str:
         name, has_default, default = match.groups()
@@ -141,7 +140,7 @@ def test_the_first_provision_makes_both_keys() -> None:
 
 @pytest.mark.parametrize("provisions", [1, 3])
 def test_later_provisions_never_overwrite_the_keys(provisions: int) -> None:
-    env, vault = first_environment(), {}
+    env, vault = first_environment(), dict[str, str]()
     provision(env, vault)
     made = dict(vault)
     for _ in range(provisions):
@@ -151,7 +150,7 @@ def test_later_provisions_never_overwrite_the_keys(provisions: int) -> None:
 
 
 def test_a_provision_after_a_key_rotation_keeps_the_rotated_key() -> None:
-    env, vault = first_environment(), {}
+    env, vault = first_environment(), dict[str, str]()
     provision(env, vault)
     vault["join-link-key-previous"], vault["join-link-key"] = vault["join-link-key"], "rotated " + "k" * 32
     rotated = dict(vault)
