@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 EHR_PROFILE ?= epic
+# The local run's ports (make run and make demo): the connector, the sandbox EHR, the local sign-in.
+PORT ?= 7071
+EHR_PORT ?= 7072
+IDENTITY_PORT ?= 7073
 TELEMETRY ?=
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
@@ -47,11 +51,13 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
+# The sample's settings with this machine's own local secrets (the join-link and opt-out keys); func start reads it too.
 local.settings.json:
-	cp local.settings.sample.json $@
+	$(PYTHON) -m dev.host.local_settings $@
 
 run: deps local.settings.json
-	$(PY) -m dev --ehr-profile $(EHR_PROFILE) $(if $(TELEMETRY),--telemetry $(TELEMETRY))
+	$(PY) -m dev --port $(PORT) --ehr-port $(EHR_PORT) --identity-port $(IDENTITY_PORT) \
+		--ehr-profile $(EHR_PROFILE) $(if $(TELEMETRY),--telemetry $(TELEMETRY))
 
 lint: deps
 	$(VENV)/bin/ruff check .
@@ -66,7 +72,8 @@ pytest: deps chromium $(CHECKOV_STAMP)
 test: lint typecheck pytest
 
 demo: deps
-	$(PY) -m dev.demo
+	$(PY) -m dev.demo --api http://localhost:$(PORT) --ehr http://localhost:$(EHR_PORT) \
+		--identity http://localhost:$(IDENTITY_PORT)
 
 # Operator commands against a deployment, signed in as you (az login or azd auth login); see README, Deploy.
 rotate-join-link-key: deps
