@@ -16,7 +16,7 @@ VENDOR_STAMP := web/vendor/.installed
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck pytest deps chromium bench demo screenshots clean rotate-join-link-key
+.PHONY: run test lint typecheck pytest deps chromium bench demo screenshots clean rotate-join-link-key backup restore
 
 deps: $(PIP_STAMP) $(NPM_STAMP) $(VENDOR_STAMP)
 
@@ -76,9 +76,24 @@ demo: deps
 		--identity http://localhost:$(IDENTITY_PORT)
 
 # Operator commands against a deployment, signed in as you (az login or azd auth login); see README, Deploy.
+# The vault and the storage accounts come from azd's environment (its outputs) unless given.
+VAULT ?= $(shell azd env get-value KEY_VAULT_NAME 2>/dev/null)
+APP_STORAGE ?= $(shell azd env get-value APP_STORAGE_ACCOUNT 2>/dev/null)
+DATA_STORAGE ?= $(shell azd env get-value DATA_STORAGE_ACCOUNTS 2>/dev/null)
+BACKUP ?= latest
+STORAGE_OPTIONS = --storage '$(APP_STORAGE)' --data-storage-accounts '$(DATA_STORAGE)'
+
 rotate-join-link-key: deps
-	@test -n "$(VAULT)" || { echo 'Name the key vault: make rotate-join-link-key VAULT=$$(azd env get-value KEY_VAULT_NAME)'; exit 2; }
+	@test -n "$(VAULT)" || { echo 'Name the key vault: make rotate-join-link-key VAULT=<name> (or run it where azd knows the environment)'; exit 2; }
 	$(PY) -m ops rotate-join-link-key --vault $(VAULT)
+
+backup: deps
+	@test -n "$(APP_STORAGE)" || { echo 'Name the storage: make backup APP_STORAGE=<account> DATA_STORAGE=<azd DATA_STORAGE_ACCOUNTS>'; exit 2; }
+	$(PY) -m ops backup $(STORAGE_OPTIONS)
+
+restore: deps
+	@test -n "$(APP_STORAGE)" || { echo 'Name the storage: make restore APP_STORAGE=<account> DATA_STORAGE=<azd DATA_STORAGE_ACCOUNTS> BACKUP=<blob>'; exit 2; }
+	$(PY) -m ops restore --from $(BACKUP) $(STORAGE_OPTIONS)
 
 bench: deps
 	$(PY) bench/import_time.py

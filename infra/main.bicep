@@ -89,6 +89,7 @@ var baseName = '${namePrefix}-${environmentName}-${suffix}'
 var compactName = toLower('${namePrefix}${environmentName}${substring(suffix, 0, 6)}')
 var allTags = union(tags, { 'azd-env-name': environmentName, application: 'ehr-virtual-visits-connector' })
 var deploymentContainer = 'app-package'
+var backupContainer = 'backups' // make backup writes the control plane here
 var publicBase = empty(publicBaseUrl) ? 'https://${portal.outputs.defaultHostname}' : publicBaseUrl
 
 module identity 'modules/identity.bicep' = {
@@ -108,7 +109,7 @@ module appStorage 'modules/storage.bicep' = {
     tags: allTags
     publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
-    containers: [deploymentContainer]
+    containers: [deploymentContainer, backupContainer]
     hostStorage: true
     workspaceId: monitoring.outputs.workspaceId
   }
