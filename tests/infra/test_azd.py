@@ -46,7 +46,7 @@ def outputs() -> set[str]:
 def set_by_the_operator() -> set[str]:
     """Variables the deploy instructions tell the operator to set (`azd env set NAME value`)."""
     text = (ROOT / "README.md").read_text() + (INFRA / "README.md").read_text()
-    return set(re.findall(r"azd env set (\w+) ", text))
+    return set(re.findall(r"azd env set\s+(\w+)\s", text))
 
 
 def test_every_variable_of_the_parameters_file_has_a_source() -> None:
