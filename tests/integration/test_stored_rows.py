@@ -38,7 +38,7 @@ def repositories() -> dict[str, type[TableRepository[Any]]]:
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if getattr(cls, "table_name", None):
+        if getattr(cls, "table_name", None) and cls.__module__.startswith("shared."):  # not the tests' own
             found[cls.table_name] = cls
     return found
 
