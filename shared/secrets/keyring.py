@@ -123,10 +123,11 @@ def seal_with(keys: KeyRing, payload: dict[str, Any], *, label: bytes = b"") -> 
 
 
 def unseal_with(keys: KeyRing, token: str, *, label: bytes = b"") -> dict[str, Any] | None:
-    """The payload of a token sealed with the current or the previous key (the one its `k` names; either, for
-    tokens sealed before key IDs); None for anything else."""
+    """The payload of a token sealed with the current or the previous key (the one its `k` names first; the key
+    ID is a hint, the HMAC decides); None for anything else."""
     kid = (peek(token) or {}).get("k")
-    for key in keys.verifying(None if kid is None else lambda key: key.kid == kid):
+    named = keys.verifying(None if kid is None else lambda key: key.kid == kid)
+    for key in named + [key for key in keys.verifying() if key not in named]:
         payload = unseal(token, key.value, label=label)
         if payload is not None:
             return payload

@@ -44,7 +44,9 @@ def storage_options(azurite: Azurite, prefix: str, container: str) -> list[str]:
 
 @contextmanager
 def running_on(prefix: str, graph_meetings: GraphMeetings) -> Iterator[None]:
-    """The app restarted on other tables (as on new storage accounts); back on its own afterwards."""
+    """The app restarted on other tables (as on new storage accounts); back on its own afterwards, and the Graph
+    stub without the subscriptions the app made meanwhile (it knew none of the session's)."""
+    subscriptions = set(graph_meetings.stub.subscriptions)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TABLE_PREFIX", prefix)
         get_settings.cache_clear()
@@ -55,6 +57,8 @@ def running_on(prefix: str, graph_meetings: GraphMeetings) -> Iterator[None]:
         finally:
             get_settings.cache_clear()
             get_runtime.cache_clear()
+            for made in set(graph_meetings.stub.subscriptions) - subscriptions:
+                del graph_meetings.stub.subscriptions[made]
 
 
 def test_every_table_is_backed_up_or_left_out_with_a_reason() -> None:
