@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 EHR_PROFILE ?= epic
+# The local run's ports (make run and make demo): the connector, the sandbox EHR, the local sign-in.
+PORT ?= 7071
+EHR_PORT ?= 7072
+IDENTITY_PORT ?= 7073
 TELEMETRY ?=
 PIP_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
@@ -12,7 +16,7 @@ VENDOR_STAMP := web/vendor/.installed
 # Root installs Debian packages directly; anyone else through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck pytest deps chromium bench demo screenshots clean
+.PHONY: run test lint typecheck pytest deps chromium bench demo screenshots clean rotate-join-link-key backup restore
 
 deps: $(PIP_STAMP) $(NPM_STAMP) $(VENDOR_STAMP)
 
@@ -47,11 +51,13 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
+# The sample's settings with this machine's own local secrets (the join-link and opt-out keys); func start reads it too.
 local.settings.json:
-	cp local.settings.sample.json $@
+	$(PYTHON) -m dev.host.local_settings $@
 
 run: deps local.settings.json
-	$(PY) -m dev --ehr-profile $(EHR_PROFILE) $(if $(TELEMETRY),--telemetry $(TELEMETRY))
+	$(PY) -m dev --port $(PORT) --ehr-port $(EHR_PORT) --identity-port $(IDENTITY_PORT) \
+		--ehr-profile $(EHR_PROFILE) $(if $(TELEMETRY),--telemetry $(TELEMETRY))
 
 lint: deps
 	$(VENV)/bin/ruff check .
@@ -66,7 +72,28 @@ pytest: deps chromium $(CHECKOV_STAMP)
 test: lint typecheck pytest
 
 demo: deps
-	$(PY) -m dev.demo
+	$(PY) -m dev.demo --api http://localhost:$(PORT) --ehr http://localhost:$(EHR_PORT) \
+		--identity http://localhost:$(IDENTITY_PORT)
+
+# Operator commands against a deployment, signed in as you (az login or azd auth login); see README, Deploy.
+# The vault and the storage accounts come from azd's environment (its outputs) unless given.
+VAULT ?= $(shell azd env get-value KEY_VAULT_NAME 2>/dev/null)
+APP_STORAGE ?= $(shell azd env get-value APP_STORAGE_ACCOUNT 2>/dev/null)
+DATA_STORAGE ?= $(shell azd env get-value DATA_STORAGE_ACCOUNTS 2>/dev/null)
+BACKUP ?= latest
+STORAGE_OPTIONS = --storage '$(APP_STORAGE)' --data-storage-accounts '$(DATA_STORAGE)'
+
+rotate-join-link-key: deps
+	@test -n "$(VAULT)" || { echo 'Name the key vault: make rotate-join-link-key VAULT=<name> (or run it where azd knows the environment)'; exit 2; }
+	$(PY) -m ops rotate-join-link-key --vault $(VAULT)
+
+backup: deps
+	@test -n "$(APP_STORAGE)" || { echo 'Name the storage: make backup APP_STORAGE=<account> DATA_STORAGE=<azd DATA_STORAGE_ACCOUNTS>'; exit 2; }
+	$(PY) -m ops backup $(STORAGE_OPTIONS)
+
+restore: deps
+	@test -n "$(APP_STORAGE)" || { echo 'Name the storage: make restore APP_STORAGE=<account> DATA_STORAGE=<azd DATA_STORAGE_ACCOUNTS> BACKUP=<blob>'; exit 2; }
+	$(PY) -m ops restore --from $(BACKUP) $(STORAGE_OPTIONS)
 
 bench: deps
 	$(PY) bench/import_time.py

@@ -1,17 +1,22 @@
 """`python -m dev`: the local runtime. Loads local.settings.json, starts Azurite unless a storage connection is
-configured, and serves the function app and web/ on http://localhost:7071."""
+configured (a setting left empty or `UseDevelopmentStorage=true` gets this run's Azurite), and serves the function
+app and web/ on http://localhost:7071, the sandbox EHR on 7072 and the local sign-in on 7073 (each port an
+option)."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dev.fakes.ehr_profiles import FAILING_PROFILES, PROFILES
 from dev.fakes.identity import LocalIssuer
@@ -37,19 +42,96 @@ ACCOUNTS = (
 )
 
 
+DEVELOPMENT_STORAGE = "UseDevelopmentStorage=true"
+LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+PORTS = {  # option: (what listens there, make's variable)
+    "port": ("the connector", "PORT"),
+    "ehr_port": ("the sandbox EHR", "EHR_PORT"),
+    "identity_port": ("the local sign-in", "IDENTITY_PORT"),
+}
+
+
+class PortInUse(Exception):
+    def __init__(self, option: str, port: int) -> None:
+        what, variable = PORTS[option]
+        flag = "--" + option.replace("_", "-")
+        super().__init__(
+            f"Port {port} ({what}) is in use, perhaps by another `make run`: choose another with {flag} "
+            f"(make run {variable}=...; make demo takes the same {variable}=)."
+        )
+
+
+def _check_free(host: str, port: int, option: str) -> None:
+    """Before anything starts: the port can be listened on (else PortInUse, naming the option)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds: TIME_WAIT does not count
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUse(option, port) from None
+            raise
+
+
+def _start(server: ServerThread, option: str, port: int) -> ServerThread:
+    """Start a server; a port taken since the check is PortInUse too."""
+    try:
+        return server.start()
+    except RuntimeError as error:
+        if isinstance(error.__cause__, OSError) and error.__cause__.errno == errno.EADDRINUSE:
+            raise PortInUse(option, port) from None
+        raise
+
+
+def public_base_url(given: str | None, environ_value: str | None, settings_value: str, port: int) -> str:
+    """The connector's public URL: as given (--public-base-url, or PUBLIC_BASE_URL in the environment), else the
+    settings file's unless it is a local one, which follows --port."""
+    if given:
+        return given.rstrip("/")
+    if environ_value:
+        return environ_value.rstrip("/")
+    if settings_value and urlsplit(settings_value).hostname not in LOOPBACK:
+        return settings_value.rstrip("/")  # a tunnel or a name of your own
+    return f"http://localhost:{port}"
+
+
 def _telemetry_destination() -> str:
     """Where the app's spans go once it first runs."""
     where = destination(os.environ)
     return "off (make run TELEMETRY=console, or TELEMETRY=<OTLP URL>)" if where == "none" else where
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dev", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=7071)
-    parser.add_argument("--ehr-port", type=int, default=7072, help="port of the sandbox EHR")
-    parser.add_argument("--identity-port", type=int, default=7073, help="port of the local sign-in issuer")
-    parser.add_argument("--settings", type=Path, default=ROOT / "local.settings.json")
+    parser.add_argument("--host", default="127.0.0.1", help="the address every server listens on (default %(default)s)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=7071,
+        help="port of the connector, API and portal (default %(default)s; make run PORT=)",
+    )
+    parser.add_argument(
+        "--ehr-port", type=int, default=7072, help="port of the sandbox EHR (default %(default)s; EHR_PORT=)"
+    )
+    parser.add_argument(
+        "--identity-port",
+        type=int,
+        default=7073,
+        help="port of the local sign-in issuer (default %(default)s; IDENTITY_PORT=)",
+    )
+    parser.add_argument(
+        "--public-base-url",
+        default=None,
+        help="the connector's public URL (PUBLIC_BASE_URL); default: PUBLIC_BASE_URL from the environment, else "
+        "the settings file's unless it is a localhost URL, else http://localhost:PORT",
+    )
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        default=ROOT / "local.settings.json",
+        help="the app settings (their Values, as the Functions host reads them; default local.settings.json, "
+        "else local.settings.sample.json)",
+    )
     parser.add_argument(
         "--ehr-profile",
         default="epic",
@@ -57,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         help="how the sandbox EHR behaves (dev/fakes/ehr_profiles.py): epic, oracle, strict, quirky, ...",
     )
     parser.add_argument(
-        "--anonymous-rate", type=int, default=300, help="requests per minute per client address to anonymous triggers"
+        "--anonymous-rate",
+        type=int,
+        default=300,
+        help="requests per minute per client address to anonymous triggers (default %(default)s)",
     )
     parser.add_argument(
         "--telemetry",
@@ -65,37 +150,59 @@ def main(argv: list[str] | None = None) -> int:
         help="where the app's spans go: console, or an OTLP/HTTP collector's URL (http://localhost:4318); "
         "the settings TELEMETRY_CONSOLE and OTEL_EXPORTER_OTLP_ENDPOINT otherwise",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except PortInUse as error:
+        print(f"python -m dev: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    for option in PORTS:
+        _check_free(args.host, getattr(args, option), option)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("azure").setLevel(logging.WARNING)  # as host.json's "Azure.Core": "Warning"
 
     settings_file = args.settings if args.settings.exists() else ROOT / "local.settings.sample.json"
-    apply_values(load_values(settings_file), os.environ)
+    values = load_values(settings_file)
+    public = public_base_url(
+        args.public_base_url, os.environ.get("PUBLIC_BASE_URL"), values.get("PUBLIC_BASE_URL", ""), args.port
+    )
+    os.environ["PUBLIC_BASE_URL"] = public
+    apply_values(values, os.environ)
     if args.telemetry == "console":
         os.environ["TELEMETRY_CONSOLE"] = "true"
     elif args.telemetry:
         os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = args.telemetry
 
     azurite: Azurite | None = None
-    if not os.environ.get("AzureWebJobsStorage") and not os.environ.get("AzureWebJobsStorage__accountName"):
+    ours = ("", DEVELOPMENT_STORAGE)  # settings this run's Azurite fills in (func start's Azurite is not ours)
+    if os.environ.get("AzureWebJobsStorage", "") in ours and not os.environ.get("AzureWebJobsStorage__accountName"):
         azurite = Azurite().start()
         for setting, account in ACCOUNTS.items():
-            if not os.environ.get(setting):
+            if os.environ.get(setting, "") in ours:
                 os.environ[setting] = azurite.connection_string(account)
 
     # The sandbox EHR and the local sign-in issuer (trusted only because ENVIRONMENT=local).
-    os.environ.setdefault("PUBLIC_BASE_URL", f"http://localhost:{args.port}")
-    public = os.environ["PUBLIC_BASE_URL"].rstrip("/")
     profile = PROFILES.get(args.ehr_profile) or FAILING_PROFILES[args.ehr_profile]
     sandbox = SandboxEhr(connector_url=public, profile=profile)
     sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/portal/approval/callback")
     sandbox.register_client(LOCAL_CLIENT_ID, f"{public}/api/launch/callback")
     sandbox.register_backend_client(LOCAL_CLIENT_ID, f"{public}/api/.well-known/jwks/")  # confidential clients
     sandbox.register_backend_client(LOCAL_BACKEND_CLIENT_ID, f"{public}/api/.well-known/jwks/")
-    ehr_server = ServerThread(sandbox.application(), host=args.host, port=args.ehr_port).start()
+    ehr_server = _start(
+        ServerThread(sandbox.application(), host=args.host, port=args.ehr_port), "ehr_port", args.ehr_port
+    )
     sandbox.url = f"http://localhost:{ehr_server.port}"
     issuer = LocalIssuer(audience=os.environ.get("PORTAL_API_AUDIENCE") or "api://ehr-connector-local")
-    identity_server = ServerThread(issuer.application(), host=args.host, port=args.identity_port).start()
+    identity_server = _start(
+        ServerThread(issuer.application(), host=args.host, port=args.identity_port), "identity_port", args.identity_port
+    )
     issuer.url = f"http://localhost:{identity_server.port}"
     if os.environ.get("ENVIRONMENT") == "local" and not os.environ.get("LOCAL_ISSUER_URL"):
         os.environ["LOCAL_ISSUER_URL"] = issuer.url
@@ -137,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             tasks=[host.timers.run_forever, host.queues.run_forever],
-        ).start()
+        )
+        _start(server, "port", args.port)
     except Exception:
+        ehr_server.stop()
+        identity_server.stop()
         if azurite:
             azurite.stop()
         raise

@@ -52,10 +52,12 @@ def expect(response: httpx.Response, *statuses: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dev.demo", description=__doc__)
-    parser.add_argument("--api", default="http://localhost:7071")
-    parser.add_argument("--identity", default="http://localhost:7073")
-    parser.add_argument("--ehr", default="http://localhost:7072")
+    parser = argparse.ArgumentParser(
+        prog="python -m dev.demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--api", default="http://localhost:7071", help="the connector (make demo PORT=...)")
+    parser.add_argument("--identity", default="http://localhost:7073", help="the local sign-in (IDENTITY_PORT=)")
+    parser.add_argument("--ehr", default="http://localhost:7072", help="the sandbox EHR (EHR_PORT=)")
     args = parser.parse_args(argv)
     step = Step(args.api, args.identity)
     admin = (ADMIN, "Connector.Admin")

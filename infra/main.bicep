@@ -52,13 +52,16 @@ param clinicianSignInClientId string = ''
 @description('The connector\'s public URL when it has a custom domain; empty uses the Static Web App\'s address.')
 param publicBaseUrl string = ''
 
-@description('Key that signs SMS join links (Key Vault secret join-link-key). azd generates it on the first deployment and reads it back after; empty leaves the stored secret as it is.')
+@description('Key that signs SMS join links and visit sessions (Key Vault secret join-link-key), stored on the first provision only (see provisionedKeyVaultName); azd passes a random one every time. Empty stores nothing. Rotate it with `make rotate-join-link-key`, never by passing it again.')
 @secure()
 param joinLinkKey string = ''
 
-@description('Key under which STOP numbers are hashed (Key Vault secret opt-out-key). azd generates it once and reads it back after; never rotate it. Empty leaves the stored secret as it is.')
+@description('Key under which STOP numbers are hashed (Key Vault secret opt-out-key), stored on the first provision only, like joinLinkKey; never rotated. Empty stores nothing.')
 @secure()
 param optOutKey string = ''
+
+@description('The key vault of an earlier successful provision: azd passes back its KEY_VAULT_NAME output. When it names this deployment\'s vault, the join-link and opt-out keys exist and are left as they are (joinLinkKey and optOutKey are ignored).')
+param provisionedKeyVaultName string = ''
 
 @description('Deliver SMS delivery reports and inbound SMS to the function app. Turn on after the first code deployment: Event Grid validates the endpoint when the subscription is created.')
 param enableSmsEvents bool = false
@@ -86,6 +89,7 @@ var baseName = '${namePrefix}-${environmentName}-${suffix}'
 var compactName = toLower('${namePrefix}${environmentName}${substring(suffix, 0, 6)}')
 var allTags = union(tags, { 'azd-env-name': environmentName, application: 'ehr-virtual-visits-connector' })
 var deploymentContainer = 'app-package'
+var backupContainer = 'backups' // make backup writes the control plane here
 var publicBase = empty(publicBaseUrl) ? 'https://${portal.outputs.defaultHostname}' : publicBaseUrl
 
 module identity 'modules/identity.bicep' = {
@@ -105,7 +109,7 @@ module appStorage 'modules/storage.bicep' = {
     tags: allTags
     publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
-    containers: [deploymentContainer]
+    containers: [deploymentContainer, backupContainer]
     hostStorage: true
     workspaceId: monitoring.outputs.workspaceId
   }
@@ -135,6 +139,7 @@ module vault 'modules/keyvault.bicep' = {
     principalId: identity.outputs.principalId
     joinLinkKey: joinLinkKey
     optOutKey: optOutKey
+    provisionedName: provisionedKeyVaultName
     workspaceId: monitoring.outputs.workspaceId
   }
 }
@@ -328,7 +333,7 @@ output DATA_STORAGE_ACCOUNTS array = [
   }
 ]
 
-@description('Name of the key vault.')
+@description('Name of the key vault. azd keeps it in the environment and passes it back as provisionedKeyVaultName, so that later provisions leave the keys alone.')
 output KEY_VAULT_NAME string = vault.outputs.name
 
 @description('URI of the key vault.')

@@ -1,11 +1,19 @@
 """local.settings.json, as the Functions host reads it: its `Values` become environment variables, except
-where the environment already sets them."""
+where the environment already sets them.
+
+`python -m dev.host.local_settings` (what `make local.settings.json`, and so `make run`, runs) writes it from
+local.settings.sample.json with this machine's own local secrets, which the repository never holds: the join-link
+and opt-out keys, kept from run to run so that links and opt-outs in a persistent Azurite stay valid."""
 
 from __future__ import annotations
 
 import json
+import secrets
+import sys
 from collections.abc import MutableMapping
 from pathlib import Path
+
+LOCAL_SECRETS = ("SECRET_JOIN_LINK_KEY", "SECRET_OPT_OUT_KEY")
 
 
 def load_values(path: Path) -> dict[str, str]:
@@ -39,3 +47,19 @@ def offline_values() -> dict[str, str]:
         "SMS_PROVIDER": "outbox",
         "SECRETS_PROVIDER": "env",
     }
+
+
+def write_local_settings(sample: Path, target: Path) -> None:
+    """`target` from `sample`, each empty local secret made here."""
+    data = json.loads(sample.read_text())
+    values = data.setdefault("Values", {})
+    for name in LOCAL_SECRETS:
+        values[name] = values.get(name) or secrets.token_urlsafe(32)
+    target.write_text(json.dumps(data, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    root = Path(__file__).resolve().parents[2]
+    write_local_settings(
+        root / "local.settings.sample.json", root / (sys.argv[1] if len(sys.argv) > 1 else "local.settings.json")
+    )

@@ -22,13 +22,20 @@ param workspaceId string
 @description('Principal ID of the function app\'s managed identity, granted Key Vault Secrets Officer (it creates each organisation\'s writeback signing key).')
 param principalId string
 
-@description('Key that signs SMS join links (secret join-link-key). Empty leaves the stored secret unchanged.')
+@description('Key that signs SMS join links (secret join-link-key), written on the vault\'s first provision only. Empty writes nothing.')
 @secure()
 param joinLinkKey string = ''
 
-@description('Key under which STOP numbers are hashed (secret opt-out-key). Set once and never rotated: a new key forgets every opt-out. Empty leaves the stored secret unchanged.')
+@description('Key under which STOP numbers are hashed (secret opt-out-key), written on the vault\'s first provision only and never rotated: a new key forgets every opt-out. Empty writes nothing.')
 @secure()
 param optOutKey string = ''
+
+@description('The vault an earlier provision made (azd\'s KEY_VAULT_NAME output). When it is this vault, its keys exist: a provision never overwrites them, so links already texted keep working and opt-outs hold.')
+param provisionedName string = ''
+
+// The keys are written when this vault is new to the caller: azd's environment has no KEY_VAULT_NAME before the
+// first successful provision, and that provision's outputs put it there.
+var firstProvision = provisionedName != name
 
 // Key Vault Secrets Officer: read secrets, and write each organisation's writeback signing key
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -73,9 +80,9 @@ resource vaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-prev
   }
 }
 
-resource joinLinkSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(joinLinkKey)) {
+resource joinLinkSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (firstProvision && !empty(joinLinkKey)) {
   // checkov:skip=CKV_AZURE_114: contentType is set (text/plain); checkov does not read conditional resources' properties.
-  // checkov:skip=CKV_AZURE_41: The join-link key is rotated by writing a new version; links are short-lived, so no fixed expiry is set.
+  // checkov:skip=CKV_AZURE_41: The join-link key is rotated by make rotate-join-link-key (current and previous); a fixed expiry would stop every link at once.
   parent: vault
   name: 'join-link-key'
   properties: {
@@ -84,7 +91,7 @@ resource joinLinkSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!em
   }
 }
 
-resource optOutSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(optOutKey)) {
+resource optOutSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (firstProvision && !empty(optOutKey)) {
   // checkov:skip=CKV_AZURE_114: contentType is set (text/plain); checkov does not read conditional resources' properties.
   // checkov:skip=CKV_AZURE_41: The opt-out key must never change (a new key forgets every STOP), so it has no expiry.
   parent: vault

@@ -177,7 +177,7 @@ def _set_up_exporter(environ: Mapping[str, str]) -> str:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
 
     provider = TracerProvider(
-        resource=Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME", "ehr-virtual-visits-connector")})
+        resource=Resource.create({"service.name": environ.get("OTEL_SERVICE_NAME") or "ehr-virtual-visits-connector"})
     )
     if environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip():
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

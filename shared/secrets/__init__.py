@@ -78,6 +78,10 @@ class CachedSecretStore:
 
     def set(self, name: str, value: str) -> None:
         self._inner.set(name, value)
+        self.forget(name)
+
+    def forget(self, name: str) -> None:
+        """The next `get` reads the secret from the store."""
         with self._lock:
             self._values.pop(name, None)
 

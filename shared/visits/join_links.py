@@ -10,6 +10,10 @@ which is also how the first links were written; both are accepted.
 The token is the URL's fragment, which browsers never send: no server, proxy or request log (the Functions host's
 request telemetry keeps URLs for 90 days) sees it. The join page reads it and posts it. Links sent before that,
 `{public}/api/join/{token}`, still work until they close.
+
+Every token says which key signed it (shared/secrets/keyring.py): the packed form in its first byte (format 2: six
+bits of the key ID; format 1, the links texted before key IDs, names none), the JSON form as `k`. The current and
+the previous key are accepted, so links texted before a rotation of `join-link-key` keep working after it.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from shared.core.clock import Clock
-from shared.core.encoding import b64url, seal, unb64url, unseal
+from shared.core.encoding import b64url, seal, unb64url
 from shared.core.errors import DomainError
 from shared.secrets import SecretStore
+from shared.secrets.keyring import HmacKey, KeyRing, unseal_with
 
 JoinRole = Literal["patient", "guest", "interpreter"]
 
@@ -35,9 +40,9 @@ JoinRole = Literal["patient", "guest", "interpreter"]
 SECRET_NAME = "join-link-key"
 
 
-def join_link_key(secrets: SecretStore) -> bytes:
-    """The HMAC key of join links (and, under a label of their own, of visit sessions)."""
-    return hashlib.sha256(secrets.get(SECRET_NAME).encode()).digest()
+def join_link_keys(secrets: SecretStore, clock: Clock) -> KeyRing:
+    """The HMAC keys of join links (and, under a label of their own, of visit sessions): current and previous."""
+    return KeyRing(secrets, SECRET_NAME, clock)
 
 
 class JoinLinkRefused(DomainError):
@@ -63,7 +68,10 @@ class JoinClaims:
 _PACKED = struct.Struct(">B16s8s20sBII")  # version, tenant GUID, endpoint ID, appointment key, role, nb, exp
 
 
-_PACKED_VERSION = 1
+_PACKED_VERSION = 1  # the first byte of links texted before key IDs: signed with the current or previous key
+
+
+_PACKED_WITH_KID = 2  # the first byte's low two bits; its upper six are the signing key's short key ID
 
 
 _MAC_BYTES = 16
@@ -75,7 +83,9 @@ _ROLES: tuple[JoinRole, ...] = ("patient", "guest", "interpreter")
 _HEX = re.compile(r"[0-9a-f]+")
 
 
-def _pack(tenant_id: str, endpoint_id: str, appointment_key: str, role: JoinRole, nb: int, exp: int) -> bytes | None:
+def _pack(
+    tenant_id: str, endpoint_id: str, appointment_key: str, role: JoinRole, nb: int, exp: int, key: HmacKey
+) -> bytes | None:
     """The packed form, when every identifier has the shape it packs (else None: use JSON)."""
     try:
         tenant = uuid.UUID(tenant_id)
@@ -89,7 +99,7 @@ def _pack(tenant_id: str, endpoint_id: str, appointment_key: str, role: JoinRole
     if not 0 <= nb < 2**32 or not 0 <= exp < 2**32:
         return None
     packed = _PACKED.pack(
-        _PACKED_VERSION,
+        key.short_kid << 2 | _PACKED_WITH_KID,
         tenant.bytes,
         bytes.fromhex(endpoint_id),
         bytes.fromhex(appointment_key),
@@ -110,12 +120,23 @@ class JoinLinks:
 
     def __post_init__(self) -> None:
         self._base = self.public_base.rstrip("/")
+        self._keys = join_link_keys(self.secrets, self.clock)
 
     def _key(self) -> bytes:
-        return join_link_key(self.secrets)
+        return self._keys.current().value
 
-    def _packed_mac(self, packed: bytes) -> bytes:
-        return hmac.new(self._key(), packed, hashlib.sha256).digest()[:_MAC_BYTES]
+    def _packed_keys(self, header: int) -> list[HmacKey]:
+        """The keys that may have signed a packed token with this first byte."""
+        if header == _PACKED_VERSION:
+            return self._keys.verifying()
+        if header & 0b11 == _PACKED_WITH_KID:
+            return self._keys.verifying(lambda key: key.short_kid == header >> 2)
+        return []
+
+    def _packed_mac(self, packed: bytes, key: HmacKey | None = None) -> bytes:
+        """The MAC under `key`, or under the key the token's first byte names (the one it is issued with)."""
+        key = key or next(iter(self._packed_keys(packed[0])), None) or self._keys.current()
+        return hmac.new(key.value, packed, hashlib.sha256).digest()[:_MAC_BYTES]
 
     def issue(
         self,
@@ -129,10 +150,12 @@ class JoinLinks:
     ) -> str:
         nb = int((start - self.opens_before).timestamp())
         exp = int((end + self.closes_after).timestamp())
-        packed = _pack(tenant_id, endpoint_id, appointment_key, role, nb, exp)
+        signing = self._keys.current()
+        packed = _pack(tenant_id, endpoint_id, appointment_key, role, nb, exp, signing)
         if packed is not None:
             return self.url_of(b64url(packed + self._packed_mac(packed)))
         payload = {
+            "k": signing.kid,
             "t": tenant_id,
             "e": endpoint_id,
             "a": appointment_key,
@@ -155,7 +178,7 @@ class JoinLinks:
             raise invalid
         if "." not in token:
             return self._decode_packed(token, invalid)
-        payload = unseal(token, self._key())
+        payload = unseal_with(self._keys, token)
         if payload is None:
             raise invalid
         try:
@@ -181,10 +204,10 @@ class JoinLinks:
         if len(raw) != _PACKED.size + _MAC_BYTES:
             raise invalid
         packed, mac = raw[: _PACKED.size], raw[_PACKED.size :]
-        if not hmac.compare_digest(self._packed_mac(packed), mac):
+        if not any(hmac.compare_digest(self._packed_mac(packed, key), mac) for key in self._packed_keys(packed[0])):
             raise invalid
-        version, tenant, endpoint, key, role, nb, exp = _PACKED.unpack(packed)
-        if version != _PACKED_VERSION or role >= len(_ROLES):
+        _, tenant, endpoint, key, role, nb, exp = _PACKED.unpack(packed)
+        if role >= len(_ROLES):
             raise invalid
         return JoinClaims(
             tenant_id=str(uuid.UUID(bytes=tenant)),

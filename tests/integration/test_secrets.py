@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from dev.host.serving import ServerThread
+from ops.__main__ import main as ops
 from shared.core.errors import InvalidInput, NotFound, UpstreamError
 from shared.secrets import CachedSecretStore
 from shared.secrets.env import EnvSecretStore
+from shared.secrets.keyring import hmac_key
 from shared.secrets.keyvault import KeyVaultSecretStore
 from tests.support.clock import FakeClock
 from tests.support.credentials import StaticCredential
@@ -51,6 +53,28 @@ def test_keyvault_reads_and_writes_secrets_with_a_bearer_token(
     # The first request went without a token and was challenged; every later one carried it.
     assert stub.requests[0][2] is False
     assert all(has_token for _, _, has_token in stub.requests[1:])
+
+
+def test_the_rotation_command_moves_the_current_key_to_previous_in_key_vault(
+    vault: tuple[KeyVaultStub, ServerThread], tls: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    stub, server = vault
+    store = connect(server, StaticCredential(stub.token), tls)
+    store.set("join-link-key", "the first key")
+    store.set("opt-out-key", "the opt-out key")
+    for _ in range(2):
+        assert (
+            ops(
+                ["rotate-join-link-key", "--vault", server.url],
+                vault=lambda url: connect(server, StaticCredential(stub.token), tls),
+            )
+            == 0
+        )
+    assert stub.secrets["join-link-key-previous"][0] == "the first key"
+    previous, current = stub.secrets["join-link-key-previous"][-1], stub.secrets["join-link-key"][-1]
+    assert len({previous, current, "the first key"}) == 3 and len(current) >= 64
+    assert stub.secrets["opt-out-key"] == ["the opt-out key"]  # never rotated
+    assert hmac_key(current).kid in capsys.readouterr().out
 
 
 def test_keyvault_missing_secret_is_not_found(vault: tuple[KeyVaultStub, ServerThread], tls: tuple[Path, Path]) -> None:

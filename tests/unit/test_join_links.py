@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import struct
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,9 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.core.encoding import b64url, peek
+from shared.core.errors import Unauthenticated
+from shared.secrets import CachedSecretStore
 from shared.secrets.env import EnvSecretStore
+from shared.secrets.keyring import hmac_key, rotate
 from shared.visits.join_links import JoinLinkRefused, JoinLinks
 from shared.visits.models import appointment_key
+from shared.visits.sessions import VisitSessions
 from tests.support.clock import FakeClock
 
 START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
@@ -93,3 +99,78 @@ def test_links_already_sent_in_the_json_form_still_work() -> None:
 def test_malformed_tokens_are_refused(token: str) -> None:
     with pytest.raises(JoinLinkRefused):
         links().decode(token)
+
+
+def rotating(secret: str = "a join-link key") -> tuple[EnvSecretStore, FakeClock, JoinLinks, VisitSessions]:
+    """Links and sessions over one store, whose secrets are cached for five minutes as the app caches them."""
+    store = EnvSecretStore({"SECRET_JOIN_LINK_KEY": secret})
+    clock = FakeClock(START)
+    cached = CachedSecretStore(store, timedelta(minutes=5), clock)
+    join_links = JoinLinks(
+        secrets=cached,
+        clock=clock,
+        public_base=BASE,
+        opens_before=timedelta(minutes=30),
+        closes_after=timedelta(minutes=60),
+    )
+    return store, clock, join_links, VisitSessions(secrets=cached, clock=clock)
+
+
+def test_tokens_name_their_key() -> None:
+    store, _, join_links, sessions = rotating()
+    kid = hmac_key("a join-link key")
+    token = issue(join_links)
+    assert token.startswith(b64url(bytes([kid.short_kid << 2 | 2]))[:1])
+    assert peek(sessions.issue(TENANT, KEY, "dr.who"))["k"] == kid.kid  # type: ignore[index]
+    assert json.loads(base64.urlsafe_b64decode(issue(join_links, tenant="x").split(".")[0] + "=="))["k"] == kid.kid
+
+
+def test_links_and_sessions_from_before_a_rotation_work_after_it_and_not_after_the_next() -> None:
+    store, clock, join_links, sessions = rotating()
+    packed, sealed, session = issue(join_links), issue(join_links, tenant="x"), sessions.issue(TENANT, KEY, "dr.who")
+    rotate(store, "join-link-key")
+    clock.advance(minutes=6)  # past the cache
+    assert join_links.decode(packed).appointment_key == KEY
+    assert join_links.decode(sealed).tenant_id == "x"
+    assert sessions.verify(session).ehr_user == "dr.who"
+    fresh = issue(join_links)
+    assert fresh != packed and join_links.decode(fresh).appointment_key == KEY
+    rotate(store, "join-link-key")
+    clock.advance(minutes=6)
+    assert join_links.decode(fresh).appointment_key == KEY  # now signed with the previous key
+    for token in (packed, sealed):
+        with pytest.raises(JoinLinkRefused):
+            join_links.decode(token)
+    with pytest.raises(Unauthenticated):
+        sessions.verify(session)
+
+
+def test_an_instance_whose_cache_holds_the_old_key_accepts_links_signed_with_the_new_one() -> None:
+    store, clock, stale, _ = rotating()
+    issue(stale)  # caches the key
+    rotate(store, "join-link-key")
+    _, _, fresh, fresh_sessions = rotating(store.get("join-link-key"))
+    assert stale.decode(issue(fresh)).appointment_key == KEY  # an unknown key ID reads the keys again
+    with pytest.raises(JoinLinkRefused):  # and a forged one does not make it read again and again
+        stale.decode(issue(rotating("forged")[2]))
+
+
+def test_links_texted_before_key_ids_still_work_after_a_rotation() -> None:
+    """The first packed links: first byte 1, no key ID, an HMAC under the key of the time."""
+    store, clock, join_links, _ = rotating()
+    packed = struct.pack(
+        ">B16s8s20sBII",
+        1,
+        uuid.UUID(TENANT).bytes,
+        bytes.fromhex(ENDPOINT),
+        bytes.fromhex(KEY),
+        0,
+        1795000000,
+        1795005400,
+    )
+    key = hashlib.sha256(b"a join-link key").digest()
+    legacy = b64url(packed + hmac.new(key, packed, hashlib.sha256).digest()[:16])
+    assert join_links.decode(legacy).role == "patient"
+    rotate(store, "join-link-key")
+    clock.advance(minutes=6)
+    assert join_links.decode(legacy).appointment_key == KEY
