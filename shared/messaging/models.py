@@ -33,7 +33,8 @@ class SmsTemplates(BaseModel):
 
 class SmsSettingsUpdate(BaseModel):
     """Per FHIR endpoint: which texts are sent, when the reminder goes, and their wording. Templates may use
-    {clinic}, {date}, {time} (the appointment's local time in the endpoint's time zone) and {link}."""
+    {clinic}, {date}, {time} (the appointment's local time in the endpoint's time zone, with the zone's short name,
+    as the patient's locale writes them) and {link}."""
 
     model_config = ConfigDict(extra="forbid")
 

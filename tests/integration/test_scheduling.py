@@ -8,6 +8,7 @@ import json
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -62,6 +63,9 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
     scheduled = next(m for m in outbox if "booked" in m["body"])
     assert get_runtime().platform.tables.control(OutboxRepository).find("outbox", scheduled["id"]) is None  # per tenant
     assert "North Clinic" in scheduled["body"] and "/api/join#" in scheduled["body"]
+    local = clinic.start.astimezone(ZoneInfo("America/Chicago"))  # the endpoint's zone; the organisation texts the US
+    hour, half = local.hour % 12 or 12, "AM" if local.hour < 12 else "PM"
+    assert f"booked for {local:%a, %b} {local.day} at {hour}:{local:%M} {half} {local.tzname()}." in scheduled["body"]
     assert scheduled["to_masked"].endswith("23") and PHONE not in scheduled["to_masked"]
     link = re.search(JOIN_LINK, scheduled["body"])
     assert link is not None
