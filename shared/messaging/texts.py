@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.core.clock import Clock
-from shared.core.dates import local_time, text_locale
+from shared.core.dates import LocalTime, local_time, text_locale
 from shared.core.ttl import TtlCache
 from shared.messaging.models import SmsMessageStatus, SmsSettings
 from shared.messaging.sms_setup import SmsSetup
@@ -156,10 +156,13 @@ class SmsService:
                 start=appointment.start,
                 end=appointment.end,
             )
-        template: str = getattr(settings.templates, kind)
-        return (
-            template.replace("{clinic}", settings.clinic_name)
-            .replace("{date}", when.date)
-            .replace("{time}", when.time)
-            .replace("{link}", link)
-        )
+        return render(getattr(settings.templates, kind), clinic=settings.clinic_name, when=when, link=link)
+
+
+def render(template: str, *, clinic: str, when: LocalTime, link: str) -> str:
+    return (
+        template.replace("{clinic}", clinic)
+        .replace("{date}", when.date)
+        .replace("{time}", when.time)
+        .replace("{link}", link)
+    )

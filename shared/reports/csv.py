@@ -67,10 +67,9 @@ def visits_csv(report: VisitReport) -> str:
 
 
 def sms_csv(report: SmsReport) -> str:
-    rows = [(kind, c.sent, c.delivered, c.failed, c.opted_out, c.skipped) for kind, c in report.by_type.items()]
-    totals = report.totals
-    rows.append(("total", totals.sent, totals.delivered, totals.failed, totals.opted_out, totals.skipped))
-    return csv_text(("type", "sent", "delivered", "failed", "opted_out", "skipped"), rows)
+    counts = [*report.by_type.items(), ("total", report.totals)]
+    rows = [(kind, c.sent, c.segments, c.delivered, c.failed, c.opted_out, c.skipped) for kind, c in counts]
+    return csv_text(("type", "sent", "segments", "delivered", "failed", "opted_out", "skipped"), rows)
 
 
 def call_quality_csv(report: CallQualityReport) -> str:

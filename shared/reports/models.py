@@ -98,6 +98,7 @@ class VisitReport(BaseModel):
 
 class SmsCounts(BaseModel):
     sent: int = 0
+    segments: int = Field(default=0, description="SMS segments of the texts sent (carriers bill each one).")
     delivered: int = 0
     failed: int = 0
     opted_out: int = 0

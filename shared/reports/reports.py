@@ -178,6 +178,7 @@ class Reports:
             counts = by_type.setdefault(message.type, SmsCounts())
             if message.status in SENT:
                 counts.sent += 1
+                counts.segments += message.segments or 0  # texts sent before segments were counted add none
             if message.status in ("delivered", "failed", "opted_out", "skipped"):
                 setattr(counts, message.status, getattr(counts, message.status) + 1)
             if message.status == "failed":

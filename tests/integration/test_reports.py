@@ -57,13 +57,15 @@ def test_visit_report_figures_match_the_script(tenant: Tenant, scripted: dict[st
 
 def test_sms_report_counts_by_type(tenant: Tenant, scripted: dict[str, str]) -> None:
     report = tenant.call("GET", "portal/reports/sms?start=2026-11-19&end=2026-11-20").json()
-    assert report["by_type"]["scheduled"] == {"sent": 1, "delivered": 1, "failed": 0, "opted_out": 0, "skipped": 0}
-    assert report["by_type"]["reminder"] == {"sent": 2, "delivered": 0, "failed": 1, "opted_out": 1, "skipped": 0}
-    assert report["totals"] == {"sent": 3, "delivered": 1, "failed": 1, "opted_out": 1, "skipped": 0}
+    scheduled = {"sent": 1, "segments": 2, "delivered": 1, "failed": 0, "opted_out": 0, "skipped": 0}
+    assert report["by_type"]["scheduled"] == scheduled
+    reminder = {"sent": 2, "segments": 1, "delivered": 0, "failed": 1, "opted_out": 1, "skipped": 0}
+    assert report["by_type"]["reminder"] == reminder  # the failed one was refused: no segments went
+    assert report["totals"] == {"sent": 3, "segments": 3, "delivered": 1, "failed": 1, "opted_out": 1, "skipped": 0}
     assert report["failure_reasons"] == {"Azure Communication Services refused the text (HTTP 400).": 1}
     exported = tenant.call("GET", "portal/reports/sms?start=2026-11-19&end=2026-11-20&format=csv").text
-    assert exported.splitlines()[0] == "type,sent,delivered,failed,opted_out,skipped"
-    assert "total,3,1,1,1,0" in exported.splitlines()
+    assert exported.splitlines()[0] == "type,sent,segments,delivered,failed,opted_out,skipped"
+    assert "total,3,3,1,1,1,0" in exported.splitlines()
 
 
 def test_call_quality_report_of_the_scripted_visit(tenant: Tenant, scripted: dict[str, str]) -> None:

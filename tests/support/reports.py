@@ -81,7 +81,9 @@ def seed(tenant: Tenant, endpoint: str, key: str, department: str, start: dateti
         )
 
 
-def text(tenant: Tenant, endpoint: str, key: str, kind: str, status: str, day: int = 19) -> None:
+def text(
+    tenant: Tenant, endpoint: str, key: str, kind: str, status: str, day: int = 19, segments: int | None = None
+) -> None:
     runtime = get_runtime()
     org = runtime.setup.organisations.get(Principal(tenant.id, "t", "t@x.org", frozenset({Role.ADMIN})))
     moment = datetime(2026, 11, day, 9, 0, tzinfo=UTC)
@@ -95,6 +97,7 @@ def text(tenant: Tenant, endpoint: str, key: str, kind: str, status: str, day: i
             reason="Azure Communication Services refused the text (HTTP 400)." if status == "failed" else None,
             created_at=moment,
             updated_at=moment,
+            segments=segments,
         )
     )
 
@@ -152,8 +155,8 @@ def scripted(tenant: Tenant, ehr: SandboxEhr, app: AppHost, graph_meetings: Grap
         graph_meetings, keys["A"], [("c1", tenant.id, "PT0.012S"), ("g1", None, "PT0.042S"), ("g2", None, "PT0.01S")]
     )
     app.pump()
-    text(tenant, endpoint, keys["A"], "scheduled", "delivered")
-    text(tenant, endpoint, keys["A"], "reminder", "sent", day=20)
+    text(tenant, endpoint, keys["A"], "scheduled", "delivered", segments=2)
+    text(tenant, endpoint, keys["A"], "reminder", "sent", day=20, segments=1)
     text(tenant, endpoint, keys["B"], "reminder", "failed", day=20)
     text(tenant, endpoint, keys["B"], "reminder", "opted_out", day=20)
     text(tenant, endpoint, keys["C"], "scheduled", "delivered", day=10)  # before the range, for a visit in it
