@@ -91,6 +91,7 @@ class VisitFilter(BaseModel):
 
 class VisitReport(BaseModel):
     range: ReportRange
+    time_zone: str = Field(default="UTC", description="The organisation's time zone: the CSV gives times in it.")
     filters: VisitFilter = Field(default_factory=VisitFilter)
     totals: VisitTotals
     items: list[VisitRow]

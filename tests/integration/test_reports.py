@@ -9,7 +9,7 @@ import io
 import pytest
 
 from tests.support.portal import Tenant, new_tenant, organisation, problem
-from tests.support.reports import DAY
+from tests.support.reports import DAY, set_time_zone
 
 
 def test_visit_report_figures_match_the_script(tenant: Tenant, scripted: dict[str, str]) -> None:
@@ -48,7 +48,11 @@ def test_visit_report_figures_match_the_script(tenant: Tenant, scripted: dict[st
     assert 'filename="visits-2026-11-20-2026-11-20.csv"' in exported.headers["Content-Disposition"]
     table = {r["appointment_key"]: r for r in csv.DictReader(io.StringIO(exported.text))}
     assert table[scripted["A"]]["duration_seconds"] == "1560"
-    assert table[scripted["A"]]["start_utc"] == "2026-11-20T15:04:00+00:00"
+    assert table[scripted["A"]]["start"] == "2026-11-20T15:04:00+00:00"
+    set_time_zone(tenant, "America/Chicago")  # the CSV's times are the organisation's, with their offset
+    exported = tenant.call("GET", f"portal/reports/visits?{DAY}&format=csv")
+    table = {r["appointment_key"]: r for r in csv.DictReader(io.StringIO(exported.text))}
+    assert table[scripted["A"]]["start"] == "2026-11-20T09:04:00-06:00"
     assert table[scripted["B"]]["department_id"] == "'=2+2"  # never a formula in a spreadsheet
 
     # Days outside the range hold nothing.

@@ -14,6 +14,7 @@ from shared.auth.principal import Principal, Role
 from shared.messaging.models import SmsMessageStatus
 from shared.messaging.tables import SmsMessageRepository
 from shared.runtime import get_runtime
+from shared.setup.tables import OrganisationRepository
 from shared.storage.queue_names import CALL_RECORDS, PARTICIPANT_EVENTS
 from shared.visits.models import Appointment, MeetingLink, VisitReferences
 from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
@@ -79,6 +80,13 @@ def seed(tenant: Tenant, endpoint: str, key: str, department: str, start: dateti
         runtime.platform.tables.data(org, AppointmentRepository).upsert(
             Appointment(endpoint_id=endpoint, appointment_key=key, start=start, end=start + timedelta(minutes=30))
         )
+
+
+def set_time_zone(tenant: Tenant, zone: str) -> None:
+    """The organisation's time zone, as its settings will set it (issue 32 item 9 adds the form)."""
+    organisations = get_runtime().platform.tables.control(OrganisationRepository)
+    organisation = organisations.get(tenant.id, "organisation")
+    organisations.upsert(organisation.model_copy(update={"time_zone": zone}))
 
 
 def text(
