@@ -35,9 +35,9 @@ def _report(
     "GET",
     "portal/reports/visits",
     summary="Visits: start, duration, lobby wait, attendees, completed or no-show, texts sent, department",
-    description="Start is when a clinician and a patient were first both connected (UTC); duration runs until "
-    "the last one left. Appointments booked by scheduling messages that ended with nobody connected are "
-    "no-shows.",
+    description="Start is when a clinician and a patient were first both connected; duration runs until the last "
+    "one left. Appointments booked by scheduling messages that ended with nobody connected are no-shows. The CSV "
+    "gives times in the organisation's time zone, as ISO 8601 with their offset.",
     tag="reports",
     response=VisitReport,
     parameters=VisitReportQuery,

@@ -17,6 +17,7 @@ from shared.messaging.models import (
     SmsSettingsPublic,
     SmsSettingsUpdate,
 )
+from shared.messaging.template_lengths import TemplateDraft, TemplateLengths
 from shared.setup.models import CertificateList, CertificateUpload, SigningCertificate, SigningCertificatePublic
 
 
@@ -90,6 +91,21 @@ def get_sms_settings(call: Call[None]) -> SmsSettings:
 )
 def put_sms_settings(call: Call[SmsSettingsUpdate]) -> SmsSettings:
     return call.runtime.messaging.sms_setup.update_settings(call.principal, call.param("endpoint_id"), call.body)
+
+
+@api.route(
+    "POST",
+    "portal/endpoints/{endpoint_id}/sms-settings/lengths",
+    summary="What each template costs: the encoding and SMS segments of its longest rendering",
+    description="Each template (left out: the default) is rendered with the clinic name given, the longest date and "
+    "time of a year in the endpoint's time zone, and a join link; nothing is saved.",
+    tag="sms",
+    request=TemplateDraft,
+    response=TemplateLengths,
+    parameters=EndpointPath,
+)
+def template_lengths(call: Call[TemplateDraft]) -> TemplateLengths:
+    return call.runtime.messaging.template_lengths.lengths(call.principal, call.param("endpoint_id"), call.body)
 
 
 @api.route(

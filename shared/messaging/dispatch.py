@@ -34,6 +34,7 @@ from shared.hl7.siu import AppointmentStatus
 from shared.messaging.limiter import SenderLimiter, SmsLimits
 from shared.messaging.models import FINAL_STATUSES, SmsMessageStatus, SmsOutbound, SmsSettings
 from shared.messaging.providers import OutgoingSms, SmsFailed, SmsRetryable, SmsSender, SmsThrottled
+from shared.messaging.segments import segments as segments_of
 from shared.messaging.tables import PhoneNumberRepository, SmsMessageRepository
 from shared.messaging.texts import Composed, NotSent, SmsService, message_id, reminder_version
 from shared.setup.lookups import LOOKUP_TTL, ControlLookups
@@ -218,7 +219,8 @@ class TextDispatch:
             return self._fail(records, claimed, claim, f"{passing.detail} Tried {attempts} times.", attempts)
         except SmsFailed as refused:
             return self._fail(records, claimed, claim, refused.detail, claim.attempts)
-        self._settle(records, claimed, claim, status="sent", reason=None, provider_message_id=provider_id)
+        billed = {"provider_message_id": provider_id, "segments": segments_of(text.body).count}
+        self._settle(records, claimed, claim, status="sent", reason=None, **billed)
         log.info("SMS %s for endpoint %s: sent", claim.type, claim.endpoint_id)
         return Delivery("sent")
 

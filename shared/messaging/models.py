@@ -18,7 +18,6 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "reminder": "{clinic}: reminder, your video visit is on {date} at {time}. Join here: {link}",
 }
 
-
 PLACEHOLDERS = ("{clinic}", "{date}", "{time}", "{link}")
 
 
@@ -33,7 +32,8 @@ class SmsTemplates(BaseModel):
 
 class SmsSettingsUpdate(BaseModel):
     """Per FHIR endpoint: which texts are sent, when the reminder goes, and their wording. Templates may use
-    {clinic}, {date}, {time} (the appointment's local time in the endpoint's time zone) and {link}."""
+    {clinic}, {date}, {time} (in the endpoint's time zone and its short name, as the patient's locale writes
+    them) and {link}."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -135,6 +135,7 @@ class SmsMessageStatus(BaseModel):
     sending_since: datetime | None = None
     repeatability_id: str | None = Field(default=None, description="The provider's idempotency key for this send.")
     first_sent_at: datetime | None = None
+    segments: int | None = Field(default=None, description="SMS segments the text took when sent (carriers bill them).")
 
 
 class SmsOutbound(BaseModel):

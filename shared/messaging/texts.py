@@ -12,9 +12,9 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from shared.core.clock import Clock
+from shared.core.dates import LocalTime, local_time, text_locale
 from shared.core.ttl import TtlCache
 from shared.messaging.models import SmsMessageStatus, SmsSettings
 from shared.messaging.sms_setup import SmsSetup
@@ -104,7 +104,9 @@ class SmsService:
             settings.sender_number, self.number_hash(appointment.phone)
         ):
             return NotSent("opted_out", "the patient texted STOP")
-        body = self._render(settings, endpoint, appointment, kind, organisation)
+        # The organisation's until patients have their own (read from the scheduling message).
+        locale = text_locale(organisation.sms_country)
+        body = self._render(settings, endpoint, appointment, kind, organisation, locale)
         return Composed(settings.sender_number, appointment.phone, body)
 
     def new_record(self, endpoint_id: str, appointment_key: str, version: str, kind: SmsType) -> SmsMessageStatus:
@@ -141,8 +143,9 @@ class SmsService:
         appointment: Appointment,
         kind: SmsType,
         organisation: Organisation,
+        locale: str,
     ) -> str:
-        local: datetime = appointment.start.astimezone(ZoneInfo(endpoint.time_zone))
+        when = local_time(appointment.start, time_zone=endpoint.time_zone, locale=locale)
         link = ""
         if kind != "cancelled":
             link = self.join_links.issue(
@@ -153,10 +156,13 @@ class SmsService:
                 start=appointment.start,
                 end=appointment.end,
             )
-        template: str = getattr(settings.templates, kind)
-        return (
-            template.replace("{clinic}", settings.clinic_name)
-            .replace("{date}", local.strftime("%a %d %b"))
-            .replace("{time}", local.strftime("%H:%M"))
-            .replace("{link}", link)
-        )
+        return render(getattr(settings.templates, kind), clinic=settings.clinic_name, when=when, link=link)
+
+
+def render(template: str, *, clinic: str, when: LocalTime, link: str) -> str:
+    return (
+        template.replace("{clinic}", clinic)
+        .replace("{date}", when.date)
+        .replace("{time}", when.time)
+        .replace("{link}", link)
+    )

@@ -18,6 +18,7 @@ from shared.messaging.providers import SmsSender
 from shared.messaging.providers.numbers import PhoneNumberProvider
 from shared.messaging.sms_setup import SmsSetup
 from shared.messaging.tables import OutboxRepository, SendSlotRepository
+from shared.messaging.template_lengths import TemplateLengthService
 from shared.messaging.texts import SmsService
 from shared.platform import Platform
 from shared.setup.wiring import SetupServices
@@ -93,6 +94,15 @@ class MessagingServices:
             clock=self.platform.clock,
             poll_seconds=poll,
             max_polls=max(180, 1800 // max(poll, 1)),  # at least half an hour
+        )
+
+    @cached_property
+    def template_lengths(self) -> TemplateLengthService:
+        return TemplateLengthService(
+            endpoints=self.setup.endpoints,
+            organisations=self.setup.organisations,
+            join_links=self.visits.join_links,
+            clock=self.platform.clock,
         )
 
     @cached_property

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from shared.reports.models import (
     CallQualityReport,
@@ -15,26 +16,33 @@ from shared.reports.models import (
 )
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """CSV for spreadsheets: ISO times, empty cells for unknowns, and no cell a spreadsheet would run as a formula."""
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]], *, time_zone: str = "UTC") -> str:
+    """CSV for spreadsheets: ISO 8601 times in `time_zone` with their offset, empty cells for unknowns, and no cell
+    a spreadsheet would run as a formula."""
+    zone = ZoneInfo(time_zone)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
         cells = []
         for value in row:
-            text = "" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
+            text = "" if value is None else _iso(value, zone) if isinstance(value, datetime) else str(value)
             cells.append("'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text)
         writer.writerow(cells)
     return out.getvalue()
+
+
+def _iso(moment: datetime, zone: ZoneInfo) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # stored times are UTC
+    return aware.astimezone(zone).isoformat(timespec="seconds")
 
 
 VISIT_COLUMNS = (
     "appointment_key",
     "endpoint_id",
     "department_id",
-    "scheduled_start_utc",
-    "start_utc",
+    "scheduled_start",
+    "start",
     "duration_seconds",
     "lobby_wait_seconds",
     "lobby_wait_estimated",
@@ -63,14 +71,14 @@ def visits_csv(report: VisitReport) -> str:
             )
             for r in report.items
         ),
+        time_zone=report.time_zone,
     )
 
 
 def sms_csv(report: SmsReport) -> str:
-    rows = [(kind, c.sent, c.delivered, c.failed, c.opted_out, c.skipped) for kind, c in report.by_type.items()]
-    totals = report.totals
-    rows.append(("total", totals.sent, totals.delivered, totals.failed, totals.opted_out, totals.skipped))
-    return csv_text(("type", "sent", "delivered", "failed", "opted_out", "skipped"), rows)
+    counts = [*report.by_type.items(), ("total", report.totals)]
+    rows = [(kind, c.sent, c.segments, c.delivered, c.failed, c.opted_out, c.skipped) for kind, c in counts]
+    return csv_text(("type", "sent", "segments", "delivered", "failed", "opted_out", "skipped"), rows)
 
 
 def call_quality_csv(report: CallQualityReport) -> str:

@@ -91,6 +91,7 @@ class VisitFilter(BaseModel):
 
 class VisitReport(BaseModel):
     range: ReportRange
+    time_zone: str = Field(default="UTC", description="The organisation's time zone: the CSV gives times in it.")
     filters: VisitFilter = Field(default_factory=VisitFilter)
     totals: VisitTotals
     items: list[VisitRow]
@@ -98,6 +99,7 @@ class VisitReport(BaseModel):
 
 class SmsCounts(BaseModel):
     sent: int = 0
+    segments: int = Field(default=0, description="SMS segments of the texts sent (carriers bill each one).")
     delivered: int = 0
     failed: int = 0
     opted_out: int = 0

@@ -166,7 +166,8 @@ class Reports:
         ] + no_launch
         items = [row.model_copy(update={"sms_sent": texts[row.appointment_key]}) for row in items if filters.keeps(row)]
         items.sort(key=lambda r: (r.start or r.scheduled_start or since, r.appointment_key))
-        return VisitReport(range=span, filters=filters, totals=_totals(items), items=items)
+        zone = organisation.time_zone
+        return VisitReport(range=span, time_zone=zone, filters=filters, totals=_totals(items), items=items)
 
     def sms(self, principal: Principal, span: ReportRange) -> SmsReport:
         organisation = self._organisation(principal)
@@ -178,6 +179,7 @@ class Reports:
             counts = by_type.setdefault(message.type, SmsCounts())
             if message.status in SENT:
                 counts.sent += 1
+                counts.segments += message.segments or 0  # texts sent before segments were counted add none
             if message.status in ("delivered", "failed", "opted_out", "skipped"):
                 setattr(counts, message.status, getattr(counts, message.status) + 1)
             if message.status == "failed":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from dev.fakes.identity import LocalIssuer
 from dev.host.serving import ServerThread
@@ -110,15 +110,17 @@ OpenPortal = Callable[..., Portal]
 def portal_for(
     browser: Browser, app_host: ServerThread, http: httpx.Client, identity: LocalIssuer, request: pytest.FixtureRequest
 ) -> Iterator[OpenPortal]:
-    """portal_for(tenant=None, width=1200): a new browser context (its own session storage) on the portal."""
+    """portal_for(tenant=None, width=1200, browser_zone=None): a new browser context (its own session storage) on
+    the portal, in the machine's time zone or `browser_zone`."""
     folder = os.environ.get("SCREENSHOTS")
     shots = Path(folder) / request.node.name if folder else None
     if shots:
         shots.mkdir(parents=True, exist_ok=True)
     portals: list[Portal] = []
 
-    def open_portal(tenant: Tenant | None = None, width: int = 1200) -> Portal:
-        context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
+    def open_portal(tenant: Tenant | None = None, width: int = 1200, browser_zone: str | None = None) -> Portal:
+        viewport: ViewportSize = {"width": width, "height": 900}
+        context = browser.new_context(viewport=viewport, accept_downloads=True, timezone_id=browser_zone)
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_host.url)
         page = context.new_page()
         portal = Portal(page, app_host.url, tenant or new_tenant(http, identity), shots)

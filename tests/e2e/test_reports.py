@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import OpenPortal
 from tests.support.portal import Tenant
+from tests.support.reports import set_time_zone
 
 
 def show_day(page: Page, day: str = "2026-11-20") -> None:
@@ -106,3 +109,22 @@ def test_reports_are_for_admins_only(portal_for: OpenPortal, tenant: Tenant) -> 
     expect(approver.page.get_by_role("link", name="Reports")).to_have_count(0)
     approver.go("reports")
     expect(approver.page.get_by_role("heading", name="FHIR endpoints")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_every_time_is_the_organisations_whatever_the_browsers(
+    portal_for: OpenPortal, tenant: Tenant, scripted: dict[str, str], width: int
+) -> None:
+    set_time_zone(tenant, "America/Chicago")
+    admin = portal_for(tenant, width=width, browser_zone="Asia/Tokyo")  # a browser elsewhere: not its clock
+    page = admin.page
+    admin.sign_in()
+    admin.go("reports")
+    expect(page.get_by_text("Times are in the organisation's time zone, America/Chicago (C")).to_be_visible()
+    show_day(page)
+    completed = page.get_by_role("table", name="Visits", exact=True).get_by_role("row").filter(has_text=scripted["A"])
+    expect(completed).to_contain_text("Nov 20, 2026, 9:04 AM CST")  # 15:04 UTC
+    admin.assert_usable()
+    admin.go("audit")
+    expect(page.get_by_role("table").locator("tbody tr").first).to_contain_text(re.compile(r"\d:\d\d [AP]M C[SD]T"))
+    admin.shot(f"reports-times-{width}px")

@@ -9,7 +9,7 @@ import io
 import pytest
 
 from tests.support.portal import Tenant, new_tenant, organisation, problem
-from tests.support.reports import DAY
+from tests.support.reports import DAY, set_time_zone
 
 
 def test_visit_report_figures_match_the_script(tenant: Tenant, scripted: dict[str, str]) -> None:
@@ -48,7 +48,11 @@ def test_visit_report_figures_match_the_script(tenant: Tenant, scripted: dict[st
     assert 'filename="visits-2026-11-20-2026-11-20.csv"' in exported.headers["Content-Disposition"]
     table = {r["appointment_key"]: r for r in csv.DictReader(io.StringIO(exported.text))}
     assert table[scripted["A"]]["duration_seconds"] == "1560"
-    assert table[scripted["A"]]["start_utc"] == "2026-11-20T15:04:00+00:00"
+    assert table[scripted["A"]]["start"] == "2026-11-20T15:04:00+00:00"
+    set_time_zone(tenant, "America/Chicago")  # the CSV's times are the organisation's, with their offset
+    exported = tenant.call("GET", f"portal/reports/visits?{DAY}&format=csv")
+    table = {r["appointment_key"]: r for r in csv.DictReader(io.StringIO(exported.text))}
+    assert table[scripted["A"]]["start"] == "2026-11-20T09:04:00-06:00"
     assert table[scripted["B"]]["department_id"] == "'=2+2"  # never a formula in a spreadsheet
 
     # Days outside the range hold nothing.
@@ -57,13 +61,15 @@ def test_visit_report_figures_match_the_script(tenant: Tenant, scripted: dict[st
 
 def test_sms_report_counts_by_type(tenant: Tenant, scripted: dict[str, str]) -> None:
     report = tenant.call("GET", "portal/reports/sms?start=2026-11-19&end=2026-11-20").json()
-    assert report["by_type"]["scheduled"] == {"sent": 1, "delivered": 1, "failed": 0, "opted_out": 0, "skipped": 0}
-    assert report["by_type"]["reminder"] == {"sent": 2, "delivered": 0, "failed": 1, "opted_out": 1, "skipped": 0}
-    assert report["totals"] == {"sent": 3, "delivered": 1, "failed": 1, "opted_out": 1, "skipped": 0}
+    scheduled = {"sent": 1, "segments": 2, "delivered": 1, "failed": 0, "opted_out": 0, "skipped": 0}
+    assert report["by_type"]["scheduled"] == scheduled
+    reminder = {"sent": 2, "segments": 1, "delivered": 0, "failed": 1, "opted_out": 1, "skipped": 0}
+    assert report["by_type"]["reminder"] == reminder  # the failed one was refused: no segments went
+    assert report["totals"] == {"sent": 3, "segments": 3, "delivered": 1, "failed": 1, "opted_out": 1, "skipped": 0}
     assert report["failure_reasons"] == {"Azure Communication Services refused the text (HTTP 400).": 1}
     exported = tenant.call("GET", "portal/reports/sms?start=2026-11-19&end=2026-11-20&format=csv").text
-    assert exported.splitlines()[0] == "type,sent,delivered,failed,opted_out,skipped"
-    assert "total,3,1,1,1,0" in exported.splitlines()
+    assert exported.splitlines()[0] == "type,sent,segments,delivered,failed,opted_out,skipped"
+    assert "total,3,3,1,1,1,0" in exported.splitlines()
 
 
 def test_call_quality_report_of_the_scripted_visit(tenant: Tenant, scripted: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.hl7.siu import AppointmentStatus
 from shared.messaging.models import OptOut
+from shared.messaging.segments import segments
 from shared.messaging.tables import OptOutRepository, OutboxRepository, SmsMessageRepository
 from shared.runtime import get_runtime
 from shared.scheduling.tables import ReminderIndexRepository
@@ -62,6 +64,11 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
     scheduled = next(m for m in outbox if "booked" in m["body"])
     assert get_runtime().platform.tables.control(OutboxRepository).find("outbox", scheduled["id"]) is None  # per tenant
     assert "North Clinic" in scheduled["body"] and "/api/join#" in scheduled["body"]
+    local = clinic.start.astimezone(ZoneInfo("America/Chicago"))  # the endpoint's zone; the organisation texts the US
+    hour, half = local.hour % 12 or 12, "AM" if local.hour < 12 else "PM"
+    assert f"booked for {local:%a, %b} {local.day} at {hour}:{local:%M} {half} {local.tzname()}." in scheduled["body"]
+    [record] = get_runtime().platform.tables.data(org, SmsMessageRepository).iterate(clinic.endpoint)
+    assert record.segments == segments(scheduled["body"]).count > 1  # a long link: two segments; the report counts
     assert scheduled["to_masked"].endswith("23") and PHONE not in scheduled["to_masked"]
     link = re.search(JOIN_LINK, scheduled["body"])
     assert link is not None

@@ -14,6 +14,7 @@ from shared.auth.principal import Principal, Role
 from shared.messaging.models import SmsMessageStatus
 from shared.messaging.tables import SmsMessageRepository
 from shared.runtime import get_runtime
+from shared.setup.tables import OrganisationRepository
 from shared.storage.queue_names import CALL_RECORDS, PARTICIPANT_EVENTS
 from shared.visits.models import Appointment, MeetingLink, VisitReferences
 from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
@@ -81,7 +82,16 @@ def seed(tenant: Tenant, endpoint: str, key: str, department: str, start: dateti
         )
 
 
-def text(tenant: Tenant, endpoint: str, key: str, kind: str, status: str, day: int = 19) -> None:
+def set_time_zone(tenant: Tenant, zone: str) -> None:
+    """The organisation's time zone, as its settings will set it (issue 32 item 9 adds the form)."""
+    organisations = get_runtime().platform.tables.control(OrganisationRepository)
+    organisation = organisations.get(tenant.id, "organisation")
+    organisations.upsert(organisation.model_copy(update={"time_zone": zone}))
+
+
+def text(
+    tenant: Tenant, endpoint: str, key: str, kind: str, status: str, day: int = 19, segments: int | None = None
+) -> None:
     runtime = get_runtime()
     org = runtime.setup.organisations.get(Principal(tenant.id, "t", "t@x.org", frozenset({Role.ADMIN})))
     moment = datetime(2026, 11, day, 9, 0, tzinfo=UTC)
@@ -95,6 +105,7 @@ def text(tenant: Tenant, endpoint: str, key: str, kind: str, status: str, day: i
             reason="Azure Communication Services refused the text (HTTP 400)." if status == "failed" else None,
             created_at=moment,
             updated_at=moment,
+            segments=segments,
         )
     )
 
@@ -152,8 +163,8 @@ def scripted(tenant: Tenant, ehr: SandboxEhr, app: AppHost, graph_meetings: Grap
         graph_meetings, keys["A"], [("c1", tenant.id, "PT0.012S"), ("g1", None, "PT0.042S"), ("g2", None, "PT0.01S")]
     )
     app.pump()
-    text(tenant, endpoint, keys["A"], "scheduled", "delivered")
-    text(tenant, endpoint, keys["A"], "reminder", "sent", day=20)
+    text(tenant, endpoint, keys["A"], "scheduled", "delivered", segments=2)
+    text(tenant, endpoint, keys["A"], "reminder", "sent", day=20, segments=1)
     text(tenant, endpoint, keys["B"], "reminder", "failed", day=20)
     text(tenant, endpoint, keys["B"], "reminder", "opted_out", day=20)
     text(tenant, endpoint, keys["C"], "scheduled", "delivered", day=10)  # before the range, for a visit in it

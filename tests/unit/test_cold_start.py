@@ -19,6 +19,7 @@ HEAVY = (
     "cryptography",
     "phonenumbers",
     "hl7",
+    "babel",
     "azure.communication",
     "azure.keyvault",
     "azure.identity",

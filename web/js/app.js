@@ -3,7 +3,7 @@
 
 import { ApiError, configureApi, get } from "./api.js";
 import * as auth from "./auth.js";
-import { alertBox, h, showProblem } from "./ui.js";
+import { alertBox, h, showProblem, useTimeZone } from "./ui.js";
 import { organisationSetup } from "./views/organisation.js";
 import { signInPage } from "./views/signin.js";
 import { wizardPage } from "./views/wizard.js";
@@ -70,6 +70,7 @@ async function route() {
   if (!ctx.caller) return;
   const { path, query } = parseHash();
   refreshShell();
+  useTimeZone(ctx.organisation?.time_zone);
   if (!ctx.organisation) {
     return organisationSetup(main, ctx, async (organisation) => {
       ctx.organisation = organisation;

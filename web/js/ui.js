@@ -167,8 +167,23 @@ export function copyButton(value, label) {
   return button;
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+// One clock: every time is shown in the organisation's time zone with the zone's name, whatever the browser's.
+let zone = "UTC";
+let dateTime;
+let dateOnly;
+export function useTimeZone(name) {
+  zone = name || "UTC";
+  dateTime = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZone: zone, timeZoneName: "short",
+  });
+  dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: zone });
+}
+useTimeZone("UTC");
+// "America/Chicago (CST)": the zone and its name now.
+export function zoneLabel() {
+  const short = dateTime.formatToParts(new Date()).find((part) => part.type === "timeZoneName")?.value;
+  return short && short !== zone ? `${zone} (${short})` : zone;
+}
 export const when = (iso) => (iso ? dateTime.format(new Date(iso)) : "—");
 export const day = (iso) => (iso ? dateOnly.format(new Date(iso)) : "—");
 

@@ -4,7 +4,7 @@
 import { download, get } from "../api.js";
 import { barChart } from "../charts.js";
 import {
-  act, alertBox, clearProblem, duration, field, h, load, section, showProblem, table, when,
+  act, alertBox, clearProblem, duration, field, h, load, section, showProblem, table, when, zoneLabel,
 } from "../ui.js";
 
 const STATUS = { completed: "Completed", no_show: "No-show", in_progress: "In progress" };
@@ -60,7 +60,7 @@ function smsOutcomes(sms) {
     labels: names.map(([, text]) => text),
     values: names.map(([key]) => sms.totals[key]),
     color: "#1f7a5a",
-    summary: `${sms.totals.sent} texts sent, ${sms.totals.delivered} delivered, ${sms.totals.failed} failed, ${sms.totals.opted_out} opted out, ${sms.totals.skipped} not sent.`,
+    summary: `${sms.totals.sent} texts sent in ${sms.totals.segments} SMS segments, ${sms.totals.delivered} delivered, ${sms.totals.failed} failed, ${sms.totals.opted_out} opted out, ${sms.totals.skipped} not sent.`,
   });
 }
 
@@ -104,6 +104,7 @@ function smsTable(sms) {
   return table([
     ["Type", (r) => r.type],
     ["Sent", (r) => String(r.sent)],
+    ["Segments", (r) => String(r.segments)],
     ["Delivered", (r) => String(r.delivered)],
     ["Failed", (r) => String(r.failed)],
     ["Opted out", (r) => String(r.opted_out)],
@@ -200,7 +201,7 @@ function filterForm(endpoints, onShow) {
 export function reportsPage(main) {
   const results = h("div", { class: "report", "aria-live": "polite" });
   main.append(h("h1", {}, "Reports"),
-    h("p", {}, "Times are UTC. A visit starts when a clinician and a patient are first both connected and lasts until the last one leaves."));
+    h("p", {}, `Times are in the organisation's time zone, ${zoneLabel()}; days, and the period, are UTC days. A visit starts when a clinician and a patient are first both connected and lasts until the last one leaves.`));
   const holder = h("div");
   main.append(holder);
   load(holder, () => get("portal/endpoints"), ({ items }) => {

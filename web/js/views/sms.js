@@ -196,6 +196,7 @@ export function smsSettingsPanel(container, endpoint, known) {
         h("p", { class: "hint" }, "Blank keeps the default. Use {clinic}, {date}, {time} and {link}."),
         SMS_TYPES.map(([kind, label]) => field({ label, name: `templates.${kind}`, type: "textarea", value: settings?.templates?.[kind] }))),
       submit);
+    segmentCounts(form, endpoint);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       act(submit, form, async () => {
@@ -212,6 +213,45 @@ export function smsSettingsPanel(container, endpoint, known) {
     });
     container.append(form);
   }, "Loading SMS settings");
+}
+
+// Under each template, what its text costs at most: the server renders it with the longest date, time and link.
+function segmentCounts(form, endpoint) {
+  const outputs = new Map(SMS_TYPES.map(([kind]) => {
+    const output = h("p", { class: "segments hint", "aria-live": "polite", "data-segments": kind });
+    form.querySelector(`[data-field="templates.${kind}"]`).append(output);
+    return [kind, output];
+  }));
+  let timer;
+  let asked = 0;
+  const measure = async () => {
+    const values = formValues(form);
+    const templates = {};
+    for (const [kind] of SMS_TYPES) if (values[`templates.${kind}`]) templates[kind] = values[`templates.${kind}`];
+    const mine = ++asked;
+    try {
+      const lengths = await post(`portal/endpoints/${endpoint.id}/sms-settings/lengths`, { clinic_name: values.clinic_name, templates });
+      if (mine !== asked) return;
+      for (const [kind, output] of outputs) {
+        const l = lengths.items[kind];
+        const parts = l.segments === 1 ? "1 SMS segment" : `${l.segments} SMS segments`;
+        const why = l.encoding === "UCS-2" ? ": a character outside GSM-7 (such as á or a curly quote) halves each segment" : "";
+        output.textContent = `At its longest: ${parts}, ${l.characters} characters, ${l.encoding}${why}.`;
+      }
+    } catch (error) {
+      if (mine !== asked) return;
+      const text = error instanceof ApiError && error.status === 400
+        ? "Enter the clinic name and a template of up to 480 characters to see what the text costs."
+        : "The length of the texts could not be worked out; try again.";
+      for (const output of outputs.values()) output.textContent = text;
+    }
+  };
+  form.addEventListener("input", (event) => {
+    if (!/^(templates\.|clinic_name$)/.test(event.target.name)) return;
+    clearTimeout(timer);
+    timer = setTimeout(measure, 300);  // while typing, one question per pause
+  });
+  measure();
 }
 
 function settingsPerEndpoint(container, endpoints, numbers) {

@@ -1,0 +1,39 @@
+"""The template editor says what each text costs at its longest: SMS segments and encoding, on a desktop and a
+phone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from dev.fakes.sandbox_ehr import SandboxEhr
+from tests.e2e.conftest import OpenPortal
+from tests.support.portal import Tenant, pending_endpoint
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_editor_shows_segments_and_encoding(
+    portal_for: OpenPortal, tenant: Tenant, sandbox: SandboxEhr, width: int
+) -> None:
+    pending_endpoint(tenant, sandbox)
+    for consent in ("sms_terms", "patient_messaging"):
+        assert tenant.call("POST", f"portal/sms/consents/{consent}").status_code == 200
+    portal = portal_for(tenant, width=width)
+    portal.sign_in()
+    portal.go("sms")
+    page = portal.page
+    settings = page.locator("form.sms-settings")
+    cancelled = settings.locator("[data-segments=cancelled]")
+    expect(cancelled).to_contain_text("Enter the clinic name")  # nothing to measure yet
+    settings.get_by_label("Clinic name in texts").fill("North Clinic")
+    expect(cancelled).to_have_text(re.compile(r"^At its longest: 1 SMS segment, \d+ characters, GSM-7\.$"))
+    expect(settings.locator("[data-segments=scheduled]")).to_contain_text("2 SMS segments")  # the link is long
+    page.get_by_text("Wording of the texts").click()
+    reminder = settings.get_by_label("Reminder", exact=True)
+    reminder.fill("{clinic}: su cita es el {date} a las {time}. Únase aquí: {link}")
+    expect(settings.locator("[data-segments=reminder]")).to_contain_text("UCS-2: a character outside GSM-7")
+    expect(cancelled).to_contain_text("GSM-7.")  # the others keep theirs
+    portal.assert_usable()
+    portal.shot(f"sms-template-segments-{width}")
