@@ -99,15 +99,17 @@ def error_response(error: DomainError) -> func.HttpResponse:
     return problem(status_of(error), error.detail, title=error.title, fields=fields)
 
 
-def html_page(title: str, message: str, status: int = 200) -> func.HttpResponse:
-    """A plain page for a person in a browser: what happened and what to do, nothing else."""
+def html_page(title: str, message: str, status: int = 200, *, back: tuple[str, str] | None = None) -> func.HttpResponse:
+    """A plain page for a person in a browser: what happened and what to do, nothing else; `back` (URL, words)
+    is a way on, so that the page is no dead end."""
+    link = f"<p><a href='{html.escape(back[0])}'>{html.escape(back[1])}</a></p>" if back else ""
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"
-        "line-height:1.5;color:#1b1b1b}h1{font-size:1.4rem}</style></head>"
-        f"<body><main><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p></main></body></html>"
+        "line-height:1.5;color:#1b1b1b}h1{font-size:1.4rem}a{color:#0b5394}</style></head>"
+        f"<body><main><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>{link}</main></body></html>"
     )
     return func.HttpResponse(page, status_code=status, mimetype="text/html", charset="utf-8", headers=_NO_STORE)
 
@@ -220,8 +222,51 @@ def invalid_input(
         if error["type"] == "extra_forbidden":
             fields[name] = "is not a field of this request"
         else:
-            fields.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
+            fields.setdefault(name, in_words(error["type"], error.get("ctx") or {}, str(error["msg"])))
     return InvalidInput(detail, fields)
+
+
+def in_words(kind: str, ctx: Mapping[str, Any], message: str) -> str:
+    """A field's validation error as a person reads it next to the field, never pydantic's own words."""
+    plural = "s" if ctx.get("min_length") != 1 else ""
+    words = {
+        "missing": "This is required.",
+        "string_too_short": f"Use at least {ctx.get('min_length')} character{plural}.",
+        "string_too_long": f"Use at most {ctx.get('max_length')} characters.",
+        "too_short": f"Give at least {ctx.get('min_length')}.",
+        "too_long": f"Give at most {ctx.get('max_length')}.",
+        "string_pattern_mismatch": "This is not in the expected form; see the field's hint.",
+        "string_type": "Enter text.",
+        "int_type": "Enter a whole number.",
+        "int_parsing": "Enter a whole number.",
+        "float_type": "Enter a number.",
+        "float_parsing": "Enter a number.",
+        "bool_type": "Choose yes or no.",
+        "bool_parsing": "Choose yes or no.",
+        "greater_than": f"Enter more than {ctx.get('gt')}.",
+        "greater_than_equal": f"Enter {ctx.get('ge')} or more.",
+        "less_than": f"Enter less than {ctx.get('lt')}.",
+        "less_than_equal": f"Enter {ctx.get('le')} or less.",
+        "enum": f"Choose one of: {ctx.get('expected')}.",
+        "literal_error": f"Choose one of: {ctx.get('expected')}.",
+        "datetime_type": "Enter a date and time (ISO 8601, with its offset).",
+        "datetime_parsing": "Enter a date and time (ISO 8601, with its offset).",
+        "datetime_from_date_parsing": "Enter a date and time (ISO 8601, with its offset).",
+        "date_type": "Enter a date (YYYY-MM-DD).",
+        "date_parsing": "Enter a date (YYYY-MM-DD).",
+        "date_from_datetime_parsing": "Enter a date (YYYY-MM-DD).",
+        "list_type": "Give a list.",
+        "dict_type": "Give an object.",
+        "model_type": "Give an object.",
+        "model_attributes_type": "Give an object.",
+        "url_parsing": "Enter a full web address (https://...).",
+        "url_scheme": "Enter a full web address (https://...).",
+    }
+    if kind in words:
+        return words[kind]
+    if kind == "value_error":  # our own validators' words
+        return message.removeprefix("Value error, ")
+    return "This value cannot be used here."
 
 
 P = ParamSpec("P")

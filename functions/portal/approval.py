@@ -71,8 +71,12 @@ def approval_begin(call: Call[None]) -> func.HttpResponse:
     try:
         authorize = call.runtime.setup.approval.begin(state, browser_secret(call.req, state))
     except DomainError as failure:
-        return html_page("The EHR sign-in could not start", failure.detail, status=422)
+        return html_page("The EHR sign-in could not start", failure.detail, status=422, back=_back_to_portal(call))
     return authorize_response(authorize, None)
+
+
+def _back_to_portal(call: Call[None]) -> tuple[str, str]:
+    return f"{call.runtime.settings.portal_base}/#/endpoints", "Back to the FHIR endpoints in the portal"
 
 
 @api.route(
@@ -100,7 +104,7 @@ def approval_callback(call: Call[None]) -> func.HttpResponse:
             browser=browser_secret(call.req, state),
         )
     except DomainError as failure:
-        page = html_page("The EHR sign-in did not complete", failure.detail, status=422)
+        page = html_page("The EHR sign-in did not complete", failure.detail, status=422, back=_back_to_portal(call))
         return forget_state_cookie(page, state, COOKIE_PATH)
     except Exception:
         log.exception("approval_callback failed unexpectedly")
@@ -108,6 +112,7 @@ def approval_callback(call: Call[None]) -> func.HttpResponse:
             "The EHR sign-in did not complete",
             "Something went wrong on our side; start the EHR sign-in again from the portal.",
             status=500,
+            back=_back_to_portal(call),
         )
         return forget_state_cookie(page, state, COOKIE_PATH)
     back = redirect(f"{call.runtime.settings.portal_base}/#/endpoints/{quote(result.endpoint_id)}?signin=ok")

@@ -61,8 +61,14 @@ def test_the_clinician_lands_on_the_panel_and_sees_who_joins(
     expect(link).to_be_visible()
     assert "/api/join#" in link.input_value()
     expect(page.get_by_role("list", name="Invited")).to_contain_text("Interpreter")
-    page.get_by_role("button", name="Text the link").click()  # no number typed: said, nothing sent
-    expect(page.locator("#invite-result")).to_contain_text("Type the mobile number")
+    page.get_by_role("button", name="Text the link").click()  # no number typed: said next to the field, nothing sent
+    expect(page.locator("#invite-phone-error")).to_contain_text("Type the mobile number")
+    number = page.get_by_label("Mobile number (to text the link)")
+    expect(number).to_have_attribute("aria-invalid", "true")
+    number.fill("12")  # not a number that can get texts: the API's word, next to the field
+    page.get_by_role("button", name="Text the link").click()
+    expect(page.locator("#invite-phone-error")).to_contain_text("not a phone number that can get texts")
+    expect(number).to_be_focused()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert_accessible(page)
     assert follow_join_link(httpx.Client(), link.input_value()).status_code == 302

@@ -217,6 +217,7 @@ def test_ehr_refusal_is_explained(tenant: Tenant, sandbox: SandboxEhr) -> None:
     )
     assert page.status_code == 422
     assert "access_denied" in page.text and "<b>" not in page.text
+    assert "Back to the FHIR endpoints in the portal" in page.text  # no dead end
 
 
 def test_base_url_without_discovery_is_a_clear_422(tenant: Tenant, sandbox: SandboxEhr) -> None:

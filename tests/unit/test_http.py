@@ -57,3 +57,42 @@ def test_401_problem_carries_a_bearer_challenge() -> None:
 def test_friendly_page_escapes_text() -> None:
     page = html_page("Link expired", "Ask the clinic for a new <link>.", status=410).get_body().decode()
     assert "&lt;link&gt;" in page and "<link>" not in page
+
+
+def test_validation_errors_read_as_sentences_not_pydantics_words() -> None:
+    from typing import Literal
+
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+    from functions._http import invalid_input
+
+    class Form(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str = Field(min_length=1, max_length=5)
+        kind: Literal["test", "prod"]
+        minutes: int = Field(ge=1)
+        code: str = Field(pattern=r"^[A-Z]{2}$")
+
+    try:
+        Form.model_validate({"name": "", "kind": "dev", "minutes": 0, "code": "x", "other": 1})
+    except ValidationError as exc:
+        fields = invalid_input(exc).fields
+    assert fields == {
+        "name": "Use at least 1 character.",
+        "kind": "Choose one of: 'test' or 'prod'.",
+        "minutes": "Enter 1 or more.",
+        "code": "This is not in the expected form; see the field's hint.",
+        "other": "is not a field of this request",
+    }
+    missing = Form.model_validate  # a required field left out
+    try:
+        missing({"kind": "test", "minutes": 1, "code": "AB"})
+    except ValidationError as exc:
+        assert invalid_input(exc).fields == {"name": "This is required."}
+    for message in fields.values():
+        assert "should" not in message and "Input" not in message
+
+
+def test_a_page_can_offer_a_way_back() -> None:
+    page = html_page("The EHR sign-in did not complete", "Start again.", 422, back=("/#/endpoints", "Back")).get_body()
+    assert b"<a href='/#/endpoints'>Back</a>" in page

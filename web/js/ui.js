@@ -58,6 +58,14 @@ export function clearProblem(scope) {
   }
 }
 
+// A field's message as a sentence: "must be https" reads "Must be https." next to its control.
+const sentence = (text) => {
+  const trimmed = String(text || "").trim();
+  if (!trimmed) return trimmed;
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?)]$/.test(capital) ? capital : `${capital}.`;
+};
+
 // Shows an ApiError: each field error next to its control (matched by name), the title and detail in the
 // scope's alert box. Errors for fields the screen does not show stay in the alert, so nothing is hidden.
 export function showProblem(scope, error, alert = scope.querySelector(".alert")) {
@@ -68,7 +76,7 @@ export function showProblem(scope, error, alert = scope.querySelector(".alert"))
     const control = scope.querySelector(`[name="${CSS.escape(name)}"]`);
     const slot = control && scope.querySelector(`#${CSS.escape(control.id)}-error`);
     if (slot) {
-      slot.textContent = message;
+      slot.textContent = sentence(message);
       control.setAttribute("aria-invalid", "true");
       first ||= control;
     } else {
