@@ -68,6 +68,10 @@ def test_whole_wizard_from_sign_in_to_copying_the_integration_records(
     row = page.get_by_role("row", name=re.compile("North Clinic test EHR"))
     expect(row).to_contain_text("Draft")
     expect(page.get_by_role("alert")).to_be_hidden()
+    # The form is ready for the next URL with its defaults, the Microsoft 365 sign-in still on.
+    expect(page.get_by_label("Clinicians sign in to Microsoft 365 once")).to_be_checked()
+    expect(page.get_by_role("textbox", name="FHIR base URL")).to_have_value("")
+    assert portal.tenant.call("GET", "portal/endpoints").json()["items"][0]["clinician_sign_in"] is True  # the default
     portal.assert_usable()
     portal.shot("02-fhir-base-urls")
 

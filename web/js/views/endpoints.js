@@ -56,13 +56,14 @@ function addEndpointForm(onAdded) {
     h("h2", { id: "add-endpoint-title" }, "Add a FHIR base URL"),
     h("p", { class: "hint" }, "The connector reads the URL's SMART configuration to check it."),
     alert, h("div", { class: "grid" }, endpointFields()), submit);
+  const grid = form.querySelector(".grid");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     act(submit, form, async () => {
       const values = formValues(form);
       for (const optional of ["display_name", "time_zone"]) if (values[optional] === null) delete values[optional];
       const endpoint = await post("portal/endpoints", values);
-      form.reset();
+      grid.replaceChildren(...endpointFields());  // a fresh form with its defaults (reset() would clear the ticks)
       announce(`${endpointName(endpoint)} added as a draft`);
       await onAdded(endpoint);
     });
@@ -130,7 +131,9 @@ function editForm(endpoint, onSaved) {
   const submit = h("button", { type: "submit", class: "primary" }, "Save changes");
   const form = h("form", { novalidate: true }, alert,
     endpoint.status !== "draft"
-      ? h("p", { class: "notice" }, "Changing anything but the display name sends this URL back for approval.")
+      ? h("p", { class: "notice" }, "Changing the display name, what a clinician's launch opens or the Microsoft 365 "
+        + "sign-in keeps the approval. Any other change (the URL, environment, approver, client ID or type, EHR or time "
+        + "zone) sends this URL back for approval.")
       : null,
     h("div", { class: "grid" }, endpointFields(endpoint)), submit);
   form.addEventListener("submit", (event) => {
