@@ -8,13 +8,14 @@ import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
 from dev.fakes.sandbox_ehr import SandboxEhr
 from tests.conftest import CLIENT_ID, AppHost
 from tests.e2e.conftest import OpenPortal, Portal
 from tests.support.certs import certificate, der, pem, rsa_key
-from tests.support.portal import APPROVER, Tenant, create_endpoint
+from tests.support.portal import APPROVER, Tenant, create_endpoint, ehr_sign_in
 
 APPROVER_ROLES = {"admin": False, "approver": True}
 
@@ -208,3 +209,29 @@ def test_a_refused_certificate_upload_shows_why_and_keeps_nothing(portal_for: Op
     admin.assert_usable()
     admin.shot("certificate-refused")
     assert tenant.call("GET", "portal/certificates").json()["items"] == []
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_finish_says_what_is_still_missing_until_a_url_is_approved(
+    portal_for: OpenPortal, tenant: Tenant, sandbox: SandboxEhr, width: int
+) -> None:
+    pending = create_endpoint(tenant, sandbox, display_name="North Clinic test EHR")["id"]
+    portal = portal_for(tenant, width=width)
+    portal.sign_in(approver=True)
+    portal.go("setup/review")
+    page = portal.page
+    page.get_by_role("button", name="Finish").click()
+    missing = page.get_by_role("alert")
+    expect(missing).to_contain_text("Not finished yet")
+    expect(missing).to_contain_text("No FHIR base URL is approved, so no visit can start yet.")
+    expect(missing).to_contain_text("North Clinic test EHR is not approved yet (draft): submit it for approval.")
+    expect(missing.get_by_role("link", name="Go to FHIR base URLs")).to_have_attribute("href", "#/setup/endpoints")
+    portal.assert_usable()
+    portal.shot("finish-says-what-is-missing")
+
+    assert tenant.call("POST", f"portal/endpoints/{pending}/submit").status_code == 200
+    callback, _ = ehr_sign_in(tenant, pending)
+    assert callback.status_code == 302
+    assert tenant.as_approver("POST", f"portal/endpoints/{pending}/approve").status_code == 200
+    page.get_by_role("button", name="Finish").click()
+    expect(page).to_have_url(re.compile("#/reports$"))

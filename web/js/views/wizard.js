@@ -2,7 +2,7 @@
 // then the integration records to copy into the EHR. Each step is the same panel its own page uses.
 
 import { get } from "../api.js";
-import { empty, h, load, section } from "../ui.js";
+import { empty, h, load, section, STATUS_TEXT } from "../ui.js";
 import { approvalPanel } from "./approval.js";
 import { endpointName, endpointsPanel } from "./endpoints.js";
 import { recordsPanel } from "./records.js";
@@ -31,6 +31,41 @@ function approveStep(container, ctx) {
   refresh();
 }
 
+// What still stands between the organisation and its first visit, each with the step that does it.
+export function stillMissing(endpoints) {
+  if (!endpoints.length) return [["No FHIR base URL is registered yet.", "#/setup/endpoints", "Add one"]];
+  const waiting = endpoints.filter((e) => e.status !== "approved");
+  const lines = waiting.map((e) => [
+    `${endpointName(e)} is not approved yet (${(STATUS_TEXT[e.status] || e.status).toLowerCase()}): `
+      + (e.status === "draft" ? "submit it for approval."
+        : e.status === "rejected" ? "change what its approver asked for, then submit it again."
+          : `its approver (${e.approver}) signs in to the EHR and approves it.`),
+    e.status === "draft" ? "#/setup/endpoints" : "#/setup/approve",
+    e.status === "draft" ? "Go to FHIR base URLs" : "Go to Approve",
+  ]);
+  if (waiting.length === endpoints.length) lines.unshift(["No FHIR base URL is approved, so no visit can start yet.", null, null]);
+  return lines;
+}
+
+function finishButton(missing) {
+  const button = h("button", { type: "button", class: "primary" }, "Finish");
+  button.addEventListener("click", async () => {
+    const { items } = await get("portal/endpoints");
+    const lines = stillMissing(items);
+    if (!lines.length) {
+      window.location.hash = "#/reports";
+      return;
+    }
+    missing.replaceChildren(h("strong", { class: "alert-title" }, "Not finished yet"),
+      h("ul", {}, lines.map(([text, href, label]) => h("li", {}, text, href ? " " : null,
+        href ? h("a", { href }, label) : null))),
+      h("p", {}, h("a", { href: "#/reports" }, "Finish anyway and go to the reports")));
+    missing.hidden = false;
+    missing.focus();
+  });
+  return button;
+}
+
 export function wizardPage(main, ctx, stepName) {
   const index = Math.max(0, STEPS.findIndex(([name]) => name === stepName));
   const [name, title, intro] = STEPS[index];
@@ -40,11 +75,12 @@ export function wizardPage(main, ctx, stepName) {
         h("span", { class: "step-number", "aria-hidden": "true" }, String(i + 1)), t)))));
   const body = h("div", { class: "step-body" });
   const back = index > 0 ? h("a", { class: "button", href: `#/setup/${STEPS[index - 1][0]}` }, "Back") : h("span");
+  const missing = h("div", { class: "alert", role: "alert", tabindex: "-1", hidden: true });
   const next = index < STEPS.length - 1
     ? h("a", { class: "button primary", href: `#/setup/${STEPS[index + 1][0]}` }, name === "sms" ? "Next (or skip SMS)" : "Next")
-    : h("a", { class: "button primary", href: "#/reports" }, "Finish");
+    : finishButton(missing);
   main.append(h("h1", {}, `Set up: ${title}`), steps, h("p", { class: "lead" }, `Step ${index + 1} of ${STEPS.length}. ${intro}`), body,
-    h("div", { class: "wizard-nav" }, back, next));
+    missing, h("div", { class: "wizard-nav" }, back, next));
   if (name === "endpoints") endpointsPanel(body, ctx);
   else if (name === "sms") smsSetup(body);
   else if (name === "approve") approveStep(body, ctx);
