@@ -137,7 +137,7 @@ def scripted(tenant: Tenant, ehr: SandboxEhr, app: AppHost, graph_meetings: Grap
     """Visit A: completed with a patient lobby wait and an interpreter, and its Teams call record (the patient's
     audio had poor jitter); visit B: the patient never came; appointment C: booked by scheduling, nobody launched
     it."""
-    endpoint = str(create_endpoint(tenant, ehr)["id"])
+    endpoint = str(create_endpoint(tenant, ehr, display_name="North Clinic test EHR")["id"])
     keys = {name: uuid.uuid4().hex + uuid.uuid4().hex[:8] for name in "ABC"}
     seed(tenant, endpoint, keys["A"], "DEP-7", start=T0)
     seed(tenant, endpoint, keys["B"], "=2+2")

@@ -18,9 +18,16 @@ export function barChart({ title, labels, values, label, color = "#2b5fad", summ
         h("tbody", {}, labels.map((name, i) => h("tr", {}, h("th", { scope: "row" }, name),
           h("td", {}, `${values[i]}${unit}`)))))));
 
-  const every = Math.max(1, Math.ceil(labels.length / 12)); // at most ~12 x labels, so they never overlap
+  // As many x labels as fit the chart's width side by side (about 7 px a character, 16 px apart), so that they
+  // never overlap at any width: every `every`-th label is shown.
+  const labelWidth = Math.max(...labels.map((text) => String(text).length), 1) * 7 + 16;
+  let every = 1;
   const build = () => {
     const size = Math.max(260, canvasBox.clientWidth || 600);
+    const fit = Math.max(1, Math.floor((size - 60) / labelWidth));
+    every = Math.max(1, Math.ceil(labels.length / fit));
+    canvasBox.dataset.labelsShown = String(Math.ceil(labels.length / every));
+    canvasBox.dataset.labelWidth = String(labelWidth);
     const xs = labels.map((_, i) => i);
     const options = {
       width: size,

@@ -80,7 +80,7 @@ function tiles(totals) {
 function visitsTable(report, endpoints) {
   const name = (id) => endpoints.get(id) || id;
   return table([
-    ["Appointment", (r) => r.appointment_key],
+    ["Visit", (r) => when(r.scheduled_start || r.start)],
     ["FHIR endpoint", (r) => name(r.endpoint_id)],
     ["Department", (r) => r.department_id || "—"],
     ["Scheduled", (r) => when(r.scheduled_start)],
@@ -121,6 +121,7 @@ function skipTable(sms) {
 }
 
 const ROLE = { clinician: "Clinician", patient: "Patient", guest: "Guest" };
+const utcDay = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" }); // call records' UTC days
 const num = (v, unit = "") => (v === null || v === undefined ? "—" : `${Math.round(v * 10) / 10}${unit}`);
 
 function poorCallsPerDay(quality) {
@@ -139,9 +140,8 @@ function poorCallsPerDay(quality) {
 
 function qualityTable(quality, endpoints) {
   return table([
-    ["Appointment", (r) => r.appointment_key],
+    ["Visit", (r) => utcDay.format(new Date(`${r.day}T00:00:00Z`))],
     ["FHIR endpoint", (r) => endpoints.get(r.endpoint_id) || r.endpoint_id],
-    ["Day", (r) => r.day],
     ["Role", (r) => ROLE[r.role] || r.role],
     ["Jitter (avg / worst)", (r) => `${num(r.average_jitter_ms, " ms")} / ${num(r.worst_jitter_ms, " ms")}`],
     ["Packet loss (avg / worst)", (r) => `${num(r.average_packet_loss_percent, " %")} / ${num(r.worst_packet_loss_percent, " %")}`],
