@@ -31,7 +31,7 @@ from tests.conftest import FUNCTION_KEY, AppHost, GraphMeetings
 from tests.support.certs import sign
 from tests.support.clinic import KEY, PHONE, Clinic, deliver
 from tests.support.hl7 import siu
-from tests.support.portal import Tenant, approved_endpoint, new_tenant
+from tests.support.portal import Tenant, approved_endpoint, new_tenant, problem
 from tests.support.visits import JOIN_LINK, follow_join_link, launch
 
 
@@ -94,6 +94,21 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
     assert texts(clinic) == [("cancelled", "sent"), ("rescheduled", "sent"), ("scheduled", "sent")]
     page = follow_join_link(http, link.group(0).split("North")[0])
     assert page.status_code == 410 and "cancelled" in page.text  # even though its window is days away
+
+
+def test_the_patients_language_is_kept_as_a_locale_else_the_endpoints_default(app: AppHost, clinic: Clinic) -> None:
+    changed = clinic.tenant.call("PATCH", f"portal/endpoints/{clinic.endpoint}", json={"patient_locale": "es_US"})
+    assert changed.status_code == 200 and changed.json()["patient_locale"] == "es_US"
+    assert changed.json()["status"] == "approved"  # the EHR is not involved: no new approval
+    problem(clinic.tenant.call("PATCH", f"portal/endpoints/{clinic.endpoint}", json={"patient_locale": "fr_FR"}), 400)
+    appointments = get_runtime().platform.tables.data(organisation(clinic), AppointmentRepository)
+    deliver(app, clinic, siu("S12", clinic.start))  # no PID-15: the endpoint's default
+    assert appointments.get(clinic.endpoint, key(clinic)).locale == "es_US"
+    sent = datetime.now(UTC) + timedelta(seconds=5)
+    deliver(app, clinic, siu("S14", clinic.start, sent=sent, language="ENG^English^HL70296"))
+    stored = appointments.get(clinic.endpoint, key(clinic))
+    assert stored.locale == "en_US"
+    assert "English" not in json.dumps(stored.model_dump(mode="json"))  # the code of a locale, nothing more
 
 
 def test_an_update_text_goes_out_when_the_end_or_the_clinician_changes(app: AppHost, clinic: Clinic) -> None:
