@@ -4,8 +4,13 @@ extraction (see README, "Translations"); a string a catalog lacks is said in Eng
 
 from __future__ import annotations
 
-from functools import cache
+import html
+import json
+import re
+from collections.abc import Iterator
+from functools import cache, partial
 from pathlib import Path
+from typing import BinaryIO
 
 LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 
@@ -43,3 +48,30 @@ def html_lang(locale: str | None) -> str:
     """The `lang` attribute of a page in `locale`: its language (`es`), English when none."""
     language = (locale or "en").split("_", 1)[0].lower()
     return language if language.isalpha() else "en"
+
+
+_MARKED = re.compile(r"\[\[(.+?)\]\]", re.S)
+
+
+def localize(page: str, locale: str | None) -> str:
+    """A page's `[[English]]` strings in `locale`'s words: HTML-escaped in the page, a JavaScript string's contents
+    inside its script; `{{lang}}` is the page's language."""
+
+    def said(match: re.Match[str], script: bool) -> str:
+        text = translate(locale, " ".join(match.group(1).split()))
+        if script:
+            return json.dumps(text)[1:-1].replace("<", "\\u003c")
+        return html.escape(text, quote=True)
+
+    parts = re.split(r"(<script>.*?</script>)", page, flags=re.S)
+    out = [_MARKED.sub(partial(said, script=part.startswith("<script>")), part) for part in parts]
+    return "".join(out).replace("{{lang}}", html_lang(locale))
+
+
+def extract_pages(
+    fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
+) -> Iterator[tuple[int, str, str, list[str]]]:
+    """Babel's extraction method for pages (babel.cfg): each `[[English]]` string, with its line."""
+    text = fileobj.read().decode("utf-8")
+    for match in _MARKED.finditer(text):
+        yield text.count("\n", 0, match.start()) + 1, "_", " ".join(match.group(1).split()), []
