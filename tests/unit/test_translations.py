@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 
 from shared.core.i18n import LOCALES_DIR, html_lang, translate
 from shared.core.locales import LOCALES
+from shared.messaging.invite_texts import invite_body
 from shared.messaging.templates import (
     DEFAULT_TEMPLATES,
     LocaleTemplates,
@@ -66,3 +67,13 @@ def test_a_patient_gets_the_endpoints_own_wording_in_their_locale_else_the_shipp
     assert template_for(english, overrides, "cancelled", "es_US") == "{clinic}: cita cancelada ({date}, {time})."
     spanish = template_for(english, overrides, "reminder", "es_US")  # not the admin's English: the translation
     assert spanish == translate("es_US", DEFAULT_TEMPLATES["reminder"]) and "recordatorio" in spanish
+
+
+def test_an_invite_is_worded_in_the_clinics_patients_language() -> None:
+    link = "https://example.org/api/join#t"
+    assert invite_body("North Clinic", "interpreter", link) == (
+        f"North Clinic: you are invited to a video visit as the interpreter. Join here: {link}"
+    )
+    assert invite_body("North Clinic", "guest", link, "es_US") == (
+        f"North Clinic: lo invitan a una consulta por video como invitado. Únase aquí: {link}"
+    )
