@@ -99,12 +99,14 @@ def error_response(error: DomainError) -> func.HttpResponse:
     return problem(status_of(error), error.detail, title=error.title, fields=fields)
 
 
-def html_page(title: str, message: str, status: int = 200, *, back: tuple[str, str] | None = None) -> func.HttpResponse:
-    """A plain page for a person in a browser: what happened and what to do, nothing else; `back` (URL, words)
-    is a way on, so that the page is no dead end."""
+def html_page(
+    title: str, message: str, status: int = 200, *, back: tuple[str, str] | None = None, lang: str = "en"
+) -> func.HttpResponse:
+    """A plain page for a person in a browser: what happened and what to do, nothing else (in language `lang`);
+    `back` (URL, words) is a way on, so that the page is no dead end."""
     link = f"<p><a href='{html.escape(back[0])}'>{html.escape(back[1])}</a></p>" if back else ""
     page = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{html.escape(lang)}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title>"
         "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"

@@ -23,6 +23,8 @@ from functions._http import (
 )
 from functions._telemetry import traced
 from shared.core.errors import DomainError
+from shared.core.i18n import N_, html_lang, localize, translate
+from shared.core.locales import DEFAULT_LOCALE, locale_for_accept_language
 from shared.runtime import get_runtime
 from shared.visits.join_links import JoinLinkRefused
 from shared.visits.sessions import COOKIE, LIFETIME
@@ -36,27 +38,37 @@ bp = func.Blueprint()
 PAGES = Path(__file__).parent / "pages"
 
 
-def _failure(error: Exception, title: str = "The virtual visit could not start") -> func.HttpResponse:
+def _failure(
+    error: Exception, title: str = N_("The virtual visit could not start"), locale: str | None = None
+) -> func.HttpResponse:
+    """The page a person sees when a visit cannot start; a patient's in their language (`locale`: the appointment's
+    when the link names one, else their browser's), a clinician's in English."""
     from shared.visits.providers import MeetingUnavailable
     from shared.visits.refusals import LaunchRefused
 
+    def page(title: str, message: str, status: int) -> func.HttpResponse:
+        return html_page(translate(locale, title), translate(locale, message), status, lang=html_lang(locale))
+
     if isinstance(error, JoinLinkRefused):
-        return html_page(error.title, error.detail, status=410 if error.reason in ("expired", "cancelled") else 400)
+        said, status = error.said_in(error.locale or locale), 410 if error.reason in ("expired", "cancelled") else 400
+        return html_page(*said, status=status, lang=html_lang(error.locale or locale))
     if isinstance(error, LaunchRefused):
         return html_page(title, error.detail, status=error.status)
     if isinstance(error, MeetingUnavailable):  # its detail names Graph's answer: the log's, not the person's
         log.warning("Launch failed: the meeting service: %s", error.detail)
-        return html_page(
-            "The video service is not answering",
-            "Microsoft Teams is not answering right now, so the visit cannot open yet: wait a minute and start the "
-            "visit again.",
-            status=503,
+        return page(
+            N_("The video service is not answering"),
+            N_(
+                "Microsoft Teams is not answering right now, so the visit cannot open yet: wait a minute and start "
+                "the visit again."
+            ),
+            503,
         )
     if isinstance(error, DomainError):
         log.warning("Launch failed: %s", type(error).__name__)
-        return html_page(title, "Something went wrong while starting the visit; try again in a minute.", status=502)
+        return page(title, N_("Something went wrong while starting the visit; try again in a minute."), 502)
     log.exception("Launch failed unexpectedly", exc_info=error)
-    return html_page(title, "Something went wrong on our side; try again in a minute.", status=500)
+    return page(title, N_("Something went wrong on our side; try again in a minute."), 500)
 
 
 def _authorize(target: AuthorizeRedirect, secure: bool) -> func.HttpResponse:
@@ -137,11 +149,15 @@ def _visit(result: LaunchResult, state: str | None, *, secure: bool) -> func.Htt
     return response
 
 
-def _join(token: str) -> func.HttpResponse:
+def _browser_locale(req: func.HttpRequest) -> str | None:
+    return locale_for_accept_language(req.headers.get("accept-language"))
+
+
+def _join(token: str, req: func.HttpRequest) -> func.HttpResponse:
     try:
         target = get_runtime().visits.launch.join(token)
     except Exception as error:
-        return _failure(error, title="This link cannot be used")
+        return _failure(error, title=N_("This link cannot be used"), locale=_browser_locale(req))
     return redirect(target)
 
 
@@ -149,13 +165,14 @@ def _join(token: str) -> func.HttpResponse:
 @traced
 def join(req: func.HttpRequest) -> func.HttpResponse:
     """Links sent before the token moved to the fragment: they work until they close."""
-    return _join(req.route_params.get("token", ""))
+    return _join(req.route_params.get("token", ""), req)
 
 
 @cache
-def _join_page() -> tuple[str, str]:
-    """The join page and its Content-Security-Policy, which allows its own script and style by hash, nothing else."""
-    page = (PAGES / "join.html").read_text(encoding="utf-8")
+def _join_page(locale: str) -> tuple[str, str]:
+    """The join page in `locale` and its Content-Security-Policy, which allows its own script and style by hash,
+    nothing else."""
+    page = localize((PAGES / "join.html").read_text(encoding="utf-8"), locale)
 
     def digest(tag: str) -> str:
         inline = page.split(f"<{tag}>", 1)[1].split(f"</{tag}>", 1)[0]
@@ -175,20 +192,22 @@ def join_page(req: func.HttpRequest) -> func.HttpResponse:
     if req.method == "POST":
         body = req.get_body() or b""
         token = parse_qs(body.decode("utf-8", "replace")).get("token", [""])[0] if len(body) <= 4096 else ""
-        return _join(token)
-    page, policy = _join_page()
+        return _join(token, req)
+    # The page cannot know the link's appointment (its token is in the fragment): the browser's language.
+    page, policy = _join_page(_browser_locale(req) or DEFAULT_LOCALE)
     headers = {"Content-Security-Policy": policy, "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    headers["Vary"] = "Accept-Language"
     return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=headers)
 
 
 @cache
-def _device_test_page() -> str:
-    return (PAGES / "device_test.html").read_text(encoding="utf-8")
+def _device_test_page(locale: str) -> str:
+    return localize((PAGES / "device_test.html").read_text(encoding="utf-8"), locale)
 
 
 @bp.route(route="device-test", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @traced
 def device_test(req: func.HttpRequest) -> func.HttpResponse:
-    return func.HttpResponse(
-        _device_test_page(), mimetype="text/html", charset="utf-8", headers={"Cache-Control": "public, max-age=3600"}
-    )
+    headers = {"Cache-Control": "public, max-age=3600", "Vary": "Accept-Language"}  # in the browser's language
+    page = _device_test_page(_browser_locale(req) or DEFAULT_LOCALE)
+    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=headers)

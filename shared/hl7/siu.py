@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from shared.core.locales import PatientLocale, locale_for_language
 from shared.hl7 import Hl7Rejected
 
 SiuEvent = Literal["S12", "S13", "S14", "S15", "S17", "S26"]
@@ -65,6 +66,8 @@ class AppointmentEvent(BaseModel):
     phone_problem: PhoneProblem | None
     visit_id: str | None
     provider_id: str | None
+    locale: PatientLocale | None = None
+    """The shipped locale of the patient's language (PID-15), when they have one and we ship it."""
     group_id: str | None = None
     """SCH-4, the Placer Group Number: the group visit every patient's appointment belongs to (the same identity as
     the launches' group conference ID, Epic's %CONFERENCEID%)."""
@@ -75,12 +78,7 @@ class _Segment:
     component unescaped (by python-hl7, when it holds the escape character)."""
 
     def __init__(self, line: str, separators: str, unescape: Callable[[str], str]) -> None:
-        self._field_sep, self._component, self._repetition, self._escape = (
-            separators[0],
-            separators[1],
-            separators[2],
-            separators[3],
-        )
+        self._field_sep, self._component, self._repetition, self._escape = tuple(separators[:4])
         self._fields = line.split(self._field_sep)
         self._msh = self._fields[0] == "MSH"
         self._unescape = unescape
@@ -116,15 +114,8 @@ def parse_timestamp(value: str, zone: ZoneInfo) -> datetime | None:
     if int(year) not in YEARS:
         return None
     try:
-        naive = datetime(
-            int(year),
-            int(month or 1),
-            int(day or 1),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            int((fraction or "0").ljust(6, "0")[:6]),
-        )
+        fields = (int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0), int(second or 0))
+        naive = datetime(*fields, int((fraction or "0").ljust(6, "0")[:6]))
         if sign:
             offset = timedelta(hours=int(off_h), minutes=int(off_m))
             aware = naive.replace(tzinfo=timezone(offset if sign == "+" else -offset))
@@ -270,7 +261,14 @@ def parse_siu(text: str, zone: ZoneInfo, phone_region: str = "US") -> Appointmen
         visit_id=(pv1.value(19) or None) if pv1 else None,
         provider_id=((aip.value(3) if aip else "") or (pv1.value(7) if pv1 else "") or None),  # AIP-3, else PV1-7
         group_id=sch.value(4)[:200] or None,
+        locale=patient_locale(pid) if pid else None,
     )
+
+
+def patient_locale(pid: _Segment) -> PatientLocale | None:
+    """PID-15, Primary Language (CWE): its code (`es`, `SPA`), else its text (`Spanish`) or alternate code."""
+    parts = pid.components(15)
+    return next((found for part in parts[:5] if part and (found := locale_for_language(part[:40]))), None)
 
 
 def _times(by_type: dict[str, _Segment], sch: _Segment, zone: ZoneInfo) -> tuple[datetime, datetime]:

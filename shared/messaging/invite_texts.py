@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.core.i18n import N_, translate
 from shared.core.settings import Geography
 from shared.messaging.models import SmsOutbound, SmsSettings
 from shared.messaging.sms_setup import SmsSetup
@@ -20,11 +21,13 @@ from shared.visits.join_links import JoinLinks
 from shared.visits.models import VisitInvite
 from shared.visits.tables import VisitInviteRepository
 
-ROLE_TEXT = {"guest": "a guest", "interpreter": "the interpreter"}
+ROLE_TEXT = {"guest": N_("a guest"), "interpreter": N_("the interpreter")}
+INVITE = N_("{clinic}: you are invited to a video visit as {role}. Join here: {link}")
 
 
-def invite_body(clinic: str, role: str, link: str) -> str:
-    return f"{clinic}: you are invited to a video visit as {ROLE_TEXT.get(role, 'a guest')}. Join here: {link}"
+def invite_body(clinic: str, role: str, link: str, locale: str = "en_US") -> str:
+    role_text = translate(locale, ROLE_TEXT.get(role, ROLE_TEXT["guest"]))
+    return translate(locale, INVITE).replace("{clinic}", clinic).replace("{role}", role_text).replace("{link}", link)
 
 
 @dataclass(kw_only=True, eq=False)
@@ -82,4 +85,6 @@ class InviteTexts:
             start=invite.created_at,
             end=invite.ends_at - self.join_links.closes_after,
         )
-        return Composed(settings.sender_number, invite.phone, invite_body(settings.clinic_name, invite.role, link))
+        # A guest's language is not known: the endpoint's patients' default.
+        body = invite_body(settings.clinic_name, invite.role, link, endpoint.patient_locale)
+        return Composed(settings.sender_number, invite.phone, body)

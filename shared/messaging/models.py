@@ -8,32 +8,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.messaging.templates import LocaleTemplates, SmsTemplates, TranslatedLocale
 from shared.visits.models import SmsType
-
-DEFAULT_TEMPLATES: dict[str, str] = {
-    "scheduled": "{clinic}: your video visit is booked for {date} at {time}. Join here: {link} Reply STOP to opt out.",
-    "rescheduled": "{clinic}: your video visit changed; it is now on {date} at {time}. Join here: {link} "
-    "Reply STOP to opt out.",
-    "cancelled": "{clinic}: your video visit on {date} at {time} was cancelled. Reply STOP to opt out.",
-    "reminder": "{clinic}: reminder, your video visit is on {date} at {time}. Join here: {link}",
-}
-
-PLACEHOLDERS = ("{clinic}", "{date}", "{time}", "{link}")
-
-
-class SmsTemplates(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    scheduled: str = Field(default=DEFAULT_TEMPLATES["scheduled"], min_length=1, max_length=480)
-    rescheduled: str = Field(default=DEFAULT_TEMPLATES["rescheduled"], min_length=1, max_length=480)
-    cancelled: str = Field(default=DEFAULT_TEMPLATES["cancelled"], min_length=1, max_length=480)
-    reminder: str = Field(default=DEFAULT_TEMPLATES["reminder"], min_length=1, max_length=480)
 
 
 class SmsSettingsUpdate(BaseModel):
     """Per FHIR endpoint: which texts are sent, when the reminder goes, and their wording. Templates may use
     {clinic}, {date}, {time} (in the endpoint's time zone and its short name, as the patient's locale writes
-    them) and {link}."""
+    them) and {link}; each patient gets the texts of their locale (PID-15, else the endpoint's default)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -49,7 +31,11 @@ class SmsSettingsUpdate(BaseModel):
     confirm_cancelled: bool = True
     reminder_enabled: bool = True
     reminder_minutes_before: int = Field(default=1440, ge=5, le=10080)
-    templates: SmsTemplates = Field(default_factory=SmsTemplates)
+    templates: SmsTemplates = Field(default_factory=SmsTemplates, description="The texts in English.")
+    locale_templates: dict[TranslatedLocale, LocaleTemplates] = Field(
+        default_factory=dict,
+        description="The texts in other locales (es_US), by locale; a template left out is the shipped translation.",
+    )
 
 
 class SmsSettings(SmsSettingsUpdate):

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
-from shared.core.dates import LocalTime, local_time, text_locale
-from shared.messaging.models import SmsTemplates
+from shared.core.dates import LocalTime, local_time
+from shared.core.locales import DEFAULT_LOCALE, PatientLocale
 from shared.messaging.segments import Encoding, segments
-from shared.messaging.texts import render
+from shared.messaging.templates import LocaleTemplates, SmsTemplates, TranslatedLocale, template_for
+from shared.messaging.texts import date_locale, render
 from shared.setup.endpoints import EndpointService
 from shared.setup.models import FhirEndpoint
 from shared.setup.organisations import OrganisationService
@@ -29,13 +31,17 @@ class TemplateDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     clinic_name: str = Field(min_length=1, max_length=60, description="How texts name the sender, as typed.")
-    templates: SmsTemplates = Field(default_factory=SmsTemplates, description="Templates left out are the defaults.")
+    locale: PatientLocale = Field(default=DEFAULT_LOCALE, description="The locale of the wording measured.")
+    templates: LocaleTemplates = Field(
+        default_factory=LocaleTemplates, description="Templates left out are the locale's defaults."
+    )
 
 
 class TemplateLength(BaseModel):
     encoding: Encoding = Field(description="GSM-7, or UCS-2 when a character is outside GSM-7 (á, í, ó, ú, “”).")
     characters: int = Field(description="GSM-7 septets (extension characters count two) or UCS-2 units.")
     segments: int = Field(description="SMS segments of the longest rendering: what one text costs at most.")
+    preview: str = Field(description="The longest rendering, as a patient of the locale would read it.")
 
 
 class TemplateLengths(BaseModel):
@@ -52,17 +58,22 @@ class TemplateLengthService:
     def lengths(self, principal: Principal, endpoint_id: str, draft: TemplateDraft) -> TemplateLengths:
         principal.require(Role.ADMIN)
         endpoint = self.endpoints.get(principal, endpoint_id)
-        locale = text_locale(self.organisations.get(principal).sms_country)
+        locale = date_locale(draft.locale, self.organisations.get(principal))
         moments = _longest_moments(endpoint.time_zone, locale)
         link = self._link(endpoint)
         items: dict[str, TemplateLength] = {}
-        for kind, template in draft.templates.model_dump().items():
+        for kind in LocaleTemplates.model_fields:
+            own = {cast(TranslatedLocale, draft.locale): draft.templates}  # the draft, in whichever locale it is
+            template = template_for(SmsTemplates(), own, kind, draft.locale)
             renderings = [
                 render(template, clinic=draft.clinic_name, when=when, link="" if kind == "cancelled" else link)
                 for when in moments
             ]
-            longest = max((segments(text) for text in renderings), key=lambda s: (s.count, s.units))
-            items[kind] = TemplateLength(encoding=longest.encoding, characters=longest.units, segments=longest.count)
+            preview = max(renderings, key=lambda text: (segments(text).count, segments(text).units))
+            longest = segments(preview)
+            items[kind] = TemplateLength(
+                encoding=longest.encoding, characters=longest.units, segments=longest.count, preview=preview
+            )
         return TemplateLengths(items=items)
 
     def _link(self, endpoint: FhirEndpoint) -> str:

@@ -19,6 +19,7 @@ from shared.core.ttl import TtlCache
 from shared.messaging.models import SmsMessageStatus, SmsSettings
 from shared.messaging.sms_setup import SmsSetup
 from shared.messaging.tables import OptOutRepository, SmsMessageRepository, SmsSettingsRepository
+from shared.messaging.templates import template_for
 from shared.secrets import SecretStore
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.storage.routing import Tables
@@ -104,8 +105,7 @@ class SmsService:
             settings.sender_number, self.number_hash(appointment.phone)
         ):
             return NotSent("opted_out", "the patient texted STOP")
-        # The organisation's until patients have their own (read from the scheduling message).
-        locale = text_locale(organisation.sms_country)
+        locale = appointment.locale or endpoint.patient_locale  # rows from before PID-15 was read have none
         body = self._render(settings, endpoint, appointment, kind, organisation, locale)
         return Composed(settings.sender_number, appointment.phone, body)
 
@@ -145,7 +145,7 @@ class SmsService:
         organisation: Organisation,
         locale: str,
     ) -> str:
-        when = local_time(appointment.start, time_zone=endpoint.time_zone, locale=locale)
+        when = local_time(appointment.start, time_zone=endpoint.time_zone, locale=date_locale(locale, organisation))
         link = ""
         if kind != "cancelled":
             link = self.join_links.issue(
@@ -156,7 +156,14 @@ class SmsService:
                 start=appointment.start,
                 end=appointment.end,
             )
-        return render(getattr(settings.templates, kind), clinic=settings.clinic_name, when=when, link=link)
+        template = template_for(settings.templates, settings.locale_templates, kind, locale)
+        return render(template, clinic=settings.clinic_name, when=when, link=link)
+
+
+def date_locale(locale: str, organisation: Organisation) -> str:
+    """How dates are written for a reader of `locale`: English as written in the organisation's SMS country
+    (en_GB writes 24-hour times), any other language as its own locale."""
+    return text_locale(organisation.sms_country) if locale.startswith("en") else locale
 
 
 def render(template: str, *, clinic: str, when: LocalTime, link: str) -> str:

@@ -77,6 +77,7 @@ def change_from(
         phone_problem=event.phone_problem if seal else None,
         provider_id=event.provider_id,
         meeting_key=group,
+        locale=event.locale,
     )
 
 
@@ -160,6 +161,7 @@ class AppointmentProcessor:
             phone_problem=change.phone_problem,
             provider_id=change.provider_id,
             meeting_key=change.meeting_key,
+            locale=change.locale or endpoint.patient_locale,
             reminder_due_at=due,
             pending_sms=kind,
         )

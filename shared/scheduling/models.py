@@ -63,4 +63,5 @@ class AppointmentChange(BaseModel):
     phone_sealed: str | None = None
     phone_problem: PhoneProblem | None = None
     provider_id: str | None = None
+    locale: str | None = None  # the patient's language (PID-15) as a shipped locale; nothing else about them
     meeting_key: str | None = None  # a group visit's: the key its launches use (conference), shared by its patients

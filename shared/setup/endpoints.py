@@ -140,6 +140,7 @@ class EndpointService:
             display_name=request.display_name,
             provider_landing=request.provider_landing,
             clinician_sign_in=request.clinician_sign_in,
+            patient_locale=request.patient_locale,
             discovery=discovery,
             created_at=now,
             created_by=principal.user_id,
@@ -163,7 +164,7 @@ class EndpointService:
         changes = request.model_dump(exclude_unset=True)
         if "base_url" in changes:
             changes["base_url"] = normalise_base_url(changes["base_url"], allow_http=self.allow_http)
-        for optional in ("time_zone", "client_type"):
+        for optional in ("time_zone", "client_type", "patient_locale"):
             if changes.get(optional) is None:
                 changes.pop(optional, None)
         changed = {name for name, value in changes.items() if getattr(endpoint, name) != value}

@@ -26,13 +26,19 @@ import struct
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from shared.core.clock import Clock
 from shared.core.encoding import b64url, seal, unb64url
 from shared.core.errors import DomainError
+from shared.core.i18n import N_, translate
 from shared.secrets import SecretStore
 from shared.secrets.keyring import HmacKey, KeyRing, unseal_with
+
+if TYPE_CHECKING:  # the join route loads this module while the app is indexed: no pydantic models then
+    from shared.visits.models import Appointment
+
+CLOSED = frozenset({"cancelled", "deleted"})  # AppointmentStatus values: such an appointment's links are refused
 
 JoinRole = Literal["patient", "guest", "interpreter"]
 
@@ -46,13 +52,21 @@ def join_link_keys(secrets: SecretStore, clock: Clock) -> KeyRing:
 
 
 class JoinLinkRefused(DomainError):
-    """Why a join link cannot be used, in words for the person holding it (no appointment details)."""
+    """Why a join link cannot be used, in words for the person holding it (no appointment details): `detail` in
+    English, `said_in` in the reader's language (the appointment's locale, when the link names one we know)."""
 
-    title = "This link cannot be used"
+    title = N_("This link cannot be used")
 
-    def __init__(self, reason: Literal["invalid", "early", "expired", "cancelled"], detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
+    def __init__(
+        self, reason: Literal["invalid", "early", "expired", "cancelled"], detail: str, **values: int | str
+    ) -> None:
+        super().__init__(detail.format(**values))
+        self.reason, self.message, self.values = reason, detail, values
+        self.locale: str | None = None
+
+    def said_in(self, locale: str | None) -> tuple[str, str]:
+        """The title and detail in `locale`'s words."""
+        return translate(locale, self.title), translate(locale, self.message).format(**self.values)
 
 
 @dataclass(frozen=True)
@@ -172,7 +186,7 @@ class JoinLinks:
     def decode(self, token: str) -> JoinClaims:
         """The claims of a genuine token (signature checked), whatever the time."""
         invalid = JoinLinkRefused(
-            "invalid", "This link is not valid. Use the most recent text message from your clinic, or call them."
+            "invalid", N_("This link is not valid. Use the most recent text message from your clinic, or call them.")
         )
         if len(token) > 1000:
             raise invalid
@@ -218,6 +232,20 @@ class JoinLinks:
             closes=datetime.fromtimestamp(exp, UTC),
         )
 
+    def check(self, claims: JoinClaims, appointment: Appointment | None, *, default_locale: str) -> None:
+        """The link works now: its appointment is not cancelled and is within its window. Refused, it is said in
+        the patient's language (a guest's or interpreter's: the clinic's default for its patients)."""
+        try:
+            if appointment is not None and appointment.status in CLOSED:
+                raise JoinLinkRefused(
+                    "cancelled", N_("This appointment was cancelled, so the link no longer works. Contact your clinic.")
+                )
+            self.check_window(claims, (appointment.start, appointment.end) if appointment else None)
+        except JoinLinkRefused as refused:
+            patients = appointment.locale if appointment is not None and claims.role == "patient" else None
+            refused.locale = patients or default_locale
+            raise
+
     def check_window(self, claims: JoinClaims, current: tuple[datetime, datetime] | None = None) -> None:
         """The link works within its appointment's window: the appointment's `current` (start, end) when the
         connector knows it (a reschedule moves the window of links already sent), else the one in the link."""
@@ -226,12 +254,13 @@ class JoinLinks:
             opens, closes = current[0] - self.opens_before, current[1] + self.closes_after
         now = self.clock.now()
         if now < opens:
-            minutes = int(self.opens_before.total_seconds() // 60)
             raise JoinLinkRefused(
                 "early",
-                f"Your visit is not open yet. Use this link again from {minutes} minutes before your appointment.",
+                N_("Your visit is not open yet. Use this link again from {minutes} minutes before your appointment."),
+                minutes=int(self.opens_before.total_seconds() // 60),
             )
         if now > closes:
             raise JoinLinkRefused(
-                "expired", "This visit has ended, so the link no longer works. Contact your clinic if you need help."
+                "expired",
+                N_("This visit has ended, so the link no longer works. Contact your clinic if you need help."),
             )

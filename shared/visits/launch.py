@@ -18,7 +18,7 @@ from typing import Literal
 from shared.core import telemetry
 from shared.core.clock import Clock
 from shared.core.errors import DomainError, InvalidInput
-from shared.hl7.siu import AppointmentStatus
+from shared.core.i18n import N_
 from shared.setup.endpoints import normalise_base_url
 from shared.setup.lookups import ControlLookups
 from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation
@@ -281,13 +281,9 @@ class LaunchService:
         organisation = self.lookups.organisation(claims.tenant_id)
         endpoint = self.lookups.endpoint(claims.tenant_id, claims.endpoint_id)
         if organisation is None or endpoint is None or endpoint.status != EndpointStatus.APPROVED:
-            raise JoinLinkRefused("invalid", "This link no longer works. Contact your clinic for a new one.")
+            raise JoinLinkRefused("invalid", N_("This link no longer works. Contact your clinic for a new one."))
         appointment = self.tables.data(organisation, AppointmentRepository).find(endpoint.id, claims.appointment_key)
-        if appointment is not None and appointment.status in (AppointmentStatus.CANCELLED, AppointmentStatus.DELETED):
-            raise JoinLinkRefused(
-                "cancelled", "This appointment was cancelled, so the link no longer works. Contact your clinic."
-            )
-        self.join_links.check_window(claims, (appointment.start, appointment.end) if appointment else None)
+        self.join_links.check(claims, appointment, default_locale=endpoint.patient_locale)
         # A patient of a group visit joins the group's meeting, the one its launches open (keyed by conference),
         # which has no appointment row of its own: this patient's gives its times and clinician.
         meeting = appointment.meeting_key if appointment is not None and appointment.meeting_key else None

@@ -70,6 +70,9 @@ class Appointment(BaseModel):
     meeting_key: str | None = Field(
         default=None, description="A group visit's meeting (SCH-4), shared by its patients and its launches."
     )
+    locale: str | None = Field(
+        default=None, description="The locale the patient reads (from PID-15, else the endpoint's default)."
+    )
     reminder_due_at: datetime | None = None
     pending_sms: SmsType | None = Field(default=None, description="The confirmation this version queued.")
 

@@ -115,7 +115,7 @@ def test_an_admin_sees_a_linked_clinician_and_unlinks_them(
     expect(row).to_contain_text("Linked")
     # The edit form says truthfully which changes keep the approval (the API's cosmetic fields) and which do not.
     notice = admin.page.get_by_text("keeps the approval")
-    expect(notice).to_contain_text("display name, what a clinician's launch opens or the Microsoft 365 sign-in")
+    expect(notice).to_contain_text("display name, what a clinician's launch opens, the Microsoft 365 sign-in")
     expect(notice).to_contain_text("sends this URL back for approval")
     admin.assert_usable()
     admin.page.once("dialog", lambda dialog: dialog.accept())

@@ -12,8 +12,10 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Browser, Page, Request, expect
 
 from dev.fakes.sandbox_ehr import SandboxEhr
+from shared.auth.principal import Principal, Role
 from shared.runtime import get_runtime
-from shared.visits.models import appointment_key
+from shared.visits.models import Appointment, appointment_key
+from shared.visits.tables import AppointmentRepository
 from tests.conftest import GraphMeetings
 from tests.e2e.conftest import assert_accessible
 from tests.support.portal import Tenant, approved_endpoint
@@ -21,21 +23,21 @@ from tests.support.portal import Tenant, approved_endpoint
 TEAMS = "https://teams.microsoft.com/"
 
 
-def _link(tenant: Tenant, endpoint: str, start: datetime) -> str:
+def _link(tenant: Tenant, endpoint: str, start: datetime, key: str | None = None) -> str:
     return get_runtime().visits.join_links.issue(
         tenant_id=tenant.id,
         endpoint_id=endpoint,
-        appointment_key=appointment_key(tenant.id, endpoint, uuid.uuid4().hex),
+        appointment_key=key or appointment_key(tenant.id, endpoint, uuid.uuid4().hex),
         role="patient",
         start=start,
         end=start + timedelta(minutes=30),
     )
 
 
-def _phone(browser: Browser) -> tuple[Page, list[str]]:
-    """A 375 px browser tab that never leaves for Teams (the meeting answers with a stand-in page), and what went
-    wrong in it: script errors and console errors (a CSP violation is one)."""
-    page = browser.new_context(viewport={"width": 375, "height": 740}).new_page()
+def _phone(browser: Browser, locale: str = "en-US") -> tuple[Page, list[str]]:
+    """A 375 px browser tab (its Accept-Language: `locale`) that never leaves for Teams (the meeting answers with a
+    stand-in page), and what went wrong in it: script errors and console errors (a CSP violation is one)."""
+    page = browser.new_context(viewport={"width": 375, "height": 740}, locale=locale).new_page()
     page.route(f"{TEAMS}**", lambda route: route.fulfill(body="<title>Teams</title>", content_type="text/html"))
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -80,7 +82,7 @@ def test_an_incomplete_link_says_what_to_do_and_works_by_keyboard(browser: Brows
     _fits_and_is_labelled(page)
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")
-    assert focused == "test your camera, microphone and speaker"
+    assert focused == "Test your camera, microphone and speaker before your visit."
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Test your camera, microphone and speaker")).to_be_visible()
     assert_accessible(page)  # the device test page too
@@ -97,3 +99,39 @@ def test_a_visit_not_open_yet_gets_a_plain_sentence(
     expect(page.get_by_text("Your visit is not open yet.")).to_be_visible()
     _fits_and_is_labelled(page)
     assert [p for p in problems if "400" not in p] == []  # the browser notes the page's status; nothing else
+
+
+def test_a_spanish_speaking_browser_reads_the_join_and_device_test_pages_in_spanish(
+    browser: Browser, tenant: Tenant
+) -> None:
+    page, problems = _phone(browser, locale="es-US")
+    page.goto(_link(tenant, "0" * 16, datetime.now(UTC)).split("#", 1)[0])
+    expect(page.get_by_role("heading", name="Únase a su consulta por video")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Este enlace está incompleto.")
+    assert page.get_attribute("html", "lang") == "es"
+    _fits_and_is_labelled(page)  # the Spanish page runs under its own policy: no violation either
+    page.get_by_role("link", name="Pruebe su cámara, micrófono y altavoz antes de su consulta.").click()
+    expect(page.get_by_role("heading", name="Pruebe su cámara, micrófono y altavoz")).to_be_visible()
+    assert page.get_attribute("html", "lang") == "es"
+    _fits_and_is_labelled(page)
+    assert problems == []
+
+
+def test_a_spanish_speaking_patients_link_says_why_in_spanish_whatever_the_browser(
+    browser: Browser, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
+) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    start = datetime.now(UTC) + timedelta(hours=3)
+    key = appointment_key(tenant.id, endpoint, uuid.uuid4().hex)
+    principal = Principal(tenant.id, "t", "t@x.org", frozenset({Role.ADMIN}))
+    organisation = get_runtime().setup.organisations.get(principal)
+    appointment = Appointment(endpoint_id=endpoint, appointment_key=key, start=start, end=start + timedelta(minutes=30))
+    appointments = get_runtime().platform.tables.data(organisation, AppointmentRepository)
+    appointments.create(appointment.model_copy(update={"locale": "es_US"}))  # PID-15 said Spanish
+    page, problems = _phone(browser)  # an English browser
+    page.goto(_link(tenant, endpoint, start, key))
+    expect(page.get_by_role("heading", name="Este enlace no se puede usar")).to_be_visible()
+    expect(page.get_by_text("Su consulta todavía no está abierta.")).to_be_visible()
+    assert page.get_attribute("html", "lang") == "es"
+    _fits_and_is_labelled(page)
+    assert [p for p in problems if "400" not in p] == []

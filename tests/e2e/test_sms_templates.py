@@ -35,5 +35,14 @@ def test_the_editor_shows_segments_and_encoding(
     reminder.fill("{clinic}: su cita es el {date} a las {time}. Únase aquí: {link}")
     expect(settings.locator("[data-segments=reminder]")).to_contain_text("UCS-2: a character outside GSM-7")
     expect(cancelled).to_contain_text("GSM-7.")  # the others keep theirs
+    # Spanish-speaking patients' wording: the shipped translation until the admin writes their own, previewed.
+    spanish = settings.locator("[data-preview=es_US-cancelled]")
+    expect(spanish).to_contain_text(
+        re.compile(r"^North Clinic: su consulta por video del .+ p\.m\. C[SD]T fue cancelada")
+    )
+    expect(settings.locator("[data-segments=es_US-cancelled]")).to_contain_text("UCS-2")
+    settings.get_by_label("Reminder (Spanish)").fill("{clinic}: le esperamos el {date} a las {time}: {link}")
+    expect(settings.locator("[data-preview=es_US-reminder]")).to_contain_text("North Clinic: le esperamos el ")
+    expect(settings.locator("[data-preview=reminder]")).to_contain_text("North Clinic: su cita es el ")
     portal.assert_usable()
     portal.shot(f"sms-template-segments-{width}")

@@ -17,6 +17,7 @@ from azure.storage.queue import QueueClient
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
 from shared.auth.principal import Principal, Role
+from shared.core.dates import local_time
 from shared.hl7.siu import AppointmentStatus
 from shared.messaging.models import OptOut
 from shared.messaging.segments import segments
@@ -31,7 +32,7 @@ from tests.conftest import FUNCTION_KEY, AppHost, GraphMeetings
 from tests.support.certs import sign
 from tests.support.clinic import KEY, PHONE, Clinic, deliver
 from tests.support.hl7 import siu
-from tests.support.portal import Tenant, approved_endpoint, new_tenant
+from tests.support.portal import Tenant, approved_endpoint, new_tenant, problem
 from tests.support.visits import JOIN_LINK, follow_join_link, launch
 
 
@@ -94,6 +95,48 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
     assert texts(clinic) == [("cancelled", "sent"), ("rescheduled", "sent"), ("scheduled", "sent")]
     page = follow_join_link(http, link.group(0).split("North")[0])
     assert page.status_code == 410 and "cancelled" in page.text  # even though its window is days away
+
+
+def test_the_patients_language_is_kept_as_a_locale_else_the_endpoints_default(app: AppHost, clinic: Clinic) -> None:
+    changed = clinic.tenant.call("PATCH", f"portal/endpoints/{clinic.endpoint}", json={"patient_locale": "es_US"})
+    assert changed.status_code == 200 and changed.json()["patient_locale"] == "es_US"
+    assert changed.json()["status"] == "approved"  # the EHR is not involved: no new approval
+    problem(clinic.tenant.call("PATCH", f"portal/endpoints/{clinic.endpoint}", json={"patient_locale": "fr_FR"}), 400)
+    appointments = get_runtime().platform.tables.data(organisation(clinic), AppointmentRepository)
+    deliver(app, clinic, siu("S12", clinic.start))  # no PID-15: the endpoint's default
+    assert appointments.get(clinic.endpoint, key(clinic)).locale == "es_US"
+    sent = datetime.now(UTC) + timedelta(seconds=5)
+    deliver(app, clinic, siu("S14", clinic.start, sent=sent, language="ENG^English^HL70296"))
+    stored = appointments.get(clinic.endpoint, key(clinic))
+    assert stored.locale == "en_US"
+    assert "English" not in json.dumps(stored.model_dump(mode="json"))  # the code of a locale, nothing more
+
+
+def test_a_spanish_speaking_patient_is_texted_in_spanish_an_english_speaking_one_in_english(
+    app: AppHost, clinic: Clinic
+) -> None:
+    path = f"portal/endpoints/{clinic.endpoint}/sms-settings"
+    settings = clinic.tenant.call("GET", path).json()
+    own = {"es_US": {"reminder": "{clinic}: le esperamos el {date} a las {time}: {link}"}}
+    settings = {k: v for k, v in settings.items() if k not in {"endpoint_id", "updated_at"}}
+    refused = problem(clinic.tenant.call("PUT", path, json=settings | {"locale_templates": {"fr_FR": {}}}), 400)
+    assert [error["field"] for error in refused["errors"]] == ["locale_templates.fr_FR.[key]"]
+    assert clinic.tenant.call("PUT", path, json=settings | {"locale_templates": own}).status_code == 200
+    saved = clinic.tenant.call("GET", path).json()["locale_templates"]
+    assert saved["es_US"]["reminder"] == own["es_US"]["reminder"] and saved["es_US"]["scheduled"] is None
+    deliver(app, clinic, siu("S12", clinic.start, language="es"))  # no wording of its own: the shipped translation
+    other = siu("S12", clinic.start, control="MSG0002", language="ENG^English^HL70296").replace(
+        b"778899001", b"7788002"
+    )
+    deliver(app, clinic, other)
+    bodies = [m["body"] for m in clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]]
+    [spanish] = [body for body in bodies if "consulta por video" in body]
+    [english] = [body for body in bodies if "video visit is booked" in body]
+    when = local_time(clinic.start, time_zone="America/Chicago", locale="es_US")
+    assert f"North Clinic: su consulta por video es el {when.date} a las {when.time}. Únase aquí:" in spanish
+    assert re.search(r" [ap]\.m\. C[SD]T\.", spanish) and "Responda STOP" in spanish and "/api/join#" in spanish
+    when = local_time(clinic.start, time_zone="America/Chicago", locale="en_US")
+    assert f"booked for {when.date} at {when.time}." in english and "Reply STOP to opt out." in english
 
 
 def test_an_update_text_goes_out_when_the_end_or_the_clinician_changes(app: AppHost, clinic: Clinic) -> None:

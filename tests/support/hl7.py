@@ -17,9 +17,10 @@ def siu(
     *,
     minutes: int = 30,
     provider: str | None = None,
+    language: str | None = None,
 ) -> bytes:
     """A sample with a live MSH-7 and its appointment moved to `start` (`minutes` long), with the clinician's EHR
-    user ID (PV1-7, AIP-3) replaced by `provider` when given."""
+    user ID (PV1-7, AIP-3) replaced by `provider` and the patient's language (PID-15) set to `language` when given."""
     body = (SAMPLES / f"{name}.hl7").read_bytes().decode()
 
     def stamp(moment: datetime) -> str:
@@ -31,6 +32,8 @@ def siu(
     body = body.replace("START", stamp(start))
     if provider:
         body = body.replace("|1234^Clinician^", f"|{provider}^Clinician^")
+    if language:
+        body = re.sub(r"(\rPID\|[^\r]*)", lambda m: f"{m.group(1)}||{language}", body, count=1)
     if control:
         body = re.sub(r"\|MSG\d{4}\|", f"|{control}|", body, count=1)
     return body.encode()

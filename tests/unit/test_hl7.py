@@ -14,12 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.core.errors import InvalidInput
+from shared.core.locales import locale_for_accept_language, locale_for_language
 from shared.hl7 import Hl7Rejected
 from shared.hl7.ack import HTTP_STATUS, build_ack
 from shared.hl7.framing import unframe
 from shared.hl7.signature import load_certificate, verify_signature
 from shared.hl7.siu import AppointmentEvent, AppointmentStatus, parse_siu, parse_timestamp
 from tests.support.certs import certificate, der, pem, rsa_key, sign
+from tests.support.hl7 import siu
 
 SAMPLES = Path(__file__).parents[1] / "fixtures" / "hl7"
 CHICAGO = ZoneInfo("America/Chicago")
@@ -63,6 +65,44 @@ def test_the_clinician_comes_from_aip_3_else_pv1_7() -> None:
     assert parse(without_aip).provider_id == "1234"
     neither = without_aip.replace(b"|1234^Clinician^Casey^^^Dr|", b"||")
     assert parse(neither).provider_id is None
+
+
+@pytest.mark.parametrize(
+    ("language", "locale"),
+    [
+        ("es", "es_US"),
+        ("SPA", "es_US"),
+        ("spa^Spanish^ISO6392", "es_US"),
+        ("SPA^Spanish^HL70296", "es_US"),
+        ("^Spanish", "es_US"),
+        ("es-MX", "es_US"),
+        ("en", "en_US"),
+        ("ENG^English^HL70296", "en_US"),
+        ("VIE^Vietnamese^HL70296", None),  # not shipped: the endpoint's default locale applies
+        ("", None),
+    ],
+)
+def test_the_patients_language_is_read_from_pid_15_as_a_shipped_locale(language: str, locale: str | None) -> None:
+    body = siu("S12", datetime(2030, 1, 7, 15, tzinfo=UTC), language=language or None)
+    assert parse(body).locale == locale
+    assert parse(sample("S12")).locale is None  # no PID-15
+
+
+@pytest.mark.parametrize(
+    ("header", "locale"),
+    [
+        ("es-US,es;q=0.9,en;q=0.8", "es_US"),
+        ("en-US,en;q=0.9,es;q=0.8", "en_US"),
+        ("fr-FR,es;q=0.5,en;q=0.7", "en_US"),
+        ("de, *;q=0.1", None),
+        ("es;q=0", None),
+        ("es;q=abc, en", "en_US"),
+        (None, None),
+    ],
+)
+def test_a_browsers_accept_language_picks_a_shipped_locale(header: str | None, locale: str | None) -> None:
+    assert locale_for_accept_language(header) == locale
+    assert locale_for_language("español") == "es_US" and locale_for_language("xx") is None
 
 
 def test_offsets_are_honoured_and_reschedule_moves_the_time() -> None:

@@ -15,6 +15,7 @@ const CLIENT_TYPES = [
   ["public", "Public (PKCE only)"],
   ["confidential-asymmetric", "Confidential, asymmetric (private_key_jwt)"],
 ];
+const PATIENT_LOCALES = [["en_US", "English (United States)"], ["es_US", "Spanish (United States)"]];
 const LANDINGS = [
   ["teams", "Straight to the Teams meeting"],
   ["panel", "The visit panel: who is connected, and Teams"],
@@ -44,6 +45,9 @@ function endpointFields(values = {}) {
     field({ label: "Clinicians sign in to Microsoft 365 once", name: "clinician_sign_in", type: "checkbox",
       value: values.clinician_sign_in ?? true,
       hint: "On their first launch, so that their visits are their own Teams meetings (calendar, chat, policies)." }),
+    field({ label: "Patients' language", name: "patient_locale", type: "select",
+      value: values.patient_locale || "en_US", options: PATIENT_LOCALES,
+      hint: "Texts and pages for patients whose appointments name no language we ship (PID-15)." }),
     field({ label: "Time zone", name: "time_zone", value: values.time_zone,
       hint: "Optional: IANA time zone of the EHR's local times (default: the organisation's)." }),
   ];
@@ -131,8 +135,8 @@ function editForm(endpoint, onSaved) {
   const submit = h("button", { type: "submit", class: "primary" }, "Save changes");
   const form = h("form", { novalidate: true }, alert,
     endpoint.status !== "draft"
-      ? h("p", { class: "notice" }, "Changing the display name, what a clinician's launch opens or the Microsoft 365 "
-        + "sign-in keeps the approval. Any other change (the URL, environment, approver, client ID or type, EHR or time "
+      ? h("p", { class: "notice" }, "Changing the display name, what a clinician's launch opens, the Microsoft 365 "
+        + "sign-in or the patients' language keeps the approval. Any other change (the URL, environment, approver, client ID or type, EHR or time "
         + "zone) sends this URL back for approval.")
       : null,
     h("div", { class: "grid" }, endpointFields(endpoint)), submit);

@@ -17,6 +17,23 @@ const JOB_TEXT = {
   succeeded: "Done",
   failed: "Failed",
 };
+// The wording of each locale patients read: English is the endpoint's own templates, others override a translation.
+const WORDINGS = [
+  { locale: "en_US", language: "English", prefix: "templates", own: (s) => s?.templates, suffix: "" },
+  { locale: "es_US", language: "Spanish", prefix: "locale_templates.es_US", own: (s) => s?.locale_templates?.es_US, suffix: " (Spanish)" },
+];
+const outputKey = (wording, kind) => (wording.locale === "en_US" ? kind : `${wording.locale}-${kind}`);
+
+function wordingOf(values, wording) {
+  const templates = {};
+  for (const [kind] of SMS_TYPES) {
+    const text = values[`${wording.prefix}.${kind}`];
+    delete values[`${wording.prefix}.${kind}`];
+    if (text) templates[kind] = text;
+  }
+  return templates;
+}
+
 const SMS_TYPES = [
   ["scheduled", "Booked"],
   ["rescheduled", "Moved"],
@@ -193,21 +210,19 @@ export function smsSettingsPanel(container, endpoint, known) {
       field({ label: "Reminder, minutes before the visit", name: "reminder_minutes_before", type: "number",
         value: s.reminder_minutes_before, hint: "5 to 10080 (a week); 1440 is a day.", attrs: { min: 5, max: 10080 } }),
       h("details", {}, h("summary", {}, "Wording of the texts"),
-        h("p", { class: "hint" }, "Blank keeps the default. Use {clinic}, {date}, {time} and {link}."),
-        SMS_TYPES.map(([kind, label]) => field({ label, name: `templates.${kind}`, type: "textarea", value: settings?.templates?.[kind] }))),
+        h("p", { class: "hint" }, "Blank keeps the default. Use {clinic}, {date}, {time} and {link}. Each patient gets the wording of their language (from the appointment, else the URL's patients' language)."),
+        WORDINGS.map((wording) => h("fieldset", { class: "wording", lang: wording.locale.slice(0, 2) },
+          h("legend", { lang: "en" }, wording.language),
+          SMS_TYPES.map(([kind, label]) => field({ label: label + wording.suffix, name: `${wording.prefix}.${kind}`,
+            type: "textarea", value: wording.own(settings)?.[kind] }))))),
       submit);
     segmentCounts(form, endpoint);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       act(submit, form, async () => {
         const values = formValues(form);
-        const templates = {};
-        for (const [kind] of SMS_TYPES) {
-          const text = values[`templates.${kind}`];
-          delete values[`templates.${kind}`];
-          if (text) templates[kind] = text;
-        }
-        await put(`portal/endpoints/${endpoint.id}/sms-settings`, { ...values, templates });
+        const [templates, spanish] = WORDINGS.map((wording) => wordingOf(values, wording));
+        await put(`portal/endpoints/${endpoint.id}/sms-settings`, { ...values, templates, locale_templates: { es_US: spanish } });
         announce("SMS settings saved");
       });
     });
@@ -215,39 +230,50 @@ export function smsSettingsPanel(container, endpoint, known) {
   }, "Loading SMS settings");
 }
 
-// Under each template, what its text costs at most: the server renders it with the longest date, time and link.
+// Under each template, what its text costs at most and how it reads: the server renders it, in the wording's
+// locale, with the longest date, time and link.
 function segmentCounts(form, endpoint) {
-  const outputs = new Map(SMS_TYPES.map(([kind]) => {
-    const output = h("p", { class: "segments hint", "aria-live": "polite", "data-segments": kind });
-    form.querySelector(`[data-field="templates.${kind}"]`).append(output);
-    return [kind, output];
-  }));
+  const outputs = new Map(WORDINGS.flatMap((wording) => SMS_TYPES.map(([kind]) => {
+    const key = outputKey(wording, kind);
+    const output = h("p", { class: "segments hint", "aria-live": "polite", "data-segments": key, lang: "en" });
+    const preview = h("p", { class: "preview", "data-preview": key, lang: wording.locale.slice(0, 2) });
+    form.querySelector(`[data-field="${wording.prefix}.${kind}"]`).append(output, preview);
+    return [key, { output, preview }];
+  })));
   let timer;
   let asked = 0;
   const measure = async () => {
-    const values = formValues(form);
-    const templates = {};
-    for (const [kind] of SMS_TYPES) if (values[`templates.${kind}`]) templates[kind] = values[`templates.${kind}`];
     const mine = ++asked;
-    try {
-      const lengths = await post(`portal/endpoints/${endpoint.id}/sms-settings/lengths`, { clinic_name: values.clinic_name, templates });
-      if (mine !== asked) return;
-      for (const [kind, output] of outputs) {
-        const l = lengths.items[kind];
-        const parts = l.segments === 1 ? "1 SMS segment" : `${l.segments} SMS segments`;
-        const why = l.encoding === "UCS-2" ? ": a character outside GSM-7 (such as á or a curly quote) halves each segment" : "";
-        output.textContent = `At its longest: ${parts}, ${l.characters} characters, ${l.encoding}${why}.`;
+    await Promise.all(WORDINGS.map(async (wording) => {
+      const values = formValues(form);
+      const templates = wordingOf(values, wording);
+      try {
+        const lengths = await post(`portal/endpoints/${endpoint.id}/sms-settings/lengths`,
+          { clinic_name: values.clinic_name, locale: wording.locale, templates });
+        if (mine !== asked) return;
+        for (const [kind] of SMS_TYPES) {
+          const l = lengths.items[kind];
+          const { output, preview } = outputs.get(outputKey(wording, kind));
+          const parts = l.segments === 1 ? "1 SMS segment" : `${l.segments} SMS segments`;
+          const why = l.encoding === "UCS-2" ? ": a character outside GSM-7 (such as á or a curly quote) halves each segment" : "";
+          output.textContent = `At its longest: ${parts}, ${l.characters} characters, ${l.encoding}${why}.`;
+          preview.textContent = l.preview;
+        }
+      } catch (error) {
+        if (mine !== asked) return;
+        const text = error instanceof ApiError && error.status === 400
+          ? "Enter the clinic name and a template of up to 480 characters to see what the text costs."
+          : "The length of the texts could not be worked out; try again.";
+        for (const [kind] of SMS_TYPES) {
+          const { output, preview } = outputs.get(outputKey(wording, kind));
+          output.textContent = text;
+          preview.textContent = "";
+        }
       }
-    } catch (error) {
-      if (mine !== asked) return;
-      const text = error instanceof ApiError && error.status === 400
-        ? "Enter the clinic name and a template of up to 480 characters to see what the text costs."
-        : "The length of the texts could not be worked out; try again.";
-      for (const output of outputs.values()) output.textContent = text;
-    }
+    }));
   };
   form.addEventListener("input", (event) => {
-    if (!/^(templates\.|clinic_name$)/.test(event.target.name)) return;
+    if (!/^(templates\.|locale_templates\.|clinic_name$)/.test(event.target.name)) return;
     clearTimeout(timer);
     timer = setTimeout(measure, 300);  // while typing, one question per pause
   });
