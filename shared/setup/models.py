@@ -1,4 +1,4 @@
-"""An organisation, its FHIR endpoints and their approval, the EHR's HL7 signing certificates, and the audit log."""
+"""An organisation, its FHIR endpoints and their approval, and the EHR's HL7 signing certificates."""
 
 from __future__ import annotations
 
@@ -275,22 +275,3 @@ class SigningCertificatePublic(BaseModel):
 
 class CertificateList(BaseModel):
     items: list[SigningCertificatePublic]
-
-
-class AuditEntryPublic(BaseModel):
-    id: str
-    at: datetime
-    user_id: str
-    action: str
-    entity: str
-    entity_id: str
-    fields: list[str] = []
-
-
-class AuditEntry(AuditEntryPublic):  # as stored: with its organisation
-    tenant_id: str
-
-
-class AuditPage(BaseModel):
-    items: list[AuditEntryPublic]
-    continuation: str | None

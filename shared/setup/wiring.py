@@ -33,7 +33,11 @@ class SetupServices:
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(entries=self.platform.tables.control(AuditRepository), clock=self.platform.clock)
+        return AuditLog(
+            entries=self.platform.tables.control(AuditRepository),
+            clock=self.platform.clock,
+            endpoints=self.platform.tables.control(FhirEndpointRepository),
+        )
 
     @cached_property
     def lookups(self) -> ControlLookups:

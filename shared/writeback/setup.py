@@ -92,6 +92,8 @@ class WritebackSetup:
             action="update",
             entity="writeback_settings",
             entity_id=endpoint.id,
+            subject=endpoint.base_url,
+            environment=endpoint.environment,
             fields=update.model_fields_set,
         )
         return settings
