@@ -51,6 +51,7 @@ class SetupServices:
             clock=self.platform.clock,
             geographies=self.platform.settings.storage.enabled_geographies,
             sms_countries=self.platform.settings.messaging.allowed_sms_countries,
+            endpoints=self.platform.tables.control(FhirEndpointRepository),
         )
 
     @cached_property

@@ -4,7 +4,7 @@
 import { ApiError, configureApi, get } from "./api.js";
 import * as auth from "./auth.js";
 import { alertBox, h, showProblem, useTimeZone } from "./ui.js";
-import { organisationSetup } from "./views/organisation.js";
+import { organisationSetup, settingsPage } from "./views/organisation.js";
 import { signInPage } from "./views/signin.js";
 import { wizardPage } from "./views/wizard.js";
 import { endpointPage, endpointsPage } from "./views/endpoints.js";
@@ -28,6 +28,7 @@ const ROUTES = [
   [/^writebacks$/, () => writebacksPage(main, ctx), "admin"],
   [/^audit$/, () => auditPage(main, ctx), "admin"],
   [/^reports$/, () => reportsPage(main, ctx), "admin"],
+  [/^settings$/, () => settingsPage(main, ctx)],
 ];
 
 const NAV = [
@@ -38,6 +39,7 @@ const NAV = [
   ["reports", "Reports", "admin"],
   ["writebacks", "Writebacks", "admin"],
   ["audit", "Audit log", "admin"],
+  ["settings", "Settings"],
 ];
 
 function parseHash() {
