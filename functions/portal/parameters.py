@@ -61,6 +61,11 @@ class CertificatePath(_Parameters):
     environment: Environment = Field(description="test or prod.")
 
 
+class RecordsQuery(_Parameters):
+    environment: Environment = Field(description="test or prod: one page per environment.")
+    format: Literal["json", "csv"] | None = Field(default=None, description="json (default) or csv.")
+
+
 class ConsentPath(_Parameters):
     name: ConsentName = Field(description="sms_terms or patient_messaging.")
 

@@ -240,24 +240,6 @@ class SignInStart(BaseModel):
     expires_at: datetime
 
 
-class IntegrationValue(BaseModel):
-    name: str
-    value: str
-
-
-class IntegrationRecord(BaseModel):
-    kind: Literal["provider_launch", "patient_launch", "sms_direct", "sms_configuration", "device_test"]
-    title: str
-    description: str
-    values: list[IntegrationValue]
-
-
-class IntegrationRecords(BaseModel):
-    endpoint_id: str
-    base_url: str
-    records: list[IntegrationRecord]
-
-
 class CertificateUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
