@@ -52,7 +52,11 @@ class Runtime:
     def setup(self) -> SetupServices:
         from shared.setup.wiring import SetupServices
 
-        return SetupServices(self.platform, endpoint_changed=self._endpoint_changed)
+        return SetupServices(
+            self.platform,
+            endpoint_changed=self._endpoint_changed,
+            writeback_record=lambda endpoint: self.writeback.writeback_setup.record(endpoint),
+        )
 
     def _endpoint_changed(self, tenant_id: str, endpoint_id: str) -> None:
         """An endpoint's URL, settings or status changed here: writebacks go by the new ones at once (a worker

@@ -10,8 +10,8 @@ from shared.setup.models import (
     FhirEndpointCreate,
     FhirEndpointPublic,
     FhirEndpointUpdate,
-    IntegrationRecords,
 )
+from shared.setup.record_models import IntegrationRecords
 from shared.visits.launch_problems import LaunchProblem
 
 

@@ -4,13 +4,15 @@ same constraints, so the two cannot disagree."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from shared.messaging.models import E164, ConsentName
 from shared.reports.models import PRESETS, VisitOutcome
+from shared.setup.audit_models import AuditAction
 from shared.setup.models import Environment
 
 EndpointId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$", description="The FHIR endpoint's ID.")]
@@ -27,6 +29,14 @@ def _preset(value: int) -> int:
     return value
 
 
+def _iso_day(value: object) -> object:
+    # pydantic would also take a number of seconds since 1970 ("0"); the document says a date (YYYY-MM-DD)
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date such as 2026-12-07")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 Days = Annotated[int, Field(json_schema_extra={"enum": list(PRESETS)}), AfterValidator(_preset)]
 
 
@@ -49,6 +59,11 @@ class NumberPath(_Parameters):
 
 class CertificatePath(_Parameters):
     environment: Environment = Field(description="test or prod.")
+
+
+class RecordsQuery(_Parameters):
+    environment: Environment = Field(description="test or prod: one page per environment.")
+    format: Literal["json", "csv"] | None = Field(default=None, description="json (default) or csv.")
 
 
 class ConsentPath(_Parameters):
@@ -74,6 +89,13 @@ class AuditQuery(_Parameters):
         pattern=r"^[A-Za-z0-9_=-]{1,4000}$",
         description="The `continuation` of the previous page.",
     )
+    person: str | None = Field(
+        default=None, pattern=r"^[^\x00-\x1f]{1,200}$", description="Only this person's changes: e-mail or user ID."
+    )
+    action: AuditAction | None = Field(default=None, description="Only this action.")
+    start: Day | None = Field(default=None, description="From this day (the organisation's time zone).")
+    end: Day | None = Field(default=None, description="Up to this day, inclusive (the organisation's time zone).")
+    format: Literal["json", "csv"] | None = Field(default=None, description="json (default) or csv: every match.")
 
 
 class ClinicianQuery(EndpointPath):

@@ -16,6 +16,7 @@ from functions.portal import (  # noqa: F401 - each module declares its routes o
     endpoints,
     organisation,
     phone_numbers,
+    records,
     reports,
     sign_in,
     sms,

@@ -19,6 +19,8 @@ class Principal:
     user_id: str
     username: str
     roles: frozenset[Role]
+    name: str = ""
+    """The person's display name, as the token gives it (the audit log keeps it)."""
 
     def require(self, *any_of: Role) -> Principal:
         if not self.roles.intersection(any_of):

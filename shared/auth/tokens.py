@@ -76,4 +76,7 @@ class PortalAuthenticator:
             raise Forbidden("Your organisation's tenant is not enabled on this connector; ask its operator.")
         roles = frozenset(Role(r) for r in verified.get("roles", []) if r in {role.value for role in Role})
         username = str(verified.get("preferred_username") or verified.get("upn") or verified.get("email") or "")
-        return Principal(tenant_id=tenant_id, user_id=str(verified["oid"]), username=username.lower(), roles=roles)
+        name = str(verified.get("name") or "")[:200]
+        return Principal(
+            tenant_id=tenant_id, user_id=str(verified["oid"]), username=username.lower(), roles=roles, name=name
+        )

@@ -114,6 +114,8 @@ class SmsSetup:
             action="update",
             entity="sms_settings",
             entity_id=endpoint.id,
+            subject=endpoint.base_url,
+            environment=endpoint.environment,
             fields=set(update.model_fields_set) | {"templates"},
         )
         if previous is not None and _reminder_timing(previous) != _reminder_timing(settings):

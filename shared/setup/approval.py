@@ -87,6 +87,8 @@ class ApprovalService:
             endpoint_id=endpoint.id,
             redirect_uri=self.redirect_uri,
             user_id=principal.user_id,
+            user_name=principal.name,
+            user_email=principal.username,
             browser=browser,
         )
         begin = self.redirect_uri.removesuffix("/callback") + "/begin?" + urlencode({"state": launch.state})
@@ -185,10 +187,14 @@ class ApprovalService:
         self.audit.record(
             tenant_id=launch.tenant_id,
             user_id=launch.user_id,
+            name=launch.user_name,
+            email=launch.user_email,
             action="validate",
             entity="fhir_endpoint",
             entity_id=endpoint.id,
             fields={"status", "validated_ehr_user", "validated_at"},
+            subject=endpoint.base_url,
+            environment=endpoint.environment,
         )
         return SignInResult(launch.tenant_id, endpoint.id, ehr_user)
 
@@ -222,6 +228,8 @@ class ApprovalService:
             entity="fhir_endpoint",
             entity_id=endpoint_id,
             fields={"status", "decided_at"} | ({"decision_comment"} if comment else set()),
+            subject=endpoint.base_url,
+            environment=endpoint.environment,
         )
         return endpoint
 

@@ -89,13 +89,15 @@ class EndpointService:
             raise Conflict("Set up your organisation first (name and geography), then add FHIR endpoints.")
         return organisation
 
-    def _audit_change(self, principal: Principal, action: str, endpoint_id: str, fields: set[str]) -> None:
+    def _audit_change(self, principal: Principal, action: str, endpoint: FhirEndpoint, fields: set[str]) -> None:
         self.audit.by(
             principal,
             action=action,
             entity="fhir_endpoint",
-            entity_id=endpoint_id,
+            entity_id=endpoint.id,
             fields=fields,
+            subject=endpoint.base_url,
+            environment=endpoint.environment,
         )
 
     def list_endpoints(self, principal: Principal) -> list[FhirEndpoint]:
@@ -155,7 +157,7 @@ class EndpointService:
         except Exception:
             self.urls.delete(base_url, principal.tenant_id)
             raise
-        self._audit_change(principal, "create", endpoint_id, set(request.model_fields_set) | {"base_url", "status"})
+        self._audit_change(principal, "create", endpoint, set(request.model_fields_set) | {"base_url", "status"})
         return endpoint
 
     def update(self, principal: Principal, endpoint_id: str, request: FhirEndpointUpdate) -> FhirEndpoint:
@@ -195,7 +197,7 @@ class EndpointService:
             raise
         if "base_url" in changed:
             self.urls.delete(endpoint.base_url, principal.tenant_id)
-        self._audit_change(principal, "update", endpoint_id, changed)
+        self._audit_change(principal, "update", updated, changed)
         return updated
 
     def submit(self, principal: Principal, endpoint_id: str) -> FhirEndpoint:
@@ -213,7 +215,7 @@ class EndpointService:
         )
         self.endpoints.replace(endpoint, etag)
         self.changed(principal.tenant_id, endpoint_id)
-        self._audit_change(principal, "submit", endpoint_id, {"status"})
+        self._audit_change(principal, "submit", endpoint, {"status"})
         return endpoint
 
     def delete(self, principal: Principal, endpoint_id: str) -> None:
@@ -222,12 +224,12 @@ class EndpointService:
         self.endpoints.delete(principal.tenant_id, endpoint_id, etag=etag)
         self.changed(principal.tenant_id, endpoint_id)
         self.urls.delete(endpoint.base_url, principal.tenant_id)
-        self._audit_change(principal, "delete", endpoint_id, set())
+        self._audit_change(principal, "delete", endpoint, set())
 
     def release_url(self, principal: Principal, endpoint_id: str) -> FhirEndpoint:
         """An admin of the URL's owner gives it up (audited), so that another organisation can approve it."""
         principal.require(Role.ADMIN)
         endpoint = self.get(principal, endpoint_id)
         if self.owners.release(endpoint):
-            self._audit_change(principal, "release_url", endpoint_id, {"base_url"})
+            self._audit_change(principal, "release_url", endpoint, {"base_url"})
         return endpoint

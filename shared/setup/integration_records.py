@@ -4,13 +4,18 @@ values without the Epic tokens."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from shared.auth.principal import Principal, Role
 from shared.core.errors import Conflict
 from shared.setup.endpoints import EndpointService
-from shared.setup.models import EndpointStatus, FhirEndpoint, IntegrationRecord, IntegrationRecords, IntegrationValue
+from shared.setup.models import EndpointStatus, Environment, FhirEndpoint
+from shared.setup.record_models import IntegrationRecord, IntegrationRecordList, IntegrationRecords, IntegrationValue
+
+LAUNCH_SCOPES = "launch openid fhirUser"
+"""What both launches ask for (shared/visits/launch.py's LAUNCH_SCOPE; a test holds them equal)."""
 
 # Epic context tokens the launch records return in the token response (never in the launch URL, which anyone can
 # edit): visit CSN, group-visit conference ID, the performing department for reports, and which record it is
@@ -51,6 +56,7 @@ def _launch_record(
         ("Launch type", "SMART on FHIR EHR launch; the EHR adds iss and launch to the URL"),
         ("Client ID", endpoint.client_id),
         ("Redirect URI", f"{api}/launch/callback"),
+        ("Scopes", LAUNCH_SCOPES),
         ("FHIR base URL", endpoint.base_url),
     ]
     if endpoint.client_type == "confidential-asymmetric":
@@ -69,7 +75,9 @@ def _launch_record(
     )
 
 
-def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecords:
+def build_records(
+    endpoint: FhirEndpoint, public_base: str, writeback: IntegrationRecord | None = None
+) -> IntegrationRecords:
     api = f"{public_base}/api"
     epic = endpoint.vendor == "epic"
     provider_context = EPIC_PROVIDER_CONTEXT if epic else None
@@ -77,6 +85,7 @@ def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecord
     records = [
         _launch_record("provider_launch", "Provider launch record", "clinician's", endpoint, api, provider_context),
         _launch_record("patient_launch", "Patient launch record", "patient portal's", endpoint, api, patient_context),
+        *([writeback] if writeback else []),
         IntegrationRecord(
             kind="sms_direct",
             title="SMS direct record",
@@ -103,13 +112,32 @@ def build_records(endpoint: FhirEndpoint, public_base: str) -> IntegrationRecord
             values=_values(("Launch URL", f"{api}/device-test"), ("Sign-in needed", "No")),
         ),
     ]
-    return IntegrationRecords(endpoint_id=endpoint.id, base_url=endpoint.base_url, records=records)
+    return IntegrationRecords(
+        endpoint_id=endpoint.id,
+        base_url=endpoint.base_url,
+        display_name=endpoint.display_name,
+        environment=endpoint.environment,
+        records=records,
+    )
 
 
 @dataclass(kw_only=True, eq=False)
 class IntegrationRecordService:
     endpoints: EndpointService
     public_base: str
+    writeback_record: Callable[[FhirEndpoint], IntegrationRecord | None] = lambda endpoint: None
+    """The backend-services client of an endpoint that writes back (the writeback feature knows its settings)."""
+
+    def environment(self, principal: Principal, environment: Environment) -> IntegrationRecordList:
+        """Every approved endpoint of one environment: the analyst's page (and CSV) for test or for production."""
+        principal.require(Role.ADMIN, Role.APPROVER)
+        approved = [
+            endpoint
+            for endpoint in self.endpoints.list_endpoints(principal)
+            if endpoint.environment == environment and endpoint.status == EndpointStatus.APPROVED
+        ]
+        items = [build_records(e, self.public_base, self.writeback_record(e)) for e in approved]
+        return IntegrationRecordList(environment=environment, items=items)
 
     def records(self, principal: Principal, endpoint_id: str) -> IntegrationRecords:
         principal.require(Role.ADMIN, Role.APPROVER)
@@ -118,4 +146,4 @@ class IntegrationRecordService:
             raise Conflict(
                 f"Integration records are shown once the endpoint is approved; it is {endpoint.status.value}."
             )
-        return build_records(endpoint, self.public_base)
+        return build_records(endpoint, self.public_base, self.writeback_record(endpoint))

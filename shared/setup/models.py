@@ -1,4 +1,4 @@
-"""An organisation, its FHIR endpoints and their approval, the EHR's HL7 signing certificates, and the audit log."""
+"""An organisation, its FHIR endpoints and their approval, and the EHR's HL7 signing certificates."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ def _zone_schema(schema: dict[str, Any]) -> None:
     schema["enum"] = sorted(_zones())  # the API document lists them (only when it is built)
 
 
+PatientLocale = Literal["en_US", "es_US"]
 TimeZone = Annotated[str, Field(json_schema_extra=_zone_schema), AfterValidator(check_time_zone)]
 
 
@@ -41,6 +42,19 @@ class OrganisationCreate(BaseModel):
     geography: Geography = Field(description="Where the organisation's data is stored: US, EU or APAC.")
     time_zone: TimeZone = Field(default="UTC", description="Default IANA time zone for new FHIR endpoints.")
     sms_country: str = Field(default="US", pattern=r"^[A-Z]{2}$", description="Where patients are texted (ISO 3166).")
+    default_locale: PatientLocale = Field(default="en_US", description="Patients' language when the EHR sends none.")
+
+
+class OrganisationUpdate(BaseModel):
+    """What an admin or approver changes later; the geography only while the organisation has no FHIR endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=200, description="The organisation's name.")
+    time_zone: TimeZone | None = Field(default=None, description="Default IANA time zone for new FHIR endpoints.")
+    sms_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="Where patients are texted.")
+    default_locale: PatientLocale | None = Field(default=None, description="en_US or es_US.")
+    geography: Geography | None = Field(default=None, description="Refused (409) once a FHIR endpoint exists.")
 
 
 class Organisation(BaseModel):
@@ -49,6 +63,7 @@ class Organisation(BaseModel):
     geography: Geography
     time_zone: str = Field(default="UTC", description="Default IANA time zone for new FHIR endpoints.")
     sms_country: str = Field(default="US", description="Where its patients are texted (ISO 3166).")
+    default_locale: PatientLocale = Field(default="en_US", description="Patients' language when the EHR sends none.")
     created_at: datetime
     created_by: str = Field(default="", description="User ID of the admin who created it.")
 
@@ -59,6 +74,7 @@ class OrganisationPublic(BaseModel):
     geography: Geography
     time_zone: str
     sms_country: str
+    default_locale: PatientLocale = "en_US"
     created_at: datetime
 
 
@@ -224,24 +240,6 @@ class SignInStart(BaseModel):
     expires_at: datetime
 
 
-class IntegrationValue(BaseModel):
-    name: str
-    value: str
-
-
-class IntegrationRecord(BaseModel):
-    kind: Literal["provider_launch", "patient_launch", "sms_direct", "sms_configuration", "device_test"]
-    title: str
-    description: str
-    values: list[IntegrationValue]
-
-
-class IntegrationRecords(BaseModel):
-    endpoint_id: str
-    base_url: str
-    records: list[IntegrationRecord]
-
-
 class CertificateUpload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -275,22 +273,3 @@ class SigningCertificatePublic(BaseModel):
 
 class CertificateList(BaseModel):
     items: list[SigningCertificatePublic]
-
-
-class AuditEntryPublic(BaseModel):
-    id: str
-    at: datetime
-    user_id: str
-    action: str
-    entity: str
-    entity_id: str
-    fields: list[str] = []
-
-
-class AuditEntry(AuditEntryPublic):  # as stored: with its organisation
-    tenant_id: str
-
-
-class AuditPage(BaseModel):
-    items: list[AuditEntryPublic]
-    continuation: str | None

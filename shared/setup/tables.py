@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shared.setup.models import AuditEntry, EndpointUrl, FhirEndpoint, Organisation, SigningCertificate, UrlOwner
+from shared.setup.audit_models import AuditEntry
+from shared.setup.models import EndpointUrl, FhirEndpoint, Organisation, SigningCertificate, UrlOwner
 from shared.storage.repository import TableRepository
 
 

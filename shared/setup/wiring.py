@@ -13,7 +13,9 @@ from shared.setup.certificates import CertificateService
 from shared.setup.endpoints import EndpointService
 from shared.setup.integration_records import IntegrationRecordService
 from shared.setup.lookups import ControlLookups
+from shared.setup.models import FhirEndpoint
 from shared.setup.organisations import OrganisationService
+from shared.setup.record_models import IntegrationRecord
 from shared.setup.tables import (
     AuditRepository,
     EndpointUrlRepository,
@@ -30,10 +32,16 @@ class SetupServices:
     platform: Platform
     endpoint_changed: Callable[[str, str], object] = lambda tenant_id, endpoint_id: None
     """Told of every endpoint change, after the lookups forget it (higher features forget what they cached)."""
+    writeback_record: Callable[[FhirEndpoint], IntegrationRecord | None] = lambda endpoint: None
+    """An endpoint's writeback client record, from the writeback feature (above this one)."""
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(entries=self.platform.tables.control(AuditRepository), clock=self.platform.clock)
+        return AuditLog(
+            entries=self.platform.tables.control(AuditRepository),
+            clock=self.platform.clock,
+            endpoints=self.platform.tables.control(FhirEndpointRepository),
+        )
 
     @cached_property
     def lookups(self) -> ControlLookups:
@@ -47,6 +55,7 @@ class SetupServices:
             clock=self.platform.clock,
             geographies=self.platform.settings.storage.enabled_geographies,
             sms_countries=self.platform.settings.messaging.allowed_sms_countries,
+            endpoints=self.platform.tables.control(FhirEndpointRepository),
         )
 
     @cached_property
@@ -93,7 +102,9 @@ class SetupServices:
 
     @cached_property
     def integration_records(self) -> IntegrationRecordService:
-        return IntegrationRecordService(endpoints=self.endpoints, public_base=self.platform.public_base)
+        return IntegrationRecordService(
+            endpoints=self.endpoints, public_base=self.platform.public_base, writeback_record=self.writeback_record
+        )
 
     @cached_property
     def certificates(self) -> CertificateService:

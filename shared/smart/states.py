@@ -33,6 +33,8 @@ class LaunchState(BaseModel):
     tenant_id: str
     endpoint_id: str
     user_id: str = ""
+    user_name: str = ""  # who started it, as their portal token named them: the audit log's "who"
+    user_email: str = ""
     verifier: str
     nonce: str
     redirect_uri: str
@@ -86,6 +88,8 @@ class LaunchStates:
         endpoint_id: str,
         redirect_uri: str,
         user_id: str = "",
+        user_name: str = "",
+        user_email: str = "",
         record: dict[str, str] | None = None,
         browser: str | None = None,
     ) -> LaunchState:
@@ -96,6 +100,8 @@ class LaunchStates:
             tenant_id=tenant_id,
             endpoint_id=endpoint_id,
             user_id=user_id,
+            user_name=user_name,
+            user_email=user_email,
             verifier=new_verifier(),
             nonce=new_nonce(),
             redirect_uri=redirect_uri,

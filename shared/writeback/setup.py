@@ -12,6 +12,8 @@ from shared.core.ttl import TtlCache
 from shared.setup.audit import AuditLog
 from shared.setup.endpoints import EndpointService
 from shared.setup.lookups import LOOKUP_TTL
+from shared.setup.models import FhirEndpoint
+from shared.setup.record_models import IntegrationRecord, IntegrationValue
 from shared.smart.backend import BackendServices, SigningKeys
 from shared.storage.routing import Tables
 from shared.writeback.delivery import EhrWriteback
@@ -45,6 +47,28 @@ class WritebackSetup:
         return WritebackSettingsPublic(
             **settings.model_dump(include=set(WritebackSettingsUpdate.model_fields) | {"endpoint_id", "updated_at"}),
             jwks_url=self.backend.jwks_url(settings.tenant_id),
+        )
+
+    def record(self, endpoint: FhirEndpoint) -> IntegrationRecord | None:
+        """The backend-services client the analyst registers for writeback, when the endpoint writes back."""
+        settings = self._settings.find(endpoint.tenant_id, endpoint.id)
+        if settings is None or settings.adapter == "none":
+            return None
+        what = {"epic": "the telehealth connection-status web service", "fhir": "AuditEvents and Appointment status"}
+        return IntegrationRecord(
+            kind="writeback_client",
+            title="Writeback client (backend services)",
+            description=f"Writes connects and disconnects back to the EHR ({what[settings.adapter]}); no user signs "
+            "in. Register it as a backend system with its JWKS URL.",
+            values=[
+                IntegrationValue(name=name, value=value)
+                for name, value in (
+                    ("Client ID", settings.client_id or endpoint.client_id),
+                    ("Client authentication", "private_key_jwt (confidential asymmetric client)"),
+                    ("JWKS URL", self.backend.jwks_url(endpoint.tenant_id)),
+                    ("Scopes", settings.scopes or "none (Epic's web services need no scope)"),
+                )
+            ],
         )
 
     def writes_back(self, tenant_id: str, endpoint_id: str) -> bool:
@@ -92,6 +116,8 @@ class WritebackSetup:
             action="update",
             entity="writeback_settings",
             entity_id=endpoint.id,
+            subject=endpoint.base_url,
+            environment=endpoint.environment,
             fields=update.model_fields_set,
         )
         return settings

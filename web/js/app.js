@@ -4,7 +4,7 @@
 import { ApiError, configureApi, get } from "./api.js";
 import * as auth from "./auth.js";
 import { alertBox, h, showProblem, useTimeZone } from "./ui.js";
-import { organisationSetup } from "./views/organisation.js";
+import { organisationSetup, settingsPage } from "./views/organisation.js";
 import { signInPage } from "./views/signin.js";
 import { wizardPage } from "./views/wizard.js";
 import { endpointPage, endpointsPage } from "./views/endpoints.js";
@@ -22,12 +22,13 @@ const ROUTES = [
   [/^setup(?:\/(\w+))?$/, (m, q) => wizardPage(main, ctx, m[1], q), "admin"],
   [/^endpoints$/, () => endpointsPage(main, ctx)],
   [/^endpoints\/([\w-]+)$/, (m, q) => endpointPage(main, ctx, m[1], q)],
-  [/^records$/, () => recordsPage(main, ctx)],
+  [/^records(?:\/(test|prod))?$/, (m) => recordsPage(main, ctx, m[1] || "test")],
   [/^sms$/, () => smsPage(main, ctx)],
   [/^sms\/outbox$/, () => outboxPage(main, ctx), "admin"],
   [/^writebacks$/, () => writebacksPage(main, ctx), "admin"],
   [/^audit$/, () => auditPage(main, ctx), "admin"],
   [/^reports$/, () => reportsPage(main, ctx), "admin"],
+  [/^settings$/, () => settingsPage(main, ctx)],
 ];
 
 const NAV = [
@@ -38,6 +39,7 @@ const NAV = [
   ["reports", "Reports", "admin"],
   ["writebacks", "Writebacks", "admin"],
   ["audit", "Audit log", "admin"],
+  ["settings", "Settings"],
 ];
 
 function parseHash() {

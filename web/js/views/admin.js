@@ -1,7 +1,7 @@
 // What an admin looks after once the connector runs: failed EHR writebacks (with replay) and the audit log.
 
-import { get, post } from "../api.js";
-import { act, alertBox, announce, h, load, table, when } from "../ui.js";
+import { download, get, post } from "../api.js";
+import { act, alertBox, announce, field, h, load, table, when, zoneLabel } from "../ui.js";
 
 const FAILURE_TEXT = { retrying: "Retrying", failed: "Failed", replayed: "Replayed" };
 
@@ -32,19 +32,42 @@ export function writebacksPage(main) {
   refresh();
 }
 
+const ACTIONS = [["", "All"], ["create", "Created"], ["update", "Changed"], ["submit", "Submitted for approval"],
+  ["validate", "Signed in to the EHR"], ["approve", "Approved"], ["reject", "Rejected"], ["delete", "Deleted"],
+  ["release_url", "Released a FHIR base URL"], ["upload", "Uploaded a certificate"], ["consent", "Accepted terms"],
+  ["order", "Ordered a phone number"], ["release", "Released a phone number"], ["acquired", "Phone number acquired"],
+  ["released", "Phone number released"], ["link", "Linked"], ["unlink", "Unlinked"], ["invite", "Invited a guest"],
+  ["replay", "Replayed a writeback"], ["resend", "Sent a text again"]];
+
+// Who: the name and e-mail their sign-in gave at the time; entries from before those were kept have the user ID only.
+const who = (e) => (e.name || e.email
+  ? h("span", {}, e.name || e.email, e.name && e.email ? h("br") : "", e.name && e.email ? h("small", {}, e.email) : "")
+  : h("span", { title: "Recorded before names were kept" }, `User ${e.user_id}`));
+
 export function auditPage(main) {
   const rows = [];
-  const list = h("div");
+  const list = h("div", { "aria-live": "polite" });
   const more = h("button", { type: "button", hidden: true }, "Load more");
+  const alert = alertBox();
+  const submit = h("button", { type: "submit", class: "primary" }, "Show");
+  const exportButton = h("button", { type: "button" }, "Export CSV");
+  const form = h("form", { class: "filters card", novalidate: true, "aria-label": "Audit log filters" },
+    alert,
+    h("div", { class: "grid" },
+      field({ label: "Person", name: "person", hint: "E-mail or user ID; blank for everyone." }),
+      field({ label: "Action", name: "action", type: "select", value: "", options: ACTIONS }),
+      field({ label: "From", name: "start", type: "date" }),
+      field({ label: "To (inclusive)", name: "end", type: "date" })),
+    h("div", { class: "actions" }, submit, exportButton));
   let continuation = null;
+  let filters = {};
   const render = () => {
     list.replaceChildren(table([
       ["When", (e) => when(e.at)],
-      ["Who", (e) => e.user_id],
-      ["Action", (e) => e.action],
-      ["What", (e) => `${e.entity} ${e.entity_id}`],
+      ["Who", who],
+      ["What", (e) => e.summary],
       ["Fields", (e) => e.fields.join(", ") || "—"],
-    ], rows, { caption: "Audit log, newest first", empty: "Nothing has been changed yet." }));
+    ], rows, { caption: `Audit log, newest first (times in ${zoneLabel()})`, empty: "No changes match these filters." }));
     more.hidden = !continuation;
   };
   const add = (result) => {
@@ -52,7 +75,20 @@ export function auditPage(main) {
     continuation = result.continuation;
     render();
   };
-  more.addEventListener("click", () => act(more, main, async () => add(await get("portal/audit", { continuation }))));
-  main.append(h("h1", {}, "Audit log"), h("p", {}, "Who changed what and when. Field names only, never values."), alertBox(), list, more);
+  const read = () => Object.fromEntries(["person", "action", "start", "end"].map((n) => [n, form.elements[n].value.trim()]));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(submit, form, async () => {
+      filters = read();
+      const result = await get("portal/audit", filters);
+      rows.length = 0;
+      add(result);
+    });
+  });
+  exportButton.addEventListener("click", () => act(exportButton, form, () => download("portal/audit", read(), "audit-log.csv")));
+  more.addEventListener("click", () => act(more, form, async () => add(await get("portal/audit", { ...filters, continuation }))));
+  main.append(h("h1", {}, "Audit log"),
+    h("p", {}, "Who changed what and when: each person as their sign-in named them at the time. Field names only, never values."),
+    form, list, more);
   load(list, () => get("portal/audit"), add, "Loading the audit log");
 }
