@@ -142,7 +142,9 @@ class EndpointService:
             display_name=request.display_name,
             provider_landing=request.provider_landing,
             clinician_sign_in=request.clinician_sign_in,
-            patient_locale=request.patient_locale,
+            patient_locale=(
+                request.patient_locale if "patient_locale" in request.model_fields_set else organisation.default_locale
+            ),
             discovery=discovery,
             created_at=now,
             created_by=principal.user_id,

@@ -6,7 +6,9 @@ records as an admin does; anyone else is refused."""
 from __future__ import annotations
 
 from dev.fakes.sandbox_ehr import SandboxEhr
-from tests.support.portal import APPROVER, Tenant, approved_endpoint, problem
+from dev.host.serving import ServerThread
+from tests.conftest import serve_ehr
+from tests.support.portal import APPROVER, Tenant, approved_endpoint, create_endpoint, problem
 
 
 def test_an_admin_changes_the_settings_and_it_is_audited(tenant: Tenant) -> None:
@@ -53,3 +55,12 @@ def test_the_geography_moves_only_while_no_endpoint_exists(tenant: Tenant, sandb
     for caller in (tenant.call, tenant.as_approver):
         assert caller("GET", f"portal/endpoints/{endpoint_id}/integration-records").status_code == 200
     problem(tenant.call("GET", f"portal/endpoints/{endpoint_id}/integration-records", roles=[]), 403)
+
+
+def test_a_new_endpoint_speaks_the_organisations_default_language_unless_told_otherwise(
+    tenant: Tenant, sandbox: SandboxEhr, app_host: ServerThread
+) -> None:
+    assert tenant.call("PATCH", "portal/organisation", json={"default_locale": "es_US"}).status_code == 200
+    assert create_endpoint(tenant, sandbox)["patient_locale"] == "es_US"  # none given: the organisation's
+    with serve_ehr(app_host.url) as other:
+        assert create_endpoint(tenant, other, patient_locale="en_US")["patient_locale"] == "en_US"

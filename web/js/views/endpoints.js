@@ -53,13 +53,13 @@ function endpointFields(values = {}) {
   ];
 }
 
-function addEndpointForm(onAdded) {
+function addEndpointForm(onAdded, defaults = {}) {
   const alert = alertBox();
   const submit = h("button", { type: "submit", class: "primary" }, "Add FHIR base URL");
   const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "add-endpoint-title" },
     h("h2", { id: "add-endpoint-title" }, "Add a FHIR base URL"),
     h("p", { class: "hint" }, "The connector reads the URL's SMART configuration to check it."),
-    alert, h("div", { class: "grid" }, endpointFields()), submit);
+    alert, h("div", { class: "grid" }, endpointFields(defaults)), submit);
   const grid = form.querySelector(".grid");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -67,7 +67,7 @@ function addEndpointForm(onAdded) {
       const values = formValues(form);
       for (const optional of ["display_name", "time_zone"]) if (values[optional] === null) delete values[optional];
       const endpoint = await post("portal/endpoints", values);
-      grid.replaceChildren(...endpointFields());  // a fresh form with its defaults (reset() would clear the ticks)
+      grid.replaceChildren(...endpointFields(defaults));  // a fresh form with its defaults (reset() would clear ticks)
       announce(`${endpointName(endpoint)} added as a draft`);
       await onAdded(endpoint);
     });
@@ -103,7 +103,8 @@ export function endpointsPanel(container, ctx) {
   const refresh = () => load(list, () => get("portal/endpoints"),
     ({ items }) => list.append(endpointRows(items, ctx, refresh)), "Loading FHIR base URLs");
   container.append(section("FHIR base URLs", list));
-  if (ctx.isAdmin) container.append(addEndpointForm(refresh));
+  // A new URL's patients' language starts as the organisation's default.
+  if (ctx.isAdmin) container.append(addEndpointForm(refresh, { patient_locale: ctx.organisation?.default_locale }));
   refresh();
 }
 
