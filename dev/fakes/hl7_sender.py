@@ -33,7 +33,18 @@ class Hl7Sender:
         signature = self._key.sign(body, padding.PKCS1v15(), hashes.SHA512())
         return "SHA512withRSA " + base64.b64encode(signature).decode()
 
-    def message(self, *, event: str, csn: str, appointment_id: str, start: datetime, minutes: int, phone: str) -> bytes:
+    def message(
+        self,
+        *,
+        event: str,
+        csn: str,
+        appointment_id: str,
+        start: datetime,
+        minutes: int,
+        phone: str,
+        language: str = "",
+    ) -> bytes:
+        """A signed-to-be SIU; `language`: PID-15 (the patient's primary language, e.g. `es`), none when empty."""
         self._sequence += 1
         end = start + timedelta(minutes=minutes)
         area, local = phone[-10:-7], phone[-7:]
@@ -42,7 +53,7 @@ class Hl7Sender:
             f"SBX{self._sequence:06d}{int(datetime.now(UTC).timestamp())}|P|2.5",
             f"SCH||{appointment_id}^SANDBOX||||||VIDEO^Video visit^L|{minutes}|min^minutes^ISO+|"
             f"^^{minutes}^{stamp(start)}^{stamp(end)}||||||||||||||{STATUS[event]}",
-            f"PID|1||P{csn}^^^SANDBOX^MR||Patient^Sandbox||19800101|F|||||^PRN^CP^^1^{area}^{local}",
+            f"PID|1||P{csn}^^^SANDBOX^MR||Patient^Sandbox||19800101|F|||||^PRN^CP^^1^{area}^{local}||{language}",
             f"PV1|1|O|VIDEO^^^CLINIC||||||||||||||||{csn}",
             "RGS|1|A",
             f"AIP|1|A|E1001^Analyst^Avery^^^Dr|ATT^Attending^L||{stamp(start)}|||{minutes}|min",

@@ -518,7 +518,7 @@ class SandboxEhr:
 
     async def _hl7_send(self, request: web.Request) -> web.Response:
         """Send a signed SIU for a sample appointment: JSON {endpoint_id, event, appointment (index), start
-        (ISO 8601), phone (E.164)}; answers with the connector's ACK."""
+        (ISO 8601), phone (E.164), language (PID-15, optional)}; answers with the connector's ACK."""
         import asyncio
         from datetime import datetime
 
@@ -531,6 +531,7 @@ class SandboxEhr:
             start=datetime.fromisoformat(str(body["start"])),
             minutes=int(body.get("minutes", 30)),
             phone=str(body.get("phone", "+12175550123")),
+            language=str(body.get("language", "")),
         )
         url = f"{self.connector_url}/api/hl7/{body['endpoint_id']}"
         answer = await asyncio.to_thread(self.hl7.send, url, message)
