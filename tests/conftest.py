@@ -36,8 +36,8 @@ from tests.support.graph_stub import GraphStub
 # Fixtures: http and tenant; ehr; scripted (a visit for the reports); start_visit (a visit with writeback on);
 # setup (an organisation that texts, on a fake clock).
 pytest_plugins = [
-    "tests.support.visits",
     "tests.support.portal",
+    "tests.support.visits",
     "tests.support.reports",
     "tests.support.writeback",
     "tests.support.texts",

@@ -16,6 +16,7 @@ from shared.core.errors import Unauthenticated, UpstreamError
 from shared.core.jwt_verify import JwksCache, verify
 from shared.core.outbound import Outbound
 from shared.smart.discovery import SmartConfiguration
+from shared.smart.references import resource_type
 from shared.smart.states import LaunchState
 
 
@@ -110,20 +111,6 @@ class SignIn:
     user_type: str | None = None
     """The FHIR resource type the EHR names the user by (`Practitioner`, `Patient`, ...), when it does: the type in
     `fhirUser` (or SMART v1's `profile`) of the id_token, else of a `fhirUser` in the token response."""
-
-
-def resource_type(reference: object) -> str | None:
-    """The resource type of a FHIR reference, relative (`Practitioner/123`) or absolute (`https://.../Patient/9`);
-    None for anything else (a bare user ID says nothing about who the user is)."""
-    if not isinstance(reference, str):
-        return None
-    parts = reference.split("?", 1)[0].split("#", 1)[0].rstrip("/").split("/")
-    if len(parts) < 2 or not parts[-1]:
-        return None
-    if len(parts) >= 4 and parts[-2] == "_history":  # a versioned reference: Type/id/_history/vid
-        parts = parts[:-2]
-    kind = parts[-2]
-    return kind if kind[:1].isupper() and kind.isalpha() else None
 
 
 class SmartClient:

@@ -36,7 +36,7 @@ from shared.visits.launch_problems import LaunchProblems
 from shared.visits.meetings import VisitMeetings
 from shared.visits.models import VisitReferences, appointment_key
 from shared.visits.refusals import SIGN_IN_UNVERIFIED, LaunchRefused, authorize_error, not_a_clinician
-from shared.visits.roles import is_patient_reference, launch_role
+from shared.visits.roles import launch_role
 from shared.visits.sessions import VisitSessions
 from shared.visits.tables import AppointmentRepository
 
@@ -237,8 +237,6 @@ class LaunchService:
         signed_in = self.clinicians.finish(self._consume(state, browser, "clinician"), code=code, error=error)
         if signed_in is None or signed_in.endpoint.status != EndpointStatus.APPROVED:
             raise LaunchRefused("This EHR is no longer connected to the virtual visit service.", status=403)
-        if is_patient_reference(signed_in.ehr_user_id):  # only a clinician's launch starts this sign-in
-            raise not_a_clinician("Patient")
         telemetry.bind(appointment_key=signed_in.appointment_key)
         return self._clinician_visit(
             signed_in.organisation,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shared.core.errors import DomainError
+from shared.visits.roles import PATIENT_TYPES
 
 
 def authorize_error(error: str, description: str | None) -> str:
@@ -41,7 +42,7 @@ class LaunchRefused(DomainError):
 
 def not_a_clinician(user_type: str | None) -> LaunchRefused:
     """A provider launch by someone the EHR did not vouch for as a clinician."""
-    if user_type in ("Patient", "RelatedPerson", "Person"):
+    if user_type in PATIENT_TYPES:
         return LaunchRefused(
             "This button starts visits for clinicians, and you signed in to the EHR as a patient. Join your visit "
             "from the \u201cBegin virtual visit\u201d button in your patient portal, or from the link in your text "

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from shared.smart.references import resource_type
+
 LaunchRole = Literal["clinician", "patient"]
 
 CLINICIAN_TYPES = frozenset({"Practitioner", "PractitionerRole"})
@@ -37,5 +39,4 @@ def launch_role(user_type: str | None, token_response: Mapping[str, Any]) -> Lau
 
 def is_patient_reference(ehr_user_id: str) -> bool:
     """Whether a stored EHR user ID names a patient (such IDs were kept before roles came from the EHR)."""
-    parts = ehr_user_id.rstrip("/").split("/")
-    return len(parts) >= 2 and parts[-2] in PATIENT_TYPES
+    return resource_type(ehr_user_id) in PATIENT_TYPES

@@ -19,19 +19,9 @@ from shared.visits.tables import AppointmentRepository
 from tests.conftest import GraphMeetings
 from tests.e2e.conftest import assert_accessible
 from tests.support.portal import Tenant, approved_endpoint
+from tests.support.visits import join_link
 
 TEAMS = "https://teams.microsoft.com/"
-
-
-def _link(tenant: Tenant, endpoint: str, start: datetime, key: str | None = None) -> str:
-    return get_runtime().visits.join_links.issue(
-        tenant_id=tenant.id,
-        endpoint_id=endpoint,
-        appointment_key=key or appointment_key(tenant.id, endpoint, uuid.uuid4().hex),
-        role="patient",
-        start=start,
-        end=start + timedelta(minutes=30),
-    )
 
 
 def _phone(browser: Browser, locale: str = "en-US") -> tuple[Page, list[str]]:
@@ -60,7 +50,7 @@ def test_a_patient_follows_a_texted_link_into_the_meeting(
     browser: Browser, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
 ) -> None:
     endpoint = approved_endpoint(tenant, ehr)
-    link = _link(tenant, endpoint, datetime.now(UTC) + timedelta(minutes=5))
+    link = join_link(tenant, endpoint, datetime.now(UTC) + timedelta(minutes=5))
     token = urlsplit(link).fragment
     page, problems = _phone(browser)
     requests: list[Request] = []
@@ -76,7 +66,7 @@ def test_a_patient_follows_a_texted_link_into_the_meeting(
 
 def test_an_incomplete_link_says_what_to_do_and_works_by_keyboard(browser: Browser, tenant: Tenant) -> None:
     page, problems = _phone(browser)
-    page.goto(_link(tenant, "0" * 16, datetime.now(UTC)).split("#", 1)[0])  # the fragment lost on the way
+    page.goto(join_link(tenant, "0" * 16, datetime.now(UTC)).split("#", 1)[0])  # the fragment lost on the way
     expect(page.get_by_role("heading", name="Join your video visit")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("This link is incomplete")
     _fits_and_is_labelled(page)
@@ -94,7 +84,7 @@ def test_a_visit_not_open_yet_gets_a_plain_sentence(
 ) -> None:
     endpoint = approved_endpoint(tenant, ehr)
     page, problems = _phone(browser)
-    page.goto(_link(tenant, endpoint, datetime.now(UTC) + timedelta(hours=3)))
+    page.goto(join_link(tenant, endpoint, datetime.now(UTC) + timedelta(hours=3)))
     expect(page.get_by_role("heading", name="This link cannot be used")).to_be_visible()
     expect(page.get_by_text("Your visit is not open yet.")).to_be_visible()
     _fits_and_is_labelled(page)
@@ -105,7 +95,7 @@ def test_a_spanish_speaking_browser_reads_the_join_and_device_test_pages_in_span
     browser: Browser, tenant: Tenant
 ) -> None:
     page, problems = _phone(browser, locale="es-US")
-    page.goto(_link(tenant, "0" * 16, datetime.now(UTC)).split("#", 1)[0])
+    page.goto(join_link(tenant, "0" * 16, datetime.now(UTC)).split("#", 1)[0])
     expect(page.get_by_role("heading", name="Únase a su consulta por video")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Este enlace está incompleto.")
     assert page.get_attribute("html", "lang") == "es"
@@ -129,7 +119,7 @@ def test_a_spanish_speaking_patients_link_says_why_in_spanish_whatever_the_brows
     appointments = get_runtime().platform.tables.data(organisation, AppointmentRepository)
     appointments.create(appointment.model_copy(update={"locale": "es_US"}))  # PID-15 said Spanish
     page, problems = _phone(browser)  # an English browser
-    page.goto(_link(tenant, endpoint, start, key))
+    page.goto(join_link(tenant, endpoint, start, key))
     expect(page.get_by_role("heading", name="Este enlace no se puede usar")).to_be_visible()
     expect(page.get_by_text("Su consulta todavía no está abierta.")).to_be_visible()
     assert page.get_attribute("html", "lang") == "es"

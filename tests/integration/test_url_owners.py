@@ -4,9 +4,7 @@ the first one's launches by approving the same URL; it gets a clear 409, and the
 from __future__ import annotations
 
 import httpx
-import pytest
 
-from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
 from tests.conftest import GraphMeetings
 from tests.support.portal import (
@@ -14,19 +12,12 @@ from tests.support.portal import (
     approved_endpoint,
     ehr_sign_in,
     endpoint_body,
-    new_tenant,
-    organisation,
     pending_endpoint,
     problem,
 )
 from tests.support.visits import launch
 
 FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
-
-
-@pytest.fixture
-def intruder(http: httpx.Client, identity: LocalIssuer) -> Tenant:
-    return organisation(new_tenant(http, identity))
 
 
 def launches_into(tenant: Tenant, http: httpx.Client, sandbox: SandboxEhr) -> str:

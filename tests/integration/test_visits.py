@@ -4,7 +4,6 @@ stub. The organisation is in the EU geography."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -26,7 +25,7 @@ from shared.writeback.tables import MeetingSubscriptionRepository
 from tests.conftest import GraphMeetings
 from tests.support.clock import FakeClock
 from tests.support.portal import Tenant, approved_endpoint
-from tests.support.visits import launch
+from tests.support.visits import join_link, launch
 
 FOLLOW_UP, NEW_PATIENT, GROUP_ONE, GROUP_TWO = SAMPLE_APPOINTMENTS
 
@@ -169,15 +168,7 @@ def test_graph_failing_for_good_gives_a_clear_page(
 
 def join_token(tenant: Tenant, endpoint: str, start: datetime, key: str | None = None) -> str:
     """A join link's token (its URL's fragment)."""
-    url = get_runtime().visits.join_links.issue(
-        tenant_id=tenant.id,
-        endpoint_id=endpoint,
-        appointment_key=key or appointment_key(tenant.id, endpoint, uuid.uuid4().hex),
-        role="patient",
-        start=start,
-        end=start + timedelta(minutes=30),
-    )
-    return urlsplit(url).fragment
+    return urlsplit(join_link(tenant, endpoint, start, key)).fragment
 
 
 def join(http: httpx.Client, token: str) -> httpx.Response:

@@ -5,9 +5,7 @@ owner is re-approving; only deleting the endpoint, or an admin of the owner rele
 from __future__ import annotations
 
 import httpx
-import pytest
 
-from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
 from dev.host.serving import ServerThread
 from tests.conftest import GraphMeetings, serve_ehr
@@ -18,19 +16,12 @@ from tests.support.portal import (
     create_endpoint,
     ehr_sign_in,
     endpoint_body,
-    new_tenant,
-    organisation,
     pending_endpoint,
     problem,
 )
 from tests.support.visits import launch
 
 FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
-
-
-@pytest.fixture
-def intruder(http: httpx.Client, identity: LocalIssuer) -> Tenant:
-    return organisation(new_tenant(http, identity))
 
 
 def back_to_pending(tenant: Tenant, endpoint: str) -> None:

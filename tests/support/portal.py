@@ -124,6 +124,12 @@ def tenant(http: httpx.Client, identity: LocalIssuer) -> Tenant:
     return organisation(new_tenant(http, identity))
 
 
+@pytest.fixture
+def intruder(http: httpx.Client, identity: LocalIssuer) -> Tenant:
+    """Another organisation, on the same connector."""
+    return organisation(new_tenant(http, identity))
+
+
 def acquire_number(tenant: Tenant, pump: Callable[[], object]) -> str:
     """Give both SMS consents, order a number, let the queue run the job; the number."""
     for name in ("sms_terms", "patient_messaging"):

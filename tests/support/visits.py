@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -11,7 +13,10 @@ import pytest
 from dev.browser import to_ehr
 from dev.fakes.sandbox_ehr import SampleAppointment, SandboxEhr
 from dev.host.serving import ServerThread
+from shared.runtime import get_runtime
+from shared.visits.models import appointment_key
 from tests.conftest import serve_ehr
+from tests.support.portal import Tenant
 
 
 @pytest.fixture
@@ -59,3 +64,15 @@ def follow_join_link(http: httpx.Client, link: str) -> httpx.Response:
     page = http.get(page_url)
     assert page.status_code == 200 and "Join your video visit" in page.text, page.text
     return http.post(page_url, data={"token": parts.fragment})
+
+
+def join_link(tenant: Tenant, endpoint: str, start: datetime, key: str | None = None) -> str:
+    """A patient's join link to a 30-minute appointment starting at `start` (a new one unless `key` is given)."""
+    return get_runtime().visits.join_links.issue(
+        tenant_id=tenant.id,
+        endpoint_id=endpoint,
+        appointment_key=key or appointment_key(tenant.id, endpoint, uuid.uuid4().hex),
+        role="patient",
+        start=start,
+        end=start + timedelta(minutes=30),
+    )
