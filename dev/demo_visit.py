@@ -40,6 +40,7 @@ def _room(meeting_url: str) -> str:
 
 def walk_visit(api: str, ehr: str, call: Callable[..., httpx.Response], endpoint_id: str) -> None:
     clinician_url, patient_url = _launch_links(ehr)
+    call("PATCH", f"endpoints/{endpoint_id}", json={"virtual_appointment_links": True})
     with httpx.Client(base_url=api, timeout=30) as clinician, httpx.Client(base_url=api, timeout=30) as patient:
         answer = _launch(clinician, clinician_url)
         signed_in = False
@@ -58,6 +59,8 @@ def walk_visit(api: str, ehr: str, call: Callable[..., httpx.Response], endpoint
         print(f"   their meeting's organizer: {organizer} ({'the clinician' if mine else 'the service organizer'})")
         sent_to = _launch(patient, patient_url).headers["Location"]
         print(f"   the patient is sent to the same meeting: {_room(sent_to) == room}")
+        virtual = "via=virtual-appointment" in sent_to
+        print(f"   through its Teams Virtual Appointment link (mobile-browser join): {virtual}")
         doctor = clinician.post(f"{room}/join", json={"role": "clinician"}).json()
         guest = patient.post(f"{room}/join", json={"role": "guest"}).json()
         print(f"   the patient waits in the lobby ({LOBBY_SECONDS} s), then the clinician admits them")

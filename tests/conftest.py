@@ -253,6 +253,7 @@ def app(
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     entra_id.codes.register(CLINICIAN_CLIENT_ID, CLINICIAN_SECRET, f"{public}/api/launch/microsoft")
+    graph.delegated = entra_id.codes.access_tokens  # Graph trusts the tokens Entra ID issued
     with pytest.MonkeyPatch.context() as patch:
         values = base_environment(azurite, "t" + secrets.token_hex(5), public)
         values["LOCAL_ISSUER_URL"] = identity.url

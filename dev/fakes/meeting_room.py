@@ -236,7 +236,12 @@ class MeetingRooms:
         role = request.query.get("role", "guest")
         role = role if role in ROLES else "guest"
         room = html.escape(request.match_info["room"])
-        page = PAGE.replace("__ROOM__", room).replace("__ROLE__", role)
+        door = (
+            "Joined through a Teams Virtual Appointment link (in Teams: the phone's browser, the virtual lobby)."
+            if request.query.get("via") == "virtual-appointment"
+            else ""
+        )
+        page = PAGE.replace("__ROOM__", room).replace("__ROLE__", role).replace("__DOOR__", door)
         return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
@@ -247,7 +252,7 @@ PAGE = """<!doctype html>
 li{margin:.3rem 0}button{font:inherit;padding:.3rem .8rem}.note{color:#555}</style></head>
 <body><main>
 <h1>Virtual visit</h1>
-<p class="note">Local meeting (development): stands in for Microsoft Teams when MEETING_PROVIDER=local.</p>
+<p class="note">Local meeting (development): stands in for Microsoft Teams when MEETING_PROVIDER=local. __DOOR__</p>
 <p id="status" role="status">Joining&hellip;</p>
 <h2>In the meeting</h2><ul id="in"></ul>
 <h2>Lobby</h2><ul id="lobby"></ul>

@@ -12,7 +12,7 @@ from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, NotFound, Unprocessable
 from shared.setup.audit import AuditLog
-from shared.setup.launch_options import LAUNCH_FIELDS
+from shared.setup.launch_options import LAUNCH_FIELDS, check_launch_options
 from shared.setup.models import (
     EndpointStatus,
     EndpointUrl,
@@ -125,6 +125,7 @@ class EndpointService:
     def create(self, principal: Principal, request: FhirEndpointCreate) -> FhirEndpoint:
         principal.require(Role.ADMIN)
         organisation = self._organisation(principal)
+        check_launch_options(request)
         base_url = normalise_base_url(request.base_url, allow_http=self.allow_http)
         discovery = self.discovery.discover(base_url, request.client_id, fresh=True)
         endpoint_id = uuid.uuid4().hex[:16]
@@ -142,6 +143,7 @@ class EndpointService:
             display_name=request.display_name,
             provider_landing=request.provider_landing,
             clinician_sign_in=request.clinician_sign_in,
+            virtual_appointment_links=request.virtual_appointment_links,
             patient_locale=(
                 request.patient_locale if "patient_locale" in request.model_fields_set else organisation.default_locale
             ),
@@ -168,13 +170,14 @@ class EndpointService:
         changes = request.model_dump(exclude_unset=True)
         if "base_url" in changes:
             changes["base_url"] = normalise_base_url(changes["base_url"], allow_http=self.allow_http)
-        for optional in ("time_zone", "client_type", "patient_locale"):
+        for optional in ("time_zone", "client_type", "patient_locale", "virtual_appointment_links"):
             if changes.get(optional) is None:
                 changes.pop(optional, None)
         changed = {name for name, value in changes.items() if getattr(endpoint, name) != value}
         if not changed:
             return endpoint
         updated = endpoint.model_copy(update=changes)
+        check_launch_options(updated)
         client_id = changes.get("client_id", endpoint.client_id)
         if {"base_url", "client_id"} & changed:
             updated.discovery = self.discovery.discover(updated.base_url, client_id, fresh=True)

@@ -216,7 +216,7 @@ class LaunchService:
         if role != "clinician":  # a patient (or someone the EHR vouched for as nothing more) waits in the lobby
             link = self.visits.resolve(organisation, endpoint.id, key, None, references)
             self.patient_sent(organisation, endpoint.id, link.appointment_key)
-            return LaunchResult(link.browser_join_url, key)
+            return LaunchResult(link.patient_url, key)
         ehr_user = signed_in.user
         if ehr_user is None:
             # The launch record vouched for a clinician but the EHR did not say which (no openid/fhirUser
@@ -224,11 +224,11 @@ class LaunchService:
             # clinician.
             link = self.visits.resolve(organisation, endpoint.id, key, None, references)
             return LaunchResult(link.join_url, key)
-        organizer = self.clinicians.remember(organisation, endpoint, ehr_user)
-        if self.clinicians.wanted(endpoint, organizer):  # their Microsoft 365 sign-in first, once
+        user = self.clinicians.remember(organisation, endpoint, ehr_user)
+        if self.clinicians.wanted(organisation, endpoint, user):  # their Microsoft 365 sign-in first, once
             sign_in = self.clinicians.begin(organisation, endpoint, ehr_user, key, references)
             return LaunchResult("", key, sign_in=sign_in)
-        return self._clinician_visit(organisation, endpoint, key, ehr_user, organizer, references)
+        return self._clinician_visit(organisation, endpoint, key, ehr_user, user.organizer_id, references)
 
     def complete_sign_in(
         self, *, state: str | None, code: str | None, error: str | None, browser: str | None
@@ -290,4 +290,4 @@ class LaunchService:
         )
         if claims.role == "patient":
             self.patient_sent(organisation, endpoint.id, link.appointment_key)
-        return link.browser_join_url
+        return link.patient_url

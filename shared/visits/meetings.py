@@ -35,6 +35,8 @@ class VisitMeetings:
     """The linked organizer of an EHR user (organisation, endpoint ID, the appointment's provider ID), if any."""
     on_created: Callable[[str, MeetingLink, datetime], object] | None = None
     """Called with the tenant, the new mapping and the meeting's end (writeback subscribes to its events)."""
+    virtual_appointment: Callable[[str, str, str, str], str | None] | None = None
+    """The Virtual Appointment join URL of a meeting (tenant, endpoint ID, organizer, meeting ID), if it has one."""
 
     def resolve(
         self,
@@ -53,6 +55,8 @@ class VisitMeetings:
         links = self.tables.data(organisation, MeetingLinkRepository)
         existing = links.find(endpoint_id, key)
         if existing is not None:
+            if organizer_id is not None and organizer_id == existing.organizer_id:
+                existing = self._virtual_appointment_later(organisation, links, existing)
             return self._remember(links, existing, references)
         appointment = appointment or self.tables.data(organisation, AppointmentRepository).find(endpoint_id, key)
         now = self.clock.now()
@@ -69,6 +73,7 @@ class VisitMeetings:
             browser_join_url=meeting.browser_join_url,
             created_at=self.clock.now(),
             references=references or VisitReferences(),
+            virtual_appointment_url=self._virtual_appointment_url(organisation, endpoint_id, meeting),
         )
         try:
             links.create(link)
@@ -77,6 +82,30 @@ class VisitMeetings:
         if self.on_created is not None:
             self.on_created(organisation.tenant_id, link, end)
         return link
+
+    def _virtual_appointment_url(self, organisation: Organisation, endpoint_id: str, meeting: Meeting) -> str | None:
+        if self.virtual_appointment is None or meeting.organizer_id == self.service_organizer:
+            return None  # delegated access is a clinician's: the service organizer signs in nowhere
+        return self.virtual_appointment(organisation.tenant_id, endpoint_id, meeting.organizer_id, meeting.meeting_id)
+
+    def _virtual_appointment_later(
+        self, organisation: Organisation, links: MeetingLinkRepository, link: MeetingLink
+    ) -> MeetingLink:
+        """On its organizer's own launch, a meeting created without a Virtual Appointment join URL (the clinician
+        had not granted it yet, or Microsoft did not answer) gets one, if it can now."""
+        if link.virtual_appointment_url is not None or self.virtual_appointment is None:
+            return link
+        meeting = Meeting(link.meeting_id, link.organizer_id, link.join_url, link.browser_join_url)
+        url = self._virtual_appointment_url(organisation, link.endpoint_id, meeting)
+        if url is None:
+            return link
+        current = links.get_versioned(link.endpoint_id, link.appointment_key)
+        updated = current.item.model_copy(update={"virtual_appointment_url": url})
+        try:
+            links.replace(updated, current.etag)
+        except Conflict:  # a concurrent launch changed it: this one goes on with what it has
+            return links.get(link.endpoint_id, link.appointment_key)
+        return updated
 
     @staticmethod
     def _remember(links: MeetingLinkRepository, link: MeetingLink, references: VisitReferences | None) -> MeetingLink:

@@ -47,6 +47,13 @@ class MeetingLink(BaseModel):
     browser_join_url: str
     created_at: datetime
     references: VisitReferences = Field(default_factory=VisitReferences)
+    virtual_appointment_url: str | None = None
+    """The meeting's Teams Virtual Appointment join URL, where its organizer's delegated grant gave one."""
+
+    @property
+    def patient_url(self) -> str:
+        """Where patients and their guests join: the Virtual Appointment, else the Teams browser join."""
+        return self.virtual_appointment_url or self.browser_join_url
 
 
 SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "invite"]
@@ -85,6 +92,9 @@ class EhrUser(BaseModel):
     )
     linked_at: datetime | None = None
     last_seen_at: datetime
+    grant_asked_at: datetime | None = Field(
+        default=None, description="When the clinician was last asked for the Virtual Appointment grant."
+    )
 
 
 class ClinicianLink(BaseModel):

@@ -15,6 +15,7 @@ from shared.platform import Platform
 from shared.setup.models import Organisation
 from shared.setup.wiring import SetupServices
 from shared.visits.clinicians import ClinicianLinks
+from shared.visits.delegated_grants import DelegatedGrants
 from shared.visits.invites import VisitInvites
 from shared.visits.join_links import JoinLinks
 from shared.visits.launch import LaunchService
@@ -24,6 +25,7 @@ from shared.visits.microsoft_sign_in import SECRET_NAME, MicrosoftSignIn
 from shared.visits.models import MeetingLink, VisitInvite
 from shared.visits.providers import MeetingProvider
 from shared.visits.sessions import VisitSessions
+from shared.visits.virtual_appointments import VirtualAppointments
 
 
 def meeting_provider(platform: Platform) -> MeetingProvider:
@@ -101,6 +103,20 @@ class VisitServices:
             audit=self.setup.audit,
             clock=self.platform.clock,
             lookups=self.setup.lookups,
+            grants=self.delegated_grants,
+        )
+
+    @cached_property
+    def delegated_grants(self) -> DelegatedGrants:
+        return DelegatedGrants(secrets=self.platform.secrets)
+
+    @cached_property
+    def virtual_appointments(self) -> VirtualAppointments:
+        return VirtualAppointments(
+            sign_in=self.microsoft_sign_in,
+            grants=self.delegated_grants,
+            meetings=self.meetings,
+            lookups=self.setup.lookups,
         )
 
     @cached_property
@@ -114,6 +130,7 @@ class VisitServices:
             service_organizer=self.platform.settings.visits.meeting_organizer_id or "local-organizer",
             linked_organizer=self.clinicians.organizer,
             on_created=self.on_meeting_created,
+            virtual_appointment=self.virtual_appointments.join_url,
         )
 
     @cached_property

@@ -211,7 +211,7 @@ def test_the_local_issuer_plays_entra_id_for_make_run(identity: LocalIssuer) -> 
     challenge = make_challenge(verifier)
     client = sign_in("s3cret-value")
     tenant = str(uuid.uuid4())
-    oid = client.redeem(tenant, code=code(client, tenant), verifier=verifier, nonce="n" * 20)
+    oid = client.redeem(tenant, code=code(client, tenant), verifier=verifier, nonce="n" * 20).organizer_id
     assert oid == identity.subject("dr.local@contoso.example", tenant)["oid"]
     with pytest.raises(SignInFailed):  # a wrong client secret
         sign_in("wrong").redeem(tenant, code=code(client, tenant), verifier=verifier, nonce="n" * 20)

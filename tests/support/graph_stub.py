@@ -3,7 +3,10 @@ token, the organizer in the path (403 for a user outside the application access 
 createOrGet's required fields (externalId, startDateTime, endDateTime), idempotency per organizer and
 externalId (201 then 200), the lobby PATCH body, subscriptions (meeting call events on beta, call records on
 v1.0) with their validation handshake, and call records read with $select or with their sessions and segments,
-paged with next links. Failures can be scripted (e.g. 429 with Retry-After)."""
+paged with next links, and the Virtual Appointment join URL of a meeting, which Graph serves only to a delegated
+token of the meeting's organizer with VirtualAppointment.Read (or an OnlineMeetings permission): the app's own
+token gets 403, as application permissions are not supported. Failures can be scripted (e.g. 429 with
+Retry-After)."""
 
 from __future__ import annotations
 
@@ -31,11 +34,17 @@ class GraphStub:
     sessions_page: int = 2  # sessions per page of a call record, as Graph pages them (at 60)
     access_policy: set[str] | None = None
     """The users a Teams application access policy lets the app organise meetings for; None: everyone."""
+    delegated: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Delegated access tokens Entra ID issued -> their claims (tid, oid, scp): the Entra stub's."""
+    virtual_appointment_reads: list[str] = field(default_factory=list)
 
     def application(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/v1.0/users/{user}/onlineMeetings/createOrGet", self._create_or_get)
         app.router.add_patch("/v1.0/users/{user}/onlineMeetings/{meeting}", self._patch)
+        app.router.add_get(
+            "/v1.0/users/{user}/onlineMeetings/{meeting}/getVirtualAppointmentJoinWebUrl", self._virtual_appointment
+        )
         app.router.add_post("/beta/subscriptions", self._subscribe)
         app.router.add_post("/v1.0/subscriptions", self._subscribe)
         app.router.add_get("/v1.0/communications/callRecords/{id}", self._call_record)
@@ -235,3 +244,30 @@ class GraphStub:
             return web.json_response({"error": {"code": "NotFound", "message": "meeting"}}, status=404)
         self.lobby[meeting_id] = scope
         return web.json_response({**found, "lobbyBypassSettings": body["lobbyBypassSettings"]})
+
+    async def _virtual_appointment(self, request: web.Request) -> web.Response:
+        """`GET .../getVirtualAppointmentJoinWebUrl`: an Edm.String answer, for the organizer's delegated token."""
+        self.requests.append((request.method, request.path))
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token == self.token:
+            return web.json_response(
+                {"error": {"code": "Forbidden", "message": "Application permissions are not supported."}}, status=403
+            )
+        claims = self.delegated.get(token)
+        if claims is None:
+            return web.json_response(
+                {"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}},
+                status=401,
+            )
+        allowed = {"VirtualAppointment.Read", "VirtualAppointment.ReadWrite", "OnlineMeetings.Read"}
+        if not allowed & set(claims.get("scp", "").split()):
+            return web.json_response({"error": {"code": "Forbidden", "message": "Missing scope."}}, status=403)
+        user, meeting_id = request.match_info["user"], request.match_info["meeting"]
+        found = next((m for (u, _), m in self.meetings.items() if m["id"] == meeting_id and u == user), None)
+        if claims.get("oid") != user or found is None:
+            return web.json_response({"error": {"code": "NotFound", "message": "meeting"}}, status=404)
+        self.virtual_appointment_reads.append(meeting_id)
+        value = f"https://visit.teams.microsoft.com/webrtc-svc/api/route?tid={claims['tid']}&convId={meeting_id}"
+        return web.json_response(
+            {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Edm.String", "value": value}
+        )

@@ -11,6 +11,7 @@ NOTICE_NAMES = {
     "display_name": "the display name",
     "provider_landing": "what a clinician's launch opens",
     "clinician_sign_in": "the Microsoft 365",
+    "virtual_appointment_links": "the Virtual Appointment links",
     "patient_locale": "the patients' language",
 }
 

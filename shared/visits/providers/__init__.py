@@ -50,6 +50,11 @@ class MeetingProvider(Protocol):
         """
         ...
 
+    def virtual_appointment_url(self, organizer_id: str, meeting_id: str, access_token: str) -> str:
+        """The meeting's Virtual Appointment join URL (mobile-browser join, the virtual lobby), read with its
+        organizer's delegated `access_token`. Raises MeetingUnavailable."""
+        ...
+
     def subscribe(
         self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime, *, tenant_id: str
     ) -> EventSubscription:

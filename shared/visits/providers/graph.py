@@ -8,6 +8,8 @@
 - Call events come from a change-notification subscription on the meeting's `meetingCallEvents` (a beta
   resource that msgraph-sdk, which is v1.0, does not model): plain JSON over the same credential. Graph
   validates the notification URL while creating the subscription.
+- A meeting's Virtual Appointment join URL (`GET .../getVirtualAppointmentJoinWebUrl`, v1.0) is served only to a
+  delegated token of its organizer: plain JSON with the token the caller brings.
 - msgraph-sdk is asynchronous; the provider runs it on one event loop thread of its own, shared by all
   callers of the worker, so its HTTP connections stay on the loop that opened them.
 """
@@ -29,6 +31,14 @@ from shared.core.errors import NotFound, UpstreamError
 from shared.core.outbound import DestinationRefused, Outbound
 from shared.core.retry import MAX_RETRY_AFTER, retry_delay
 from shared.visits.providers import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable, OrganizerRefused
+from shared.visits.providers.graph_wire import (
+    Transient,
+    browser_join_url,
+    iso,
+    meeting_events_resource,
+    retry_after,
+    sdk_errors,
+)
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -45,14 +55,6 @@ T = TypeVar("T")
 
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-
-
-# Query parameters that open the Teams web client for an anonymous browser join (no app, no account).
-BROWSER_JOIN = "anon=true&launchAgent=join_launcher&type=meetup-join&directDl=true&msLaunch=true&suppressPrompt=true"
-
-
-def browser_join_url(join_web_url: str) -> str:
-    return join_web_url + ("&" if "?" in join_web_url else "?") + BROWSER_JOIN
 
 
 class GraphMeetingProvider:
@@ -115,12 +117,12 @@ class GraphMeetingProvider:
         return GraphServiceClient(request_adapter=adapter)
 
     def _retrying(self, what: str, attempt: Callable[[int], T], gave_up: str) -> T:
-        """Run `attempt` until it returns; it raises `_Transient` for what is worth another try (429, 5xx,
+        """Run `attempt` until it returns; it raises `Transient` for what is worth another try (429, 5xx,
         network), anything else for what is not."""
         for number in range(1, self._attempts + 1):
             try:
                 return attempt(number)
-            except _Transient as transient:
+            except Transient as transient:
                 if number == self._attempts:
                     break
                 log.warning(
@@ -148,9 +150,9 @@ class GraphMeetingProvider:
                         f"Microsoft Teams refused to {what} (HTTP {status}); ask your administrator to check the "
                         "connector's Graph permissions and application access policy."
                     ) from None
-                raise _Transient(_retry_after(error.response_headers, number), f"HTTP {status}") from None
+                raise Transient(retry_after(error.response_headers, number), f"HTTP {status}") from None
             except (httpx.HTTPError, TimeoutError) as error:
-                raise _Transient(
+                raise Transient(
                     retry_delay(number, None, first=2.0, cap=MAX_RETRY_AFTER), type(error).__name__
                 ) from None
 
@@ -182,7 +184,7 @@ class GraphMeetingProvider:
         async def create(client: GraphServiceClient) -> bytes | None:
             builder = meetings(client).create_or_get
             information = builder.to_post_request_information(body)
-            raw: bytes | None = await builder.request_adapter.send_primitive_async(information, "bytes", _errors())
+            raw: bytes | None = await builder.request_adapter.send_primitive_async(information, "bytes", sdk_errors())
             return raw
 
         raw = self._with_retries("create the meeting", create, per_organizer=True)
@@ -199,7 +201,7 @@ class GraphMeetingProvider:
         async def set_lobby(client: GraphServiceClient) -> None:
             builder = meetings(client).by_online_meeting_id(meeting_id)
             information = builder.to_patch_request_information(lobby)
-            await builder.request_adapter.send_no_response_content_async(information, _errors())
+            await builder.request_adapter.send_no_response_content_async(information, sdk_errors())
 
         self._with_retries("set the meeting lobby", set_lobby)
         return Meeting(
@@ -229,25 +231,47 @@ class GraphMeetingProvider:
         )
         return datetime.fromisoformat(answer["expirationDateTime"])
 
+    def virtual_appointment_url(self, organizer_id: str, meeting_id: str, access_token: str) -> str:
+        path = f"/users/{quote(organizer_id, safe='')}/onlineMeetings/{quote(meeting_id, safe='')}"
+        answer = self.json_call(
+            "GET",
+            path + "/getVirtualAppointmentJoinWebUrl",
+            None,
+            "read the meeting's Virtual Appointment join URL",
+            base=self._base_url,
+            token=access_token,
+        )
+        value = answer.get("value")
+        if not isinstance(value, str) or not value.startswith("https://"):
+            raise MeetingUnavailable("Microsoft Graph answered without a Virtual Appointment join URL.")
+        return value
+
     def json_call(
-        self, method: str, path: str, body: dict[str, Any] | None, what: str, *, base: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        what: str,
+        *,
+        base: str | None = None,
+        token: str | None = None,
     ) -> dict[str, Any]:
-        """Graph as plain JSON over the provider's credential, retried as its SDK calls are; `base`: v1.0 or
-        another (default: beta)."""
+        """Graph as plain JSON over the provider's credential (or a delegated `token`), retried as its SDK calls
+        are; `base`: v1.0 or another (default: beta)."""
 
         def attempt(number: int) -> dict[str, Any]:
-            token = self._credential.get_token(GRAPH_SCOPE).token
+            bearer = token or self._credential.get_token(GRAPH_SCOPE).token
             try:
                 response = self._outbound.request(
                     method,
                     (self._beta if base is None else base) + path,
                     json=body,
-                    headers={"Authorization": f"Bearer {token}"},
+                    headers={"Authorization": f"Bearer {bearer}"},
                 )
             except DestinationRefused:
                 raise
             except UpstreamError as error:
-                raise _Transient(retry_delay(number, None, first=2.0, cap=MAX_RETRY_AFTER), error.detail) from None
+                raise Transient(retry_delay(number, None, first=2.0, cap=MAX_RETRY_AFTER), error.detail) from None
             status = response.status_code
             if status in (200, 201):
                 answer: dict[str, Any] = response.json()
@@ -257,40 +281,6 @@ class GraphMeetingProvider:
             if status != 429 and status < 500:
                 log.error("Graph %s failed with HTTP %s", what, status)
                 raise MeetingUnavailable(f"Microsoft Graph refused to {what} (HTTP {status}).")
-            raise _Transient(_retry_after(response.headers, number), f"HTTP {status}")
+            raise Transient(retry_after(response.headers, number), f"HTTP {status}")
 
         return self._retrying(what, attempt, f"Microsoft Graph did not answer in time to {what}.")
-
-
-class _Transient(Exception):
-    """A failure worth another try, after `delay` seconds."""
-
-    def __init__(self, delay: float, reason: str) -> None:
-        super().__init__(reason)
-        self.delay = delay
-        self.reason = reason
-
-
-def _errors() -> dict[str, Any]:
-    """Graph's error answers, as the SDK's request builders map them."""
-    from msgraph.generated.models.o_data_errors.o_data_error import ODataError
-
-    return {"XXX": ODataError}
-
-
-def meeting_events_resource(join_url: str) -> str:
-    """The subscription resource: the join URL goes in URL-encoded, as Graph requires."""
-    return f"communications/onlineMeetings(joinWebUrl='{quote(join_url, safe='')}')/meetingCallEvents"
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _retry_after(headers: Any, attempt: int) -> float:
-    value = None
-    if headers is not None:
-        getter = getattr(headers, "get", None)
-        raw = getter("retry-after") or getter("Retry-After") if getter else None
-        value = next(iter(raw), None) if isinstance(raw, set | list | tuple) else raw
-    return retry_delay(attempt, value, first=2.0, cap=8.0)

@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import quote
 
 from shared.visits.providers import EventSubscription
-from shared.visits.providers.graph import GraphMeetingProvider, iso
+from shared.visits.providers.graph import GraphMeetingProvider
+from shared.visits.providers.graph_wire import iso
 
 
 @dataclass(eq=False)

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from shared.core.errors import NotFound
-from shared.visits.providers import EventSubscription, Meeting, MeetingRequest
+from shared.visits.providers import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,13 @@ class LocalMeetingProvider:
             join_url=f"{room}?role=clinician",
             browser_join_url=f"{room}?role=guest",
         )
+
+    def virtual_appointment_url(self, organizer_id: str, meeting_id: str, access_token: str) -> str:
+        """The local room's patient door, marked as a Virtual Appointment link (the local issuer's token is not
+        checked here: the Graph stub of the tests checks delegated tokens as Graph does)."""
+        if not access_token:
+            raise MeetingUnavailable("No delegated token.")
+        return f"{self._base}/dev/meetings/{quote(meeting_id)}?role=guest&via=virtual-appointment"
 
     def subscribe(
         self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime, *, tenant_id: str

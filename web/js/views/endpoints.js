@@ -45,6 +45,10 @@ function endpointFields(values = {}) {
     field({ label: "Clinicians sign in to Microsoft 365 once", name: "clinician_sign_in", type: "checkbox",
       value: values.clinician_sign_in ?? true,
       hint: "On their first launch, so that their visits are their own Teams meetings (calendar, chat, policies)." }),
+    field({ label: "Patients join through Teams Virtual Appointment links", name: "virtual_appointment_links",
+      type: "checkbox", value: values.virtual_appointment_links ?? false,
+      hint: "Join from a phone's browser without the Teams app, with the virtual lobby. Needs the Microsoft 365 "
+        + "sign-in above and the VirtualAppointment.Read permission (see the README)." }),
     field({ label: "Patients' language", name: "patient_locale", type: "select",
       value: values.patient_locale || "en_US", options: PATIENT_LOCALES,
       hint: "Texts and pages for patients whose appointments name no language we ship (PID-15)." }),
@@ -137,7 +141,7 @@ function editForm(endpoint, onSaved) {
   const form = h("form", { novalidate: true }, alert,
     endpoint.status !== "draft"
       ? h("p", { class: "notice" }, "Changing the display name, what a clinician's launch opens, the Microsoft 365 "
-        + "sign-in or the patients' language keeps the approval. Any other change (the URL, environment, approver, client ID or type, EHR or time "
+        + "sign-in, the Virtual Appointment links or the patients' language keeps the approval. Any other change (the URL, environment, approver, client ID or type, EHR or time "
         + "zone) sends this URL back for approval.")
       : null,
     h("div", { class: "grid" }, endpointFields(endpoint)), submit);
