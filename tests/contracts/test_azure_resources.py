@@ -14,11 +14,21 @@ from typing import Any
 
 import pytest
 
-from tests.support.bicep_resources import Either, Interpolated, Resource, Unknown, resources
+from tests.support.bicep_resources import (
+    Either,
+    Interpolated,
+    Resource,
+    ResourceFunctionCall,
+    Unknown,
+    resource_function_calls,
+    resources,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDORED = Path(__file__).resolve().parent / "azure_resources"
-RESOURCES = list(resources(sorted((ROOT / "infra").rglob("*.bicep"))))
+PATHS = sorted((ROOT / "infra").rglob("*.bicep"))
+RESOURCES = list(resources(PATHS))
+CALLS = list(resource_function_calls(PATHS))
 READ_ONLY = 2  # bicep-types property flags: 1 required, 2 read-only, 4 write-only, 8 deploy-time constant
 BICEP_KEYWORDS = {"parent", "scope", "dependsOn"}  # a resource's keys that Bicep itself takes, not the API
 
@@ -123,6 +133,19 @@ def test_each_resource_type_exists_at_its_api_version(resource: Resource) -> Non
 def test_every_property_set_is_declared_writable_and_of_its_type(resource: Resource) -> None:
     declared = extract()["resources"][f"{resource.type}@{resource.api_version}"]
     assert list(check(resource.body, declared["body"], resource.symbol)) == []
+
+
+@pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.path.name}:{c.line} {c.function}")
+def test_each_resource_function_exists_and_returns_what_we_read(call: ResourceFunctionCall) -> None:
+    declared = extract()["functions"].get(call.key)
+    assert declared is not None, f"{call.key} is not published (or run azure_resources/regenerate.py)"
+    type_id, at = declared["output"], call.function
+    for member in call.members:
+        output = extract()["types"][type_id]
+        assert output["kind"] == "object", f"{at}: {output['kind']} has no member {member}"
+        spec = output["properties"].get(member)
+        assert spec is not None or "additionalProperties" in output, f"{at}.{member}: not declared"
+        type_id, at = spec["type"] if spec else output["additionalProperties"], f"{at}.{member}"
 
 
 def test_the_check_finds_undeclared_read_only_and_mistyped_properties() -> None:

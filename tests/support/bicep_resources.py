@@ -5,6 +5,7 @@ bodies, both branches of a ternary, and variables of the same file), else `Unkno
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,3 +108,34 @@ def _value(node: tree_sitter.Node, variables: dict[str, tree_sitter.Node]) -> An
         variable = variables[text(node)]
         return _value(variable.children[-1], variables)
     return Unknown(text(node))
+
+
+@dataclass(frozen=True)
+class ResourceFunctionCall:
+    """`listKeys(resourceId('Microsoft.Web/sites/host', ...), '2024-04-01').functionKeys.default` and the like."""
+
+    path: Path
+    line: int
+    function: str
+    type: str
+    api_version: str
+    members: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.function.casefold()} {self.type}@{self.api_version}"
+
+
+_RESOURCE_FUNCTION = re.compile(
+    r"\b(list\w*)\(resourceId\('([^']+)'[^()]*(?:\([^()]*\)[^()]*)*\),\s*'([^']+)'\)((?:\.\w+)*)"
+)
+
+
+def resource_function_calls(paths: list[Path]) -> Iterator[ResourceFunctionCall]:
+    for path in paths:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            for match in _RESOURCE_FUNCTION.finditer(line):
+                function, resource_type, api_version, members = match.groups()
+                yield ResourceFunctionCall(
+                    path, number, function, resource_type, api_version, tuple(filter(None, members.split(".")))
+                )

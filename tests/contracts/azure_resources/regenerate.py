@@ -1,6 +1,7 @@
 """Vendor the descriptions of the Azure resource types infra/ declares, from Azure/bicep-types-az (what the Bicep
 compiler itself checks resources against), reduced to what the tests read: each type's body, its properties'
-types and flags, its scopes. Descriptions, patterns and lengths are left out.
+types and flags, its scopes, and the output of each resource function (`listKeys`) infra/ calls. Descriptions,
+patterns and lengths are left out.
 
 Usage: python -m tests.contracts.azure_resources.regenerate <Azure/bicep-types-az git dir> [revision]
 (`git clone --bare https://github.com/Azure/bicep-types-az` gives one; the revision defaults to HEAD). Run it
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.contracts.upstream import resolve, show, write_source
-from tests.support.bicep_resources import resources
+from tests.support.bicep_resources import resource_function_calls, resources
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
@@ -94,7 +95,9 @@ class Extract:
 def main(argv: list[str]) -> None:
     git_dir = Path(argv[0])
     commit = resolve(git_dir, argv[1] if len(argv) > 1 else "HEAD")
-    wanted = sorted({(r.type, r.api_version) for r in resources(sorted((ROOT / "infra").rglob("*.bicep")))})
+    paths = sorted((ROOT / "infra").rglob("*.bicep"))
+    wanted = sorted({(r.type, r.api_version) for r in resources(paths)})
+    calls = {call.key: call for call in resource_function_calls(paths)}
     extract = Extract()
     found: dict[str, Any] = {}
     sources: set[str] = set()
@@ -123,10 +126,33 @@ def main(argv: list[str]) -> None:
             break
         else:
             print(f"{name}: not in bicep-types-az at {commit[:12]}", file=sys.stderr)
+    functions: dict[str, Any] = {}
+    for key, call in sorted(calls.items()):
+        for source in _candidates(git_dir, commit, call.type.split("/")[0], call.api_version):
+            table = json.loads(show(git_dir, commit, source))
+            index = next(
+                (
+                    i
+                    for i, node in enumerate(table)
+                    if node["$type"] == "ResourceFunctionType"
+                    and f"{node['name'].casefold()} {node['resourceType']}@{node['apiVersion']}".casefold()
+                    == key.casefold()
+                ),
+                None,
+            )
+            if index is not None:
+                functions[key] = {"source": source, "output": extract._ref(source, table, table[index]["output"])}
+                sources.add(source)
+                break
+        else:
+            print(f"{key}: not in bicep-types-az at {commit[:12]}", file=sys.stderr)
     # One type a line: small, and a refresh's diff still shows which types changed.
     types = ",\n".join("  " + json.dumps(t, sort_keys=True, separators=(",", ":")) for t in extract.types)
     resources_json = json.dumps(found, indent=2, sort_keys=True).replace("\n", "\n ")
-    (HERE / "types.json").write_text(f'{{\n "resources": {resources_json},\n "types": [\n{types}\n ]\n}}\n')
+    functions_json = json.dumps(functions, indent=2, sort_keys=True).replace("\n", "\n ")
+    (HERE / "types.json").write_text(
+        f'{{\n "functions": {functions_json},\n "resources": {resources_json},\n "types": [\n{types}\n ]\n}}\n'
+    )
     (HERE / "LICENSE").write_bytes(show(git_dir, commit, "LICENSE"))
     write_source(
         HERE,
