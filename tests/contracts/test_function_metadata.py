@@ -34,7 +34,7 @@ HTTP_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRA
 ANONYMOUS = {
     "health": "a probe; it answers reachability and poison counts, nothing about patients",
     "portal_api": "Entra ID bearer tokens, checked per route by the portal router",
-    "visits_api": "the visit session (or a portal bearer token), checked per route by the portal router",
+    "visits_api": "the visit_session cookie of the clinician's EHR launch, or a portal bearer token, per route",
     "openapi": "the public contract of the portal API",
     "launch_provider": "SMART EHR launch: only approved FHIR endpoints, then the EHR's OAuth round trip",
     "launch_patient": "SMART EHR launch: only approved FHIR endpoints, then the EHR's OAuth round trip",
