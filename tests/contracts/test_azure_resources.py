@@ -7,6 +7,7 @@ the declared type, recursively where types are declared, and none is read-only. 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.support.bicep_resources import (
     Unknown,
     resource_function_calls,
     resources,
+    variables,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,6 +135,22 @@ def test_each_resource_type_exists_at_its_api_version(resource: Resource) -> Non
 def test_every_property_set_is_declared_writable_and_of_its_type(resource: Resource) -> None:
     declared = extract()["resources"][f"{resource.type}@{resource.api_version}"]
     assert list(check(resource.body, declared["body"], resource.symbol)) == []
+
+
+def test_the_app_settings_main_bicep_hands_the_function_app_are_name_value_pairs() -> None:
+    """The one object the modules take from main.bicep rather than spell out: siteConfig.appSettings."""
+    app = next(r for r in RESOURCES if r.type == "Microsoft.Web/sites" and not r.existing)
+    assert isinstance(app.body["properties"]["siteConfig"]["appSettings"], Unknown)
+    types = extract()["types"]
+    site = types[extract()["resources"][f"{app.type}@{app.api_version}"]["body"]]
+    site_properties = types[site["properties"]["properties"]["type"]]
+    site_config = types[site_properties["properties"]["siteConfig"]["type"]]
+    app_settings = site_config["properties"]["appSettings"]["type"]
+    main = variables(ROOT / "infra" / "main.bicep")
+    passed = re.search(r"appSettings:\s*concat\(([^)]*)\)", (ROOT / "infra" / "main.bicep").read_text())
+    assert passed, "main.bicep no longer hands the function app one concat(...) of app settings"
+    for name in (v.strip() for v in passed.group(1).split(",")):
+        assert list(check(main[name], app_settings, f"main.bicep {name}")) == []
 
 
 @pytest.mark.parametrize("call", CALLS, ids=lambda c: f"{c.path.name}:{c.line} {c.function}")

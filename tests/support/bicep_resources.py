@@ -76,6 +76,12 @@ def resources(paths: list[Path]) -> Iterator[Resource]:
             )
 
 
+def variables(path: Path) -> dict[str, Any]:
+    """A file's variables, as plain values where the source spells them out."""
+    nodes = {d.name: d.node for d in BicepFile(path).of_kind("variable")}
+    return {name: _value(node.children[-1], nodes) for name, node in nodes.items()}
+
+
 def _value(node: tree_sitter.Node, variables: dict[str, tree_sitter.Node]) -> Any:
     kind = node.type
     if kind == "object":
