@@ -110,6 +110,9 @@ def test_every_binding_is_complete_and_every_function_has_one_trigger() -> None:
         assert len({b["name"].casefold() for b in bindings}) == len(bindings), f"{name}: binding names repeat"
         triggers = [b for b in bindings if b["type"].endswith("Trigger")]
         assert len(triggers) == 1 and triggers[0]["direction"].upper() == "IN", f"{name}: {len(triggers)} triggers"
+        if triggers[0]["type"] == "httpTrigger":  # the host answers through the function's one http output
+            outputs = [b for b in bindings if b["type"] == "http"]
+            assert len(outputs) == 1 and outputs[0]["direction"].upper() == "OUT", f"{name}: no http output"
         assert function["retry"] is None, f"{name}: a retry policy (neither Flex Consumption queues nor the dev host)"
 
 
