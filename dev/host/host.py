@@ -4,6 +4,7 @@ It indexes `app.get_functions()` once and then:
 - serves every HTTP trigger under the route prefix (host.json, default `api`) with the trigger's methods,
   route template, auth level (FUNCTION: a function or master key in `code` or `x-functions-key`; ADMIN: the
   master key), query, headers and body; sync functions run in a thread pool, `async def` ones on the loop;
+  a URL over 4 KB gets 414 and a body over 100 MB 413, as from the Functions host;
 - fires timer triggers on their NCRONTAB schedule (dev/host/timers.py);
 - pumps queue triggers from storage with retry and poison semantics (dev/host/queues.py);
 - serves `web/` at `/`.
