@@ -4,6 +4,7 @@ It indexes `app.get_functions()` once and then:
 - serves every HTTP trigger under the route prefix (host.json, default `api`) with the trigger's methods,
   route template, auth level (FUNCTION: a function or master key in `code` or `x-functions-key`; ADMIN: the
   master key), query, headers and body; sync functions run in a thread pool, `async def` ones on the loop;
+  a URL over 4 KB gets 414 and a body over 100 MB 413, as from the Functions host;
 - fires timer triggers on their NCRONTAB schedule (dev/host/timers.py);
 - pumps queue triggers from storage with retry and poison semantics (dev/host/queues.py);
 - serves `web/` at `/`.
@@ -41,6 +42,7 @@ log = logging.getLogger("dev.host")
 _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$")
 _SETTING_REFERENCE = re.compile(r"%([^%]+)%")
 MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's default request size limit
+MAX_URL_BYTES = 4096  # the Functions host's URL length limit (path and query); longer ones get 414
 
 
 class HostError(RuntimeError):
@@ -126,7 +128,7 @@ class _Context(func.Context):
 
 
 @dataclass
-class _HttpFunction:
+class HttpFunction:
     name: str
     route: RouteTemplate
     methods: frozenset[str] | None
@@ -163,7 +165,7 @@ class DevHost:
         self._web_dir = web_dir.resolve() if web_dir else None
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="function")
         self._functions: dict[str, _Indexed] = {}
-        self._http: list[_HttpFunction] = []
+        self._http: list[HttpFunction] = []
         timers: list[ScheduledTimer] = []
         queue_bindings: list[QueueBinding] = []
         for function in app.get_functions():  # once: a second call raises
@@ -175,13 +177,15 @@ class DevHost:
             ]
             if others:
                 raise HostError(f"Function {name}: the dev host supports no bindings besides the trigger")
+            if function.get_settings_dict("retry_policy"):  # the worker reads it by this name
+                raise HostError(f"Function {name}: the dev host does not apply function retry policies")
             user_function = function.get_user_function()
             parameters = inspect.signature(user_function).parameters
             self._functions[name] = _Indexed(name, user_function, trigger.name, "context" in parameters)
             if kind == "httpTrigger":
                 methods = getattr(trigger, "methods", None)
                 self._http.append(
-                    _HttpFunction(
+                    HttpFunction(
                         name,
                         RouteTemplate(str(getattr(trigger, "route", None) or name)),
                         frozenset(str(getattr(m, "value", m)).upper() for m in methods) if methods else None,
@@ -240,32 +244,33 @@ class DevHost:
         path = request.path
         if prefix and not (path == prefix or path.startswith(prefix + "/")):
             return await self._serve_web(request)
-        relative = decode_path(request.raw_path.split("?", 1)[0][len(prefix) :])
-        for candidate in self._http:
-            route_params = candidate.route.match(relative)
-            if route_params is None:
-                continue
-            if candidate.methods is not None and request.method not in candidate.methods:
-                continue
+        if len(request.raw_path.encode()) > MAX_URL_BYTES:
+            return _problem(414, "URI Too Long", "The address is longer than 4 KB; shorten its path or query.")
+        found = self.route(request.method, decode_path(request.raw_path.split("?", 1)[0][len(prefix) :]))
+        if found is not None:
+            candidate, route_params = found
             presented = request.query.get("code") or request.headers.get("x-functions-key")
             if not self.keys.allows(candidate.auth_level, presented):
                 return web.Response(status=401)
             if candidate.auth_level == func.AuthLevel.ANONYMOUS and self._anonymous_limit is not None:
                 wait = math.ceil(self._anonymous_limit.take(request.remote or "unknown"))
                 if wait:
-                    return web.json_response(
-                        {
-                            "type": "about:blank",
-                            "title": "Too Many Requests",
-                            "status": 429,
-                            "detail": "Too many requests from this address; try again shortly.",
-                        },
-                        status=429,
-                        headers={"Retry-After": str(wait)},
-                        content_type="application/problem+json",
-                    )
+                    detail = "Too many requests from this address; try again shortly."
+                    return _problem(429, "Too Many Requests", detail, {"Retry-After": str(wait)})
             return await self._run_http(candidate.name, request, route_params)
         return web.Response(status=404)
+
+    def route(self, method: str, path: str) -> tuple[HttpFunction, dict[str, str]] | None:
+        """The HTTP function a request takes, as the Functions host picks it (the first by function name whose
+        template and methods match), with its route parameters; `path` is decoded, without the route prefix."""
+        for candidate in self._http:
+            route_params = candidate.route.match(path)
+            if route_params is None:
+                continue
+            if candidate.methods is not None and method not in candidate.methods:
+                continue
+            return candidate, route_params
+        return None
 
     async def _run_http(self, name: str, request: web.Request, route_params: dict[str, str]) -> web.StreamResponse:
         headers: dict[str, str] = {}
@@ -312,6 +317,11 @@ class DevHost:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> web.Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return web.json_response(body, status=status, headers=headers, content_type="application/problem+json")
 
 
 def _to_web_response(result: Any) -> web.Response:

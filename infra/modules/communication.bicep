@@ -13,7 +13,7 @@ param principalId string
 // Contributor
 var contributor = 'b24988ac-6180-42a0-ab88-20f7382dd24c'
 
-resource acs 'Microsoft.Communication/communicationServices@2023-04-01' = {
+resource acs 'Microsoft.Communication/communicationServices@2025-05-01' = {
   name: name
   location: 'global'
   tags: tags

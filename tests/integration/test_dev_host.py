@@ -211,6 +211,30 @@ def test_unsupported_bindings_are_refused_at_start(azurite: Azurite) -> None:
         DevHost(app, keys=KEYS, environ={})
 
 
+def test_function_retry_policies_are_refused_at_start() -> None:
+    """The dev host does not apply `@app.retry` (host.json's queue retries are what it reproduces)."""
+    import azure.functions as func
+
+    app = func.FunctionApp()
+
+    @app.timer_trigger(arg_name="timer", schedule="0 * * * * *")
+    @app.retry(strategy="fixed_delay", max_retry_count="3", delay_interval="00:00:10")
+    def with_retry(timer: func.TimerRequest) -> None:
+        return None
+
+    with pytest.raises(HostError, match="retry policies"):
+        DevHost(app, keys=KEYS, environ={})
+
+
+def test_urls_over_4_kb_are_refused_as_the_functions_host_refuses_them(running: Running) -> None:
+    base = f"{running.server.url}/api/items/1?pad="
+    at_limit = base + "a" * (4096 - len(base.removeprefix(running.server.url)))
+    assert call(at_limit)[0] == 200
+    status, headers, body = call(at_limit + "a")
+    assert status == 414 and headers["Content-Type"].startswith("application/problem+json")
+    assert json.loads(body)["detail"] == "The address is longer than 4 KB; shorten its path or query."
+
+
 def test_host_json_settings_are_read() -> None:
     config = HostConfig.load(Path(__file__).parents[2] / "host.json")
     assert config.route_prefix == "api"

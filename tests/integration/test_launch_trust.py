@@ -127,7 +127,7 @@ def test_an_approval_callback_carried_to_another_browser_is_refused(tenant: Tena
 
 @pytest.mark.parametrize("path", ["/api/launch/callback", "/api/portal/approval/callback"])
 def test_an_over_long_or_odd_state_is_a_friendly_400(http: httpx.Client, path: str) -> None:
-    for state in ("x" * 5000, "a/b?c", "é" * 40):
+    for state in ("x" * 3000, "a/b?c", "é" * 40):  # over 4 KB the host itself answers 414 (test_dev_host.py)
         answer = http.get(path, params={"state": state, "code": "c"})
         assert answer.status_code == 400 and "Traceback" not in answer.text
         assert answer.headers["Content-Type"].startswith("text/html")
