@@ -86,7 +86,7 @@ class VisitPath(_Parameters):
 class AuditQuery(_Parameters):
     continuation: str | None = Field(
         default=None,
-        pattern=r"^[A-Za-z0-9_=-]{1,4000}$",
+        pattern=r"^[A-Za-z0-9_=-]{1,1000}$",
         description="The `continuation` of the previous page.",
     )
     person: str | None = Field(
@@ -100,7 +100,7 @@ class AuditQuery(_Parameters):
 
 class ClinicianQuery(EndpointPath):
     continuation: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9_=-]{1,4000}$", description="The `continuation` of the previous page."
+        default=None, pattern=r"^[A-Za-z0-9_=-]{1,1000}$", description="The `continuation` of the previous page."
     )
 
 
