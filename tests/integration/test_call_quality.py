@@ -9,7 +9,6 @@ import dataclasses
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -19,42 +18,13 @@ from shared.runtime import get_runtime
 from shared.visits.models import appointment_key
 from shared.writeback.call_quality import milliseconds, poor
 from tests.conftest import AppHost, GraphMeetings
+from tests.support.call_records import session, stream
 from tests.support.clock import FakeClock
 from tests.support.portal import Tenant, approved_endpoint, problem
 from tests.support.visits import launch
 from tests.support.writeback import PATIENT, clinician, roster
 
 FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
-
-
-def stream(
-    jitter: str, loss: float, rtt: str, *, degradation: float | None = None, packets: int = 5000
-) -> dict[str, Any]:
-    return {
-        "streamDirection": "callerToCallee",
-        "averageJitter": jitter,
-        "maxJitter": jitter.replace("PT0.0", "PT0.1"),
-        "averagePacketLossRate": loss,
-        "maxPacketLossRate": min(1.0, loss * 2),
-        "averageRoundTripTime": rtt,
-        "maxRoundTripTime": rtt,
-        "averageAudioDegradation": degradation,
-        "packetUtilization": packets,
-    }
-
-
-def session(identity: dict[str, Any], audio: dict[str, Any], video: dict[str, Any] | None = None) -> dict[str, Any]:
-    media = [{"label": "main-audio", "streams": [audio, {**audio, "streamDirection": "calleeToCaller"}]}]
-    if video is not None:
-        media.append({"label": "main-video", "streams": [video]})
-    caller = {
-        "@odata.type": "#microsoft.graph.callRecords.participantEndpoint",
-        "identity": identity,
-        "userAgent": {"headerValue": "Teams", "platform": "windows"},
-    }
-    callee = {"@odata.type": "#microsoft.graph.callRecords.serviceEndpoint", "userAgent": {"role": "conferencing"}}
-    segment = {"id": str(uuid.uuid4()), "caller": caller, "callee": callee, "media": media}
-    return {"id": str(uuid.uuid4()), "caller": caller, "callee": callee, "segments": [segment]}
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ paged with next links. Failures can be scripted (e.g. 429 with Retry-After)."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +17,18 @@ from typing import Any
 from aiohttp import ClientSession, ClientTimeout, web
 
 MAX_SUBSCRIPTION = timedelta(minutes=4230)  # Graph's limit for call-event subscriptions (about 3 days)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request to the stub and its answer, as JSON: what tests/contracts holds to Graph's own description."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    status: int
+    answer: Any
 
 
 @dataclass
@@ -31,9 +45,12 @@ class GraphStub:
     sessions_page: int = 2  # sessions per page of a call record, as Graph pages them (at 60)
     access_policy: set[str] | None = None
     """The users a Teams application access policy lets the app organise meetings for; None: everyone."""
+    exchanges: list[Exchange] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    """The change-notification collections the stub delivered."""
 
     def application(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._record])
         app.router.add_post("/v1.0/users/{user}/onlineMeetings/createOrGet", self._create_or_get)
         app.router.add_patch("/v1.0/users/{user}/onlineMeetings/{meeting}", self._patch)
         app.router.add_post("/beta/subscriptions", self._subscribe)
@@ -42,6 +59,26 @@ class GraphStub:
         app.router.add_get("/v1.0/communications/callRecords/{id}/sessions", self._sessions)
         app.router.add_patch("/beta/subscriptions/{id}", self._renew)
         return app
+
+    @web.middleware
+    async def _record(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        raw = await request.read()
+        response = await handler(request)
+        body = response.body if isinstance(response, web.Response) else None
+        answer = json.loads(body) if isinstance(body, bytes) and response.content_type == "application/json" else None
+        self.exchanges.append(
+            Exchange(
+                request.method,
+                request.path,
+                dict(request.query),
+                json.loads(raw) if raw else None,
+                response.status,
+                answer,
+            )
+        )
+        return response
 
     def meeting_subscriptions(self) -> set[str]:
         """The IDs of the meetings' call-event subscriptions (not the tenant's call-records one)."""
@@ -111,11 +148,13 @@ class GraphStub:
             "id": notification_id or str(uuid.uuid4()),
             "subscriptionId": subscription_id,
             "clientState": subscription.get("clientState") if client_state is None else client_state,
-            "changeType": "updated",
+            "changeType": subscription["changeType"],  # as subscribed: `created` for call records
             "resource": subscription["resource"],
+            "subscriptionExpirationDateTime": subscription["expirationDateTime"],
             "resourceData": data,
             "tenantId": str(uuid.uuid4()),
         }
+        self.notifications.append({"value": [notification]})
         async with (
             ClientSession() as session,
             session.post(subscription["notificationUrl"], json={"value": [notification]}) as answer,
