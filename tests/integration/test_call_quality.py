@@ -18,7 +18,7 @@ from shared.runtime import get_runtime
 from shared.visits.models import appointment_key
 from shared.writeback.call_quality import milliseconds, poor
 from tests.conftest import AppHost, GraphMeetings
-from tests.support.call_records import session, stream
+from tests.support.call_records import guest, session, stream, user
 from tests.support.clock import FakeClock
 from tests.support.portal import Tenant, approved_endpoint, problem
 from tests.support.visits import launch
@@ -70,8 +70,8 @@ def test_a_visits_call_record_becomes_call_quality_per_role(
     assert stub.subscriptions[subscription]["changeType"] == "created"
     assert call_records.ensure_subscription() == "current"
 
-    doctor = {"user": {"id": "aad-c", "tenantId": tenant.id, "displayName": "Dr Avery"}}  # as the events named them
-    patient = {"guest": {"id": "guest-p", "displayName": "Jane Doe"}}
+    doctor = user("aad-c", tenant.id, "Dr Avery")  # as the events named them
+    patient = guest("guest-p", "Jane Doe")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     record_id, other_id = str(uuid.uuid4()), str(uuid.uuid4())
     good = stream("PT0.004S", 0.001, "PT0.05S", degradation=0.2)

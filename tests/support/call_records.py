@@ -52,16 +52,15 @@ def session(identity: dict[str, Any], audio: dict[str, Any], video: dict[str, An
 IDENTITY_SET = "#microsoft.graph.communicationsIdentitySet"
 
 
-def user(object_id: str, tenant_id: str, display_name: str) -> dict[str, Any]:
-    kind = "#microsoft.graph.communicationsUserIdentity"
-    member = {"@odata.type": kind, "id": object_id, "tenantId": tenant_id, "displayName": display_name}
-    return {"@odata.type": IDENTITY_SET, "user": member}
+def user(object_id: str, tenant_id: str, display_name: str | None = None) -> dict[str, Any]:
+    member = {"@odata.type": "#microsoft.graph.communicationsUserIdentity", "id": object_id, "tenantId": tenant_id}
+    return {"@odata.type": IDENTITY_SET, "user": member | _named(display_name)}
 
 
-def guest(guest_id: str, display_name: str) -> dict[str, Any]:
-    member = {
-        "@odata.type": "#microsoft.graph.communicationsGuestIdentity",
-        "id": guest_id,
-        "displayName": display_name,
-    }
-    return {"@odata.type": IDENTITY_SET, "guest": member}
+def guest(guest_id: str, display_name: str | None = None) -> dict[str, Any]:
+    member = {"@odata.type": "#microsoft.graph.communicationsGuestIdentity", "id": guest_id}
+    return {"@odata.type": IDENTITY_SET, "guest": member | _named(display_name)}
+
+
+def _named(display_name: str | None) -> dict[str, str]:
+    return {"displayName": display_name} if display_name else {}
