@@ -20,6 +20,7 @@ from shared.writeback.call_quality import milliseconds, poor
 from tests.conftest import AppHost, GraphMeetings
 from tests.support.call_records import guest, session, stream, user
 from tests.support.clock import FakeClock
+from tests.support.notifications import change_notification
 from tests.support.portal import Tenant, approved_endpoint, problem
 from tests.support.visits import launch
 from tests.support.writeback import PATIENT, clinician, roster
@@ -133,7 +134,15 @@ def test_call_record_notifications_are_checked(
     wrong = app.server.run(stub.notify(subscription, {"id": str(uuid.uuid4())}, client_state="not-the-secret"))
     assert wrong == 403
     problem(http.post("/api/events/callrecords", content=b"not json"), 400)
-    unknown = {"value": [{"subscriptionId": str(uuid.uuid4()), "clientState": "x", "resourceData": {"id": "r"}}]}
+    stranger = change_notification(
+        subscription_id=str(uuid.uuid4()),
+        client_state="x",
+        change_type="created",
+        resource="/communications/callRecords",
+        expires=stub.subscriptions[subscription]["expirationDateTime"],
+        data={"id": "r"},
+    )
+    unknown = {"value": [stranger]}
     assert http.post("/api/events/callrecords", json=unknown).status_code == 202  # ignored
     handshake = http.post("/api/events/callrecords", params={"validationToken": "Validation: abc"})
     assert handshake.status_code == 200 and handshake.text == "Validation: abc"

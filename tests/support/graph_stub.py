@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from tests.support.notifications import change_notification
+
 MAX_SUBSCRIPTION = timedelta(minutes=4230)  # Graph's limit for call-event subscriptions (about 3 days)
 
 
@@ -144,16 +146,15 @@ class GraphStub:
     ) -> int:
         """Deliver a notification as Graph would (the same ID again for a redelivery); the webhook's status."""
         subscription = self.subscriptions[subscription_id]
-        notification = {
-            "id": notification_id or str(uuid.uuid4()),
-            "subscriptionId": subscription_id,
-            "clientState": subscription.get("clientState") if client_state is None else client_state,
-            "changeType": subscription["changeType"],  # as subscribed: `created` for call records
-            "resource": subscription["resource"],
-            "subscriptionExpirationDateTime": subscription["expirationDateTime"],
-            "resourceData": data,
-            "tenantId": str(uuid.uuid4()),
-        }
+        notification = change_notification(
+            subscription_id=subscription_id,
+            client_state=str(subscription.get("clientState")) if client_state is None else client_state,
+            change_type=subscription["changeType"],  # as subscribed: `created` for call records
+            resource=subscription["resource"],
+            expires=subscription["expirationDateTime"],
+            data=data,
+            notification_id=notification_id,
+        )
         self.notifications.append({"value": [notification]})
         async with (
             ClientSession() as session,
