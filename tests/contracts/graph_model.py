@@ -108,7 +108,8 @@ class GraphModel:
             binding = operation["binding"]
             many = binding.startswith("Collection(")
             bound = binding[11:-1] if many else binding
-            if name in (short, operation["name"]) and many == step.collection and bound in self.lineage(step.type):
+            named = name.removesuffix("()") in (short, operation["name"])  # a function may come with its ()
+            if named and many == step.collection and bound in self.lineage(step.type):
                 return operation
         return None
 

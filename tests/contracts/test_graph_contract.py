@@ -29,7 +29,7 @@ from shared.visits.models import appointment_key
 from shared.visits.providers import MeetingRequest
 from shared.visits.providers.local import LocalCallRecords, LocalMeetingProvider, LocalSubscriptions
 from tests.conftest import ROOT, AppHost, GraphMeetings
-from tests.contracts.graph_model import GraphModel, graph_v1
+from tests.contracts.graph_model import GraphModel, Step, graph_v1
 from tests.support.call_records import guest, session, stream, user
 from tests.support.clock import FakeClock
 from tests.support.graph_stub import Exchange
@@ -43,14 +43,19 @@ NOTIFICATIONS = "microsoft.graph.changeNotificationCollection"
 # Where the connector reads Graph's JSON, and the types it reads there.
 READERS = {
     "shared/visits/providers/graph.py": ["microsoft.graph.onlineMeeting", "microsoft.graph.subscription"],
-    "shared/visits/providers/graph_records.py": ["microsoft.graph.callRecords.callRecord"],
+    "shared/visits/providers/graph_records.py": [
+        "microsoft.graph.callRecords.callRecord",
+        "microsoft.graph.subscription",
+    ],
     "shared/writeback/call_records.py": [NOTIFICATIONS, "microsoft.graph.callRecords.callRecord"],
     "shared/writeback/call_quality.py": ["microsoft.graph.callRecords.callRecord"],
     "shared/writeback/meeting_events.py": [NOTIFICATIONS],
 }
-NAMES = {"", "v1.0", "beta", "users", "onlineMeetings", "createOrGet", "subscriptions", "communications", "callRecords"}
-NAMES |= {"sessions"}
-NOT_GRAPH = {"d", "h", "m", "s"}  # call_quality.milliseconds: the parts of an ISO 8601 duration it parsed
+# The segments of our paths that are names, not keys (for the list of what was called).
+NAMES = {"", "v1.0", "beta", "users", "onlineMeetings", "createOrGet", "subscriptions", "communications"}
+NAMES |= {"callRecords", "sessions"}
+# Not properties: the parts of an ISO 8601 duration call_quality.milliseconds parsed, a collection page's items.
+NOT_GRAPH = {"d", "h", "m", "s", "value"}
 
 
 @pytest.fixture
@@ -140,7 +145,7 @@ def test_every_graph_call_the_connector_makes_is_graphs(traffic: list[Exchange])
     } <= called
 
 
-def _request_problems(graph: GraphModel, exchange: Exchange, step: Any) -> list[str]:
+def _request_problems(graph: GraphModel, exchange: Exchange, step: Step) -> list[str]:
     problems = [p for option in ("$select", "$expand") for p in _query_problems(graph, exchange.query, option, step)]
     if step.operation is not None:
         parameters = step.operation["parameters"]
@@ -160,7 +165,7 @@ def _request_problems(graph: GraphModel, exchange: Exchange, step: Any) -> list[
     return problems
 
 
-def _query_problems(graph: GraphModel, query: dict[str, str], option: str, step: Any) -> list[str]:
+def _query_problems(graph: GraphModel, query: dict[str, str], option: str, step: Step) -> list[str]:
     """$select names properties of the target; $expand (nested as `a($expand=b)`) its navigation properties."""
     if option not in query:
         return []
@@ -181,7 +186,7 @@ def _query_problems(graph: GraphModel, query: dict[str, str], option: str, step:
     return problems
 
 
-def _answer_problems(graph: GraphModel, exchange: Exchange, step: Any) -> list[str]:
+def _answer_problems(graph: GraphModel, exchange: Exchange, step: Step) -> list[str]:
     answer = exchange.answer
     if exchange.status >= 400:
         error = answer.get("error") if isinstance(answer, dict) else None
