@@ -195,9 +195,14 @@ def _answer_problems(graph: GraphModel, exchange: Exchange, step: Step) -> list[
     if answer is None:
         return []
     if step.operation is not None:
-        return graph.check(answer, step.operation["returns"])
+        returns = step.operation["returns"]
+        if returns.startswith(("Edm.", "Collection(")):  # OData wraps a primitive or a collection in "value"
+            wrapped = {k: v for k, v in answer.items() if not k.startswith("@odata.")}
+            extra = [f"{k}: not part of an operation's answer" for k in wrapped if k != "value"]
+            return extra + graph.check(wrapped.get("value"), returns, "value")
+        return graph.check(answer, returns)
     if step.collection and exchange.method == "GET":
-        page = {k: v for k, v in answer.items() if k != "@odata.nextLink"}
+        page = {k: v for k, v in answer.items() if not k.startswith("@odata.")}  # nextLink, context
         return graph.check(page.get("value"), f"Collection({step.type})", "value") + [
             f"{k}: not part of a collection page" for k in page if k != "value"
         ]
