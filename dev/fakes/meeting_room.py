@@ -73,6 +73,18 @@ def _identity(participant: _Participant, subscription: LocalSubscription) -> dic
     return {"Id": participant.id, "Identity": identity}
 
 
+NO_TENANT = str(uuid.UUID(int=0))  # a notification's tenantId is a GUID; a call nobody subscribed for has none
+
+
+def _record_identity(participant: _Participant, tenant: str) -> dict[str, Any]:
+    """A call record's communicationsIdentitySet, each member named by its @odata.type as Graph answers."""
+    if participant.role == "clinician":
+        user = {"@odata.type": "#microsoft.graph.communicationsUserIdentity", "id": participant.id, "tenantId": tenant}
+        return {"@odata.type": "#microsoft.graph.communicationsIdentitySet", "user": user}
+    guest = {"@odata.type": "#microsoft.graph.communicationsGuestIdentity", "id": participant.id}
+    return {"@odata.type": "#microsoft.graph.communicationsIdentitySet", "guest": guest}
+
+
 class MeetingRooms:
     def __init__(
         self, subscriptions: LocalSubscriptions = LOCAL_SUBSCRIPTIONS, records: LocalCallRecords = LOCAL_CALL_RECORDS
@@ -93,9 +105,7 @@ class MeetingRooms:
         for participant in room.attended.values():
             caller = {
                 "@odata.type": "#microsoft.graph.callRecords.participantEndpoint",
-                "identity": {"user": {"id": participant.id, "tenantId": tenant}}
-                if participant.role == "clinician"
-                else {"guest": {"id": participant.id}},
+                "identity": _record_identity(participant, tenant),
             }
             media = [{"label": "main-audio", "streams": [LOOPBACK_STREAM, LOOPBACK_STREAM]}]
             segment = {"id": str(uuid.uuid4()), "caller": caller, "callee": {}, "media": media}
@@ -113,6 +123,8 @@ class MeetingRooms:
             return
         notification = {
             "subscriptionId": subscription.id,
+            "subscriptionExpirationDateTime": _iso(subscription.expires_at),
+            "tenantId": tenant or NO_TENANT,
             "clientState": subscription.client_state,
             "changeType": "created",
             "resource": f"communications/callRecords/{record_id}",
@@ -152,6 +164,8 @@ class MeetingRooms:
                 notification = {
                     "id": str(uuid.uuid4()),
                     "subscriptionId": subscription.id,
+                    "subscriptionExpirationDateTime": _iso(subscription.expires_at),
+                    "tenantId": subscription.tenant_id,
                     "clientState": subscription.client_state,
                     "changeType": "updated",
                     "resource": f"communications/onlineMeetings/{room}/meetingCallEvents",

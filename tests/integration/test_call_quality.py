@@ -9,7 +9,6 @@ import dataclasses
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -19,42 +18,14 @@ from shared.runtime import get_runtime
 from shared.visits.models import appointment_key
 from shared.writeback.call_quality import milliseconds, poor
 from tests.conftest import AppHost, GraphMeetings
+from tests.support.call_records import guest, session, stream, user
 from tests.support.clock import FakeClock
+from tests.support.notifications import change_notification
 from tests.support.portal import Tenant, approved_endpoint, problem
 from tests.support.visits import launch
 from tests.support.writeback import PATIENT, clinician, roster
 
 FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
-
-
-def stream(
-    jitter: str, loss: float, rtt: str, *, degradation: float | None = None, packets: int = 5000
-) -> dict[str, Any]:
-    return {
-        "streamDirection": "callerToCallee",
-        "averageJitter": jitter,
-        "maxJitter": jitter.replace("PT0.0", "PT0.1"),
-        "averagePacketLossRate": loss,
-        "maxPacketLossRate": min(1.0, loss * 2),
-        "averageRoundTripTime": rtt,
-        "maxRoundTripTime": rtt,
-        "averageAudioDegradation": degradation,
-        "packetUtilization": packets,
-    }
-
-
-def session(identity: dict[str, Any], audio: dict[str, Any], video: dict[str, Any] | None = None) -> dict[str, Any]:
-    media = [{"label": "main-audio", "streams": [audio, {**audio, "streamDirection": "calleeToCaller"}]}]
-    if video is not None:
-        media.append({"label": "main-video", "streams": [video]})
-    caller = {
-        "@odata.type": "#microsoft.graph.callRecords.participantEndpoint",
-        "identity": identity,
-        "userAgent": {"headerValue": "Teams", "platform": "windows"},
-    }
-    callee = {"@odata.type": "#microsoft.graph.callRecords.serviceEndpoint", "userAgent": {"role": "conferencing"}}
-    segment = {"id": str(uuid.uuid4()), "caller": caller, "callee": callee, "media": media}
-    return {"id": str(uuid.uuid4()), "caller": caller, "callee": callee, "segments": [segment]}
 
 
 @pytest.fixture
@@ -100,8 +71,8 @@ def test_a_visits_call_record_becomes_call_quality_per_role(
     assert stub.subscriptions[subscription]["changeType"] == "created"
     assert call_records.ensure_subscription() == "current"
 
-    doctor = {"user": {"id": "aad-c", "tenantId": tenant.id, "displayName": "Dr Avery"}}  # as the events named them
-    patient = {"guest": {"id": "guest-p", "displayName": "Jane Doe"}}
+    doctor = user("aad-c", tenant.id, "Dr Avery")  # as the events named them
+    patient = guest("guest-p", "Jane Doe")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     record_id, other_id = str(uuid.uuid4()), str(uuid.uuid4())
     good = stream("PT0.004S", 0.001, "PT0.05S", degradation=0.2)
@@ -163,7 +134,15 @@ def test_call_record_notifications_are_checked(
     wrong = app.server.run(stub.notify(subscription, {"id": str(uuid.uuid4())}, client_state="not-the-secret"))
     assert wrong == 403
     problem(http.post("/api/events/callrecords", content=b"not json"), 400)
-    unknown = {"value": [{"subscriptionId": str(uuid.uuid4()), "clientState": "x", "resourceData": {"id": "r"}}]}
+    stranger = change_notification(
+        subscription_id=str(uuid.uuid4()),
+        client_state="x",
+        change_type="created",
+        resource="/communications/callRecords",
+        expires=stub.subscriptions[subscription]["expirationDateTime"],
+        data={"id": "r"},
+    )
+    unknown = {"value": [stranger]}
     assert http.post("/api/events/callrecords", json=unknown).status_code == 202  # ignored
     handshake = http.post("/api/events/callrecords", params={"validationToken": "Validation: abc"})
     assert handshake.status_code == 200 and handshake.text == "Validation: abc"

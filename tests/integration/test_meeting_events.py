@@ -18,6 +18,7 @@ from shared.writeback.meeting_events import client_state_hash
 from shared.writeback.models import MeetingEventMessage, MeetingSubscription
 from shared.writeback.tables import MeetingSubscriptionRepository
 from tests.conftest import AppHost
+from tests.support.notifications import change_notification
 
 STATE = secrets.token_urlsafe(24)
 
@@ -41,19 +42,18 @@ def subscription(app: AppHost) -> MeetingSubscription:
 
 
 def notification(subscription: MeetingSubscription, client_state: str = STATE) -> dict[str, object]:
-    return {
-        "id": str(uuid.uuid4()),
-        "subscriptionId": subscription.id,
-        "clientState": client_state,
-        "changeType": "updated",
-        "resource": "communications/onlineMeetings/x/meetingCallEvents",
-        "resourceData": {
-            "callEventType": "rosterUpdated",
-            "activeParticipants@joined": [
-                {"Id": "p1", "Identity": {"User": {"Id": "u1", "DisplayName": "Pat Patient"}}}
-            ],
-        },
+    data = {
+        "callEventType": "rosterUpdated",
+        "activeParticipants@joined": [{"Id": "p1", "Identity": {"User": {"Id": "u1", "DisplayName": "Pat Patient"}}}],
     }
+    return change_notification(
+        subscription_id=subscription.id,
+        client_state=client_state,
+        resource="communications/onlineMeetings/x/meetingCallEvents",
+        expires=subscription.expires_at.isoformat(),
+        tenant_id=subscription.tenant_id,
+        data=data,
+    )
 
 
 def queued_for(subscription: MeetingSubscription) -> list[MeetingEventMessage]:

@@ -19,6 +19,7 @@ from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
 from shared.auth.principal import Principal, Role
 from shared.core.dates import local_time
 from shared.hl7.siu import AppointmentStatus
+from shared.messaging.delivery import DELIVERY, RECEIVED
 from shared.messaging.models import OptOut
 from shared.messaging.segments import segments
 from shared.messaging.tables import OptOutRepository, OutboxRepository, SmsMessageRepository
@@ -32,6 +33,7 @@ from tests.conftest import FUNCTION_KEY, AppHost, GraphMeetings
 from tests.support.certs import sign
 from tests.support.clinic import KEY, PHONE, Clinic, deliver
 from tests.support.hl7 import siu
+from tests.support.notifications import event_grid_event, sms_delivery_report, sms_received, subscription_validation
 from tests.support.portal import Tenant, approved_endpoint, new_tenant, problem
 from tests.support.visits import JOIN_LINK, follow_join_link, launch
 
@@ -188,21 +190,15 @@ def events(app: AppHost, payload: object, key: str | None = FUNCTION_KEY) -> htt
 
 
 def test_event_grid_handshake_needs_the_function_key(app: AppHost) -> None:
-    validation = [
-        {
-            "id": "1",
-            "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
-            "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"},
-        }
-    ]
+    validation = [subscription_validation("512d38b6-c7b8-40c8-89fe-f46f9e9622b6")]
     assert events(app, validation, key=None).status_code == 401
     answer = events(app, validation)
     assert answer.status_code == 200
     assert answer.json() == {"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}
     assert events(app, {"not": "a list"}).status_code == 400
     for data in ("a string", [1, 2], 7):  # an event whose data is not an object: 400, never 500
-        for kind in ("Microsoft.Communication.SMSDeliveryReportReceived", "Microsoft.Communication.SMSReceived"):
-            assert events(app, [{"id": "3", "eventType": kind, "data": data}]).status_code == 400
+        for kind in (DELIVERY, RECEIVED):
+            assert events(app, [event_grid_event(kind, data)]).status_code == 400
 
 
 def test_a_number_of_another_country_is_not_texted_and_counted_in_the_sms_report(app: AppHost, clinic: Clinic) -> None:
@@ -245,24 +241,19 @@ def test_delivery_reports_and_stop_start(app: AppHost, clinic: Clinic) -> None:
     org = organisation(clinic)
     deliver(app, clinic, siu("S12", clinic.start, control="DR1"))
     [record] = runtime.platform.tables.data(org, SmsMessageRepository).iterate(clinic.endpoint)
-    report = {
-        "id": "2",
-        "eventType": "Microsoft.Communication.SMSDeliveryReportReceived",
-        "data": {
-            "messageId": record.provider_message_id,
-            "from": clinic.sender,
-            "to": PHONE,
-            "deliveryStatus": "Delivered",
-            "deliveryStatusDetails": "No error.",
-            "tag": f"{clinic.tenant.id}|{clinic.endpoint}|{record.id}",
-        },
-    }
+    report = sms_delivery_report(
+        message_id=str(record.provider_message_id),
+        sender=clinic.sender,
+        to=PHONE,
+        status="Delivered",
+        details="No error.",
+        tag=f"{clinic.tenant.id}|{clinic.endpoint}|{record.id}",
+    )
     assert events(app, [report]).status_code == 200
     assert runtime.platform.tables.data(org, SmsMessageRepository).get(clinic.endpoint, record.id).status == "delivered"
 
     def inbound(text: str) -> dict[str, object]:
-        data = {"messageId": "in-1", "from": PHONE, "to": clinic.sender, "message": text, "receivedTimestamp": "now"}
-        return {"id": "3", "eventType": "Microsoft.Communication.SMSReceived", "data": data}
+        return sms_received(message_id="in-1", sender=PHONE, to=clinic.sender, message=text)
 
     assert events(app, [inbound("Stop ")]).status_code == 200
     later = clinic.start + timedelta(hours=1)

@@ -10,14 +10,30 @@ Retry-After)."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from tests.support.notifications import change_notification
+
 MAX_SUBSCRIPTION = timedelta(minutes=4230)  # Graph's limit for call-event subscriptions (about 3 days)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request to the stub and its answer, as JSON: what tests/contracts holds to Graph's own description."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    status: int
+    answer: Any
 
 
 @dataclass
@@ -37,9 +53,12 @@ class GraphStub:
     delegated: dict[str, dict[str, str]] = field(default_factory=dict)
     """Delegated access tokens Entra ID issued -> their claims (tid, oid, scp): the Entra stub's."""
     virtual_appointment_reads: list[str] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    """The change-notification collections the stub delivered."""
 
     def application(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[self._record])
         app.router.add_post("/v1.0/users/{user}/onlineMeetings/createOrGet", self._create_or_get)
         app.router.add_patch("/v1.0/users/{user}/onlineMeetings/{meeting}", self._patch)
         app.router.add_get(
@@ -51,6 +70,26 @@ class GraphStub:
         app.router.add_get("/v1.0/communications/callRecords/{id}/sessions", self._sessions)
         app.router.add_patch("/beta/subscriptions/{id}", self._renew)
         return app
+
+    @web.middleware
+    async def _record(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        raw = await request.read()
+        response = await handler(request)
+        body = response.body if isinstance(response, web.Response) else None
+        answer = json.loads(body) if isinstance(body, bytes) and response.content_type == "application/json" else None
+        self.exchanges.append(
+            Exchange(
+                request.method,
+                request.path,
+                dict(request.query),
+                json.loads(raw) if raw else None,
+                response.status,
+                answer,
+            )
+        )
+        return response
 
     def meeting_subscriptions(self) -> set[str]:
         """The IDs of the meetings' call-event subscriptions (not the tenant's call-records one)."""
@@ -116,15 +155,16 @@ class GraphStub:
     ) -> int:
         """Deliver a notification as Graph would (the same ID again for a redelivery); the webhook's status."""
         subscription = self.subscriptions[subscription_id]
-        notification = {
-            "id": notification_id or str(uuid.uuid4()),
-            "subscriptionId": subscription_id,
-            "clientState": subscription.get("clientState") if client_state is None else client_state,
-            "changeType": "updated",
-            "resource": subscription["resource"],
-            "resourceData": data,
-            "tenantId": str(uuid.uuid4()),
-        }
+        notification = change_notification(
+            subscription_id=subscription_id,
+            client_state=str(subscription.get("clientState")) if client_state is None else client_state,
+            change_type=subscription["changeType"],  # as subscribed: `created` for call records
+            resource=subscription["resource"],
+            expires=subscription["expirationDateTime"],
+            data=data,
+            notification_id=notification_id,
+        )
+        self.notifications.append({"value": [notification]})
         async with (
             ClientSession() as session,
             session.post(subscription["notificationUrl"], json={"value": [notification]}) as answer,

@@ -20,6 +20,7 @@ from shared.visits.models import Appointment, MeetingLink, VisitReferences
 from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
 from shared.writeback.models import CallRecordMessage, MeetingEventMessage
 from tests.conftest import AppHost, GraphMeetings
+from tests.support.call_records import guest, user
 from tests.support.portal import Tenant, create_endpoint
 
 T0 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -115,7 +116,7 @@ def call_record(graph: GraphMeetings, key: str, sessions: list[tuple[str, str | 
     an audio stream both ways; then the `call-records` queue reads it (as a notification would have it)."""
 
     def session(participant: str, tenant: str | None, jitter: str) -> dict[str, Any]:
-        identity = {"user": {"id": participant, "tenantId": tenant}} if tenant else {"guest": {"id": participant}}
+        identity = user(participant, tenant) if tenant else guest(participant)
         audio = {"averageJitter": jitter, "maxJitter": jitter, "averagePacketLossRate": 0.01}
         audio |= {"averageRoundTripTime": "PT0.08S", "averageAudioDegradation": 0.3, "packetUtilization": 9000}
         caller = {"@odata.type": "#microsoft.graph.callRecords.participantEndpoint", "identity": identity}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +25,7 @@ class LocalSubscription:
     notification_url: str
     client_state: str
     tenant_id: str
+    expires_at: datetime  # Graph's notifications carry it (subscriptionExpirationDateTime)
 
 
 class LocalSubscriptions:
@@ -41,6 +42,13 @@ class LocalSubscriptions:
     def exists(self, subscription_id: str) -> bool:
         with self._lock:
             return subscription_id in self._by_id
+
+    def renew(self, subscription_id: str, expires_at: datetime) -> bool:
+        with self._lock:
+            found = self._by_id.get(subscription_id)
+            if found is not None:
+                self._by_id[subscription_id] = replace(found, expires_at=expires_at)
+            return found is not None
 
     def for_meeting(self, meeting_id: str) -> list[LocalSubscription]:
         with self._lock:
@@ -95,8 +103,9 @@ class LocalMeetingProvider:
     def subscribe(
         self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime, *, tenant_id: str
     ) -> EventSubscription:
+        # A GUID, as Graph's subscription IDs are (a notification's subscriptionId is an Edm.Guid).
         subscription = LocalSubscription(
-            f"local-{uuid.uuid4().hex}", meeting.meeting_id, notification_url, client_state, tenant_id
+            str(uuid.uuid4()), meeting.meeting_id, notification_url, client_state, tenant_id, expires_at
         )
         self._subscriptions.add(subscription)
         return EventSubscription(subscription.id, expires_at)
@@ -104,7 +113,7 @@ class LocalMeetingProvider:
     def subscribe_call_records(
         self, notification_url: str, client_state: str, expires_at: datetime
     ) -> EventSubscription:
-        subscription = LocalSubscription(f"local-{uuid.uuid4().hex}", "", notification_url, client_state, "")
+        subscription = LocalSubscription(str(uuid.uuid4()), "", notification_url, client_state, "", expires_at)
         self._records.subscription = subscription
         return EventSubscription(subscription.id, expires_at)
 
@@ -117,7 +126,8 @@ class LocalMeetingProvider:
     def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
         current = self._records.subscription
         if current is not None and current.id == subscription_id:
+            self._records.subscription = replace(current, expires_at=expires_at)
             return expires_at
-        if not self._subscriptions.exists(subscription_id):
+        if not self._subscriptions.renew(subscription_id, expires_at):
             raise NotFound("The local meeting's subscription is gone (the dev host restarted).")
         return expires_at
