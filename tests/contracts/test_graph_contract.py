@@ -32,9 +32,10 @@ from tests.conftest import ROOT, AppHost, GraphMeetings
 from tests.contracts.graph_model import GraphModel, Step, graph_v1
 from tests.support.call_records import guest, session, stream, user
 from tests.support.clock import FakeClock
+from tests.support.entra_stub import EntraStub
 from tests.support.graph_stub import Exchange
 from tests.support.portal import Tenant, approved_endpoint
-from tests.support.visits import launch
+from tests.support.visits import signed_in_launch
 from tests.support.writeback import PATIENT, clinician, roster
 
 FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
@@ -53,24 +54,33 @@ READERS = {
 }
 # The segments of our paths that are names, not keys (for the list of what was called).
 NAMES = {"", "v1.0", "beta", "users", "onlineMeetings", "createOrGet", "subscriptions", "communications"}
-NAMES |= {"callRecords", "sessions"}
+NAMES |= {"callRecords", "sessions", "getVirtualAppointmentJoinWebUrl"}
 # Not properties: the parts of an ISO 8601 duration call_quality.milliseconds parsed, a collection page's items.
 NOT_GRAPH = {"d", "h", "m", "s", "value"}
 
 
 @pytest.fixture
 def traffic(
-    app: AppHost, http: httpx.Client, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
+    app: AppHost,
+    http: httpx.Client,
+    tenant: Tenant,
+    ehr: SandboxEhr,
+    graph_meetings: GraphMeetings,
+    entra_id: EntraStub,
 ) -> list[Exchange]:
-    """A visit's Graph traffic, from the real provider: the meeting (createOrGet, lobby), its events' subscription
-    and renewal, a notification; the call records' subscription (made, renewed, made again once Graph let it go),
-    a record's notification, then the record read narrowed and whole, its sessions over a next link."""
+    """A visit's Graph traffic, from the real provider: the meeting (createOrGet, lobby, its Virtual Appointment
+    join URL with the clinician's delegated token), its events' subscription and renewal, a notification; the call
+    records' subscription (made, renewed, made again once Graph let it go), a record's notification, then the record
+    read narrowed and whole, its sessions over a next link."""
     stub, provider = graph_meetings.stub, graph_meetings.provider
     stub.exchanges.clear()
     stub.notifications.clear()
     endpoint = approved_endpoint(tenant, ehr)
+    settings = {"clinician_sign_in": True, "virtual_appointment_links": True}
+    assert tenant.call("PATCH", f"portal/endpoints/{endpoint}", json=settings).status_code == 200
+    entra_id.user = {"tid": tenant.id, "oid": str(uuid.uuid4())}
     before = set(stub.meeting_subscriptions())
-    launch(http, ehr, FOLLOW_UP, "provider")
+    assert signed_in_launch(http, ehr, FOLLOW_UP).status_code == 302
     (events,) = stub.meeting_subscriptions() - before
     assert app.server.run(stub.notify(events, roster(1, joined=[clinician(tenant), PATIENT]))) == 202
     app.pump()  # the visit's events: its call record is then known as one of ours
@@ -137,6 +147,7 @@ def test_every_graph_call_the_connector_makes_is_graphs(traffic: list[Exchange])
     assert {
         ("POST", "/v1.0/users/{id}/onlineMeetings/createOrGet"),
         ("PATCH", "/v1.0/users/{id}/onlineMeetings/{id}"),
+        ("GET", "/v1.0/users/{id}/onlineMeetings/{id}/getVirtualAppointmentJoinWebUrl"),
         ("POST", "/beta/subscriptions"),
         ("POST", "/v1.0/subscriptions"),
         ("PATCH", "/beta/subscriptions/{id}"),
