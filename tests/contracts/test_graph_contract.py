@@ -151,6 +151,7 @@ def test_every_graph_call_the_connector_makes_is_graphs(traffic: list[Exchange])
         ("POST", "/beta/subscriptions"),
         ("POST", "/v1.0/subscriptions"),
         ("PATCH", "/beta/subscriptions/{id}"),
+        ("PATCH", "/v1.0/subscriptions/{id}"),
         ("GET", "/v1.0/communications/callRecords/{id}"),
         ("GET", "/v1.0/communications/callRecords/{id}/sessions"),
     } <= called

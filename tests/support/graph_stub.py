@@ -69,6 +69,7 @@ class GraphStub:
         app.router.add_get("/v1.0/communications/callRecords/{id}", self._call_record)
         app.router.add_get("/v1.0/communications/callRecords/{id}/sessions", self._sessions)
         app.router.add_patch("/beta/subscriptions/{id}", self._renew)
+        app.router.add_patch("/v1.0/subscriptions/{id}", self._renew)
         return app
 
     @web.middleware

@@ -224,10 +224,11 @@ class GraphMeetingProvider:
         answer = self.json_call("POST", "/subscriptions", body, "subscribe to the meeting's events")
         return EventSubscription(str(answer["id"]), datetime.fromisoformat(answer["expirationDateTime"]))
 
-    def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
+    def renew(self, subscription_id: str, expires_at: datetime, *, base: str | None = None) -> datetime:
+        """`base`: the Graph version the subscription was made on (default: beta, as the call events')."""
         body = {"expirationDateTime": iso(expires_at)}
         answer = self.json_call(
-            "PATCH", f"/subscriptions/{subscription_id}", body, "renew the meeting's event subscription"
+            "PATCH", f"/subscriptions/{subscription_id}", body, "renew the meeting's event subscription", base=base
         )
         return datetime.fromisoformat(answer["expirationDateTime"])
 

@@ -19,7 +19,8 @@ class GraphCallRecords:
     graph: GraphMeetingProvider
 
     def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
-        return self.graph.renew(subscription_id, expires_at)
+        """On v1.0, where the subscription was made (the meetings' call-event subscriptions are beta's)."""
+        return self.graph.renew(subscription_id, expires_at, base=self.graph.base_url)
 
     def subscribe_call_records(
         self, notification_url: str, client_state: str, expires_at: datetime
