@@ -3,8 +3,8 @@ opt-outs in the organisation's geography."""
 
 from __future__ import annotations
 
+from shared.messaging.consent_models import Consent
 from shared.messaging.models import (
-    Consent,
     OptOut,
     OutboxMessage,
     PhoneNumber,

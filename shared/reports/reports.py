@@ -43,7 +43,7 @@ SMS_LOOKBACK = timedelta(days=60)  # confirmations go out days or weeks before t
 SENT = frozenset({"sent", "delivered", "failed"})
 
 
-SMS_TYPES = ("scheduled", "rescheduled", "cancelled", "reminder", "invite")
+SMS_TYPES = ("scheduled", "rescheduled", "cancelled", "reminder", "reminder2", "reminder3", "invite")
 
 
 def _moment(day: date) -> datetime:

@@ -39,6 +39,8 @@ const SMS_TYPES = [
   ["rescheduled", "Moved"],
   ["cancelled", "Cancelled"],
   ["reminder", "Reminder"],
+  ["reminder2", "Second reminder"],
+  ["reminder3", "Third reminder"],
 ];
 
 // Calls onState(complete) each time it has read the consents.
@@ -207,8 +209,14 @@ export function smsSettingsPanel(container, endpoint, known) {
         field({ label: "When its time or clinician changes", name: "confirm_rescheduled", type: "checkbox", value: s.confirm_rescheduled }),
         field({ label: "When it is cancelled", name: "confirm_cancelled", type: "checkbox", value: s.confirm_cancelled }),
         field({ label: "A reminder before the visit", name: "reminder_enabled", type: "checkbox", value: s.reminder_enabled })),
-      field({ label: "Reminder, minutes before the visit", name: "reminder_minutes_before", type: "number",
-        value: s.reminder_minutes_before, hint: "5 to 10080 (a week); 1440 is a day.", attrs: { min: 5, max: 10080 } }),
+      h("fieldset", {}, h("legend", {}, "Reminders: one to three, each with its own wording"),
+        h("div", { class: "grid" },
+          field({ label: "Reminder, minutes before the visit", name: "reminder_minutes_before", type: "number",
+            value: s.reminder_minutes_before, hint: "5 to 10080 (a week); 1440 is a day.", attrs: { min: 5, max: 10080 } }),
+          field({ label: "Second reminder, minutes before (optional)", name: "reminder2_minutes_before", type: "number",
+            value: s.reminder2_minutes_before, hint: "Blank: none. 120 is two hours.", attrs: { min: 5, max: 10080 } }),
+          field({ label: "Third reminder, minutes before (optional)", name: "reminder3_minutes_before", type: "number",
+            value: s.reminder3_minutes_before, hint: "Blank: none. Each reminder at its own time.", attrs: { min: 5, max: 10080 } }))),
       h("details", {}, h("summary", {}, "Wording of the texts"),
         h("p", { class: "hint" }, "Blank keeps the default. Use {clinic}, {date}, {time} and {link}. Each patient gets the wording of their language (from the appointment, else the URL's patients' language)."),
         WORDINGS.map((wording) => h("fieldset", { class: "wording", lang: wording.locale.slice(0, 2) },
