@@ -29,6 +29,15 @@ class SmsSettingsUpdate(BaseModel):
     confirm_scheduled: bool = True
     confirm_rescheduled: bool = True
     confirm_cancelled: bool = True
+    confirm_by_reply: bool = Field(
+        default=True, description="A reply C or YES (SÍ in Spanish) confirms the next visit and is answered."
+    )
+    clinic_phone: str | None = Field(
+        default=None,
+        pattern=r"^\+[1-9][0-9]{6,14}$",
+        description="The clinic's phone number (E.164) that answers to HELP and to other replies give; none: no "
+        "such answers.",
+    )
     reminder_enabled: bool = True
     reminder_minutes_before: int = Field(default=1440, ge=5, le=10080, description="The first reminder.")
     reminder2_minutes_before: int | None = Field(
@@ -64,6 +73,7 @@ class SmsSettings(SmsSettingsUpdate):
             "scheduled": self.confirm_scheduled,
             "rescheduled": self.confirm_rescheduled,
             "cancelled": self.confirm_cancelled,
+            "confirmed": self.confirm_by_reply,
         }[kind]
 
 
@@ -134,6 +144,15 @@ class OptOut(BaseModel):
     number_hash: str
     sender: str
     opted_out_at: datetime
+
+
+class ReplyMarker(BaseModel):
+    """The day a number last got the clinic's phone number in answer to a reply it sent (a keyed hash, as opt-outs
+    are): at most one such answer a day."""
+
+    number_hash: str
+    sender: str
+    day: str  # YYYY-MM-DD (UTC)
 
 
 class OutboxMessage(BaseModel):

@@ -9,6 +9,7 @@ from shared.messaging.models import (
     OutboxMessage,
     PhoneNumber,
     PhoneNumberJob,
+    ReplyMarker,
     SendSlot,
     SmsMessageStatus,
     SmsSettings,
@@ -46,3 +47,7 @@ class OptOutRepository(TableRepository[OptOut], table="optouts", keys=("{sender}
 
 class SendSlotRepository(TableRepository[SendSlot], table="smssendslots", keys=("{sender}", "slot")):
     """Each sender number's shared rate limiter, respected by every instance (control plane; no personal data)."""
+
+
+class ReplyMarkerRepository(TableRepository[ReplyMarker], table="replymarkers", keys=("{sender}", "{number_hash}")):
+    """When each number last got an answer to a reply (data plane): one row per number, as HMACs."""

@@ -19,6 +19,9 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "cancelled": N_("{clinic}: your video visit on {date} at {time} was cancelled. Reply STOP to opt out."),
     "reminder": N_("{clinic}: reminder, your video visit is on {date} at {time}. Join here: {link}"),
 }
+DEFAULT_TEMPLATES["confirmed"] = N_(
+    "{clinic}: thank you, your video visit on {date} at {time} is confirmed. Join here: {link}"
+)
 # The second and third reminders say the same by default (one translation), each editable on its own.
 DEFAULT_TEMPLATES["reminder2"] = DEFAULT_TEMPLATES["reminder3"] = DEFAULT_TEMPLATES["reminder"]
 
@@ -37,6 +40,7 @@ class SmsTemplates(BaseModel):
     reminder: str = Field(default=DEFAULT_TEMPLATES["reminder"], min_length=1, max_length=480)
     reminder2: str = Field(default=DEFAULT_TEMPLATES["reminder2"], min_length=1, max_length=480)
     reminder3: str = Field(default=DEFAULT_TEMPLATES["reminder3"], min_length=1, max_length=480)
+    confirmed: str = Field(default=DEFAULT_TEMPLATES["confirmed"], min_length=1, max_length=480)
 
 
 class LocaleTemplates(BaseModel):
@@ -50,6 +54,7 @@ class LocaleTemplates(BaseModel):
     reminder: str | None = Field(default=None, min_length=1, max_length=480)
     reminder2: str | None = Field(default=None, min_length=1, max_length=480)
     reminder3: str | None = Field(default=None, min_length=1, max_length=480)
+    confirmed: str | None = Field(default=None, min_length=1, max_length=480)
 
 
 def template_for(

@@ -116,6 +116,7 @@ class SmsReport(BaseModel):
     skip_reasons: dict[str, int] = Field(
         default_factory=dict, description="Texts not sent, by reason (a number of another country among them)."
     )
+    confirmations: int = Field(default=0, description="Visits patients confirmed by replying C or YES (SÍ).")
 
 
 QualityRole = Literal["clinician", "patient", "guest"]

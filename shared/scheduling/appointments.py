@@ -158,6 +158,7 @@ class AppointmentProcessor:
             meeting_key=change.meeting_key,
             locale=change.locale or endpoint.patient_locale,
             pending_sms=kind,
+            confirmed_at=_still_confirmed(previous, change),
             **due_fields(dues),
         )
         if current:
@@ -240,3 +241,10 @@ class AppointmentProcessor:
                 version=appointment.version,
             ),
         )
+
+
+def _still_confirmed(previous: Appointment | None, change: AppointmentChange) -> datetime | None:
+    """A patient's confirmation holds until the visit moves (a new time is confirmed again)."""
+    if previous is None or previous.start != change.start or change.status not in ACTIVE:
+        return None
+    return previous.confirmed_at

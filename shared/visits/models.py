@@ -49,7 +49,7 @@ class MeetingLink(BaseModel):
     references: VisitReferences = Field(default_factory=VisitReferences)
 
 
-SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "reminder2", "reminder3", "invite"]
+SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "reminder2", "reminder3", "invite", "confirmed"]
 ReminderKind = Literal["reminder", "reminder2", "reminder3"]
 REMINDER_KINDS: tuple[ReminderKind, ...] = ("reminder", "reminder2", "reminder3")
 # Where an appointment keeps each reminder's due time: the first keeps the field rows stored before there were three.
@@ -85,6 +85,9 @@ class Appointment(BaseModel):
     reminder2_due_at: datetime | None = None
     reminder3_due_at: datetime | None = None
     pending_sms: SmsType | None = Field(default=None, description="The confirmation this version queued.")
+    confirmed_at: datetime | None = Field(
+        default=None, description="When the patient confirmed by replying to a text (what they wrote is not kept)."
+    )
 
     def due_at(self, kind: str) -> datetime | None:
         """When the reminder of `kind` is due (None: not pending, or not a reminder)."""

@@ -41,6 +41,7 @@ const SMS_TYPES = [
   ["reminder", "Reminder"],
   ["reminder2", "Second reminder"],
   ["reminder3", "Third reminder"],
+  ["confirmed", "Answer to a confirmation (C or YES)"],
 ];
 
 // Calls onState(complete) each time it has read the consents.
@@ -203,12 +204,16 @@ export function smsSettingsPanel(container, endpoint, known) {
           hint: "How texts name the sender, up to 60 characters." }),
         field({ label: "Send from", name: "sender_number", type: "select", value: s.sender_number || "",
           options: [["", "No number: no texts"], ...active.map((n) => [n.number, n.number])],
-          hint: active.length ? null : "Generate a phone number first." })),
+          hint: active.length ? null : "Generate a phone number first." }),
+        field({ label: "Clinic phone number", name: "clinic_phone", type: "tel", value: s.clinic_phone || "",
+          hint: "E.164, such as +12175550100. Patients who text HELP or another reply get it (toll-free numbers: the carrier answers HELP). Blank: no such answers.",
+          attrs: { autocomplete: "off", inputmode: "tel" } })),
       h("fieldset", {}, h("legend", {}, "Texts to send"),
         field({ label: "When an appointment is booked", name: "confirm_scheduled", type: "checkbox", value: s.confirm_scheduled }),
         field({ label: "When its time or clinician changes", name: "confirm_rescheduled", type: "checkbox", value: s.confirm_rescheduled }),
         field({ label: "When it is cancelled", name: "confirm_cancelled", type: "checkbox", value: s.confirm_cancelled }),
-        field({ label: "A reminder before the visit", name: "reminder_enabled", type: "checkbox", value: s.reminder_enabled })),
+        field({ label: "A reminder before the visit", name: "reminder_enabled", type: "checkbox", value: s.reminder_enabled }),
+        field({ label: "Answer a reply C or YES (SÍ) by confirming the next visit", name: "confirm_by_reply", type: "checkbox", value: s.confirm_by_reply ?? true })),
       h("fieldset", {}, h("legend", {}, "Reminders: one to three, each with its own wording"),
         h("div", { class: "grid" },
           field({ label: "Reminder, minutes before the visit", name: "reminder_minutes_before", type: "number",
