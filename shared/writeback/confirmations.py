@@ -2,8 +2,9 @@
 patient participant of the visit's Appointment becomes `accepted` (fhir.py, with `If-Match`).
 
 The FHIR Appointment is named by the visit's launches (HL7 scheduling messages carry no FHIR ID, and the
-connector keeps no EHR visit number), so a confirmation made before the visit was first opened from the EHR is
-recorded on the appointment only. A writeback that fails is logged; the patient's answer is not held up by it.
+connector keeps no EHR visit number): a confirmation made before the visit's meeting exists is written back when
+the launch that makes it names the Appointment (`meeting_created`). A writeback that fails is logged; neither the
+patient's answer nor the launch is held up by it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.setup.models import Organisation
+from shared.setup.tables import OrganisationRepository
 from shared.storage.routing import Tables
-from shared.visits.tables import MeetingLinkRepository
+from shared.visits.models import MeetingLink
+from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
 from shared.writeback.delivery import EhrWriteback
 from shared.writeback.ehr import VisitContext, WritebackError
 from shared.writeback.ehr.fhir import FhirWriteback
@@ -30,11 +33,26 @@ class ConfirmationWriteback:
     writeback: EhrWriteback
     fhir: FhirWriteback
 
-    def confirmed(self, organisation: Organisation, endpoint_id: str, appointment_key: str) -> Outcome:
+    def meeting_created(self, tenant_id: str, link: MeetingLink) -> Outcome:
+        """A visit's meeting was made, with the FHIR Appointment its launch named: the patient's earlier
+        confirmation, if any, goes to the EHR now."""
+        if not link.references.appointment_ids:
+            return "appointment not known"
+        organisation = self.tables.control(OrganisationRepository).find(tenant_id, "organisation")
+        if organisation is None:
+            return "not written back"
+        appointment = self.tables.data(organisation, AppointmentRepository).find(link.endpoint_id, link.appointment_key)
+        if appointment is None or appointment.confirmed_at is None:
+            return "not written back"
+        return self.confirmed(organisation, link.endpoint_id, link.appointment_key, link)
+
+    def confirmed(
+        self, organisation: Organisation, endpoint_id: str, appointment_key: str, link: MeetingLink | None = None
+    ) -> Outcome:
         target = self.writeback.target(organisation, endpoint_id)
         if target is None or target[1].adapter != "fhir":
             return "not written back"  # Epic's connection status web service has no word for it
-        link = self.tables.data(organisation, MeetingLinkRepository).find(endpoint_id, appointment_key)
+        link = link or self.tables.data(organisation, MeetingLinkRepository).find(endpoint_id, appointment_key)
         if link is None or not link.references.appointment_ids:
             log.info("Confirmation for endpoint %s kept: the visit's FHIR Appointment is not known yet", endpoint_id)
             return "appointment not known"

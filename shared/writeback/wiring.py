@@ -131,6 +131,7 @@ class WritebackServices:
 
     def meeting_created(self, tenant_id: str, link: MeetingLink, ends_at: datetime) -> None:
         """A visit's new meeting: subscribe to its call events (and, once per worker now and then, check the call
-        records subscription)."""
+        records subscription), and tell the EHR of a confirmation the patient sent before."""
         self.call_records.ensure_soon()
         self.subscriptions.subscribe(tenant_id, link, ends_at)
+        self.confirmations.meeting_created(tenant_id, link)  # a patient's earlier "C" reaches the EHR now

@@ -162,3 +162,20 @@ def test_a_confirmation_is_written_back_to_a_fhir_ehr_with_if_match(
     assert f"Appointment/{follow_up.id} participant Patient/{follow_up.id} -&gt; accepted" in page
     reply(app, clinic, "C", "in-15")  # already accepted: nothing written twice
     assert len(sandbox.writebacks.of_kind("participant_status")) == 1
+
+
+def test_a_confirmation_made_before_the_visit_is_opened_reaches_the_ehr_at_its_launch(
+    app: AppHost, clinic: Clinic, sandbox: SandboxEhr, http: httpx.Client, graph_meetings: GraphMeetings
+) -> None:
+    follow_up = SAMPLE_APPOINTMENTS[0]
+    sandbox.register_backend_client(BACKEND_CLIENT, f"{app.server.url}/api/.well-known/jwks/{clinic.tenant.id}")
+    writeback = {"adapter": "fhir", "client_id": BACKEND_CLIENT}
+    assert clinic.tenant.call("PUT", f"portal/endpoints/{clinic.endpoint}/writeback", json=writeback).status_code == 200
+    deliver(app, clinic, siu("S12", clinic.start))
+    reply(app, clinic, "yes", "in-16")  # no launch yet: the EHR's Appointment is not known
+    assert "is confirmed." in outbox(clinic)[-1]
+    assert sandbox.writebacks.of_kind("participant_status") == []
+    answer, _ = launch(http, sandbox, follow_up, "provider")
+    assert answer.status_code == 302, answer.text
+    [accepted] = [w.body for w in sandbox.writebacks.of_kind("participant_status")]
+    assert (accepted["id"], accepted["status"]) == (follow_up.id, "accepted")
