@@ -225,6 +225,7 @@ def _run(args: argparse.Namespace) -> int:
         function_keys=(os.environ.get("DEV_HOST_FUNCTION_KEY") or secrets.token_urlsafe(24),),
         master_key=os.environ.get("DEV_HOST_MASTER_KEY") or secrets.token_urlsafe(24),
     )
+    sandbox.function_key = keys.function_keys[0]  # the patient's phone delivers inbound texts with it
     try:
         sys.path.insert(0, str(ROOT))
         function_app = importlib.import_module("function_app")

@@ -18,6 +18,7 @@ import httpx
 
 from dev.__main__ import LOCAL_BACKEND_CLIENT_ID, LOCAL_CLIENT_ID
 from dev.browser import to_ehr
+from dev.demo_replies import reply_to_reminder
 from dev.demo_visit import walk_visit
 
 ADMIN = "admin@contoso.example"
@@ -143,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.5)
     else:
         print("   no text yet: see the outbox in the portal in a moment")
+
+    reply_to_reminder(args.ehr, job["number"], lambda: expect(step.call("GET", "sms/outbox", *admin), 200)["items"])
 
     print("8. EHR writeback: connect and disconnect go back to the EHR (FHIR AuditEvent and Appointment status)")
     writeback = {"adapter": "fhir", "client_id": LOCAL_BACKEND_CLIENT_ID}

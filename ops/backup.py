@@ -51,6 +51,7 @@ LEFT_OUT = {
     "meetinglinks": "data plane, short-lived: the next launch makes the meeting again",
     "reminderindex": "data plane, short-lived: rebuilt with the appointments",
     "smsmessages": "data plane, short-lived: what was texted, for the reports",
+    "replymarkers": "data plane: the day each number last got an answer to a reply, found again within a day",
     "visitevents": "data plane, short-lived: who joined and left",
     "visitinvites": "data plane, short-lived: guests' links",
     "visitsummaries": "report history: the visits report starts again from the restore",

@@ -91,7 +91,14 @@ class Runtime:
         from shared.messaging.wiring import MessagingServices
 
         return MessagingServices(
-            self.platform, self.setup, self.visits, numbers=self._phone_numbers, texts=self._sms_sender
+            self.platform,
+            self.setup,
+            self.visits,
+            numbers=self._phone_numbers,
+            texts=self._sms_sender,
+            on_confirmed=lambda organisation, endpoint_id, key: self.writeback.confirmations.confirmed(
+                organisation, endpoint_id, key
+            ),
         )
 
     @cached_property

@@ -17,6 +17,8 @@
   specifications leave to the EHR: where discovery is found, how id_tokens are signed and keys published, which
   scopes are granted, what context comes back, POST-only authorize, confidential clients, authorize errors.
 - writeback receivers (Epic connection status, FHIR AuditEvent and Appointment), in sandbox_writeback.py.
+- `/_sandbox/sms/reply`: the patient's phone for `make run`: a text the patient sends to the clinic's number,
+  delivered to the connector as Event Grid delivers inbound SMS (with the host's function key).
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ class SandboxEhr:
     )
     url: str = ""
     connector_url: str = ""  # where the launch records point (the connector's public base URL)
+    function_key: str = ""  # the connector host's, for the inbound texts the patient's phone delivers
     id_token_overrides: dict[str, Any] = field(default_factory=dict)
     forge_next_id_token: bool = False  # sign the next id_token with a key the JWKS does not publish
     token_requests: int = 0
@@ -172,6 +175,7 @@ class SandboxEhr:
         app.router.add_get("/ehr", self._begin_visit_page)
         app.router.add_get("/_sandbox/hl7/certificate", self._hl7_certificate)
         app.router.add_post("/_sandbox/hl7/send", self._hl7_send)
+        app.router.add_post("/_sandbox/sms/reply", self._sms_reply)
         app.router.add_routes(self.writebacks.routes())
         return app
 
@@ -515,6 +519,24 @@ class SandboxEhr:
 
     async def _hl7_certificate(self, request: web.Request) -> web.Response:
         return web.Response(text=self.hl7.certificate_pem, content_type="application/x-pem-file")
+
+    async def _sms_reply(self, request: web.Request) -> web.Response:
+        """A patient's text to the clinic's number: JSON {from, to, message}, posted to the connector as Event
+        Grid's `SMSReceived`; answers with the connector's status."""
+        import asyncio
+        import uuid
+
+        import httpx
+
+        body = await request.json()
+        event_id = str(uuid.uuid4())
+        data = {"messageId": event_id, "from": body["from"], "to": body["to"], "message": str(body["message"])}
+        event = {"id": event_id, "eventType": "Microsoft.Communication.SMSReceived", "data": data}
+        url = f"{self.connector_url}/api/events/sms"
+        answer = await asyncio.to_thread(
+            httpx.post, url, json=[event], headers={"x-functions-key": self.function_key}, timeout=30
+        )
+        return web.json_response({"status": answer.status_code})
 
     async def _hl7_send(self, request: web.Request) -> web.Response:
         """Send a signed SIU for a sample appointment: JSON {endpoint_id, event, appointment (index), start

@@ -2,7 +2,8 @@
 and `make run` show them:
 
 - `GET|PUT /fhir/Appointment/{id}`: the sample appointments, versioned (`meta.versionId`, `ETag`), a `PUT`
-  honouring `If-Match` (412 when stale) and allowing only FHIR appointment statuses;
+  honouring `If-Match` (412 when stale) and allowing only FHIR appointment and participant statuses; the
+  patient participant starts as `needs-action` until the patient confirms;
 - `POST /fhir/AuditEvent`: required elements of an R4 AuditEvent (type, recorded, agent with requestor,
   source.observer) and an entity that names an Appointment this server has;
 - `POST {epic path}`: Epic's telehealth connection status (ConferenceID, ExternalID, VendorName,
@@ -36,13 +37,14 @@ APPOINTMENT_STATUSES = frozenset(
         "waitlist",
     }
 )
+PARTICIPANT_STATUSES = frozenset({"accepted", "declined", "tentative", "needs-action"})
 CONNECTION_STATUSES = frozenset({"Connected", "Disconnected"})
 EPIC_PATH = "/api/epic/2019/Telehealth/External/SetExternalConnectionStatus"
 
 
 @dataclass
 class Writeback:
-    kind: str  # connection_status, audit_event, appointment_status
+    kind: str  # connection_status, audit_event, appointment_status, participant_status
     at: datetime
     client_id: str
     body: dict[str, Any]
@@ -68,7 +70,7 @@ class SandboxWritebacks:
             "id": appointment_id,
             "meta": {"versionId": "1"},
             "status": status,
-            "participant": [{"status": "accepted", "actor": {"reference": f"Patient/{appointment_id}"}}],
+            "participant": [{"status": "needs-action", "actor": {"reference": f"Patient/{appointment_id}"}}],
         }
 
     def of_kind(self, kind: str) -> list[Writeback]:
@@ -131,11 +133,24 @@ class SandboxWritebacks:
             return web.json_response(_outcome("the body is not this Appointment"), status=400)
         if body.get("status") not in APPOINTMENT_STATUSES:
             return web.json_response(_outcome("status is not an Appointment status"), status=400)
+        participants = body.get("participant")
+        if not isinstance(participants, list) or not all(
+            isinstance(p, dict) and p.get("status") in PARTICIPANT_STATUSES for p in participants
+        ):
+            return web.json_response(_outcome("every participant needs a participant status"), status=400)
         updated = {**body, "meta": {"versionId": str(int(version) + 1)}}
         self.appointments[current["id"]] = updated
-        self.recorded.append(
-            Writeback("appointment_status", datetime.now(UTC), client, {"id": current["id"], "status": body["status"]})
-        )
+        now = datetime.now(UTC)
+        if body["status"] != current["status"]:
+            self.recorded.append(
+                Writeback("appointment_status", now, client, {"id": current["id"], "status": body["status"]})
+            )
+        before = {_actor(p): p.get("status") for p in current.get("participant") or []}
+        for participant in participants:
+            if before.get(_actor(participant)) != participant["status"]:
+                answer = {"id": current["id"], "actor": _actor(participant), "status": participant["status"]}
+                answer["if_match"] = request.headers.get("If-Match")  # shown: the write named the version it read
+                self.recorded.append(Writeback("participant_status", now, client, answer))
         return web.json_response(updated, headers={"ETag": f'W/"{updated["meta"]["versionId"]}"'})
 
     async def _audit_event(self, request: web.Request) -> web.Response:
@@ -197,7 +212,13 @@ def _describe(writeback: Writeback) -> str:
         return f"{body['ConferenceID']}: {body['ExternalID'][:8]} {body['ConnectionStatus']}"
     if writeback.kind == "audit_event":
         return f"{body['entity'][0]['what']['reference']}: {body['subtype'][0]['display']} ({body['outcomeDesc']})"
+    if writeback.kind == "participant_status":
+        return f"Appointment/{body['id']} participant {body['actor']} -> {body['status']}"
     return f"Appointment/{body['id']} -> {body['status']}"
+
+
+def _actor(participant: dict[str, Any]) -> str:
+    return str((participant.get("actor") or {}).get("reference") or "")
 
 
 def _audit_problems(body: Any, appointments: dict[str, Any]) -> list[str]:

@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from shared.messaging.models import E164, ConsentName
+from shared.messaging.consent_models import ConsentName
+from shared.messaging.models import E164
 from shared.reports.models import PRESETS, VisitOutcome
 from shared.setup.audit_models import AuditAction
 from shared.setup.models import Environment

@@ -7,10 +7,9 @@ from functions.portal.parameters import CertificatePath, ConsentPath, EndpointPa
 from functions.portal.registry import Call, api
 from shared.auth.principal import Role
 from shared.core.errors import InvalidInput, NotFound
+from shared.messaging.consent_models import CONSENT_TEXT, ConsentList
 from shared.messaging.failed_texts import FailedText, FailedTextList
 from shared.messaging.models import (
-    CONSENT_TEXT,
-    ConsentList,
     OutboxList,
     OutboxMessage,
     SmsSettings,

@@ -1,5 +1,6 @@
 """Event Grid deliveries from Azure Communication Services: the subscription's validation handshake, delivery
-reports (the message's status), and inbound texts (STOP, START). Numbers and texts are never logged."""
+reports (the message's status), and inbound texts: STOP and START, then any other reply (replies.py). Numbers and
+texts are never logged."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from shared.core.clock import Clock
 from shared.core.errors import InvalidInput
 from shared.messaging.models import OptOut
 from shared.messaging.phone_numbers import PhoneNumberService
+from shared.messaging.replies import Replies
 from shared.messaging.tables import OptOutRepository, SmsMessageRepository
 from shared.messaging.texts import SmsService
 from shared.setup.tables import OrganisationRepository
@@ -34,12 +36,16 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 
 
+REPLY_TOO = frozenset({"YES"})  # a START word that is also a reply (replies.py)
+
+
 @dataclass(kw_only=True, eq=False)
 class SmsEvents:
     tables: Tables
     sms: SmsService
     numbers: PhoneNumberService
     clock: Clock
+    replies: Replies | None = None
 
     def handle(self, events: Any) -> dict[str, str] | None:
         """The validation answer for a handshake, else None once every event is applied."""
@@ -58,7 +64,7 @@ class SmsEvents:
             if kind == DELIVERY:
                 self._delivery(data)
             elif kind == RECEIVED:
-                self._received(data)
+                self._received(data, str(event.get("id") or ""))
         return None
 
     def _delivery(self, data: dict[str, Any]) -> None:
@@ -87,10 +93,15 @@ class SmsEvents:
             )
         )
 
-    def _received(self, data: dict[str, Any]) -> None:
-        word = str(data.get("message") or "").strip().upper()
+    def _received(self, data: dict[str, Any], event_id: str) -> None:
+        text = str(data.get("message") or "")
+        word = text.strip().upper()
         patient, ours = str(data.get("from") or ""), str(data.get("to") or "")
-        if word not in STOP_WORDS | START_WORDS or not patient or not ours:
+        if not patient or not ours:
+            return
+        if word not in STOP_WORDS | START_WORDS:
+            if self.replies is not None:
+                self.replies.answer(text, patient, ours, event_id)
             return
         number_hash = self.sms.number_hash(patient)
         for tenant_id in self.numbers.tenants_of(ours):
@@ -105,3 +116,5 @@ class SmsEvents:
             log.info(
                 "Inbound %s applied for a number of tenant %s", "STOP" if word in STOP_WORDS else "START", tenant_id
             )
+        if word in REPLY_TOO and self.replies is not None:  # YES opts in again and confirms the next visit
+            self.replies.answer(text, patient, ours, event_id)

@@ -43,7 +43,7 @@ from shared.storage.queue_names import SMS_OUTBOUND, SMS_WAITING
 from shared.storage.queues import GeographyQueues
 from shared.storage.repository import Versioned
 from shared.storage.routing import Tables
-from shared.visits.models import Appointment
+from shared.visits.models import REMINDER_KINDS, Appointment
 from shared.visits.tables import AppointmentRepository
 
 log = logging.getLogger(__name__)
@@ -280,8 +280,8 @@ class TextDispatch:
             return appointment.status.value
         if appointment.start <= now:
             return "started"
-        if message.kind == "reminder" and not message.resend:
-            due = appointment.reminder_due_at
+        if message.kind in REMINDER_KINDS and not message.resend:
+            due = appointment.due_at(message.kind)
             if due is None or reminder_version(due) != message.version:
                 return "moved or already sent"
             if now - due > self.limits.reminder_max_late:

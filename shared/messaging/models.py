@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.messaging.templates import LocaleTemplates, SmsTemplates, TranslatedLocale
-from shared.visits.models import SmsType
+from shared.visits.models import REMINDER_KINDS, ReminderKind, SmsType
 
 
 class SmsSettingsUpdate(BaseModel):
@@ -29,8 +29,23 @@ class SmsSettingsUpdate(BaseModel):
     confirm_scheduled: bool = True
     confirm_rescheduled: bool = True
     confirm_cancelled: bool = True
+    confirm_by_reply: bool = Field(
+        default=True, description="A reply C or YES (SÍ in Spanish) confirms the next visit and is answered."
+    )
+    clinic_phone: str | None = Field(
+        default=None,
+        pattern=r"^\+[1-9][0-9]{6,14}$",
+        description="The clinic's phone number (E.164) that answers to HELP and to other replies give; none: no "
+        "such answers.",
+    )
     reminder_enabled: bool = True
-    reminder_minutes_before: int = Field(default=1440, ge=5, le=10080)
+    reminder_minutes_before: int = Field(default=1440, ge=5, le=10080, description="The first reminder.")
+    reminder2_minutes_before: int | None = Field(
+        default=None, ge=5, le=10080, description="A second reminder (template reminder2); none: not sent."
+    )
+    reminder3_minutes_before: int | None = Field(
+        default=None, ge=5, le=10080, description="A third reminder (template reminder3); none: not sent."
+    )
     templates: SmsTemplates = Field(default_factory=SmsTemplates, description="The texts in English.")
     locale_templates: dict[TranslatedLocale, LocaleTemplates] = Field(
         default_factory=dict,
@@ -44,12 +59,21 @@ class SmsSettings(SmsSettingsUpdate):
     updated_at: datetime
     updated_by: str
 
+    def reminder_minutes(self) -> dict[ReminderKind, int]:
+        """The reminders sent, by kind: minutes before the visit (rows stored before there were three have one)."""
+        if not self.reminder_enabled:
+            return {}
+        chosen = (self.reminder_minutes_before, self.reminder2_minutes_before, self.reminder3_minutes_before)
+        return {kind: minutes for kind, minutes in zip(REMINDER_KINDS, chosen, strict=True) if minutes is not None}
+
     def sends(self, kind: SmsType) -> bool:
+        if kind in REMINDER_KINDS:
+            return kind in self.reminder_minutes()
         return {
             "scheduled": self.confirm_scheduled,
             "rescheduled": self.confirm_rescheduled,
             "cancelled": self.confirm_cancelled,
-            "reminder": self.reminder_enabled,
+            "confirmed": self.confirm_by_reply,
         }[kind]
 
 
@@ -59,42 +83,12 @@ class ReminderReindex(BaseModel):
     tenant_id: str
     endpoint_id: str
     reminders_were_enabled: bool
+    kinds_before: list[ReminderKind] | None = Field(default=None, description="The reminders sent before the change.")
 
 
 class SmsSettingsPublic(SmsSettingsUpdate):
     endpoint_id: str
     updated_at: datetime
-
-
-ConsentName = Literal["sms_terms", "patient_messaging"]
-
-
-CONSENT_TEXT: dict[ConsentName, str] = {
-    "sms_terms": (
-        "We accept the SMS terms and charges of Azure Communication Services for this organisation, including "
-        "its phone numbers' monthly fees, and will not resell those numbers."
-    ),
-    "patient_messaging": "Patients have agreed to receive appointment text messages from us.",
-}
-
-
-class Consent(BaseModel):
-    tenant_id: str
-    name: ConsentName
-    accepted_by: str
-    accepted_at: datetime
-
-
-class ConsentPublic(BaseModel):
-    name: ConsentName
-    text: str
-    accepted_by: str | None
-    accepted_at: datetime | None
-
-
-class ConsentList(BaseModel):
-    items: list[ConsentPublic]
-    complete: bool = Field(description="Both consents are given: SMS features can be used.")
 
 
 SmsStatus = Literal["queued", "sending", "sent", "delivered", "failed", "opted_out", "skipped"]
@@ -150,6 +144,15 @@ class OptOut(BaseModel):
     number_hash: str
     sender: str
     opted_out_at: datetime
+
+
+class ReplyMarker(BaseModel):
+    """The day a number last got the clinic's phone number in answer to a reply it sent (a keyed hash, as opt-outs
+    are): at most one such answer a day."""
+
+    number_hash: str
+    sender: str
+    day: str  # YYYY-MM-DD (UTC)
 
 
 class OutboxMessage(BaseModel):

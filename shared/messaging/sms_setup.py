@@ -8,16 +8,8 @@ from dataclasses import dataclass
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
 from shared.core.errors import Conflict, Unprocessable
-from shared.messaging.models import (
-    CONSENT_TEXT,
-    Consent,
-    ConsentList,
-    ConsentName,
-    ConsentPublic,
-    ReminderReindex,
-    SmsSettings,
-    SmsSettingsUpdate,
-)
+from shared.messaging.consent_models import CONSENT_TEXT, Consent, ConsentList, ConsentName, ConsentPublic
+from shared.messaging.models import ReminderReindex, SmsSettings, SmsSettingsUpdate
 from shared.messaging.tables import (
     ConsentRepository,
     PhoneNumberRepository,
@@ -100,6 +92,16 @@ class SmsSetup:
                     "The sender number is not one of your organisation's active phone numbers.",
                     {"sender_number": "acquire it under Phone numbers first"},
                 )
+        minutes = [
+            m
+            for m in (update.reminder_minutes_before, update.reminder2_minutes_before, update.reminder3_minutes_before)
+            if m is not None
+        ]
+        if len(set(minutes)) != len(minutes):
+            raise Unprocessable(
+                "Two reminders are set for the same time; give each its own minutes before the visit.",
+                {"reminder2_minutes_before": "differs from the other reminders"},
+            )
         previous = self._settings.find(principal.tenant_id, endpoint.id)
         settings = SmsSettings(
             tenant_id=principal.tenant_id,
@@ -118,7 +120,7 @@ class SmsSetup:
             environment=endpoint.environment,
             fields=set(update.model_fields_set) | {"templates"},
         )
-        if previous is not None and _reminder_timing(previous) != _reminder_timing(settings):
+        if previous is not None and previous.reminder_minutes() != settings.reminder_minutes():
             # Reminders already indexed for the old timing move (or go) in the background.
             self.queues.send(
                 REMINDER_REINDEX,
@@ -126,10 +128,7 @@ class SmsSetup:
                     tenant_id=principal.tenant_id,
                     endpoint_id=endpoint.id,
                     reminders_were_enabled=previous.reminder_enabled,
+                    kinds_before=list(previous.reminder_minutes()),
                 ),
             )
         return settings
-
-
-def _reminder_timing(settings: SmsSettings) -> tuple[bool, int]:
-    return settings.reminder_enabled, settings.reminder_minutes_before

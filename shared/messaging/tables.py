@@ -3,12 +3,13 @@ opt-outs in the organisation's geography."""
 
 from __future__ import annotations
 
+from shared.messaging.consent_models import Consent
 from shared.messaging.models import (
-    Consent,
     OptOut,
     OutboxMessage,
     PhoneNumber,
     PhoneNumberJob,
+    ReplyMarker,
     SendSlot,
     SmsMessageStatus,
     SmsSettings,
@@ -46,3 +47,7 @@ class OptOutRepository(TableRepository[OptOut], table="optouts", keys=("{sender}
 
 class SendSlotRepository(TableRepository[SendSlot], table="smssendslots", keys=("{sender}", "slot")):
     """Each sender number's shared rate limiter, respected by every instance (control plane; no personal data)."""
+
+
+class ReplyMarkerRepository(TableRepository[ReplyMarker], table="replymarkers", keys=("{sender}", "{number_hash}")):
+    """When each number last got an answer to a reply (data plane): one row per number, as HMACs."""

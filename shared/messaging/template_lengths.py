@@ -45,7 +45,9 @@ class TemplateLength(BaseModel):
 
 
 class TemplateLengths(BaseModel):
-    items: dict[str, TemplateLength] = Field(description="By text type: scheduled, rescheduled, cancelled, reminder.")
+    items: dict[str, TemplateLength] = Field(
+        description="By text type: scheduled, rescheduled, cancelled, reminder, reminder2, reminder3, confirmed."
+    )
 
 
 @dataclass(kw_only=True, eq=False)

@@ -19,6 +19,11 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "cancelled": N_("{clinic}: your video visit on {date} at {time} was cancelled. Reply STOP to opt out."),
     "reminder": N_("{clinic}: reminder, your video visit is on {date} at {time}. Join here: {link}"),
 }
+DEFAULT_TEMPLATES["confirmed"] = N_(
+    "{clinic}: thank you, your video visit on {date} at {time} is confirmed. Join here: {link}"
+)
+# The second and third reminders say the same by default (one translation), each editable on its own.
+DEFAULT_TEMPLATES["reminder2"] = DEFAULT_TEMPLATES["reminder3"] = DEFAULT_TEMPLATES["reminder"]
 
 PLACEHOLDERS = ("{clinic}", "{date}", "{time}", "{link}")
 TranslatedLocale = Literal["es_US"]  # the shipped locales other than English, whose templates override per locale
@@ -33,6 +38,9 @@ class SmsTemplates(BaseModel):
     rescheduled: str = Field(default=DEFAULT_TEMPLATES["rescheduled"], min_length=1, max_length=480)
     cancelled: str = Field(default=DEFAULT_TEMPLATES["cancelled"], min_length=1, max_length=480)
     reminder: str = Field(default=DEFAULT_TEMPLATES["reminder"], min_length=1, max_length=480)
+    reminder2: str = Field(default=DEFAULT_TEMPLATES["reminder2"], min_length=1, max_length=480)
+    reminder3: str = Field(default=DEFAULT_TEMPLATES["reminder3"], min_length=1, max_length=480)
+    confirmed: str = Field(default=DEFAULT_TEMPLATES["confirmed"], min_length=1, max_length=480)
 
 
 class LocaleTemplates(BaseModel):
@@ -44,6 +52,9 @@ class LocaleTemplates(BaseModel):
     rescheduled: str | None = Field(default=None, min_length=1, max_length=480)
     cancelled: str | None = Field(default=None, min_length=1, max_length=480)
     reminder: str | None = Field(default=None, min_length=1, max_length=480)
+    reminder2: str | None = Field(default=None, min_length=1, max_length=480)
+    reminder3: str | None = Field(default=None, min_length=1, max_length=480)
+    confirmed: str | None = Field(default=None, min_length=1, max_length=480)
 
 
 def template_for(

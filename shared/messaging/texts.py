@@ -83,10 +83,12 @@ class SmsService:
 
         return self._settings.get((tenant_id, endpoint_id), load) if cached else load()
 
-    def decided(self, organisation: Organisation, appointment_key: str, endpoint_id: str, version: str) -> bool:
+    def decided(
+        self, organisation: Organisation, appointment_key: str, endpoint_id: str, version: str, kind: SmsType
+    ) -> bool:
         """Whether this reminder was already sent or decided against."""
         messages = self.tables.data(organisation, SmsMessageRepository)
-        return messages.find(endpoint_id, message_id(appointment_key, version, "reminder")) is not None
+        return messages.find(endpoint_id, message_id(appointment_key, version, kind)) is not None
 
     def compose(
         self,

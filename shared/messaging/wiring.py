@@ -3,6 +3,7 @@ SMS and phone number providers SMS_PROVIDER names."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -16,11 +17,13 @@ from shared.messaging.number_jobs import PhoneNumberJobs
 from shared.messaging.phone_numbers import PhoneNumberService
 from shared.messaging.providers import SmsSender
 from shared.messaging.providers.numbers import PhoneNumberProvider
+from shared.messaging.replies import Replies
 from shared.messaging.sms_setup import SmsSetup
 from shared.messaging.tables import OutboxRepository, SendSlotRepository
 from shared.messaging.template_lengths import TemplateLengthService
 from shared.messaging.texts import SmsService
 from shared.platform import Platform
+from shared.setup.models import Organisation
 from shared.setup.wiring import SetupServices
 from shared.visits.wiring import VisitServices
 
@@ -34,6 +37,8 @@ class MessagingServices:
     """A phone number provider to use instead of the configured one (tests hand in the ACS stub's)."""
     texts: SmsSender | None = None
     """An SMS sender to use instead of the configured one (the bench hands in the ACS stub's)."""
+    on_confirmed: Callable[[Organisation, str, str], object] | None = None
+    """A patient confirmed a visit by replying: the EHR is told, where the endpoint writes back."""
 
     @cached_property
     def sender(self) -> SmsSender:
@@ -162,5 +167,22 @@ class MessagingServices:
     @cached_property
     def sms_events(self) -> SmsEvents:
         return SmsEvents(
-            tables=self.platform.tables, sms=self.sms, numbers=self.phone_numbers, clock=self.platform.clock
+            tables=self.platform.tables,
+            sms=self.sms,
+            numbers=self.phone_numbers,
+            clock=self.platform.clock,
+            replies=self.replies,
+        )
+
+    @cached_property
+    def replies(self) -> Replies:
+        return Replies(
+            tables=self.platform.tables,
+            lookups=self.setup.lookups,
+            sms=self.sms,
+            numbers=self.phone_numbers,
+            dispatch=self.dispatch,
+            sender=self.sender,
+            clock=self.platform.clock,
+            on_confirmed=self.on_confirmed,
         )

@@ -109,13 +109,16 @@ class SmsCounts(BaseModel):
 class SmsReport(BaseModel):
     range: ReportRange
     totals: SmsCounts
-    by_type: dict[str, SmsCounts] = Field(description="scheduled, rescheduled, cancelled, reminder.")
+    by_type: dict[str, SmsCounts] = Field(
+        description="scheduled, rescheduled, cancelled, reminder (reminder2, reminder3), invite, confirmed."
+    )
     failure_reasons: dict[str, int] = Field(
         default_factory=dict, description="Texts that failed, by reason (the provider's answer, or the carrier's)."
     )
     skip_reasons: dict[str, int] = Field(
         default_factory=dict, description="Texts not sent, by reason (a number of another country among them)."
     )
+    confirmations: int = Field(default=0, description="Visits patients confirmed by replying C or YES (SÍ).")
 
 
 QualityRole = Literal["clinician", "patient", "guest"]

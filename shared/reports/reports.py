@@ -43,7 +43,7 @@ SMS_LOOKBACK = timedelta(days=60)  # confirmations go out days or weeks before t
 SENT = frozenset({"sent", "delivered", "failed"})
 
 
-SMS_TYPES = ("scheduled", "rescheduled", "cancelled", "reminder", "invite")
+SMS_TYPES = ("scheduled", "rescheduled", "cancelled", "reminder", "reminder2", "reminder3", "invite", "confirmed")
 
 
 def _moment(day: date) -> datetime:
@@ -175,7 +175,9 @@ class Reports:
         by_type = {kind: SmsCounts() for kind in SMS_TYPES}
         reasons: Counter[str] = Counter()
         skipped: Counter[str] = Counter()
+        confirmations = 0
         for message in self._messages(organisation, self._endpoint_ids(principal.tenant_id), since, until):
+            confirmations += message.type == "confirmed"  # one answer per confirmed appointment (and version)
             counts = by_type.setdefault(message.type, SmsCounts())
             if message.status in SENT:
                 counts.sent += 1
@@ -190,7 +192,12 @@ class Reports:
             **{field: sum(getattr(c, field) for c in by_type.values()) for field in SmsCounts.model_fields}
         )
         return SmsReport(
-            range=span, totals=totals, by_type=by_type, failure_reasons=dict(reasons), skip_reasons=dict(skipped)
+            range=span,
+            totals=totals,
+            by_type=by_type,
+            failure_reasons=dict(reasons),
+            skip_reasons=dict(skipped),
+            confirmations=confirmations,
         )
 
     def call_quality(

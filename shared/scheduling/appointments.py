@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -22,16 +22,17 @@ from shared.core.errors import Conflict, NotFound
 from shared.hl7.siu import AppointmentEvent, AppointmentStatus, parse_siu
 from shared.messaging.dispatch import TextDispatch
 from shared.messaging.models import ReminderReindex, SmsOutbound, SmsSettings
-from shared.messaging.texts import SmsService, reminder_version
-from shared.scheduling.models import AppointmentChange, InboundHl7, ReminderDue
+from shared.messaging.texts import SmsService
+from shared.scheduling.models import AppointmentChange, InboundHl7
+from shared.scheduling.reminder_plan import ACTIVE, ReminderPlan, due_fields
+from shared.scheduling.reminder_plan import minute_of as minute_of
 from shared.scheduling.sealing import PhoneSeal
-from shared.scheduling.tables import ReminderIndexRepository
 from shared.setup.lookups import ControlLookups
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
 from shared.storage.repository import Versioned
 from shared.storage.routing import Tables
-from shared.visits.models import Appointment, SmsType, appointment_key
+from shared.visits.models import REMINDER_KINDS, Appointment, SmsType, appointment_key
 from shared.visits.tables import AppointmentRepository
 
 log = logging.getLogger(__name__)
@@ -40,16 +41,9 @@ log = logging.getLogger(__name__)
 Outcome = Literal["applied", "duplicate", "older"]
 
 
-ACTIVE = (AppointmentStatus.BOOKED,)
-
-
 def visit_reference(event: AppointmentEvent) -> str:
     """The same reference the launch records use (the visit CSN), so texts and launches share one meeting."""
     return f"csn:{event.visit_id}" if event.visit_id else f"appointment:{event.appointment_id}"
-
-
-def minute_of(moment: datetime) -> str:
-    return moment.strftime("%Y%m%d%H%M")
 
 
 def change_from(
@@ -88,6 +82,7 @@ class AppointmentProcessor:
     sms: SmsService
     dispatch: TextDispatch
     seal: PhoneSeal
+    plan: ReminderPlan
     clock: Clock
 
     def process(self, inbound: InboundHl7) -> Outcome:
@@ -149,7 +144,7 @@ class AppointmentProcessor:
         texts = settings is not None and bool(settings.sender_number)
         kind = self._confirmation(previous, change) if texts else None  # no number: nothing to queue
         phone = self.seal.open(change.phone_sealed, change.appointment_key) if change.phone_sealed else None
-        due = self._reminder_due(change.status, phone, change.start, settings)
+        dues = self.plan.dues(change.status, phone, change.start, settings)
         updated = Appointment(
             endpoint_id=endpoint.id,
             appointment_key=change.appointment_key,
@@ -162,26 +157,19 @@ class AppointmentProcessor:
             provider_id=change.provider_id,
             meeting_key=change.meeting_key,
             locale=change.locale or endpoint.patient_locale,
-            reminder_due_at=due,
             pending_sms=kind,
+            confirmed_at=_still_confirmed(previous, change),
+            **due_fields(dues),
         )
         if current:
             appointments.replace(updated, current.etag)
         else:
             appointments.create(updated)
-        self._reindex(organisation, previous, updated)
+        self.plan.reindex(organisation, previous, updated)
         if kind:
             self._queue_confirmation(organisation, updated)
         log.info("HL7 %s applied", described)
         return "applied"
-
-    def _reminder_due(
-        self, status: AppointmentStatus, phone: str | None, start: datetime, settings: SmsSettings | None
-    ) -> datetime | None:
-        if status not in ACTIVE or not phone or settings is None or not settings.reminder_enabled:
-            return None
-        due = start - timedelta(minutes=settings.reminder_minutes_before)
-        return due if due > self.clock.now() else None
 
     def reschedule_reminders(self, change: ReminderReindex) -> int:
         """The endpoint's reminder timing changed: move (or drop) the reminders of its future appointments.
@@ -218,28 +206,13 @@ class AppointmentProcessor:
     ) -> int:
         stored = appointments.get_versioned(appointment.endpoint_id, appointment.appointment_key)
         current = stored.item
-        due = self._reminder_due(current.status, current.phone, current.start, settings)
-        if current.reminder_due_at is None and change.reminders_were_enabled:
-            due = None  # with reminders on, no pending reminder means it was due at booking, or removed
-        elif current.reminder_due_at is not None and self._reminder_decided(organisation, current):
-            due = current.reminder_due_at  # already sent (or decided against): no second reminder
-        elif due is not None and self._reminder_decided(organisation, current, due):
-            due = None
-        if due == current.reminder_due_at:
+        dues = self.plan.moved(organisation, current, settings, change)
+        if all(dues[kind] == current.due_at(kind) for kind in REMINDER_KINDS):
             return 0
-        updated = current.model_copy(update={"reminder_due_at": due})
+        updated = current.model_copy(update=due_fields(dues))
         appointments.replace(updated, stored.etag)
-        self._reindex(organisation, current, updated)
+        self.plan.reindex(organisation, current, updated)
         return 1
-
-    def _reminder_decided(
-        self, organisation: Organisation, appointment: Appointment, due: datetime | None = None
-    ) -> bool:
-        moment = due or appointment.reminder_due_at
-        assert moment is not None
-        return self.sms.decided(
-            organisation, appointment.appointment_key, appointment.endpoint_id, reminder_version(moment)
-        )
 
     @staticmethod
     def _confirmation(previous: Appointment | None, event: AppointmentChange) -> SmsType | None:
@@ -256,21 +229,6 @@ class AppointmentProcessor:
             return "rescheduled"
         return None
 
-    def _reindex(self, organisation: Organisation, previous: Appointment | None, updated: Appointment) -> None:
-        index = self.tables.data(organisation, ReminderIndexRepository)
-        if previous is not None and previous.reminder_due_at and previous.reminder_due_at != updated.reminder_due_at:
-            index.delete(minute_of(previous.reminder_due_at), f"{previous.endpoint_id}|{previous.appointment_key}")
-        if updated.reminder_due_at:
-            index.upsert(
-                ReminderDue(
-                    minute=minute_of(updated.reminder_due_at),
-                    tenant_id=organisation.tenant_id,
-                    endpoint_id=updated.endpoint_id,
-                    appointment_key=updated.appointment_key,
-                    due_at=updated.reminder_due_at,
-                )
-            )
-
     def _queue_confirmation(self, organisation: Organisation, appointment: Appointment) -> None:
         assert appointment.pending_sms is not None
         self.dispatch.enqueue(
@@ -283,3 +241,10 @@ class AppointmentProcessor:
                 version=appointment.version,
             ),
         )
+
+
+def _still_confirmed(previous: Appointment | None, change: AppointmentChange) -> datetime | None:
+    """A patient's confirmation holds until the visit moves (a new time is confirmed again)."""
+    if previous is None or previous.start != change.start or change.status not in ACTIVE:
+        return None
+    return previous.confirmed_at

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from shared.hl7.siu import AppointmentStatus, PhoneProblem, SiuEvent
+from shared.visits.models import ReminderKind
 
 
 class InboundHl7(BaseModel):
@@ -28,6 +29,13 @@ class ReminderDue(BaseModel):
     endpoint_id: str
     appointment_key: str
     due_at: datetime
+    kind: ReminderKind = "reminder"  # entries written before there were three are the first reminder's
+
+
+def index_row(endpoint_id: str, appointment_key: str, kind: str) -> str:
+    """An index entry's row key: one per reminder of an appointment (the first keeps the key it always had)."""
+    row = f"{endpoint_id}|{appointment_key}"
+    return row if kind == "reminder" else f"{row}|{kind}"
 
 
 class DueReminders(BaseModel):

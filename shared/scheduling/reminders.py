@@ -24,7 +24,7 @@ from shared.messaging.dispatch import TextDispatch
 from shared.messaging.models import SmsOutbound
 from shared.messaging.texts import reminder_version
 from shared.scheduling.appointments import minute_of
-from shared.scheduling.models import DueReminders, ReminderCursor, ReminderDue
+from shared.scheduling.models import DueReminders, ReminderCursor, ReminderDue, index_row
 from shared.scheduling.tables import ReminderCursorRepository, ReminderIndexRepository
 from shared.storage.queue_names import REMINDERS_DUE
 from shared.storage.queues import GeographyQueues
@@ -93,7 +93,7 @@ class ReminderService:
                     tenant_id=entry.tenant_id,
                     endpoint_id=entry.endpoint_id,
                     appointment_key=entry.appointment_key,
-                    kind="reminder",
+                    kind=entry.kind,
                     version=reminder_version(entry.due_at),
                 )
                 for entry in batch.entries
@@ -109,4 +109,4 @@ class ReminderService:
             index.transaction([("delete", entry) for entry in entries])
         except Conflict:  # a copy of the batch deleted some already: one by one, missing ones ignored
             for entry in entries:
-                index.delete(entry.minute, f"{entry.endpoint_id}|{entry.appointment_key}")
+                index.delete(entry.minute, index_row(entry.endpoint_id, entry.appointment_key, entry.kind))

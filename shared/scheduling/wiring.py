@@ -10,6 +10,7 @@ from shared.messaging.wiring import MessagingServices
 from shared.platform import Platform
 from shared.scheduling.appointments import AppointmentProcessor
 from shared.scheduling.ingest import Hl7Ingest
+from shared.scheduling.reminder_plan import ReminderPlan
 from shared.scheduling.reminders import ReminderService
 from shared.scheduling.retention import PhoneRetention
 from shared.scheduling.sealing import PhoneSeal
@@ -47,6 +48,7 @@ class SchedulingServices:
             sms=self.messaging.sms,
             dispatch=self.messaging.dispatch,
             seal=self.seal,
+            plan=ReminderPlan(tables=self.platform.tables, sms=self.messaging.sms, clock=self.platform.clock),
             clock=self.platform.clock,
         )
 

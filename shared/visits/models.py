@@ -56,7 +56,15 @@ class MeetingLink(BaseModel):
         return self.virtual_appointment_url or self.browser_join_url
 
 
-SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "invite"]
+SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "reminder2", "reminder3", "invite", "confirmed"]
+ReminderKind = Literal["reminder", "reminder2", "reminder3"]
+REMINDER_KINDS: tuple[ReminderKind, ...] = ("reminder", "reminder2", "reminder3")
+# Where an appointment keeps each reminder's due time: the first keeps the field rows stored before there were three.
+REMINDER_DUE_FIELDS: dict[str, str] = {
+    "reminder": "reminder_due_at",
+    "reminder2": "reminder2_due_at",
+    "reminder3": "reminder3_due_at",
+}
 
 
 class Appointment(BaseModel):
@@ -81,7 +89,17 @@ class Appointment(BaseModel):
         default=None, description="The locale the patient reads (from PID-15, else the endpoint's default)."
     )
     reminder_due_at: datetime | None = None
+    reminder2_due_at: datetime | None = None
+    reminder3_due_at: datetime | None = None
     pending_sms: SmsType | None = Field(default=None, description="The confirmation this version queued.")
+    confirmed_at: datetime | None = Field(
+        default=None, description="When the patient confirmed by replying to a text (what they wrote is not kept)."
+    )
+
+    def due_at(self, kind: str) -> datetime | None:
+        """When the reminder of `kind` is due (None: not pending, or not a reminder)."""
+        field = REMINDER_DUE_FIELDS.get(kind)
+        return getattr(self, field) if field else None
 
 
 class EhrUser(BaseModel):

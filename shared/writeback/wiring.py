@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from shared.platform import Platform
 from shared.setup.wiring import SetupServices
@@ -21,6 +22,9 @@ from shared.writeback.meeting_events import MeetingEvents
 from shared.writeback.participant_events import ParticipantEvents
 from shared.writeback.setup import WritebackSetup
 from shared.writeback.subscriptions import MeetingSubscriptions
+
+if TYPE_CHECKING:
+    from shared.writeback.confirmations import ConfirmationWriteback
 
 
 @dataclass(eq=False)
@@ -53,6 +57,15 @@ class WritebackServices:
             "fhir": FhirWriteback(self.ehr_client),
         }
         return EhrWriteback(tables=self.platform.tables, adapters=adapters, clock=self.platform.clock)
+
+    @cached_property
+    def confirmations(self) -> ConfirmationWriteback:
+        from shared.writeback.confirmations import ConfirmationWriteback
+        from shared.writeback.ehr.fhir import FhirWriteback
+
+        return ConfirmationWriteback(
+            tables=self.platform.tables, writeback=self.delivery, fhir=FhirWriteback(self.ehr_client)
+        )
 
     @cached_property
     def failures(self) -> WritebackFailures:
@@ -118,6 +131,7 @@ class WritebackServices:
 
     def meeting_created(self, tenant_id: str, link: MeetingLink, ends_at: datetime) -> None:
         """A visit's new meeting: subscribe to its call events (and, once per worker now and then, check the call
-        records subscription)."""
+        records subscription), and tell the EHR of a confirmation the patient sent before."""
         self.call_records.ensure_soon()
         self.subscriptions.subscribe(tenant_id, link, ends_at)
+        self.confirmations.meeting_created(tenant_id, link)  # a patient's earlier "C" reaches the EHR now

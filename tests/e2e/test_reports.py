@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import OpenPortal
+from tests.e2e.conftest import OpenPortal, assert_accessible
 from tests.support.portal import Tenant
 from tests.support.reports import set_time_zone
 
@@ -112,7 +112,9 @@ def test_reports_page_shows_the_scripted_visits(
     show_day(phone.page)
     expect(phone.page.get_by_role("table", name="Visits", exact=True).locator("tbody tr")).to_have_count(3)
     charts_labels_fit(phone.page)
+    expect(phone.page.get_by_role("img", name=re.compile("0 visits confirmed by reply"))).to_be_attached()
     phone.assert_usable()
+    assert_accessible(phone.page)
     phone.shot("reports-375px")
 
 

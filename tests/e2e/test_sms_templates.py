@@ -41,7 +41,9 @@ def test_the_editor_shows_segments_and_encoding(
         re.compile(r"^North Clinic: su consulta por video del .+ p\.m\. C[SD]T fue cancelada")
     )
     expect(settings.locator("[data-segments=es_US-cancelled]")).to_contain_text("UCS-2")
-    settings.get_by_label("Reminder (Spanish)").fill("{clinic}: le esperamos el {date} a las {time}: {link}")
+    settings.get_by_label("Reminder (Spanish)", exact=True).fill(
+        "{clinic}: le esperamos el {date} a las {time}: {link}"
+    )
     expect(settings.locator("[data-preview=es_US-reminder]")).to_contain_text("North Clinic: le esperamos el ")
     expect(settings.locator("[data-preview=reminder]")).to_contain_text("North Clinic: su cita es el ")
     portal.assert_usable()

@@ -95,6 +95,7 @@ def test_two_make_demo_runs_on_different_ports_finish_side_by_side(stacks: list[
     for stack, demo, output in zip(stacks, demos, outputs, strict=True):
         assert demo.returncode == 0, output[-3000:]
         assert "10. The audit log" in output and "create   organisation" in output, output[-3000:]
+        assert "the patient replied C (HTTP 200); the answer: Contoso Health: thank you, your video visit" in output
         # Each stack's URLs follow its own ports: the connector's public URL and the sandbox EHR's.
         assert f"Launch URL: http://localhost:{stack.port}/api/launch/provider" in output
         assert f"FHIR base URL http://localhost:{stack.ehr_port}/fhir" in output

@@ -1,9 +1,11 @@
 """Any FHIR R4 server: an AuditEvent per connect and disconnect, referencing the visit's Appointment, and the
-Appointment's status: `arrived` when the patient first connects, `fulfilled` when the call ends. Status changes
-read the Appointment and write it back with `If-Match`, so a clinic's own change made meanwhile is not lost."""
+Appointment's status: `arrived` when the patient first connects, `fulfilled` when the call ends; and the patient
+participant's status `accepted` when the patient confirms by replying to a text. Changes read the Appointment and
+write it back with `If-Match`, so a clinic's own change made meanwhile is not lost."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from shared.visits.models import VisitEvent
@@ -115,9 +117,44 @@ class FhirWriteback:
             for appointment in appointments:
                 self._set_status(visit, base, appointment, "fulfilled", None)
 
+    def accept(self, visit: VisitContext, appointment: str) -> None:
+        """The patient confirmed the visit: the patient participant's status is `accepted`."""
+        base = visit.endpoint.base_url.rstrip("/")
+
+        def accepted(resource: dict[str, Any]) -> dict[str, Any] | None:
+            if str(resource.get("status", "")) in FINAL:
+                return None  # past it: nothing to confirm
+            participants = resource.get("participant") or []
+            patients = [p for p in participants if _is_patient(p)]
+            if not patients:
+                raise WritebackError(f"Appointment/{appointment} names no patient participant.", retryable=False)
+            if all(p.get("status") == "accepted" for p in patients):
+                return None
+            changed = [{**p, "status": "accepted"} if _is_patient(p) else p for p in participants]
+            return {**resource, "participant": changed}
+
+        self._update(visit, base, appointment, accepted)
+
     def _set_status(
         self, visit: VisitContext, base: str, appointment: str, status: str, only_from: frozenset[str] | None
     ) -> None:
+        def changed(resource: dict[str, Any]) -> dict[str, Any] | None:
+            current = str(resource.get("status", ""))
+            if current == status or current in FINAL or (only_from is not None and current not in only_from):
+                return None  # already there, or past it: nothing to change
+            return {**resource, "status": status}
+
+        self._update(visit, base, appointment, changed)
+
+    def _update(
+        self,
+        visit: VisitContext,
+        base: str,
+        appointment: str,
+        change: Callable[[dict[str, Any]], dict[str, Any] | None],
+    ) -> None:
+        """Read the Appointment, apply `change` (None: nothing to write) and write it with `If-Match`, again from
+        the read when the EHR says it changed meanwhile."""
         url = f"{base}/Appointment/{appointment}"
         for _ in range(UPDATE_ATTEMPTS):
             read = self._client.request(visit, "GET", url, what="Appointment read")
@@ -126,17 +163,20 @@ class FhirWriteback:
             if read.status_code >= 300:
                 raise WritebackError(f"Appointment read: the EHR answered HTTP {read.status_code}.", retryable=True)
             resource = read.json()
-            current = str(resource.get("status", ""))
-            if current == status or current in FINAL or (only_from is not None and current not in only_from):
-                return  # already there, or past it: nothing to change
+            updated = change(resource)
+            if updated is None:
+                return
             version = resource.get("meta", {}).get("versionId")
             etag = read.headers.get("ETag") or (f'W/"{version}"' if version else None)
             headers = {"Content-Type": "application/fhir+json", **({"If-Match": etag} if etag else {})}
-            written = self._client.request(
-                visit, "PUT", url, json={**resource, "status": status}, headers=headers, what="Appointment update"
-            )
+            written = self._client.request(visit, "PUT", url, json=updated, headers=headers, what="Appointment update")
             if written.status_code < 300:
                 return
             if written.status_code not in (409, 412):  # changed meanwhile: read again
                 raise WritebackError(f"Appointment update: HTTP {written.status_code}.", retryable=False)
-        raise WritebackError(f"Appointment/{appointment} kept changing while its status was set.", retryable=True)
+        raise WritebackError(f"Appointment/{appointment} kept changing while it was updated.", retryable=True)
+
+
+def _is_patient(participant: Any) -> bool:
+    reference = str(((participant or {}).get("actor") or {}).get("reference") or "")
+    return reference.startswith("Patient/") or "/Patient/" in reference

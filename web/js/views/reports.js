@@ -60,7 +60,7 @@ function smsOutcomes(sms) {
     labels: names.map(([, text]) => text),
     values: names.map(([key]) => sms.totals[key]),
     color: "#1f7a5a",
-    summary: `${sms.totals.sent} texts sent in ${sms.totals.segments} SMS segments, ${sms.totals.delivered} delivered, ${sms.totals.failed} failed, ${sms.totals.opted_out} opted out, ${sms.totals.skipped} not sent.`,
+    summary: `${sms.totals.sent} texts sent in ${sms.totals.segments} SMS segments, ${sms.totals.delivered} delivered, ${sms.totals.failed} failed, ${sms.totals.opted_out} opted out, ${sms.totals.skipped} not sent; ${sms.confirmations ?? 0} visits confirmed by reply.`,
   });
 }
 
