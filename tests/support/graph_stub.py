@@ -16,8 +16,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp.typedefs import Handler
+
+from shared.core.usage import call_name, usage
 
 MAX_SUBSCRIPTION = timedelta(minutes=4230)  # Graph's limit for call-event subscriptions (about 3 days)
+
+
+@web.middleware
+async def _counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request Graph would bill or throttle, in the usage counts (when they are on)."""
+    usage.record("graph", call_name(request.method, request.path))
+    return await handler(request)
 
 
 @dataclass
@@ -39,7 +49,7 @@ class GraphStub:
     virtual_appointment_reads: list[str] = field(default_factory=list)
 
     def application(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[_counted])
         app.router.add_post("/v1.0/users/{user}/onlineMeetings/createOrGet", self._create_or_get)
         app.router.add_patch("/v1.0/users/{user}/onlineMeetings/{meeting}", self._patch)
         app.router.add_get(
