@@ -43,6 +43,8 @@ def summary(counts: dict[str, float]) -> str:
     other: defaultdict[str, float] = defaultdict(float)
     for key, n in counts.items():
         parts = key.split(" ")
+        if parts[0] == "seconds":
+            continue
         if parts[0] == "storage":
             kinds[parts[3]] += n
         else:
@@ -52,9 +54,12 @@ def summary(counts: dict[str, float]) -> str:
     return f"storage {sum(kinds.values()):g} ({storage}); {rest or 'no calls'}"
 
 
-def report(unit: str, measured: Measured, units: int) -> None:
-    """Print the counts per `unit` (its tables and queues on a second line) and keep them for bench/costs.py."""
+def report(unit: str, measured: Measured, units: int, seconds: float | None = None) -> None:
+    """Print the counts per `unit` (its tables and queues on a second line) and keep them for bench/costs.py, with
+    the unit's measured execution time in `seconds` when known (bench/costs.py bills at least a second each)."""
     counts = per_unit(measured, units)
+    if seconds is not None:
+        counts["seconds"] = round(seconds, 4)
     print(f"  per {unit}: {summary(counts)}")
     tables: defaultdict[str, float] = defaultdict(float)
     for key, n in counts.items():

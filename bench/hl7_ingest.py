@@ -167,7 +167,7 @@ def main() -> None:
                 applied += batch
         elapsed = time.perf_counter() - began
         print(f"  applied from the queue (one dev host): {applied / elapsed:7.0f} messages/s  ({applied} messages)")
-        report("SIU applied", work, applied)
+        report("SIU applied", work, applied, elapsed / applied)
 
 
 if __name__ == "__main__":

@@ -110,7 +110,7 @@ def main() -> None:
                 busy += time.perf_counter() - started
         report(concurrency, samples, busy)
         if concurrency == 1:
-            report_counts("launch", work, len(samples))
+            report_counts("launch", work, len(samples), statistics.mean(samples))
     links = harness.runtime.visits.join_links
     endpoint = harness.endpoint
 
@@ -137,7 +137,7 @@ def main() -> None:
             samples = measured([(url, {}) for url in urls], concurrency)
         report(concurrency, samples, time.perf_counter() - began)
         if concurrency == 1:
-            report_counts("join", work, len(samples))
+            report_counts("join", work, len(samples), statistics.mean(samples))
     load.stop()
     harness.close()
     print(f"  Graph createOrGet calls: {graph.stop()}")

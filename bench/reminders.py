@@ -131,7 +131,7 @@ def main() -> None:
         )
         print(f"sent by one dev host's queue pump: {outbox} in {elapsed:.1f} s ({outbox / elapsed:.0f} texts/s)")
         print(f"  texts recorded: {dict(records)}")
-        print_counts("text", sending, outbox)
+        print_counts("text", sending, outbox, elapsed / outbox)
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def main() -> None:
                 f"  {adapter:<5} {total / elapsed:8.0f} events/s  ({written} {kind} writebacks in {elapsed:.1f} s, "
                 f"{harness.ehr.token_requests - tokens_before} token request)"
             )
-            report(f"writeback event ({adapter})", work, written)
+            report(f"writeback event ({adapter})", work, written, elapsed / written)
 
 
 if __name__ == "__main__":
