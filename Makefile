@@ -102,6 +102,7 @@ bench: deps
 	$(PY) bench/reminders.py
 	$(PY) bench/sms_dispatch.py
 	$(PY) bench/writeback.py
+	$(PY) bench/costs.py
 
 # Saves a screenshot of each step of the configuration wizard (and the reports page) to tests/screenshots/.
 screenshots: deps chromium

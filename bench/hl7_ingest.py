@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.counting import counting, report  # noqa: E402
 from bench.harness import Harness  # noqa: E402
 from dev.fakes.hl7_sender import Hl7Sender  # noqa: E402
 from dev.host.queues import QueueOptions  # noqa: E402
@@ -127,9 +128,12 @@ def main() -> None:
         path = f"/api/hl7/{endpoint}"
         queued = 0
         for label, concurrency in (("one instance, 1 at a time:", 1), ("one instance, 8 at a time:", 8)):
-            rate = end_to_end(harness.public + path, booked(800000 + queued), concurrency)
+            with counting() as work:
+                rate = end_to_end(harness.public + path, booked(800000 + queued), concurrency)
             queued += len(signed)
             print(f"  end to end, {label:<27}{rate:8.0f} messages/s  ({len(signed)} messages into Azurite)")
+            if concurrency == 1:
+                report("SIU received", work, len(signed))
 
         from dev.host.azurite import free_port
 
@@ -158,10 +162,12 @@ def main() -> None:
                 process.wait(timeout=30)
 
         began, applied = time.perf_counter(), 0
-        while applied < len(signed) and (batch := harness.pump()):  # Azurite slows as its tables grow: one round
-            applied += batch
+        with counting() as work:
+            while applied < len(signed) and (batch := harness.pump()):  # Azurite slows as its tables grow
+                applied += batch
         elapsed = time.perf_counter() - began
         print(f"  applied from the queue (one dev host): {applied / elapsed:7.0f} messages/s  ({applied} messages)")
+        report("SIU applied", work, applied, elapsed / applied)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from azure.core.credentials import AccessToken  # noqa: E402
 
+from bench.counting import counting  # noqa: E402
+from bench.counting import report as report_counts  # noqa: E402
 from bench.harness import Harness  # noqa: E402
 from bench.stubs import BENCH_TOKEN, LoadProcess, StubProcess  # noqa: E402
 from dev.fakes.sandbox_ehr import encode_launch  # noqa: E402
@@ -99,13 +101,16 @@ def main() -> None:
     for concurrency in (1, 50):
         samples: list[float] = []
         busy = 0.0  # measured time only: preparing each batch (our launch URL, the EHR's authorize) is not
-        while len(samples) < args.launches:
-            batch = min(concurrency, args.launches - len(samples))
-            callbacks = [authorized_callback() for _ in range(batch)]
-            started = time.perf_counter()
-            samples += measured(callbacks, concurrency)
-            busy += time.perf_counter() - started
+        with counting(graph, harness.remote_ehr) as work:  # the whole launch: our launch URL too
+            while len(samples) < args.launches:
+                batch = min(concurrency, args.launches - len(samples))
+                callbacks = [authorized_callback() for _ in range(batch)]
+                started = time.perf_counter()
+                samples += measured(callbacks, concurrency)
+                busy += time.perf_counter() - started
         report(concurrency, samples, busy)
+        if concurrency == 1:
+            report_counts("launch", work, len(samples), statistics.mean(samples))
     links = harness.runtime.visits.join_links
     endpoint = harness.endpoint
 
@@ -128,8 +133,11 @@ def main() -> None:
     for concurrency in (1, 50):
         urls = [join_url() for _ in range(args.launches)]
         began = time.perf_counter()
-        samples = measured([(url, {}) for url in urls], concurrency)
+        with counting(graph, harness.remote_ehr) as work:
+            samples = measured([(url, {}) for url in urls], concurrency)
         report(concurrency, samples, time.perf_counter() - began)
+        if concurrency == 1:
+            report_counts("join", work, len(samples), statistics.mean(samples))
     load.stop()
     harness.close()
     print(f"  Graph createOrGet calls: {graph.stop()}")

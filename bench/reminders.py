@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.counting import counting  # noqa: E402
+from bench.counting import report as print_counts  # noqa: E402
 from bench.harness import Harness  # noqa: E402
 from shared.core.settings import Geography  # noqa: E402
 from shared.messaging.tables import OutboxRepository, SmsMessageRepository  # noqa: E402
@@ -109,7 +111,8 @@ def main() -> None:
             ReminderCursor(geography="EU", last_minute=cursor)
         )
         began = time.perf_counter()
-        report = runtime.scheduling.reminders.tick(Geography.EU)
+        with counting() as ticked:
+            report = runtime.scheduling.reminders.tick(Geography.EU)
         elapsed = time.perf_counter() - began
         print(
             f"reminder tick: {elapsed:.2f} s, entities read {report.read + 1} (index {report.read} of "
@@ -120,21 +123,25 @@ def main() -> None:
         print(
             f"next tick: {time.perf_counter() - began:.2f} s, index entities read {again.read}, queued {again.queued}"
         )
+        print_counts("reminder (its tick's share)", ticked, report.queued)
         batches = runtime.platform.storage.for_geography(Geography.EU).queue(REMINDERS_DUE)
         began, fanned = time.perf_counter(), 0
-        for message in list(batches.receive_messages(messages_per_page=32, max_messages=32)):
-            fanned += runtime.scheduling.reminders.fan_out(
-                Geography.EU, DueReminders.model_validate_json(message.content)
-            )
-            batches.delete_message(message)
+        with counting() as fanning:
+            for message in list(batches.receive_messages(messages_per_page=32, max_messages=32)):
+                fanned += runtime.scheduling.reminders.fan_out(
+                    Geography.EU, DueReminders.model_validate_json(message.content)
+                )
+                batches.delete_message(message)
         elapsed = time.perf_counter() - began
         print(f"fan-out (the reminders-due trigger's work, in one process): {fanned} texts queued in {elapsed:.1f} s")
+        print_counts("reminder (its fan-out's share)", fanning, fanned)
         began, handled = time.perf_counter(), 0
-        while True:
-            batch = harness.pump()
-            if not batch:
-                break
-            handled += batch
+        with counting() as sending:
+            while True:
+                batch = harness.pump()
+                if not batch:
+                    break
+                handled += batch
         elapsed = time.perf_counter() - began
         outbox = len(list(tables.control(OutboxRepository).iterate(harness.tenant)))
         records = Counter(
@@ -142,6 +149,7 @@ def main() -> None:
         )
         print(f"sent by one dev host's queue pump: {outbox} in {elapsed:.1f} s ({outbox / elapsed:.0f} texts/s)")
         print(f"  texts recorded: {dict(records)}")
+        print_counts("text", sending, outbox, elapsed / outbox)
 
 
 if __name__ == "__main__":

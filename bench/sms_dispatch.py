@@ -170,6 +170,13 @@ def main() -> None:
         print(f"  sent:               {statuses['sent']}  (stub sent {len(stub.sent)}, in {elapsed:.0f} s)")
         print(f"  failed:             {statuses['failed']}")
         print(f"  duplicates:         {sum(n - 1 for n in per_record.values() if n > 1)}")
+        from shared.messaging.segments import segments
+
+        billed = sum(segments(t["message"]).count for t in stub.sent)
+        print(
+            f"  SMS segments:       {billed} ({billed / max(1, len(stub.sent)):.2f} per text sent; each text's storage"
+            " transactions: bench/reminders.py, whose sender runs in process)"
+        )
         print(f"  lost:               {len(texts) - settled}  (statuses {dict(statuses)})")
         for number in numbers:
             times = sorted(t["at"] for t in stub.sent if t["from"] == number)

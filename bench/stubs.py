@@ -4,6 +4,7 @@ that they do not compete with the app for one interpreter: what a benchmark meas
 from __future__ import annotations
 
 import multiprocessing
+from collections import Counter
 from multiprocessing.connection import Connection
 from typing import Literal
 
@@ -30,13 +31,17 @@ def _serve(kind: Kind, connector_url: str, client_id: str, connection: Connectio
         for path in ("portal/approval/callback", "launch/callback"):
             ehr.register_client(client_id, f"{connector_url}/api/{path}")
         application = ehr.application()
+    from shared.core.usage import usage
+
+    usage.start()  # the calls this stub answers, for the benchmark's counts per unit (`StubProcess.counts`)
     with ServerThread(application) as server:
         if kind == "graph":
             graph.url = server.url
         else:
             ehr.url = server.url
         connection.send(server.url)
-        connection.recv()  # until told to stop
+        while connection.recv() == "counts":  # until told to stop
+            connection.send(usage.snapshot())
         if kind == "graph":
             count = sum(1 for _, path in graph.requests if path.endswith("createOrGet"))
     connection.send(count)
@@ -53,6 +58,12 @@ class StubProcess:
         if not self._connection.poll(60):
             raise RuntimeError(f"The {kind} stub did not start")
         self.url: str = self._connection.recv()
+
+    def counts(self) -> Counter[tuple[str, ...]]:
+        """The calls it answered so far, as shared/core/usage.py counts them."""
+        self._connection.send("counts")
+        answer: Counter[tuple[str, ...]] = self._connection.recv()
+        return answer
 
     def stop(self) -> int | None:
         """Stop it; for the Graph stub, how many createOrGet calls it answered."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.counting import counting, report  # noqa: E402
 from bench.harness import Harness  # noqa: E402
 from shared.setup.tables import OrganisationRepository  # noqa: E402
 from shared.storage.queue_names import PARTICIPANT_EVENTS  # noqa: E402
@@ -93,8 +94,9 @@ def main() -> None:
             before = len(harness.ehr.writebacks.of_kind(kind))
             tokens_before = harness.ehr.token_requests
             began = time.perf_counter()
-            while harness.pump():
-                pass
+            with counting() as work:
+                while harness.pump():
+                    pass
             elapsed = time.perf_counter() - began
             written = len(harness.ehr.writebacks.of_kind(kind)) - before
             assert written == total, (written, total)
@@ -102,6 +104,7 @@ def main() -> None:
                 f"  {adapter:<5} {total / elapsed:8.0f} events/s  ({written} {kind} writebacks in {elapsed:.1f} s, "
                 f"{harness.ehr.token_requests - tokens_before} token request)"
             )
+            report(f"writeback event ({adapter})", work, written, elapsed / written)
 
 
 if __name__ == "__main__":

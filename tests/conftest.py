@@ -188,6 +188,12 @@ class AppHost:
         while self.server.run(self.host.queues.run_once()):
             pass
 
+    def pump_only(self, *function_names: str) -> None:
+        """Run these queue triggers (and no other) until their queues are empty."""
+        pump = self.host.queues.only(*function_names)
+        while self.server.run(pump.run_once()):
+            pass
+
     def pump_retrying_at_once(self) -> None:
         """The same, with failed messages visible again at once (host.json's retry count, no 30 s wait), so
         that a message failing for good reaches the poison queue within the call."""

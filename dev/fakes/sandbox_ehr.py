@@ -35,11 +35,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from dev.fakes.ehr_profiles import PROFILES, EhrProfile
 from dev.fakes.hl7_sender import Hl7Sender
 from dev.fakes.sandbox_writeback import SandboxWritebacks
 from dev.fakes.signing import SigningKey
+from shared.core.usage import call_name, usage
 
 CODE_LIFETIME_SECONDS = 60
 
@@ -106,6 +108,15 @@ class _Refused(Exception):
         self.description, self.code, self.status = description, code, status
 
 
+@web.middleware
+async def _counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The calls the connector makes to the EHR, in the usage counts when they are on (the browser's authorize
+    and the sandbox's own controls are not the connector's)."""
+    if not request.path.startswith(("/_sandbox/", "/oauth2/authorize", "/ehr")) and request.path != "/":
+        usage.record("ehr", call_name(request.method, request.path))
+    return await handler(request)
+
+
 @dataclass
 class SandboxEhr:
     clients: dict[str, set[str]] = field(default_factory=dict)
@@ -159,7 +170,7 @@ class SandboxEhr:
         self.backend_clients[client_id] = jwks_url
 
     def application(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(middlewares=[_counted])
         app.router.add_get("/fhir/.well-known/smart-configuration", self._smart_configuration)
         app.router.add_get("/fhir/.well-known/openid-configuration", self._openid_configuration)
         app.router.add_get("/fhir/metadata", self._metadata)

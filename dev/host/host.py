@@ -36,6 +36,7 @@ from dev.host.routes import RouteTemplate, decode_path
 from dev.host.timers import ScheduledTimer, TimerScheduler
 from shared.core.clock import Clock, SystemClock
 from shared.core.ratelimit import TokenBucket
+from shared.core.usage import usage
 
 log = logging.getLogger("dev.host")
 
@@ -224,6 +225,7 @@ class DevHost:
         return list(self._functions)
 
     async def _call(self, name: str, argument: Any) -> Any:
+        usage.record("function", name)  # an execution, as Flex Consumption bills it
         indexed = self._functions[name]
         kwargs: dict[str, Any] = {indexed.trigger_arg: argument}
         if indexed.wants_context:

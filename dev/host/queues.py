@@ -62,6 +62,10 @@ class QueuePump:
         """The same queues and functions under other host settings (tests retry failures at once)."""
         return QueuePump(self._bindings, options, self._invoke)
 
+    def only(self, *function_names: str) -> QueuePump:
+        """The same host pumping only these functions' queues (tests measure one trigger's work at a time)."""
+        return QueuePump([b for b in self._bindings if b.function_name in function_names], self._options, self._invoke)
+
     def _client(self, connection_string: str, queue_name: str) -> QueueClient:
         key = (connection_string, queue_name)
         if key not in self._clients:
@@ -69,7 +73,9 @@ class QueuePump:
             from azure.storage.queue import QueueClient
 
             # No decode policy: we see the raw text, as the host does, and decode Base64 ourselves.
-            client = QueueClient.from_connection_string(connection_string, queue_name, transport=storage_transport())
+            client = QueueClient.from_connection_string(
+                connection_string, queue_name, transport=storage_transport("host", "queue")
+            )
             try:
                 client.create_queue(**UNTRACED)
             except ResourceExistsError:

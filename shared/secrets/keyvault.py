@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shared.core.errors import NotFound, UpstreamError
+from shared.core.usage import usage
 from shared.secrets import check_secret_name
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class KeyVaultSecretStore:
         return cls(SecretClient(vault_url, credential, **client_options))
 
     def get(self, name: str) -> str:
+        usage.record("secrets", "get")
         from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
 
         try:
@@ -39,6 +41,7 @@ class KeyVaultSecretStore:
         return secret.value
 
     def set(self, name: str, value: str) -> None:
+        usage.record("secrets", "set")
         from azure.core.exceptions import AzureError, HttpResponseError
 
         try:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from shared.core.errors import ConfigurationError
 from shared.core.identity import CredentialFactory
 from shared.core.settings import Geography, StorageSettings
+from shared.core.usage import usage
+from shared.storage.metering import operation
 
 if TYPE_CHECKING:
     from azure.data.tables import TableClient, TableServiceClient
@@ -34,12 +36,14 @@ def _environment(name: str) -> str | None:
     return os.environ.get(name) or os.environ.get(name.lower())
 
 
-def storage_transport() -> Any:
-    """The HTTP transport of one storage service client: a `requests` session whose pool is larger than the host's
-    concurrency. `requests` otherwise consults the environment on every call (a .netrc lookup, the CA bundle's
-    path checked on disk: about a sixth of an HL7 ingest's time under py-spy) and merges cookies, hooks and session
-    settings that storage calls never use. A CA bundle named in the environment is loaded once; a proxy setting keeps
-    `requests`' own handling (so `NO_PROXY` still applies)."""
+def storage_transport(account: str = "", service: str = "table") -> Any:
+    """The HTTP transport of one storage service client (`service`: table or queue of the account labelled
+    `account`): a `requests` session whose pool is larger than the host's concurrency. `requests` otherwise consults
+    the environment on every call (a .netrc lookup, the CA bundle's path checked on disk: about a sixth of an HL7
+    ingest's time under py-spy) and merges cookies, hooks and session settings that storage calls never use. A CA
+    bundle named in the environment is loaded once; a proxy setting keeps `requests`' own handling (so `NO_PROXY`
+    still applies). While usage is counted (shared/core/usage.py), each request sent, retries included, is counted
+    by table or queue and kind."""
     import ssl
 
     import requests
@@ -89,7 +93,19 @@ def storage_transport() -> Any:
     adapter = Adapter(pool_maxsize=POOL_SIZE, max_retries=Retry(total=False, redirect=False, raise_on_status=False))
     for scheme in ("http://", "https://"):
         session.mount(scheme, adapter)
-    return RequestsTransport(session=session, session_owner=True, **_TIMEOUTS)
+
+    class MeteredTransport(RequestsTransport):  # type: ignore[misc]
+        def send(self, request: Any, **kwargs: Any) -> Any:
+            response = super().send(request, **kwargs)
+            if usage.counting:
+                body = request.data if isinstance(request.data, bytes) else None
+                resource, kind = operation(service, request.method, request.url, body)
+                if kind == "get" and b"<QueueMessage>" not in response.body():
+                    kind = "get-empty"
+                usage.record("storage", account, resource, kind)
+            return response
+
+    return MeteredTransport(session=session, session_owner=True, **_TIMEOUTS)
 
 
 class StorageAccount:
@@ -118,9 +134,14 @@ class StorageAccount:
         from azure.data.tables import TableServiceClient
 
         if self.uses_connection_string:
-            return TableServiceClient.from_connection_string(self._setting, transport=storage_transport(), **_TIMEOUTS)
+            return TableServiceClient.from_connection_string(
+                self._setting, transport=storage_transport(self.label, "table"), **_TIMEOUTS
+            )
         return TableServiceClient(
-            self._endpoint("table"), credential=self._credential(), transport=storage_transport(), **_TIMEOUTS
+            self._endpoint("table"),
+            credential=self._credential(),
+            transport=storage_transport(self.label, "table"),
+            **_TIMEOUTS,
         )
 
     @cached_property
@@ -128,9 +149,14 @@ class StorageAccount:
         from azure.storage.queue import QueueServiceClient
 
         if self.uses_connection_string:
-            return QueueServiceClient.from_connection_string(self._setting, transport=storage_transport(), **_TIMEOUTS)
+            return QueueServiceClient.from_connection_string(
+                self._setting, transport=storage_transport(self.label, "queue"), **_TIMEOUTS
+            )
         return QueueServiceClient(
-            self._endpoint("queue"), credential=self._credential(), transport=storage_transport(), **_TIMEOUTS
+            self._endpoint("queue"),
+            credential=self._credential(),
+            transport=storage_transport(self.label, "queue"),
+            **_TIMEOUTS,
         )
 
     def _once(self, cache: dict[str, C], name: str, build: Callable[[], C]) -> C:

@@ -19,10 +19,12 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from shared.core.clock import Clock
 from shared.core.errors import NotFound
+from shared.core.ttl import TtlCache
 from shared.reports.models import CallQuality
 from shared.reports.tables import CallQualityRepository
 from shared.setup.models import Organisation
@@ -82,6 +84,9 @@ class CallRecords:
         self._joins = self.tables.control(MeetingJoinRepository)
         self._subscriptions = self.tables.control(CallRecordSubscriptionRepository)
         self._next_check: datetime | None = None
+        # Every call of the tenant notifies us, most of them not visits: the subscription's row (its clientState
+        # hash, which a renewal keeps) is read once a minute per worker, not once per notification.
+        self._known: TtlCache[str, CallRecordSubscription | None] = TtlCache(self.clock, timedelta(minutes=1), 16)
 
     def ensure_soon(self) -> None:
         """With a new meeting: make sure the subscription exists (at most every `CHECK_EVERY` per worker), so that
@@ -123,6 +128,7 @@ class CallRecords:
                 return "renewed"
             except NotFound:
                 self._subscriptions.delete("callrecords", current.id)
+                self._known.forget(current.id)
             except MeetingUnavailable as failure:
                 log.error("The call records subscription could not be renewed: %s", failure.detail)
                 return "failed"
@@ -154,8 +160,12 @@ class CallRecords:
         """Queue each notification of our subscription; how many were queued."""
         messages: list[CallRecordMessage] = []
         for notification in notifications(payload):
-            subscription = self._subscriptions.find("callrecords", str(notification.get("subscriptionId") or ""))
+            subscription_id = str(notification.get("subscriptionId") or "")
+            subscription = self._known.get(
+                subscription_id, partial(self._subscriptions.find, "callrecords", subscription_id)
+            )
             if subscription is None:
+                self._known.forget(subscription_id)  # a subscription made a moment ago is found next time
                 log.info("Call record notification for an unknown subscription ignored")
                 continue
             check_client_state(subscription.client_state_hash, notification)

@@ -29,6 +29,9 @@ from typing import Any
 
 from aiohttp import web
 
+from shared.core.usage import usage
+from shared.messaging.segments import segments
+
 
 @dataclass
 class AcsStub:
@@ -234,6 +237,7 @@ class AcsStub:
                 continue
             message_id = f"Outgoing_{uuid.uuid4().hex}_noam"
             self.sent.append({**payload, "to": recipient["to"], "messageId": message_id, "at": self.clock()})
+            usage.record("sms", "segments", amount=segments(payload["message"]).count)  # what ACS bills, when counted
             result = {"to": recipient["to"], "messageId": message_id, "httpStatusCode": 202, "successful": True}
             self._repeats[recipient["repeatabilityRequestId"]] = result
             results.append({**result, "repeatabilityResult": "accepted"})

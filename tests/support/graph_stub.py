@@ -18,7 +18,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp.typedefs import Handler
 
+from shared.core.usage import call_name, usage
 from tests.support.notifications import change_notification
 
 MAX_SUBSCRIPTION = timedelta(minutes=4230)  # Graph's limit for call-event subscriptions (about 3 days)
@@ -34,6 +36,13 @@ class Exchange:
     body: Any
     status: int
     answer: Any
+
+
+@web.middleware
+async def _counted(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request Graph would bill or throttle, in the usage counts (when they are on)."""
+    usage.record("graph", call_name(request.method, request.path))
+    return await handler(request)
 
 
 @dataclass
@@ -58,7 +67,7 @@ class GraphStub:
     """The change-notification collections the stub delivered."""
 
     def application(self) -> web.Application:
-        app = web.Application(middlewares=[self._record])
+        app = web.Application(middlewares=[_counted, self._record])
         app.router.add_post("/v1.0/users/{user}/onlineMeetings/createOrGet", self._create_or_get)
         app.router.add_patch("/v1.0/users/{user}/onlineMeetings/{meeting}", self._patch)
         app.router.add_get(

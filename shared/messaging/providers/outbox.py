@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from shared.core.clock import Clock
+from shared.core.usage import usage
 from shared.messaging.models import OutboxMessage
 from shared.messaging.providers import OutgoingSms
+from shared.messaging.segments import segments
 from shared.messaging.tables import OutboxRepository
 
 
@@ -18,6 +20,7 @@ class OutboxSmsSender:
         self._clock = clock
 
     def send(self, message: OutgoingSms) -> str:
+        usage.record("sms", "segments", amount=segments(message.body).count)  # what ACS would bill
         self._outbox.upsert(
             OutboxMessage(
                 tenant_id=message.tag.split("|", 1)[0],

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from shared.core.errors import NotFound
+from shared.core.usage import usage
 from shared.visits.providers import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
 
 
@@ -83,6 +84,7 @@ class LocalMeetingProvider:
         self._records = call_records
 
     def create_or_get(self, request: MeetingRequest) -> Meeting:
+        usage.record("graph", "POST createOrGet")  # the Graph call this stands in for
         digest = hashlib.sha256(f"{request.organizer_id}|{request.external_id}".encode()).hexdigest()[:20]
         room = f"{self._base}/dev/meetings/{quote(digest)}"
         self._records.meetings[digest] = (f"{room}?role=clinician", request.organizer_id)
@@ -96,6 +98,7 @@ class LocalMeetingProvider:
     def virtual_appointment_url(self, organizer_id: str, meeting_id: str, access_token: str) -> str:
         """The local room's patient door, marked as a Virtual Appointment link (the local issuer's token is not
         checked here: the Graph stub of the tests checks delegated tokens as Graph does)."""
+        usage.record("graph", "GET getVirtualAppointmentJoinWebUrl")  # the Graph call this stands in for
         if not access_token:
             raise MeetingUnavailable("No delegated token.")
         return f"{self._base}/dev/meetings/{quote(meeting_id)}?role=guest&via=virtual-appointment"
@@ -104,6 +107,7 @@ class LocalMeetingProvider:
         self, meeting: Meeting, notification_url: str, client_state: str, expires_at: datetime, *, tenant_id: str
     ) -> EventSubscription:
         # A GUID, as Graph's subscription IDs are (a notification's subscriptionId is an Edm.Guid).
+        usage.record("graph", "POST subscriptions")  # the Graph call this stands in for
         subscription = LocalSubscription(
             str(uuid.uuid4()), meeting.meeting_id, notification_url, client_state, tenant_id, expires_at
         )
@@ -113,17 +117,20 @@ class LocalMeetingProvider:
     def subscribe_call_records(
         self, notification_url: str, client_state: str, expires_at: datetime
     ) -> EventSubscription:
+        usage.record("graph", "POST subscriptions")  # the Graph call this stands in for
         subscription = LocalSubscription(str(uuid.uuid4()), "", notification_url, client_state, "", expires_at)
         self._records.subscription = subscription
         return EventSubscription(subscription.id, expires_at)
 
     def call_record(self, record_id: str, *, full: bool) -> dict[str, Any]:
+        usage.record("graph", "GET callRecords")  # the Graph call this stands in for
         record = self._records.records.get(record_id)
         if record is None:
             raise NotFound("No such local call record (the dev host restarted).")
         return record if full else {k: v for k, v in record.items() if k != "sessions"}
 
     def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
+        usage.record("graph", "PATCH subscriptions")  # the Graph call this stands in for
         current = self._records.subscription
         if current is not None and current.id == subscription_id:
             self._records.subscription = replace(current, expires_at=expires_at)
