@@ -107,8 +107,9 @@ def test_a_patients_join_link_to_a_new_visit(
 
 
 def test_an_siu_message_received_applied_and_its_confirmation_texted(app: AppHost, clinic: Clinic) -> None:
-    deliver(app, clinic, siu("S12", clinic.start + timedelta(hours=5), control="WARM1"))
-    body = siu("S12", clinic.start)
+    now = datetime.now(UTC)
+    deliver(app, clinic, siu("S12", clinic.start + timedelta(hours=5), now - timedelta(seconds=5), control="WARM1"))
+    body = siu("S12", clinic.start, now)  # a later MSH-7 than the warm-up's: the EHR's next word on the visit
     headers = {"Content-Type": "application/hl7-v2", "HL7-Signature": sign(KEY, body)}
     with measure() as received:
         answer = httpx.post(f"{app.server.url}/api/hl7/{clinic.endpoint}", content=body, headers=headers)
