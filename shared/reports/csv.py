@@ -47,6 +47,7 @@ VISIT_COLUMNS = (
     "lobby_wait_seconds",
     "lobby_wait_estimated",
     "attendees",
+    "estimated_roles",
     "status",
     "sms_sent",
 )
@@ -66,6 +67,7 @@ def visits_csv(report: VisitReport) -> str:
                 r.lobby_wait_seconds,
                 r.lobby_wait_estimated if r.lobby_wait_seconds is not None else None,
                 r.attendees,
+                ";".join(r.estimated_roles),
                 r.status,
                 r.sms_sent,
             )

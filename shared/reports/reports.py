@@ -159,6 +159,7 @@ class Reports:
                 lobby_wait_seconds=s.lobby_wait_seconds,
                 lobby_wait_estimated=s.lobby_wait_estimated,
                 attendees=s.attendees,
+                estimated_roles=s.estimated_roles,
                 status=s.status,
                 sms_sent=0,
             )
@@ -214,5 +215,6 @@ def _totals(items: list[VisitRow]) -> VisitTotals:
         average_duration_seconds=_average([r.duration_seconds for r in items if r.duration_seconds is not None]),
         average_lobby_wait_seconds=_average([r.lobby_wait_seconds for r in items if r.lobby_wait_seconds is not None]),
         lobby_waits_estimated=sum(1 for r in items if r.lobby_wait_seconds is not None and r.lobby_wait_estimated),
+        visits_with_estimated_roles=sum(1 for r in items if r.estimated_roles),
         sms_sent=sum(r.sms_sent for r in items),
     )

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import OpenPortal
+from tests.e2e.conftest import OpenPortal, assert_accessible
 from tests.support.portal import Tenant
 from tests.support.reports import set_time_zone
 
@@ -86,6 +86,9 @@ def test_reports_page_shows_the_scripted_visits(
     expect(completed).to_contain_text("DEP-7")
     expect(completed).to_contain_text("26 min 00 s")
     expect(completed).to_contain_text("Completed")
+    # The scripted people joined with no link of the connector's: their roles are estimates, and say so.
+    expect(completed).to_contain_text("3 (estimated: 1 guest, 1 patient)")
+    expect(page.get_by_text("Estimated roles:")).to_be_visible()
     admin.assert_usable()
     admin.shot("reports")
 
@@ -113,6 +116,7 @@ def test_reports_page_shows_the_scripted_visits(
     expect(phone.page.get_by_role("table", name="Visits", exact=True).locator("tbody tr")).to_have_count(3)
     charts_labels_fit(phone.page)
     phone.assert_usable()
+    assert_accessible(phone.page)
     phone.shot("reports-375px")
 
 

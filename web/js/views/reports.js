@@ -87,16 +87,30 @@ function visitsTable(report, endpoints) {
     ["Start", (r) => when(r.start)],
     ["Duration", (r) => duration(r.duration_seconds)],
     ["Lobby wait", (r) => r.lobby_wait_seconds != null && r.lobby_wait_estimated ? `${duration(r.lobby_wait_seconds)} (estimated)` : duration(r.lobby_wait_seconds)],
-    ["Attendees", (r) => String(r.attendees)],
+    ["Attendees", (r) => attendees(r)],
     ["Status", (r) => h("span", { class: `badge badge-${r.status}` }, STATUS[r.status] || r.status)],
     ["Texts", (r) => String(r.sms_sent)],
   ], report.items, { caption: "Visits", empty: "No visits in this period with these filters." });
 }
 
+function attendees(row) {
+  const guessed = row.estimated_roles || [];
+  if (!guessed.length) return String(row.attendees);
+  const counts = {};
+  for (const role of guessed) counts[role] = (counts[role] || 0) + 1;
+  const said = Object.entries(counts).map(([role, n]) => `${n} ${role}${n > 1 ? "s" : ""}`).join(", ");
+  return `${row.attendees} (estimated: ${said})`;
+}
+
 function estimateNote(report) {
-  return report.totals.lobby_waits_estimated
-    ? h("p", { class: "hint" }, "Estimated lobby waits run from when the connector sent the patient to the meeting (their launch or text link) to their first appearance in it: Teams reports no lobby events.")
-    : null;
+  const notes = [];
+  if (report.totals.lobby_waits_estimated) {
+    notes.push(h("p", { class: "hint" }, "Estimated lobby waits run from when the connector sent the patient to the meeting (their launch or text link) to their first appearance in it: Teams reports no lobby events."));
+  }
+  if (report.totals.visits_with_estimated_roles) {
+    notes.push(h("p", { class: "hint" }, "Estimated roles: the meeting service does not say who a participant without a Microsoft 365 account is, so the connector matches them to the links it opened (the patient's, an interpreter's, a guest's). Where that cannot tell, the role is an estimate and the EHR is not told the patient arrived."));
+  }
+  return notes.length ? h("div", {}, notes) : null;
 }
 
 function smsTable(sms) {
