@@ -121,7 +121,15 @@ class Runtime:
     def writeback(self) -> WritebackServices:
         from shared.writeback.wiring import WritebackServices
 
-        return WritebackServices(self.platform, self.setup, self.visits, client=self._ehr_client)
+        return WritebackServices(
+            self.platform,
+            self.setup,
+            self.visits,
+            client=self._ehr_client,
+            call_ended=lambda organisation, endpoint_id, key: self.messaging.surveys.call_ended(
+                organisation, endpoint_id, key
+            ),
+        )
 
     def use(
         self,

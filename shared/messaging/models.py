@@ -31,6 +31,9 @@ class SmsSettingsUpdate(BaseModel):
     confirm_cancelled: bool = True
     reminder_enabled: bool = True
     reminder_minutes_before: int = Field(default=1440, ge=5, le=10080)
+    survey_after_visit: bool = Field(
+        default=False, description="After the call ends, one text with a two-question survey (no free text)."
+    )
     templates: SmsTemplates = Field(default_factory=SmsTemplates, description="The texts in English.")
     locale_templates: dict[TranslatedLocale, LocaleTemplates] = Field(
         default_factory=dict,

@@ -31,6 +31,7 @@ from shared.reports.models import (
     VisitRow,
     VisitTotals,
 )
+from shared.reports.survey_report import SurveyReport, survey_report
 from shared.reports.tables import VisitSummaryRepository
 from shared.setup.models import Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
@@ -43,7 +44,7 @@ SMS_LOOKBACK = timedelta(days=60)  # confirmations go out days or weeks before t
 SENT = frozenset({"sent", "delivered", "failed"})
 
 
-SMS_TYPES = ("scheduled", "rescheduled", "cancelled", "reminder", "invite")
+SMS_TYPES = ("scheduled", "rescheduled", "cancelled", "reminder", "invite", "survey")
 
 
 def _moment(day: date) -> datetime:
@@ -193,6 +194,11 @@ class Reports:
         return SmsReport(
             range=span, totals=totals, by_type=by_type, failure_reasons=dict(reasons), skip_reasons=dict(skipped)
         )
+
+    def surveys(self, principal: Principal, span: ReportRange, endpoint_id: str | None = None) -> SurveyReport:
+        organisation = self._organisation(principal)
+        endpoints = [e for e in self._endpoint_ids(principal.tenant_id) if endpoint_id in (None, e)]
+        return survey_report(self.tables, organisation, endpoints, span)
 
     def call_quality(
         self, principal: Principal, span: ReportRange, filters: VisitFilter | None = None

@@ -49,7 +49,7 @@ class MeetingLink(BaseModel):
     references: VisitReferences = Field(default_factory=VisitReferences)
 
 
-SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "invite"]
+SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "invite", "survey"]
 
 
 class Appointment(BaseModel):

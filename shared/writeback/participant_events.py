@@ -70,6 +70,8 @@ class ParticipantEvents:
     failures: WritebackFailures | None = None
     on_first_event: Callable[[Organisation, MeetingLink], object] | None = None
     """The meeting service's first word about a visit's meeting (call records then look for it)."""
+    on_call_ended: Callable[[Organisation, str, str], object] | None = None
+    """A visit's call ended with a patient in it (organisation, endpoint ID, meeting key): post-visit surveys."""
 
     def process(self, message: MeetingEventMessage, attempt: int = 1) -> list[VisitEvent]:
         """Store the message's events (once), update the visit's report figures and write back to the EHR what
@@ -91,6 +93,9 @@ class ParticipantEvents:
             # The meeting is in use: its call records will come. Before the events are stored, so that when this
             # fails the redelivery (which finds no events stored) does it again.
             self.on_first_event(organisation, link)
+        ended = any(e.kind == "call_ended" and e.id not in known for e in events)
+        if ended and self.on_call_ended is not None and _patient_came([*known.values(), *events]):
+            self.on_call_ended(organisation, message.endpoint_id, message.appointment_key)  # before storing: see above
         created: list[VisitEvent] = []
         for event in events:
             if event.id in known:
@@ -256,6 +261,10 @@ class ParticipantEvents:
         key = participant_key(tenant_id, provider_id)
         found = roles.of(key, identity)
         return {"participant": key, "role": found.role, "estimate": found.estimate, "link": found.link}
+
+
+def _patient_came(events: list[VisitEvent]) -> bool:
+    return any(e.kind == "participant_joined" and e.role == "patient" for e in events)
 
 
 def _identity_id(identity: Any) -> str | None:

@@ -89,6 +89,9 @@ def test_reports_page_shows_the_scripted_visits(
     # The scripted people joined with no link of the connector's: their roles are estimates, and say so.
     expect(completed).to_contain_text("3 (estimated: 1 guest, 1 patient)")
     expect(page.get_by_text("Estimated roles:")).to_be_visible()
+    surveys = page.locator("section", has=page.get_by_role("heading", name="Post-visit surveys"))
+    expect(surveys).to_contain_text("No surveys texted in this period.")
+    assert tile(page, "Surveys sent") == "0" and tile(page, "Response rate") == "—"
     admin.assert_usable()
     admin.shot("reports")
 

@@ -100,8 +100,11 @@ def test_whole_wizard_from_sign_in_to_copying_the_integration_records(
     expect(settings.get_by_label("Send from")).to_have_value(number)  # linking chose the sender
     settings.get_by_label("Clinic name in texts").fill("North Clinic")
     settings.get_by_label("Reminder, minutes before the visit").fill("120")
+    settings.get_by_label("A two-question survey after the visit").check()
     settings.get_by_role("button", name="Save SMS settings").click()
     expect(page.locator("#announcer")).to_have_text("SMS settings saved")
+    page.reload()
+    expect(page.locator("form.sms-settings").get_by_label("A two-question survey after the visit")).to_be_checked()
 
     signing = certificate(rsa_key(), not_after=datetime.now(UTC) + timedelta(days=400))
     test_card = page.locator("form.certificate[data-environment=test]")

@@ -113,6 +113,29 @@ function estimateNote(report) {
   return notes.length ? h("div", {}, notes) : null;
 }
 
+const share = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)} %`);
+
+function surveySection(surveys, endpoints, exportButton) {
+  const t = surveys.totals;
+  return section("Post-visit surveys",
+    h("dl", { class: "tiles" },
+      h("div", { class: "tile" }, h("dt", {}, "Surveys sent"), h("dd", {}, String(t.sent))),
+      h("div", { class: "tile" }, h("dt", {}, "Response rate"), h("dd", {}, share(t.response_rate))),
+      h("div", { class: "tile" }, h("dt", {}, "Average rating (1 to 5)"), h("dd", {}, num(t.average_rating))),
+      h("div", { class: "tile" }, h("dt", {}, "Would choose video again"), h("dd", {}, share(t.would_choose_video_again)))),
+    h("div", { class: "actions" }, exportButton),
+    table([
+      ["FHIR endpoint", (r) => endpoints.get(r.endpoint_id) || r.endpoint_id],
+      ["Department", (r) => r.department_id || "— (by endpoint only)"],
+      ["Sent", (r) => String(r.sent)],
+      ["Answered", (r) => String(r.answered)],
+      ["Response rate", (r) => share(r.response_rate)],
+      ["Average rating", (r) => num(r.average_rating)],
+      ["Would choose video again", (r) => share(r.would_choose_video_again)],
+    ], surveys.items, { caption: "Surveys by endpoint and department", empty: "No surveys texted in this period." }),
+    h("p", { class: "hint" }, surveys.note));
+}
+
 function smsTable(sms) {
   const rows = Object.entries(sms.by_type).map(([type, counts]) => ({ type, ...counts }));
   return table([
@@ -222,10 +245,11 @@ export function reportsPage(main) {
     const endpoints = new Map(items.map((e) => [e.id, e.display_name || e.base_url]));
     const seen = new Set();
     const show = async ({ range, filters }, scope) => {
-      const [visits, sms, quality] = await Promise.all([
+      const [visits, sms, quality, surveys] = await Promise.all([
         get("portal/reports/visits", { ...range, ...filters }),
         get("portal/reports/sms", range),
         get("portal/reports/call-quality", { ...range, endpoint_id: filters.endpoint_id, department_id: filters.department_id }),
+        get("portal/reports/surveys", range),
       ]);
       clearProblem(scope);
       for (const row of visits.items) if (row.department_id) seen.add(row.department_id);
@@ -237,6 +261,8 @@ export function reportsPage(main) {
       const exportQuality = h("button", { type: "button" }, "Export call quality (CSV)");
       const qualityFilters = { ...range, endpoint_id: filters.endpoint_id, department_id: filters.department_id };
       exportQuality.addEventListener("click", () => act(exportQuality, exportQuality.parentElement, () => download("portal/reports/call-quality", qualityFilters, "call-quality.csv")));
+      const exportSurveys = h("button", { type: "button" }, "Export surveys (CSV)");
+      exportSurveys.addEventListener("click", () => act(exportSurveys, exportSurveys.parentElement, () => download("portal/reports/surveys", range, "surveys.csv")));
       exportSms.addEventListener("click", () => act(exportSms, exportAlert.parentElement, () => download("portal/reports/sms", range, "sms.csv")));
       results.replaceChildren(
         h("p", { class: "range" }, `${visits.range.start} to ${visits.range.end}`),
@@ -244,6 +270,7 @@ export function reportsPage(main) {
         h("div", { class: "charts" }, visitsPerDay(visits), lobbyWaits(visits), smsOutcomes(sms)),
         section("Visits", h("div", { class: "actions" }, exportVisits, exportSms), exportAlert, visitsTable(visits, endpoints), estimateNote(visits)),
         section("Texts", smsTable(sms), skipTable(sms)),
+        surveySection(surveys, endpoints, exportSurveys),
         qualitySection(quality, endpoints, exportQuality));
     };
     const controls = filterForm(endpoints, show);
