@@ -89,11 +89,14 @@ def answer_survey(api: str, call: Callable[..., httpx.Response]) -> None:
     print(f"   the patient answers the survey texted after the call (5 of 5, video again: yes): {answered.status_code}")
     today = datetime.now(UTC).date().isoformat()
     report = call("GET", "reports/surveys", params={"start": today, "end": today}).json()["totals"]
-    rate = report["response_rate"]
+
+    def share(value: float | None) -> str:
+        return f"{round(100 * value)} %" if value is not None else "-"
+
     print(
-        f"   survey report: {report['sent']} sent, {report['answered']} answered"
-        f" ({round(100 * rate) if rate is not None else '-'} %), average rating {report['average_rating']},"
-        f" would choose video again {report['would_choose_video_again']}"
+        f"   survey report: {report['sent']} sent, {report['answered']} answered ({share(report['response_rate'])}),"
+        f" average rating {report['average_rating']},"
+        f" would choose video again {share(report['would_choose_video_again'])}"
     )
 
 

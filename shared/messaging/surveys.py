@@ -53,6 +53,8 @@ class PostVisitSurveys:
     sms: SmsService
     links: SurveyLinks
     enqueue: Callable[[Geography, SmsOutbound], None]
+    consents: Callable[[str], bool]
+    """Whether an organisation gave both SMS consents."""
     clock: Clock
 
     def call_ended(self, organisation: Organisation, endpoint_id: str, meeting_key: str) -> int:
@@ -89,6 +91,8 @@ class PostVisitSurveys:
             return NotSent("skipped", "the patient's number is no longer kept")
         if settings is None or not settings.sender_number or not settings.survey_after_visit:
             return NotSent("skipped", "surveys are turned off for this endpoint")
+        if not self.consents(organisation.tenant_id):
+            return NotSent("skipped", "the SMS consents are not given")
         opt_outs = self.tables.data(organisation, OptOutRepository)
         if opt_outs.find(settings.sender_number, self.sms.number_hash(appointment.phone)) is not None:
             return NotSent("opted_out", "the patient texted STOP")

@@ -163,6 +163,7 @@ class MessagingServices:
                 keys=join_link_keys(self.platform.secrets, self.platform.clock), public_base=self.platform.public_base
             ),
             enqueue=lambda geography, message: self.dispatch.enqueue(geography, message),
+            consents=self.sms_setup.has_consents,
             clock=self.platform.clock,
         )
 
