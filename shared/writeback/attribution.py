@@ -4,7 +4,8 @@ The meeting service names a participant by identity only: a user of the organisa
 clinician; anyone else (an anonymous browser guest, a user of another tenant, a phone) could be a patient, an
 interpreter or family. What tells them apart is which links the connector opened for whom (a patient's launch or
 join link, for which patient of a group; a guest's or interpreter's invite link) and in what order: each new
-participant who is not a clinician takes the earliest opened link nobody has taken yet.
+participant who is not a clinician takes the earliest opened link nobody has taken yet (a patient's link opened
+again is the same link; a guest's link opened again soon after, most likely too).
 
 The role is certain when every link still open to take (and every link an earlier guess took) is of that role;
 otherwise it is an estimate. A participant no link explains is a guest, or the patient when nobody opened any
@@ -16,11 +17,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.visits.models import ParticipantRole, VisitEvent
 
 SENT = frozenset({"patient_sent", "guest_sent"})
+SAME_GUEST = timedelta(minutes=10)
+"""A guest's link opened again within this long of the last guest link: a reload, not another guest (a second
+guest that soon has their role said as an estimate, which is the safe way to be wrong)."""
 
 
 def field_of(value: Any, name: str) -> Any:
@@ -51,9 +56,15 @@ class Attribution:
         self._people: dict[str, Attributed] = {}
         self._opened: list[tuple[str, ParticipantRole]] = []  # distinct links, in the order first opened
         seen: set[str] = set()
+        last_guest: datetime | None = None
         for event in sorted(known, key=lambda e: (e.at, e.id)):
             if event.kind in SENT:
-                link = event.link or event.id  # a guest's link names nobody: each opening counts
+                if event.link is None:  # a guest's link names nobody: openings close together are one person's
+                    close = last_guest is not None and event.at - last_guest <= SAME_GUEST
+                    last_guest = event.at
+                    if close:
+                        continue
+                link = event.link or event.id
                 if link not in seen:
                     seen.add(link)
                     self._opened.append((link, event.role or "patient"))
