@@ -7,7 +7,18 @@ the values of every setting are validated when a function first runs, and a bad 
 
 import azure.functions as func
 
-from functions import health, hl7, launch, meeting_events, phone_number_jobs, portal, reminders, sms_events, texts
+from functions import (
+    health,
+    hl7,
+    launch,
+    meeting_events,
+    phone_number_jobs,
+    portal,
+    reminders,
+    sms_events,
+    surveys,
+    texts,
+)
 from shared.core.geography import configured_geographies
 from shared.core.startup import check_required_settings
 
@@ -23,6 +34,7 @@ app.register_functions(phone_number_jobs.bp)
 app.register_functions(reminders.bp)
 app.register_functions(hl7.bp)
 app.register_functions(sms_events.bp)
+app.register_functions(surveys.bp)
 app.register_functions(hl7.geography_blueprint(geographies))
 app.register_functions(reminders.geography_blueprint(geographies))
 app.register_functions(texts.blueprint(geographies))

@@ -126,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"   linked to endpoints {linked['linked_endpoint_ids']}")
     settings = {"clinic_name": "Contoso Health", "sender_number": job["number"], "reminder_minutes_before": 60}
+    settings["survey_after_visit"] = True  # a two-question survey texted when the call ends
     expect(step.call("PUT", f"endpoints/{endpoint_id}/sms-settings", *admin, json=settings), 200)
 
     print("7. The EHR books a video visit in two hours (signed SIU^S12); the connector acknowledges and texts")

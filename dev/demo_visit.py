@@ -1,7 +1,8 @@
 """`make demo`'s visit: the clinician launches from the sandbox EHR and signs in to Microsoft 365 once (the local
 issuer plays Entra ID), so the meeting is theirs; the patient launches from the portal and waits in the lobby; the
 clinician admits them; both leave. Then the reports show the visit's lobby wait and its call quality (the dev
-meeting page's call record: loopback figures, no media flows locally)."""
+meeting page's call record: loopback figures, no media flows locally), and the patient answers the survey texted
+after the call."""
 
 from __future__ import annotations
 
@@ -70,6 +71,36 @@ def walk_visit(api: str, ehr: str, call: Callable[..., httpx.Response], endpoint
         patient.post(f"{room}/leave", json={"id": guest["id"]})
         clinician.post(f"{room}/leave", json={"id": doctor["id"]})
     _reports(call)
+    answer_survey(api, call)
+
+
+def answer_survey(api: str, call: Callable[..., httpx.Response]) -> None:
+    """The call ended: the patient's survey text (from the outbox), answered on its page; the survey report."""
+    link = None
+    for _ in range(40):  # the dev host pumps participant-events and sms-outbound every couple of seconds
+        texts = call("GET", "sms/outbox").json()["items"]
+        link = next((m.group(0) for t in texts if (m := re.search(r"\S+/api/survey\S*#\S+", t["body"]))), None)
+        if link:
+            break
+        time.sleep(0.5)
+    if link is None:
+        print("   no survey text yet: see the outbox in the portal in a moment")
+        return
+    parts = urlsplit(link)
+    page = f"{api}{parts.path}"
+    answered = httpx.post(page, data={"token": parts.fragment, "rating": "5", "again": "yes"}, timeout=30)
+    print(f"   the patient answers the survey texted after the call (5 of 5, video again: yes): {answered.status_code}")
+    today = datetime.now(UTC).date().isoformat()
+    report = call("GET", "reports/surveys", params={"start": today, "end": today}).json()["totals"]
+
+    def share(value: float | None) -> str:
+        return f"{round(100 * value)} %" if value is not None else "-"
+
+    print(
+        f"   survey report: {report['sent']} sent, {report['answered']} answered ({share(report['response_rate'])}),"
+        f" average rating {report['average_rating']},"
+        f" would choose video again {share(report['would_choose_video_again'])}"
+    )
 
 
 def _reports(call: Callable[..., httpx.Response]) -> None:

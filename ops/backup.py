@@ -56,6 +56,7 @@ LEFT_OUT = {
     "visitinvites": "data plane, short-lived: guests' links",
     "visitsummaries": "report history: the visits report starts again from the restore",
     "callquality": "report history: the call-quality report starts again from the restore",
+    "visitsurveys": "report history: the survey report starts again from the restore",
 }
 
 

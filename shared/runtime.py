@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from shared.reports.wiring import ReportServices
     from shared.scheduling.wiring import SchedulingServices
     from shared.secrets import SecretStore
+    from shared.setup.models import Organisation
     from shared.setup.wiring import SetupServices
+    from shared.visits.join_links import JoinRole
     from shared.visits.microsoft_sign_in import MicrosoftSignIn
     from shared.visits.providers import MeetingProvider
     from shared.visits.wiring import VisitServices
@@ -78,13 +80,22 @@ class Runtime:
             on_meeting_created=lambda tenant_id, link, ends_at: self.writeback.meeting_created(
                 tenant_id, link, ends_at
             ),
-            on_patient_sent=lambda organisation, endpoint_id, key: self.writeback.participant_events.patient_sent(
-                organisation, endpoint_id, key
-            ),
+            on_patient_sent=self._sent_to_meeting,
             text_invite=lambda organisation, invite: self.messaging.invite_texts.queue(organisation, invite),
             provider=self._meetings,
             sign_in=self._clinician_sign_in,
         )
+
+    def _sent_to_meeting(
+        self,
+        organisation: Organisation,
+        endpoint_id: str,
+        key: str,
+        *,
+        role: JoinRole = "patient",
+        whose: str | None = None,
+    ) -> None:
+        self.writeback.participant_events.patient_sent(organisation, endpoint_id, key, role=role, whose=whose)
 
     @cached_property
     def messaging(self) -> MessagingServices:
@@ -117,7 +128,15 @@ class Runtime:
     def writeback(self) -> WritebackServices:
         from shared.writeback.wiring import WritebackServices
 
-        return WritebackServices(self.platform, self.setup, self.visits, client=self._ehr_client)
+        return WritebackServices(
+            self.platform,
+            self.setup,
+            self.visits,
+            client=self._ehr_client,
+            call_ended=lambda organisation, endpoint_id, key: self.messaging.surveys.call_ended(
+                organisation, endpoint_id, key
+            ),
+        )
 
     def use(
         self,

@@ -1,5 +1,5 @@
-"""Usage reports (admins): visits, texts and call quality over the last 7, 30 or 90 days or a custom range, as
-JSON or, with `format=csv`, as a CSV download."""
+"""Usage reports (admins): visits, texts, post-visit surveys and call quality over the last 7, 30 or 90 days or a
+custom range, as JSON or, with `format=csv`, as a CSV download."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from functions._http import csv_response
 from functions.portal.parameters import CallQualityQuery, ReportQuery, VisitReportQuery
 from functions.portal.registry import Call, api
 from shared.auth.principal import Principal
-from shared.reports.csv import call_quality_csv, sms_csv, visits_csv
+from shared.reports.csv import call_quality_csv, sms_csv, surveys_csv, visits_csv
 from shared.reports.models import CallQualityReport, ReportRange, SmsReport, VisitFilter, VisitReport
+from shared.reports.survey_report import SurveyReport
 
 
 def _report(
@@ -61,6 +62,21 @@ def visits_report(call: Call[None]) -> BaseModel | func.HttpResponse:
 )
 def sms_report(call: Call[None]) -> BaseModel | func.HttpResponse:
     return _report(call, call.runtime.reports.reports.sms, sms_csv, "sms")
+
+
+@api.route(
+    "GET",
+    "portal/reports/surveys",
+    summary="Post-visit surveys by endpoint and department: response rate, average rating, would choose video again",
+    description="Surveys texted after visits' calls ended (where an endpoint's SMS settings turn them on) and "
+    "answered, by the day they were texted. Answers are kept with the appointment key only.",
+    tag="reports",
+    response=SurveyReport,
+    parameters=ReportQuery,
+    also_csv=True,
+)
+def surveys_report(call: Call[None]) -> BaseModel | func.HttpResponse:
+    return _report(call, call.runtime.reports.reports.surveys, surveys_csv, "surveys")
 
 
 @api.route(

@@ -81,7 +81,7 @@ class TextDispatch:
     limits: SmsLimits
     rng: random.Random = field(default_factory=random.Random)
     invites: InviteComposer | None = None
-    """What a guest's or interpreter's invite text says, or why it does not go (invite_texts.py)."""
+    """What an invite's or a survey's text says, or why it does not go (invite_texts.py, surveys.py)."""
 
     def __post_init__(self) -> None:
         self._puts = ThreadPoolExecutor(max_workers=ENQUEUE_THREADS, thread_name_prefix="sms-enqueue")
@@ -144,7 +144,7 @@ class TextDispatch:
             if stored
             else self.sms.new_record(endpoint.id, message.appointment_key, message.version, message.kind)
         )
-        if message.kind == "invite" and self.invites is not None:  # a guest's or interpreter's: not the patient's
+        if message.kind in ("invite", "survey") and self.invites is not None:  # not about the appointment's time
             invited = self.invites(organisation, endpoint, message, settings, now)
             if isinstance(invited, Composed):
                 return self._send(organisation, records, stored, record, invited)

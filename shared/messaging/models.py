@@ -46,6 +46,9 @@ class SmsSettingsUpdate(BaseModel):
     reminder3_minutes_before: int | None = Field(
         default=None, ge=5, le=10080, description="A third reminder (template reminder3); none: not sent."
     )
+    survey_after_visit: bool = Field(
+        default=False, description="After the call ends, one text with a two-question survey (no free text)."
+    )
     templates: SmsTemplates = Field(default_factory=SmsTemplates, description="The texts in English.")
     locale_templates: dict[TranslatedLocale, LocaleTemplates] = Field(
         default_factory=dict,

@@ -19,12 +19,15 @@ from shared.messaging.providers import SmsSender
 from shared.messaging.providers.numbers import PhoneNumberProvider
 from shared.messaging.replies import Replies
 from shared.messaging.sms_setup import SmsSetup
+from shared.messaging.survey_links import SurveyLinks
+from shared.messaging.surveys import PostVisitSurveys
 from shared.messaging.tables import OutboxRepository, SendSlotRepository
 from shared.messaging.template_lengths import TemplateLengthService
 from shared.messaging.texts import SmsService
 from shared.platform import Platform
 from shared.setup.models import Organisation
 from shared.setup.wiring import SetupServices
+from shared.visits.join_links import join_link_keys
 from shared.visits.wiring import VisitServices
 
 
@@ -141,7 +144,9 @@ class MessagingServices:
                 max_attempts=settings.messaging.sms_max_attempts,
                 reminder_max_late=timedelta(minutes=settings.scheduling.reminder_max_late_minutes),
             ),
-            invites=self.invite_texts.compose,
+            invites=lambda organisation, endpoint, message, settings, now: (
+                self.surveys if message.kind == "survey" else self.invite_texts
+            ).compose(organisation, endpoint, message, settings, now),
         )
 
     @cached_property
@@ -152,6 +157,19 @@ class MessagingServices:
             setup=self.sms_setup,
             enqueue=lambda geography, message: self.dispatch.enqueue(geography, message),
             join_links=self.visits.join_links,
+        )
+
+    @cached_property
+    def surveys(self) -> PostVisitSurveys:
+        return PostVisitSurveys(
+            tables=self.platform.tables,
+            sms=self.sms,
+            links=SurveyLinks(
+                keys=join_link_keys(self.platform.secrets, self.platform.clock), public_base=self.platform.public_base
+            ),
+            enqueue=lambda geography, message: self.dispatch.enqueue(geography, message),
+            consents=self.sms_setup.has_consents,
+            clock=self.platform.clock,
         )
 
     @cached_property

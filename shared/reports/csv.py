@@ -14,6 +14,7 @@ from shared.reports.models import (
     SmsReport,
     VisitReport,
 )
+from shared.reports.survey_report import SurveyReport
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]], *, time_zone: str = "UTC") -> str:
@@ -47,6 +48,7 @@ VISIT_COLUMNS = (
     "lobby_wait_seconds",
     "lobby_wait_estimated",
     "attendees",
+    "estimated_roles",
     "status",
     "sms_sent",
 )
@@ -66,6 +68,7 @@ def visits_csv(report: VisitReport) -> str:
                 r.lobby_wait_seconds,
                 r.lobby_wait_estimated if r.lobby_wait_seconds is not None else None,
                 r.attendees,
+                ";".join(r.estimated_roles),
                 r.status,
                 r.sms_sent,
             )
@@ -79,6 +82,15 @@ def sms_csv(report: SmsReport) -> str:
     counts = [*report.by_type.items(), ("total", report.totals)]
     rows = [(kind, c.sent, c.segments, c.delivered, c.failed, c.opted_out, c.skipped) for kind, c in counts]
     return csv_text(("type", "sent", "segments", "delivered", "failed", "opted_out", "skipped"), rows)
+
+
+def surveys_csv(report: SurveyReport) -> str:
+    """One row per endpoint and department (blank: by endpoint only), then the totals as endpoint `all`."""
+    columns = ("endpoint_id", "department_id", "sent", "answered", "response_rate", "average_rating")
+    return csv_text(
+        (*columns, "would_choose_video_again"),
+        ([*(getattr(r, c) for c in columns), r.would_choose_video_again] for r in [*report.items, report.totals]),
+    )
 
 
 def call_quality_csv(report: CallQualityReport) -> str:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from shared.visits.models import ParticipantRole
+
 VisitOutcome = Literal["completed", "no_show", "in_progress"]
 PRESETS = (7, 30, 90)
 """The report periods offered: the days up to today."""
@@ -36,6 +38,11 @@ class VisitSummary(BaseModel):
     clinicians: int = 0
     patients: int = 0
     guests: int = 0
+    estimated_roles: list[ParticipantRole] = Field(
+        default_factory=list,
+        description="The roles of attendees the connector could not tell for certain (one per attendee): "
+        "participants no opened link explains, or whose links' roles were mixed when they joined.",
+    )
     status: VisitOutcome
     updated_at: datetime
 
@@ -54,6 +61,9 @@ class VisitRow(BaseModel):
     lobby_wait_seconds: int | None
     lobby_wait_estimated: bool = Field(default=False, description="The lobby wait is an estimate (see VisitSummary).")
     attendees: int
+    estimated_roles: list[ParticipantRole] = Field(
+        default_factory=list, description="Attendees' roles that are estimates (see VisitSummary), one per attendee."
+    )
     status: VisitOutcome
     sms_sent: int
 
@@ -66,6 +76,7 @@ class VisitTotals(BaseModel):
     average_duration_seconds: int | None
     average_lobby_wait_seconds: int | None
     lobby_waits_estimated: int = Field(default=0, description="How many of the lobby waits averaged are estimates.")
+    visits_with_estimated_roles: int = Field(default=0, description="Visits where some attendee's role is an estimate.")
     sms_sent: int
 
 

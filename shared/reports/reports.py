@@ -31,6 +31,7 @@ from shared.reports.models import (
     VisitRow,
     VisitTotals,
 )
+from shared.reports.survey_report import SurveyReport, survey_report
 from shared.reports.tables import VisitSummaryRepository
 from shared.setup.models import Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
@@ -43,7 +44,17 @@ SMS_LOOKBACK = timedelta(days=60)  # confirmations go out days or weeks before t
 SENT = frozenset({"sent", "delivered", "failed"})
 
 
-SMS_TYPES = ("scheduled", "rescheduled", "cancelled", "reminder", "reminder2", "reminder3", "invite", "confirmed")
+SMS_TYPES = (
+    "scheduled",
+    "rescheduled",
+    "cancelled",
+    "reminder",
+    "reminder2",
+    "reminder3",
+    "invite",
+    "confirmed",
+    "survey",
+)
 
 
 def _moment(day: date) -> datetime:
@@ -159,6 +170,7 @@ class Reports:
                 lobby_wait_seconds=s.lobby_wait_seconds,
                 lobby_wait_estimated=s.lobby_wait_estimated,
                 attendees=s.attendees,
+                estimated_roles=s.estimated_roles,
                 status=s.status,
                 sms_sent=0,
             )
@@ -200,6 +212,11 @@ class Reports:
             confirmations=confirmations,
         )
 
+    def surveys(self, principal: Principal, span: ReportRange, endpoint_id: str | None = None) -> SurveyReport:
+        organisation = self._organisation(principal)
+        endpoints = [e for e in self._endpoint_ids(principal.tenant_id) if endpoint_id in (None, e)]
+        return survey_report(self.tables, organisation, endpoints, span)
+
     def call_quality(
         self, principal: Principal, span: ReportRange, filters: VisitFilter | None = None
     ) -> CallQualityReport:
@@ -221,5 +238,6 @@ def _totals(items: list[VisitRow]) -> VisitTotals:
         average_duration_seconds=_average([r.duration_seconds for r in items if r.duration_seconds is not None]),
         average_lobby_wait_seconds=_average([r.lobby_wait_seconds for r in items if r.lobby_wait_seconds is not None]),
         lobby_waits_estimated=sum(1 for r in items if r.lobby_wait_seconds is not None and r.lobby_wait_estimated),
+        visits_with_estimated_roles=sum(1 for r in items if r.estimated_roles),
         sms_sent=sum(r.sms_sent for r in items),
     )

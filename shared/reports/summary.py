@@ -1,5 +1,6 @@
 """A visit's report figures from its events (pure): start when a clinician and a patient were first both in,
-end when the last one left after that, the patient's lobby wait, who attended, completed or no-show."""
+end when the last one left after that, the patient's lobby wait, who attended (and whose role is an estimate),
+completed or no-show."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def summarise(
         return None
     present: dict[str, ParticipantRole] = {}
     attended: dict[str, ParticipantRole] = {}
+    guessed: set[str] = set()  # attendees whose role is an estimate
     start: datetime | None = None
     end: datetime | None = None
     lobby_entered: datetime | None = None
@@ -43,6 +45,8 @@ def summarise(
             continue
         if event.kind == "participant_joined":
             present[event.participant] = attended[event.participant] = event.role
+            if event.estimate:
+                guessed.add(event.participant)
             if start is None and {"clinician", "patient"} <= set(present.values()):
                 start = event.at
             if start is not None:
@@ -72,6 +76,7 @@ def summarise(
         clinicians=roles.count("clinician"),
         patients=roles.count("patient"),
         guests=roles.count("guest"),
+        estimated_roles=sorted(attended[p] for p in guessed),
         status=status,
         updated_at=now,
     )

@@ -26,7 +26,7 @@ import struct
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from shared.core.clock import Clock
 from shared.core.encoding import b64url, seal, unb64url
@@ -36,11 +36,21 @@ from shared.secrets import SecretStore
 from shared.secrets.keyring import HmacKey, KeyRing, unseal_with
 
 if TYPE_CHECKING:  # the join route loads this module while the app is indexed: no pydantic models then
+    from shared.setup.models import Organisation
     from shared.visits.models import Appointment
 
 CLOSED = frozenset({"cancelled", "deleted"})  # AppointmentStatus values: such an appointment's links are refused
 
 JoinRole = Literal["patient", "guest", "interpreter"]
+
+
+class SentToMeeting(Protocol):
+    """Record that the connector sent someone to a visit's meeting (a launch, a join link): by role, and for a
+    patient whose appointment (`whose`, one of a group's), so that meeting events can be told apart."""
+
+    def __call__(
+        self, organisation: Organisation, endpoint_id: str, key: str, *, role: JoinRole = ..., whose: str | None = ...
+    ) -> object: ...
 
 
 SECRET_NAME = "join-link-key"

@@ -31,7 +31,7 @@ from shared.smart.states import LaunchState, LaunchStates, Purpose, StateRejecte
 from shared.storage.routing import Tables
 from shared.visits.clinicians import ClinicianLinks
 from shared.visits.context import ContextMismatch, cross_check, visit_reference, visit_references
-from shared.visits.join_links import JoinLinkRefused, JoinLinks
+from shared.visits.join_links import JoinLinkRefused, JoinLinks, SentToMeeting
 from shared.visits.launch_problems import LaunchProblems
 from shared.visits.meetings import VisitMeetings
 from shared.visits.models import VisitReferences, appointment_key
@@ -74,8 +74,8 @@ class LaunchService:
     writes_back: Callable[[str, str], bool]
     """Whether an organisation's endpoint writes back to its EHR (asked of the writeback feature)."""
     owners: UrlOwners
-    patient_sent: Callable[[Organisation, str, str], object]
-    """Record that a patient was sent to the meeting (organisation, endpoint ID, meeting key): lobby estimates."""
+    patient_sent: SentToMeeting
+    """Record who was sent to the meeting (a patient, or a guest's link): lobby estimates and who is who."""
     clinicians: ClinicianLinks
     problems: LaunchProblems
     lookups: ControlLookups
@@ -215,7 +215,8 @@ class LaunchService:
         references = self._references(organisation, endpoint, visit_references(tokens.raw))
         if role != "clinician":  # a patient (or someone the EHR vouched for as nothing more) waits in the lobby
             link = self.visits.resolve(organisation, endpoint.id, key, None, references)
-            self.patient_sent(organisation, endpoint.id, link.appointment_key)
+            # Which patient (a group's patients share the visit's key): the EHR's word for who signed in.
+            self.patient_sent(organisation, endpoint.id, link.appointment_key, whose=signed_in.user or key)
             return LaunchResult(link.patient_url, key)
         ehr_user = signed_in.user
         if ehr_user is None:
@@ -288,6 +289,7 @@ class LaunchService:
         link = self.visits.resolve(
             organisation, endpoint.id, meeting or claims.appointment_key, appointment=appointment if meeting else None
         )
-        if claims.role == "patient":
-            self.patient_sent(organisation, endpoint.id, link.appointment_key)
+        self.patient_sent(
+            organisation, endpoint.id, link.appointment_key, role=claims.role, whose=claims.appointment_key
+        )
         return link.patient_url

@@ -56,7 +56,9 @@ class MeetingLink(BaseModel):
         return self.virtual_appointment_url or self.browser_join_url
 
 
-SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "reminder2", "reminder3", "invite", "confirmed"]
+SmsType = Literal[
+    "scheduled", "rescheduled", "cancelled", "reminder", "reminder2", "reminder3", "invite", "confirmed", "survey"
+]
 ReminderKind = Literal["reminder", "reminder2", "reminder3"]
 REMINDER_KINDS: tuple[ReminderKind, ...] = ("reminder", "reminder2", "reminder3")
 # Where an appointment keeps each reminder's due time: the first keeps the field rows stored before there were three.
@@ -144,6 +146,7 @@ VisitEventKind = Literal[
     "lobby_entered",
     "lobby_admitted",
     "patient_sent",  # the connector sent a patient to the meeting (patient launch, SMS link): lobby wait estimates
+    "guest_sent",  # a guest's or interpreter's link was opened: who a participant is, not a patient
 ]
 
 
@@ -162,6 +165,14 @@ class VisitEvent(BaseModel):
     participant: str | None = None
     role: ParticipantRole | None = None
     written_back: bool = False
+    link: str | None = Field(
+        default=None,
+        description="Whose link was opened (a patient's: a hash of their appointment key), on a sent event; on a "
+        "participant's, the opened link they were matched to.",
+    )
+    estimate: bool = Field(
+        default=False, description="The participant's role is a guess: the connector could not tell who they are."
+    )
 
 
 InviteRole = Literal["guest", "interpreter"]

@@ -17,7 +17,7 @@ from shared.setup.wiring import SetupServices
 from shared.visits.clinicians import ClinicianLinks
 from shared.visits.delegated_grants import DelegatedGrants
 from shared.visits.invites import VisitInvites
-from shared.visits.join_links import JoinLinks
+from shared.visits.join_links import JoinLinks, SentToMeeting
 from shared.visits.launch import LaunchService
 from shared.visits.launch_problems import LaunchProblems
 from shared.visits.meetings import VisitMeetings
@@ -46,8 +46,8 @@ class VisitServices:
     setup: SetupServices
     writes_back: Callable[[str, str], bool]
     on_meeting_created: Callable[[str, MeetingLink, datetime], object]
-    on_patient_sent: Callable[[Organisation, str, str], object]
-    """The connector sent a patient to a visit's meeting (organisation, endpoint ID, meeting key)."""
+    on_patient_sent: SentToMeeting
+    """The connector sent someone to a visit's meeting (organisation, endpoint ID, meeting key, role, whose)."""
     text_invite: Callable[[Organisation, VisitInvite], str | None]
     """Queue an invite's text (asked of the messaging feature); why it cannot go, or None."""
     provider: MeetingProvider | None = None

@@ -206,7 +206,7 @@ class CallRecords:
                 return found
             if tenant is not None and tenant.lower() == join.tenant_id.lower():
                 return "clinician"
-            return "guest" if "patient" in known.values() else "patient"
+            return "guest"  # not in the meeting's events: nobody the connector sent
 
         rows = self.tables.data(organisation, CallQualityRepository)
         figures = by_role(record, role)

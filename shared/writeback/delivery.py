@@ -21,6 +21,13 @@ log = logging.getLogger(__name__)
 
 
 MAX_ERROR = 500
+
+
+def arrived(event: VisitEvent) -> bool:
+    """The patient, for certain, connected: a guess at who is the patient never marks the visit arrived."""
+    return event.kind == "participant_joined" and event.role == "patient" and not event.estimate
+
+
 Target = tuple[FhirEndpoint, WritebackSettings]
 
 
@@ -76,12 +83,9 @@ class EhrWriteback:
         endpoint, settings = target
         adapter = self.adapters[settings.adapter]
         pending_ids = {e.id for e in pending}
-        seen_patient = any(
-            e.kind == "participant_joined" and e.role == "patient" and e.written_back and e.id not in pending_ids
-            for e in history
-        )
+        seen_patient = any(arrived(e) and e.written_back and e.id not in pending_ids for e in history)
         for event in sorted(pending, key=lambda e: (e.at, e.id)):
             visit = VisitContext(endpoint, settings, references, event.appointment_key, seen_patient)
             adapter.write(visit, event)
             written(event)
-            seen_patient = seen_patient or (event.kind == "participant_joined" and event.role == "patient")
+            seen_patient = seen_patient or arrived(event)

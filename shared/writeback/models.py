@@ -75,6 +75,7 @@ class ConnectedParticipant(BaseModel):
     participant: str = Field(description="An opaque ID, stable within the visit (no name).")
     role: ParticipantRole
     since: datetime
+    estimate: bool = Field(default=False, description="The role is a guess: the connector could not tell.")
 
 
 class ParticipantStatus(BaseModel):

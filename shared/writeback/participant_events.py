@@ -2,9 +2,10 @@
 
 Graph's meetingCallEvents notifications carry `eventType` (`...CallStarted`, `...CallEnded`,
 `...CallRosterUpdate`), `eventDateTime`, and for roster updates `activeParticipants@joined` / `@exited`, each
-with an `Identity` (a `User` with its `TenantId`, or a guest / ACS identity). Roles: a user of the
-organisation's own Entra tenant is a clinician; the first other participant is the patient; later ones are
-guests (interpreters, family). The dev meeting page sends the same shape, plus lobby events.
+with an `Identity` (a `User` with its `TenantId`, or a guest / ACS identity). Roles come from attribution.py:
+a user of the organisation's own Entra tenant is a clinician; others are matched to the links the connector
+opened (patients', guests', interpreters'), and where that cannot tell, the role is marked an estimate. The dev
+meeting page sends the same shape, plus lobby events.
 
 Redelivered notifications map to the same rows; each event remembers whether it was written back to the EHR,
 so a retry after a failed writeback writes back what is missing and nothing twice.
@@ -32,9 +33,11 @@ from shared.reports.tables import VisitSummaryRepository
 from shared.setup.models import Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
 from shared.storage.routing import Tables
-from shared.visits.models import MeetingLink, ParticipantRole, VisitEvent, VisitEventKind, VisitReferences
+from shared.visits.join_links import JoinRole
+from shared.visits.models import MeetingLink, VisitEvent, VisitEventKind, VisitReferences
 from shared.visits.sessions import VisitSession
 from shared.visits.tables import MeetingLinkRepository, VisitEventRepository
+from shared.writeback.attribution import SENT, Attribution, field_of, whose_link
 from shared.writeback.delivery import EhrWriteback
 from shared.writeback.ehr import WritebackError
 from shared.writeback.failures import WritebackFailures
@@ -59,14 +62,6 @@ def participant_key(tenant_id: str, provider_id: str) -> str:
     return hashlib.sha256(f"{tenant_id}|{provider_id}".encode()).hexdigest()[:24]
 
 
-def _field(value: Any, name: str) -> Any:
-    """A member of a Graph object, whatever the case of its name (Graph sends both)."""
-    if not isinstance(value, dict):
-        return None
-    lowered = name.lower()
-    return next((v for k, v in value.items() if k.lower() == lowered), None)
-
-
 @dataclass(kw_only=True, eq=False)
 class ParticipantEvents:
     tables: Tables
@@ -75,6 +70,8 @@ class ParticipantEvents:
     failures: WritebackFailures | None = None
     on_first_event: Callable[[Organisation, MeetingLink], object] | None = None
     """The meeting service's first word about a visit's meeting (call records then look for it)."""
+    on_call_ended: Callable[[Organisation, str, str], object] | None = None
+    """A visit's call ended with a patient in it (organisation, endpoint ID, meeting key): post-visit surveys."""
 
     def process(self, message: MeetingEventMessage, attempt: int = 1) -> list[VisitEvent]:
         """Store the message's events (once), update the visit's report figures and write back to the EHR what
@@ -88,7 +85,7 @@ class ParticipantEvents:
         rows = self.tables.data(organisation, VisitEventRepository)
         known = {e.id: e for e in rows.iterate(message.appointment_key)}
         first_before = min((e.at for e in known.values()), default=None)
-        heard_before = any(e.kind != "patient_sent" for e in known.values())  # from the meeting service
+        heard_before = any(e.kind not in SENT for e in known.values())  # from the meeting service
         target = self.writeback.target(organisation, message.endpoint_id) if self.writeback else None
         events = self._translate(message, list(known.values()))
         link = self.tables.data(organisation, MeetingLinkRepository).find(message.endpoint_id, message.appointment_key)
@@ -96,6 +93,9 @@ class ParticipantEvents:
             # The meeting is in use: its call records will come. Before the events are stored, so that when this
             # fails the redelivery (which finds no events stored) does it again.
             self.on_first_event(organisation, link)
+        ended = any(e.kind == "call_ended" and e.id not in known for e in events)
+        if ended and self.on_call_ended is not None and _patient_came([*known.values(), *events]):
+            self.on_call_ended(organisation, message.endpoint_id, message.appointment_key)  # before storing: see above
         created: list[VisitEvent] = []
         for event in events:
             if event.id in known:
@@ -130,18 +130,29 @@ class ParticipantEvents:
         log.info("Meeting event for endpoint %s: %d visit events", message.endpoint_id, len(events))
         return created
 
-    def patient_sent(self, organisation: Organisation, endpoint_id: str, key: str) -> None:
-        """The connector sent a patient to the meeting (a patient launch, an SMS link): where an estimated lobby
-        wait starts when the meeting service reports no lobby events. Nothing is written back for it."""
+    def patient_sent(
+        self,
+        organisation: Organisation,
+        endpoint_id: str,
+        key: str,
+        *,
+        role: JoinRole = "patient",
+        whose: str | None = None,
+    ) -> None:
+        """The connector sent someone to the meeting (a patient launch, a join link): who a later participant is,
+        and where an estimated lobby wait starts when the meeting service reports no lobby events. Nothing is
+        written back for it."""
         now = self.clock.now()
+        patient = role == "patient"
         self.tables.data(organisation, VisitEventRepository).upsert(
             VisitEvent(
                 appointment_key=key,
                 id=f"sent|{now:%Y%m%dT%H%M%S%f}",
                 endpoint_id=endpoint_id,
-                kind="patient_sent",
+                kind="patient_sent" if patient else "guest_sent",
                 at=now,
-                role="patient",
+                role="patient" if patient else "guest",
+                link=whose_link(organisation.tenant_id, whose) if patient and whose else None,
                 written_back=True,
             )
         )
@@ -194,7 +205,9 @@ class ParticipantEvents:
             elif event.kind == "call_ended":
                 call_active, connected, lobby = False, {}, {}
             elif event.participant and event.role:
-                here = ConnectedParticipant(participant=event.participant, role=event.role, since=event.at)
+                here = ConnectedParticipant(
+                    participant=event.participant, role=event.role, since=event.at, estimate=event.estimate
+                )
                 if event.kind == "lobby_entered":
                     lobby.setdefault(event.participant, here)
                 elif event.kind == "participant_joined":
@@ -218,63 +231,46 @@ class ParticipantEvents:
 
     def _translate(self, message: MeetingEventMessage, known: list[VisitEvent]) -> list[VisitEvent]:
         data = message.data
-        kind = str(_field(data, "eventType") or _field(data, "callEventType") or "").rsplit(".", 1)[-1].lower()
-        at = _moment(_field(data, "eventDateTime")) or message.received_at
+        kind = str(field_of(data, "eventType") or field_of(data, "callEventType") or "").rsplit(".", 1)[-1].lower()
+        at = _moment(field_of(data, "eventDateTime")) or message.received_at
         base = {"appointment_key": message.appointment_key, "endpoint_id": message.endpoint_id, "at": at}
-        roles = {e.participant: e.role for e in known if e.participant and e.role}
+        roles = Attribution(message.tenant_id, known)
         if kind in CALL_EVENTS:
-            who = self._participant(message.tenant_id, _field(data, "participant"), roles)
-            participant, role = who if who is not None else (None, None)
-            event = VisitEvent(
-                id=f"{message.event_id}:0", kind=CALL_EVENTS[kind], participant=participant, role=role, **base
-            )
-            return [event]
+            who = self._participant(message.tenant_id, field_of(data, "participant"), roles)
+            return [VisitEvent(id=f"{message.event_id}:0", kind=CALL_EVENTS[kind], **who, **base)]
         if kind not in ("callrosterupdate", "rosterupdated"):
             log.info("Meeting event of an unknown type ignored")
             return []
         events: list[VisitEvent] = []
         for name, joined in (("activeParticipants@joined", True), ("activeParticipants@exited", False)):
-            for participant in _field(data, name) or []:
+            for participant in field_of(data, name) or []:
                 who = self._participant(message.tenant_id, participant, roles)
-                if who is None:
+                if not who:
                     continue
-                key, role = who
-                events.append(
-                    VisitEvent(
-                        id=f"{message.event_id}:{len(events)}",
-                        kind="participant_joined" if joined else "participant_left",
-                        participant=key,
-                        role=role,
-                        **base,
-                    )
-                )
+                kind_of: VisitEventKind = "participant_joined" if joined else "participant_left"
+                events.append(VisitEvent(id=f"{message.event_id}:{len(events)}", kind=kind_of, **who, **base))
         return events
 
-    def _participant(
-        self, tenant_id: str, participant: Any, roles: dict[str, ParticipantRole]
-    ) -> tuple[str, ParticipantRole] | None:
-        """A participant's opaque key and role (remembered in `roles`), or None when it names nobody."""
-        identity = _field(participant, "Identity") or {}
-        provider_id = _identity_id(identity) or str(_field(participant, "Id") or "")
+    def _participant(self, tenant_id: str, participant: Any, roles: Attribution) -> dict[str, Any]:
+        """A participant's opaque key and role (and whether the role is a guess), or nothing when it names
+        nobody."""
+        identity = field_of(participant, "Identity") or {}
+        provider_id = _identity_id(identity) or str(field_of(participant, "Id") or "")
         if not provider_id:
-            return None
+            return {}
         key = participant_key(tenant_id, provider_id)
-        role = roles.get(key) or self._role(tenant_id, identity, roles)
-        roles[key] = role
-        return key, role
+        found = roles.of(key, identity)
+        return {"participant": key, "role": found.role, "estimate": found.estimate, "link": found.link}
 
-    @staticmethod
-    def _role(tenant_id: str, identity: Any, roles: dict[str, ParticipantRole]) -> ParticipantRole:
-        user = _field(identity, "User")
-        if user is not None and str(_field(user, "TenantId") or "").lower() == tenant_id.lower():
-            return "clinician"
-        return "guest" if "patient" in roles.values() else "patient"
+
+def _patient_came(events: list[VisitEvent]) -> bool:
+    return any(e.kind == "participant_joined" and e.role == "patient" for e in events)
 
 
 def _identity_id(identity: Any) -> str | None:
     if isinstance(identity, dict):
         for value in identity.values():
-            found = _field(value, "Id")
+            found = field_of(value, "Id")
             if found:
                 return str(found)
     return None

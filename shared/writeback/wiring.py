@@ -3,12 +3,14 @@ and disconnects, the meeting event subscriptions and the participant events they
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from shared.platform import Platform
+from shared.setup.models import Organisation
 from shared.setup.wiring import SetupServices
 from shared.smart.backend import BackendServices, SigningKeys
 from shared.visits.models import MeetingLink
@@ -34,6 +36,8 @@ class WritebackServices:
     visits: VisitServices
     client: EhrClient | None = None
     """An EHR client to use instead of the default one (tests hand in one whose backoff sleeps are recorded)."""
+    call_ended: Callable[[Organisation, str, str], object] | None = None
+    """A visit's call ended with a patient in it: post-visit surveys (messaging, handed in by the runtime)."""
 
     @property
     def signing_keys(self) -> SigningKeys:
@@ -94,6 +98,7 @@ class WritebackServices:
             writeback=self.delivery,
             failures=self.failures,
             on_first_event=self.call_records.remember,
+            on_call_ended=self.call_ended,
         )
 
     @cached_property

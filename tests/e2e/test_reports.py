@@ -6,12 +6,17 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from dev.fakes.sandbox_ehr import SandboxEhr
+from shared.messaging.survey_models import VisitSurvey, VisitSurveyRepository
+from shared.runtime import get_runtime
+from shared.setup.tables import OrganisationRepository
 from tests.e2e.conftest import OpenPortal, assert_accessible
-from tests.support.portal import Tenant
+from tests.support.portal import Tenant, create_endpoint
 from tests.support.reports import set_time_zone
 
 
@@ -86,6 +91,12 @@ def test_reports_page_shows_the_scripted_visits(
     expect(completed).to_contain_text("DEP-7")
     expect(completed).to_contain_text("26 min 00 s")
     expect(completed).to_contain_text("Completed")
+    # The scripted people joined with no link of the connector's: their roles are estimates, and say so.
+    expect(completed).to_contain_text("3 (estimated: 1 guest, 1 patient)")
+    expect(page.get_by_text("Estimated roles:")).to_be_visible()
+    surveys = page.locator("section", has=page.get_by_role("heading", name="Post-visit surveys"))
+    expect(surveys).to_contain_text("No surveys texted in this period.")
+    assert tile(page, "Surveys sent") == "0" and tile(page, "Response rate") == "—"
     admin.assert_usable()
     admin.shot("reports")
 
@@ -143,3 +154,51 @@ def test_every_time_is_the_organisations_whatever_the_browsers(
     admin.go("audit")
     expect(page.get_by_role("table").locator("tbody tr").first).to_contain_text(re.compile(r"\d:\d\d [AP]M C[SD]T"))
     admin.shot(f"reports-times-{width}px")
+
+
+def test_the_survey_report_by_endpoint_and_department_on_a_phone(
+    portal_for: OpenPortal, tenant: Tenant, sandbox: SandboxEhr
+) -> None:
+    endpoint = create_endpoint(tenant, sandbox, display_name="North Clinic EHR")["id"]
+    runtime = get_runtime()
+    organisation = runtime.platform.tables.control(OrganisationRepository).get(tenant.id, "organisation")
+    rows = runtime.platform.tables.data(organisation, VisitSurveyRepository)
+    now = datetime.now(UTC)
+    for number, department, rating, again in (
+        ("1", "DEP-7", 4, True),
+        ("2", "DEP-7", None, None),
+        ("3", None, 2, False),
+    ):
+        rows.create(
+            VisitSurvey(
+                tenant_id=tenant.id,
+                endpoint_id=endpoint,
+                appointment_key=number * 40,
+                department_id=department,
+                sent_at=now,
+                closes_at=now + timedelta(days=14),
+                answered_at=now if rating else None,
+                rating=rating,
+                again=again,
+            )
+        )
+    phone = portal_for(tenant, width=375)
+    phone.sign_in()
+    phone.go("reports")
+    page = phone.page
+    assert (tile(page, "Surveys sent"), tile(page, "Response rate")) == ("3", "67 %")
+    assert (tile(page, "Average rating (1 to 5)"), tile(page, "Would choose video again")) == ("3", "50 %")
+    table = page.get_by_role("table", name="Surveys by endpoint and department")
+    expect(table.get_by_role("row").filter(has_text="DEP-7")).to_contain_text("North Clinic EHR")
+    expect(table.get_by_role("row").filter(has_text="by endpoint only")).to_contain_text("100 %")
+    expect(page.get_by_text("blank where no launch named one")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export surveys (CSV)").click()
+    exported = list(csv.DictReader(io.StringIO(open(download.value.path(), encoding="utf-8").read())))
+    assert [(r["department_id"], r["sent"], r["answered"]) for r in exported] == [
+        ("", "1", "1"),
+        ("DEP-7", "2", "1"),
+        ("", "3", "2"),
+    ]
+    phone.assert_usable()
+    assert_accessible(page)

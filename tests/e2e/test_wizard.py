@@ -13,7 +13,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from dev.fakes.sandbox_ehr import SandboxEhr
 from tests.conftest import CLIENT_ID, AppHost
-from tests.e2e.conftest import OpenPortal, Portal
+from tests.e2e.conftest import OpenPortal, Portal, assert_accessible
 from tests.support.certs import certificate, der, pem, rsa_key
 from tests.support.portal import APPROVER, Tenant, create_endpoint, ehr_sign_in
 
@@ -100,8 +100,15 @@ def test_whole_wizard_from_sign_in_to_copying_the_integration_records(
     expect(settings.get_by_label("Send from")).to_have_value(number)  # linking chose the sender
     settings.get_by_label("Clinic name in texts").fill("North Clinic")
     settings.get_by_label("Reminder, minutes before the visit").fill("120")
+    settings.get_by_label("A two-question survey after the visit").check()
     settings.get_by_role("button", name="Save SMS settings").click()
     expect(page.locator("#announcer")).to_have_text("SMS settings saved")
+    page.reload()
+    expect(page.locator("form.sms-settings").get_by_label("A two-question survey after the visit")).to_be_checked()
+    page.set_viewport_size({"width": 375, "height": 900})  # the SMS settings on a phone, the survey switch among them
+    portal.assert_usable()
+    assert_accessible(page)
+    page.set_viewport_size({"width": 1200, "height": 900})
 
     signing = certificate(rsa_key(), not_after=datetime.now(UTC) + timedelta(days=400))
     test_card = page.locator("form.certificate[data-environment=test]")

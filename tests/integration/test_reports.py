@@ -39,8 +39,10 @@ def test_visit_report_figures_match_the_script(tenant: Tenant, scripted: dict[st
         "average_duration_seconds": 1560,
         "average_lobby_wait_seconds": 180,
         "lobby_waits_estimated": 0,  # the local meeting page reports lobby events
+        "visits_with_estimated_roles": 1,  # A's people joined with no link of the connector's: who is who is a guess
         "sms_sent": 4,
     }
+    assert a["estimated_roles"] == ["guest", "patient"] and b["estimated_roles"] == []
     assert report["range"] == {"start": "2026-11-20", "end": "2026-11-20"}
 
     exported = tenant.call("GET", f"portal/reports/visits?{DAY}&format=csv")

@@ -77,9 +77,12 @@ def test_fhir_audit_events_and_appointment_status_with_a_token_renewed_after_401
     tenant: Tenant,
     ehr: SandboxEhr,
     app: AppHost,
+    http: httpx.Client,
     sleeps: list[float],
 ) -> None:
     visit = start_visit("fhir")
+    # The patient's launch sends them to the meeting: who the next anonymous joiner is (else only a guess).
+    assert launch(http, ehr, FOLLOW_UP, "patient")[0].status_code == 302
     visit.notify(call("CallStarted", 0))
     visit.notify(roster(1, joined=[clinician(tenant)]))
     app.pump()

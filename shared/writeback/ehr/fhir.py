@@ -1,7 +1,8 @@
 """Any FHIR R4 server: an AuditEvent per connect and disconnect, referencing the visit's Appointment, and the
-Appointment's status: `arrived` when the patient first connects, `fulfilled` when the call ends; and the patient
-participant's status `accepted` when the patient confirms by replying to a text. Changes read the Appointment and
-write it back with `If-Match`, so a clinic's own change made meanwhile is not lost."""
+Appointment's status: `arrived` when the patient first connects (the patient for certain, never a guess at who
+is the patient), `fulfilled` when the call ends; and the patient participant's status `accepted` when the patient
+confirms by replying to a text. Changes read the Appointment and write it back with `If-Match`, so a clinic's own
+change made meanwhile is not lost."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ def _iso(event: VisitEvent) -> str:
 def audit_event(visit: VisitContext, event: VisitEvent, appointment_id: str) -> dict[str, Any]:
     code, display = ACTIONS[event.kind]
     role = event.role or "guest"
+    said = f"{role} (role estimated)" if event.estimate else role
+    if event.estimate:  # the EHR is not told someone is the patient (SBJ) on a guess
+        role = "guest"
     return {
         "resourceType": "AuditEvent",
         "type": {"system": DCM, "code": "110114", "display": "User Authentication"},
@@ -50,7 +54,7 @@ def audit_event(visit: VisitContext, event: VisitEvent, appointment_id: str) -> 
         "action": "E",
         "recorded": _iso(event),
         "outcome": "0",
-        "outcomeDesc": f"{role} {'connected to' if event.kind == 'participant_joined' else 'disconnected from'} "
+        "outcomeDesc": f"{said} {'connected to' if event.kind == 'participant_joined' else 'disconnected from'} "
         "the virtual visit",
         "agent": [
             {
@@ -110,7 +114,8 @@ class FhirWriteback:
                     raise WritebackError(
                         f"AuditEvent: the EHR refused it (HTTP {answer.status_code}).", retryable=False
                     )
-        if event.kind == "participant_joined" and event.role == "patient" and not visit.patient_seen_before:
+        certain_patient = event.role == "patient" and not event.estimate  # a guess claims no arrival
+        if event.kind == "participant_joined" and certain_patient and not visit.patient_seen_before:
             for appointment in appointments:
                 self._set_status(visit, base, appointment, "arrived", ARRIVES_FROM)
         elif event.kind == "call_ended":

@@ -87,16 +87,53 @@ function visitsTable(report, endpoints) {
     ["Start", (r) => when(r.start)],
     ["Duration", (r) => duration(r.duration_seconds)],
     ["Lobby wait", (r) => r.lobby_wait_seconds != null && r.lobby_wait_estimated ? `${duration(r.lobby_wait_seconds)} (estimated)` : duration(r.lobby_wait_seconds)],
-    ["Attendees", (r) => String(r.attendees)],
+    ["Attendees", (r) => attendees(r)],
     ["Status", (r) => h("span", { class: `badge badge-${r.status}` }, STATUS[r.status] || r.status)],
     ["Texts", (r) => String(r.sms_sent)],
   ], report.items, { caption: "Visits", empty: "No visits in this period with these filters." });
 }
 
+function attendees(row) {
+  const guessed = row.estimated_roles || [];
+  if (!guessed.length) return String(row.attendees);
+  const counts = {};
+  for (const role of guessed) counts[role] = (counts[role] || 0) + 1;
+  const said = Object.entries(counts).map(([role, n]) => `${n} ${role}${n > 1 ? "s" : ""}`).join(", ");
+  return `${row.attendees} (estimated: ${said})`;
+}
+
 function estimateNote(report) {
-  return report.totals.lobby_waits_estimated
-    ? h("p", { class: "hint" }, "Estimated lobby waits run from when the connector sent the patient to the meeting (their launch or text link) to their first appearance in it: Teams reports no lobby events.")
-    : null;
+  const notes = [];
+  if (report.totals.lobby_waits_estimated) {
+    notes.push(h("p", { class: "hint" }, "Estimated lobby waits run from when the connector sent the patient to the meeting (their launch or text link) to their first appearance in it: Teams reports no lobby events."));
+  }
+  if (report.totals.visits_with_estimated_roles) {
+    notes.push(h("p", { class: "hint" }, "Estimated roles: the meeting service does not say who a participant without a Microsoft 365 account is, so the connector matches them to the links it opened (the patient's, an interpreter's, a guest's). Where that cannot tell, the role is an estimate and the EHR is not told the patient arrived."));
+  }
+  return notes.length ? h("div", {}, notes) : null;
+}
+
+const share = (v) => (v === null || v === undefined ? "—" : `${Math.round(v * 100)} %`);
+
+function surveySection(surveys, endpoints, exportButton) {
+  const t = surveys.totals;
+  return section("Post-visit surveys",
+    h("dl", { class: "tiles" },
+      h("div", { class: "tile" }, h("dt", {}, "Surveys sent"), h("dd", {}, String(t.sent))),
+      h("div", { class: "tile" }, h("dt", {}, "Response rate"), h("dd", {}, share(t.response_rate))),
+      h("div", { class: "tile" }, h("dt", {}, "Average rating (1 to 5)"), h("dd", {}, num(t.average_rating))),
+      h("div", { class: "tile" }, h("dt", {}, "Would choose video again"), h("dd", {}, share(t.would_choose_video_again)))),
+    h("div", { class: "actions" }, exportButton),
+    table([
+      ["FHIR endpoint", (r) => endpoints.get(r.endpoint_id) || r.endpoint_id],
+      ["Department", (r) => r.department_id || "— (by endpoint only)"],
+      ["Sent", (r) => String(r.sent)],
+      ["Answered", (r) => String(r.answered)],
+      ["Response rate", (r) => share(r.response_rate)],
+      ["Average rating", (r) => num(r.average_rating)],
+      ["Would choose video again", (r) => share(r.would_choose_video_again)],
+    ], surveys.items, { caption: "Surveys by endpoint and department", empty: "No surveys texted in this period." }),
+    h("p", { class: "hint" }, surveys.note));
 }
 
 function smsTable(sms) {
@@ -208,10 +245,11 @@ export function reportsPage(main) {
     const endpoints = new Map(items.map((e) => [e.id, e.display_name || e.base_url]));
     const seen = new Set();
     const show = async ({ range, filters }, scope) => {
-      const [visits, sms, quality] = await Promise.all([
+      const [visits, sms, quality, surveys] = await Promise.all([
         get("portal/reports/visits", { ...range, ...filters }),
         get("portal/reports/sms", range),
         get("portal/reports/call-quality", { ...range, endpoint_id: filters.endpoint_id, department_id: filters.department_id }),
+        get("portal/reports/surveys", range),
       ]);
       clearProblem(scope);
       for (const row of visits.items) if (row.department_id) seen.add(row.department_id);
@@ -223,6 +261,8 @@ export function reportsPage(main) {
       const exportQuality = h("button", { type: "button" }, "Export call quality (CSV)");
       const qualityFilters = { ...range, endpoint_id: filters.endpoint_id, department_id: filters.department_id };
       exportQuality.addEventListener("click", () => act(exportQuality, exportQuality.parentElement, () => download("portal/reports/call-quality", qualityFilters, "call-quality.csv")));
+      const exportSurveys = h("button", { type: "button" }, "Export surveys (CSV)");
+      exportSurveys.addEventListener("click", () => act(exportSurveys, exportSurveys.parentElement, () => download("portal/reports/surveys", range, "surveys.csv")));
       exportSms.addEventListener("click", () => act(exportSms, exportAlert.parentElement, () => download("portal/reports/sms", range, "sms.csv")));
       results.replaceChildren(
         h("p", { class: "range" }, `${visits.range.start} to ${visits.range.end}`),
@@ -230,6 +270,7 @@ export function reportsPage(main) {
         h("div", { class: "charts" }, visitsPerDay(visits), lobbyWaits(visits), smsOutcomes(sms)),
         section("Visits", h("div", { class: "actions" }, exportVisits, exportSms), exportAlert, visitsTable(visits, endpoints), estimateNote(visits)),
         section("Texts", smsTable(sms), skipTable(sms)),
+        surveySection(surveys, endpoints, exportSurveys),
         qualitySection(quality, endpoints, exportQuality));
     };
     const controls = filterForm(endpoints, show);
