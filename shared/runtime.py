@@ -81,6 +81,7 @@ class Runtime:
                 tenant_id, link, ends_at
             ),
             on_patient_sent=self._sent_to_meeting,
+            on_meeting_named=lambda tenant_id, link: self.writeback.confirmations.meeting_created(tenant_id, link),
             text_invite=lambda organisation, invite: self.messaging.invite_texts.queue(organisation, invite),
             provider=self._meetings,
             sign_in=self._clinician_sign_in,

@@ -35,6 +35,9 @@ class VisitMeetings:
     """The linked organizer of an EHR user (organisation, endpoint ID, the appointment's provider ID), if any."""
     on_created: Callable[[str, MeetingLink, datetime], object] | None = None
     """Called with the tenant, the new mapping and the meeting's end (writeback subscribes to its events)."""
+    on_named: Callable[[str, MeetingLink], object] | None = None
+    """Called with the tenant and the mapping when a launch names the EHR's Appointment of a meeting made before
+    (a patient's link opened it first): what waited for that name (a patient's confirmation) can go now."""
     virtual_appointment: Callable[[str, str, str, str], str | None] | None = None
     """The Virtual Appointment join URL of a meeting (tenant, endpoint ID, organizer, meeting ID), if it has one."""
 
@@ -57,7 +60,11 @@ class VisitMeetings:
         if existing is not None:
             if organizer_id is not None and organizer_id == existing.organizer_id:
                 existing = self._virtual_appointment_later(organisation, links, existing)
-            return self._remember(links, existing, references)
+            remembered = self._remember(links, existing, references)
+            named = set(remembered.references.appointment_ids) - set(existing.references.appointment_ids)
+            if named and self.on_named is not None:
+                self.on_named(organisation.tenant_id, remembered)
+            return remembered
         appointment = appointment or self.tables.data(organisation, AppointmentRepository).find(endpoint_id, key)
         now = self.clock.now()
         start, end = (appointment.start, appointment.end) if appointment else (now, now + self.visit_length)

@@ -47,6 +47,8 @@ class VisitServices:
     writes_back: Callable[[str, str], bool]
     on_meeting_created: Callable[[str, MeetingLink, datetime], object]
     on_patient_sent: SentToMeeting
+    on_meeting_named: Callable[[str, MeetingLink], object]
+    """A launch named the EHR's Appointment of a meeting made before (tenant, mapping)."""
     """The connector sent someone to a visit's meeting (organisation, endpoint ID, meeting key, role, whose)."""
     text_invite: Callable[[Organisation, VisitInvite], str | None]
     """Queue an invite's text (asked of the messaging feature); why it cannot go, or None."""
@@ -130,6 +132,7 @@ class VisitServices:
             service_organizer=self.platform.settings.visits.meeting_organizer_id or "local-organizer",
             linked_organizer=self.clinicians.organizer,
             on_created=self.on_meeting_created,
+            on_named=self.on_meeting_named,
             virtual_appointment=self.virtual_appointments.join_url,
         )
 

@@ -6,7 +6,7 @@ number once a day; STOP and START work as before; the SMS report counts confirma
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ from tests.conftest import AppHost, GraphMeetings
 from tests.integration.test_scheduling import events, key, organisation, texts
 from tests.support.clinic import PHONE, Clinic, deliver
 from tests.support.hl7 import siu
-from tests.support.visits import launch
+from tests.support.visits import follow_join_link, launch
 
 CLINIC_PHONE = "+12175550100"
 BACKEND_CLIENT = "connector-backend"
@@ -176,6 +176,26 @@ def test_a_confirmation_made_before_the_visit_is_opened_reaches_the_ehr_at_its_l
     assert "is confirmed." in outbox(clinic)[-1]
     assert sandbox.writebacks.of_kind("participant_status") == []
     answer, _ = launch(http, sandbox, follow_up, "provider")
+    assert answer.status_code == 302, answer.text
+    [accepted] = [w.body for w in sandbox.writebacks.of_kind("participant_status")]
+    assert (accepted["id"], accepted["status"]) == (follow_up.id, "accepted")
+
+
+def test_a_confirmation_reaches_the_ehr_when_a_launch_names_a_meeting_the_patients_link_opened_first(
+    app: AppHost, clinic: Clinic, sandbox: SandboxEhr, http: httpx.Client, graph_meetings: GraphMeetings
+) -> None:
+    follow_up = SAMPLE_APPOINTMENTS[0]
+    sandbox.register_backend_client(BACKEND_CLIENT, f"{app.server.url}/api/.well-known/jwks/{clinic.tenant.id}")
+    writeback = {"adapter": "fhir", "client_id": BACKEND_CLIENT}
+    assert clinic.tenant.call("PUT", f"portal/endpoints/{clinic.endpoint}/writeback", json=writeback).status_code == 200
+    deliver(app, clinic, siu("S12", datetime.now(UTC) + timedelta(minutes=10)))  # its link works now
+    [link] = [t for t in outbox(clinic) if "/api/join#" in t][-1:]
+    token = link.split("/api/join#", 1)[1].split()[0]
+    opened = follow_join_link(http, f"{app.server.url}/api/join#{token}")  # the meeting, with no FHIR ID
+    assert opened.status_code == 302, opened.text
+    reply(app, clinic, "C", "in-17")
+    assert sandbox.writebacks.of_kind("participant_status") == []  # the Appointment is not known yet
+    answer, _ = launch(http, sandbox, follow_up, "provider")  # the clinician's launch names it
     assert answer.status_code == 302, answer.text
     [accepted] = [w.body for w in sandbox.writebacks.of_kind("participant_status")]
     assert (accepted["id"], accepted["status"]) == (follow_up.id, "accepted")
