@@ -53,6 +53,7 @@ LEFT_OUT = {
     "smsmessages": "data plane, short-lived: what was texted, for the reports",
     "visitevents": "data plane, short-lived: who joined and left",
     "visitinvites": "data plane, short-lived: guests' links",
+    "latenotices": "data plane, short-lived: when each visit's last late notice went",
     "visitsummaries": "report history: the visits report starts again from the restore",
     "callquality": "report history: the call-quality report starts again from the restore",
 }

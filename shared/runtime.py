@@ -82,6 +82,9 @@ class Runtime:
                 organisation, endpoint_id, key
             ),
             text_invite=lambda organisation, invite: self.messaging.invite_texts.queue(organisation, invite),
+            text_late=lambda organisation, appointment, minutes, at: self.messaging.patient_notices.queue_late(
+                organisation, appointment, minutes, at
+            ),
             provider=self._meetings,
             sign_in=self._clinician_sign_in,
         )

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from shared.core.clock import Clock
 from shared.core.dates import LocalTime, local_time, text_locale
+from shared.core.i18n import N_, translate
 from shared.core.ttl import TtlCache
 from shared.messaging.models import SmsMessageStatus, SmsSettings
 from shared.messaging.sms_setup import SmsSetup
@@ -30,6 +31,7 @@ from shared.visits.models import Appointment, SmsType
 # silently forget every STOP (the join-link key, by contrast, is meant to be rotated).
 OPT_OUT_KEY_SECRET = "opt-out-key"
 SETTINGS_TTL = timedelta(seconds=30)
+LINK_AGAIN = N_("{clinic}: here is the link to your video visit on {date} at {time} again: {link}")
 
 
 NO_NUMBER = {
@@ -144,6 +146,7 @@ class SmsService:
         kind: SmsType,
         organisation: Organisation,
         locale: str,
+        template: str | None = None,
     ) -> str:
         when = local_time(appointment.start, time_zone=endpoint.time_zone, locale=date_locale(locale, organisation))
         link = ""
@@ -156,8 +159,20 @@ class SmsService:
                 start=appointment.start,
                 end=appointment.end,
             )
-        template = template_for(settings.templates, settings.locale_templates, kind, locale)
+        template = template or template_for(settings.templates, settings.locale_templates, kind, locale)
         return render(template, clinic=settings.clinic_name, when=when, link=link)
+
+    def link_text(
+        self,
+        settings: SmsSettings,
+        endpoint: FhirEndpoint,
+        appointment: Appointment,
+        organisation: Organisation,
+        locale: str,
+    ) -> str:
+        """The patient's join link sent again, when they asked for it (lost_links.py)."""
+        resend = translate(locale, LINK_AGAIN)
+        return self._render(settings, endpoint, appointment, "reminder", organisation, locale, template=resend)
 
 
 def date_locale(locale: str, organisation: Organisation) -> str:

@@ -13,6 +13,7 @@ from shared.messaging.failed_texts import FailedTexts
 from shared.messaging.invite_texts import InviteTexts
 from shared.messaging.limiter import SenderLimiter, SmsLimits
 from shared.messaging.number_jobs import PhoneNumberJobs
+from shared.messaging.patient_notices import PatientNotices
 from shared.messaging.phone_numbers import PhoneNumberService
 from shared.messaging.providers import SmsSender
 from shared.messaging.providers.numbers import PhoneNumberProvider
@@ -136,7 +137,11 @@ class MessagingServices:
                 max_attempts=settings.messaging.sms_max_attempts,
                 reminder_max_late=timedelta(minutes=settings.scheduling.reminder_max_late_minutes),
             ),
-            invites=self.invite_texts.compose,
+            composers={
+                "invite": self.invite_texts.compose,
+                "late": self.patient_notices.compose,
+                "link-resend": self.patient_notices.compose,
+            },
         )
 
     @cached_property
@@ -147,6 +152,15 @@ class MessagingServices:
             setup=self.sms_setup,
             enqueue=lambda geography, message: self.dispatch.enqueue(geography, message),
             join_links=self.visits.join_links,
+        )
+
+    @cached_property
+    def patient_notices(self) -> PatientNotices:
+        return PatientNotices(
+            tables=self.platform.tables,
+            sms=self.sms,
+            setup=self.sms_setup,
+            enqueue=lambda geography, message: self.dispatch.enqueue(geography, message),
         )
 
     @cached_property

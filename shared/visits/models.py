@@ -49,7 +49,7 @@ class MeetingLink(BaseModel):
     references: VisitReferences = Field(default_factory=VisitReferences)
 
 
-SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "invite"]
+SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "invite", "late", "link-resend"]
 
 
 class Appointment(BaseModel):
@@ -180,3 +180,27 @@ class InvitePublic(BaseModel):
 
 class InviteList(BaseModel):
     items: list[InvitePublic]
+
+
+LateMinutes = Literal[5, 10, 15]
+
+
+class LateNotice(BaseModel):
+    """The last "running late" text of a visit (data plane): when it went, so another waits 5 minutes."""
+
+    endpoint_id: str
+    appointment_key: str
+    minutes: int
+    sent_at: datetime
+
+
+class LateNoticeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: LateMinutes = Field(description="About how many minutes late the clinician will be: 5, 10 or 15.")
+
+
+class LateNoticePublic(BaseModel):
+    minutes: int
+    sent_at: datetime
+    texted: int = Field(description="How many patients' texts were queued (a group visit has several).")
