@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import logging
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,7 @@ from shared.visits.sessions import COOKIE, LIFETIME
 
 if TYPE_CHECKING:  # the launch service loads when a launch first runs, not while the app is indexed
     from shared.smart.client import AuthorizeRedirect
+    from shared.visits.dial_in import DialInOffer
     from shared.visits.launch import LaunchKind, LaunchResult
 
 log = logging.getLogger(__name__)
@@ -158,7 +160,31 @@ def _join(token: str, req: func.HttpRequest) -> func.HttpResponse:
         target = get_runtime().visits.launch.join(token)
     except Exception as error:
         return _failure(error, title=N_("This link cannot be used"), locale=_browser_locale(req))
-    return redirect(target)
+    try:
+        offer = get_runtime().visits.dial_ins.for_link(token)
+    except Exception:  # the visit opens by video all the same
+        log.exception("The meeting's dial-in could not be read")
+        offer = None
+    return redirect(target) if offer is None else _dial_in_page(target, offer)
+
+
+def _dial_in_page(target: str, offer: DialInOffer) -> func.HttpResponse:
+    """The video link with the meeting's phone number beside it: one more tap, so the number can be read first."""
+    number, conference = offer.dial_in.number, offer.dial_in.conference_id
+    dial = "".join(c for c in number if c.isdigit() or c == "+") + ",," + "".join(c for c in conference if c.isdigit())
+    values = {"MEETING": target, "TEL": dial + "%23", "NUMBER": number, "ID": conference}
+    page = localize((PAGES / "dial_in.html").read_text(encoding="utf-8"), offer.locale)
+    for name, value in values.items():
+        page = page.replace("{{" + name + "}}", html.escape(value, quote=True))
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    headers = {
+        "Content-Security-Policy": f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; "
+        "frame-ancestors 'none'",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=headers)
 
 
 @bp.route(route="join/{token}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -20,7 +20,7 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "reminder": N_("{clinic}: reminder, your video visit is on {date} at {time}. Join here: {link}"),
 }
 
-PLACEHOLDERS = ("{clinic}", "{date}", "{time}", "{link}")
+PLACEHOLDERS = ("{clinic}", "{date}", "{time}", "{link}", "{dial_in}")
 TranslatedLocale = Literal["es_US"]  # the shipped locales other than English, whose templates override per locale
 
 

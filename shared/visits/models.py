@@ -36,6 +36,18 @@ class VisitReferences(BaseModel):
         )
 
 
+class MeetingDialIn(BaseModel):
+    """How to join the meeting by phone (its organizer has audio conferencing): the meeting's, not a person's."""
+
+    conference_id: str
+    toll_number: str | None = None
+    toll_free_number: str | None = None
+
+    @property
+    def number(self) -> str:
+        return self.toll_free_number or self.toll_number or ""
+
+
 class MeetingLink(BaseModel):
     """Appointment key -> meeting (data plane, in the organisation's geography)."""
 
@@ -47,6 +59,7 @@ class MeetingLink(BaseModel):
     browser_join_url: str
     created_at: datetime
     references: VisitReferences = Field(default_factory=VisitReferences)
+    dial_in: MeetingDialIn | None = None
 
 
 SmsType = Literal["scheduled", "rescheduled", "cancelled", "reminder", "invite", "late", "link-resend"]

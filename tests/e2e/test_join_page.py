@@ -125,3 +125,25 @@ def test_a_spanish_speaking_patients_link_says_why_in_spanish_whatever_the_brows
     assert page.get_attribute("html", "lang") == "es"
     _fits_and_is_labelled(page)
     assert [p for p in problems if "400" not in p] == []
+
+
+def test_a_meeting_with_audio_conferencing_offers_its_phone_number_beside_the_video_link(
+    browser: Browser, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
+) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    graph_meetings.stub.audio_conferencing = {"tollNumber": "+1 217-555-0142", "conferenceId": "481516234"}
+    try:
+        page, problems = _phone(browser)
+        page.goto(join_link(tenant, endpoint, datetime.now(UTC) + timedelta(minutes=5)))
+        expect(page.get_by_role("heading", name="No data or camera? Join by phone")).to_be_visible()
+        number = page.get_by_role("link", name="+1 217-555-0142")
+        assert number.get_attribute("href") == "tel:+12175550142,,481516234%23"
+        expect(page.get_by_text("481516234#")).to_be_visible()
+        _fits_and_is_labelled(page)
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Join the video visit"
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{TEAMS}**")
+        assert problems == []
+    finally:
+        graph_meetings.stub.audio_conferencing = None
