@@ -48,6 +48,11 @@ class Meeting:
     browser_join_url: str  # anonymous browser join for patients and guests (they wait in the lobby)
     dial_in: DialIn | None = None
 
+    @staticmethod
+    def dial_in_of(graph_meeting: dict[str, object]) -> DialIn | None:
+        """The dial-in of Graph's onlineMeeting (its `audioConferencing`), if it has one."""
+        return DialIn.of(graph_meeting.get("audioConferencing"))
+
 
 @dataclass(frozen=True)
 class EventSubscription:

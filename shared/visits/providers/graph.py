@@ -28,14 +28,7 @@ from shared.core import telemetry
 from shared.core.errors import NotFound, UpstreamError
 from shared.core.outbound import DestinationRefused, Outbound
 from shared.core.retry import MAX_RETRY_AFTER, retry_delay
-from shared.visits.providers import (
-    DialIn,
-    EventSubscription,
-    Meeting,
-    MeetingRequest,
-    MeetingUnavailable,
-    OrganizerRefused,
-)
+from shared.visits.providers import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable, OrganizerRefused
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -214,7 +207,7 @@ class GraphMeetingProvider:
             organizer_id=request.organizer_id,
             join_url=join_url,
             browser_join_url=browser_join_url(join_url),
-            dial_in=DialIn.of(created.get("audioConferencing")),
+            dial_in=Meeting.dial_in_of(created),
         )
 
     def subscribe(
