@@ -33,6 +33,11 @@ class SmsSettingsUpdate(BaseModel):
     confirm_cancelled: bool = True
     reminder_enabled: bool = True
     reminder_minutes_before: int = Field(default=1440, ge=5, le=10080)
+    device_check_first: bool = Field(
+        default=False,
+        description="The reminder's link opens the device test page first (camera, microphone, speaker), then the "
+        "visit with one tap; its token stays in the link's fragment.",
+    )
     templates: SmsTemplates = Field(default_factory=SmsTemplates, description="The texts in English.")
     locale_templates: dict[TranslatedLocale, LocaleTemplates] = Field(
         default_factory=dict,

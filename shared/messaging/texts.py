@@ -161,6 +161,8 @@ class SmsService:
                 start=appointment.start,
                 end=appointment.end,
             )
+        if kind == "reminder" and settings.device_check_first and template is None:
+            link = self.join_links.device_test_first(link)
         template = template or template_for(settings.templates, settings.locale_templates, kind, locale)
         dial_in = self.dial_in(organisation, appointment, locale) if link else ""
         return render(template, clinic=settings.clinic_name, when=when, link=link, dial_in=dial_in)

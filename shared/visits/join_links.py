@@ -183,6 +183,10 @@ class JoinLinks:
         """The link people get: the token in the fragment, for the join page to post."""
         return f"{self._base}/api/join#{token}"
 
+    def device_test_first(self, link: str) -> str:
+        """The same link opening the device test page, whose button then opens the join page with the token."""
+        return link.replace(f"{self._base}/api/join#", f"{self._base}/api/device-test#", 1)
+
     def decode(self, token: str) -> JoinClaims:
         """The claims of a genuine token (signature checked), whatever the time."""
         invalid = JoinLinkRefused(

@@ -147,3 +147,41 @@ def test_a_meeting_with_audio_conferencing_offers_its_phone_number_beside_the_vi
         assert problems == []
     finally:
         graph_meetings.stub.audio_conferencing = None
+
+
+def test_a_reminders_link_opens_the_device_test_then_the_visit_with_one_tap(
+    browser: Browser, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
+) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    link = get_runtime().visits.join_links.device_test_first(
+        join_link(tenant, endpoint, datetime.now(UTC) + timedelta(minutes=5))
+    )
+    token = urlsplit(link).fragment
+    page, problems = _phone(browser)
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Test your camera, microphone and speaker")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your visit")).to_be_visible()
+    _fits_and_is_labelled(page)
+    join = page.get_by_role("link", name="Join your visit")
+    join.focus()
+    with page.expect_response(lambda r: r.request.method == "POST" and "/api/join" in r.url) as posted:
+        page.keyboard.press("Enter")  # one tap: the join page posts the token, and the visit opens
+    assert posted.value.status == 302 and posted.value.headers["location"].startswith(TEAMS)
+    ours = [r for r in requests if r.url.startswith(link.split("/api/", 1)[0])]
+    assert [(r.method, urlsplit(r.url).path) for r in ours] == [
+        ("GET", "/api/device-test"),
+        ("GET", "/api/join"),
+        ("POST", "/api/join"),
+    ]
+    assert all(token not in r.url and token not in (r.headers.get("referer") or "") for r in requests)
+    assert problems == []
+
+
+def test_the_device_test_without_a_link_offers_no_visit(browser: Browser, tenant: Tenant) -> None:
+    page, problems = _phone(browser)
+    page.goto(join_link(tenant, "0" * 16, datetime.now(UTC)).split("/api/", 1)[0] + "/api/device-test")
+    expect(page.get_by_role("heading", name="Test your camera, microphone and speaker")).to_be_visible()
+    expect(page.get_by_role("link", name="Join your visit")).to_be_hidden()
+    assert problems == []
