@@ -7,7 +7,18 @@ the values of every setting are validated when a function first runs, and a bad 
 
 import azure.functions as func
 
-from functions import health, hl7, launch, meeting_events, phone_number_jobs, portal, reminders, sms_events, texts
+from functions import (
+    health,
+    hl7,
+    launch,
+    lost_link,
+    meeting_events,
+    phone_number_jobs,
+    portal,
+    reminders,
+    sms_events,
+    texts,
+)
 from shared.core.geography import configured_geographies
 from shared.core.startup import check_required_settings
 
@@ -26,3 +37,5 @@ app.register_functions(sms_events.bp)
 app.register_functions(hl7.geography_blueprint(geographies))
 app.register_functions(reminders.geography_blueprint(geographies))
 app.register_functions(texts.blueprint(geographies))
+app.register_functions(lost_link.bp)
+app.register_functions(lost_link.geography_blueprint(geographies))

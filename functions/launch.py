@@ -53,7 +53,11 @@ def _failure(
 
     if isinstance(error, JoinLinkRefused):
         said, status = error.said_in(error.locale or locale), 410 if error.reason in ("expired", "cancelled") else 400
-        return html_page(*said, status=status, lang=html_lang(error.locale or locale))
+        lost = N_("Lost your link, or it does not work? Get it again by text.")
+        again = (f"/api/lost-link/{error.endpoint_id}", translate(error.locale or locale, lost))
+        return html_page(
+            *said, status=status, lang=html_lang(error.locale or locale), back=again if error.endpoint_id else None
+        )
     if isinstance(error, LaunchRefused):
         return html_page(title, error.detail, status=error.status)
     if isinstance(error, MeetingUnavailable):  # its detail names Graph's answer: the log's, not the person's

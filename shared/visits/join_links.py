@@ -63,6 +63,7 @@ class JoinLinkRefused(DomainError):
         super().__init__(detail.format(**values))
         self.reason, self.message, self.values = reason, detail, values
         self.locale: str | None = None
+        self.endpoint_id: str | None = None  # a genuine link's: its clinic's lost-link page helps
 
     def said_in(self, locale: str | None) -> tuple[str, str]:
         """The title and detail in `locale`'s words."""
@@ -247,7 +248,7 @@ class JoinLinks:
             self.check_window(claims, (appointment.start, appointment.end) if appointment else None)
         except JoinLinkRefused as refused:
             patients = appointment.locale if appointment is not None and claims.role == "patient" else None
-            refused.locale = patients or default_locale
+            refused.locale, refused.endpoint_id = patients or default_locale, claims.endpoint_id
             raise
 
     def check_window(self, claims: JoinClaims, current: tuple[datetime, datetime] | None = None) -> None:

@@ -163,6 +163,8 @@ def test_a_reminders_link_opens_the_device_test_then_the_visit_with_one_tap(
     page.goto(link)
     expect(page.get_by_role("heading", name="Test your camera, microphone and speaker")).to_be_visible()
     expect(page.get_by_role("heading", name="Your visit")).to_be_visible()
+    lost = page.get_by_role("link", name="Lost your link, or it does not work? Get it again by text.")
+    expect(lost).to_have_attribute("href", f"lost-link/{endpoint}")  # its clinic's page, from the link's token
     _fits_and_is_labelled(page)
     join = page.get_by_role("link", name="Join your visit")
     join.focus()
