@@ -60,10 +60,11 @@ def _page(locale: str, notice: str = "", error: str = "", status: int = 200) -> 
 
 
 def _address(req: func.HttpRequest) -> str:
-    """The client's address: the last hop the platform's front end added to X-Forwarded-For (earlier entries are
-    the client's own say)."""
+    """The client's address: Front Door's X-Azure-ClientIP (it sets it, and only Front Door reaches the app in
+    Azure), else the last hop the host's front end added to X-Forwarded-For (earlier entries are the client's say)."""
+    front_door = (req.headers.get("x-azure-clientip") or "").strip()
     forwarded = [part.strip() for part in (req.headers.get("x-forwarded-for") or "").split(",") if part.strip()]
-    return forwarded[-1] if forwarded else "unknown"
+    return front_door or (forwarded[-1] if forwarded else "unknown")
 
 
 @bp.route(route="lost-link/{endpoint_id}", methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
