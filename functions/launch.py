@@ -27,7 +27,7 @@ from shared.core.errors import DomainError
 from shared.core.i18n import N_, html_lang, localize, translate
 from shared.core.locales import DEFAULT_LOCALE, locale_for_accept_language
 from shared.runtime import get_runtime
-from shared.visits.join_links import JoinLinkRefused
+from shared.visits.join_links import JoinLinkRefused, JoinLinks
 from shared.visits.sessions import COOKIE, LIFETIME
 
 if TYPE_CHECKING:  # the launch service loads when a launch first runs, not while the app is indexed
@@ -163,6 +163,8 @@ def _join(token: str, req: func.HttpRequest) -> func.HttpResponse:
     try:
         target = get_runtime().visits.launch.join(token)
     except Exception as error:
+        if isinstance(error, JoinLinkRefused) and error.endpoint_id is None:
+            error.endpoint_id = JoinLinks.endpoint_named(token)  # a damaged link: its clinic's lost-link page
         return _failure(error, title=N_("This link cannot be used"), locale=_browser_locale(req))
     try:
         offer = get_runtime().visits.dial_ins.for_link(token)

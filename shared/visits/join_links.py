@@ -188,6 +188,16 @@ class JoinLinks:
         """The same link opening the device test page, whose button then opens the join page with the token."""
         return link.replace(f"{self._base}/api/join#", f"{self._base}/api/device-test#", 1)
 
+    @staticmethod
+    def endpoint_named(token: str) -> str | None:
+        """The endpoint ID a damaged packed token still names, unchecked: only to point at its clinic's lost-link
+        page, which checks it."""
+        try:
+            raw = unb64url(token[:36])  # the version byte, tenant and endpoint: 25 bytes
+        except (binascii.Error, ValueError):
+            return None
+        return raw[17:25].hex() if len(raw) >= 25 and raw[0] & 0b11 in (_PACKED_VERSION, _PACKED_WITH_KID) else None
+
     def decode(self, token: str) -> JoinClaims:
         """The claims of a genuine token (signature checked), whatever the time."""
         invalid = JoinLinkRefused(

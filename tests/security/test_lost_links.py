@@ -14,7 +14,7 @@ import httpx
 from tests.conftest import AppHost
 from tests.support.clinic import Clinic, deliver
 from tests.support.hl7 import siu
-from tests.support.visits import JOIN_LINK, follow_join_link
+from tests.support.visits import JOIN_LINK, follow_join_link, join_link
 
 SENT = "If that number has a video visit today or in the next 24 hours, its link is on its way by text."
 
@@ -81,3 +81,12 @@ def test_bad_input_and_unknown_pages_say_what_to_do(app: AppHost, clinic: Clinic
         assert gone.status_code == 404 and "not set up" in gone.text
     spanish = httpx.get(f"{app.server.url}/api/lost-link/{clinic.endpoint}", headers={"Accept-Language": "es-US"})
     assert "Reciba de nuevo el enlace" in spanish.text and 'lang="es"' in spanish.text
+
+
+def test_a_join_link_that_does_not_work_leads_to_its_clinics_lost_link_page(app: AppHost, clinic: Clinic) -> None:
+    token = join_link(clinic.tenant, clinic.endpoint, datetime.now(UTC) + timedelta(hours=3)).split("#", 1)[1]
+    for sent, status in ((token, 400), (token[:40], 400)):  # not open yet; damaged on the way (its MAC lost)
+        page = httpx.post(f"{app.server.url}/api/join", data={"token": sent})
+        assert page.status_code == status and f"/api/lost-link/{clinic.endpoint}" in page.text
+    forged = httpx.post(f"{app.server.url}/api/join", data={"token": "A" * 40})
+    assert forged.status_code == 400 and "/api/lost-link/" not in forged.text  # names no endpoint: no such page
