@@ -61,6 +61,8 @@ class LostLinks:
     per_address_per_hour: int = 10
     per_number_per_hour: int = 3
     _owners: dict[str, str] = field(default_factory=dict, init=False)
+    _unknown: dict[str, datetime] = field(default_factory=dict, init=False)
+    """Endpoint IDs not found, until when they are not looked up again (a flood of made-up IDs costs no scans)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
@@ -72,12 +74,19 @@ class LostLinks:
         gone = NotFound(N_("This page is not set up. Use the link on your clinic's website, or call your clinic."))
         if not ENDPOINT_ID.match(endpoint_id):
             raise gone
+        now = self.clock.now()
         with self._lock:
             tenant = self._owners.get(endpoint_id)
+            if tenant is None and now < self._unknown.get(endpoint_id, now):
+                raise gone
         if tenant is None:
             repository = self.tables.control(FhirEndpointRepository)
             found = next(iter(repository.iterate(query="id eq @id", parameters={"id": endpoint_id})), None)
             if found is None:
+                with self._lock:
+                    if len(self._unknown) >= 10_000:
+                        self._unknown.clear()
+                    self._unknown[endpoint_id] = now + timedelta(minutes=1)
                 raise gone
             tenant = found.tenant_id
             with self._lock:
