@@ -11,6 +11,7 @@ from functions import (
     health,
     hl7,
     launch,
+    lost_link,
     meeting_events,
     phone_number_jobs,
     portal,
@@ -38,3 +39,5 @@ app.register_functions(surveys.bp)
 app.register_functions(hl7.geography_blueprint(geographies))
 app.register_functions(reminders.geography_blueprint(geographies))
 app.register_functions(texts.blueprint(geographies))
+app.register_functions(lost_link.bp)
+app.register_functions(lost_link.geography_blueprint(geographies))

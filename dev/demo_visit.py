@@ -62,6 +62,7 @@ def walk_visit(api: str, ehr: str, call: Callable[..., httpx.Response], endpoint
         print(f"   the patient is sent to the same meeting: {_room(sent_to) == room}")
         virtual = "via=virtual-appointment" in sent_to
         print(f"   through its Teams Virtual Appointment link (mobile-browser join): {virtual}")
+        _late_notice(clinician, call)
         doctor = clinician.post(f"{room}/join", json={"role": "clinician"}).json()
         guest = patient.post(f"{room}/join", json={"role": "guest"}).json()
         print(f"   the patient waits in the lobby ({LOBBY_SECONDS} s), then the clinician admits them")
@@ -101,6 +102,23 @@ def answer_survey(api: str, call: Callable[..., httpx.Response]) -> None:
         f" average rating {report['average_rating']},"
         f" would choose video again {share(report['would_choose_video_again'])}"
     )
+
+
+def _late_notice(clinician: httpx.Client, call: Callable[..., httpx.Response]) -> None:
+    """The clinician taps "10 minutes late" on their visit panel: the patient gets a text."""
+    path = next((c.path for c in clinician.cookies.jar if c.name == "visit_session"), None)
+    answer = clinician.post(f"{path}late", json={"minutes": 10}) if path else None
+    if answer is None or answer.status_code != 201:
+        print(f"   no late notice: {answer.json().get('detail') if answer is not None else 'no visit session'}")
+        return
+    for _ in range(30):  # the dev host pumps the sms-outbound queue every couple of seconds
+        outbox = call("GET", "sms/outbox").json()["items"]
+        late = [m for m in outbox if "minutes late" in m["body"] or "minutos tarde" in m["body"]]
+        if late:
+            print(f"   running late, one tap on the visit panel texts: {late[0]['body']}")
+            return
+        time.sleep(0.5)
+    print("   the late notice is queued: see the outbox in the portal in a moment")
 
 
 def _reports(call: Callable[..., httpx.Response]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import logging
 from functools import cache
 from pathlib import Path
@@ -26,11 +27,12 @@ from shared.core.errors import DomainError
 from shared.core.i18n import N_, html_lang, localize, translate
 from shared.core.locales import DEFAULT_LOCALE, locale_for_accept_language
 from shared.runtime import get_runtime
-from shared.visits.join_links import JoinLinkRefused
+from shared.visits.join_links import JoinLinkRefused, JoinLinks
 from shared.visits.sessions import COOKIE, LIFETIME
 
 if TYPE_CHECKING:  # the launch service loads when a launch first runs, not while the app is indexed
     from shared.smart.client import AuthorizeRedirect
+    from shared.visits.dial_in import DialInOffer
     from shared.visits.launch import LaunchKind, LaunchResult
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,11 @@ def _failure(
 
     if isinstance(error, JoinLinkRefused):
         said, status = error.said_in(error.locale or locale), 410 if error.reason in ("expired", "cancelled") else 400
-        return html_page(*said, status=status, lang=html_lang(error.locale or locale))
+        lost = N_("Lost your link, or it does not work? Get it again by text.")
+        again = (f"/api/lost-link/{error.endpoint_id}", translate(error.locale or locale, lost))
+        return html_page(
+            *said, status=status, lang=html_lang(error.locale or locale), back=again if error.endpoint_id else None
+        )
     if isinstance(error, LaunchRefused):
         return html_page(title, error.detail, status=error.status)
     if isinstance(error, MeetingUnavailable):  # its detail names Graph's answer: the log's, not the person's
@@ -157,8 +163,34 @@ def _join(token: str, req: func.HttpRequest) -> func.HttpResponse:
     try:
         target = get_runtime().visits.launch.join(token)
     except Exception as error:
+        if isinstance(error, JoinLinkRefused) and error.endpoint_id is None:
+            error.endpoint_id = JoinLinks.endpoint_named(token)  # a damaged link: its clinic's lost-link page
         return _failure(error, title=N_("This link cannot be used"), locale=_browser_locale(req))
-    return redirect(target)
+    try:
+        offer = get_runtime().visits.dial_ins.for_link(token)
+    except Exception:  # the visit opens by video all the same
+        log.exception("The meeting's dial-in could not be read")
+        offer = None
+    return redirect(target) if offer is None else _dial_in_page(target, offer)
+
+
+def _dial_in_page(target: str, offer: DialInOffer) -> func.HttpResponse:
+    """The video link with the meeting's phone number beside it: one more tap, so the number can be read first."""
+    number, conference = offer.dial_in.number, offer.dial_in.conference_id
+    dial = "".join(c for c in number if c.isdigit() or c == "+") + ",," + "".join(c for c in conference if c.isdigit())
+    values = {"MEETING": target, "TEL": dial + "%23", "NUMBER": number, "ID": conference}
+    page = localize((PAGES / "dial_in.html").read_text(encoding="utf-8"), offer.locale)
+    for name, value in values.items():
+        page = page.replace("{{" + name + "}}", html.escape(value, quote=True))
+    style = page.split("<style>", 1)[1].split("</style>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    headers = {
+        "Content-Security-Policy": f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; "
+        "frame-ancestors 'none'",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+    return func.HttpResponse(page, mimetype="text/html", charset="utf-8", headers=headers)
 
 
 @bp.route(route="join/{token}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -54,6 +54,7 @@ LEFT_OUT = {
     "replymarkers": "data plane: the day each number last got an answer to a reply, found again within a day",
     "visitevents": "data plane, short-lived: who joined and left",
     "visitinvites": "data plane, short-lived: guests' links",
+    "latenotices": "data plane, short-lived: when each visit's last late notice went",
     "visitsummaries": "report history: the visits report starts again from the restore",
     "callquality": "report history: the call-quality report starts again from the restore",
     "visitsurveys": "report history: the survey report starts again from the restore",

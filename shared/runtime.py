@@ -83,6 +83,9 @@ class Runtime:
             on_patient_sent=self._sent_to_meeting,
             on_meeting_named=lambda tenant_id, link: self.writeback.confirmations.meeting_created(tenant_id, link),
             text_invite=lambda organisation, invite: self.messaging.invite_texts.queue(organisation, invite),
+            text_late=lambda organisation, appointment, minutes, at: self.messaging.patient_notices.queue_late(
+                organisation, appointment, minutes, at
+            ),
             provider=self._meetings,
             sign_in=self._clinician_sign_in,
         )

@@ -9,6 +9,7 @@ as guests), and the lobby events Teams does not send (entered, admitted). When a
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import secrets
@@ -237,12 +238,13 @@ class MeetingRooms:
         return web.Response(status=204)
 
     async def _state(self, request: web.Request) -> web.Response:
-        room = self._room(request)
+        room, room_id = self._room(request), request.match_info["room"]
         return web.json_response(
             {
                 "in_meeting": [{"id": p.id, "role": p.role} for p in room.participants.values() if p.admitted],
                 "lobby": [{"id": p.id, "role": p.role} for p in room.participants.values() if not p.admitted],
                 "organizer": (self._records.meetings.get(request.match_info["room"]) or ("", None))[1],
+                "dial_in": dataclasses.asdict(dial_in) if (dial_in := self._records.dial_ins.get(room_id)) else None,
             }
         )
 

@@ -15,7 +15,7 @@ from functions.portal.parameters import VisitPath
 from functions.portal.registry import Call, api
 from shared.core.errors import DomainError
 from shared.visits.invites import Inviter
-from shared.visits.models import InviteCreate, InviteList, InvitePublic
+from shared.visits.models import InviteCreate, InviteList, InvitePublic, LateNoticeCreate, LateNoticePublic
 from shared.writeback.models import ParticipantStatus
 
 
@@ -70,6 +70,26 @@ def invite_to_visit(call: Call[InviteCreate]) -> InvitePublic:
 )
 def visit_invites(call: Call[None]) -> InviteList:
     return call.runtime.visits.invites.list(_inviter(call), call.param("appointment_key"))
+
+
+@api.route(
+    "POST",
+    "visits/{appointment_key}/late",
+    summary="Text the waiting patient that the clinician will be about 5, 10 or 15 minutes late",
+    description="For the clinician whose EHR launch opened the visit (its visit_session cookie) only: each booked "
+    "patient of the visit with a mobile number gets one text in their language. At most one per visit every 5 "
+    "minutes (409 says when the next may go); 409 too when there is no patient to text or texts are not set up. "
+    "Audited, without the number.",
+    tag="visits",
+    auth="visit",
+    request=LateNoticeCreate,
+    response=LateNoticePublic,
+    status=201,
+    errors=(409,),
+    parameters=VisitPath,
+)
+def running_late(call: Call[LateNoticeCreate]) -> LateNoticePublic:
+    return call.runtime.visits.running_late.notify(call.session, call.param("appointment_key"), call.body)
 
 
 def _inviter(call: Call[Any]) -> Inviter:

@@ -19,7 +19,7 @@ import logging
 import math
 import random
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -80,8 +80,9 @@ class TextDispatch:
     clock: Clock
     limits: SmsLimits
     rng: random.Random = field(default_factory=random.Random)
-    invites: InviteComposer | None = None
-    """What an invite's or a survey's text says, or why it does not go (invite_texts.py, surveys.py)."""
+    composers: Mapping[str, InviteComposer] = field(default_factory=dict)
+    """By kind, what a text other than a booking's says, or why it does not go (invite_texts.py, surveys.py,
+    patient_notices.py)."""
 
     def __post_init__(self) -> None:
         self._puts = ThreadPoolExecutor(max_workers=ENQUEUE_THREADS, thread_name_prefix="sms-enqueue")
@@ -144,8 +145,8 @@ class TextDispatch:
             if stored
             else self.sms.new_record(endpoint.id, message.appointment_key, message.version, message.kind)
         )
-        if message.kind in ("invite", "survey") and self.invites is not None:  # not about the appointment's time
-            invited = self.invites(organisation, endpoint, message, settings, now)
+        if (composer := self.composers.get(message.kind)) is not None:  # an invite, a survey, a late notice...
+            invited = composer(organisation, endpoint, message, settings, now)
             if isinstance(invited, Composed):
                 return self._send(organisation, records, stored, record, invited)
             self._settle(records, stored, record, status=invited.status, reason=invited.reason)

@@ -15,7 +15,9 @@ from shared.visits.models import REMINDER_KINDS, ReminderKind, SmsType
 class SmsSettingsUpdate(BaseModel):
     """Per FHIR endpoint: which texts are sent, when the reminder goes, and their wording. Templates may use
     {clinic}, {date}, {time} (in the endpoint's time zone and its short name, as the patient's locale writes
-    them) and {link}; each patient gets the texts of their locale (PID-15, else the endpoint's default)."""
+    them), {link} and {dial_in} ("No data or camera? Call … and enter …#." once the visit's meeting offers a phone
+    number; empty otherwise; a text with a link and without {dial_in} gets it at its end); each patient gets the
+    texts of their locale (PID-15, else the endpoint's default)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -48,6 +50,11 @@ class SmsSettingsUpdate(BaseModel):
     )
     survey_after_visit: bool = Field(
         default=False, description="After the call ends, one text with a two-question survey (no free text)."
+    )
+    device_check_first: bool = Field(
+        default=False,
+        description="The reminder's link opens the device test page first (camera, microphone, speaker), then the "
+        "visit with one tap; its token stays in the link's fragment.",
     )
     templates: SmsTemplates = Field(default_factory=SmsTemplates, description="The texts in English.")
     locale_templates: dict[TranslatedLocale, LocaleTemplates] = Field(

@@ -25,7 +25,7 @@ DEFAULT_TEMPLATES["confirmed"] = N_(
 # The second and third reminders say the same by default (one translation), each editable on its own.
 DEFAULT_TEMPLATES["reminder2"] = DEFAULT_TEMPLATES["reminder3"] = DEFAULT_TEMPLATES["reminder"]
 
-PLACEHOLDERS = ("{clinic}", "{date}", "{time}", "{link}")
+PLACEHOLDERS = ("{clinic}", "{date}", "{time}", "{link}", "{dial_in}")
 TranslatedLocale = Literal["es_US"]  # the shipped locales other than English, whose templates override per locale
 
 

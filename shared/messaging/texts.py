@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from shared.core.clock import Clock
 from shared.core.dates import LocalTime, local_time, text_locale
+from shared.core.i18n import N_, translate
 from shared.core.ttl import TtlCache
 from shared.messaging.models import SmsMessageStatus, SmsSettings
 from shared.messaging.sms_setup import SmsSetup
@@ -24,12 +25,15 @@ from shared.secrets import SecretStore
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.storage.routing import Tables
 from shared.visits.join_links import JoinLinks
-from shared.visits.models import Appointment, SmsType
+from shared.visits.models import REMINDER_KINDS, Appointment, MeetingDialIn, SmsType
+from shared.visits.tables import MeetingLinkRepository
 
 # The opt-out list stores numbers as HMACs under this key. It has its own secret, never rotated: a new key would
 # silently forget every STOP (the join-link key, by contrast, is meant to be rotated).
 OPT_OUT_KEY_SECRET = "opt-out-key"
 SETTINGS_TTL = timedelta(seconds=30)
+DIAL_IN = N_("No data or camera? Call {number} and enter {id}#.")
+LINK_AGAIN = N_("{clinic}: here is the link to your video visit on {date} at {time} again: {link}")
 
 
 NO_NUMBER = {
@@ -146,6 +150,7 @@ class SmsService:
         kind: SmsType,
         organisation: Organisation,
         locale: str,
+        template: str | None = None,
     ) -> str:
         when = local_time(appointment.start, time_zone=endpoint.time_zone, locale=date_locale(locale, organisation))
         link = ""
@@ -158,8 +163,31 @@ class SmsService:
                 start=appointment.start,
                 end=appointment.end,
             )
-        template = template_for(settings.templates, settings.locale_templates, kind, locale)
-        return render(template, clinic=settings.clinic_name, when=when, link=link)
+        if kind in REMINDER_KINDS and settings.device_check_first and template is None:  # each of the reminders
+            link = self.join_links.device_test_first(link)
+        template = template or template_for(settings.templates, settings.locale_templates, kind, locale)
+        dial_in = self.dial_in(organisation, appointment, locale) if link else ""
+        return render(template, clinic=settings.clinic_name, when=when, link=link, dial_in=dial_in)
+
+    def dial_in(self, organisation: Organisation, appointment: Appointment, locale: str) -> str:
+        """ "Or call … and enter …#." in `locale`, once the visit's meeting exists and offers it; else empty."""
+        meetings = self.tables.data(organisation, MeetingLinkRepository)
+        meeting = meetings.find(appointment.endpoint_id, appointment.meeting_key or appointment.appointment_key)
+        if meeting is None or meeting.dial_in is None:
+            return ""
+        return dial_in_words(meeting.dial_in, locale)
+
+    def link_text(
+        self,
+        settings: SmsSettings,
+        endpoint: FhirEndpoint,
+        appointment: Appointment,
+        organisation: Organisation,
+        locale: str,
+    ) -> str:
+        """The patient's join link sent again, when they asked for it (lost_links.py)."""
+        resend = translate(locale, LINK_AGAIN)
+        return self._render(settings, endpoint, appointment, "reminder", organisation, locale, template=resend)
 
 
 def date_locale(locale: str, organisation: Organisation) -> str:
@@ -168,10 +196,14 @@ def date_locale(locale: str, organisation: Organisation) -> str:
     return text_locale(organisation.sms_country) if locale.startswith("en") else locale
 
 
-def render(template: str, *, clinic: str, when: LocalTime, link: str) -> str:
-    return (
-        template.replace("{clinic}", clinic)
-        .replace("{date}", when.date)
-        .replace("{time}", when.time)
-        .replace("{link}", link)
-    )
+def dial_in_words(dial_in: MeetingDialIn, locale: str) -> str:
+    return translate(locale, DIAL_IN).replace("{number}", dial_in.number).replace("{id}", dial_in.conference_id)
+
+
+def render(template: str, *, clinic: str, when: LocalTime, link: str, dial_in: str = "") -> str:
+    """The text; `dial_in` goes where the template says {dial_in}, else after a text with a link."""
+    text = template.replace("{clinic}", clinic).replace("{date}", when.date).replace("{time}", when.time)
+    if "{dial_in}" not in text and dial_in and "{link}" in text:
+        text += " {dial_in}"
+    text = text.replace(" {dial_in}", f" {dial_in}" if dial_in else "").replace("{dial_in}", dial_in)
+    return text.replace("{link}", link)

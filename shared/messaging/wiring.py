@@ -14,6 +14,7 @@ from shared.messaging.failed_texts import FailedTexts
 from shared.messaging.invite_texts import InviteTexts
 from shared.messaging.limiter import SenderLimiter, SmsLimits
 from shared.messaging.number_jobs import PhoneNumberJobs
+from shared.messaging.patient_notices import PatientNotices
 from shared.messaging.phone_numbers import PhoneNumberService
 from shared.messaging.providers import SmsSender
 from shared.messaging.providers.numbers import PhoneNumberProvider
@@ -144,9 +145,12 @@ class MessagingServices:
                 max_attempts=settings.messaging.sms_max_attempts,
                 reminder_max_late=timedelta(minutes=settings.scheduling.reminder_max_late_minutes),
             ),
-            invites=lambda organisation, endpoint, message, settings, now: (
-                self.surveys if message.kind == "survey" else self.invite_texts
-            ).compose(organisation, endpoint, message, settings, now),
+            composers={
+                "invite": self.invite_texts.compose,
+                "survey": self.surveys.compose,
+                "late": self.patient_notices.compose,
+                "link-resend": self.patient_notices.compose,
+            },
         )
 
     @cached_property
@@ -170,6 +174,15 @@ class MessagingServices:
             enqueue=lambda geography, message: self.dispatch.enqueue(geography, message),
             consents=self.sms_setup.has_consents,
             clock=self.platform.clock,
+        )
+
+    @cached_property
+    def patient_notices(self) -> PatientNotices:
+        return PatientNotices(
+            tables=self.platform.tables,
+            sms=self.sms,
+            setup=self.sms_setup,
+            enqueue=lambda geography, message: self.dispatch.enqueue(geography, message),
         )
 
     @cached_property

@@ -73,3 +73,13 @@ class AppointmentChange(BaseModel):
     provider_id: str | None = None
     locale: str | None = None  # the patient's language (PID-15) as a shipped locale; nothing else about them
     meeting_key: str | None = None  # a group visit's: the key its launches use (conference), shared by its patients
+
+
+class LostLinkRequest(BaseModel):
+    """The `lost-links` queue message (in the organisation's geography): a number typed on an endpoint's "I lost
+    my link" page, sealed (bound to the endpoint), for the trigger to look up. Nothing else is kept of it."""
+
+    tenant_id: str
+    endpoint_id: str
+    phone_sealed: str
+    asked_at: datetime

@@ -10,6 +10,7 @@ from shared.messaging.wiring import MessagingServices
 from shared.platform import Platform
 from shared.scheduling.appointments import AppointmentProcessor
 from shared.scheduling.ingest import Hl7Ingest
+from shared.scheduling.lost_links import LostLinks
 from shared.scheduling.reminder_plan import ReminderPlan
 from shared.scheduling.reminders import ReminderService
 from shared.scheduling.retention import PhoneRetention
@@ -64,3 +65,16 @@ class SchedulingServices:
     @cached_property
     def retention(self) -> PhoneRetention:
         return PhoneRetention(tables=self.platform.tables, clock=self.platform.clock)
+
+    @cached_property
+    def lost_links(self) -> LostLinks:
+        return LostLinks(
+            tables=self.platform.tables,
+            lookups=self.setup.lookups,
+            queues=self.platform.geography_queues,
+            seal=self.seal,
+            sms=self.messaging.sms,
+            notices=self.messaging.patient_notices,
+            clock=self.platform.clock,
+            opens_before=self.messaging.visits.join_links.opens_before,
+        )

@@ -27,6 +27,7 @@ AuditAction = Literal[
     "invite",
     "replay",
     "resend",
+    "notify_late",
 ]
 """Every action the audit log records (a test greps the code for them)."""
 

@@ -36,6 +36,7 @@ _WORDS: dict[tuple[str, str], str] = {
     ("clinician", "link"): "linked their Microsoft 365 account, as a clinician of {endpoint}",
     ("clinician", "unlink"): "unlinked a clinician's Microsoft 365 account from {endpoint}",
     ("visit", "invite"): "invited a guest to a visit",
+    ("visit", "notify_late"): "texted a visit's patient that the clinician is running late",
     ("writeback", "replay"): "replayed a failed EHR writeback",
     ("sms_message", "resend"): "sent a failed text again",
 }

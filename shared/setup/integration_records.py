@@ -111,6 +111,13 @@ def build_records(
             description="Lets patients check camera, microphone and speaker before the visit.",
             values=_values(("Launch URL", f"{api}/device-test"), ("Sign-in needed", "No")),
         ),
+        IntegrationRecord(
+            kind="lost_link",
+            title="Lost link page",
+            description="For the clinic's website and patient letters: a patient types their mobile number, and the "
+            "link of a visit today or tomorrow is texted to it again (never shown).",
+            values=_values(("Page URL", f"{api}/lost-link/{endpoint.id}"), ("Sign-in needed", "No")),
+        ),
     ]
     return IntegrationRecords(
         endpoint_id=endpoint.id,

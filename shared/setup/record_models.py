@@ -16,7 +16,13 @@ class IntegrationValue(BaseModel):
 
 class IntegrationRecord(BaseModel):
     kind: Literal[
-        "provider_launch", "patient_launch", "writeback_client", "sms_direct", "sms_configuration", "device_test"
+        "provider_launch",
+        "patient_launch",
+        "writeback_client",
+        "sms_direct",
+        "sms_configuration",
+        "device_test",
+        "lost_link",
     ]
     title: str
     description: str

@@ -17,7 +17,8 @@ SMS_OUTBOUND = "sms-outbound"
 SMS_WAITING = "sms-waiting"
 HL7_APPOINTMENTS = "hl7-appointments"
 REMINDERS_DUE = "reminders-due"  # a reminder tick's batches, each fanned out into texts by its own trigger
-GEOGRAPHY_QUEUES = (SMS_OUTBOUND, SMS_WAITING, HL7_APPOINTMENTS, REMINDERS_DUE)
+LOST_LINKS = "lost-links"  # "I lost my link" requests: the number sealed, looked up by the trigger
+GEOGRAPHY_QUEUES = (SMS_OUTBOUND, SMS_WAITING, HL7_APPOINTMENTS, REMINDERS_DUE, LOST_LINKS)
 APP_QUEUES = (HL7_INBOUND, PHONE_NUMBER_JOBS, REMINDER_REINDEX, PARTICIPANT_EVENTS, CALL_RECORDS)
 
 

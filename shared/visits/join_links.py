@@ -73,6 +73,7 @@ class JoinLinkRefused(DomainError):
         super().__init__(detail.format(**values))
         self.reason, self.message, self.values = reason, detail, values
         self.locale: str | None = None
+        self.endpoint_id: str | None = None  # a genuine link's: its clinic's lost-link page helps
 
     def said_in(self, locale: str | None) -> tuple[str, str]:
         """The title and detail in `locale`'s words."""
@@ -193,6 +194,20 @@ class JoinLinks:
         """The link people get: the token in the fragment, for the join page to post."""
         return f"{self._base}/api/join#{token}"
 
+    def device_test_first(self, link: str) -> str:
+        """The same link opening the device test page, whose button then opens the join page with the token."""
+        return link.replace(f"{self._base}/api/join#", f"{self._base}/api/device-test#", 1)
+
+    @staticmethod
+    def endpoint_named(token: str) -> str | None:
+        """The endpoint ID a damaged packed token still names, unchecked: only to point at its clinic's lost-link
+        page, which checks it."""
+        try:
+            raw = unb64url(token[:36])  # the version byte, tenant and endpoint: 25 bytes
+        except (binascii.Error, ValueError):
+            return None
+        return raw[17:25].hex() if len(raw) >= 25 and raw[0] & 0b11 in (_PACKED_VERSION, _PACKED_WITH_KID) else None
+
     def decode(self, token: str) -> JoinClaims:
         """The claims of a genuine token (signature checked), whatever the time."""
         invalid = JoinLinkRefused(
@@ -253,7 +268,7 @@ class JoinLinks:
             self.check_window(claims, (appointment.start, appointment.end) if appointment else None)
         except JoinLinkRefused as refused:
             patients = appointment.locale if appointment is not None and claims.role == "patient" else None
-            refused.locale = patients or default_locale
+            refused.locale, refused.endpoint_id = patients or default_locale, claims.endpoint_id
             raise
 
     def check_window(self, claims: JoinClaims, current: tuple[datetime, datetime] | None = None) -> None:

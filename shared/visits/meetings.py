@@ -14,7 +14,7 @@ from shared.core.errors import Conflict, Forbidden, NotFound
 from shared.setup.models import Organisation
 from shared.setup.tables import OrganisationRepository
 from shared.storage.routing import Tables
-from shared.visits.models import Appointment, MeetingLink, VisitReferences
+from shared.visits.models import Appointment, MeetingDialIn, MeetingLink, VisitReferences
 from shared.visits.providers import Meeting, MeetingProvider, MeetingRequest, OrganizerRefused
 from shared.visits.sessions import VisitSession
 from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
@@ -81,6 +81,7 @@ class VisitMeetings:
             created_at=self.clock.now(),
             references=references or VisitReferences(),
             virtual_appointment_url=self._virtual_appointment_url(organisation, endpoint_id, meeting),
+            dial_in=_dial_in(meeting),
         )
         try:
             links.create(link)
@@ -152,3 +153,12 @@ class VisitMeetings:
             # still happens, organised by the service organizer.
             log.warning("The meeting service refused a linked clinician as organizer; using the service organizer")
             return self.meetings.create_or_get(replace(request, organizer_id=self.service_organizer))
+
+
+def _dial_in(meeting: Meeting) -> MeetingDialIn | None:
+    dial_in = meeting.dial_in
+    if dial_in is None:
+        return None
+    return MeetingDialIn(
+        conference_id=dial_in.conference_id, toll_number=dial_in.toll_number, toll_free_number=dial_in.toll_free_number
+    )

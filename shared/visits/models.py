@@ -36,6 +36,18 @@ class VisitReferences(BaseModel):
         )
 
 
+class MeetingDialIn(BaseModel):
+    """How to join the meeting by phone (its organizer has audio conferencing): the meeting's, not a person's."""
+
+    conference_id: str
+    toll_number: str | None = None
+    toll_free_number: str | None = None
+
+    @property
+    def number(self) -> str:
+        return self.toll_free_number or self.toll_number or ""
+
+
 class MeetingLink(BaseModel):
     """Appointment key -> meeting (data plane, in the organisation's geography)."""
 
@@ -47,6 +59,7 @@ class MeetingLink(BaseModel):
     browser_join_url: str
     created_at: datetime
     references: VisitReferences = Field(default_factory=VisitReferences)
+    dial_in: MeetingDialIn | None = None
     virtual_appointment_url: str | None = None
     """The meeting's Teams Virtual Appointment join URL, where its organizer's delegated grant gave one."""
 
@@ -57,7 +70,17 @@ class MeetingLink(BaseModel):
 
 
 SmsType = Literal[
-    "scheduled", "rescheduled", "cancelled", "reminder", "reminder2", "reminder3", "invite", "confirmed", "survey"
+    "scheduled",
+    "rescheduled",
+    "cancelled",
+    "reminder",
+    "reminder2",
+    "reminder3",
+    "invite",
+    "confirmed",
+    "survey",
+    "late",
+    "link-resend",
 ]
 ReminderKind = Literal["reminder", "reminder2", "reminder3"]
 REMINDER_KINDS: tuple[ReminderKind, ...] = ("reminder", "reminder2", "reminder3")
@@ -219,3 +242,27 @@ class InvitePublic(BaseModel):
 
 class InviteList(BaseModel):
     items: list[InvitePublic]
+
+
+LateMinutes = Literal[5, 10, 15]
+
+
+class LateNotice(BaseModel):
+    """The last "running late" text of a visit (data plane): when it went, so another waits 5 minutes."""
+
+    endpoint_id: str
+    appointment_key: str
+    minutes: int
+    sent_at: datetime
+
+
+class LateNoticeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: LateMinutes = Field(description="About how many minutes late the clinician will be: 5, 10 or 15.")
+
+
+class LateNoticePublic(BaseModel):
+    minutes: int
+    sent_at: datetime
+    texted: int = Field(description="How many patients' texts were queued (a group visit has several).")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.storage.repository import TableRepository
-from shared.visits.models import Appointment, EhrUser, MeetingLink, VisitEvent, VisitInvite
+from shared.visits.models import Appointment, EhrUser, LateNotice, MeetingLink, VisitEvent, VisitInvite
 
 
 class AppointmentRepository(
@@ -28,3 +28,9 @@ class VisitEventRepository(TableRepository[VisitEvent], table="visitevents", key
 
 class VisitInviteRepository(TableRepository[VisitInvite], table="visitinvites", keys=("{appointment_key}", "{id}")):
     """A visit's guest and interpreter invites (data plane)."""
+
+
+class LateNoticeRepository(
+    TableRepository[LateNotice], table="latenotices", keys=("{endpoint_id}", "{appointment_key}")
+):
+    """Each visit's last "running late" text, no number (data plane)."""

@@ -16,13 +16,15 @@ from shared.setup.models import Organisation
 from shared.setup.wiring import SetupServices
 from shared.visits.clinicians import ClinicianLinks
 from shared.visits.delegated_grants import DelegatedGrants
+from shared.visits.dial_in import DialIns
 from shared.visits.invites import VisitInvites
 from shared.visits.join_links import JoinLinks, SentToMeeting
+from shared.visits.late import RunningLate
 from shared.visits.launch import LaunchService
 from shared.visits.launch_problems import LaunchProblems
 from shared.visits.meetings import VisitMeetings
 from shared.visits.microsoft_sign_in import SECRET_NAME, MicrosoftSignIn
-from shared.visits.models import MeetingLink, VisitInvite
+from shared.visits.models import Appointment, MeetingLink, VisitInvite
 from shared.visits.providers import MeetingProvider
 from shared.visits.sessions import VisitSessions
 from shared.visits.virtual_appointments import VirtualAppointments
@@ -52,6 +54,8 @@ class VisitServices:
     """The connector sent someone to a visit's meeting (organisation, endpoint ID, meeting key, role, whose)."""
     text_invite: Callable[[Organisation, VisitInvite], str | None]
     """Queue an invite's text (asked of the messaging feature); why it cannot go, or None."""
+    text_late: Callable[[Organisation, Appointment, int, datetime], str | None]
+    """Queue a patient's late notice (asked of the messaging feature); why it cannot go, or None."""
     provider: MeetingProvider | None = None
     """A meeting provider to use instead of the configured one (tests hand in the Graph stub's)."""
     sign_in: MicrosoftSignIn | None = None
@@ -173,3 +177,13 @@ class VisitServices:
             phone_region=lambda organisation: organisation.sms_country,
             text=self.text_invite,
         )
+
+    @cached_property
+    def running_late(self) -> RunningLate:
+        return RunningLate(
+            tables=self.platform.tables, audit=self.setup.audit, clock=self.platform.clock, text=self.text_late
+        )
+
+    @cached_property
+    def dial_ins(self) -> DialIns:
+        return DialIns(tables=self.platform.tables, join_links=self.join_links, lookups=self.setup.lookups)

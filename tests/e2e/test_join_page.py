@@ -125,3 +125,65 @@ def test_a_spanish_speaking_patients_link_says_why_in_spanish_whatever_the_brows
     assert page.get_attribute("html", "lang") == "es"
     _fits_and_is_labelled(page)
     assert [p for p in problems if "400" not in p] == []
+
+
+def test_a_meeting_with_audio_conferencing_offers_its_phone_number_beside_the_video_link(
+    browser: Browser, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
+) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    graph_meetings.stub.audio_conferencing = {"tollNumber": "+1 217-555-0142", "conferenceId": "481516234"}
+    try:
+        page, problems = _phone(browser)
+        page.goto(join_link(tenant, endpoint, datetime.now(UTC) + timedelta(minutes=5)))
+        expect(page.get_by_role("heading", name="No data or camera? Join by phone")).to_be_visible()
+        number = page.get_by_role("link", name="+1 217-555-0142")
+        assert number.get_attribute("href") == "tel:+12175550142,,481516234%23"
+        expect(page.get_by_text("481516234#")).to_be_visible()
+        _fits_and_is_labelled(page)
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Join the video visit"
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{TEAMS}**")
+        assert problems == []
+    finally:
+        graph_meetings.stub.audio_conferencing = None
+
+
+def test_a_reminders_link_opens_the_device_test_then_the_visit_with_one_tap(
+    browser: Browser, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
+) -> None:
+    endpoint = approved_endpoint(tenant, ehr)
+    link = get_runtime().visits.join_links.device_test_first(
+        join_link(tenant, endpoint, datetime.now(UTC) + timedelta(minutes=5))
+    )
+    token = urlsplit(link).fragment
+    page, problems = _phone(browser)
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Test your camera, microphone and speaker")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your visit")).to_be_visible()
+    lost = page.get_by_role("link", name="Lost your link, or it does not work? Get it again by text.")
+    expect(lost).to_have_attribute("href", f"lost-link/{endpoint}")  # its clinic's page, from the link's token
+    _fits_and_is_labelled(page)
+    join = page.get_by_role("link", name="Join your visit")
+    join.focus()
+    with page.expect_response(lambda r: r.request.method == "POST" and "/api/join" in r.url) as posted:
+        page.keyboard.press("Enter")  # one tap: the join page posts the token, and the visit opens
+    assert posted.value.status == 302 and posted.value.headers["location"].startswith(TEAMS)
+    ours = [r for r in requests if r.url.startswith(link.split("/api/", 1)[0])]
+    assert [(r.method, urlsplit(r.url).path) for r in ours] == [
+        ("GET", "/api/device-test"),
+        ("GET", "/api/join"),
+        ("POST", "/api/join"),
+    ]
+    assert all(token not in r.url and token not in (r.headers.get("referer") or "") for r in requests)
+    assert problems == []
+
+
+def test_the_device_test_without_a_link_offers_no_visit(browser: Browser, tenant: Tenant) -> None:
+    page, problems = _phone(browser)
+    page.goto(join_link(tenant, "0" * 16, datetime.now(UTC)).split("/api/", 1)[0] + "/api/device-test")
+    expect(page.get_by_role("heading", name="Test your camera, microphone and speaker")).to_be_visible()
+    expect(page.get_by_role("link", name="Join your visit")).to_be_hidden()
+    assert problems == []

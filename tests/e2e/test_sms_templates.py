@@ -17,7 +17,7 @@ from tests.support.portal import Tenant, pending_endpoint
 def test_the_editor_shows_segments_and_encoding(
     portal_for: OpenPortal, tenant: Tenant, sandbox: SandboxEhr, width: int
 ) -> None:
-    pending_endpoint(tenant, sandbox)
+    endpoint = pending_endpoint(tenant, sandbox)
     for consent in ("sms_terms", "patient_messaging"):
         assert tenant.call("POST", f"portal/sms/consents/{consent}").status_code == 200
     portal = portal_for(tenant, width=width)
@@ -46,5 +46,13 @@ def test_the_editor_shows_segments_and_encoding(
     )
     expect(settings.locator("[data-preview=es_US-reminder]")).to_contain_text("North Clinic: le esperamos el ")
     expect(settings.locator("[data-preview=reminder]")).to_contain_text("North Clinic: su cita es el ")
+    # The reminder's link can open the device test first.
+    device_check = settings.get_by_label("The reminder's link opens the device test first")
+    expect(device_check).not_to_be_checked()
+    device_check.check()
+    settings.get_by_role("button", name="Save SMS settings").click()
+    expect(page.get_by_text("SMS settings saved")).to_be_attached()
+    saved = tenant.call("GET", f"portal/endpoints/{endpoint}/sms-settings").json()
+    assert saved["device_check_first"] is True
     portal.assert_usable()
     portal.shot(f"sms-template-segments-{width}")

@@ -74,6 +74,12 @@ def test_the_clinician_lands_on_the_panel_and_sees_who_joins(
     assert_accessible(page)
     assert follow_join_link(httpx.Client(), link.input_value()).status_code == 302
 
+    # Running late: one tap; with no patient's number on file, the panel says why nothing went.
+    page.get_by_role("button", name="10 minutes late").click()
+    expect(page.locator("#late-result")).to_contain_text("no patient with a mobile number")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(page)
+
     # Another browser, without the launch's cookie: a page that says what to do, nothing of the visit.
     stranger = browser.new_context(viewport={"width": 375, "height": 740}).new_page()
     stranger.goto(page.url)

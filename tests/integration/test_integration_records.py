@@ -27,6 +27,7 @@ def test_one_environment_lists_everything_the_analyst_enters(tenant: Tenant, san
         "sms_direct",
         "sms_configuration",
         "device_test",
+        "lost_link",
     ]  # no writeback client while nothing is written back
     saved = tenant.call("PUT", f"portal/endpoints/{endpoint_id}/writeback", json={"adapter": "fhir"})
     assert saved.status_code == 200, saved.text
@@ -46,6 +47,7 @@ def test_one_environment_lists_everything_the_analyst_enters(tenant: Tenant, san
     assert client["Scopes"] == "system/AuditEvent.c system/Appointment.ru"
     assert client["JWKS URL"].endswith(f"/api/.well-known/jwks/{tenant.id}")
     assert client["Client ID"] == provider["Client ID"]  # none of its own: the endpoint's
+    assert records["lost_link"]["Page URL"].endswith(f"/api/lost-link/{endpoint_id}")  # for the clinic's website
     assert tenant.call("GET", "portal/integration-records", params={"environment": "prod"}).json()["items"] == []
 
     exported = tenant.call("GET", "portal/integration-records", params={"environment": "test", "format": "csv"})

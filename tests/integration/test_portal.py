@@ -70,7 +70,14 @@ def test_whole_approval_flow(tenant: Tenant, sandbox: SandboxEhr) -> None:
     records = tenant.call("GET", f"portal/endpoints/{endpoint_id}/integration-records").json()
     by_kind = {r["kind"]: {v["name"]: v["value"] for v in r["values"]} for r in records["records"]}
     public = str(tenant.http.base_url).rstrip("/")
-    assert list(by_kind) == ["provider_launch", "patient_launch", "sms_direct", "sms_configuration", "device_test"]
+    assert list(by_kind) == [
+        "provider_launch",
+        "patient_launch",
+        "sms_direct",
+        "sms_configuration",
+        "device_test",
+        "lost_link",
+    ]
     # The visit's identifiers come back with the token (the URL carries none: anyone can edit it).
     assert by_kind["provider_launch"]["Launch URL"] == f"{public}/api/launch/provider"
     assert by_kind["provider_launch"]["Token response parameters"] == (

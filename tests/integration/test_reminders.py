@@ -194,3 +194,24 @@ def test_turning_reminders_off_and_on_again(setup: Setup) -> None:
     setup.clock.set(NOW + timedelta(hours=4, minutes=30))
     assert tick(setup) == 0
     assert reminders_sent(setup) == [key]
+
+
+def test_where_the_endpoint_asks_the_reminders_link_opens_the_device_test_first(setup: Setup) -> None:
+    from shared.messaging.tables import OutboxRepository
+
+    current = setup.runtime.messaging.sms_setup.settings(setup.admin, setup.endpoint_id)
+    assert current is not None
+    update = SmsSettingsUpdate(
+        clinic_name="North", sender_number=current.sender_number, reminder_minutes_before=60, device_check_first=True
+    )
+    setup.runtime.messaging.sms_setup.update_settings(setup.admin, setup.endpoint_id, update)
+    book(setup, NOW + timedelta(hours=3), "D1")
+    send_queued(setup.runtime)  # the booking's confirmation: straight to the visit
+    setup.runtime.scheduling.reminders.tick(Geography.EU)
+    setup.clock.set(NOW + timedelta(hours=2))
+    assert tick(setup) == 1
+    outbox = setup.runtime.platform.tables.control(OutboxRepository).iterate(setup.organisation.tenant_id)
+    bodies = sorted((m.created_at, m.body) for m in outbox)
+    confirmation, reminder = bodies[0][1], bodies[-1][1]
+    assert "/api/join#" in confirmation and "/api/device-test#" not in confirmation
+    assert "reminder" in reminder and "/api/device-test#" in reminder and "?" not in reminder  # no query string

@@ -58,6 +58,8 @@ class GraphStub:
     record_reads: list[str] = field(default_factory=list)
     sessions_page: int = 2  # sessions per page of a call record, as Graph pages them (at 60)
     access_policy: set[str] | None = None
+    audio_conferencing: dict[str, str] | None = None
+    """What new meetings' `audioConferencing` says (their organizer has audio conferencing); None: absent."""
     """The users a Teams application access policy lets the app organise meetings for; None: everyone."""
     delegated: dict[str, dict[str, str]] = field(default_factory=dict)
     """Delegated access tokens Entra ID issued -> their claims (tid, oid, scp): the Entra stub's."""
@@ -270,6 +272,8 @@ class GraphStub:
             "joinWebUrl": f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{meeting_id}%40thread.v2/0"
             "?context=%7b%7d",
         }
+        if self.audio_conferencing is not None:
+            meeting["audioConferencing"] = self.audio_conferencing
         self.meetings[key] = meeting
         return web.json_response(meeting, status=201)
 

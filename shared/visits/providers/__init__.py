@@ -19,11 +19,39 @@ class MeetingRequest:
 
 
 @dataclass(frozen=True)
+class DialIn:
+    """How to join a meeting by phone, when its organizer has audio conferencing: the meeting's numbers and ID, no
+    one's personal data."""
+
+    conference_id: str
+    toll_number: str | None = None
+    toll_free_number: str | None = None
+    dialin_url: str | None = None
+
+    @classmethod
+    def of(cls, audio: object) -> DialIn | None:
+        """From Graph's `audioConferencing` (None when absent, or without an ID and a number to call)."""
+        if not isinstance(audio, dict):
+            return None
+        texts = {name: value for name, value in audio.items() if isinstance(value, str) and value.strip()}
+        conference = texts.get("conferenceId")
+        if not conference or not (texts.get("tollNumber") or texts.get("tollFreeNumber")):
+            return None
+        return cls(conference, texts.get("tollNumber"), texts.get("tollFreeNumber"), texts.get("dialinUrl"))
+
+
+@dataclass(frozen=True)
 class Meeting:
     meeting_id: str
     organizer_id: str
     join_url: str  # for clinicians (organisation members bypass the lobby)
     browser_join_url: str  # anonymous browser join for patients and guests (they wait in the lobby)
+    dial_in: DialIn | None = None
+
+    @staticmethod
+    def dial_in_of(graph_meeting: dict[str, object]) -> DialIn | None:
+        """The dial-in of Graph's onlineMeeting (its `audioConferencing`), if it has one."""
+        return DialIn.of(graph_meeting.get("audioConferencing"))
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,7 @@ class GraphMeetingProvider:
             organizer_id=request.organizer_id,
             join_url=join_url,
             browser_join_url=browser_join_url(join_url),
+            dial_in=Meeting.dial_in_of(created),
         )
 
     def subscribe(

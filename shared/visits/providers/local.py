@@ -16,7 +16,11 @@ from urllib.parse import quote
 
 from shared.core.errors import NotFound
 from shared.core.usage import usage
-from shared.visits.providers import EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
+from shared.visits.providers import DialIn, EventSubscription, Meeting, MeetingRequest, MeetingUnavailable
+
+# Local meetings offer a phone number too, as Teams does when the organizer has audio conferencing, so `make run`
+# shows the dial-in; 555-01xx numbers are set aside for fiction, and the conference ID is made per meeting.
+LOCAL_TOLL_NUMBER = "+1 217-555-0100"
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class LocalCallRecords:
     subscription: LocalSubscription | None = None
     meetings: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Meeting ID -> (its join URL, its organizer), as created."""
+    dial_ins: dict[str, DialIn] = field(default_factory=dict)
+    """Meeting ID -> how to call in, for meetings that offer it (the meeting page shows it)."""
 
 
 LOCAL_CALL_RECORDS = LocalCallRecords()
@@ -78,8 +84,11 @@ class LocalMeetingProvider:
         public_base: str,
         subscriptions: LocalSubscriptions = LOCAL_SUBSCRIPTIONS,
         call_records: LocalCallRecords = LOCAL_CALL_RECORDS,
+        *,
+        audio_conferencing: bool = True,
     ) -> None:
         self._base = public_base.rstrip("/")
+        self._audio = audio_conferencing
         self._subscriptions = subscriptions
         self._records = call_records
 
@@ -88,11 +97,15 @@ class LocalMeetingProvider:
         digest = hashlib.sha256(f"{request.organizer_id}|{request.external_id}".encode()).hexdigest()[:20]
         room = f"{self._base}/dev/meetings/{quote(digest)}"
         self._records.meetings[digest] = (f"{room}?role=clinician", request.organizer_id)
+        dial_in = DialIn(str(int(digest[:8], 16) % 10**9).zfill(9), LOCAL_TOLL_NUMBER) if self._audio else None
+        if dial_in is not None:
+            self._records.dial_ins[digest] = dial_in
         return Meeting(
             meeting_id=digest,
             organizer_id=request.organizer_id,
             join_url=f"{room}?role=clinician",
             browser_join_url=f"{room}?role=guest",
+            dial_in=dial_in,
         )
 
     def virtual_appointment_url(self, organizer_id: str, meeting_id: str, access_token: str) -> str:
