@@ -39,7 +39,8 @@ _JOIN = (
 )
 _TEXT = (
     "function send_texts_eu, storage host sms-outbound delete, storage eu appointments read, storage eu optouts read, "
-    "storage eu smsmessages read, storage eu smsmessages insert, storage eu smsmessages upsert, sms segments*2"
+    "storage eu meetinglinks read, storage eu smsmessages read, storage eu smsmessages insert, "
+    "storage eu smsmessages upsert, sms segments*2"
 )
 _HELD = {
     "launch": _LAUNCH,

@@ -161,17 +161,12 @@ def _browser_locale(req: func.HttpRequest) -> str | None:
 
 def _join(token: str, req: func.HttpRequest) -> func.HttpResponse:
     try:
-        target = get_runtime().visits.launch.join(token)
+        joined = get_runtime().visits.launch.join(token)
     except Exception as error:
         if isinstance(error, JoinLinkRefused) and error.endpoint_id is None:
             error.endpoint_id = JoinLinks.endpoint_named(token)  # a damaged link: its clinic's lost-link page
         return _failure(error, title=N_("This link cannot be used"), locale=_browser_locale(req))
-    try:
-        offer = get_runtime().visits.dial_ins.for_link(token)
-    except Exception:  # the visit opens by video all the same
-        log.exception("The meeting's dial-in could not be read")
-        offer = None
-    return redirect(target) if offer is None else _dial_in_page(target, offer)
+    return redirect(joined.url) if joined.dial_in is None else _dial_in_page(joined.url, joined.dial_in)
 
 
 def _dial_in_page(target: str, offer: DialInOffer) -> func.HttpResponse:

@@ -539,10 +539,11 @@ class SandboxEhr:
 
         import httpx
 
+        from dev.fakes.event_grid import sms_received
+
         body = await request.json()
         event_id = str(uuid.uuid4())
-        data = {"messageId": event_id, "from": body["from"], "to": body["to"], "message": str(body["message"])}
-        event = {"id": event_id, "eventType": "Microsoft.Communication.SMSReceived", "data": data}
+        event = sms_received(message_id=event_id, sender=body["from"], to=body["to"], message=str(body["message"]))
         url = f"{self.connector_url}/api/events/sms"
         answer = await asyncio.to_thread(
             httpx.post, url, json=[event], headers={"x-functions-key": self.function_key}, timeout=30

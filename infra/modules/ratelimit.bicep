@@ -50,6 +50,7 @@ resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2022-05-
                 '/api/launch/'
                 '/api/join' // the join page and its post (/api/join), and links sent as /api/join/{token}
                 '/api/lost-link/'
+                '/api/survey' // the survey page and its post
                 '/api/visits/'
                 '/api/hl7/'
                 '/api/events/'

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.setup.lookups import ControlLookups
-from shared.storage.routing import Tables
-from shared.visits.join_links import JoinLinks
-from shared.visits.models import MeetingDialIn
-from shared.visits.tables import AppointmentRepository, MeetingLinkRepository
+from shared.setup.models import FhirEndpoint
+from shared.visits.join_links import JoinRole
+from shared.visits.models import Appointment, MeetingDialIn, MeetingLink
 
 
 @dataclass(frozen=True)
@@ -19,23 +17,20 @@ class DialInOffer:
     locale: str
 
 
-@dataclass(kw_only=True, eq=False)
-class DialIns:
-    tables: Tables
-    join_links: JoinLinks
-    lookups: ControlLookups
+@dataclass(frozen=True)
+class Joined:
+    """Where a join link sends its browser, and the meeting's dial-in to offer on the way, if it has one."""
 
-    def for_link(self, token: str) -> DialInOffer | None:
-        """The dial-in of the meeting a patient's link (already let through) opened, and the patient's locale."""
-        claims = self.join_links.decode(token)
-        organisation = self.lookups.organisation(claims.tenant_id)
-        endpoint = self.lookups.endpoint(claims.tenant_id, claims.endpoint_id)
-        if organisation is None or endpoint is None:
-            return None
-        appointment = self.tables.data(organisation, AppointmentRepository).find(endpoint.id, claims.appointment_key)
-        key = appointment.meeting_key if appointment is not None and appointment.meeting_key else None
-        link = self.tables.data(organisation, MeetingLinkRepository).find(endpoint.id, key or claims.appointment_key)
-        if link is None or link.dial_in is None:
-            return None
-        patients = appointment.locale if appointment is not None and claims.role == "patient" else None
-        return DialInOffer(link.dial_in, patients or endpoint.patient_locale)
+    url: str
+    dial_in: DialInOffer | None
+
+
+def dial_in_offer(
+    endpoint: FhirEndpoint, appointment: Appointment | None, link: MeetingLink, role: JoinRole
+) -> DialInOffer | None:
+    """The dial-in of the meeting a patient's link (already let through) opened, in the patient's locale (a
+    guest's: the endpoint's patients' language); None when the meeting has none."""
+    if link.dial_in is None:
+        return None
+    patients = appointment.locale if appointment is not None and role == "patient" else None
+    return DialInOffer(link.dial_in, patients or endpoint.patient_locale)

@@ -5,7 +5,7 @@ start:    iss must be an approved FHIR endpoint (checked before any outbound req
 complete: state (once) -> token exchange -> id_token -> who the user is, by the EHR's word (roles.py; a provider
           launch by anyone the EHR does not vouch for as a clinician is refused) -> visit reference from the token
           response only (context.py) -> appointment key -> meeting -> the clinician's or the patient's join URL
-join:     signed link -> window and cancellation -> meeting -> browser join URL
+join:     signed link -> window and cancellation -> meeting -> the patients' join URL (and the meeting's dial-in)
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from shared.smart.states import LaunchState, LaunchStates, Purpose, StateRejecte
 from shared.storage.routing import Tables
 from shared.visits.clinicians import ClinicianLinks
 from shared.visits.context import ContextMismatch, cross_check, visit_reference, visit_references
+from shared.visits.dial_in import Joined, dial_in_offer
 from shared.visits.join_links import JoinLinkRefused, JoinLinks, SentToMeeting
 from shared.visits.launch_problems import LaunchProblems
 from shared.visits.meetings import VisitMeetings
@@ -42,8 +43,6 @@ from shared.visits.tables import AppointmentRepository
 
 log = logging.getLogger(__name__)
 LaunchKind = Literal["provider", "patient"]
-
-
 LAUNCH_SCOPE = "launch openid fhirUser"
 RECORD_PARAMETERS = {"sessionId": "session_id", "conferenceId": "conference_id", "departmentId": "department_id"}
 
@@ -272,7 +271,7 @@ class LaunchService:
             return references
         return VisitReferences(department_id=references.department_id)
 
-    def join(self, token: str) -> str:
+    def join(self, token: str) -> Joined:
         claims = self.join_links.decode(token)
         telemetry.bind(
             tenant_id=claims.tenant_id, endpoint_id=claims.endpoint_id, appointment_key=claims.appointment_key
@@ -292,4 +291,4 @@ class LaunchService:
         self.patient_sent(
             organisation, endpoint.id, link.appointment_key, role=claims.role, whose=claims.appointment_key
         )
-        return link.patient_url
+        return Joined(link.patient_url, dial_in_offer(endpoint, appointment, link, claims.role))

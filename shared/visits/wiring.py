@@ -16,7 +16,6 @@ from shared.setup.models import Organisation
 from shared.setup.wiring import SetupServices
 from shared.visits.clinicians import ClinicianLinks
 from shared.visits.delegated_grants import DelegatedGrants
-from shared.visits.dial_in import DialIns
 from shared.visits.invites import VisitInvites
 from shared.visits.join_links import JoinLinks, SentToMeeting
 from shared.visits.late import RunningLate
@@ -183,7 +182,3 @@ class VisitServices:
         return RunningLate(
             tables=self.platform.tables, audit=self.setup.audit, clock=self.platform.clock, text=self.text_late
         )
-
-    @cached_property
-    def dial_ins(self) -> DialIns:
-        return DialIns(tables=self.platform.tables, join_links=self.join_links, lookups=self.setup.lookups)

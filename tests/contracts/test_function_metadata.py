@@ -43,6 +43,8 @@ ANONYMOUS = {
     "join": "the HMAC-signed join token in the path",
     "join_page": "the HMAC-signed join token it is posted",
     "device_test": "a static page that checks camera and microphone",
+    "survey": "the HMAC-signed survey token it is posted (the page itself holds nothing)",
+    "lost_link": "nothing to protect: the same answer whatever the number, limited per number and per address",
     "jwks": "the connector's public keys, which EHRs fetch",
     "meeting_events": "Graph change notifications: validation handshake and clientState",
     "call_record_events": "Graph change notifications: validation handshake and clientState",

@@ -46,8 +46,8 @@ def test_the_editor_shows_segments_and_encoding(
     )
     expect(settings.locator("[data-preview=es_US-reminder]")).to_contain_text("North Clinic: le esperamos el ")
     expect(settings.locator("[data-preview=reminder]")).to_contain_text("North Clinic: su cita es el ")
-    # The reminder's link can open the device test first.
-    device_check = settings.get_by_label("The reminder's link opens the device test first")
+    # The reminders' link can open the device test first.
+    device_check = settings.get_by_label("The reminders' link opens the device test first")
     expect(device_check).not_to_be_checked()
     device_check.check()
     settings.get_by_role("button", name="Save SMS settings").click()

@@ -19,6 +19,7 @@ from tests.conftest import AppHost, GraphMeetings
 from tests.integration.test_scheduling import events, key, organisation, texts
 from tests.support.clinic import PHONE, Clinic, deliver
 from tests.support.hl7 import siu
+from tests.support.notifications import sms_received
 from tests.support.visits import follow_join_link, launch
 
 CLINIC_PHONE = "+12175550100"
@@ -26,8 +27,7 @@ BACKEND_CLIENT = "connector-backend"
 
 
 def reply(app: AppHost, clinic: Clinic, text: str, event_id: str, sender: str | None = None) -> None:
-    data = {"messageId": event_id, "from": PHONE, "to": sender or clinic.sender, "message": text}
-    event = {"id": event_id, "eventType": "Microsoft.Communication.SMSReceived", "data": data}
+    event = sms_received(message_id=event_id, sender=PHONE, to=sender or clinic.sender, message=text)
     assert events(app, [event]).status_code == 200
     app.pump()
 

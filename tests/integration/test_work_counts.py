@@ -136,6 +136,7 @@ def test_an_siu_message_received_applied_and_its_confirmation_texted(app: AppHos
         "host sms-outbound delete": 1,
         "eu appointments read": 1,  # fresh data: cancelled, moved or started texts are not sent
         "eu optouts read": 1,  # STOP is honoured
+        "eu meetinglinks read": 1,  # the visit's meeting, if it exists: its dial-in goes in the text
         "eu smsmessages read": 1,  # the text's record: one already settled does nothing
         "eu smsmessages insert": 1,  # claimed (queued -> sending) with its ETag...
         "eu smsmessages upsert": 1,  # ...then sent

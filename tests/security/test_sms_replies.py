@@ -13,13 +13,13 @@ from tests.integration.test_replies import CLINIC_PHONE, outbox, set_settings
 from tests.integration.test_scheduling import events, key, organisation
 from tests.support.clinic import Clinic, deliver
 from tests.support.hl7 import siu
+from tests.support.notifications import sms_received
 
 STRANGER = "+12175559876"
 
 
 def inbound(clinic: Clinic, text: Any, sender: str, event_id: str) -> list[dict[str, Any]]:
-    data = {"messageId": event_id, "from": sender, "to": clinic.sender, "message": text}
-    return [{"id": event_id, "eventType": "Microsoft.Communication.SMSReceived", "data": data}]
+    return [sms_received(message_id=event_id, sender=sender, to=clinic.sender, message=text)]
 
 
 def confirmed(clinic: Clinic) -> bool:

@@ -8,7 +8,7 @@ fictitious numbers at once, for local runs.
 
 from __future__ import annotations
 
-import hashlib
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Protocol
@@ -57,20 +57,31 @@ class PhoneNumberProvider(Protocol):
 
 
 class LocalPhoneNumbers:
-    """Numbers from the ranges reserved for fiction (555-0100 to 555-0199), available at once."""
+    """Numbers from the ranges reserved for fiction (555-0100 to 555-0199 in each area code), available at once.
+    As with a real provider, a number is handed out once: each search takes the next line this worker has not
+    handed out (toll-free searches move on through the toll-free area codes), so two organisations never share
+    one, which would make a reply's sender ambiguous."""
 
-    TOLL_FREE_AREA = "833"
+    TOLL_FREE_AREAS = ("833", "844", "855", "866", "877", "888")
+    _lock = threading.Lock()
+    _handed_out: set[str] = set()
 
     def begin_search(self, search: NumberSearch) -> str:
         if search.country_code != "US":
             raise PhoneNumberFailed("Local runs hand out US numbers only.")
-        area = search.area_code or self.TOLL_FREE_AREA
-        return f"{uuid.uuid4().hex}:{area}"
+        areas = (search.area_code,) if search.area_code else self.TOLL_FREE_AREAS
+        with self._lock:
+            for area in areas:
+                for line in range(100):
+                    number = f"+1{area}55501{line:02d}"
+                    if number not in self._handed_out:
+                        self._handed_out.add(number)
+                        return f"{uuid.uuid4().hex}:{number}"
+        raise PhoneNumberFailed("Every fictional number of this area code is taken; restart the local run.")
 
     def search_result(self, token: str) -> FoundNumbers:
-        search_id, _, area = token.partition(":")
-        line = int(hashlib.sha256(search_id.encode()).hexdigest(), 16) % 100
-        return FoundNumbers(search_id=token, numbers=[f"+1{area}55501{line:02d}"], monthly_cost=None)
+        _, _, number = token.partition(":")
+        return FoundNumbers(search_id=token, numbers=[number], monthly_cost=None)
 
     def begin_purchase(self, search_id: str) -> str:
         return search_id
