@@ -160,11 +160,13 @@ def test_a_participant_event_written_back_to_the_ehr(app: AppHost, start_visit: 
     assert counts(written) == {
         "function process_participant_event": 1,
         "host participant-events delete": 1,
-        "app organisations read": 1,  # the organisation's geography and settings
-        "eu meetinglinks read": 1,  # the visit's EHR identifiers (CSN, conference ID)
-        "eu visitevents insert": 1,  # the event, once (a redelivery stops at the insert's conflict)
+        # The organisation (geography, settings) is cached per worker for a minute: no read.
+        "eu meetinglinks read": 1,  # the visit's EHR identifiers (CSN, conference ID), read fresh: a later launch
+        # may add a group visit's second appointment
         "eu visitevents query": 1,  # the visit's events so far: who is who, the report's figures
-        "eu visitevents upsert": 1,  # the writeback's outcome on the event
+        # Written back first, then the event stored once with its outcome: one entity group transaction, not an
+        # insert and an update (a redelivery finds it stored in the query above).
+        "eu visitevents batch": 1,
         "eu visitsummaries upsert": 1,  # the visit report's figures
         "ehr POST SetExternalConnectionStatus": 1,  # the writeback itself (the token is reused)
     }
