@@ -23,7 +23,6 @@ from shared.setup.endpoints import normalise_base_url
 from shared.setup.lookups import ControlLookups
 from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation
 from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository
-from shared.setup.url_owners import UrlOwners
 from shared.smart.client import AuthorizeRedirect, AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge
@@ -73,7 +72,6 @@ class LaunchService:
     allow_http: bool
     writes_back: Callable[[str, str], bool]
     """Whether an organisation's endpoint writes back to its EHR (asked of the writeback feature)."""
-    owners: UrlOwners
     patient_sent: SentToMeeting
     """Record who was sent to the meeting (a patient, or a guest's link): lobby estimates and who is who."""
     clinicians: ClinicianLinks
@@ -95,7 +93,7 @@ class LaunchService:
             base_url = normalise_base_url(iss, allow_http=self.allow_http)
         except InvalidInput:
             raise not_connected from None
-        endpoint = self.owners.holder(base_url)  # its owner's, even while it waits for a new approval
+        endpoint = self.lookups.url_holder(base_url)  # its owner's, even while it waits for a new approval
         if endpoint is None:  # approved before URLs had owners: the first organisation that approved it
             endpoints = self.tables.control(FhirEndpointRepository)
             approved = [

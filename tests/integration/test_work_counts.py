@@ -61,8 +61,7 @@ def test_a_clinicians_launch_of_a_new_visit(
         "function launch_provider": 1,  # the EHR opens our launch URL
         "function launch_callback": 1,  # the EHR's authorize sends the browser back
         "function meeting_events": 1,  # Graph's validation handshake of the new meeting's subscription
-        "app urlowners read": 1,  # the launch's iss belongs to one organisation's approved endpoint
-        "app fhirendpoints read": 1,  # that endpoint (its client, its settings)
+        # Whose the launch's iss is (the URL's claim) and that endpoint: cached per worker for a minute, no read.
         "app launchstates insert": 1,  # the single-use state, bound to the browser
         "app launchstates read": 1,  # the callback finds it...
         "app launchstates delete": 1,  # ...and uses it up (no replay)
