@@ -100,12 +100,18 @@ def main() -> None:
     base = args.base or git("merge-base", "HEAD", "main")
     before_tree = worktree(base)
     samples: dict[tuple[str, str], list[float]] = {}
+    last: dict[str, str] = {}  # each command's last output in this tree: its counts and other figures
     for round_number in range(1, args.rounds + 1):
         for command in args.commands:
             for side, tree in (("before", before_tree), ("after", ROOT)):
                 print(f"round {round_number}/{args.rounds}, {side}: {command}", file=sys.stderr, flush=True)
-                for name, value in figures(shlex.split(command)[0], run(tree, command)).items():
+                output = run(tree, command)
+                if side == "after":
+                    last[command] = output
+                for name, value in figures(shlex.split(command)[0], output).items():
                     samples.setdefault((name, side), []).append(value)
+    for command, output in last.items():
+        print(f"$ {command}   (this tree, last round)\n{output}")
     scripts = {Path(shlex.split(c)[0]).name for c in args.commands}
     print(
         f"\nbefore: {git('rev-parse', '--short', base)}, after: {git('rev-parse', '--short', 'HEAD')} (+ work tree), "
