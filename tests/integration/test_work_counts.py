@@ -163,9 +163,10 @@ def test_a_participant_event_written_back_to_the_ehr(app: AppHost, start_visit: 
         "eu meetinglinks read": 1,  # the visit's EHR identifiers (CSN, conference ID), read fresh: a later launch
         # may add a group visit's second appointment
         "eu visitevents query": 1,  # the visit's events so far: who is who, the report's figures
-        # Written back first, then the event stored once with its outcome: one entity group transaction, not an
-        # insert and an update (a redelivery finds it stored in the query above).
-        "eu visitevents batch": 1,
+        # Written back first, then the event stored once with its outcome (a redelivery finds it stored in the
+        # query above): one insert, not an insert and an update; a roster change of several people is one entity
+        # group transaction.
+        "eu visitevents insert": 1,
         "eu visitsummaries upsert": 1,  # the visit report's figures
         "ehr POST SetExternalConnectionStatus": 1,  # the writeback itself (the token is reused)
     }
