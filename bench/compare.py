@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -67,8 +68,10 @@ def git(*args: str, cwd: Path = ROOT) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def worktree(ref: str) -> Path:
-    """A detached worktree of `ref` under bench/out/ (made once, kept for the next run)."""
+def worktree(ref: str, same_bench: bool) -> Path:
+    """A detached worktree of `ref` under bench/out/ (made once, kept for the next run). With `same_bench`, this
+    tree's bench scripts replace the earlier ones there, so both sides are measured the same way and only the
+    app's code differs."""
     commit = git("rev-parse", ref)
     path = OUT / f"before-{commit[:12]}"
     if not (path / ".git").exists():
@@ -77,6 +80,10 @@ def worktree(ref: str) -> Path:
     modules = path / "node_modules"  # Azurite comes from npm; the earlier tree uses this one's
     if not modules.exists():
         modules.symlink_to((ROOT / "node_modules").resolve())
+    git("checkout", "--", "bench", cwd=path)
+    if same_bench:
+        for script in (ROOT / "bench").glob("*.py"):
+            shutil.copy2(script, path / "bench" / script.name)
     return path
 
 
@@ -95,10 +102,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", help="the earlier commit (default: the merge-base with main)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--own-bench", action="store_true", help="run the earlier commit's own bench scripts (default: this tree's)"
+    )
     parser.add_argument("commands", nargs="+", help='bench scripts with their arguments, e.g. "bench/launch.py"')
     args = parser.parse_args()
     base = args.base or git("merge-base", "HEAD", "main")
-    before_tree = worktree(base)
+    before_tree = worktree(base, same_bench=not args.own_bench)
     samples: dict[tuple[str, str], list[float]] = {}
     last: dict[str, str] = {}  # each command's last output in this tree: its counts and other figures
     for round_number in range(1, args.rounds + 1):
@@ -115,7 +125,7 @@ def main() -> None:
     scripts = {Path(shlex.split(c)[0]).name for c in args.commands}
     print(
         f"\nbefore: {git('rev-parse', '--short', base)}, after: {git('rev-parse', '--short', 'HEAD')} (+ work tree), "
-        f"{args.rounds} rounds each, alternated; medians"
+        f"{args.rounds} rounds each, alternated, {'each' if args.own_bench else 'this'} tree's bench scripts; medians"
     )
     print("| measure | before | after | goal |\n|---|---|---|---|")
     for measure in MEASURES:

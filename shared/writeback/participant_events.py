@@ -10,15 +10,16 @@ meeting page sends the same shape, plus lobby events.
 Redelivered notifications map to the same rows; each event remembers whether it was written back to the EHR,
 so a retry after a failed writeback writes back what is missing and nothing twice.
 
-Known gap: two notifications of one visit processed at the same moment (the Functions host runs a batch's
-messages in parallel) each summarise the visit from their own read, and the last summary written may miss the
-other's event; roles are assigned from the events read. The dev host runs messages one after another.
+The Functions host runs a batch's messages in parallel: a worker takes one visit's notifications one at a time (a
+lock per visit), each reading what the one before stored; visits run side by side. Known gap: two instances taking
+one visit's notifications at once each summarise from their own read, and the last summary may miss an event.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,8 @@ from shared.writeback.models import (
 log = logging.getLogger(__name__)
 
 
+VISIT_LOCKS = tuple(threading.Lock() for _ in range(256))  # striped: a visit always takes the same one
+
 CALL_EVENTS: dict[str, VisitEventKind] = {
     "callstarted": "call_started",
     "callended": "call_ended",
@@ -83,6 +86,10 @@ class ParticipantEvents:
     def process(self, message: MeetingEventMessage, attempt: int = 1) -> list[VisitEvent]:
         """Store the message's events (once), update the visit's report figures and write back to the EHR what
         was not written back yet; the new events. Raises WritebackError when a retry may succeed."""
+        with VISIT_LOCKS[hash((message.tenant_id, message.appointment_key)) % len(VISIT_LOCKS)]:
+            return self._process(message, attempt)
+
+    def _process(self, message: MeetingEventMessage, attempt: int) -> list[VisitEvent]:
         telemetry.bind(
             tenant_id=message.tenant_id, endpoint_id=message.endpoint_id, appointment_key=message.appointment_key
         )
