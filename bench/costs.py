@@ -33,7 +33,7 @@ _LAUNCH = (
     "graph POST subscriptions, storage app meetingsubscriptions upsert"
 )
 _JOIN = (
-    "function join_page*2, storage eu appointments read*2, storage eu meetinglinks read, graph POST createOrGet, "
+    "function join_page*2, storage eu appointments read, storage eu meetinglinks read, graph POST createOrGet, "
     "graph PATCH onlineMeetings, storage eu meetinglinks insert, graph POST subscriptions, function meeting_events, "
     "storage app meetingsubscriptions upsert, storage eu visitevents upsert"
 )

@@ -284,8 +284,8 @@ class LaunchService:
         # A patient of a group visit joins the group's meeting, the one its launches open (keyed by conference),
         # which has no appointment row of its own: this patient's gives its times and clinician.
         meeting = appointment.meeting_key if appointment is not None and appointment.meeting_key else None
-        link = self.visits.resolve(
-            organisation, endpoint.id, meeting or claims.appointment_key, appointment=appointment if meeting else None
+        link = self.visits.resolve(  # the appointment read once: the link's own visit's, or the group's times
+            organisation, endpoint.id, meeting or claims.appointment_key, appointment=appointment, appointment_read=True
         )
         self.patient_sent(
             organisation, endpoint.id, link.appointment_key, role=claims.role, whose=claims.appointment_key
