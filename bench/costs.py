@@ -60,9 +60,7 @@ _HELD = {
         "function queue_due_reminders_eu, storage host reminders-due delete, storage eu sms-outbound put, "
         "storage eu reminderindex batch"
     ),
-    "meeting event": (
-        "function meeting_events, storage app meetingsubscriptions read, storage app participant-events put"
-    ),
+    "meeting event": ("function meeting_events, storage app participant-events put"),
     "writeback event (epic)": (
         "function process_participant_event, storage host participant-events delete, "
         "storage eu meetinglinks read, storage eu visitevents query, storage eu visitevents insert, "
