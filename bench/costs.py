@@ -26,14 +26,14 @@ from bench import prices  # noqa: E402
 OUT = Path(__file__).resolve().parent / "out" / "counts.json"
 
 _LAUNCH = (
-    "function launch_provider, function launch_callback, function meeting_events, storage app urlowners read, "
-    "storage app fhirendpoints read, storage app launchstates insert, storage app launchstates read, "
+    "function launch_provider, function launch_callback, function meeting_events, "
+    "storage app launchstates insert, storage app launchstates read, "
     "storage app launchstates delete, ehr POST token, storage eu appointments read, storage eu ehrusers read, "
     "storage eu meetinglinks read, graph POST createOrGet, graph PATCH onlineMeetings, storage eu meetinglinks insert, "
     "graph POST subscriptions, storage app meetingsubscriptions upsert"
 )
 _JOIN = (
-    "function join_page*2, storage eu appointments read*2, storage eu meetinglinks read, graph POST createOrGet, "
+    "function join_page*2, storage eu appointments read, storage eu meetinglinks read, graph POST createOrGet, "
     "graph PATCH onlineMeetings, storage eu meetinglinks insert, graph POST subscriptions, function meeting_events, "
     "storage app meetingsubscriptions upsert, storage eu visitevents upsert"
 )
@@ -61,13 +61,11 @@ _HELD = {
         "function queue_due_reminders_eu, storage host reminders-due delete, storage eu sms-outbound put, "
         "storage eu reminderindex batch"
     ),
-    "meeting event": (
-        "function meeting_events, storage app meetingsubscriptions read, storage app participant-events put"
-    ),
+    "meeting event": ("function meeting_events, storage app participant-events put"),
     "writeback event (epic)": (
-        "function process_participant_event, storage host participant-events delete, storage app organisations read, "
-        "storage eu meetinglinks read, storage eu visitevents insert, storage eu visitevents query, "
-        "storage eu visitevents upsert, storage eu visitsummaries upsert, ehr POST SetExternalConnectionStatus"
+        "function process_participant_event, storage host participant-events delete, "
+        "storage eu meetinglinks read, storage eu visitevents query, storage eu visitevents insert, "
+        "storage eu visitsummaries upsert, ehr POST SetExternalConnectionStatus"
     ),
     "Teams call that is not a visit": (
         "function call_record_events, storage app call-records put, function process_call_record, "

@@ -118,9 +118,11 @@ class Harness:
             pass
         return str(self.portal("GET", f"phone-number-jobs/{job['id']}")["number"])
 
-    def pump(self) -> int:
-        """Run one round of every queue trigger; how many messages it handled."""
-        return int(self._servers[-1].run(self.host.queues.run_once()))
+    def pump(self, options: QueueOptions | None = None) -> int:
+        """Run one round of every queue trigger (under other host settings if given); how many messages it
+        handled."""
+        queues = self.host.queues if options is None else self.host.queues.with_options(options)
+        return int(self._servers[-1].run(queues.run_once()))
 
     def upload_certificate(self, pem: str) -> None:
         self.portal("PUT", "certificates/test", json={"certificate": pem})

@@ -10,6 +10,8 @@ from typing import Literal
 
 Kind = Literal["graph", "ehr"]
 BENCH_TOKEN = "bench-token"
+BACKEND_CLIENT = "bench-backend"
+"""The sandbox EHR's backend-services client (writeback), for every organisation's JWKS at the connector."""
 
 
 def _serve(kind: Kind, connector_url: str, client_id: str, connection: Connection) -> None:
@@ -30,6 +32,7 @@ def _serve(kind: Kind, connector_url: str, client_id: str, connection: Connectio
         ehr = SandboxEhr(connector_url=connector_url)
         for path in ("portal/approval/callback", "launch/callback"):
             ehr.register_client(client_id, f"{connector_url}/api/{path}")
+        ehr.register_backend_client(BACKEND_CLIENT, f"{connector_url}/api/.well-known/jwks/")
         application = ehr.application()
     from shared.core.usage import usage
 

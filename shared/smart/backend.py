@@ -153,6 +153,7 @@ class BackendServices:
         self._jwks_base = jwks_base.rstrip("/")
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str, str, str], _Token] = {}
+        self._fetching: dict[tuple[str, str, str, str], threading.Lock] = {}
 
     def jwks_url(self, tenant_id: str) -> str:
         """The organisation's JWKS URL, which its EHR registers for its backend client."""
@@ -180,9 +181,15 @@ class BackendServices:
             cached = self._tokens.get(cache_key)
             if cached is not None and self._clock.now() < cached.expires_at - EXPIRY_MARGIN:
                 return cached.value
-        token = self._request(tenant_id, token_url, client_id, scope)
-        with self._lock:
-            self._tokens[cache_key] = token
+            fetching = self._fetching.setdefault(cache_key, threading.Lock())
+        with fetching:  # a batch's first calls (run in parallel) wait for one token rather than each asking
+            with self._lock:
+                cached = self._tokens.get(cache_key)
+                if cached is not None and self._clock.now() < cached.expires_at - EXPIRY_MARGIN:
+                    return cached.value
+            token = self._request(tenant_id, token_url, client_id, scope)
+            with self._lock:
+                self._tokens[cache_key] = token
         return token.value
 
     def forget(self, tenant_id: str, token_url: str, client_id: str, scope: str) -> None:

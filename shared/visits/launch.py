@@ -23,7 +23,6 @@ from shared.setup.endpoints import normalise_base_url
 from shared.setup.lookups import ControlLookups
 from shared.setup.models import EndpointStatus, FhirEndpoint, Organisation
 from shared.setup.tables import EndpointUrlRepository, FhirEndpointRepository
-from shared.setup.url_owners import UrlOwners
 from shared.smart.client import AuthorizeRedirect, AuthorizeRequest, SmartClient
 from shared.smart.discovery import SmartDiscovery
 from shared.smart.pkce import challenge
@@ -72,7 +71,6 @@ class LaunchService:
     allow_http: bool
     writes_back: Callable[[str, str], bool]
     """Whether an organisation's endpoint writes back to its EHR (asked of the writeback feature)."""
-    owners: UrlOwners
     patient_sent: SentToMeeting
     """Record who was sent to the meeting (a patient, or a guest's link): lobby estimates and who is who."""
     clinicians: ClinicianLinks
@@ -94,7 +92,7 @@ class LaunchService:
             base_url = normalise_base_url(iss, allow_http=self.allow_http)
         except InvalidInput:
             raise not_connected from None
-        endpoint = self.owners.holder(base_url)  # its owner's, even while it waits for a new approval
+        endpoint = self.lookups.url_holder(base_url)  # its owner's, even while it waits for a new approval
         if endpoint is None:  # approved before URLs had owners: the first organisation that approved it
             endpoints = self.tables.control(FhirEndpointRepository)
             approved = [
@@ -285,8 +283,8 @@ class LaunchService:
         # A patient of a group visit joins the group's meeting, the one its launches open (keyed by conference),
         # which has no appointment row of its own: this patient's gives its times and clinician.
         meeting = appointment.meeting_key if appointment is not None and appointment.meeting_key else None
-        link = self.visits.resolve(
-            organisation, endpoint.id, meeting or claims.appointment_key, appointment=appointment if meeting else None
+        link = self.visits.resolve(  # the appointment read once: the link's own visit's, or the group's times
+            organisation, endpoint.id, meeting or claims.appointment_key, appointment=appointment, appointment_read=True
         )
         self.patient_sent(
             organisation, endpoint.id, link.appointment_key, role=claims.role, whose=claims.appointment_key

@@ -49,12 +49,14 @@ class VisitMeetings:
         organizer_id: str | None = None,
         references: VisitReferences | None = None,
         appointment: Appointment | None = None,
+        appointment_read: bool = False,
     ) -> MeetingLink:
         """The visit's meeting; `references` (the EHR's identifiers a launch brought) are added to its mapping,
         so that writebacks can name the visit to the EHR. `organizer_id`: the launching clinician's; None (a
         patient, a text's link) for the appointment's clinician when they are linked, else the service organizer.
         `appointment`: where the key has no appointment of its own to read times and clinician from (a group's
-        meeting, first opened from a patient's text)."""
+        meeting, first opened from a patient's text). `appointment_read`: the caller read the key's appointment
+        (None: it has none), so it is not read again."""
         links = self.tables.data(organisation, MeetingLinkRepository)
         existing = links.find(endpoint_id, key)
         if existing is not None:
@@ -65,7 +67,8 @@ class VisitMeetings:
             if named and self.on_named is not None:
                 self.on_named(organisation.tenant_id, remembered)
             return remembered
-        appointment = appointment or self.tables.data(organisation, AppointmentRepository).find(endpoint_id, key)
+        if appointment is None and not appointment_read:
+            appointment = self.tables.data(organisation, AppointmentRepository).find(endpoint_id, key)
         now = self.clock.now()
         start, end = (appointment.start, appointment.end) if appointment else (now, now + self.visit_length)
         if organizer_id is None and appointment is not None:

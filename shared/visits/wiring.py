@@ -156,7 +156,6 @@ class VisitServices:
             clinicians=self.clinicians,
             writes_back=self.writes_back,
             patient_sent=self.on_patient_sent,
-            owners=self.setup.url_owners,
             lookups=self.setup.lookups,
             problems=self.launch_problems,
         )

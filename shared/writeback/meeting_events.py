@@ -13,10 +13,13 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from shared.core.clock import Clock
 from shared.core.errors import Forbidden, InvalidInput
+from shared.core.ttl import TtlCache
 from shared.storage.queue_names import PARTICIPANT_EVENTS
 from shared.storage.queues import QueueSender
 from shared.storage.routing import Tables
@@ -71,13 +74,20 @@ class MeetingEvents:
 
     def __post_init__(self) -> None:
         self._subscriptions = self.tables.control(MeetingSubscriptionRepository)
+        # A visit's meeting notifies at every roster change: its subscription's row (the clientState hash, which a
+        # renewal keeps) is read once a minute per worker, not once per notification.
+        self._known: TtlCache[str, MeetingSubscription | None] = TtlCache(self.clock, timedelta(minutes=1))
 
     def receive(self, payload: Any) -> int:
         """Queue every notification of a known subscription; how many were queued."""
         accepted: list[MeetingEventMessage] = []
         for notification in notifications(payload):
-            subscription = self._subscriptions.find("subscriptions", str(notification.get("subscriptionId") or ""))
+            subscription_id = str(notification.get("subscriptionId") or "")
+            subscription = self._known.get(
+                subscription_id, partial(self._subscriptions.find, "subscriptions", subscription_id)
+            )
             if subscription is None:
+                self._known.forget(subscription_id)  # a subscription made a moment ago is found next time
                 log.info("Notification for an unknown subscription ignored")
                 continue
             check_client_state(subscription.client_state_hash, notification)

@@ -10,15 +10,16 @@ meeting page sends the same shape, plus lobby events.
 Redelivered notifications map to the same rows; each event remembers whether it was written back to the EHR,
 so a retry after a failed writeback writes back what is missing and nothing twice.
 
-Known gap: two notifications of one visit processed at the same moment (the Functions host runs a batch's
-messages in parallel) each summarise the visit from their own read, and the last summary written may miss the
-other's event; roles are assigned from the events read. The dev host runs messages one after another.
+The Functions host runs a batch's messages in parallel: a worker takes one visit's notifications one at a time (a
+lock per visit), each reading what the one before stored; visits run side by side. Known gap: two instances taking
+one visit's notifications at once each summarise from their own read, and the last summary may miss an event.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,9 +28,11 @@ from typing import Any
 from shared.auth.principal import Principal, Role
 from shared.core import telemetry
 from shared.core.clock import Clock
-from shared.core.errors import Conflict, Forbidden, NotFound
+from shared.core.errors import Forbidden, NotFound
+from shared.core.ttl import TtlCache
 from shared.reports.summary import summarise
 from shared.reports.tables import VisitSummaryRepository
+from shared.setup.lookups import LOOKUP_TTL
 from shared.setup.models import Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
 from shared.storage.routing import Tables
@@ -40,6 +43,7 @@ from shared.visits.tables import MeetingLinkRepository, VisitEventRepository
 from shared.writeback.attribution import SENT, Attribution, field_of, whose_link
 from shared.writeback.delivery import EhrWriteback
 from shared.writeback.ehr import WritebackError
+from shared.writeback.event_rows import marking, store
 from shared.writeback.failures import WritebackFailures
 from shared.writeback.models import (
     ConnectedParticipant,
@@ -49,6 +53,8 @@ from shared.writeback.models import (
 
 log = logging.getLogger(__name__)
 
+
+VISIT_LOCKS = tuple(threading.Lock() for _ in range(256))  # striped: a visit always takes the same one
 
 CALL_EVENTS: dict[str, VisitEventKind] = {
     "callstarted": "call_started",
@@ -73,14 +79,26 @@ class ParticipantEvents:
     on_call_ended: Callable[[Organisation, str, str], object] | None = None
     """A visit's call ended with a patient in it (organisation, endpoint ID, meeting key): post-visit surveys."""
 
+    def __post_init__(self) -> None:
+        # The organisation (its geography, its tenant) is read once a minute per worker, not on every event.
+        self._organisations: TtlCache[str, Organisation | None] = TtlCache(self.clock, LOOKUP_TTL)
+
     def process(self, message: MeetingEventMessage, attempt: int = 1) -> list[VisitEvent]:
         """Store the message's events (once), update the visit's report figures and write back to the EHR what
         was not written back yet; the new events. Raises WritebackError when a retry may succeed."""
+        with VISIT_LOCKS[hash((message.tenant_id, message.appointment_key)) % len(VISIT_LOCKS)]:
+            return self._process(message, attempt)
+
+    def _process(self, message: MeetingEventMessage, attempt: int) -> list[VisitEvent]:
         telemetry.bind(
             tenant_id=message.tenant_id, endpoint_id=message.endpoint_id, appointment_key=message.appointment_key
         )
-        organisation = self.tables.control(OrganisationRepository).find(message.tenant_id, "organisation")
+        organisation = self._organisations.get(
+            message.tenant_id,
+            lambda: self.tables.control(OrganisationRepository).find(message.tenant_id, "organisation"),
+        )
         if organisation is None:
+            self._organisations.forget(message.tenant_id)
             raise NotFound("The organisation of this meeting no longer exists.")
         rows = self.tables.data(organisation, VisitEventRepository)
         known = {e.id: e for e in rows.iterate(message.appointment_key)}
@@ -96,35 +114,31 @@ class ParticipantEvents:
         ended = any(e.kind == "call_ended" and e.id not in known for e in events)
         if ended and self.on_call_ended is not None and _patient_came([*known.values(), *events]):
             self.on_call_ended(organisation, message.endpoint_id, message.appointment_key)  # before storing: see above
-        created: list[VisitEvent] = []
-        for event in events:
-            if event.id in known:
-                continue  # a redelivery: the stored state counts
+        new = [e for e in events if e.id not in known]  # a redelivery: the stored state of the others counts
+        for event in new:
             event.written_back = target is None  # nothing to write back for this endpoint
-            try:
-                rows.create(event)
-                created.append(event)
-                known[event.id] = event
-            except Conflict:
-                known[event.id] = rows.get(event.appointment_key, event.id)  # a concurrent delivery stored it
         references = link.references if link is not None else VisitReferences()
-        history = list(known.values())
-        if created:
-            self._summarise(organisation, history, references, first_before)
-        pending = [known[e.id] for e in events if not known[e.id].written_back]
+        history = [*known.values(), *new]
+        pending = [known.get(e.id, e) for e in events if not known.get(e.id, e).written_back]
+        failure: WritebackError | None = None
+        updated: list[VisitEvent] = []  # stored events written back on this retry
         if pending and target is not None and self.writeback is not None:
-
-            def written(event: VisitEvent) -> None:
-                rows.upsert(event.model_copy(update={"written_back": True}))
-
+            # Written back before the new events are stored, so that each is stored once with its outcome (one
+            # entity group transaction, not an insert and then an update). A crash between the EHR's answer and
+            # the store repeats that event's writeback on redelivery, as a crash before the update did.
             try:
-                self.writeback.write(target, references, history, pending, written)
+                self.writeback.write(target, references, history, pending, marking(new, updated))
             except WritebackError as error:
-                if self.failures is not None:
-                    self.failures.record(organisation, message, error, attempt)
-                if error.retryable:
-                    raise  # the queue delivers it again, and after maxDequeueCount it is poison
-                return created
+                failure = error
+        created = store(rows, new, updated, known)
+        if created:
+            self._summarise(organisation, list(known.values()), references, first_before)
+        if failure is not None:
+            if self.failures is not None:
+                self.failures.record(organisation, message, failure, attempt)
+            if failure.retryable:
+                raise failure  # the queue delivers it again, and after maxDequeueCount it is poison
+            return created
         if self.failures is not None and (attempt > 1 or message.replayed):
             self.failures.resolve(organisation, message)
         log.info("Meeting event for endpoint %s: %d visit events", message.endpoint_id, len(events))
