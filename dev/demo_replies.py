@@ -14,11 +14,12 @@ PATIENT_PHONE = "+12175550123"  # the sandbox EHR's patients' number
 
 
 def reply_to_reminder(ehr: str, clinic_number: str, outbox: Callable[[], list[dict[str, Any]]]) -> None:
+    earlier = {m["id"] for m in outbox()}  # an earlier make demo's answers are not this one's
     sent = httpx.post(
         f"{ehr}/_sandbox/sms/reply", json={"from": PATIENT_PHONE, "to": clinic_number, "message": "C"}, timeout=30
     ).json()
     for _ in range(30):  # the dev host pumps the sms-outbound queue every couple of seconds
-        confirmed = [m for m in outbox() if "confirmed" in m["body"]]
+        confirmed = [m for m in outbox() if "confirmed" in m["body"] and m["id"] not in earlier]
         if confirmed:
             print(f"   the patient replied C (HTTP {sent['status']}); the answer: {confirmed[0]['body']}")
             return
