@@ -13,7 +13,6 @@ from shared.core.i18n import N_, translate
 from shared.core.settings import Geography
 from shared.messaging.models import SmsOutbound, SmsSettings
 from shared.messaging.sms_setup import SmsSetup
-from shared.messaging.tables import OptOutRepository
 from shared.messaging.texts import Composed, NotSent, SmsService
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.storage.routing import Tables
@@ -45,7 +44,7 @@ class InviteTexts:
             return "no sender number is linked to this EHR endpoint"
         if not self.setup.has_consents(organisation.tenant_id):
             return "the organisation's SMS consents are not given"
-        if invite.phone and self._opted_out(organisation, settings, invite.phone):
+        if invite.phone and self.sms.opted_out(organisation, settings.sender_number, invite.phone):
             return "that number has texted STOP to this clinic"
         message = SmsOutbound(
             tenant_id=organisation.tenant_id,
@@ -56,10 +55,6 @@ class InviteTexts:
         )
         self.enqueue(organisation.geography, message)
         return None
-
-    def _opted_out(self, organisation: Organisation, settings: SmsSettings, phone: str) -> bool:
-        opt_outs = self.tables.data(organisation, OptOutRepository)
-        return opt_outs.find(settings.sender_number or "", self.sms.number_hash(phone)) is not None
 
     def compose(
         self,
@@ -75,7 +70,7 @@ class InviteTexts:
             return NotSent("skipped", "the visit has ended")
         if settings is None or not settings.sender_number:
             return NotSent("skipped", "no sender number is linked to this endpoint")
-        if self._opted_out(organisation, settings, invite.phone):
+        if self.sms.opted_out(organisation, settings.sender_number, invite.phone):
             return NotSent("opted_out", "the number texted STOP")
         link = self.join_links.issue(
             tenant_id=organisation.tenant_id,

@@ -15,7 +15,6 @@ from shared.core.settings import Geography
 from shared.hl7.siu import AppointmentStatus
 from shared.messaging.models import SmsOutbound, SmsSettings
 from shared.messaging.sms_setup import SmsSetup
-from shared.messaging.tables import OptOutRepository
 from shared.messaging.texts import Composed, NotSent, SmsService
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.storage.routing import Tables
@@ -43,7 +42,7 @@ class PatientNotices:
             return "the organisation's SMS consents are not given"
         if not appointment.phone:
             return "the patient has no mobile number on file"
-        if self._opted_out(organisation, settings, appointment.phone):
+        if self.sms.opted_out(organisation, settings.sender_number, appointment.phone):
             return "the patient's number has texted STOP to this clinic"
         return None
 
@@ -74,10 +73,6 @@ class PatientNotices:
             }
         )
         self.enqueue(organisation.geography, message)
-
-    def _opted_out(self, organisation: Organisation, settings: SmsSettings, phone: str) -> bool:
-        opt_outs = self.tables.data(organisation, OptOutRepository)
-        return opt_outs.find(settings.sender_number or "", self.sms.number_hash(phone)) is not None
 
     def compose(
         self,

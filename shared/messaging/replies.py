@@ -30,7 +30,6 @@ from shared.messaging.models import ReplyMarker, SmsOutbound, SmsSettings
 from shared.messaging.phone_numbers import PhoneNumberService
 from shared.messaging.providers import OutgoingSms, SmsFailed, SmsRetryable, SmsSender, SmsThrottled
 from shared.messaging.tables import (
-    OptOutRepository,
     PhoneNumberRepository,
     ReplyMarkerRepository,
     SmsSettingsRepository,
@@ -86,8 +85,7 @@ class Replies:
         found = self._find(patient, ours)
         if found is None:
             return "not answered"  # the number serves no endpoint any more
-        opt_outs = self.tables.data(found.organisation, OptOutRepository)
-        if opt_outs.find(ours, self.sms.number_hash(patient)) is not None:
+        if self.sms.opted_out(found.organisation, ours, patient):
             return "not answered"
         outcome: Outcome = "not answered"
         if word in CONFIRMS and found.appointment is not None and found.settings.confirm_by_reply:

@@ -26,7 +26,6 @@ from shared.core.settings import Geography
 from shared.messaging.models import SmsOutbound, SmsSettings
 from shared.messaging.survey_links import SurveyLinks
 from shared.messaging.survey_models import VisitSurvey, VisitSurveyRepository
-from shared.messaging.tables import OptOutRepository
 from shared.messaging.texts import Composed, NotSent, SmsService
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.setup.tables import OrganisationRepository
@@ -93,8 +92,7 @@ class PostVisitSurveys:
             return NotSent("skipped", "surveys are turned off for this endpoint")
         if not self.consents(organisation.tenant_id):
             return NotSent("skipped", "the SMS consents are not given")
-        opt_outs = self.tables.data(organisation, OptOutRepository)
-        if opt_outs.find(settings.sender_number, self.sms.number_hash(appointment.phone)) is not None:
+        if self.sms.opted_out(organisation, settings.sender_number, appointment.phone):
             return NotSent("opted_out", "the patient texted STOP")
         locale = appointment.locale or endpoint.patient_locale
         link = self.tables.data(organisation, MeetingLinkRepository).find(endpoint.id, appointment.meeting_key or "")

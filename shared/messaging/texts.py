@@ -81,6 +81,11 @@ class SmsService:
         key = self.secrets.get(OPT_OUT_KEY_SECRET).encode()
         return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
 
+    def opted_out(self, organisation: Organisation, sender: str, phone: str) -> bool:
+        """Whether `phone` texted STOP to the organisation's number `sender` (and not START since)."""
+        opt_outs = self.tables.data(organisation, OptOutRepository)
+        return opt_outs.find(sender, self.number_hash(phone)) is not None
+
     def settings_for(self, tenant_id: str, endpoint_id: str, *, cached: bool = False) -> SmsSettings | None:
         def load() -> SmsSettings | None:
             return self.tables.control(SmsSettingsRepository).find(tenant_id, endpoint_id)
@@ -107,9 +112,7 @@ class SmsService:
         if reason is not None:
             return NotSent("skipped", reason)
         assert settings is not None and settings.sender_number and appointment.phone
-        if self.tables.data(organisation, OptOutRepository).find(
-            settings.sender_number, self.number_hash(appointment.phone)
-        ):
+        if self.opted_out(organisation, settings.sender_number, appointment.phone):
             return NotSent("opted_out", "the patient texted STOP")
         locale = appointment.locale or endpoint.patient_locale  # rows from before PID-15 was read have none
         body = self._render(settings, endpoint, appointment, kind, organisation, locale)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import get_args
 
 from shared.auth.principal import Principal, Role
 from shared.core.clock import Clock
@@ -36,6 +37,7 @@ from shared.reports.tables import VisitSummaryRepository
 from shared.setup.models import Organisation
 from shared.setup.tables import FhirEndpointRepository, OrganisationRepository
 from shared.storage.routing import Tables
+from shared.visits.models import SmsType
 from shared.visits.tables import AppointmentRepository
 
 SMS_LOOKBACK = timedelta(days=60)  # confirmations go out days or weeks before the visit they are for
@@ -44,17 +46,7 @@ SMS_LOOKBACK = timedelta(days=60)  # confirmations go out days or weeks before t
 SENT = frozenset({"sent", "delivered", "failed"})
 
 
-SMS_TYPES = (
-    "scheduled",
-    "rescheduled",
-    "cancelled",
-    "reminder",
-    "reminder2",
-    "reminder3",
-    "invite",
-    "confirmed",
-    "survey",
-)
+SMS_TYPES = get_args(SmsType)  # every kind of text, shown even when none went
 
 
 def _moment(day: date) -> datetime:
