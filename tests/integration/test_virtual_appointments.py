@@ -119,6 +119,17 @@ def test_the_app_alone_cannot_read_it_and_endpoints_without_the_setting_do_not_a
     assert answer.status_code == 403  # application permissions are not supported
 
 
+def clinician_signed_in(http: httpx.Client, clinic: Clinic, sandbox: SandboxEhr, entra_id: EntraStub) -> str:
+    """The clinic's endpoint gives Virtual Appointment links, and Dr E1001 has signed in on another visit (so is
+    linked, with a grant); their object ID."""
+    settings = {"clinician_sign_in": True, "virtual_appointment_links": True}
+    assert clinic.tenant.call("PATCH", f"portal/endpoints/{clinic.endpoint}", json=settings).status_code == 200
+    oid = str(uuid.uuid4())
+    entra_id.user = {"tid": clinic.tenant.id, "oid": oid}
+    assert signed_in_launch(http, sandbox, NEW_PATIENT).status_code == 302
+    return oid
+
+
 def test_a_text_link_opened_before_the_clinician_launches_gets_it_from_the_kept_grant(
     app: AppHost,
     http: httpx.Client,
@@ -127,11 +138,7 @@ def test_a_text_link_opened_before_the_clinician_launches_gets_it_from_the_kept_
     graph_meetings: GraphMeetings,
     entra_id: EntraStub,
 ) -> None:
-    tenant = clinic.tenant
-    settings = {"clinician_sign_in": True, "virtual_appointment_links": True}
-    assert tenant.call("PATCH", f"portal/endpoints/{clinic.endpoint}", json=settings).status_code == 200
-    entra_id.user = {"tid": tenant.id, "oid": str(uuid.uuid4())}
-    signed_in_launch(http, sandbox, NEW_PATIENT)  # Dr E1001 signs in on another visit
+    clinician_signed_in(http, clinic, sandbox, entra_id)
     refreshes = entra_id.codes.refresh_requests
     deliver(app, clinic, siu("S12", datetime.now(UTC) + timedelta(minutes=10), provider="E1001"))
     patient, _ = launch(http, sandbox, FOLLOW_UP, "patient")  # the patient first: no one is signing in now
@@ -148,11 +155,7 @@ def test_a_refused_grant_falls_back_to_the_teams_link_and_the_clinician_is_asked
     entra_id: EntraStub,
 ) -> None:
     tenant = clinic.tenant
-    settings = {"clinician_sign_in": True, "virtual_appointment_links": True}
-    assert tenant.call("PATCH", f"portal/endpoints/{clinic.endpoint}", json=settings).status_code == 200
-    oid = str(uuid.uuid4())
-    entra_id.user = {"tid": tenant.id, "oid": oid}
-    assert signed_in_launch(http, sandbox, NEW_PATIENT).status_code == 302
+    oid = clinician_signed_in(http, clinic, sandbox, entra_id)
     entra_id.codes.revoke(oid)  # the clinician's sessions are revoked at Microsoft
     deliver(app, clinic, siu("S12", datetime.now(UTC) + timedelta(minutes=10), provider="E1001"))
     patient, _ = launch(http, sandbox, FOLLOW_UP, "patient")
