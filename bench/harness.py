@@ -29,9 +29,14 @@ class Harness:
         queue_options: QueueOptions | None = None,
         *,
         ehr_process: bool = False,
+        azurite: Azurite | None = None,
+        reuse_port: bool = False,
     ) -> None:
-        """`ehr_process`: the sandbox EHR runs in a process of its own (`remote_ehr`), not in this one (`ehr`)."""
-        self.azurite = Azurite().start()
+        """`ehr_process`: the sandbox EHR runs in a process of its own (`remote_ehr`), not in this one (`ehr`);
+        `azurite`: one already started (the caller stops it); `reuse_port`: other processes may serve the app on
+        the same port (instances behind one address)."""
+        self._owns_azurite = azurite is None
+        self.azurite = azurite or Azurite().start()
         self.issuer = LocalIssuer(audience="api://bench")
         self._servers = [ServerThread(self.issuer.application()).start()]
         self.issuer.url = self._servers[0].url
@@ -57,6 +62,8 @@ class Harness:
                 "AzureWebJobsStorage": self.azurite.connection_string("connectorapp"),
                 "DATA_STORAGE_EU": self.azurite.connection_string("connectoreu"),
                 "DATA_QUEUES_EU": self.azurite.connection_string("connectoreu"),
+                "DATA_STORAGE_US": self.azurite.connection_string("connectorus"),
+                "DATA_QUEUES_US": self.azurite.connection_string("connectorus"),
                 "MEETING_PROVIDER": "local",
                 "MEETING_ORGANIZER_ID": "service-organizer",
                 "SMS_PROVIDER": "outbox",
@@ -76,9 +83,13 @@ class Harness:
             environ=os.environ,
             config=HostConfig(queues=queue_options or QueueOptions()),
         )
-        self._servers.append(ServerThread(self.host.web_application(), port=port).start())
+        self._servers.append(ServerThread(self.host.web_application(), port=port, reuse_port=reuse_port).start())
         self.http = httpx.Client(base_url=self.public, timeout=60, limits=httpx.Limits(max_connections=100))
-        self.tenant = str(uuid.uuid4())
+        self.as_tenant(str(uuid.uuid4()))
+
+    def as_tenant(self, tenant: str) -> None:
+        """From now on the portal calls are an admin's and an approver's of this organisation (Entra tenant)."""
+        self.tenant = tenant
         self.admin = self._bearer("admin@bench.example", "Connector.Admin")
         self.approver = self._bearer("approver@bench.example", "Connector.Approver")
 
@@ -92,10 +103,12 @@ class Harness:
         assert answer.status_code < 300, answer.text
         return answer.json() if answer.content else None
 
-    def approved_endpoint(self) -> str:
-        self.portal("POST", "organisation", json={"display_name": "Bench", "geography": "EU"})
+    def approved_endpoint(self, geography: str = "EU", fhir_base: str = "") -> str:
+        """An organisation in `geography` with a FHIR endpoint (the sandbox EHR's, or another at `fhir_base`)
+        submitted and approved."""
+        self.portal("POST", "organisation", json={"display_name": "Bench", "geography": geography})
         body = {
-            "base_url": self.fhir_base,
+            "base_url": fhir_base or self.fhir_base,
             "environment": "test",
             "approver": "approver@bench.example",
             "client_id": CLIENT_ID,
@@ -131,13 +144,27 @@ class Harness:
         headers = {"Content-Type": "application/hl7-v2", "HL7-Signature": signature}
         return self.http.post(url, content=body, headers=headers).status_code
 
+    def another_ehr(self) -> SandboxEhr:
+        """A second sandbox EHR (another FHIR base URL: a URL belongs to one organisation), served here."""
+        ehr = SandboxEhr(connector_url=self.public)
+        for path in ("portal/approval/callback", "launch/callback"):
+            ehr.register_client(CLIENT_ID, f"{self.public}/api/{path}")
+        self._servers.insert(0, ServerThread(ehr.application()).start())
+        ehr.url = self._servers[0].url
+        return ehr
+
+    def stop_serving(self) -> None:
+        """Stop answering on the public port (other instances sharing it go on); the stubs keep serving."""
+        self._servers.pop().stop()
+
     def close(self) -> None:
         for server in reversed(self._servers):
             server.stop()
         if self.remote_ehr is not None:
             self.remote_ehr.stop()
         self.host.close()
-        self.azurite.stop()
+        if self._owns_azurite:
+            self.azurite.stop()
 
     def __enter__(self) -> Harness:
         return self

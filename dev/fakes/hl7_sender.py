@@ -4,6 +4,7 @@ certificate the admin uploads in the portal, posted to the connector's HL7 endpo
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -13,6 +14,17 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from dev.fakes.signing import self_signed
 
 STATUS = {"S12": "Booked", "S13": "Booked", "S14": "Booked", "S15": "Cancelled", "S17": "Deleted", "S26": "Noshow"}
+
+
+@dataclass(frozen=True)
+class Patient:
+    """PID's identifying fields: MRN (PID-3), name (PID-5), birth date (PID-7) and address (PID-11)."""
+
+    family: str = "Patient"
+    given: str = "Sandbox"
+    birth_date: str = "19800101"
+    mrn: str = ""
+    address: str = ""
 
 
 def stamp(moment: datetime) -> str:
@@ -43,20 +55,29 @@ class Hl7Sender:
         minutes: int,
         phone: str,
         language: str = "",
+        sent: datetime | None = None,
+        control: str = "",
+        patient: Patient | None = None,
+        provider: str = "E1001",
     ) -> bytes:
-        """A signed-to-be SIU; `language`: PID-15 (the patient's primary language, e.g. `es`), none when empty."""
+        """A signed-to-be SIU; `language`: PID-15 (the patient's primary language, e.g. `es`), none when empty;
+        `sent` (MSH-7) and `control` (MSH-10) are now and a fresh ID unless given; `provider`: the clinician's EHR
+        user ID (AIP-3)."""
         self._sequence += 1
         end = start + timedelta(minutes=minutes)
         area, local = phone[-10:-7], phone[-7:]
+        control = control or f"SBX{self._sequence:06d}{int(datetime.now(UTC).timestamp())}"
+        who = patient or Patient()
         segments = [
-            f"MSH|^~\\&|SANDBOXEHR|CLINIC|VVCONNECTOR|ORG|{stamp(datetime.now(UTC))}||SIU^{event}^SIU_S12|"
-            f"SBX{self._sequence:06d}{int(datetime.now(UTC).timestamp())}|P|2.5",
+            f"MSH|^~\\&|SANDBOXEHR|CLINIC|VVCONNECTOR|ORG|{stamp(sent or datetime.now(UTC))}||SIU^{event}^SIU_S12|"
+            f"{control}|P|2.5",
             f"SCH||{appointment_id}^SANDBOX||||||VIDEO^Video visit^L|{minutes}|min^minutes^ISO+|"
             f"^^{minutes}^{stamp(start)}^{stamp(end)}||||||||||||||{STATUS[event]}",
-            f"PID|1||P{csn}^^^SANDBOX^MR||Patient^Sandbox||19800101|F|||||^PRN^CP^^1^{area}^{local}||{language}",
+            f"PID|1||{who.mrn or 'P' + csn}^^^SANDBOX^MR||{who.family}^{who.given}||{who.birth_date}|F|||"
+            f"{who.address}||^PRN^CP^^1^{area}^{local}||{language}",
             f"PV1|1|O|VIDEO^^^CLINIC||||||||||||||||{csn}",
             "RGS|1|A",
-            f"AIP|1|A|E1001^Analyst^Avery^^^Dr|ATT^Attending^L||{stamp(start)}|||{minutes}|min",
+            f"AIP|1|A|{provider}^Analyst^Avery^^^Dr|ATT^Attending^L||{stamp(start)}|||{minutes}|min",
         ]
         return ("\r".join(segments) + "\r").encode()
 

@@ -9,13 +9,15 @@ and `make run` show them:
 - `POST {epic path}`: Epic's telehealth connection status (ConferenceID, ExternalID, VendorName,
   ConnectionStatus), at the default path and at any path a test adds;
 - each needs a backend-services bearer token the sandbox issued; `fail_next` makes the next calls answer with
-  the given statuses (503 for an outage, 401 for a revoked token);
+  the given statuses (503 for an outage, 401 for a revoked token); `outage(seconds)` answers every call 503
+  for that long, as a receiver that is down;
 - `GET /_sandbox/writebacks` lists what was recorded, and `/ehr/writebacks` shows it as a page.
 """
 
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,6 +59,8 @@ class SandboxWritebacks:
     recorded: list[Writeback] = field(default_factory=list)
     fail_next: list[int] = field(default_factory=list)
     requests: int = 0
+    down_until: float = 0.0  # time.monotonic() until which every call is refused (an outage)
+    refused_while_down: int = 0
     epic_paths: set[str] = field(default_factory=lambda: {EPIC_PATH})
 
     def __post_init__(self) -> None:
@@ -72,6 +76,10 @@ class SandboxWritebacks:
             "status": status,
             "participant": [{"status": "needs-action", "actor": {"reference": f"Patient/{appointment_id}"}}],
         }
+
+    def outage(self, seconds: float) -> None:
+        """The receivers are down for `seconds` from now: every call answers 503."""
+        self.down_until = time.monotonic() + seconds
 
     def of_kind(self, kind: str) -> list[Writeback]:
         return [w for w in self.recorded if w.kind == kind]
@@ -89,6 +97,9 @@ class SandboxWritebacks:
     def _authorise(self, request: web.Request) -> str | web.Response:
         """The client ID of the call's bearer token; or the answer a real EHR gives instead."""
         self.requests += 1
+        if time.monotonic() < self.down_until:
+            self.refused_while_down += 1
+            return web.json_response(_outcome("the EHR's interface is down"), status=503)
         if self.fail_next:
             status = self.fail_next.pop(0)
             headers = {"Retry-After": "0"} if status in (429, 503) else {}

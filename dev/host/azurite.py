@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 ROOT = Path(__file__).resolve().parents[2]
-FLAGS = ["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"]
+FLAGS = ["--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"]
 DEFAULT_ACCOUNTS = ("connectorapp", "connectorus", "connectoreu", "connectorapac")
 
 
@@ -48,11 +48,17 @@ def _listening(port: int) -> bool:
 
 
 class Azurite:
-    def __init__(self, accounts: Sequence[str] = DEFAULT_ACCOUNTS, executable: Path | None = None) -> None:
+    def __init__(
+        self, accounts: Sequence[str] = DEFAULT_ACCOUNTS, executable: Path | None = None, *, persistent: bool = False
+    ) -> None:
+        """`persistent`: the data is kept on disk in a scratch directory (removed by `stop`), so that `halt` and
+        `resume` stop and start the emulator with its data, as a storage outage would; in memory otherwise."""
+        self.persistent = persistent
         self.accounts = {name: base64.b64encode(secrets.token_bytes(32)).decode() for name in accounts}
         self.executable = executable or ROOT / "node_modules" / ".bin" / "azurite"
         self._process: subprocess.Popen[bytes] | None = None
         self._workdir: str | None = None
+        self._last_error = ""
         self.ports: dict[str, int] = {}
 
     def start(self, timeout: float = 60.0) -> Azurite:
@@ -62,32 +68,51 @@ class Azurite:
         for _ in range(3):  # a port picked as free can be taken before Azurite binds it; pick again
             self.ports = {"blob": free_port(), "queue": free_port(), "table": free_port()}
             self._workdir = tempfile.mkdtemp(prefix="azurite-")
-            env = {**os.environ, "AZURITE_ACCOUNTS": ";".join(f"{n}:{k}" for n, k in self.accounts.items())}
-            command = [str(self.executable), *FLAGS]
-            for service, port in self.ports.items():
-                command += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
-            # Azurite writes nothing with --inMemoryPersistence; run it in a scratch directory all the same.
-            self._process = subprocess.Popen(
-                command,
-                env=env,
-                cwd=self._workdir,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,  # note: fires when the starting thread ends; we start from main
-            )
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if self._process.poll() is not None:
-                    last_error = (self._process.stderr.read() if self._process.stderr else b"").decode()[-500:]
-                    break
-                if all(_listening(port) for port in self.ports.values()):
-                    return self
-                time.sleep(0.1)
-            else:
-                last_error = f"not listening after {timeout:.0f} s"
+            if self._launch(timeout):
+                return self
+            last_error = self._last_error
             self.stop()
         raise RuntimeError(f"Azurite did not start: {last_error}")
+
+    def halt(self) -> None:
+        """Stop the emulator and keep its data and ports (persistent only): storage is unreachable until `resume`."""
+        if not self.persistent:
+            raise RuntimeError("Only a persistent Azurite keeps its data when halted")
+        self._end_process()
+
+    def resume(self, timeout: float = 60.0) -> None:
+        """Start the halted emulator again on the same ports, with the data it had."""
+        if not self._launch(timeout):
+            raise RuntimeError(f"Azurite did not start again: {self._last_error}")
+
+    def _launch(self, timeout: float) -> bool:
+        """Start the process on `self.ports` in `self._workdir`; whether it listens within `timeout`."""
+        self._last_error = ""
+        env = {**os.environ, "AZURITE_ACCOUNTS": ";".join(f"{n}:{k}" for n, k in self.accounts.items())}
+        persistence = ["--location", str(self._workdir)] if self.persistent else ["--inMemoryPersistence"]
+        command = [str(self.executable), *FLAGS, *persistence]
+        for service, port in self.ports.items():
+            command += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
+        # In a scratch directory: the data when persistent, nothing otherwise.
+        self._process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=self._workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # note: fires when the starting thread ends; we start from main
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                self._last_error = (self._process.stderr.read() if self._process.stderr else b"").decode()[-500:]
+                return False
+            if all(_listening(port) for port in self.ports.values()):
+                return True
+            time.sleep(0.1)
+        self._last_error = f"not listening after {timeout:.0f} s"
+        return False
 
     def connection_string(self, account: str) -> str:
         key = self.accounts[account]
@@ -97,6 +122,12 @@ class Azurite:
         return f"DefaultEndpointsProtocol=http;AccountName={account};AccountKey={key};{endpoints};"
 
     def stop(self) -> None:
+        self._end_process()
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def _end_process(self) -> None:
         if self._process is not None:
             if self._process.poll() is None:
                 self._process.terminate()
@@ -108,9 +139,6 @@ class Azurite:
             if self._process.stderr:
                 self._process.stderr.close()
             self._process = None
-        if self._workdir:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
 
     def __enter__(self) -> Azurite:
         return self.start()

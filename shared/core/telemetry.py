@@ -133,12 +133,25 @@ def configure(environ: Mapping[str, str] | None = None) -> str:
         if _configured.is_set():
             return "already"
         _configured.set()
+        _quiet_request_logs()
         _add_fields_to_records()
         where = _set_up_exporter(environ)
         if where != "none":
             _instrument_clients()
         log.info("Telemetry: spans go to %s", where)
         return where
+
+
+# Loggers of the HTTP clients that log each request's URL at INFO: table row keys (sender numbers, EHR user IDs),
+# FHIR searches and Graph paths. Logs are kept where more people read them than read the data: warnings only.
+REQUEST_LOGGERS = ("azure.core.pipeline.policies.http_logging_policy", "httpx", "httpcore", "urllib3", "msal")
+
+
+def _quiet_request_logs() -> None:
+    for name in REQUEST_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
 
 
 def console_on(environ: Mapping[str, str]) -> bool:

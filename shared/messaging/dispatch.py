@@ -30,20 +30,19 @@ from shared.core.clock import Clock
 from shared.core.errors import Conflict, NotFound
 from shared.core.settings import Geography
 from shared.core.ttl import TtlCache
-from shared.hl7.siu import AppointmentStatus
 from shared.messaging.limiter import SenderLimiter, SmsLimits
 from shared.messaging.models import FINAL_STATUSES, SmsMessageStatus, SmsOutbound, SmsSettings
 from shared.messaging.providers import OutgoingSms, SmsFailed, SmsRetryable, SmsSender, SmsThrottled
 from shared.messaging.segments import segments as segments_of
+from shared.messaging.send_rules import SUPERSEDED, reason_not_to_send
 from shared.messaging.tables import PhoneNumberRepository, SmsMessageRepository
-from shared.messaging.texts import Composed, NotSent, SmsService, message_id, reminder_version
+from shared.messaging.texts import Composed, NotSent, SmsService, message_id
 from shared.setup.lookups import LOOKUP_TTL, ControlLookups
 from shared.setup.models import FhirEndpoint, Organisation
 from shared.storage.queue_names import SMS_OUTBOUND, SMS_WAITING
 from shared.storage.queues import GeographyQueues
 from shared.storage.repository import Versioned
 from shared.storage.routing import Tables
-from shared.visits.models import REMINDER_KINDS, Appointment
 from shared.visits.tables import AppointmentRepository
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,6 @@ log = logging.getLogger(__name__)
 SENDING_LEASE = timedelta(seconds=60)  # longer than a send can take (connect 5 s + read 20 s)
 MAX_BACKOFF_SECONDS = 300.0
 ENQUEUE_THREADS = 16
-SUPERSEDED = ("moved or already sent", "booked again")
 InviteComposer = Callable[[Organisation, FhirEndpoint, SmsOutbound, SmsSettings | None, datetime], Composed | NotSent]
 # A copy holding a slot may use it this long after it: queue delivery lags, more so when the instances are busy,
 # and a late copy sent to the back of the line would come late again. Copies held up together for longer (a host
@@ -152,7 +150,7 @@ class TextDispatch:
             self._settle(records, stored, record, status=invited.status, reason=invited.reason)
             return Delivery("opted_out" if invited.status == "opted_out" else "skipped", reason=invited.reason)
         appointment = self.tables.data(organisation, AppointmentRepository).find(endpoint.id, message.appointment_key)
-        reason = self._reason_not_to_send(appointment, message, now)
+        reason = reason_not_to_send(appointment, message, now, self.limits.reminder_max_late)
         if reason is None:
             assert appointment is not None
             composed = self.sms.compose(
@@ -167,6 +165,8 @@ class TextDispatch:
             status, reason = composed.status, composed.reason
         elif reason in SUPERSEDED:
             log.info("SMS %s for endpoint %s: %s", message.kind, endpoint.id, reason)
+            if stored is not None:  # an earlier try left it queued or sending: it is settled now
+                self._settle(records, stored, record, status="skipped", reason=reason)
             return Delivery("skipped", reason=reason)  # a newer message decides; no record for this one
         else:
             status = "skipped"
@@ -270,24 +270,6 @@ class TextDispatch:
     def _backoff(self, attempts: int) -> float:
         base = min(MAX_BACKOFF_SECONDS, 5.0 * float(2 ** max(0, attempts - 1)))
         return base * (0.5 + self.rng.random())
-
-    def _reason_not_to_send(self, appointment: Appointment | None, message: SmsOutbound, now: datetime) -> str | None:
-        if appointment is None:
-            return "appointment removed"
-        if message.kind == "cancelled":
-            cancelled = (AppointmentStatus.CANCELLED, AppointmentStatus.DELETED)
-            return None if appointment.status in cancelled else "booked again"
-        if appointment.status != AppointmentStatus.BOOKED:
-            return appointment.status.value
-        if appointment.start <= now:
-            return "started"
-        if message.kind in REMINDER_KINDS and not message.resend:
-            due = appointment.due_at(message.kind)
-            if due is None or reminder_version(due) != message.version:
-                return "moved or already sent"
-            if now - due > self.limits.reminder_max_late:
-                return "stale"
-        return None
 
     # the sender number's type, cached per instance
 

@@ -97,6 +97,31 @@ def test_a_copy_of_a_text_already_sent_does_nothing(setup: Setup, acs: AcsStub) 
     assert record(setup, message).status == "sent"
 
 
+def test_a_confirmation_held_up_behind_a_later_one_is_not_sent_after_it(setup: Setup, acs: AcsStub) -> None:
+    """A booking text held up (a 500, a killed instance) while the visit moves goes no more once the move's own
+    text has gone: both would tell the new time, and the patient would read it twice."""
+    booked = confirmation(setup, "A7")
+    book(setup, NOW + timedelta(days=1, hours=2), "A7", event="S13", sent=NOW + timedelta(minutes=1))
+    appointment = setup.runtime.platform.tables.data(setup.organisation, AppointmentRepository).get(
+        setup.endpoint_id, booked.appointment_key
+    )
+    moved = booked.model_copy(update={"kind": "rescheduled", "version": appointment.version})
+    dispatch = dispatcher(setup, acs)
+    assert dispatch.deliver(moved).outcome == "sent"
+    setup.clock.advance(minutes=1)  # the number's next send slot
+    assert dispatch.deliver(booked) == Delivery("skipped", reason="moved or already sent")
+    assert [text["message"].split(";")[0] for text in acs.sent] == ["North: your video visit changed"]
+
+
+def test_a_confirmation_whose_later_change_sent_nothing_still_goes(setup: Setup, acs: AcsStub) -> None:
+    """A later message that changes nothing the patient was told (S14, same time) queues no text: the booking
+    text is still the one to send."""
+    booked = confirmation(setup, "A8")
+    book(setup, NOW + timedelta(days=1), "A8", event="S14", sent=NOW + timedelta(minutes=1))
+    assert dispatcher(setup, acs).deliver(booked).outcome == "sent"
+    assert len(acs.sent) == 1
+
+
 def test_a_host_killed_between_claim_and_send_loses_nothing(setup: Setup, acs: AcsStub) -> None:
     message = confirmation(setup, "K1")
     dying = dispatcher(setup, acs)
