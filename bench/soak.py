@@ -47,6 +47,17 @@ def worker(name: str, port: int, timers: bool) -> None:
     only, as Azure's timer singleton lock has it) firing the timers; texts go to the ACS stub."""
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(name)s %(levelname)s %(message)s")
     from azure.core.credentials import AzureKeyCredential
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
+    # Every span, one JSON line each, in the background (as an exporter sends them): the app finds the provider
+    # set, as it finds the Functions worker's in Azure.
+    spans = Path(os.environ["SOAK_SPANS"]).open("w")  # noqa: SIM115 - open until the process ends
+    exporter = ConsoleSpanExporter(out=spans, formatter=lambda span: span.to_json(indent=None) + "\n")
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(exporter, max_queue_size=20000))
+    trace.set_tracer_provider(provider)
 
     import function_app
     from dev.host.host import DevHost, HostConfig, HostKeys
@@ -83,7 +94,8 @@ class Instance:
         self.starts += 1
         output = (self.logs / f"{self.name}-{self.starts}.log").open("wb")
         command = [sys.executable, __file__, "--worker", self.name, "--port", str(self.port)]
-        environment = {**os.environ, "SOAK_READY": str(ready), "TELEMETRY_CONSOLE": "true"}
+        spans = self.logs / f"{self.name}-{self.starts}.spans"
+        environment = {**os.environ, "SOAK_READY": str(ready), "SOAK_SPANS": str(spans)}
         self.process = subprocess.Popen(
             [*command, *(["--timers"] if self.timers else [])], env=environment, cwd=ROOT, stdout=output, stderr=output
         )

@@ -85,7 +85,7 @@ def scan(
             findings.append(f"phone number in {account}/{where} after a retention run past the last appointment")
     secrets = tokens | {t for ehr in ehrs for t in ehr.backend_tokens} | {h.split()[-1] for h in harness.admin.values()}
     numbers = {o.number.lstrip("+") for o in organisations}  # the organisations' sender numbers
-    for path in sorted(logs.glob("*.log")):
+    for path in sorted([*logs.glob("*.log"), *logs.glob("*.spans")]):
         for number, line in enumerate(path.open(errors="replace"), 1):
             scanned["log lines"] += 1
             for label, pattern in (("phone number", PHONE), ("name", NAME), ("EHR user ID", EHR_USER)):

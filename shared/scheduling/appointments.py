@@ -144,7 +144,7 @@ class AppointmentProcessor:
         texts = settings is not None and bool(settings.sender_number)
         kind = self._confirmation(previous, change) if texts else None  # no number: nothing to queue
         phone = self.seal.open(change.phone_sealed, change.appointment_key) if change.phone_sealed else None
-        dues = self.plan.dues(change.status, phone, change.start, settings)
+        dues = self.plan.dues(change.status, phone, change.start, settings, previous)
         updated = Appointment(
             endpoint_id=endpoint.id,
             appointment_key=change.appointment_key,

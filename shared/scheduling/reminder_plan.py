@@ -47,15 +47,25 @@ class ReminderPlan:
     sms: SmsService
     clock: Clock
 
-    def dues(self, status: AppointmentStatus, phone: str | None, start: datetime, settings: SmsSettings | None) -> Dues:
-        """Each enabled reminder still in the future for a booked appointment with a phone number."""
+    def dues(
+        self,
+        status: AppointmentStatus,
+        phone: str | None,
+        start: datetime,
+        settings: SmsSettings | None,
+        previous: Appointment | None = None,
+    ) -> Dues:
+        """Each enabled reminder still in the future for a booked appointment with a phone number; and one already
+        due that `previous` (the appointment before this change) had at the same time: a change that keeps the time,
+        arriving after the reminder fell due but before its text went (a backlog, a retry), keeps it pending (its
+        text record still sends it once)."""
         if status not in ACTIVE or not phone or settings is None:
             return {}
         now = self.clock.now()
         found: Dues = {}
         for kind, minutes in settings.reminder_minutes().items():
             due = start - timedelta(minutes=minutes)
-            if due > now:
+            if due > now or (previous is not None and previous.due_at(kind) == due):
                 found[kind] = due
         return found
 

@@ -107,6 +107,22 @@ def test_a_tick_reads_only_what_is_due(setup: Setup) -> None:
     assert send_queued(setup.runtime)["sent"] == 1
 
 
+def test_a_change_that_keeps_the_time_arriving_after_the_reminder_fell_due_keeps_it(setup: Setup) -> None:
+    """The reminder is due and queued, and before its text goes (a backlog, a retry) the EHR sends an update that
+    keeps the time (S14): the reminder still goes, once."""
+    setup.runtime.scheduling.reminders.tick(Geography.EU)
+    key = book(setup, NOW + timedelta(hours=2), "K1")
+    send_queued(setup.runtime)  # the booking confirmation
+    setup.clock.set(NOW + timedelta(hours=1, seconds=20))  # 20 s past due
+    assert setup.runtime.scheduling.reminders.tick(Geography.EU).queued == 1
+    book(setup, NOW + timedelta(hours=2), "K1", event="S14", sent=NOW + timedelta(hours=1, seconds=10))
+    assert send_queued(setup.runtime)["sent"] == 1
+    assert reminders_sent(setup) == [key]
+    book(setup, NOW + timedelta(hours=2), "K1", event="S14", sent=NOW + timedelta(hours=1, seconds=15))
+    setup.clock.advance(minutes=1)
+    assert tick(setup) == 0  # sent once: the later update does not bring it back
+
+
 def test_no_reminder_for_cancelled_or_started_appointments(setup: Setup) -> None:
     setup.runtime.scheduling.reminders.tick(Geography.EU)
     book(setup, NOW + timedelta(hours=2), "X1")
