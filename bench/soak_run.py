@@ -26,6 +26,7 @@ from tests.support.acs_stub import AcsStub
 
 SMS_RATE = 1200  # texts a minute per number the connector keeps to; the stub throttles a little below it
 REMINDER_BEFORE = 60  # minutes
+REMINDERS_AFTER = 45  # seconds from the load's start to the first reminder of an appointment moved into the window
 
 
 def run(count: int, *, seed: int = 36) -> Report:
@@ -63,19 +64,21 @@ def run(count: int, *, seed: int = 36) -> Report:
         harness.stop_serving()  # from now on the two instances answer on the shared port
         faults = Faults()
         calls = visits(harness, organisations, [a for a in appointments if a.visit])
-        acks, elapsed = _load(harness, ehrs, calls, sends, instances, azurite, faults)
-        # Then some appointments are moved into the reminder window: their reminders fall due a minute on.
-        soon = datetime.now(UTC) + timedelta(seconds=60)
+        # First some appointments are moved into the reminder window: their reminders fall due while the load runs.
+        soon = datetime.now(UTC) + timedelta(seconds=REMINDERS_AFTER)
         window = (soon, soon + timedelta(seconds=max(10, count // 50)))
         moved = move(appointments, window, seed=seed)
         again, duplicated, reordered = deal(moved, SENDERS, seed=seed, since=2)
         duplicates, reorderings = duplicates + duplicated, reorderings + reordered
-        sends += [signed(stream, by_id, sender, paths) for stream in again]
-        process, _, results = _sending(harness.public, sends[-len(again) :])
-        faults.note(f"{len(moved)} appointments moved into the reminder window")
-        for control, codes in results.get().items():
-            acks.setdefault(control, []).extend(codes)
+        first = [signed(stream, by_id, sender, paths) for stream in again]
+        process, _, results = _sending(harness.public, first)
+        early: dict[str, list[str]] = results.get()
         process.join()
+        faults.note(f"{len(moved)} appointments moved into the reminder window (due in {REMINDERS_AFTER} s)")
+        acks, elapsed = _load(harness, ehrs, calls, sends, instances, azurite, faults)
+        for control, codes in early.items():
+            acks.setdefault(control, []).extend(codes)
+        sends += first
         settled = _settle(azurite, stub, window[1], faults)
         for instance in instances:
             instance.stop()

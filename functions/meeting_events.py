@@ -18,6 +18,7 @@ import contextvars
 import functools
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import azure.functions as func
@@ -30,10 +31,21 @@ from shared.storage.queue_names import CALL_RECORDS, PARTICIPANT_EVENTS
 bp = func.Blueprint()
 
 
+# The JWKS is read on threads of its own: an EHR fetches it while answering our token request, and that request
+# may come from every function thread at once (a batch of writebacks after a token expired); waiting for one of
+# them would hold all until they time out.
+_JWKS_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="jwks")
+
+
 @bp.route(route=".well-known/jwks/{tenant_id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @traced
+async def jwks(req: func.HttpRequest) -> func.HttpResponse:
+    run = functools.partial(contextvars.copy_context().run, _jwks, req)
+    return await asyncio.get_running_loop().run_in_executor(_JWKS_THREADS, run)
+
+
 @api_errors
-def jwks(req: func.HttpRequest) -> func.HttpResponse:
+def _jwks(req: func.HttpRequest) -> func.HttpResponse:
     keys = get_runtime().writeback.signing_keys.jwks(req.route_params["tenant_id"])
     return json_response(keys, headers={"Cache-Control": "public, max-age=3600"})
 
