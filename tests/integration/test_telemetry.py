@@ -97,7 +97,7 @@ def test_a_visit_event_is_one_trace_from_graph_to_the_ehr_writeback(
     [webhook] = [s for s in finished if s.name == "meeting_events" and s.kind == trace.SpanKind.SERVER]
     assert webhook.context is not None
     mine = trace_of(spans, webhook.context.trace_id)
-    [processed] = [s for s in mine if s.name == "process_participant_event"]
+    [processed] = [s for s in mine if s.name == "process_participant_event_eu"]  # in the visit's geography
     assert processed.kind == trace.SpanKind.CONSUMER
     assert processed.attributes is not None and processed.attributes["connector.appointment_key"] == visit.key
     # The writeback to the EHR (its backend token, then the connection status) in the same trace.
