@@ -139,7 +139,7 @@ def test_an_siu_message_received_applied_and_its_confirmation_texted(app: AppHos
         "eu smsmessages read": 1,  # the text's record: one already settled does nothing
         "eu smsmessages insert": 1,  # claimed (queued -> sending) with its ETag...
         "eu smsmessages upsert": 1,  # ...then sent
-        "app smsoutbox upsert": 1,  # the local stand-in for ACS's send (no table write in Azure)
+        "eu smsoutbox upsert": 1,  # the local stand-in for ACS's send, in the geography (no table write in Azure)
         "sms segments": 2,  # the confirmation with its join link: two GSM-7 segments
     }
 
