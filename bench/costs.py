@@ -30,12 +30,12 @@ _LAUNCH = (
     "storage app launchstates insert, storage app launchstates read, "
     "storage app launchstates delete, ehr POST token, storage eu appointments read, storage eu ehrusers read, "
     "storage eu meetinglinks read, graph POST createOrGet, graph PATCH onlineMeetings, storage eu meetinglinks insert, "
-    "graph POST subscriptions, storage app meetingsubscriptions upsert"
+    "graph POST subscriptions, storage eu meetingsubscriptions upsert"
 )
 _JOIN = (
     "function join_page*2, storage eu appointments read, storage eu meetinglinks read, graph POST createOrGet, "
     "graph PATCH onlineMeetings, storage eu meetinglinks insert, graph POST subscriptions, function meeting_events, "
-    "storage app meetingsubscriptions upsert, storage eu visitevents upsert"
+    "storage eu meetingsubscriptions upsert, storage eu visitevents upsert"
 )
 _TEXT = (
     "function send_texts_eu, storage host sms-outbound delete, storage eu appointments read, storage eu optouts read, "
@@ -61,15 +61,15 @@ _HELD = {
         "function queue_due_reminders_eu, storage host reminders-due delete, storage eu sms-outbound put, "
         "storage eu reminderindex batch"
     ),
-    "meeting event": ("function meeting_events, storage app participant-events put"),
+    "meeting event": ("function meeting_events, storage eu participant-events put"),
     "writeback event (epic)": (
-        "function process_participant_event, storage host participant-events delete, "
+        "function process_participant_event_eu, storage host participant-events delete, "
         "storage eu meetinglinks read, storage eu visitevents query, storage eu visitevents insert, "
         "storage eu visitsummaries upsert, ehr POST SetExternalConnectionStatus"
     ),
     "Teams call that is not a visit": (
         "function call_record_events, storage app call-records put, function process_call_record, "
-        "storage host call-records delete, graph GET callRecords, storage app meetingjoins read"
+        "storage host call-records delete, graph GET callRecords, storage eu meetingjoins read"
     ),
 }
 VISIT = {

@@ -90,14 +90,15 @@ def main() -> None:
                     )
                 )
                 queued.extend(messages(harness.tenant, endpoint, key, args.events, datetime.now(UTC)))
+            geography, queues = organisation.geography, runtime.platform.geography_queues  # as the webhook queues
             for message in queued[: args.events]:
-                runtime.platform.queues.send(PARTICIPANT_EVENTS, message)
+                queues.send(geography, PARTICIPANT_EVENTS, message)
             while harness.pump(QueueOptions()):  # one at a time: a cold token request is not the measure
                 pass
             # The visits at once, as a clinic's afternoon is: their events interleaved in the queue.
             for index in range(args.events):
                 for message in queued[args.events + index :: args.events]:
-                    runtime.platform.queues.send(PARTICIPANT_EVENTS, message)
+                    queues.send(geography, PARTICIPANT_EVENTS, message)
             began = time.perf_counter()
             with counting(harness.remote_ehr) as work:
                 while harness.pump():

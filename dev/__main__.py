@@ -22,6 +22,7 @@ from dev.fakes.ehr_profiles import FAILING_PROFILES, PROFILES
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.meeting_room import MeetingRooms
 from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.host import outbox
 from dev.host.azurite import Azurite
 from dev.host.host import DevHost, HostConfig, HostKeys
 from dev.host.local_settings import apply_values, load_values
@@ -241,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
             ),
         )
         server = ServerThread(
-            host.web_application(MeetingRooms().routes()),
+            host.web_application([*MeetingRooms().routes(), *outbox.routes()]),
             host=args.host,
             port=args.port,
             tasks=[host.timers.run_forever, host.queues.run_forever],

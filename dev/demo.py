@@ -42,6 +42,11 @@ class Step:
         headers = {"Authorization": f"Bearer {self.token(user, role)}"}
         return self.http.request(method, f"/api/portal/{path}", headers=headers, **kwargs)
 
+    def texts(self, user: str, role: str) -> list[dict[str, Any]]:
+        """The texts sent, links whole (the dev host's /dev/outbox: the portal's outbox keeps no link's token)."""
+        headers = {"Authorization": f"Bearer {self.token(user, role)}"}
+        return list(expect(self.http.get("/dev/outbox", headers=headers), 200)["items"])
+
 
 def expect(response: httpx.Response, *statuses: int) -> dict[str, Any]:
     if response.status_code not in statuses:
@@ -130,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     expect(step.call("PUT", f"endpoints/{endpoint_id}/sms-settings", *admin, json=settings), 200)
 
     print("7. The EHR books a video visit in two hours (signed SIU^S12); the connector acknowledges and texts")
-    earlier = {m["id"] for m in expect(step.call("GET", "sms/outbox", *admin), 200)["items"]}
+    earlier = {m["id"] for m in step.texts(*admin)}
     visit_start = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
     sent = httpx.post(
         f"{args.ehr}/_sandbox/hl7/send",
@@ -139,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     ).json()
     print(f"   HTTP {sent['status']}, ACK {sent['ack'].split(chr(13))[1]}")
     for _ in range(30):  # the dev host pumps the hl7-appointments and sms-outbound queues every couple of seconds
-        outbox = [m for m in expect(step.call("GET", "sms/outbox", *admin), 200)["items"] if m["id"] not in earlier]
+        outbox = [m for m in step.texts(*admin) if m["id"] not in earlier]
         if outbox:
             print(f"   text to {outbox[0]['to_masked']}: {outbox[0]['body']}")
             break
@@ -147,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("   no new text: the EHR booked this visit before (an earlier make demo), or see the outbox in a moment")
 
-    reply_to_reminder(args.ehr, job["number"], lambda: expect(step.call("GET", "sms/outbox", *admin), 200)["items"])
+    reply_to_reminder(args.ehr, job["number"], lambda: step.texts(*admin))
 
     print("8. EHR writeback: connect and disconnect go back to the EHR (FHIR AuditEvent and Appointment status)")
     writeback = {"adapter": "fhir", "client_id": LOCAL_BACKEND_CLIENT_ID}
@@ -156,7 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"   The EHR's record of writebacks: {args.ehr}/ehr/writebacks")
 
     print("9. A visit: the clinician launches from the EHR, the patient from the portal; the lobby, then the call")
-    walk_visit(args.api, args.ehr, lambda method, path, **kw: step.call(method, path, *admin, **kw), endpoint_id)
+    walk_visit(
+        args.api,
+        args.ehr,
+        lambda method, path, **kw: step.call(method, path, *admin, **kw),
+        endpoint_id,
+        texts=lambda: step.texts(*admin),
+    )
     print(f"   The reports page: {args.api}/#/reports (lobby wait, call quality); more visits: {args.ehr}/ehr")
 
     print("10. The audit log, newest first:")

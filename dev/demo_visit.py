@@ -39,7 +39,15 @@ def _room(meeting_url: str) -> str:
     return urlsplit(meeting_url).path.rstrip("/")
 
 
-def walk_visit(api: str, ehr: str, call: Callable[..., httpx.Response], endpoint_id: str) -> None:
+def walk_visit(
+    api: str,
+    ehr: str,
+    call: Callable[..., httpx.Response],
+    endpoint_id: str,
+    *,
+    texts: Callable[[], list[dict[str, Any]]],
+) -> None:
+    """`texts`: the texts sent, links whole (the dev host's /dev/outbox)."""
     clinician_url, patient_url = _launch_links(ehr)
     call("PATCH", f"endpoints/{endpoint_id}", json={"virtual_appointment_links": True})
     with httpx.Client(base_url=api, timeout=30) as clinician, httpx.Client(base_url=api, timeout=30) as patient:
@@ -62,7 +70,7 @@ def walk_visit(api: str, ehr: str, call: Callable[..., httpx.Response], endpoint
         print(f"   the patient is sent to the same meeting: {_room(sent_to) == room}")
         virtual = "via=virtual-appointment" in sent_to
         print(f"   through its Teams Virtual Appointment link (mobile-browser join): {virtual}")
-        _late_notice(clinician, call)
+        _late_notice(clinician, texts)
         doctor = clinician.post(f"{room}/join", json={"role": "clinician"}).json()
         guest = patient.post(f"{room}/join", json={"role": "guest"}).json()
         print(f"   the patient waits in the lobby ({LOBBY_SECONDS} s), then the clinician admits them")
@@ -72,15 +80,15 @@ def walk_visit(api: str, ehr: str, call: Callable[..., httpx.Response], endpoint
         patient.post(f"{room}/leave", json={"id": guest["id"]})
         clinician.post(f"{room}/leave", json={"id": doctor["id"]})
     _reports(call)
-    answer_survey(api, call)
+    answer_survey(api, call, texts)
 
 
-def answer_survey(api: str, call: Callable[..., httpx.Response]) -> None:
+def answer_survey(api: str, call: Callable[..., httpx.Response], texts: Callable[[], list[dict[str, Any]]]) -> None:
     """The call ended: the patient's survey text (from the outbox), answered on its page; the survey report."""
     link = None
     for _ in range(40):  # the dev host pumps participant-events and sms-outbound every couple of seconds
-        texts = call("GET", "sms/outbox").json()["items"]
-        link = next((m.group(0) for t in texts if (m := re.search(r"\S+/api/survey\S*#\S+", t["body"]))), None)
+        sent = texts()
+        link = next((m.group(0) for t in sent if (m := re.search(r"\S+/api/survey\S*#\S+", t["body"]))), None)
         if link:
             break
         time.sleep(0.5)
@@ -104,7 +112,7 @@ def answer_survey(api: str, call: Callable[..., httpx.Response]) -> None:
     )
 
 
-def _late_notice(clinician: httpx.Client, call: Callable[..., httpx.Response]) -> None:
+def _late_notice(clinician: httpx.Client, texts: Callable[[], list[dict[str, Any]]]) -> None:
     """The clinician taps "10 minutes late" on their visit panel: the patient gets a text."""
     path = next((c.path for c in clinician.cookies.jar if c.name == "visit_session"), None)
     answer = clinician.post(f"{path}late", json={"minutes": 10}) if path else None
@@ -112,7 +120,7 @@ def _late_notice(clinician: httpx.Client, call: Callable[..., httpx.Response]) -
         print(f"   no late notice: {answer.json().get('detail') if answer is not None else 'no visit session'}")
         return
     for _ in range(30):  # the dev host pumps the sms-outbound queue every couple of seconds
-        outbox = call("GET", "sms/outbox").json()["items"]
+        outbox = texts()
         late = [m for m in outbox if "minutes late" in m["body"] or "minutos tarde" in m["body"]]
         if late:
             print(f"   running late, one tap on the visit panel texts: {late[0]['body']}")

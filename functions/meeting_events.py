@@ -1,8 +1,10 @@
 """Meeting events and EHR writeback.
 
-- `POST /api/events/meetings`: Graph change notifications (the validation handshake, then notifications checked
-  against their subscription's clientState and queued on `participant-events`), and that queue's processor
-  (visit events, stored once per event);
+- `POST /api/events/meetings/{geography}`: Graph change notifications (the validation handshake, then
+  notifications checked against their subscription's clientState and queued on `participant-events` in that
+  geography's account), and that queue's processor per geography (visit events, stored once per event);
+  `POST /api/events/meetings` and the app account's `participant-events` serve what an older version subscribed
+  and queued, until the renewal timer has moved its subscriptions;
 - a timer renewing meetings' event subscriptions before they expire;
 - `participant-events-poison`: a writeback the queue gave up on is marked failed, for an admin to send again;
 - `POST /api/events/callrecords`: Teams call records (the same handshake and clientState check), queued by ID on
@@ -17,14 +19,16 @@ import asyncio
 import contextvars
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import azure.functions as func
 
+from functions._geography import geography_triggers
 from functions._http import api_errors, json_response, problem
 from functions._telemetry import traced
+from shared.core.geography import Geography
 from shared.runtime import get_runtime
 from shared.storage.queue_names import CALL_RECORDS, PARTICIPANT_EVENTS
 
@@ -50,10 +54,20 @@ def _jwks(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(keys, headers={"Cache-Control": "public, max-age=3600"})
 
 
-@bp.route(route="events/meetings", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(route="events/meetings/{geography}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @traced
 async def meeting_events(req: func.HttpRequest) -> func.HttpResponse:
-    return await _webhook(req, lambda payload: get_runtime().writeback.meeting_events.receive(payload))
+    segment = req.route_params.get("geography", "")
+    geography = next((g for g in Geography if g.value.lower() == segment), None)
+    if geography is None:  # only the URLs we subscribe with; nothing is read for any other
+        return problem(404, "No meeting events are taken at this URL; subscriptions name a geography: us, eu or apac.")
+    return await _webhook(req, lambda payload: get_runtime().writeback.meeting_events.receive(payload, geography))
+
+
+@bp.route(route="events/meetings", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@traced
+async def meeting_events_of_older_subscriptions(req: func.HttpRequest) -> func.HttpResponse:
+    return await _webhook(req, lambda payload: get_runtime().writeback.meeting_events.receive(payload, None))
 
 
 @bp.route(route="events/callrecords", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -106,18 +120,45 @@ def renew_meeting_subscriptions(timer: func.TimerRequest) -> None:
     writeback.call_records.forget_old_meetings()
 
 
-@bp.queue_trigger(arg_name="message", queue_name=PARTICIPANT_EVENTS, connection="AzureWebJobsStorage")
-@traced
-def process_participant_event(message: func.QueueMessage) -> None:
+def _participant_event(message: func.QueueMessage) -> None:
     from shared.writeback.models import MeetingEventMessage
 
     event = MeetingEventMessage.model_validate_json(message.get_body())
     get_runtime().writeback.participant_events.process(event, attempt=message.dequeue_count or 1)
 
 
-@bp.queue_trigger(arg_name="message", queue_name=f"{PARTICIPANT_EVENTS}-poison", connection="AzureWebJobsStorage")
-@traced
-def participant_event_poisoned(message: func.QueueMessage) -> None:
+def _participant_event_poisoned(message: func.QueueMessage) -> None:
     from shared.writeback.models import MeetingEventMessage
 
     get_runtime().writeback.failures.poisoned(MeetingEventMessage.model_validate_json(message.get_body()))
+
+
+def geography_blueprint(geographies: Iterable[Geography]) -> func.Blueprint:
+    """`participant-events` and its poison queue in each geography's account: a visit's events stay there."""
+    geographies = list(geographies)
+    bp = geography_triggers(
+        geographies,
+        queue=PARTICIPANT_EVENTS,
+        name="process_participant_event",
+        on_message=lambda _geography, message: _participant_event(message),
+    )
+    return geography_triggers(
+        geographies,
+        queue=f"{PARTICIPANT_EVENTS}-poison",
+        name="participant_event_poisoned",
+        on_message=lambda _geography, message: _participant_event_poisoned(message),
+        bp=bp,
+    )
+
+
+# The app account's queue: what an older version queued there is still processed.
+@bp.queue_trigger(arg_name="message", queue_name=PARTICIPANT_EVENTS, connection="AzureWebJobsStorage")
+@traced
+def process_participant_event(message: func.QueueMessage) -> None:
+    _participant_event(message)
+
+
+@bp.queue_trigger(arg_name="message", queue_name=f"{PARTICIPANT_EVENTS}-poison", connection="AzureWebJobsStorage")
+@traced
+def participant_event_poisoned(message: func.QueueMessage) -> None:
+    _participant_event_poisoned(message)

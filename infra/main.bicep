@@ -220,7 +220,7 @@ var geographySettings = [
   }
 ]
 
-// The sms-outbound, sms-waiting, hl7-appointments, reminders-due and lost-links queues live in each geography's own account, so that what they carry
+// The sms-outbound, sms-waiting, hl7-appointments, reminders-due, lost-links and participant-events queues live in each geography's own account, so that what they carry
 // stays in the organisation's geography; their triggers connect with the managed identity.
 var geographyQueueUris = [
   for (geography, index) in geographies: {

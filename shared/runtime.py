@@ -77,8 +77,8 @@ class Runtime:
             writes_back=lambda tenant_id, endpoint_id: self.writeback.writeback_setup.writes_back(
                 tenant_id, endpoint_id
             ),
-            on_meeting_created=lambda tenant_id, link, ends_at: self.writeback.meeting_created(
-                tenant_id, link, ends_at
+            on_meeting_created=lambda organisation, link, ends_at: self.writeback.meeting_created(
+                organisation, link, ends_at
             ),
             on_patient_sent=self._sent_to_meeting,
             on_meeting_named=lambda tenant_id, link: self.writeback.confirmations.meeting_created(tenant_id, link),

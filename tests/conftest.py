@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from dev.fakes.ehr_profiles import FAILING_PROFILES, PROFILES
 from dev.fakes.identity import LocalIssuer
 from dev.fakes.sandbox_ehr import SandboxEhr
+from dev.host import outbox
 from dev.host.azurite import Azurite, free_port
 from dev.host.host import DevHost, HostConfig, HostKeys
 from dev.host.serving import ServerThread
@@ -281,7 +282,7 @@ def app(
             config=HostConfig.load(ROOT / "host.json"),
             web_dir=ROOT / "web",
         )
-        with ServerThread(host.web_application(), port=port) as server:
+        with ServerThread(host.web_application(outbox.routes()), port=port) as server:  # as `python -m dev`
             yield AppHost(server, host)
         host.close()
         get_settings.cache_clear()

@@ -1,20 +1,54 @@
-"""What a client span may say of the URL it called: the host and path, never a table row's keys or a query's values.
+"""What a client span may say of the URL it called: the host and path, never a table row's keys, a query's
+values, a phone number or whom a path names.
 
 Table row keys hold EHR user IDs and the organisations' sender numbers (`ehrusers(PartitionKey='..',RowKey='..')`),
-and query strings carry filters, pop receipts and FHIR searches; spans are kept for 90 days where more people can
-read them than can read the tables. So the Azure SDKs' spans (through the span class azure-core traces with) and
-httpx's (through its instrumentation's request hook) keep each path segment up to its `(`, and each query
-parameter's name with its value redacted (the API version excepted: it says nothing of anyone).
+query strings carry filters, pop receipts and FHIR searches, paths name phone numbers (ACS's
+`/phoneNumbers/+1833...`, our portal's), FHIR resources (`/Practitioner/E1001`: an EHR user ID) and Graph's users
+and meetings (`/users/{object ID}/onlineMeetings/{meeting ID}`); spans are kept for 90 days where more people can
+read them than can read the tables. So the Azure SDKs' spans (through the span class azure-core traces with: its
+URL attribute and its name, which azure-core makes of the path) and httpx's (through its instrumentation's request
+hook) keep each path segment up to its `(`, replace a segment that is a phone number or follows one that names a
+person's or a meeting's collection, and keep each query parameter's name with its value redacted (the API version
+excepted: it says nothing of anyone).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 REDACTED = "REDACTED"
 URL_ATTRIBUTES = frozenset({"url.full", "http.url"})
 _KEPT = frozenset({"api-version", "comp", "restype"})  # the call's kind, never its data
+_PHONE = re.compile(r"^\+?[0-9]{7,15}$")
+# The segment after one of these names someone (a FHIR resource's ID, a Graph user, a number) or a visit's meeting.
+_NAMING = frozenset({"users", "onlinemeetings", "phonenumbers", "phone-numbers", "optouts"})
+_ACTIONS = frozenset({"createorget"})  # what a call does, not whom it names
+_FHIR_TYPE = re.compile(r"^[A-Z][A-Za-z]+$")  # Practitioner, Patient, Appointment, Encounter, ...
+
+
+def _segments(path: str) -> str:
+    kept: list[str] = []
+    previous = ""
+    for part in path.split("/"):
+        if "(" in part:
+            kept.append(part.split("(", 1)[0] + f"({REDACTED})")
+        elif part and (
+            _PHONE.match(unquote(part).replace(" ", "+"))
+            or (previous.lower() in _NAMING and part.lower() not in _ACTIONS)
+            or (_FHIR_TYPE.match(previous) and not part.startswith("$") and not part.startswith("_"))
+        ):
+            kept.append(REDACTED)
+        else:
+            kept.append(part)
+        previous = part
+    return "/".join(kept)
+
+
+def redact_path(path: str) -> str:
+    """A URL's path (what azure-core names its spans) as `redact_url` keeps it."""
+    return _segments(path)
 
 
 def redact_url(url: str) -> str:
@@ -26,13 +60,13 @@ def redact_url(url: str) -> str:
             netloc = f"{netloc}:{parts.port}"
     except ValueError:
         return REDACTED
-    segments = [part.split("(", 1)[0] + f"({REDACTED})" if "(" in part else part for part in parts.path.split("/")]
+    segments = _segments(parts.path)
     query = "&".join(
         pair if pair.split("=", 1)[0].lower() in _KEPT else f"{pair.split('=', 1)[0]}={REDACTED}"
         for pair in parts.query.split("&")
         if pair
     )
-    return urlunsplit((parts.scheme, netloc, "/".join(segments), query, ""))
+    return urlunsplit((parts.scheme, netloc, segments, query, ""))
 
 
 def azure_span_class() -> type[Any]:
@@ -40,6 +74,9 @@ def azure_span_class() -> type[Any]:
     from azure.core.tracing.ext.opentelemetry_span import OpenTelemetrySpan
 
     class RedactedUrlSpan(OpenTelemetrySpan):
+        def __init__(self, span: Any = None, name: str = "span", **kwargs: Any) -> None:
+            super().__init__(span, name=redact_path(name) if span is None else name, **kwargs)
+
         def add_attribute(self, key: str, value: str | int) -> None:
             if key in URL_ATTRIBUTES and isinstance(value, str):
                 value = redact_url(value)

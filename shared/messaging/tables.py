@@ -34,7 +34,7 @@ class PhoneNumberJobRepository(TableRepository[PhoneNumberJob], table="phonenumb
 
 
 class OutboxRepository(TableRepository[OutboxMessage], table="smsoutbox", keys=("{tenant_id}", "{id}")):
-    """Texts kept, not sent, by the outbox provider (local runs)."""
+    """Texts kept, not sent, by the outbox provider (local runs; data plane, links without their tokens)."""
 
 
 class SmsMessageRepository(TableRepository[SmsMessageStatus], table="smsmessages", keys=("{endpoint_id}", "{id}")):

@@ -22,7 +22,7 @@ from shared.messaging.replies import Replies
 from shared.messaging.sms_setup import SmsSetup
 from shared.messaging.survey_links import SurveyLinks
 from shared.messaging.surveys import PostVisitSurveys
-from shared.messaging.tables import OutboxRepository, SendSlotRepository
+from shared.messaging.tables import SendSlotRepository
 from shared.messaging.template_lengths import TemplateLengthService
 from shared.messaging.texts import SmsService
 from shared.platform import Platform
@@ -52,7 +52,7 @@ class MessagingServices:
         if settings.sms_provider == "outbox":
             from shared.messaging.providers.outbox import OutboxSmsSender
 
-            return OutboxSmsSender(platform.tables.control(OutboxRepository), platform.clock)
+            return OutboxSmsSender(platform.tables, platform.clock)
         from shared.messaging.providers.acs import AcsSmsSender
 
         return AcsSmsSender.connect(settings.acs_endpoint or "", platform.credential())

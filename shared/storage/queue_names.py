@@ -8,7 +8,7 @@ from shared.core.geography import Geography
 HL7_INBOUND = "hl7-inbound"
 PHONE_NUMBER_JOBS = "phone-number-jobs"
 REMINDER_REINDEX = "reminder-reindex"
-PARTICIPANT_EVENTS = "participant-events"
+PARTICIPANT_EVENTS = "participant-events"  # per geography; the app account's drains what older versions queued
 CALL_RECORDS = "call-records"  # Teams call records to read: only their IDs
 # In each geography's own account (the data stays in the organisation's geography), one trigger per geography:
 SMS_OUTBOUND = "sms-outbound"
@@ -18,7 +18,7 @@ SMS_WAITING = "sms-waiting"
 HL7_APPOINTMENTS = "hl7-appointments"
 REMINDERS_DUE = "reminders-due"  # a reminder tick's batches, each fanned out into texts by its own trigger
 LOST_LINKS = "lost-links"  # "I lost my link" requests: the number sealed, looked up by the trigger
-GEOGRAPHY_QUEUES = (SMS_OUTBOUND, SMS_WAITING, HL7_APPOINTMENTS, REMINDERS_DUE, LOST_LINKS)
+GEOGRAPHY_QUEUES = (SMS_OUTBOUND, SMS_WAITING, HL7_APPOINTMENTS, REMINDERS_DUE, LOST_LINKS, PARTICIPANT_EVENTS)
 APP_QUEUES = (HL7_INBOUND, PHONE_NUMBER_JOBS, REMINDER_REINDEX, PARTICIPANT_EVENTS, CALL_RECORDS)
 
 

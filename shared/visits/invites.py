@@ -110,7 +110,7 @@ class VisitInvites:
             user_id=actor,
             action="invite",
             entity="visit",
-            entity_id=f"{key}/{invite.id}",
+            entity_id=invite.id,  # the invite's own ID: its visit's key is data of its geography, not the app's
             fields=("role", "texted") if phone else ("role",),
         )
         return _public(invite, link)

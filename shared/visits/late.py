@@ -71,7 +71,7 @@ class RunningLate:
             user_id="clinician (EHR launch)",
             action="notify_late",
             entity="visit",
-            entity_id=key,
+            entity_id=session.endpoint_id,  # the endpoint's: a visit's key is data of its geography, not the app's
             fields=("minutes",),
         )
         return LateNoticePublic(minutes=request.minutes, sent_at=now, texted=texted)

@@ -33,8 +33,8 @@ class VisitMeetings:
     service_organizer: str
     linked_organizer: Callable[[Organisation, str, str | None], str | None]
     """The linked organizer of an EHR user (organisation, endpoint ID, the appointment's provider ID), if any."""
-    on_created: Callable[[str, MeetingLink, datetime], object] | None = None
-    """Called with the tenant, the new mapping and the meeting's end (writeback subscribes to its events)."""
+    on_created: Callable[[Organisation, MeetingLink, datetime], object] | None = None
+    """Called with the organisation, the new mapping and the meeting's end (writeback subscribes to its events)."""
     on_named: Callable[[str, MeetingLink], object] | None = None
     """Called with the tenant and the mapping when a launch names the EHR's Appointment of a meeting made before
     (a patient's link opened it first): what waited for that name (a patient's confirmation) can go now."""
@@ -91,7 +91,7 @@ class VisitMeetings:
         except Conflict:  # another launch stored it first: everyone uses that meeting
             return self._remember(links, links.get(endpoint_id, key), references)
         if self.on_created is not None:
-            self.on_created(organisation.tenant_id, link, end)
+            self.on_created(organisation, link, end)
         return link
 
     def _virtual_appointment_url(self, organisation: Organisation, endpoint_id: str, meeting: Meeting) -> str | None:

@@ -46,7 +46,7 @@ class VisitServices:
     platform: Platform
     setup: SetupServices
     writes_back: Callable[[str, str], bool]
-    on_meeting_created: Callable[[str, MeetingLink, datetime], object]
+    on_meeting_created: Callable[[Organisation, MeetingLink, datetime], object]
     on_patient_sent: SentToMeeting
     on_meeting_named: Callable[[str, MeetingLink], object]
     """A launch named the EHR's Appointment of a meeting made before (tenant, mapping)."""

@@ -4,12 +4,14 @@
   meeting-subscription timer (and checked when a worker creates its first meeting, so that the first visits are
   not missed); its clientState is a random secret kept only as a hash.
 - `POST /api/events/callrecords`: the validation handshake, then each notification of our subscription with the
-  right clientState queues the record's ID on `call-records` (a wrong clientState refuses the delivery).
-- The processor reads the record's meeting first (most of a tenant's calls are not visits: they stop there),
-  finds the visit by its meeting's join URL (every meeting in use is remembered by the URL's hash, when the
+  right clientState queues the record's ID and its tenant on `call-records` (a wrong clientState refuses the
+  delivery).
+- The processor finds the organisation by the tenant (a tenant that is none stops there), reads the record's
+  meeting (most of a tenant's calls are not visits: they stop there), finds the visit by its meeting's join URL
+  in the organisation's geography (every meeting in use is remembered there by the URL's hash, when the
   participant-events processor hears of it first), then reads the sessions and segments and keeps, per role, only
-  numbers (shared/writeback/call_quality.py) in the organisation's geography. Reading a record again writes the
-  same rows.
+  numbers (shared/writeback/call_quality.py) in that geography. Reading a record again writes the same rows.
+  Records queued by an older version (no tenant) are looked up among the join URLs it kept in the app's account.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -24,6 +27,7 @@ from typing import Any, Protocol
 
 from shared.core.clock import Clock
 from shared.core.errors import NotFound
+from shared.core.geography import Geography
 from shared.core.ttl import TtlCache
 from shared.reports.models import CallQuality
 from shared.reports.tables import CallQualityRepository
@@ -77,16 +81,20 @@ class CallRecords:
     source: CallRecordSource | None
     """None: the meeting provider keeps no call records (the local one)."""
     notification_url: str
+    geographies: Sequence[Geography]
+    """The enabled geographies, whose join URLs age out."""
     lifetime: timedelta = timedelta(days=2)
     renew_before: timedelta = timedelta(hours=24)
 
     def __post_init__(self) -> None:
-        self._joins = self.tables.control(MeetingJoinRepository)
         self._subscriptions = self.tables.control(CallRecordSubscriptionRepository)
         self._next_check: datetime | None = None
         # Every call of the tenant notifies us, most of them not visits: the subscription's row (its clientState
         # hash, which a renewal keeps) is read once a minute per worker, not once per notification.
         self._known: TtlCache[str, CallRecordSubscription | None] = TtlCache(self.clock, timedelta(minutes=1), 16)
+        # Every call of a tenant is a record to read: its organisation (where its visits' rows are) is read once a
+        # minute per worker, not once per call.
+        self._organisations: TtlCache[str, Organisation | None] = TtlCache(self.clock, timedelta(minutes=1), 256)
 
     def ensure_soon(self) -> None:
         """With a new meeting: make sure the subscription exists (at most every `CHECK_EVERY` per worker), so that
@@ -103,7 +111,7 @@ class CallRecords:
     def remember(self, organisation: Organisation, link: MeetingLink) -> None:
         """A meeting in use (its first call event): its call records will name it by its join URL. Here, off the
         launch's path, rather than when the meeting is created: a launch waits for nothing it does not need."""
-        self._joins.upsert(
+        self.tables.data(organisation, MeetingJoinRepository).upsert(
             MeetingJoin(
                 join_hash=join_hash(link.join_url),
                 tenant_id=organisation.tenant_id,
@@ -149,11 +157,15 @@ class CallRecords:
         return "created"
 
     def forget_old_meetings(self) -> int:
-        old = self._joins.iterate(query="first_used_at lt @old", parameters={"old": self.clock.now() - JOIN_RETENTION})
+        """Delete the join URLs kept longer than `JOIN_RETENTION`, in every geography (and those an older version
+        kept in the app's account); how many."""
+        tables = [self.tables.in_geography(g, MeetingJoinRepository) for g in self.geographies]
         count = 0
-        for join in old:
-            self._joins.delete(join.join_hash[:2], join.join_hash)
-            count += 1
+        for joins in [*tables, self.tables.control(MeetingJoinRepository)]:
+            old = joins.iterate(query="first_used_at lt @old", parameters={"old": self.clock.now() - JOIN_RETENTION})
+            for join in old:
+                joins.delete(join.join_hash[:2], join.join_hash)
+                count += 1
         return count
 
     def receive(self, payload: Any) -> int:
@@ -171,8 +183,15 @@ class CallRecords:
             check_client_state(subscription.client_state_hash, notification)
             data = notification.get("resourceData")
             record_id = data.get("id") if isinstance(data, dict) else None
+            tenant = notification.get("tenantId")
             if isinstance(record_id, str) and 0 < len(record_id) <= 200:
-                messages.append(CallRecordMessage(record_id=record_id, received_at=self.clock.now()))
+                messages.append(
+                    CallRecordMessage(
+                        record_id=record_id,
+                        tenant_id=tenant if isinstance(tenant, str) and 0 < len(tenant) <= 64 else "",
+                        received_at=self.clock.now(),
+                    )
+                )
         for message in messages:
             self.queues.send(CALL_RECORDS, message)
         return len(messages)
@@ -181,16 +200,24 @@ class CallRecords:
         """Keep a record's figures per role, if it is a visit's; how many rows were written."""
         if self.source is None:
             return 0
+        organisations = self.tables.control(OrganisationRepository)
+        organisation: Organisation | None = None
+        if message.tenant_id is not None:
+            tenant = message.tenant_id
+            organisation = self._organisations.get(tenant, partial(organisations.find, tenant, "organisation"))
+            if organisation is None:
+                return 0  # a call of a tenant that is none of our organisations
         summary = self.source.call_record(message.record_id, full=False)
         url = summary.get("joinWebUrl")
         if not isinstance(url, str) or not url:
             return 0
         digest = join_hash(url)
-        join = self._joins.find(digest[:2], digest)
-        organisation = (
-            self.tables.control(OrganisationRepository).find(join.tenant_id, "organisation") if join else None
-        )
-        if join is None or organisation is None:
+        if organisation is not None:
+            join = self.tables.data(organisation, MeetingJoinRepository).find(digest[:2], digest)
+        else:  # queued by an older version, which kept the join URLs in the app's account
+            join = self.tables.control(MeetingJoinRepository).find(digest[:2], digest)
+            organisation = organisations.find(join.tenant_id, "organisation") if join else None
+        if join is None or organisation is None or join.tenant_id != organisation.tenant_id:
             return 0  # a call that is not one of our visits
         record = self.source.call_record(message.record_id, full=True)
         start = _moment(record.get("startDateTime")) or self.clock.now()

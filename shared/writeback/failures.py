@@ -12,7 +12,7 @@ from shared.setup.audit import AuditLog
 from shared.setup.models import Organisation
 from shared.setup.tables import OrganisationRepository
 from shared.storage.queue_names import PARTICIPANT_EVENTS
-from shared.storage.queues import QueueSender
+from shared.storage.queues import GeographyQueues
 from shared.storage.routing import Tables
 from shared.writeback.delivery import MAX_ERROR
 from shared.writeback.ehr import WritebackError
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 @dataclass(kw_only=True, eq=False)
 class WritebackFailures:
     tables: Tables
-    queues: QueueSender
+    queues: GeographyQueues
     audit: AuditLog
     clock: Clock
 
@@ -114,7 +114,8 @@ class WritebackFailures:
         )
         # Queued first: if marking it fails, it stays `failed` and may be replayed again, which writes nothing
         # twice (events remember their writeback).
-        self.queues.send(PARTICIPANT_EVENTS, current.item.message.model_copy(update={"replayed": True}))
+        message = current.item.message.model_copy(update={"replayed": True})
+        self.queues.send(organisation.geography, PARTICIPANT_EVENTS, message)
         try:
             rows.replace(replayed, current.etag)
         except (Conflict, NotFound):

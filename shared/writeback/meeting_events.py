@@ -1,10 +1,12 @@
-"""`POST /api/events/meetings`: change notifications about meetings' call events.
+"""`POST /api/events/meetings/{geography}`: change notifications about meetings' call events.
 
 Graph first validates the URL (a `validationToken` to echo as text/plain). Every notification names its
 subscription and carries the subscription's clientState secret: a notification for a subscription we do not
 know is acknowledged and ignored (it may be one we deleted); a wrong clientState refuses the whole delivery.
 Valid ones go to the `participant-events` queue, stripped of display names, before the delivery is
-acknowledged, so a failure to queue makes Graph deliver again.
+acknowledged, so a failure to queue makes Graph deliver again. The URL names the geography whose account holds
+the subscription's row and the queue; `/api/events/meetings` (no geography) is the URL of subscriptions an older
+version made, whose rows are in the app's account until the renewal timer moves them.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from typing import Any
 
 from shared.core.clock import Clock
 from shared.core.errors import Forbidden, InvalidInput
+from shared.core.geography import Geography
 from shared.core.ttl import TtlCache
+from shared.setup.tables import OrganisationRepository
 from shared.storage.queue_names import PARTICIPANT_EVENTS
-from shared.storage.queues import QueueSender
+from shared.storage.queues import GeographyQueues
 from shared.storage.routing import Tables
 from shared.writeback.models import MeetingEventMessage, MeetingSubscription
 from shared.writeback.tables import MeetingSubscriptionRepository
@@ -69,32 +73,51 @@ def without_names(value: Any) -> Any:
 @dataclass(kw_only=True, eq=False)
 class MeetingEvents:
     tables: Tables
-    queues: QueueSender
+    queues: GeographyQueues
     clock: Clock
 
     def __post_init__(self) -> None:
-        self._subscriptions = self.tables.control(MeetingSubscriptionRepository)
         # A visit's meeting notifies at every roster change: its subscription's row (the clientState hash, which a
         # renewal keeps) is read once a minute per worker, not once per notification.
-        self._known: TtlCache[str, MeetingSubscription | None] = TtlCache(self.clock, timedelta(minutes=1))
+        self._known: TtlCache[tuple[Geography | None, str], MeetingSubscription | None] = TtlCache(
+            self.clock, timedelta(minutes=1)
+        )
+        self._geographies: TtlCache[str, Geography | None] = TtlCache(self.clock, timedelta(minutes=10), 256)
 
-    def receive(self, payload: Any) -> int:
-        """Queue every notification of a known subscription; how many were queued."""
-        accepted: list[MeetingEventMessage] = []
+    def receive(self, payload: Any, geography: Geography | None) -> int:
+        """Queue every notification of a known subscription of the geography (None: an older version's, in the
+        app's account) on that geography's queue; how many were queued."""
+        rows = (
+            self.tables.in_geography(geography, MeetingSubscriptionRepository)
+            if geography is not None
+            else self.tables.control(MeetingSubscriptionRepository)
+        )
+        accepted: list[tuple[Geography, MeetingEventMessage]] = []
         for notification in notifications(payload):
             subscription_id = str(notification.get("subscriptionId") or "")
             subscription = self._known.get(
-                subscription_id, partial(self._subscriptions.find, "subscriptions", subscription_id)
+                (geography, subscription_id), partial(rows.find, "subscriptions", subscription_id)
             )
             if subscription is None:
-                self._known.forget(subscription_id)  # a subscription made a moment ago is found next time
+                self._known.forget((geography, subscription_id))  # a subscription made a moment ago is found next time
                 log.info("Notification for an unknown subscription ignored")
                 continue
             check_client_state(subscription.client_state_hash, notification)
-            accepted.append(self._message(subscription, notification))
-        for message in accepted:
-            self.queues.send(PARTICIPANT_EVENTS, message)
+            home = geography or self._geography_of(subscription.tenant_id)
+            if home is None:
+                log.info("Notification for a subscription of a removed organisation ignored")
+                continue
+            accepted.append((home, self._message(subscription, notification)))
+        for home, message in accepted:
+            self.queues.send(home, PARTICIPANT_EVENTS, message)
         return len(accepted)
+
+    def _geography_of(self, tenant_id: str) -> Geography | None:
+        def read() -> Geography | None:
+            organisation = self.tables.control(OrganisationRepository).find(tenant_id, "organisation")
+            return organisation.geography if organisation is not None else None
+
+        return self._geographies.get(tenant_id, read)
 
     def _message(self, subscription: MeetingSubscription, notification: dict[str, Any]) -> MeetingEventMessage:
         data = notification.get("resourceData")

@@ -12,8 +12,8 @@ from shared.visits.models import ParticipantRole
 
 
 class MeetingSubscription(BaseModel):
-    """A change-notification subscription for one meeting's call events (control plane). The clientState secret
-    is kept only as a SHA-256 hash."""
+    """A change-notification subscription for one meeting's call events (data plane, in the organisation's
+    geography). The clientState secret is kept only as a SHA-256 hash."""
 
     id: str
     tenant_id: str
@@ -27,7 +27,7 @@ class MeetingSubscription(BaseModel):
 
 
 class MeetingJoin(BaseModel):
-    """A meeting's join URL (as a SHA-256 hash) -> its visit (control plane): how a call record, which names only
+    """A meeting's join URL (as a SHA-256 hash) -> its visit (data plane): how a call record, which names only
     its meeting's join URL, finds its visit and organisation. Kept for 30 days after the meeting was first in use."""
 
     join_hash: str
@@ -47,9 +47,12 @@ class CallRecordSubscription(BaseModel):
 
 
 class CallRecordMessage(BaseModel):
-    """A call record to read (the `call-records` queue): its ID only."""
+    """A call record to read (the `call-records` queue): its ID and its tenant only."""
 
     record_id: str
+    tenant_id: str | None = Field(
+        default=None, description="The notification's tenant: whose geography holds the meeting (None: queued before)."
+    )
     received_at: datetime
 
 

@@ -1,5 +1,5 @@
-"""The writeback tables: subscriptions and settings in the app's account; failed writebacks in the organisation's
-geography."""
+"""The writeback tables: settings and the call-records subscription in the app's account; meetings' subscriptions,
+their join URLs and failed writebacks in the organisation's geography."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from shared.writeback.models import (
 class MeetingSubscriptionRepository(
     TableRepository[MeetingSubscription], table="meetingsubscriptions", keys=("subscriptions", "{id}")
 ):
-    """One partition: a notification names only its subscription (control plane)."""
+    """A meeting's subscription (data plane: its visit's appointment key and meeting ID), found by the geography its
+    notification URL names. Versions before geography routing kept them in the app's account, where the renewal
+    timer finds them and moves them."""
 
 
 class WritebackSettingsRepository(
@@ -32,7 +34,8 @@ class WritebackFailureRepository(
 
 
 class MeetingJoinRepository(TableRepository[MeetingJoin], table="meetingjoins", keys=("{join_hash:.2}", "{join_hash}")):
-    """Join URL hash -> visit (control plane), spread over partitions by the hash's first characters."""
+    """Join URL hash -> visit (data plane), spread over partitions by the hash's first characters. Versions before
+    geography routing kept them in the app's account, read until they age out."""
 
 
 class CallRecordSubscriptionRepository(

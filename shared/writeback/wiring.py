@@ -74,7 +74,10 @@ class WritebackServices:
     @cached_property
     def failures(self) -> WritebackFailures:
         return WritebackFailures(
-            tables=self.platform.tables, queues=self.platform.queues, audit=self.setup.audit, clock=self.platform.clock
+            tables=self.platform.tables,
+            queues=self.platform.geography_queues,
+            audit=self.setup.audit,
+            clock=self.platform.clock,
         )
 
     @cached_property
@@ -103,7 +106,9 @@ class WritebackServices:
 
     @cached_property
     def meeting_events(self) -> MeetingEvents:
-        return MeetingEvents(tables=self.platform.tables, queues=self.platform.queues, clock=self.platform.clock)
+        return MeetingEvents(
+            tables=self.platform.tables, queues=self.platform.geography_queues, clock=self.platform.clock
+        )
 
     @cached_property
     def subscriptions(self) -> MeetingSubscriptions:
@@ -112,6 +117,7 @@ class WritebackServices:
             meetings=self.visits.meetings,
             clock=self.platform.clock,
             notification_url=f"{self.platform.public_base}/api/events/meetings",
+            geographies=self.platform.settings.storage.enabled_geographies,
         )
 
     @cached_property
@@ -132,11 +138,12 @@ class WritebackServices:
             clock=self.platform.clock,
             source=source,
             notification_url=f"{self.platform.public_base}/api/events/callrecords",
+            geographies=self.platform.settings.storage.enabled_geographies,
         )
 
-    def meeting_created(self, tenant_id: str, link: MeetingLink, ends_at: datetime) -> None:
+    def meeting_created(self, organisation: Organisation, link: MeetingLink, ends_at: datetime) -> None:
         """A visit's new meeting: subscribe to its call events (and, once per worker now and then, check the call
         records subscription), and tell the EHR of a confirmation the patient sent before."""
         self.call_records.ensure_soon()
-        self.subscriptions.subscribe(tenant_id, link, ends_at)
-        self.confirmations.meeting_created(tenant_id, link)  # a patient's earlier "C" reaches the EHR now
+        self.subscriptions.subscribe(organisation, link, ends_at)
+        self.confirmations.meeting_created(organisation.tenant_id, link)  # a patient's earlier "C" reaches the EHR now

@@ -47,6 +47,7 @@ ANONYMOUS = {
     "lost_link": "nothing to protect: the same answer whatever the number, limited per number and per address",
     "jwks": "the connector's public keys, which EHRs fetch",
     "meeting_events": "Graph change notifications: validation handshake and clientState",
+    "meeting_events_of_older_subscriptions": "the same, for subscriptions an older version made",
     "call_record_events": "Graph change notifications: validation handshake and clientState",
     "receive_hl7": "the HL7-Signature, verified with the endpoint's uploaded certificate",
 }

@@ -114,7 +114,8 @@ def traffic(
             session(patient, stream("PT0.015S", 0.04, "PT0.08S", degradation=0.6)),
         ],
     }
-    assert app.server.run(stub.notify(records, {"id": record_id, "@odata.type": "#microsoft.graph.callrecord"})) == 202
+    notice = {"id": record_id, "@odata.type": "#microsoft.graph.callrecord"}
+    assert app.server.run(stub.notify(records, notice, tenant_id=tenant.id)) == 202  # a call of the tenant
     app.pump()
     assert any(e.path.endswith("/sessions") for e in stub.exchanges), "the sessions' next link was not followed"
     return list(stub.exchanges)

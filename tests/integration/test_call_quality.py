@@ -89,16 +89,19 @@ def test_a_visits_call_record_becomes_call_quality_per_role(
         ],
     }
     stub.call_records[other_id] = {**stub.call_records[record_id], "id": other_id, "joinWebUrl": "https://x/other"}
-    for record in (record_id, other_id, record_id):  # the last one: a redelivery
-        assert (
-            app.server.run(stub.notify(subscription, {"id": record, "@odata.type": "#microsoft.graph.callrecord"}))
-            == 202
-        )
+    stranger_id = str(uuid.uuid4())
+    stub.call_records[stranger_id] = {**stub.call_records[record_id], "id": stranger_id}
+    deliveries = [(record_id, tenant.id), (other_id, tenant.id), (record_id, tenant.id), (stranger_id, None)]
+    for record, record_tenant in deliveries:  # the third: a redelivery; the last: a tenant that is none of ours
+        data = {"id": record, "@odata.type": "#microsoft.graph.callrecord"}
+        assert app.server.run(stub.notify(subscription, data, tenant_id=record_tenant)) == 202
     app.pump()
     # Another call of the tenant: only its meeting was read, never its sessions.
     assert [r for r in stub.record_reads if r.startswith(other_id)] == [
         f"{other_id}?$select=id,joinWebUrl,startDateTime,endDateTime"
     ]
+    # Another tenant's call: its organisation is none of ours, so not even its meeting was read.
+    assert not [r for r in stub.record_reads if r.startswith(stranger_id)]
 
     report = tenant.call("GET", "portal/reports/call-quality?days=7").json()
     assert report["reported"] is True and report["calls"] == 1 and report["poor_calls"] == 1

@@ -19,6 +19,7 @@ from shared.visits.tables import MeetingLinkRepository
 from tests.conftest import AppHost, GraphMeetings
 from tests.support.clinic import Clinic, deliver
 from tests.support.hl7 import siu
+from tests.support.texts import sent_texts
 from tests.support.visits import JOIN_LINK, launch
 
 FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
@@ -53,7 +54,7 @@ def test_texts_and_the_join_page_offer_the_meetings_phone_number(
 
     # The visit moves: the new time's text offers the phone number too.
     deliver(app, clinic, siu("S13", start + timedelta(minutes=10), sent=datetime.now(UTC) + timedelta(seconds=5)))
-    outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    outbox = sent_texts(clinic.tenant.id)
     moved = next(m["body"] for m in outbox if "changed" in m["body"])
     assert moved.endswith("No data or camera? Call +1 217-555-0142 and enter 481516234#."), moved
     booked = next(m["body"] for m in outbox if "booked" in m["body"])
@@ -72,7 +73,7 @@ def test_without_audio_conferencing_the_link_goes_straight_to_the_meeting(
 ) -> None:
     deliver(app, clinic, siu("S12", datetime.now(UTC) + timedelta(minutes=5)))
     assert launch(http, sandbox, FOLLOW_UP, "provider")[0].status_code == 302
-    body = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"][0]["body"]
+    body = sent_texts(clinic.tenant.id)[0]["body"]
     link = re.search(JOIN_LINK, body)
     assert link is not None and "Call" not in body
     assert httpx.post(f"{app.server.url}/api/join", data={"token": link.group(1)}).status_code == 302

@@ -20,6 +20,7 @@ from tests.conftest import AppHost, GraphMeetings
 from tests.support.clinic import Clinic
 from tests.support.clock import FakeClock
 from tests.support.portal import problem
+from tests.support.texts import sent_texts
 from tests.support.visits import JOIN_LINK, follow_join_link, launch
 
 FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
@@ -41,7 +42,7 @@ def test_a_clinician_texts_an_interpreter_a_link_into_the_lobby(
     body = sent.json()
     assert body["texted"] is True and body["phone_masked"] == "\u2022\u2022\u2022\u20220199" and body["join_url"]
     app.pump()
-    outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    outbox = sent_texts(clinic.tenant.id)
     text = next(m for m in outbox if "interpreter" in m["body"])
     assert text["to_masked"].endswith("99") and "2175550199" not in text["to_masked"]
     link = re.search(JOIN_LINK, text["body"])

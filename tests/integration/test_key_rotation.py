@@ -20,6 +20,7 @@ from tests.conftest import AppHost
 from tests.integration.test_scheduling import organisation, texts
 from tests.support.clinic import PHONE, Clinic, deliver
 from tests.support.hl7 import siu
+from tests.support.texts import sent_texts
 
 
 def token_of(body: str) -> str:
@@ -46,7 +47,7 @@ def test_links_texted_before_a_rotation_open_after_it_and_opt_outs_hold(
 ) -> None:
     runtime = get_runtime()
     deliver(app, clinic, siu("S12", clinic.start, control="ROT1"))
-    outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    outbox = sent_texts(clinic.tenant.id)
     texted = token_of(next(m for m in outbox if "booked" in m["body"])["body"])
     session = runtime.visits.sessions.issue(clinic.tenant.id, "k" * 40, "dr.who", clinic.endpoint)
     runtime.platform.tables.data(organisation(clinic), OptOutRepository).upsert(  # the patient texts STOP

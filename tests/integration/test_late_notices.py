@@ -16,7 +16,7 @@ from tests.conftest import AppHost, GraphMeetings
 from tests.support.clinic import Clinic, deliver
 from tests.support.hl7 import siu
 from tests.support.portal import problem
-from tests.support.texts import NOW, Setup, book, send_queued
+from tests.support.texts import NOW, Setup, book, send_queued, sent_texts
 from tests.support.visits import launch
 
 FOLLOW_UP = SAMPLE_APPOINTMENTS[0]
@@ -33,7 +33,7 @@ def test_the_clinician_tells_the_waiting_patient_they_are_late(
     assert sent.status_code == 201, sent.text
     assert sent.json()["minutes"] == 10 and sent.json()["texted"] == 1
     app.pump()
-    outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    outbox = sent_texts(clinic.tenant.id)
     late = [m for m in outbox if "10 minutos" in m["body"]]  # the patient reads Spanish (PID-15)
     assert len(late) == 1 and late[0]["body"].startswith("North Clinic:")
 

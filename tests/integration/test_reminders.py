@@ -16,7 +16,7 @@ from shared.scheduling.reminders import ReminderService
 from shared.scheduling.tables import ReminderIndexRepository
 from shared.storage.queue_names import REMINDER_REINDEX, REMINDERS_DUE, SMS_OUTBOUND
 from shared.visits.tables import AppointmentRepository
-from tests.support.texts import NOW, Setup, book, send_queued
+from tests.support.texts import NOW, Setup, book, send_queued, sent_texts
 
 
 def reminders_sent(setup: Setup) -> list[str]:
@@ -213,8 +213,6 @@ def test_turning_reminders_off_and_on_again(setup: Setup) -> None:
 
 
 def test_where_the_endpoint_asks_the_reminders_link_opens_the_device_test_first(setup: Setup) -> None:
-    from shared.messaging.tables import OutboxRepository
-
     current = setup.runtime.messaging.sms_setup.settings(setup.admin, setup.endpoint_id)
     assert current is not None
     update = SmsSettingsUpdate(
@@ -226,8 +224,7 @@ def test_where_the_endpoint_asks_the_reminders_link_opens_the_device_test_first(
     setup.runtime.scheduling.reminders.tick(Geography.EU)
     setup.clock.set(NOW + timedelta(hours=2))
     assert tick(setup) == 1
-    outbox = setup.runtime.platform.tables.control(OutboxRepository).iterate(setup.organisation.tenant_id)
-    bodies = sorted((m.created_at, m.body) for m in outbox)
-    confirmation, reminder = bodies[0][1], bodies[-1][1]
+    outbox = sent_texts(setup.organisation.tenant_id, setup.runtime)  # newest first
+    confirmation, reminder = outbox[-1]["body"], outbox[0]["body"]
     assert "/api/join#" in confirmation and "/api/device-test#" not in confirmation
     assert "reminder" in reminder and "/api/device-test#" in reminder and "?" not in reminder  # no query string

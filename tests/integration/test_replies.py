@@ -20,6 +20,7 @@ from tests.integration.test_scheduling import events, key, organisation, texts
 from tests.support.clinic import PHONE, Clinic, deliver
 from tests.support.hl7 import siu
 from tests.support.notifications import sms_received
+from tests.support.texts import sent_texts
 from tests.support.visits import follow_join_link, launch
 
 CLINIC_PHONE = "+12175550100"
@@ -33,7 +34,7 @@ def reply(app: AppHost, clinic: Clinic, text: str, event_id: str, sender: str | 
 
 
 def outbox(clinic: Clinic) -> list[str]:
-    items = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    items = sent_texts(clinic.tenant.id)
     return [m["body"] for m in sorted(items, key=lambda m: m["created_at"])]
 
 

@@ -35,6 +35,7 @@ from tests.support.clinic import KEY, PHONE, Clinic, deliver
 from tests.support.hl7 import siu
 from tests.support.notifications import event_grid_event, sms_delivery_report, sms_received, subscription_validation
 from tests.support.portal import Tenant, approved_endpoint, new_tenant, problem
+from tests.support.texts import sent_texts
 from tests.support.visits import JOIN_LINK, follow_join_link, launch
 
 
@@ -63,9 +64,19 @@ def test_booking_reschedule_and_cancel(app: AppHost, clinic: Clinic, http: httpx
     due_then = index.iterate(due.strftime("%Y%m%d%H%M"))  # every organisation's of that minute: other tests' too
     assert [r.appointment_key for r in due_then if r.endpoint_id == clinic.endpoint] == [key(clinic)]
     assert texts(clinic) == [("scheduled", "sent")]
-    outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    outbox = sent_texts(clinic.tenant.id)
     scheduled = next(m for m in outbox if "booked" in m["body"])
-    assert get_runtime().platform.tables.control(OutboxRepository).find("outbox", scheduled["id"]) is None  # per tenant
+    # Kept in the organisation's geography, the link without its token; the whole text only in memory.
+    assert runtime.platform.tables.control(OutboxRepository).find(clinic.tenant.id, scheduled["id"]) is None
+    kept = runtime.platform.tables.data(org, OutboxRepository).get(clinic.tenant.id, scheduled["id"])
+    shown = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    assert next(m["body"] for m in shown if m["id"] == scheduled["id"]) == kept.body  # what the portal shows
+    # The dev host's /dev/outbox (never the function app's) hands the whole texts to the signed-in admin only.
+    bearer = {"Authorization": f"Bearer {clinic.tenant.token('admin@northclinic.example', ['Connector.Admin'])}"}
+    assert http.get("/dev/outbox").status_code == 401
+    whole = http.get("/dev/outbox", headers=bearer).json()["items"]
+    assert next(m["body"] for m in whole if m["id"] == scheduled["id"]) == scheduled["body"]
+    assert "/api/join#\u2026" in kept.body and kept.body != scheduled["body"] and "/api/join#" in scheduled["body"]
     assert "North Clinic" in scheduled["body"] and "/api/join#" in scheduled["body"]
     local = clinic.start.astimezone(ZoneInfo("America/Chicago"))  # the endpoint's zone; the organisation texts the US
     hour, half = local.hour % 12 or 12, "AM" if local.hour < 12 else "PM"
@@ -131,7 +142,7 @@ def test_a_spanish_speaking_patient_is_texted_in_spanish_an_english_speaking_one
         b"778899001", b"7788002"
     )
     deliver(app, clinic, other)
-    bodies = [m["body"] for m in clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]]
+    bodies = [m["body"] for m in sent_texts(clinic.tenant.id)]
     [spanish] = [body for body in bodies if "consulta por video" in body]
     [english] = [body for body in bodies if "video visit is booked" in body]
     when = local_time(clinic.start, time_zone="America/Chicago", locale="es_US")
@@ -282,7 +293,7 @@ def test_a_join_link_follows_its_appointment_when_it_is_rescheduled(
     window counts: the link opens for the earlier time, and a later time closes it until then."""
     booked = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
     deliver(app, clinic, siu("S12", booked, control="JOIN1"))
-    outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    outbox = sent_texts(clinic.tenant.id)
     found = re.search(JOIN_LINK, next(m for m in outbox if "booked" in m["body"])["body"])
     assert found is not None
     link = found.group(0)
@@ -336,7 +347,7 @@ def test_each_patient_of_a_group_visit_joins_the_group_meeting_from_their_text(
             .replace(b"^217^5550123", b"^217^" + digits)
         )
         deliver(app, clinic, body)
-        outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+        outbox = sent_texts(clinic.tenant.id)
         [text] = [m for m in outbox if m["to_masked"].endswith(digits[-2:].decode()) and "booked" in m["body"]]
         found = re.search(JOIN_LINK, text["body"])
         assert found is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from shared.core.settings import Geography
 from shared.messaging.models import SmsSettings
-from shared.messaging.tables import OutboxRepository, SmsMessageRepository
+from shared.messaging.tables import SmsMessageRepository
 from shared.scheduling.appointments import minute_of
 from shared.scheduling.models import ReminderDue
 from shared.scheduling.tables import ReminderIndexRepository
@@ -19,7 +19,7 @@ from tests.conftest import AppHost
 from tests.integration.test_reminders import change_reminders
 from tests.support.clinic import Clinic
 from tests.support.portal import problem
-from tests.support.texts import NOW, Setup, book, send_queued
+from tests.support.texts import NOW, Setup, book, send_queued, sent_texts
 
 ROWS = Path(__file__).parents[1] / "fixtures" / "rows" / "0.1.0"
 
@@ -45,8 +45,7 @@ def sent(setup: Setup) -> list[tuple[str, str]]:
 
 
 def bodies(setup: Setup) -> list[str]:
-    outbox = setup.runtime.platform.tables.control(OutboxRepository).iterate(setup.organisation.tenant_id)
-    return [m.body for m in sorted(outbox, key=lambda m: m.created_at)]
+    return [m["body"] for m in reversed(sent_texts(setup.organisation.tenant_id, setup.runtime))]  # oldest first
 
 
 def index_minutes(setup: Setup) -> list[tuple[str, str]]:

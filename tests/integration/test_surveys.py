@@ -25,6 +25,7 @@ from shared.visits.models import appointment_key
 from tests.conftest import AppHost, GraphMeetings
 from tests.support.clinic import PHONE, Clinic, deliver
 from tests.support.hl7 import siu
+from tests.support.texts import sent_texts
 from tests.support.visits import follow_join_link, join_link
 
 SURVEY_LINK = re.compile(r"https?://\S+/api/survey\S*#[A-Za-z0-9_.-]+")
@@ -78,7 +79,7 @@ def iso(moment: datetime) -> str:
 
 
 def survey_texts(clinic: Clinic) -> list[str]:
-    outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    outbox = sent_texts(clinic.tenant.id)
     return [m["body"] for m in outbox if SURVEY_LINK.search(m["body"])]
 
 

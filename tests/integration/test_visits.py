@@ -274,10 +274,13 @@ def test_a_new_meeting_subscribes_to_its_call_events(
     join_url = clinician.headers["Location"]
     encoded = quote(join_url, safe="")
     assert created["resource"] == f"communications/onlineMeetings(joinWebUrl='{encoded}')/meetingCallEvents"
-    assert created["notificationUrl"].endswith("/api/events/meetings") and len(created["clientState"]) >= 32
+    # The URL names the organisation's geography, whose account keeps the subscription's row.
+    assert created["notificationUrl"].endswith("/api/events/meetings/eu") and len(created["clientState"]) >= 32
     runtime = get_runtime()
-    row = runtime.platform.tables.control(MeetingSubscriptionRepository).get("subscriptions", subscription_id)
+    rows = runtime.platform.tables.in_geography(Geography.EU, MeetingSubscriptionRepository)
+    row = rows.get("subscriptions", subscription_id)
     assert created["clientState"] not in row.model_dump_json()  # only its hash is kept
+    assert runtime.platform.tables.control(MeetingSubscriptionRepository).find("subscriptions", subscription_id) is None
     launch(http, ehr, NEW_PATIENT, "patient")
     assert stub.meeting_subscriptions() - before == {subscription_id}  # one per meeting
 
@@ -289,12 +292,15 @@ def test_a_new_meeting_subscribes_to_its_call_events(
 
     # Renewal: a day before expiry it is extended while the visit may still run (this one is days ahead);
     # half a day after the visit it is let go.
-    rows = runtime.platform.tables.control(MeetingSubscriptionRepository)
     row = row.model_copy(update={"meeting_ends_at": datetime.now(UTC) + timedelta(days=4)})
     rows.upsert(row)
     clock = FakeClock(datetime.now(UTC) + timedelta(days=1, hours=1))
     renewals = MeetingSubscriptions(
-        tables=runtime.platform.tables, meetings=graph_meetings.provider, clock=clock, notification_url="unused"
+        tables=runtime.platform.tables,
+        meetings=graph_meetings.provider,
+        clock=clock,
+        notification_url=runtime.writeback.subscriptions.notification_url,
+        geographies=[Geography.US, Geography.EU],
     )
     first = renewals.renew_due()
     assert first.renewed >= 1 and first.failed == 0
@@ -303,7 +309,42 @@ def test_a_new_meeting_subscribes_to_its_call_events(
     )
     clock.set(row.meeting_ends_at + timedelta(days=1))
     assert renewals.renew_due().retired >= 1
-    assert runtime.platform.tables.control(MeetingSubscriptionRepository).find("subscriptions", subscription_id) is None
+    assert rows.find("subscriptions", subscription_id) is None
+
+
+def test_an_older_versions_subscription_is_moved_to_its_geography_when_renewed(
+    tenant: Tenant, ehr: SandboxEhr, endpoint: str, http: httpx.Client, graph_meetings: GraphMeetings
+) -> None:
+    """A version before geography routing kept the row in the app's account and subscribed with
+    `/api/events/meetings`: the renewal timer points the subscription at the geography's URL (Graph validates it)
+    and moves the row; notifications then go there."""
+    stub = graph_meetings.stub
+    before = set(stub.subscriptions)
+    launch(http, ehr, NEW_PATIENT, "provider")
+    (subscription_id,) = stub.meeting_subscriptions() - before
+    runtime = get_runtime()
+    tables = runtime.platform.tables
+    geography_rows = tables.in_geography(Geography.EU, MeetingSubscriptionRepository)
+    older_rows = tables.control(MeetingSubscriptionRepository)
+    # As the older version left it: the row in the app's account, Graph delivering to the URL without geography.
+    row = geography_rows.get("subscriptions", subscription_id)
+    row = row.model_copy(update={"meeting_ends_at": datetime.now(UTC) + timedelta(hours=4)})
+    older_rows.upsert(row)
+    geography_rows.delete("subscriptions", subscription_id)
+    base = runtime.writeback.subscriptions.notification_url
+    stub.subscriptions[subscription_id]["notificationUrl"] = base
+    server = ServerThread(web.Application())
+    with server:
+        assert server.run(stub.notify(subscription_id, {"callEventType": "callStarted"})) == 202  # still taken
+
+        report = runtime.writeback.subscriptions.renew_due()  # not due for days: moved all the same
+        assert report.moved == 1 and report.failed == 0
+        assert stub.subscriptions[subscription_id]["notificationUrl"] == f"{base}/eu"
+        assert older_rows.find("subscriptions", subscription_id) is None
+        moved = geography_rows.get("subscriptions", subscription_id)
+        assert moved.client_state_hash == row.client_state_hash and moved.appointment_key == row.appointment_key
+        assert server.run(stub.notify(subscription_id, {"callEventType": "callEnded"})) == 202
+    assert runtime.writeback.subscriptions.renew_due().moved == 0  # nothing left to move
 
 
 def test_the_visit_panel_is_for_the_launching_clinicians_visit_only(

@@ -73,7 +73,7 @@ def test_a_clinicians_launch_of_a_new_visit(
         "graph PATCH onlineMeetings": 1,  # the lobby: organisation members bypass, everyone else waits
         "eu meetinglinks insert": 1,  # the appointment -> meeting mapping (the insert settles a race)
         "graph POST subscriptions": 1,  # the meeting's call events, for the visit events and writeback
-        "app meetingsubscriptions upsert": 1,  # the subscription's clientState hash, to check notifications
+        "eu meetingsubscriptions upsert": 1,  # its clientState hash and visit, in the geography (data plane)
     }
 
 
@@ -100,7 +100,7 @@ def test_a_patients_join_link_to_a_new_visit(
         "eu meetinglinks insert": 1,  # the mapping
         "graph POST subscriptions": 1,  # its call events
         "function meeting_events": 1,  # Graph's validation handshake
-        "app meetingsubscriptions upsert": 1,  # the subscription's clientState hash
+        "eu meetingsubscriptions upsert": 1,  # its clientState hash and visit, in the geography
         "eu visitevents upsert": 1,  # the patient opened the link (the visit report's "link opened")
     }
 
@@ -139,7 +139,7 @@ def test_an_siu_message_received_applied_and_its_confirmation_texted(app: AppHos
         "eu smsmessages read": 1,  # the text's record: one already settled does nothing
         "eu smsmessages insert": 1,  # claimed (queued -> sending) with its ETag...
         "eu smsmessages upsert": 1,  # ...then sent
-        "app smsoutbox upsert": 1,  # the local stand-in for ACS's send (no table write in Azure)
+        "eu smsoutbox upsert": 1,  # the local stand-in for ACS's send, in the geography (no table write in Azure)
         "sms segments": 2,  # the confirmation with its join link: two GSM-7 segments
     }
 
@@ -153,12 +153,13 @@ def test_a_participant_event_written_back_to_the_ehr(app: AppHost, start_visit: 
     assert counts(notified) == {
         "function meeting_events": 1,  # Graph's notification of the meeting's call event
         # Its subscription's clientState hash (and which visit it is): cached per worker for a minute, no read.
-        "app participant-events put": 1,  # stripped of names, queued for the processor
+        # Stripped of names, queued for the processor in the visit's geography (the URL named it).
+        "eu participant-events put": 1,
     }
     with measure() as written:
-        app.pump_only("process_participant_event")
+        app.pump_only("process_participant_event_eu")
     assert counts(written) == {
-        "function process_participant_event": 1,
+        "function process_participant_event_eu": 1,
         "host participant-events delete": 1,
         # The organisation (geography, settings) is cached per worker for a minute: no read.
         "eu meetinglinks read": 1,  # the visit's EHR identifiers (CSN, conference ID), read fresh: a later launch
@@ -201,26 +202,40 @@ def test_a_teams_call_that_is_not_a_visit(
     app: AppHost, http: httpx.Client, tenant: Tenant, ehr: SandboxEhr, graph_meetings: GraphMeetings
 ) -> None:
     """Every call of the hospital's tenant notifies the connector: one that is not a visit writes nothing and
-    reads one row; Graph's notification names only the record, so its meeting is read, by itself ($select)."""
+    reads one row, in the organisation's geography (the notification names the tenant, whose organisation is cached
+    per worker); Graph's notification names only the record, so its meeting is read, by itself ($select). A call of
+    a tenant that is none of our organisations reads nothing at all."""
     approved_endpoint(tenant, ehr)
     launch(http, ehr, FOLLOW_UP, "provider")
     stub = graph_meetings.stub
     get_runtime().writeback.call_records.ensure_subscription()
     subscription = next(s for s, v in stub.subscriptions.items() if v["resource"] == "/communications/callRecords")
-    measured: list[dict[str, int]] = []
-    for _ in range(2):  # the first warms the worker's cache of the subscription
+    stranger = str(uuid.uuid4())
+
+    def measured_call(call_tenant: str) -> dict[str, int]:
         record = str(uuid.uuid4())
         stub.call_records[record] = {"id": record, "joinWebUrl": f"https://teams.example/{record}", "sessions": []}
         with measure() as call:
             notice = {"id": record, "@odata.type": "#microsoft.graph.callrecord"}
-            assert app.server.run(stub.notify(subscription, notice)) == 202
+            assert app.server.run(stub.notify(subscription, notice, tenant_id=call_tenant)) == 202
             app.pump_only("process_call_record")
-        measured.append(counts(call))
-    assert measured[1] == {
+        return counts(call)
+
+    for call_tenant in (tenant.id, stranger):  # the first warms the worker's caches (subscription, organisations)
+        measured_call(call_tenant)
+    # Before geography routing: "app meetingjoins read" (the join URLs were in the app's account) for any tenant.
+    assert measured_call(tenant.id) == {
         "function call_record_events": 1,  # Graph's notification (the subscription's clientState, cached)
-        "app call-records put": 1,  # queued: Graph wants an answer within seconds
+        "app call-records put": 1,  # queued (record and tenant IDs only): Graph wants an answer within seconds
         "function process_call_record": 1,
         "host call-records delete": 1,
         "graph GET callRecords": 1,  # the record's joinWebUrl alone: all a notification lacks
-        "app meetingjoins read": 1,  # one point read: is that meeting one of our visits? No: stop
+        "eu meetingjoins read": 1,  # one point read in its geography: is that meeting one of our visits? No: stop
+    }
+    assert measured_call(stranger) == {
+        "function call_record_events": 1,
+        "app call-records put": 1,
+        "function process_call_record": 1,
+        "host call-records delete": 1,
+        # No organisation of that tenant (cached): neither Graph nor a table is asked.
     }

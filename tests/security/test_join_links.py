@@ -15,13 +15,14 @@ import httpx
 from tests.conftest import AppHost, GraphMeetings
 from tests.support.clinic import Clinic, deliver
 from tests.support.hl7 import siu
+from tests.support.texts import sent_texts
 from tests.support.visits import JOIN_LINK, follow_join_link
 
 
 def _texted_link(app: AppHost, clinic: Clinic, control: str) -> str:
     soon = (datetime.now(UTC) + timedelta(minutes=10)).replace(second=0, microsecond=0)
     deliver(app, clinic, siu("S12", soon, control=control))
-    outbox = clinic.tenant.call("GET", "portal/sms/outbox").json()["items"]
+    outbox = sent_texts(clinic.tenant.id)
     [text] = [m for m in outbox if "booked" in m["body"]]
     found = re.search(r"https?://\S+", text["body"])
     assert found is not None, text["body"]

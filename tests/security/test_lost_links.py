@@ -14,6 +14,7 @@ import httpx
 from tests.conftest import AppHost
 from tests.support.clinic import Clinic, deliver
 from tests.support.hl7 import siu
+from tests.support.texts import sent_texts
 from tests.support.visits import JOIN_LINK, follow_join_link, join_link
 
 SENT = "If that number has a video visit today or in the next 24 hours, its link is on its way by text."
@@ -25,7 +26,7 @@ def ask(app: AppHost, endpoint: str, phone: str, address: str | None = None) -> 
 
 
 def texts(clinic: Clinic) -> list[str]:
-    return [m["body"] for m in clinic.tenant.call("GET", "portal/sms/outbox").json()["items"] if "again" in m["body"]]
+    return [m["body"] for m in sent_texts(clinic.tenant.id) if "again" in m["body"]]
 
 
 def test_a_number_with_a_visit_soon_gets_its_link_again_and_the_page_says_the_same_as_for_any_number(

@@ -130,19 +130,7 @@ class GraphStub:
             return self._bad("expirationDateTime is not a date")
         if expires.tzinfo is None or not datetime.now(UTC) < expires <= datetime.now(UTC) + MAX_SUBSCRIPTION:
             return self._bad("expirationDateTime is out of range")
-        token = f"Validation: {uuid.uuid4()}"
-        try:
-            async with (
-                ClientSession() as session,
-                session.post(
-                    body["notificationUrl"], params={"validationToken": token}, timeout=ClientTimeout(total=10)
-                ) as answer,
-            ):
-                echoed = await answer.text() if answer.status == 200 else None
-                plain = answer.headers.get("Content-Type", "").startswith("text/plain")
-        except (OSError, TimeoutError):
-            echoed, plain = None, False
-        if echoed != token or not plain:
+        if not await self._validated(body["notificationUrl"]):
             return self._bad("Subscription validation request failed. Response must exactly match validationToken.")
         subscription_id = str(uuid.uuid4())
         self.subscriptions[subscription_id] = {**body, "id": subscription_id}
@@ -155,8 +143,28 @@ class GraphStub:
         found = self.subscriptions.get(request.match_info["id"])
         if found is None:
             return web.json_response({"error": {"code": "ResourceNotFound", "message": "subscription"}}, status=404)
-        found["expirationDateTime"] = (await request.json())["expirationDateTime"]
+        body = await request.json()
+        if "notificationUrl" in body:  # Graph validates a new URL as on creation
+            if not await self._validated(body["notificationUrl"]):
+                return self._bad("Subscription validation request failed. Response must exactly match validationToken.")
+            found["notificationUrl"] = body["notificationUrl"]
+        found["expirationDateTime"] = body["expirationDateTime"]
         return web.json_response(found)
+
+    @staticmethod
+    async def _validated(url: str) -> bool:
+        """Graph's validation handshake: the URL must echo the token as text/plain with 200."""
+        token = f"Validation: {uuid.uuid4()}"
+        try:
+            async with (
+                ClientSession() as session,
+                session.post(url, params={"validationToken": token}, timeout=ClientTimeout(total=10)) as answer,
+            ):
+                echoed = await answer.text() if answer.status == 200 else None
+                plain = answer.headers.get("Content-Type", "").startswith("text/plain")
+        except (OSError, TimeoutError):
+            echoed, plain = None, False
+        return echoed == token and plain
 
     async def notify(
         self,
@@ -164,8 +172,10 @@ class GraphStub:
         data: dict[str, Any],
         client_state: str | None = None,
         notification_id: str | None = None,
+        tenant_id: str | None = None,
     ) -> int:
-        """Deliver a notification as Graph would (the same ID again for a redelivery); the webhook's status."""
+        """Deliver a notification as Graph would (the same ID again for a redelivery; `tenant_id`: the tenant whose
+        resource changed, a random one when None); the webhook's status."""
         subscription = self.subscriptions[subscription_id]
         notification = change_notification(
             subscription_id=subscription_id,
@@ -175,6 +185,7 @@ class GraphStub:
             expires=subscription["expirationDateTime"],
             data=data,
             notification_id=notification_id,
+            tenant_id=tenant_id,
         )
         self.notifications.append({"value": [notification]})
         async with (

@@ -50,7 +50,9 @@ class Script:
             data={**body, **data},
             received_at=T0 + timedelta(minutes=minutes),
         )
-        get_runtime().platform.queues.send(PARTICIPANT_EVENTS, message)
+        platform = get_runtime().platform
+        geography = platform.tables.control(OrganisationRepository).get(self.tenant.id, "organisation").geography
+        platform.geography_queues.send(geography, PARTICIPANT_EVENTS, message)  # as the webhook queues it
 
     def joined(self, minutes: float, who: dict[str, Any]) -> None:
         self.send(minutes, "CallRosterUpdate", **{"activeParticipants@joined": [who]})
@@ -111,7 +113,7 @@ def text(
     )
 
 
-def call_record(graph: GraphMeetings, key: str, sessions: list[tuple[str, str | None, str]]) -> None:
+def call_record(graph: GraphMeetings, tenant: Tenant, key: str, sessions: list[tuple[str, str | None, str]]) -> None:
     """Teams' call record of visit `key`'s meeting: a session per (participant, their tenant, average jitter), each
     an audio stream both ways; then the `call-records` queue reads it (as a notification would have it)."""
 
@@ -130,7 +132,8 @@ def call_record(graph: GraphMeetings, key: str, sessions: list[tuple[str, str | 
         "startDateTime": _iso(T0),
         "sessions": [session(*s) for s in sessions],
     }
-    get_runtime().platform.queues.send(CALL_RECORDS, CallRecordMessage(record_id=record_id, received_at=T0))
+    message = CallRecordMessage(record_id=record_id, tenant_id=tenant.id, received_at=T0)
+    get_runtime().platform.queues.send(CALL_RECORDS, message)
 
 
 @pytest.fixture
@@ -161,7 +164,10 @@ def scripted(tenant: Tenant, ehr: SandboxEhr, app: AppHost, graph_meetings: Grap
     b.send(75, "CallEnded")
     app.pump()
     call_record(
-        graph_meetings, keys["A"], [("c1", tenant.id, "PT0.012S"), ("g1", None, "PT0.042S"), ("g2", None, "PT0.01S")]
+        graph_meetings,
+        tenant,
+        keys["A"],
+        [("c1", tenant.id, "PT0.012S"), ("g1", None, "PT0.042S"), ("g2", None, "PT0.01S")],
     )
     app.pump()
     text(tenant, endpoint, keys["A"], "scheduled", "delivered", segments=2)

@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -96,3 +97,14 @@ def book(setup: Setup, start: datetime, csn: str, event: str = "S12", sent: date
         )
     )
     return appointment_key(setup.organisation.tenant_id, setup.endpoint_id, f"csn:{csn}")
+
+
+def sent_texts(tenant_id: str, runtime: Runtime | None = None) -> list[dict[str, Any]]:
+    """The organisation's texts as the outbox provider sent them (links whole, newest first), from its memory in
+    this process: the portal's outbox keeps links without their tokens."""
+    from shared.messaging.providers.outbox import OutboxSmsSender
+    from shared.runtime import get_runtime
+
+    sender = (runtime or get_runtime()).messaging.sender
+    assert isinstance(sender, OutboxSmsSender), "the tests send texts through the outbox provider"
+    return [m.model_dump(mode="json") for m in sender.recent(tenant_id)]

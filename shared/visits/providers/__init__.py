@@ -91,6 +91,7 @@ class MeetingProvider(Protocol):
         Raises MeetingUnavailable."""
         ...
 
-    def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
-        """Extend a subscription; its new expiry. Raises MeetingUnavailable (NotFound if it is gone)."""
+    def renew(self, subscription_id: str, expires_at: datetime, *, notification_url: str | None = None) -> datetime:
+        """Extend a subscription (and deliver to `notification_url` from now on, when given); its new expiry.
+        Raises MeetingUnavailable (NotFound if it is gone)."""
         ...

@@ -225,9 +225,19 @@ class GraphMeetingProvider:
         answer = self.json_call("POST", "/subscriptions", body, "subscribe to the meeting's events")
         return EventSubscription(str(answer["id"]), datetime.fromisoformat(answer["expirationDateTime"]))
 
-    def renew(self, subscription_id: str, expires_at: datetime, *, base: str | None = None) -> datetime:
-        """`base`: the Graph version the subscription was made on (default: beta, as the call events')."""
+    def renew(
+        self,
+        subscription_id: str,
+        expires_at: datetime,
+        *,
+        notification_url: str | None = None,
+        base: str | None = None,
+    ) -> datetime:
+        """`base`: the Graph version the subscription was made on (default: beta, as the call events');
+        `notification_url`: a new one to deliver to (Graph validates it first, as on creation)."""
         body = {"expirationDateTime": iso(expires_at)}
+        if notification_url is not None:
+            body["notificationUrl"] = notification_url
         answer = self.json_call(
             "PATCH", f"/subscriptions/{subscription_id}", body, "renew the meeting's event subscription", base=base
         )

@@ -48,11 +48,12 @@ class LocalSubscriptions:
         with self._lock:
             return subscription_id in self._by_id
 
-    def renew(self, subscription_id: str, expires_at: datetime) -> bool:
+    def renew(self, subscription_id: str, expires_at: datetime, notification_url: str | None = None) -> bool:
         with self._lock:
             found = self._by_id.get(subscription_id)
             if found is not None:
-                self._by_id[subscription_id] = replace(found, expires_at=expires_at)
+                url = notification_url or found.notification_url
+                self._by_id[subscription_id] = replace(found, expires_at=expires_at, notification_url=url)
             return found is not None
 
     def for_meeting(self, meeting_id: str) -> list[LocalSubscription]:
@@ -142,12 +143,12 @@ class LocalMeetingProvider:
             raise NotFound("No such local call record (the dev host restarted).")
         return record if full else {k: v for k, v in record.items() if k != "sessions"}
 
-    def renew(self, subscription_id: str, expires_at: datetime) -> datetime:
+    def renew(self, subscription_id: str, expires_at: datetime, *, notification_url: str | None = None) -> datetime:
         usage.record("graph", "PATCH subscriptions")  # the Graph call this stands in for
         current = self._records.subscription
         if current is not None and current.id == subscription_id:
             self._records.subscription = replace(current, expires_at=expires_at)
             return expires_at
-        if not self._subscriptions.renew(subscription_id, expires_at):
+        if not self._subscriptions.renew(subscription_id, expires_at, notification_url):
             raise NotFound("The local meeting's subscription is gone (the dev host restarted).")
         return expires_at
