@@ -84,9 +84,10 @@ def visits(harness: Harness, organisations: list[Organisation], appointments: li
 
 
 def queue_visit_events(harness: Harness, visits: list[Visit]) -> None:
-    """The visits' events on the queue, interleaved as a clinic's afternoon of calls is."""
+    """The visits' events on their geography's queue, interleaved as a clinic's afternoon of calls is."""
     rounds = max((len(v.events) for v in visits), default=0)
     for index in range(rounds):
         for visit in visits:
             if index < len(visit.events):
-                harness.runtime.platform.queues.send(PARTICIPANT_EVENTS, visit.events[index])
+                geography = Geography(visit.organisation.geography)
+                harness.runtime.platform.geography_queues.send(geography, PARTICIPANT_EVENTS, visit.events[index])
