@@ -218,6 +218,9 @@ def _settle(azurite: Azurite, stub: AcsStub, reminders_due: datetime, faults: Fa
     began = time.monotonic()
     clients = [QueueServiceClient.from_connection_string(azurite.connection_string(a)) for a in azurite.accounts]
     quiet_since, sent = time.monotonic(), len(stub.sent)
+    # The tick at the start of each minute queues that minute's reminders: the last one due is queued by the tick
+    # of its minute.
+    last_tick = reminders_due.replace(second=0, microsecond=0) + timedelta(seconds=10)
     while time.monotonic() - began < limit:
         waiting = 0
         for client in clients:
@@ -227,7 +230,7 @@ def _settle(azurite: Azurite, stub: AcsStub, reminders_due: datetime, faults: Fa
                     waiting += properties.approximate_message_count or 0
         if len(stub.sent) != sent:
             quiet_since, sent = time.monotonic(), len(stub.sent)
-        reminders_past = datetime.now(UTC) > reminders_due + timedelta(seconds=65)
+        reminders_past = datetime.now(UTC) > last_tick
         if not waiting and reminders_past and time.monotonic() - quiet_since > 5:
             return time.monotonic() - began
         time.sleep(1)

@@ -23,8 +23,8 @@ from shared.hl7.siu import AppointmentEvent, AppointmentStatus, parse_siu
 from shared.messaging.dispatch import TextDispatch
 from shared.messaging.models import ReminderReindex, SmsOutbound, SmsSettings
 from shared.messaging.texts import SmsService
-from shared.scheduling.models import AppointmentChange, InboundHl7
-from shared.scheduling.reminder_plan import ACTIVE, ReminderPlan, due_fields
+from shared.scheduling.models import AppointmentChange, InboundHl7, ReminderDue
+from shared.scheduling.reminder_plan import ACTIVE, ReminderPlan, due_fields, reminder_texts
 from shared.scheduling.reminder_plan import minute_of as minute_of
 from shared.scheduling.sealing import PhoneSeal
 from shared.setup.lookups import ControlLookups
@@ -165,7 +165,7 @@ class AppointmentProcessor:
             appointments.replace(updated, current.etag)
         else:
             appointments.create(updated)
-        self.plan.reindex(organisation, previous, updated)
+        self._queue_due_now(organisation, self.plan.reindex(organisation, previous, updated))
         if kind:
             self._queue_confirmation(organisation, updated)
         log.info("HL7 %s applied", described)
@@ -211,7 +211,7 @@ class AppointmentProcessor:
             return 0
         updated = current.model_copy(update=due_fields(dues))
         appointments.replace(updated, stored.etag)
-        self.plan.reindex(organisation, current, updated)
+        self._queue_due_now(organisation, self.plan.reindex(organisation, current, updated))
         return 1
 
     @staticmethod
@@ -228,6 +228,11 @@ class AppointmentProcessor:
         if previous.provider_id and event.provider_id and previous.provider_id != event.provider_id:
             return "rescheduled"
         return None
+
+    def _queue_due_now(self, organisation: Organisation, due: list[ReminderDue]) -> None:
+        """Reminders due in a minute whose tick may have run: queued now, not left to the index."""
+        if due:
+            self.dispatch.enqueue_many(organisation.geography, reminder_texts(due))
 
     def _queue_confirmation(self, organisation: Organisation, appointment: Appointment) -> None:
         assert appointment.pending_sms is not None

@@ -7,12 +7,13 @@ so the dispatcher's exactly-once dedupe tells them apart; a reschedule moves eve
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.core.clock import Clock
 from shared.hl7.siu import AppointmentStatus
-from shared.messaging.models import ReminderReindex, SmsSettings
+from shared.messaging.models import ReminderReindex, SmsOutbound, SmsSettings
 from shared.messaging.texts import SmsService, reminder_version
 from shared.scheduling.models import ReminderDue, index_row
 from shared.scheduling.tables import ReminderIndexRepository
@@ -32,6 +33,20 @@ def minute_of(moment: datetime) -> str:
 def due_fields(dues: Dues) -> dict[str, datetime | None]:
     """The appointment's fields for these due times (every reminder's, None where none is pending)."""
     return {REMINDER_DUE_FIELDS[kind]: dues.get(kind) for kind in REMINDER_KINDS}
+
+
+def reminder_texts(entries: Iterable[ReminderDue]) -> list[SmsOutbound]:
+    """The texts of due reminders, as the dispatcher takes them (one record per kind and due time)."""
+    return [
+        SmsOutbound(
+            tenant_id=entry.tenant_id,
+            endpoint_id=entry.endpoint_id,
+            appointment_key=entry.appointment_key,
+            kind=entry.kind,
+            version=reminder_version(entry.due_at),
+        )
+        for entry in entries
+    ]
 
 
 def kinds_before(change: ReminderReindex) -> tuple[ReminderKind, ...]:
@@ -96,26 +111,34 @@ class ReminderPlan:
         version = reminder_version(due)
         return self.sms.decided(organisation, appointment.appointment_key, appointment.endpoint_id, version, kind)
 
-    def reindex(self, organisation: Organisation, previous: Appointment | None, updated: Appointment) -> None:
+    def reindex(
+        self, organisation: Organisation, previous: Appointment | None, updated: Appointment
+    ) -> list[ReminderDue]:
         """Index entries follow the appointment: every moved or dropped reminder's entry goes (all before any is
-        written), then every pending one still to come is written."""
+        written), then every pending one still to come is written. A reminder due within the current minute (or
+        before it) gets no entry, as that minute's tick may have run; it is returned, for the caller to queue now
+        (its text record keeps it to one text should the tick queue it too)."""
         index = self.tables.data(organisation, ReminderIndexRepository)
         for kind in REMINDER_KINDS:
             before = previous.due_at(kind) if previous is not None else None
             if before is not None and before != updated.due_at(kind):
                 index.delete(minute_of(before), index_row(updated.endpoint_id, updated.appointment_key, kind))
         now = self.clock.now()
+        due_now: list[ReminderDue] = []
         for kind in REMINDER_KINDS:
             due = updated.due_at(kind)
             if due is None or (due <= now and previous is not None and previous.due_at(kind) == due):
                 continue  # a reminder already sent stays where it was, without an entry
-            index.upsert(
-                ReminderDue(
-                    minute=minute_of(due),
-                    tenant_id=organisation.tenant_id,
-                    endpoint_id=updated.endpoint_id,
-                    appointment_key=updated.appointment_key,
-                    due_at=due,
-                    kind=kind,
-                )
+            entry = ReminderDue(
+                minute=minute_of(due),
+                tenant_id=organisation.tenant_id,
+                endpoint_id=updated.endpoint_id,
+                appointment_key=updated.appointment_key,
+                due_at=due,
+                kind=kind,
             )
+            if entry.minute <= minute_of(now):
+                due_now.append(entry)
+                continue
+            index.upsert(entry)
+        return due_now

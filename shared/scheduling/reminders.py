@@ -21,10 +21,9 @@ from shared.core.clock import Clock
 from shared.core.errors import Conflict
 from shared.core.settings import Geography
 from shared.messaging.dispatch import TextDispatch
-from shared.messaging.models import SmsOutbound
-from shared.messaging.texts import reminder_version
 from shared.scheduling.appointments import minute_of
 from shared.scheduling.models import DueReminders, ReminderCursor, ReminderDue, index_row
+from shared.scheduling.reminder_plan import reminder_texts
 from shared.scheduling.tables import ReminderCursorRepository, ReminderIndexRepository
 from shared.storage.queue_names import REMINDERS_DUE
 from shared.storage.queues import GeographyQueues
@@ -86,19 +85,7 @@ class ReminderService:
 
     def fan_out(self, geography: Geography, batch: DueReminders) -> int:
         """One `reminders-due` message: a text message per reminder, then its index entries deleted."""
-        queued = self.dispatch.enqueue_many(
-            geography,
-            (
-                SmsOutbound(
-                    tenant_id=entry.tenant_id,
-                    endpoint_id=entry.endpoint_id,
-                    appointment_key=entry.appointment_key,
-                    kind=entry.kind,
-                    version=reminder_version(entry.due_at),
-                )
-                for entry in batch.entries
-            ),
-        )
+        queued = self.dispatch.enqueue_many(geography, reminder_texts(batch.entries))
         self._forget(self.tables.in_geography(geography, ReminderIndexRepository), batch.entries)
         return queued
 

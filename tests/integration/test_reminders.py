@@ -107,6 +107,22 @@ def test_a_tick_reads_only_what_is_due(setup: Setup) -> None:
     assert send_queued(setup.runtime)["sent"] == 1
 
 
+def test_a_visit_moved_so_its_reminder_falls_due_in_a_minute_already_ticked_still_gets_it(setup: Setup) -> None:
+    """The tick at a minute's start queues that minute's reminders; a visit moved a few seconds later, its
+    reminder due before the minute ends, gets it all the same (the next tick reads only later minutes)."""
+    setup.runtime.scheduling.reminders.tick(Geography.EU)  # first run: the cursor
+    key = book(setup, NOW + timedelta(days=2), "M1")
+    send_queued(setup.runtime)
+    setup.clock.set(NOW + timedelta(minutes=10))
+    assert setup.runtime.scheduling.reminders.tick(Geography.EU).queued == 0  # this minute's tick has run
+    setup.clock.set(NOW + timedelta(minutes=10, seconds=5))
+    book(setup, NOW + timedelta(hours=1, minutes=10, seconds=40), "M1", event="S13", sent=setup.clock.now())
+    send_queued(setup.runtime)  # the change's text, and the reminder due in 35 s
+    assert reminders_sent(setup) == [key]
+    setup.clock.set(NOW + timedelta(minutes=11))
+    assert tick(setup) == 0  # and only once
+
+
 def test_a_change_that_keeps_the_time_arriving_after_the_reminder_fell_due_keeps_it(setup: Setup) -> None:
     """The reminder is due and queued, and before its text goes (a backlog, a retry) the EHR sends an update that
     keeps the time (S14): the reminder still goes, once."""
