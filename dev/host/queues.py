@@ -87,15 +87,19 @@ class QueuePump:
         """Receive and process one batch from every queue; the number of messages handled."""
         handled = 0
         for binding in self._bindings:
-            client = self._client(binding.connection_string, binding.queue_name)
-            messages = await asyncio.to_thread(self._receive, client)
-            if self._options.parallel:
-                await asyncio.gather(*(self._handle(binding, client, message) for message in messages))
-            else:
-                for message in messages:
-                    await self._handle(binding, client, message)
-            handled += len(messages)
+            handled += await self._batch(binding)
         return handled
+
+    async def _batch(self, binding: QueueBinding) -> int:
+        """Receive one batch of the binding's queue and process it (in parallel when the options say so)."""
+        client = self._client(binding.connection_string, binding.queue_name)
+        messages = await asyncio.to_thread(self._receive, client)
+        if self._options.parallel:
+            await asyncio.gather(*(self._handle(binding, client, message) for message in messages))
+        else:
+            for message in messages:
+                await self._handle(binding, client, message)
+        return len(messages)
 
     def _receive(self, client: QueueClient) -> list[QueueMessage]:
         batch = self._options.batch_size
@@ -149,15 +153,22 @@ class QueuePump:
         log.warning("Queue %s: message %s moved to %s", binding.queue_name, message.id, poison.queue_name)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Poll with exponential backoff while the queues are empty, up to maxPollingInterval."""
+        """Each queue polled on its own, as the Functions host's listeners do: a slow queue (texts waiting for an
+        answer) does not hold up another (scheduling messages); each backs off exponentially while empty, up to
+        maxPollingInterval."""
+        await asyncio.gather(*(self._listen(binding, stop) for binding in self._bindings))
+
+    async def _listen(self, binding: QueueBinding, stop: asyncio.Event) -> None:
         delay = 0.1
         while not stop.is_set():
             try:
-                handled = await self.run_once()
+                handled = await self._batch(binding)
             except Exception:
-                log.exception("Queue polling failed")
+                log.exception("Queue polling failed (%s)", binding.queue_name)
                 handled = 0
             delay = 0.1 if handled else min(delay * 2, self._options.max_polling_interval)
+            if handled:
+                continue  # a full or partial batch: look again at once
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             except TimeoutError:
