@@ -26,7 +26,7 @@ from tests.support.acs_stub import AcsStub
 
 SMS_RATE = 1200  # texts a minute per number the connector keeps to; the stub throttles a little below it
 REMINDER_BEFORE = 60  # minutes
-REMINDERS_AFTER = 45  # seconds from the load's start to the first reminder of an appointment moved into the window
+REMINDERS_AFTER = 45  # seconds from the moves' sending to the first reminder falling due, plus a second per 20 moved
 
 
 def run(count: int, *, seed: int = 36) -> Report:
@@ -65,7 +65,8 @@ def run(count: int, *, seed: int = 36) -> Report:
         faults = Faults()
         calls = visits(harness, organisations, [a for a in appointments if a.visit])
         # First some appointments are moved into the reminder window: their reminders fall due while the load runs.
-        soon = datetime.now(UTC) + timedelta(seconds=REMINDERS_AFTER)
+        after = REMINDERS_AFTER + count // 20  # their messages applied before: a reminder due first is not sent
+        soon = datetime.now(UTC) + timedelta(seconds=after)
         window = (soon, soon + timedelta(seconds=max(10, count // 50)))
         moved = move(appointments, window, seed=seed)
         again, duplicated, reordered = deal(moved, SENDERS, seed=seed, since=2)
@@ -74,7 +75,7 @@ def run(count: int, *, seed: int = 36) -> Report:
         process, _, results = _sending(harness.public, first)
         early: dict[str, list[str]] = results.get()
         process.join()
-        faults.note(f"{len(moved)} appointments moved into the reminder window (due in {REMINDERS_AFTER} s)")
+        faults.note(f"{len(moved)} appointments moved into the reminder window (due {after} s after)")
         acks, elapsed = _load(harness, ehrs, calls, sends, instances, azurite, faults)
         for control, codes in early.items():
             acks.setdefault(control, []).extend(codes)
