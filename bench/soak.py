@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +129,8 @@ class Faults:
     began: float = field(default_factory=time.monotonic)
 
     def note(self, text: str) -> None:
-        self.injected.append(f"{time.monotonic() - self.began:5.0f} s  {text}")
+        at = datetime.now(UTC)
+        self.injected.append(f"{time.monotonic() - self.began:5.0f} s  ({at:%H:%M:%S})  {text}")
 
 
 def main(argv: list[str] | None = None) -> int:

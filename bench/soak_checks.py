@@ -219,7 +219,8 @@ def _check_texts(
             if confirmations and told(last.start) in confirmations[-1]:
                 report.texts.done += 1
             else:
-                report.texts.miss(f"{where}: the last confirmation does not tell {told(last.start)}")
+                got = [f"{kind}: {body[:70]}" for kind, body in texts]
+                report.texts.miss(f"{where}: the last confirmation does not tell {told(last.start)}; got {got}")
         elif last.status in ("Cancelled", "Deleted") and confirmations:
             report.texts.expected += 1
             if texts[-1][0] == "cancelled":
@@ -249,13 +250,18 @@ def _check_writebacks(report: Report, ehrs: list[SandboxEhr], visits: list[Visit
     for visit in visits:
         for csn, guest, status in visit.expected():
             wanted[(csn, participant_key(visit.organisation.tenant, guest), status)] = f"{csn} {guest} {status}"
-    recorded = Counter(
-        (str(w.body["ConferenceID"]), str(w.body["ExternalID"]), str(w.body["ConnectionStatus"]))
-        for ehr in ehrs
-        for w in ehr.writebacks.of_kind("connection_status")
-    )
+    received = [w for ehr in ehrs for w in ehr.writebacks.of_kind("connection_status")]
+    at: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for w in received:
+        at[(str(w.body["ConferenceID"]), str(w.body["ExternalID"]), str(w.body["ConnectionStatus"]))].append(
+            f"{w.at:%H:%M:%S.%f}"[:-3]
+        )
+    recorded = Counter({key: len(times) for key, times in at.items()})
     report.writebacks.expected = len(wanted)
     report.writebacks.duplicated = sum(n - 1 for n in recorded.values() if n > 1)
+    twice = [f"{wanted.get(key, str(key))} at {at[key]}" for key, n in recorded.items() if n > 1]
+    if twice:
+        report.writebacks.examples.append(f"written back more than once: {twice[:3]}")
     for key, described in sorted(wanted.items()):
         if recorded[key]:
             report.writebacks.done += 1

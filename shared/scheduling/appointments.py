@@ -143,6 +143,10 @@ class AppointmentProcessor:
         settings = self.sms.settings_for(organisation.tenant_id, endpoint.id, cached=True)
         texts = settings is not None and bool(settings.sender_number)
         kind = self._confirmation(previous, change) if texts else None  # no number: nothing to queue
+        # The text the stored version queued, if this change queues none: queued once more (its record keeps it to
+        # one text), since a crash between that version's write and its text's queueing leaves nobody to queue it
+        # once a newer message has moved the appointment on (its redelivery is then older, and ignored).
+        carried = previous if texts and kind is None and previous is not None and previous.pending_sms else None
         phone = self.seal.open(change.phone_sealed, change.appointment_key) if change.phone_sealed else None
         dues = self.plan.dues(change.status, phone, change.start, settings, previous)
         updated = Appointment(
@@ -168,6 +172,8 @@ class AppointmentProcessor:
         self._queue_due_now(organisation, self.plan.reindex(organisation, previous, updated))
         if kind:
             self._queue_confirmation(organisation, updated)
+        elif carried is not None:
+            self._queue_confirmation(organisation, carried)
         log.info("HL7 %s applied", described)
         return "applied"
 

@@ -3,12 +3,43 @@ retried ones' outcomes in one entity group transaction (one visit's events share
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from shared.core.errors import Conflict
+from shared.core.retry import retry_delay
 from shared.storage.repository import MAX_TRANSACTION_SIZE, Operation
 from shared.visits.models import VisitEvent
 from shared.visits.tables import VisitEventRepository
+
+log = logging.getLogger(__name__)
+
+
+STORE_ATTEMPTS = 6  # 1 + 2 + 4 + 8 + 8 seconds apart: a storage outage of about half a minute
+
+
+def store_patiently(
+    rows: VisitEventRepository,
+    new: list[VisitEvent],
+    updated: list[VisitEvent],
+    known: dict[str, VisitEvent],
+    *,
+    written: bool,
+    sleep: Callable[[float], None],
+) -> list[VisitEvent]:
+    """`store`; when the EHR has taken some of these events (`written`), through a storage outage of up to about
+    half a minute: given up, the queue's redelivery would write them back a second time."""
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            return store(rows, new, updated, known)
+        except (ServiceRequestError, ServiceResponseError):
+            if not written or attempt == STORE_ATTEMPTS:
+                raise
+            log.warning("Visit events written back but not stored yet (storage unreachable); try %d", attempt)
+            sleep(retry_delay(attempt, None, first=1.0, cap=8.0))
+    raise AssertionError("unreachable")
 
 
 def store(

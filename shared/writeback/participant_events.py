@@ -1,14 +1,13 @@
 """The `participant-events` processor: meeting notifications become visit events, stored once per event ID.
 
-Graph's meetingCallEvents notifications carry `eventType` (`...CallStarted`, `...CallEnded`,
-`...CallRosterUpdate`), `eventDateTime`, and for roster updates `activeParticipants@joined` / `@exited`, each
-with an `Identity` (a `User` with its `TenantId`, or a guest / ACS identity). Roles come from attribution.py:
-a user of the organisation's own Entra tenant is a clinician; others are matched to the links the connector
-opened (patients', guests', interpreters'), and where that cannot tell, the role is marked an estimate. The dev
-meeting page sends the same shape, plus lobby events.
-
-Redelivered notifications map to the same rows; each event remembers whether it was written back to the EHR,
-so a retry after a failed writeback writes back what is missing and nothing twice.
+Graph's meetingCallEvents notifications carry `eventType` (`...CallStarted`, `...CallEnded`, `...CallRosterUpdate`),
+`eventDateTime`, and for roster updates `activeParticipants@joined` / `@exited`, each with an `Identity` (a `User`
+with its `TenantId`, or a guest / ACS identity). Roles come from attribution.py: a user of the organisation's own
+Entra tenant is a clinician; others are matched to the links the connector opened (patients', guests',
+interpreters'), and where that cannot tell, the role is marked an estimate. The dev meeting page sends the same
+shape, plus lobby events. Redelivered notifications map to the same rows; each event remembers whether it was
+written back, so a retry writes back what is missing and nothing twice; the exception is an instance dying between
+the EHR's answer and the store (Epic's connection status takes no idempotency key): that event goes again.
 
 The Functions host runs a batch's messages in parallel: a worker takes one visit's notifications one at a time (a
 lock per visit), each reading what the one before stored; visits run side by side. Known gap: two instances taking
@@ -20,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,13 +43,9 @@ from shared.visits.tables import MeetingLinkRepository, VisitEventRepository
 from shared.writeback.attribution import SENT, Attribution, field_of, whose_link
 from shared.writeback.delivery import EhrWriteback
 from shared.writeback.ehr import WritebackError
-from shared.writeback.event_rows import marking, store
+from shared.writeback.event_rows import marking, store_patiently
 from shared.writeback.failures import WritebackFailures
-from shared.writeback.models import (
-    ConnectedParticipant,
-    MeetingEventMessage,
-    ParticipantStatus,
-)
+from shared.writeback.models import ConnectedParticipant, MeetingEventMessage, ParticipantStatus
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +74,7 @@ class ParticipantEvents:
     """The meeting service's first word about a visit's meeting (call records then look for it)."""
     on_call_ended: Callable[[Organisation, str, str], object] | None = None
     """A visit's call ended with a patient in it (organisation, endpoint ID, meeting key): post-visit surveys."""
+    sleep: Callable[[float], None] = time.sleep
 
     def __post_init__(self) -> None:
         # The organisation (its geography, its tenant) is read once a minute per worker, not on every event.
@@ -130,7 +127,8 @@ class ParticipantEvents:
                 self.writeback.write(target, references, history, pending, marking(new, updated))
             except WritebackError as error:
                 failure = error
-        created = store(rows, new, updated, known)
+        written = bool(updated) or any(e.written_back for e in new)  # the EHR took them: not to be given up lightly
+        created = store_patiently(rows, new, updated, known, written=written, sleep=self.sleep)
         if created:
             self._summarise(organisation, list(known.values()), references, first_before)
         if failure is not None:

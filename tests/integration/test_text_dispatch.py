@@ -122,6 +122,22 @@ def test_a_confirmation_whose_later_change_sent_nothing_still_goes(setup: Setup,
     assert len(acs.sent) == 1
 
 
+def test_a_text_whose_queueing_a_crash_lost_goes_with_the_next_change(setup: Setup, acs: AcsStub) -> None:
+    """An instance dies between storing a cancellation and queueing its text; before the message comes back, the
+    EHR deletes the appointment (S17), after which the redelivered cancellation is older and ignored: the
+    patient still gets the cancellation text, once."""
+    book(setup, NOW + timedelta(days=1), "A9")
+    assert send_queued(setup.runtime)["sent"] == 1  # booked
+    book(setup, NOW + timedelta(days=1), "A9", event="S15", sent=NOW + timedelta(minutes=1))
+    setup.runtime.platform.storage.for_geography(Geography.EU).queue(SMS_OUTBOUND).clear_messages()  # the crash
+    book(setup, NOW + timedelta(days=1), "A9", event="S17", sent=NOW + timedelta(minutes=2))
+    book(setup, NOW + timedelta(days=1), "A9", event="S15", sent=NOW + timedelta(minutes=1))  # the redelivery
+    setup.clock.advance(minutes=1)
+    assert send_queued(setup.runtime)["sent"] == 1
+    texts = setup.runtime.platform.tables.data(setup.organisation, SmsMessageRepository).iterate(setup.endpoint_id)
+    assert sorted(t.type for t in texts if t.status == "sent") == ["cancelled", "scheduled"]
+
+
 def test_a_host_killed_between_claim_and_send_loses_nothing(setup: Setup, acs: AcsStub) -> None:
     message = confirmation(setup, "K1")
     dying = dispatcher(setup, acs)
