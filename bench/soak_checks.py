@@ -96,7 +96,8 @@ class Report:
             "  faults injected:",
             *[f"    {f}" for f in self.faults],
             *tally("appointments' stored state:", self.state, "right"),
-            *tally("messages reflected (AA; dup = AR):", self.reflected, "reflected"),
+            *tally("messages ACKed AA, reflected:", self.reflected, "reflected"),
+            "    (duplicated here: a message that should have been refused, AR, was accepted)",
             *tally("texts:", self.texts, "sent"),
             f"  texts that should not have gone:  {len(self.unwanted_texts)}",
             *[f"      e.g. {e}" for e in self.unwanted_texts[:5]],
@@ -194,6 +195,9 @@ def _check_texts(
         records |= {row.id: row for row in table.iterate(organisation.endpoint)}
     per_record = Counter(str(text["smsSendOptions"]["tag"]) for text in stub.sent)
     report.texts.duplicated += sum(n - 1 for n in per_record.values() if n > 1)
+    for tag, n in per_record.items():
+        if n > 1 and len(report.texts.examples) < 5:
+            report.texts.examples.append(f"one text record sent {n} times: {tag.rsplit('|', 1)[-1]}")
     received: dict[str, list[tuple[str, str]]] = defaultdict(list)  # phone: (kind, body), in the order sent
     for text in sorted(stub.sent, key=lambda t: float(t["at"])):
         record = records.get(str(text["smsSendOptions"]["tag"]).rsplit("|", 1)[-1])
@@ -205,6 +209,9 @@ def _check_texts(
         kinds = Counter(kind for kind, _ in texts)
         same = Counter(texts)
         report.texts.duplicated += sum(n - 1 for n in same.values() if n > 1)
+        for (kind, body), n in same.items():
+            if n > 1 and len(report.texts.examples) < 5:
+                report.texts.examples.append(f"{where}: the same {kind} text {n} times: {body[:60]}; all: {texts}")
         if texts and (appointment.opted_out or appointment.story == "past"):
             why = "opted out" if appointment.opted_out else "past"
             report.unwanted_texts.append(f"{where}: {len(texts)} texts though {why}")

@@ -12,6 +12,7 @@ from shared.visits.models import REMINDER_KINDS, Appointment
 
 SUPERSEDED = ("moved or already sent", "booked again")  # a newer message decides: no record for this one
 CONFIRMATIONS = ("scheduled", "rescheduled")
+TOLD = (*CONFIRMATIONS, "cancelled")  # the texts that tell the patient of a change
 
 
 def reason_not_to_send(
@@ -20,6 +21,11 @@ def reason_not_to_send(
     """Why a queued text is not sent now (None: send it), from the appointment as it is stored."""
     if appointment is None:
         return "appointment removed"
+    later = appointment.text_version
+    if message.kind in TOLD and not message.resend and later is not None and message.version < later:
+        # A later change queued its own text (a booking after a cancellation, a move): this one, held up by a retry
+        # or a restart, would be worded from the appointment as it is now and repeat or contradict that one.
+        return "moved or already sent"
     if message.kind == "cancelled":
         cancelled = (AppointmentStatus.CANCELLED, AppointmentStatus.DELETED)
         return None if appointment.status in cancelled else "booked again"

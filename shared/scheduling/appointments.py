@@ -162,6 +162,7 @@ class AppointmentProcessor:
             meeting_key=change.meeting_key,
             locale=change.locale or endpoint.patient_locale,
             pending_sms=kind,
+            text_version=change.version if kind else previous.text_version if previous else None,
             confirmed_at=_still_confirmed(previous, change),
             **due_fields(dues),
         )

@@ -117,6 +117,9 @@ class Appointment(BaseModel):
     reminder2_due_at: datetime | None = None
     reminder3_due_at: datetime | None = None
     pending_sms: SmsType | None = Field(default=None, description="The confirmation this version queued.")
+    text_version: str | None = Field(
+        default=None, description="The version of the latest change that queued a confirmation or cancellation text."
+    )
     confirmed_at: datetime | None = Field(
         default=None, description="When the patient confirmed by replying to a text (what they wrote is not kept)."
     )

@@ -113,6 +113,25 @@ def test_a_confirmation_held_up_behind_a_later_one_is_not_sent_after_it(setup: S
     assert [text["message"].split(";")[0] for text in acs.sent] == ["North: your video visit changed"]
 
 
+def test_a_booking_text_held_up_past_a_cancellation_and_a_new_booking_is_not_sent(setup: Setup, acs: AcsStub) -> None:
+    """Booked, cancelled, booked again at another time, then changed without a new time (S14): the first booking's
+    text, held up all along, would now say the new time, which the second booking's text has said already."""
+    first = confirmation(setup, "B1")
+    dispatch = dispatcher(setup, acs)
+    for step, (event, days) in enumerate((("S15", 1), ("S12", 2), ("S14", 2)), 1):
+        book(setup, NOW + timedelta(days=days), "B1", event=event, sent=NOW + timedelta(minutes=step))
+        appointment = setup.runtime.platform.tables.data(setup.organisation, AppointmentRepository).get(
+            setup.endpoint_id, first.appointment_key
+        )
+        if appointment.pending_sms:
+            told = first.model_copy(update={"kind": appointment.pending_sms, "version": appointment.version})
+            assert dispatch.deliver(told).outcome == "sent"
+            setup.clock.advance(minutes=1)
+    assert dispatch.deliver(first) == Delivery("skipped", reason="moved or already sent")
+    assert ["cancelled" in text["message"] for text in acs.sent] == [True, False]  # then the new booking only
+    assert "is booked for" in acs.sent[1]["message"]
+
+
 def test_a_confirmation_whose_later_change_sent_nothing_still_goes(setup: Setup, acs: AcsStub) -> None:
     """A later message that changes nothing the patient was told (S14, same time) queues no text: the booking
     text is still the one to send."""
