@@ -85,5 +85,10 @@ class CachedSecretStore:
         with self._lock:
             self._values.pop(name, None)
 
+    def forget_all(self) -> None:
+        """Every secret is read from the store on its next `get` (and kept for a whole `ttl` from then)."""
+        with self._lock:
+            self._values.clear()
+
 
 SecretStoreFactory = Callable[[], SecretStore]

@@ -15,12 +15,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from dev.fakes.sandbox_ehr import SAMPLE_APPOINTMENTS, SandboxEhr
 from shared.core.settings import Geography
 from shared.core.usage import Measured, measure
 from shared.runtime import get_runtime
 from shared.scheduling.models import DueReminders
+from shared.secrets import CachedSecretStore
 from shared.storage.queue_names import REMINDERS_DUE
 from tests.conftest import AppHost, GraphMeetings
 from tests.support.certs import sign
@@ -30,6 +32,16 @@ from tests.support.portal import Tenant, approved_endpoint
 from tests.support.texts import NOW, Setup, book, send_queued
 from tests.support.visits import follow_join_link, join_link, launch
 from tests.support.writeback import Visit, clinician, roster
+
+
+@pytest.fixture(autouse=True)
+def fresh_secrets() -> None:
+    """Secrets are re-read at most once per cache period; one read long ago would expire at a random moment, maybe
+    inside a measured unit. Forgotten before each test, they are read by its warm-up and kept through it."""
+    secrets = get_runtime().platform.secrets
+    if isinstance(secrets, CachedSecretStore):
+        secrets.forget_all()
+
 
 FOLLOW_UP, NEW_PATIENT, *_ = SAMPLE_APPOINTMENTS
 
