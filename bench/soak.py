@@ -25,6 +25,7 @@ import base64
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -148,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
 
     report = run(args.appointments, seed=args.seed)
     print(report.text())
-    return 0 if report.clean else 1
+    if report.clean:
+        shutil.rmtree(report.logs, ignore_errors=True)
+        return 0
+    print(f"  the instances' logs and spans are kept in {report.logs}")
+    return 1
 
 
 def acs_key() -> str:

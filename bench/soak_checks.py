@@ -75,6 +75,7 @@ class Report:
     load_seconds: float = 0.0
     settle_seconds: float = 0.0
     wall_seconds: float = 0.0
+    logs: Path = Path()  # the instances' logs and spans
 
     @property
     def clean(self) -> bool:

@@ -99,6 +99,7 @@ def run(count: int, *, seed: int = 36) -> Report:
         report.faults = faults.injected
         report.load_seconds, report.settle_seconds = elapsed, settled
         report.wall_seconds = (datetime.now(UTC) - began_at).total_seconds()
+        report.logs = logs
         return report
     finally:
         for instance in instances:

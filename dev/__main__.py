@@ -184,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
     azurite: Azurite | None = None
     ours = ("", DEVELOPMENT_STORAGE)  # settings this run's Azurite fills in (func start's Azurite is not ours)
     if os.environ.get("AzureWebJobsStorage", "") in ours and not os.environ.get("AzureWebJobsStorage__accountName"):
-        azurite = Azurite().start()
+        azurite = Azurite().start(avoid=frozenset(getattr(args, option) for option in PORTS))
         for setting, account in ACCOUNTS.items():
             if os.environ.get(setting, "") in ours:
                 os.environ[setting] = azurite.connection_string(account)

@@ -41,6 +41,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _free_port_but(avoid: frozenset[int]) -> int:
+    while (port := free_port()) in avoid:
+        pass
+    return port
+
+
 def _listening(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
@@ -61,12 +67,14 @@ class Azurite:
         self._last_error = ""
         self.ports: dict[str, int] = {}
 
-    def start(self, timeout: float = 60.0) -> Azurite:
+    def start(self, timeout: float = 60.0, *, avoid: frozenset[int] = frozenset()) -> Azurite:
+        """Start on free ports other than `avoid` (ports the caller is about to listen on itself: one just found
+        free may be handed out again)."""
         if not self.executable.exists():
             raise RuntimeError(f"{self.executable} is missing; run `npm ci` (make run and make test do).")
         last_error = ""
         for _ in range(3):  # a port picked as free can be taken before Azurite binds it; pick again
-            self.ports = {"blob": free_port(), "queue": free_port(), "table": free_port()}
+            self.ports = {service: _free_port_but(avoid) for service in ("blob", "queue", "table")}
             self._workdir = tempfile.mkdtemp(prefix="azurite-")
             if self._launch(timeout):
                 return self
